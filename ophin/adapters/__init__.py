@@ -1,0 +1,1 @@
+"""One external tool each, behind a Protocol: object store, yt-dlp, ffmpeg, ASR, LLM."""

@@ -1,0 +1,1 @@
+"""Metadata database: lineage models, engine/session, upserts, stage-run bookkeeping."""

@@ -1,0 +1,214 @@
+"""Lineage schema: every video, clip, frame, segment, pair, cue, instruction and stage attempt."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {uuid.UUID: UUID(as_uuid=True), dict[str, Any]: JSONB, list[Any]: JSONB}
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+def _fk(table: str, nullable: bool = False) -> Mapped[Any]:
+    return mapped_column(ForeignKey(f"{table}.id", ondelete="CASCADE"), index=True, nullable=nullable)
+
+
+class Video(Timestamped, Base):
+    __tablename__ = "video"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    source_id: Mapped[str | None] = mapped_column(Text)  # the extractor's own id (not unique across sites)
+    extractor: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(Text)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    license: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    media_key: Mapped[str | None] = mapped_column(Text)
+    info_key: Mapped[str | None] = mapped_column(Text)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    has_audio: Mapped[bool | None] = mapped_column(Boolean)
+    # Room for the crawler and licence gate (later issues): how we found it and whether we may use it.
+    discovered_via: Mapped[str | None] = mapped_column(Text)
+    license_ok: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class TranscriptSegment(Timestamped, Base):
+    __tablename__ = "transcript_segment"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    video_id: Mapped[uuid.UUID] = _fk("video")
+    index: Mapped[int] = mapped_column(Integer)
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    words: Mapped[list[Any] | None] = mapped_column(JSONB)
+    avg_logprob: Mapped[float | None] = mapped_column(Float)
+    no_speech_prob: Mapped[float | None] = mapped_column(Float)
+    model: Mapped[str] = mapped_column(Text)
+    params_hash: Mapped[str] = mapped_column(String(16))
+
+
+class Clip(Timestamped, Base):
+    __tablename__ = "clip"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    video_id: Mapped[uuid.UUID] = _fk("video")
+    index: Mapped[int] = mapped_column(Integer)
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    params_hash: Mapped[str] = mapped_column(String(16))
+
+
+class Frame(Timestamped, Base):
+    __tablename__ = "frame"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    video_id: Mapped[uuid.UUID] = _fk("video")
+    clip_id: Mapped[uuid.UUID] = _fk("clip")
+    t_s: Mapped[float] = mapped_column(Float)
+    object_key: Mapped[str] = mapped_column(Text)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    phash: Mapped[str] = mapped_column(String(32))
+    sharpness: Mapped[float | None] = mapped_column(Float)
+    face_count: Mapped[int | None] = mapped_column(Integer)
+    kept: Mapped[bool] = mapped_column(Boolean)
+    drop_reason: Mapped[str | None] = mapped_column(Text)
+    duplicate_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("frame.id", ondelete="SET NULL"))
+    params_hash: Mapped[str] = mapped_column(String(16))
+
+
+class Pair(Timestamped, Base):
+    __tablename__ = "pair"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    video_id: Mapped[uuid.UUID] = _fk("video")
+    frame_id: Mapped[uuid.UUID] = _fk("frame")
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    segment_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    cue_score: Mapped[float | None] = mapped_column(Float)
+    n_cues: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | kept | dropped
+    drop_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class VisualCue(Timestamped, Base):
+    __tablename__ = "visual_cue"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    pair_id: Mapped[uuid.UUID] = _fk("pair")
+    sentence_index: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    is_visual: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    scorer: Mapped[str] = mapped_column(Text)
+    params_hash: Mapped[str] = mapped_column(String(16))
+
+
+class Instruction(Timestamped, Base):
+    __tablename__ = "instruction"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    pair_id: Mapped[uuid.UUID] = _fk("pair")
+    frame_id: Mapped[uuid.UUID] = _fk("frame")
+    kind: Mapped[str] = mapped_column(String(16))  # vqa | conversation | cot
+    turns: Mapped[list[Any] | None] = mapped_column(JSONB)
+    generator: Mapped[str] = mapped_column(Text)
+    prompt_version: Mapped[str | None] = mapped_column(Text)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # generated | failed | accepted | rejected
+    error: Mapped[str | None] = mapped_column(Text)
+    reject_reasons: Mapped[list[Any] | None] = mapped_column(JSONB)
+    params_hash: Mapped[str] = mapped_column(String(16))
+
+
+class Verification(Timestamped, Base):
+    __tablename__ = "verification"
+    __table_args__ = (UniqueConstraint("instruction_id", "check"),)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    instruction_id: Mapped[uuid.UUID] = _fk("instruction")
+    check: Mapped[str] = mapped_column(String(32))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[float | None] = mapped_column(Float)
+    detail: Mapped[str] = mapped_column(Text)
+
+
+class StageRun(Base):
+    __tablename__ = "stage_run"
+    __table_args__ = (UniqueConstraint("stage", "entity_key", "params_hash", "attempt"),)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32), index=True)
+    entity_type: Mapped[str] = mapped_column(String(16))  # url | video | batch
+    entity_key: Mapped[str] = mapped_column(Text, index=True)
+    video_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("video.id", ondelete="SET NULL"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # running | succeeded | failed
+    error_class: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    params_hash: Mapped[str] = mapped_column(String(16))
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    code_version: Mapped[str] = mapped_column(String(32))
+    model_version: Mapped[str | None] = mapped_column(Text)
+    output: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    runner: Mapped[str | None] = mapped_column(Text)  # cli | airflow:<dag_run_id> | backfill
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    duration_s: Mapped[float | None] = mapped_column(Float)
+
+
+class QualityRun(Base):
+    __tablename__ = "quality_run"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32))
+    suite: Mapped[str] = mapped_column(Text)
+    batch_key: Mapped[str] = mapped_column(Text)
+    success: Mapped[bool] = mapped_column(Boolean)
+    statistics: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    result: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Release(Base):
+    __tablename__ = "release"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    format: Mapped[str] = mapped_column(String(16))
+    location: Mapped[str] = mapped_column(Text)
+    n_records: Mapped[int] = mapped_column(Integer)
+    n_images: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

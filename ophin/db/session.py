@@ -1,0 +1,61 @@
+"""Engine and session factory; starts the embedded PostgreSQL when no URL is configured."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ophin.settings import Settings
+
+
+def embedded_postgres_url(home: Path) -> str:
+    """Start (or reuse) a real PostgreSQL 16 from the pgserver wheel with its data under OPHIN_HOME."""
+    import pgserver  # heavy: only when the embedded database is actually used
+
+    pgdata = home / "pgdata"
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
+        # cleanup_mode=None: the server outlives this process so the CLI, DAG tasks and tests share it.
+        server = pgserver.get_server(pgdata, cleanup_mode=None)
+    return server.get_uri()
+
+
+def database_url(settings: Settings) -> str:
+    url = settings.db.url or embedded_postgres_url(settings.home_dir)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg2://" + url.removeprefix("postgresql://")
+    return url
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str, echo: bool) -> Engine:
+    return create_engine(url, echo=echo, pool_pre_ping=True, future=True)
+
+
+def get_engine(settings: Settings) -> Engine:
+    return _engine_for(database_url(settings), settings.db.echo)
+
+
+def session_factory(settings: Settings) -> sessionmaker[Session]:
+    return sessionmaker(get_engine(settings), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,44 @@
+"""INSERT ... ON CONFLICT helpers: every lineage write is an upsert keyed by a deterministic id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, func
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from ophin.db.models import Base
+
+
+def upsert(
+    session: Session,
+    model: type[Base],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    key: Sequence[str] = ("id",),
+) -> int:
+    """Insert rows, or update every non-key column of the row with the same key. Returns the row count."""
+    rows = [dict(r) for r in rows]
+    if not rows:
+        return 0
+    stmt = insert(model).values(rows)
+    columns = {c for r in rows for c in r} - set(key)
+    update = {c: stmt.excluded[c] for c in columns}
+    if "updated_at" in model.__table__.c:
+        update["updated_at"] = func.now()
+    stmt = stmt.on_conflict_do_update(index_elements=list(key), set_=update) if update else (
+        stmt.on_conflict_do_nothing(index_elements=list(key))
+    )
+    session.execute(stmt)
+    return len(rows)
+
+
+def delete_stale(session: Session, model: type[Base], where: Any, keep: Iterable[Any]) -> int:
+    """Delete the rows matching `where` whose id is not in `keep`: what a re-run with new params superseded."""
+    keep = list(keep)
+    stmt = delete(model).where(where)
+    if keep:
+        stmt = stmt.where(model.id.notin_(keep))  # type: ignore[attr-defined]
+    return session.execute(stmt).rowcount or 0

@@ -1,0 +1,1 @@
+"""Pure domain values: deterministic ids and object keys. No I/O."""

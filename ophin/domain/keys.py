@@ -1,0 +1,26 @@
+"""Object-store keys, derived only from ids and content hashes so retries overwrite in place."""
+
+from __future__ import annotations
+
+import uuid
+
+
+def media_key(sha256: str, ext: str) -> str:
+    # Content-addressed: two URLs serving the same bytes share one object.
+    return f"media/{sha256[:2]}/{sha256}.{ext.lstrip('.') or 'bin'}"
+
+
+def info_key(video: uuid.UUID) -> str:
+    return f"videos/{video}/info.json"
+
+
+def audio_key(video: uuid.UUID) -> str:
+    return f"videos/{video}/audio.wav"
+
+
+def frame_key(video: uuid.UUID, frame: uuid.UUID) -> str:
+    return f"videos/{video}/frames/{frame}.jpg"
+
+
+def release_prefix(release: uuid.UUID) -> str:
+    return f"releases/{release}"

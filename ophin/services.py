@@ -1,0 +1,66 @@
+"""The adapters a stage may use, built once from Settings; tests swap any of them for fakes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ophin.adapters.asr import Transcriber, build_transcriber
+from ophin.adapters.media import FfmpegMedia
+from ophin.adapters.object_store import ObjectStore, build_object_store
+from ophin.adapters.video_source import VideoSource, YtDlpVideoSource
+from ophin.cues.base import CueScorer
+from ophin.cues.rules import RuleCueScorer
+from ophin.db.session import session_factory
+from ophin.settings import Settings
+from ophin.synthesis.base import InstructionGenerator
+
+
+def build_generator(settings: Settings) -> InstructionGenerator:
+    if settings.llm.backend == "openai":
+        from ophin.synthesis.openai_chat import OpenAICompatibleGenerator, build_openai_client
+
+        llm = settings.llm
+        client = build_openai_client(llm.base_url, llm.api_key, llm.timeout_s, llm.max_retries)
+        return OpenAICompatibleGenerator(client, llm.model, llm.temperature, llm.max_tokens)
+    from ophin.synthesis.offline import OfflineCueGenerator
+
+    return OfflineCueGenerator()
+
+
+@dataclass
+class Services:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    store: ObjectStore
+    video_source: VideoSource
+    media: FfmpegMedia
+    transcriber: Transcriber
+    cue_scorer: CueScorer
+    generator: InstructionGenerator
+    runner: str = "cli"
+    workdir: Path = field(default=Path(".ophin/work"))
+
+    def scratch(self, name: str) -> Path:
+        """A per-entity scratch directory (deterministic name, so a retry reuses and cleans it)."""
+        path = self.workdir / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def build_services(settings: Settings, runner: str = "cli") -> Services:
+    home = settings.home_dir
+    return Services(
+        settings=settings,
+        sessions=session_factory(settings),
+        store=build_object_store(settings),
+        video_source=YtDlpVideoSource(settings.acquire),
+        media=FfmpegMedia(),
+        transcriber=build_transcriber(settings.asr, home / "models"),
+        cue_scorer=RuleCueScorer(settings.cues.threshold),
+        generator=build_generator(settings),
+        runner=runner,
+        workdir=home / "work",
+    )

