@@ -5,11 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
-
 from sqlalchemy import select
 
-from ophin.db.models import StageRun
+from ophin.db.models import Video
 from ophin.db.session import session_scope
 from ophin.db.stage_runs import failed_entities
 from ophin.domain.ids import normalize_url, video_id
@@ -46,7 +44,7 @@ class StageParams:
         k, a = s.keyframes, s.asr
         return cls(
             acquire=AcquireParams(s.acquire.format, s.acquire.max_filesize_mb),
-            transcribe=TranscribeParams(a.model, a.language, a.beam_size, a.vad_filter),
+            transcribe=TranscribeParams(a.model, a.language, a.beam_size, a.vad_filter, a.initial_prompt),
             keyframes=KeyframeParams(k.scene_threshold, k.min_scene_s, k.phash_max_distance, k.jpeg_quality,
                                      k.detect_faces),
             pair=PairParams(),
@@ -139,9 +137,17 @@ def backfill(stage: str, svc: Services, *, progress: Progress | None = None) -> 
     return report
 
 
-def url_video_ids(urls: Iterable[str]) -> list[uuid.UUID]:
-    return [video_id(u) for u in urls]
+def run_video_stage(name: str, vid: uuid.UUID, svc: Services, *, force: bool = False) -> bool:
+    """One per-video stage by name (what an Airflow task calls). True when it did work (not skipped)."""
+    stages = {n: (fn, attr) for n, fn, attr in VIDEO_STAGES}
+    if name not in stages:
+        raise ValueError(f"unknown stage {name!r}")
+    fn, attr = stages[name]
+    return not fn(vid, getattr(params_for(svc), attr), svc=svc, force=force).skipped
 
 
-def latest_runs(session: Any, limit: int = 20) -> list[StageRun]:
-    return list(session.scalars(select(StageRun).order_by(StageRun.started_at.desc()).limit(limit)))
+def acquired_videos(urls: Iterable[str], svc: Services) -> list[uuid.UUID]:
+    """The ids of those URLs that have a video row (failed acquisitions have none)."""
+    wanted = [video_id(u) for u in urls]
+    with session_scope(svc.sessions) as session:
+        return list(session.scalars(select(Video.id).where(Video.id.in_(wanted))))

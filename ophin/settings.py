@@ -49,6 +49,11 @@ class AsrSettings(BaseModel):
     beam_size: int = 1
     vad_filter: bool = True
     cpu_threads: int = 0
+    # Domain vocabulary primes the decoder: base models otherwise hear "optic disc" as "raptic disc".
+    initial_prompt: str = (
+        "Ophthalmology lecture. Glaucoma, optic disc, cup-to-disc ratio, fundus photograph, OCT B-scan, "
+        "macula, fovea, retinal vessels, drusen, exudates, macular edema, retinal pigment epithelium."
+    )
 
 
 class KeyframeSettings(BaseModel):

@@ -39,9 +39,10 @@ import subprocess
 import sys
 import tempfile
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -73,8 +74,8 @@ COPYRIGHT = "CC-BY-4.0 OphIn Engine contributors"
 CLINICAL_KINDS = {"fundus", "oct"}
 SCENE_KINDS = {"title", "text", "fundus", "oct", "face"}
 
-# Approximate location of landmarks in skimage.data.retina() (1411x1411 pixels).
-RETINA_DISC_XY = (212, 640)
+# Approximate location of the fovea in skimage.data.retina() (1411x1411 pixels);
+# the optic disc centre is near (212, 640), just inside the left edge of the field.
 RETINA_FOVEA_XY = (695, 695)
 
 # ffmpeg's scene score threshold used by the pipeline, and the margin we demand.
@@ -140,7 +141,7 @@ def demo_lectures() -> list[LectureSpec]:
                 "title",
                 [
                     say("Welcome to this lecture on glaucoma and the optic disc."),
-                    say("My name is Doctor Lee, and I work in a glaucoma clinic."),
+                    say("My name is Doctor Lee."),
                     say("Let's get started."),
                 ],
                 title="Glaucoma and the Optic Disc",
@@ -152,7 +153,6 @@ def demo_lectures() -> list[LectureSpec]:
                 [
                     say("Glaucoma affects more than seventy million people worldwide."),
                     say("Risk factors include age, family history and raised eye pressure."),
-                    say("Many patients have no symptoms until the disease is advanced."),
                 ],
                 heading="Epidemiology",
                 bullets=[
@@ -165,7 +165,10 @@ def demo_lectures() -> list[LectureSpec]:
             scene(
                 "fundus",
                 [
-                    vis("In this fundus photograph, the optic disc is visible on the left with a sharp margin."),
+                    vis(
+                        "In this fundus photograph, the optic disc is visible on the left with a sharp"
+                        " margin."
+                    ),
                     vis("Notice the retinal vessels arching around the macula."),
                     say("This patient was referred by her optometrist."),
                 ],
@@ -174,7 +177,7 @@ def demo_lectures() -> list[LectureSpec]:
             scene(
                 "fundus",
                 [
-                    vis("Zooming in on the optic disc, the bright central cup stands out from the surrounding rim."),
+                    vis("Zooming in, the bright central cup stands out within the disc."),
                     vis("A thin dark crescent of pigment lines the right edge of the disc."),
                     say("Her eye pressure was twenty two in both eyes."),
                 ],
@@ -187,7 +190,7 @@ def demo_lectures() -> list[LectureSpec]:
                 [
                     vis("This OCT B-scan shows the retinal layers in cross section."),
                     vis("The foveal depression is visible in the centre."),
-                    say("OCT takes only a few seconds and does not touch the eye."),
+                    say("The scan takes only a few seconds."),
                 ],
                 seed=11,
                 label="OCT  horizontal line scan  OS",
@@ -197,7 +200,6 @@ def demo_lectures() -> list[LectureSpec]:
                 [
                     say("Treatment aims to lower the intraocular pressure."),
                     say("Eye drops are usually the first option, followed by laser."),
-                    say("Surgery is considered when the disease keeps progressing."),
                 ],
                 heading="Management",
                 bullets=[
@@ -235,7 +237,6 @@ def demo_lectures() -> list[LectureSpec]:
             scene(
                 "face",
                 [
-                    say("Before we begin, a quick note about this series."),
                     say("All of the cases you will see have been anonymised."),
                 ],
                 crop=(40, 0, 472, 243),
@@ -243,7 +244,7 @@ def demo_lectures() -> list[LectureSpec]:
             scene(
                 "text",
                 [
-                    say("Age related macular degeneration is a leading cause of vision loss in older adults."),
+                    say("Macular degeneration is a leading cause of vision loss in older adults."),
                     say("Smoking is the most important risk factor that patients can change."),
                 ],
                 heading="Age-related macular degeneration",
@@ -258,8 +259,11 @@ def demo_lectures() -> list[LectureSpec]:
                 "oct",
                 [
                     vis("This OCT scan shows the macula in cross section."),
-                    vis("Here you can see a dark cystic space within the inner retina, consistent with macular edema."),
-                    say("She had noticed blurred vision for about two weeks."),
+                    vis(
+                        "Here you can see a dark cystic space within the inner retina, consistent with"
+                        " macular edema."
+                    ),
+                    say("She noticed blurred vision two weeks ago."),
                 ],
                 seed=23,
                 finding="cysts",
@@ -282,7 +286,7 @@ def demo_lectures() -> list[LectureSpec]:
                 [
                     vis("On this second scan, small bumps lift the bright pigment epithelium line."),
                     vis("These bumps are drusen, the hallmark of early macular degeneration."),
-                    say("Patients with drusen should check their vision with an Amsler grid."),
+                    say("Patients should monitor their vision with an Amsler grid."),
                 ],
                 seed=37,
                 finding="drusen",
@@ -316,44 +320,18 @@ def heldout_lectures() -> list[LectureSpec]:
             scene(
                 "title",
                 [
-                    say("Hello everyone, and thanks for joining this session on diabetic eye disease."),
+                    say("Hello everyone, and thanks for joining."),
                     say("I am Doctor Okafor from the retina service."),
-                    say("Let us begin."),
                 ],
                 title="Diabetic Retinopathy: Grading the Fundus",
                 subtitle="Retina service seminar",
                 theme=(10, 48, 30),
             ),
             scene(
-                "fundus",
-                [
-                    vis("This colour photograph of a left eye shows a healthy optic nerve head toward the left side of the frame."),
-                    vis("The cup-to-disc ratio looks small, roughly zero point three."),
-                    say("The patient has had type two diabetes for fifteen years."),
-                ],
-                view="full",
-                rotate_deg=7.0,
-                gain=0.92,
-                gamma=1.15,
-            ),
-            scene(
-                "fundus",
-                [
-                    vis("Moving to the macular region, fine branches converge toward the dark fovea."),
-                    vis("There are no microaneurysms, hard exudates or cotton wool spots in this view."),
-                    say("These photographs were taken without dilating drops."),
-                ],
-                view="crop",
-                center=RETINA_FOVEA_XY,
-                crop_width=720,
-                gain=1.05,
-            ),
-            scene(
                 "text",
                 [
                     say("Anyone with diabetes should have a retinal examination once a year."),
                     say("Tight control of blood sugar and blood pressure slows progression."),
-                    say("Pregnancy can accelerate retinopathy, so screening is more frequent."),
                 ],
                 heading="Screening intervals",
                 bullets=[
@@ -364,20 +342,48 @@ def heldout_lectures() -> list[LectureSpec]:
                 theme=(30, 70, 130),
             ),
             scene(
+                "fundus",
+                [
+                    vis(
+                        "This colour photograph of a left eye shows a healthy optic nerve head at the left"
+                        " side."
+                    ),
+                    vis("The cup-to-disc ratio looks small, roughly zero point three."),
+                    say("She has had diabetes for fifteen years."),
+                ],
+                view="full",
+                rotate_deg=7.0,
+                gain=0.92,
+                gamma=1.15,
+            ),
+            scene(
+                "fundus",
+                [
+                    vis("Moving to the macula, fine vessels converge toward the dark fovea."),
+                    vis("There are no microaneurysms, hard exudates or cotton wool spots in this view."),
+                    say("These photographs were taken without dilating drops."),
+                ],
+                view="crop",
+                center=RETINA_FOVEA_XY,
+                crop_width=720,
+                gain=1.05,
+            ),
+            scene(
                 "face",
                 [
-                    say("Let me pause here to answer a question from the audience."),
-                    say("Someone asked whether a smartphone camera is good enough for screening."),
+                    say("Let me pause briefly to answer a question from the audience."),
                 ],
-                crop=(128, 16, 384, 160),
+                crop=(104, 8, 408, 179),
                 tint=(1.04, 1.0, 0.94),
             ),
             scene(
                 "fundus",
                 [
-                    vis("In this close view of the nerve head, the neuroretinal rim is well preserved with no notching."),
+                    vis(
+                        "In this close view of the nerve head, the neuroretinal rim is well preserved with"
+                        " no notching."
+                    ),
                     vis("The main vessels emerge from the disc and fan out above and below."),
-                    say("Her intraocular pressure was within the normal range."),
                 ],
                 view="crop",
                 center=(300, 600),
@@ -417,9 +423,12 @@ def heldout_lectures() -> list[LectureSpec]:
             scene(
                 "oct",
                 [
-                    vis("In this B-scan, a dome-shaped dark pocket of subretinal fluid lifts the neurosensory retina off the pigment epithelium."),
+                    vis(
+                        "In this B-scan, a dark dome of subretinal fluid lifts the retina off the pigment"
+                        " epithelium."
+                    ),
                     vis("The inner retinal layers above the fluid remain well organised."),
-                    say("The patient is a forty five year old man who works night shifts."),
+                    say("He is a forty five year old pilot."),
                 ],
                 seed=101,
                 finding="subretinal_fluid",
@@ -429,7 +438,6 @@ def heldout_lectures() -> list[LectureSpec]:
                 "text",
                 [
                     say("This condition is most common in men under fifty."),
-                    say("Steroid medication of any kind is a well known trigger."),
                     say("Most episodes settle without treatment within three months."),
                 ],
                 heading="Central serous chorioretinopathy",
@@ -443,9 +451,11 @@ def heldout_lectures() -> list[LectureSpec]:
             scene(
                 "oct",
                 [
-                    vis("Here we see a pigment epithelial detachment, a smooth elevation of the brightest outer band."),
+                    vis(
+                        "Here we see a pigment epithelial detachment, a smooth elevation of the brightest"
+                        " outer band."
+                    ),
                     vis("Beneath the raised band there is a dark, optically empty space."),
-                    say("Such detachments can occur in several macular diseases."),
                 ],
                 seed=202,
                 finding="ped",
@@ -454,8 +464,10 @@ def heldout_lectures() -> list[LectureSpec]:
             scene(
                 "fundus",
                 [
-                    vis("The matching colour photograph shows the optic disc near the left edge of the image."),
-                    vis("Large vessels leave the disc and curve above and below the central macula."),
+                    vis(
+                        "The matching colour photograph places the nerve head close to the left border of"
+                        " the frame."
+                    ),
                     say("Colour photographs often look normal when the fluid is shallow."),
                 ],
                 view="full",
@@ -467,7 +479,10 @@ def heldout_lectures() -> list[LectureSpec]:
             scene(
                 "oct",
                 [
-                    vis("This last scan shows retinal nerve fibre layer thinning, with only a faint bright band along the inner surface."),
+                    vis(
+                        "This last scan shows retinal nerve fibre layer thinning,"
+                        " with only a faint bright band along the inner surface."
+                    ),
                     say("Such thinning can be an early sign of glaucomatous damage."),
                 ],
                 seed=303,
@@ -652,20 +667,21 @@ def oct_bscan(seed: int, finding: str = "normal", size: tuple[int, int] = (300, 
     bruch = rpe_top + 9.0  # Bruch's membrane (bottom of RPE)
     lift = np.zeros(w, np.float32)  # neurosensory retina displacement (up)
     rpe_lift = np.zeros(w, np.float32)  # RPE displacement (up)
-    fluid_dark = np.zeros(w, np.float32)  # thickness of dark space under the retina
     inner_scale = np.ones(w, np.float32)
 
     rnfl_scale = 1.0
     if finding == "drusen":
-        for cx, wd, ht in [(xc - 115, 15, 13), (xc - 45, 19, 17), (xc + 50, 14, 12), (xc + 125, 17, 15)]:
+        for cx, wd, ht in [
+            (xc - 115, 15, 13),
+            (xc - 45, 19, 17),
+            (xc + 50, 14, 12),
+            (xc + 125, 17, 15),
+        ]:
             rpe_lift += _bump(x, cx, wd, ht)
     elif finding == "subretinal_fluid":
-        dome = _bump(x, xc + 10, 70, 34) ** 1.0
-        lift += dome
-        fluid_dark += dome
+        lift += _bump(x, xc + 10, 70, 34)  # the IZ->RPE gap becomes dark fluid below
     elif finding == "ped":
-        dome = 38.0 * np.clip(1.0 - ((x - (xc + 85)) / 62.0) ** 2, 0.0, None) ** 0.6
-        rpe_lift += dome
+        rpe_lift += 36.0 * np.exp(-(((x - (xc + 85)) / 52.0) ** 4))  # flat-topped dome
     elif finding == "cysts":
         inner_scale += _bump(x, xc, 90, 0.6)
     elif finding == "thin_rnfl":
@@ -686,6 +702,8 @@ def oct_bscan(seed: int, finding: str = "normal", size: tuple[int, int] = (300, 
     inl = 10.0 * f * inner_scale + (10.0 * _bump(x, xc, 80, 1.0) if finding == "cysts" else 0.0)
     opl = 7.0 * f * inner_scale + 1.0
     onl = 30.0 + 10.0 * (1 - f)
+    if finding == "drusen":  # drusen deform the outer retina; the inner surface stays smooth
+        onl = onl - 0.8 * rpe_lift
     opl_bottom = elm - onl
     inl_bottom = opl_bottom - opl
     ipl_bottom = inl_bottom - inl
@@ -715,9 +733,6 @@ def oct_bscan(seed: int, finding: str = "normal", size: tuple[int, int] = (300, 
     img = np.full((h, w), 0.006, np.float32)  # vitreous
     for boundary, value in layers:
         img = np.where(yy >= boundary[None, :], value, img)
-    if finding == "subretinal_fluid":
-        # Make the IZ->RPE gap exactly the dark dome (already placed via lift).
-        pass
     if finding == "ped":
         gap = (yy >= (rpe_top_l + 8)[None, :]) & (yy < bruch[None, :]) & (rpe_lift[None, :] > 1)
         img = np.where(gap, 0.05, img)
@@ -732,7 +747,12 @@ def oct_bscan(seed: int, finding: str = "normal", size: tuple[int, int] = (300, 
     img = np.where(choroid & (vessels > 0.8), img * 0.35, img)
 
     if finding == "cysts":
-        for cx, cy_off, rx, ry in [(xc - 34, 0, 18, 12), (xc + 32, -2, 24, 15), (xc + 74, 2, 12, 8), (xc - 72, 1, 10, 7)]:
+        for cx, cy_off, rx, ry in [
+            (xc - 34, 0, 18, 12),
+            (xc + 32, -2, 24, 15),
+            (xc + 74, 2, 12, 8),
+            (xc - 72, 1, 10, 7),
+        ]:
             col = int(np.clip(cx, 0, w - 1))
             cy = (ipl_bottom[col] + opl_bottom[col]) / 2 + cy_off
             mask = np.zeros((h, w), np.uint8)
@@ -763,7 +783,9 @@ def render_oct(seed: int, finding: str = "normal", label: str = "OCT") -> np.nda
     return np.asarray(img)
 
 
-def render_face(crop: tuple[int, int, int, int], tint: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> np.ndarray:
+def render_face(
+    crop: tuple[int, int, int, int], tint: tuple[float, float, float] = (1.0, 1.0, 1.0)
+) -> np.ndarray:
     """Presenter shot: a 16:9 crop of skimage's astronaut photo filling the frame."""
     x0, y0, x1, y1 = crop
     patch = skdata.astronaut()[y0:y1, x0:x1].astype(np.float32) * np.asarray(tint, np.float32)
@@ -933,13 +955,17 @@ def ffmpeg_command(audio_path: Path, out_path: Path, title: str) -> list[str]:
     ]  # fmt: skip
 
 
-def encode_video(frames: list[np.ndarray], counts: list[int], audio_path: Path, out_path: Path, title: str) -> None:
+def encode_video(
+    frames: list[np.ndarray], counts: list[int], audio_path: Path, out_path: Path, title: str
+) -> None:
     """Encode ``counts[i]`` copies of ``frames[i]`` plus the audio track into an MP4."""
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(ffmpeg_command(audio_path, out_path, title), stdin=subprocess.PIPE, stderr=err)
+        proc = subprocess.Popen(
+            ffmpeg_command(audio_path, out_path, title), stdin=subprocess.PIPE, stderr=err
+        )
         assert proc.stdin is not None
         try:
-            for frame, count in zip(frames, counts):
+            for frame, count in zip(frames, counts, strict=True):
                 data = frame.tobytes()
                 for _ in range(count):
                     proc.stdin.write(data)
@@ -1025,7 +1051,9 @@ def verify_set(truth_path: Path, tolerance_s: float = 0.2) -> bool:
     for video in truth["videos"]:
         expected = [s["start_s"] for s in video["scenes"][1:]]
         found = detect_cuts(truth_path.parent / video["file"])
-        matched = len(found) == len(expected) and all(abs(a - b) <= tolerance_s for a, b in zip(found, expected))
+        matched = len(found) == len(expected) and all(
+            abs(a - b) <= tolerance_s for a, b in zip(found, expected, strict=True)
+        )
         ok &= matched
         status = "OK  " if matched else "FAIL"
         print(f"  {status} {video['file']}: expected {expected} found {found}")
@@ -1050,8 +1078,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--out",
         type=Path,
-        default=Path("ophin/sample_corpus"),
-        help="output directory; demo/ and heldout/ are created inside it (default: %(default)s)",
+        default=Path(__file__).resolve().parent.parent / "ophin" / "sample_corpus",
+        help="output directory for the demo/ and heldout/ sets (default: ophin/sample_corpus in this repo)",
     )
     parser.add_argument(
         "--sets",
@@ -1078,7 +1106,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {truth_path}")
         for video in json.loads(truth_path.read_text(encoding="utf-8"))["videos"]:
             size_kb = (truth_path.parent / video["file"]).stat().st_size / 1024
-            print(f"  {video['file']}: {video['duration_s']:.1f} s, {len(video['scenes'])} scenes, {size_kb:.0f} KiB")
+            n_scenes = len(video["scenes"])
+            print(f"  {video['file']}: {video['duration_s']:.1f} s, {n_scenes} scenes, {size_kb:.0f} KiB")
         if args.verify:
             ok &= verify_set(truth_path)
     return 0 if ok else 1

@@ -38,13 +38,16 @@ class FasterWhisperTranscriber:
         p = self.params
         segments, info = self._load().transcribe(
             str(audio), language=p.language, beam_size=p.beam_size, vad_filter=p.vad_filter,
-            word_timestamps=True, condition_on_previous_text=False,
+            word_timestamps=True, condition_on_previous_text=False, initial_prompt=p.initial_prompt or None,
         )
         out = []
         for s in segments:  # a generator: decoding happens here
-            words = tuple(Word(w.start, w.end, w.word.strip(), w.probability) for w in (s.words or ()))
-            out.append(Segment(s.start, s.end, s.text.strip(), words, s.avg_logprob, s.no_speech_prob))
-        return Transcript(tuple(out), info.language, self.name, info.duration)
+            # float(): CTranslate2 hands back numpy scalars, which neither JSON nor psycopg2 accept.
+            words = tuple(Word(float(w.start), float(w.end), w.word.strip(), float(w.probability))
+                          for w in (s.words or ()))
+            out.append(Segment(float(s.start), float(s.end), s.text.strip(), words, float(s.avg_logprob),
+                               float(s.no_speech_prob)))
+        return Transcript(tuple(out), info.language, self.name, float(info.duration))
 
 
 class OpenAIWhisperTranscriber:
@@ -64,7 +67,8 @@ class OpenAIWhisperTranscriber:
 
     def transcribe(self, audio: Path) -> Transcript:
         result = self._load().transcribe(str(audio), language=self.params.language, word_timestamps=True,
-                                          fp16=False, condition_on_previous_text=False)
+                                          fp16=False, condition_on_previous_text=False,
+                                          initial_prompt=self.params.initial_prompt or None)
         out = []
         for s in result["segments"]:
             words = tuple(Word(w["start"], w["end"], w["word"].strip(), w.get("probability"))

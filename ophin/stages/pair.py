@@ -58,13 +58,29 @@ def words_in(window: tuple[float, float], pieces: list[TimedText]) -> list[Timed
 
 
 def timed_pieces(segments: list[Any]) -> list[TimedText]:
-    pieces = []
+    """Spoken sentences with times, rebuilt from word timings where the backend gave them.
+
+    Whole sentences, not words, are assigned to windows: word times drift by a few hundred ms around a
+    scene cut, and a sentence torn in two describes neither image.
+    """
+    pieces: list[TimedText] = []
     for seg in segments:
-        if seg.words:
-            pieces.extend(TimedText(w["start"], w["end"], w["word"], seg.id) for w in seg.words)
-        else:
+        if not seg.words:
             pieces.append(TimedText(seg.start_s, seg.end_s, seg.text, seg.id))
+            continue
+        sentence: list[dict[str, Any]] = []
+        for word in seg.words:
+            sentence.append(word)
+            if word["word"].rstrip().endswith((".", "?", "!")):
+                pieces.append(_joined(sentence, seg.id))
+                sentence = []
+        if sentence:
+            pieces.append(_joined(sentence, seg.id))
     return pieces
+
+
+def _joined(words: list[dict[str, Any]], segment: uuid.UUID) -> TimedText:
+    return TimedText(words[0]["start"], words[-1]["end"], " ".join(w["word"] for w in words), segment)
 
 
 def pair_frames(vid: uuid.UUID, params: PairParams, *, svc: Services, force: bool = False) -> StageResult:

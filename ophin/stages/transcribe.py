@@ -31,6 +31,7 @@ class TranscribeParams:
     language: str | None
     beam_size: int
     vad_filter: bool
+    initial_prompt: str
 
 
 def segment_rows(vid: uuid.UUID, transcript: Transcript, phash: str) -> list[dict[str, Any]]:

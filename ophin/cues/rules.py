@@ -1,0 +1,101 @@
+"""Rule-based visual-cue scorer: additive, explainable weights over the lexicon, no model."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ophin.cues.base import CueVerdict
+from ophin.cues.lexicon import DEICTIC_TERMS, NEGATIVE_TERMS, TERMS, TermMatch, find_terms, terms_of_kind
+
+FINDING_WEIGHT = 0.45
+EXTRA_FINDING_WEIGHT = 0.10
+EXTRA_FINDING_CAP = 0.20
+DEICTIC_WEIGHT = 0.35
+MODALITY_WEIGHT = 0.15
+NEGATIVE_WEIGHT = -0.40
+NEGATIVE_CAP = -0.60
+SHORT_PENALTY = -0.30
+SHORT_WORDS = 4
+
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+
+
+class RuleCueScorer:
+    """Scores each sentence independently; same input, same verdict (no state, no randomness)."""
+
+    name = "rule-lexicon"
+    version = "1"
+
+    def __init__(self, threshold: float = 0.5) -> None:
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be within [0, 1], got {threshold}")
+        self.threshold = threshold
+
+    def __repr__(self) -> str:
+        return f"RuleCueScorer(threshold={self.threshold})"
+
+    def score(self, sentences: Sequence[str]) -> list[CueVerdict]:
+        return [self.score_one(sentence) for sentence in sentences]
+
+    def score_one(self, sentence: str) -> CueVerdict:
+        parts = _contributions(sentence)
+        raw = sum(delta for _, delta in parts)
+        # Rounding first keeps 0.35 + 0.15 from landing a hair under a 0.5 threshold.
+        score = round(min(1.0, max(0.0, raw)), 4)
+        if parts:
+            reason = " + ".join(f"{text} ({delta:+.2f})" for text, delta in parts) + f" = {score:.2f}"
+        else:
+            reason = "no visual or non-visual cue terms = 0.00"
+        return CueVerdict(sentence=sentence, is_visual=score >= self.threshold, score=score, reason=reason)
+
+
+def _contributions(sentence: str) -> list[tuple[str, float]]:
+    terms = find_terms(sentence, TERMS)
+    deictic = find_terms(sentence, DEICTIC_TERMS)
+    negative = find_terms(sentence, NEGATIVE_TERMS)
+    parts: list[tuple[str, float]] = []
+
+    anchored = terms_of_kind(terms, "anatomy", "finding")
+    diagnoses = terms_of_kind(terms, "diagnosis")
+    # A disease name is pointed-at evidence only beside a deictic ("this is a classic CRVO"); on its own it
+    # is usually epidemiology or management talk.
+    if deictic:
+        anchored = sorted(anchored + diagnoses, key=lambda m: m.start)
+    elif diagnoses:
+        parts.append((f"diagnosis {_quote(_first_per_label(diagnoses))} without deictic", 0.0))
+    findings = _first_per_label(anchored)
+    if findings:
+        parts.append((f"finding {_quote(findings[:1])}", FINDING_WEIGHT))
+    if len(findings) > 1:
+        extra = min(EXTRA_FINDING_WEIGHT * (len(findings) - 1), EXTRA_FINDING_CAP)
+        parts.append((f"extra finding {_quote(findings[1:])}", extra))
+
+    if deictic:
+        parts.append((f"deictic {_quote(_distinct_texts(deictic))}", DEICTIC_WEIGHT))
+    modalities = terms_of_kind(terms, "modality")
+    if modalities:
+        parts.append((f"modality {_quote(_first_per_label(modalities))}", MODALITY_WEIGHT))
+
+    negatives = _distinct_texts(negative)
+    if negatives:
+        parts.append((f"negative {_quote(negatives)}", max(NEGATIVE_WEIGHT * len(negatives), NEGATIVE_CAP)))
+    n_words = len(_WORD.findall(sentence))
+    if n_words < SHORT_WORDS:
+        parts.append((f"short ({n_words} word{'s' if n_words != 1 else ''})", SHORT_PENALTY))
+    return [(text, round(delta, 4)) for text, delta in parts]
+
+
+def _first_per_label(matches: Sequence[TermMatch]) -> list[str]:
+    seen: dict[str, str] = {}
+    for m in matches:
+        seen.setdefault(m.term.label, m.text)
+    return list(seen.values())
+
+
+def _distinct_texts(matches: Sequence[TermMatch]) -> list[str]:
+    return list(dict.fromkeys(m.text.lower() for m in matches))
+
+
+def _quote(texts: Sequence[str]) -> str:
+    return ", ".join(f"'{t}'" for t in texts)

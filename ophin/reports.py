@@ -1,0 +1,59 @@
+"""Read-only summaries of the metadata database for `ophin status` and the demo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ophin.db.models import (
+    Clip,
+    Frame,
+    Instruction,
+    Pair,
+    QualityRun,
+    Release,
+    StageRun,
+    TranscriptSegment,
+    Video,
+    VisualCue,
+)
+
+
+def _count(session: Session, *where: Any, model: Any) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def counts(session: Session) -> dict[str, Any]:
+    by_status = dict(session.execute(select(Instruction.status, func.count()).group_by(Instruction.status)).all())
+    runs = session.execute(select(StageRun.stage, StageRun.status, func.count())
+                           .group_by(StageRun.stage, StageRun.status)).all()
+    stage_runs: dict[str, dict[str, int]] = {}
+    for stage, status, n in runs:
+        stage_runs.setdefault(stage, {})[status] = n
+    return {
+        "videos": _count(session, model=Video),
+        "clips": _count(session, model=Clip),
+        "frames": _count(session, model=Frame),
+        "frames_kept": _count(session, Frame.kept, model=Frame),
+        "segments": _count(session, model=TranscriptSegment),
+        "pairs": _count(session, model=Pair),
+        "pairs_kept": _count(session, Pair.status == "kept", model=Pair),
+        "visual_cues": _count(session, VisualCue.is_visual, model=VisualCue),
+        "sentences": _count(session, model=VisualCue),
+        "instructions": sum(by_status.values()),
+        "instructions_accepted": by_status.get("accepted", 0),
+        "instructions_rejected": by_status.get("rejected", 0),
+        "instructions_failed": by_status.get("failed", 0),
+        "quality_runs": _count(session, model=QualityRun),
+        "releases": _count(session, model=Release),
+        "stage_runs": stage_runs,
+    }
+
+
+def recent_failures(session: Session, limit: int = 10) -> list[dict[str, Any]]:
+    rows = session.scalars(select(StageRun).where(StageRun.status == "failed")
+                           .order_by(StageRun.started_at.desc()).limit(limit))
+    return [{"stage": r.stage, "entity": r.entity_key, "attempt": r.attempt, "error_class": r.error_class,
+             "error": r.error_message} for r in rows]

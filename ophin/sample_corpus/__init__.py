@@ -1,0 +1,51 @@
+"""Small, redistributable sample corpus of narrated ophthalmology lecture videos.
+
+Two sets live next to this file, each with a ``ground_truth.json`` describing
+scene cuts, sentence timings and which sentences describe the visible image:
+
+* ``demo/``    -- ``lecture_glaucoma.mp4``, ``lecture_macula.mp4``
+* ``heldout/`` -- ``heldout_retina.mp4``, ``heldout_oct.mp4`` (independently worded;
+  use these as "never seen" lectures in tests)
+
+Regenerate with ``python scripts/make_sample_corpus.py``; see ``README.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CORPUS_DIR", "SETS", "demo_videos", "ground_truth", "heldout_videos", "set_dir"]
+
+CORPUS_DIR = Path(__file__).parent
+SETS = ("demo", "heldout")
+
+
+def set_dir(set_name: str) -> Path:
+    """Directory of one corpus set (``"demo"`` or ``"heldout"``)."""
+    if set_name not in SETS:
+        raise ValueError(f"unknown sample corpus set {set_name!r}; expected one of {SETS}")
+    return CORPUS_DIR / set_name
+
+
+def ground_truth(set_name: str) -> dict[str, Any]:
+    """Parsed ``ground_truth.json`` of a set: ``{"videos": [{"file", "title", "scenes", ...}]}``."""
+    path = set_dir(set_name) / "ground_truth.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _videos(set_name: str) -> list[Path]:
+    """Video paths of a set, in ground-truth order."""
+    base = set_dir(set_name)
+    return [base / video["file"] for video in ground_truth(set_name)["videos"]]
+
+
+def demo_videos() -> list[Path]:
+    """Paths of the demo lecture videos."""
+    return _videos("demo")
+
+
+def heldout_videos() -> list[Path]:
+    """Paths of the held-out lecture videos (never used while writing the cue scorer)."""
+    return _videos("heldout")

@@ -1,0 +1,52 @@
+"""Instruction-synthesis contracts: the pair context in, a generated multi-turn instruction out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+InstructionKind = Literal["vqa", "conversation", "cot"]
+KINDS: tuple[InstructionKind, ...] = ("vqa", "conversation", "cot")
+
+
+@dataclass(frozen=True)
+class PairContext:
+    pair_id: str
+    cues: tuple[str, ...]  # visual-cue sentences, in spoken order
+    transcript: str  # whole window text (an LLM may use it as context; the offline generator must not)
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: Literal["human", "gpt"]
+    text: str
+
+
+@dataclass(frozen=True)
+class GeneratedInstruction:
+    kind: InstructionKind
+    turns: tuple[Turn, ...]  # alternating human/gpt, starts with human; first human turn is about the image
+    generator: str  # e.g. "offline-cue-template"
+    generator_version: str
+    prompt_version: str | None  # template file version for LLM backends, None for offline
+
+
+class MalformedOutputError(ValueError):
+    """LLM output that is not the JSON we asked for; message says what was wrong and quotes <=200 chars."""
+
+    def __init__(self, problem: str, output: str | None) -> None:
+        self.problem = problem
+        self.output = output
+        quoted = "<no content>" if output is None else repr(_excerpt(output))
+        super().__init__(f"{problem}; output: {quoted}")
+
+
+class InstructionGenerator(Protocol):
+    name: str
+    version: str
+
+    def generate(self, ctx: PairContext, kind: InstructionKind) -> GeneratedInstruction: ...
+
+
+def _excerpt(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,94 @@
+"""Shared fixtures: a real PostgreSQL (the machine's, else embedded), real S3 (moto server), real Whisper."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ophin.adapters.asr import FasterWhisperTranscriber
+from ophin.db.migrate import upgrade
+from ophin.services import Services, build_services
+from ophin.settings import AsrSettings, Settings
+
+MACHINE_PG = os.environ.get("OPHIN_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
+
+def _machine_postgres() -> str | None:
+    try:
+        engine = sa.create_engine(MACHINE_PG, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        with engine.connect():
+            return MACHINE_PG
+    except sa.exc.OperationalError:
+        return None
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An admin URL of a real PostgreSQL: 127.0.0.1:5432 where it runs, else pgserver's embedded one."""
+    url = _machine_postgres()
+    if url:
+        return url
+    from ophin.db.session import embedded_postgres_url
+
+    return embedded_postgres_url(tmp_path_factory.mktemp("pg")).replace("postgresql://", "postgresql+psycopg2://")
+
+
+@pytest.fixture(scope="session")
+def make_database(pg_admin_url: str) -> Iterator:
+    """Factory: a fresh, migrated database per call; all dropped at the end of the session."""
+    admin = sa.create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"ophin_test_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        url = sa.engine.make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+        upgrade(sa.create_engine(url))
+        return url
+
+    yield make
+    sa.orm.close_all_sessions()
+    with admin.connect() as conn:
+        for name in created:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def transcriber(tmp_path_factory: pytest.TempPathFactory) -> FasterWhisperTranscriber:
+    """Real Whisper base (offline wheels), loaded once for the whole session."""
+    cache = Path(os.environ.get("OPHIN_TEST_MODEL_CACHE", tmp_path_factory.mktemp("models")))
+    return FasterWhisperTranscriber(AsrSettings(), cache)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 protocol server on 127.0.0.1 (moto; no MinIO binary exists here)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"{host}:{port}"
+    server.stop()
+
+
+def make_services(tmp_path: Path, db_url: str, transcriber: FasterWhisperTranscriber, *,
+                  s3_endpoint: str | None = None, **overrides: object) -> Services:
+    store = {"kind": "s3", "endpoint": s3_endpoint, "bucket": f"b{uuid.uuid4().hex[:12]}",
+             "access_key": "test", "secret_key": "testtest"} if s3_endpoint else {}
+    settings = Settings(home=tmp_path / "home", db={"url": db_url}, store=store, **overrides)
+    svc = build_services(settings)
+    svc.transcriber = transcriber
+    return svc
+
+
+@pytest.fixture
+def db_url(make_database) -> str:  # noqa: ANN001
+    return make_database()

@@ -1,0 +1,57 @@
+"""dag.test() runs the real DAG against PostgreSQL and leaves the same lineage as the CLI pipeline."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from ophin.db.models import Clip, Frame, Instruction, Pair, StageRun, TranscriptSegment, Video, VisualCue
+from ophin.db.session import session_scope
+from ophin.pipeline import run_urls
+from ophin.sample_corpus import demo_videos
+from tests.conftest import make_services
+from tests.support.media import cut
+
+LINEAGE = (Video, Clip, Frame, TranscriptSegment, Pair, VisualCue, Instruction)
+
+
+def lineage_ids(svc) -> dict[str, set[str]]:  # noqa: ANN001
+    with session_scope(svc.sessions) as session:
+        ids = {m.__tablename__: {str(i) for i in session.scalars(select(m.id))} for m in LINEAGE}
+        ids["accepted"] = {str(i) for i in session.scalars(select(Instruction.id)
+                                                            .where(Instruction.status == "accepted"))}
+    return ids
+
+
+@pytest.fixture
+def short_lecture(tmp_path):  # noqa: ANN001, ANN201
+    return cut(demo_videos()[1], tmp_path / "macula_short.mp4", 19.0, 16.0)  # the OCT slide with edema
+
+
+def test_dag_test_matches_cli_lineage(airflow_env, make_database, transcriber, tmp_path, short_lecture,
+                                      monkeypatch) -> None:  # noqa: ANN001
+    url = short_lecture.resolve().as_uri()
+    cli_svc = make_services(tmp_path / "cli", make_database(), transcriber)
+    assert run_urls([url], cli_svc).failures == []
+
+    dag_db = make_database()
+    monkeypatch.setenv("OPHIN_DB__URL", dag_db)
+    monkeypatch.setenv("OPHIN_HOME", str(tmp_path / "dag_home"))
+    from ophin.settings import get_settings
+
+    get_settings.cache_clear()
+    from airflow.models.dagbag import DagBag
+
+    from tests.dags.conftest import DAGS_DIR
+
+    dag = DagBag(dag_folder=str(DAGS_DIR)).dags["ophin_pipeline"]
+    dag_run = dag.test(run_conf={"urls": [url]})
+    get_settings.cache_clear()
+    assert str(dag_run.state) in ("success", "DagRunState.SUCCESS")
+
+    dag_svc = make_services(tmp_path / "dag", dag_db, transcriber)
+    assert lineage_ids(dag_svc) == lineage_ids(cli_svc)
+    assert lineage_ids(dag_svc)["accepted"]
+    with session_scope(dag_svc.sessions) as session:
+        runners = set(session.scalars(select(StageRun.runner)))
+    assert all(r.startswith("airflow:") for r in runners)

@@ -1,0 +1,138 @@
+"""The engine end to end on the bundled lectures: real Postgres, S3 protocol, ffmpeg and Whisper."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from ophin.db.models import (
+    Clip,
+    Frame,
+    Instruction,
+    Pair,
+    QualityRun,
+    StageRun,
+    TranscriptSegment,
+    Verification,
+    Video,
+    VisualCue,
+)
+from ophin.db.session import session_scope
+from ophin.lineage import lineage
+from ophin.pipeline import run_urls
+from ophin.sample_corpus import demo_videos, ground_truth
+from ophin.stages.export import export_release
+from tests.conftest import make_services
+from tests.support.truth import scene_at, wer
+
+TABLES = (Video, Clip, Frame, TranscriptSegment, Pair, VisualCue, Instruction, Verification, StageRun, QualityRun)
+
+
+def snapshot(svc) -> dict[str, list[str]]:  # noqa: ANN001
+    """Every id of every lineage table (and each stage_run's status), to compare runs exactly."""
+    with session_scope(svc.sessions) as session:
+        out = {m.__tablename__: sorted(str(i) for i in session.scalars(select(m.id))) for m in TABLES}
+        out["stage_run_status"] = sorted(f"{r.id}:{r.status}" for r in session.scalars(select(StageRun)))
+        out["instruction_status"] = sorted(f"{i.id}:{i.status}" for i in session.scalars(select(Instruction)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, make_database, transcriber, s3_endpoint):  # noqa: ANN001, ANN201
+    tmp = tmp_path_factory.mktemp("demo")
+    svc = make_services(tmp, make_database(), transcriber, s3_endpoint=s3_endpoint)
+    urls = [p.resolve().as_uri() for p in demo_videos()]
+    report = run_urls(urls, svc)
+    return svc, urls, report, snapshot(svc)
+
+
+def test_run_urls_processes_every_demo_video(demo) -> None:  # noqa: ANN001
+    svc, urls, report, snap = demo
+    assert report.failures == []
+    assert len(snap["video"]) == len(urls) == 2
+    assert report.gate is not None and report.gate.success, report.gate
+    with session_scope(svc.sessions) as session:
+        accepted = session.scalar(select(func.count()).where(Instruction.status == "accepted"))
+        kinds = set(session.scalars(select(Instruction.kind).where(Instruction.status == "accepted")))
+        statuses = set(session.scalars(select(StageRun.status)))
+    assert accepted >= 6
+    assert kinds == {"vqa", "conversation", "cot"}
+    assert statuses == {"succeeded"}
+
+
+def test_run_urls_twice_changes_nothing(demo) -> None:  # noqa: ANN001
+    svc, urls, _, before = demo
+    report = run_urls(urls, svc)
+    assert report.failures == []
+    assert snapshot(svc) == before
+
+
+def test_stages_record_every_attempt_with_params_and_versions(demo) -> None:  # noqa: ANN001
+    svc, _, _, _ = demo
+    with session_scope(svc.sessions) as session:
+        runs = list(session.scalars(select(StageRun)))
+    stages = {r.stage for r in runs}
+    assert stages == {"acquire", "transcribe", "keyframes", "pair", "cues", "synthesize", "verify"}
+    for run in runs:
+        assert run.params_hash and run.code_version and run.finished_at and run.duration_s is not None
+        assert run.video_id is not None
+    assert all(r.model_version.startswith("faster-whisper/") for r in runs if r.stage == "transcribe")
+
+
+def test_keyframes_match_ground_truth_scene_cuts(demo) -> None:  # noqa: ANN001
+    svc, urls, _, _ = demo
+    truth = {v["file"]: v for v in ground_truth("demo")["videos"]}
+    with session_scope(svc.sessions) as session:
+        for video in session.scalars(select(Video)):
+            clips = session.scalars(select(Clip).where(Clip.video_id == video.id).order_by(Clip.start_s)).all()
+            expected = truth[Path(video.url).name]["scenes"]
+            assert len(clips) == len(expected)
+            for clip, scene in zip(clips, expected, strict=True):
+                assert abs(clip.start_s - scene["start_s"]) < 0.25
+
+
+def test_transcripts_are_close_to_the_narration(demo) -> None:  # noqa: ANN001
+    svc, _, _, _ = demo
+    truth = {v["file"]: v for v in ground_truth("demo")["videos"]}
+    with session_scope(svc.sessions) as session:
+        for video in session.scalars(select(Video)):
+            spoken = " ".join(session.scalars(select(TranscriptSegment.text)
+                                              .where(TranscriptSegment.video_id == video.id)
+                                              .order_by(TranscriptSegment.index)))
+            narration = " ".join(s["text"] for sc in truth[Path(video.url).name]["scenes"]
+                                 for s in sc["sentences"])
+            assert wer(narration, spoken) < 0.35
+
+
+def test_faces_and_title_cards_never_reach_instructions(demo) -> None:  # noqa: ANN001
+    svc, _, _, _ = demo
+    truth = {v["file"]: v for v in ground_truth("demo")["videos"]}
+    with session_scope(svc.sessions) as session:
+        rows = session.execute(select(Frame.t_s, Video.url).join(Instruction, Instruction.frame_id == Frame.id)
+                               .join(Video, Video.id == Frame.video_id)
+                               .where(Instruction.status == "accepted")).all()
+        face_frames = session.scalars(select(Frame).where(Frame.face_count > 0)).all()
+    assert rows
+    for t_s, url in rows:
+        assert scene_at(truth[Path(url).name], t_s)["clinical_image"], (url, t_s)
+    assert face_frames and all(not f.kept for f in face_frames)
+
+
+def test_export_records_resolve_to_video_url_and_time(demo, tmp_path) -> None:  # noqa: ANN001
+    svc, _, _, _ = demo
+    result = export_release(tmp_path / "release", svc=svc)
+    records = json.loads((tmp_path / "release" / "llava.json").read_text())
+    assert result.records == len(records) > 0
+    with session_scope(svc.sessions) as session:
+        for record in records:
+            assert (tmp_path / "release" / record["image"]).stat().st_size > 1000
+            assert record["conversations"][0]["value"].startswith("<image>\n")
+            trace = lineage(session, record["id"])
+            assert trace["video"]["url"] == record["source"]["video_url"]
+            assert 0 <= trace["frame"]["t_s"] <= trace["video"]["duration_s"]
+            assert trace["pair"]["start_s"] <= trace["frame"]["t_s"] < trace["pair"]["end_s"]
+    again = export_release(tmp_path / "release", svc=svc)
+    assert again.release_id == result.release_id

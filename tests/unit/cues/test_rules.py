@@ -1,0 +1,153 @@
+"""The rule-lexicon cue scorer: weights, explanations, and accuracy on unseen lecture narration."""
+
+from __future__ import annotations
+
+import pytest
+
+from ophin.cues.base import CueScorer
+from ophin.cues.rules import RuleCueScorer
+
+# Narration as Whisper writes it: some punctuated, some lowercase with no punctuation at all.
+VISUAL = [
+    "The cup-to-disc ratio looks enlarged, around zero point seven.",
+    "Several hard exudates are scattered temporal to the fovea.",
+    "So here you can see a colour fundus photograph of the right eye.",
+    "notice the flame shaped haemorrhages along the superior arcade",
+    "On the OCT there is intraretinal fluid with a few cysts.",
+    "the arterioles are narrowed and there's some av nicking",
+    "There are multiple cotton wool spots around the disc.",
+    "this is an oct scan through the fovea showing a normal contour",
+    "The neuroretinal rim is thin inferiorly.",
+    "You can see neovascularization at the disc.",
+    "There is a large pigment epithelial detachment under the macula.",
+    "the disc margins are blurred and the disc is elevated consistent with papilledema",
+    "Look at this area of geographic atrophy.",
+    "The retinal veins are dilated and tortuous.",
+    "what you're seeing here is an epiretinal membrane wrinkling the inner retina",
+    "In the late phase of the angiogram the dye pools within the PED.",
+    "there's a horseshoe tear superotemporally with subretinal fluid",
+    "These yellow deposits at the posterior pole are drusen.",
+    "the ellipsoid zone is disrupted beneath the fovea",
+    "This is a classic example of central retinal vein occlusion.",
+]
+NON_VISUAL = [
+    "Diabetic retinopathy is the leading cause of blindness in working-age adults.",
+    "Glaucoma affects around 80 million people worldwide.",
+    "Risk factors include age, family history and high myopia.",
+    "The patient was referred by her optometrist.",
+    "He has a history of hypertension and type two diabetes.",
+    "Anti-VEGF injections are the mainstay of treatment for wet AMD.",
+    "Drusen are deposits of extracellular material between the RPE and Bruch's membrane.",
+    "OCT is a non-invasive imaging technique that uses light.",
+    "patients with diabetes should have their eyes screened every year",
+    "macular degeneration affects central vision",
+    "Glaucoma is a chronic progressive optic neuropathy.",
+    "There are many causes of optic disc swelling.",
+    "she complained of blurred vision for two weeks",
+    "the prevalence increases with age",
+]
+CHIT_CHAT = [
+    "Please like and subscribe.",
+    "Welcome back to the channel.",
+    "Thank you so much for watching.",
+    "Today we are going to talk about diabetic eye disease.",
+    "In this lecture I will cover the basics of glaucoma.",
+    "My name is Dr. Smith and I am a retina specialist.",
+    "hello everyone and welcome to my channel",
+    "see you in the next video",
+    "okay so let's get started",
+    "If you have any questions leave them in the comments below.",
+]
+
+
+def test_score_one_reaches_accuracy_on_unseen_narration() -> None:
+    scorer = RuleCueScorer()
+    labelled = [(s, True) for s in VISUAL] + [(s, False) for s in NON_VISUAL + CHIT_CHAT]
+    verdicts = scorer.score([s for s, _ in labelled])
+    wrong = [(v.sentence, v.score, v.reason) for v, (_, label) in zip(verdicts, labelled, strict=True)
+             if v.is_visual != label]
+    accuracy = 1 - len(wrong) / len(labelled)
+    assert accuracy >= 0.9, wrong
+
+
+def test_score_one_never_marks_chit_chat_visual() -> None:
+    scorer = RuleCueScorer()
+    false_positives = [v for v in scorer.score(CHIT_CHAT) if v.is_visual]
+    assert false_positives == []
+
+
+def test_score_one_reason_lists_each_contribution() -> None:
+    verdict = RuleCueScorer().score_one("Here you can see the optic disc and the macula on this OCT scan.")
+    assert verdict.is_visual
+    assert verdict.score == 1.0  # 0.45 + 0.1 + 0.35 + 0.15 clipped
+    assert "finding 'optic disc' (+0.45)" in verdict.reason
+    assert "extra finding 'macula' (+0.10)" in verdict.reason
+    assert "deictic 'here', 'you can see'" in verdict.reason
+    assert "modality 'OCT scan' (+0.15)" in verdict.reason
+
+
+def test_score_one_applies_exact_weights() -> None:
+    scorer = RuleCueScorer()
+    assert scorer.score_one("The optic disc is the exit of the nerve.").score == pytest.approx(0.45)
+    # Three distinct findings: +0.45 then +0.1 each.
+    assert scorer.score_one("The optic disc, macula and arteries are there.").score == pytest.approx(0.65)
+    # Extra findings are capped at +0.2 however many there are.
+    many = "The optic disc, macula, arteries, veins and drusen are there."
+    assert scorer.score_one(many).score == pytest.approx(0.65)
+    assert scorer.score_one("We can then see what happens.").score == pytest.approx(0.35)
+    assert scorer.score_one("This is the OCT.").score == pytest.approx(0.50)
+
+
+def test_score_one_caps_negative_cues() -> None:
+    verdict = RuleCueScorer().score_one("Welcome, thank you, and please subscribe to see the optic disc here.")
+    assert "(-0.60)" in verdict.reason
+    assert verdict.score == pytest.approx(0.45 + 0.35 - 0.6)
+    assert not verdict.is_visual
+
+
+def test_score_one_penalises_short_sentences() -> None:
+    verdict = RuleCueScorer().score_one("Drusen.")
+    assert verdict.score == pytest.approx(0.15)
+    assert "short (1 word) (-0.30)" in verdict.reason
+    pointed = RuleCueScorer().score_one("Drusen seen here.")
+    assert pointed.score == pytest.approx(0.45 + 0.35 - 0.3)
+    assert "short (3 words)" in pointed.reason
+
+
+def test_score_one_clips_to_unit_interval() -> None:
+    scorer = RuleCueScorer()
+    assert scorer.score_one("Thanks, bye.").score == 0.0
+    assert scorer.score_one("ok").score == 0.0
+
+
+def test_score_one_ignores_diagnosis_names_without_a_deictic() -> None:
+    scorer = RuleCueScorer()
+    plain = scorer.score_one("Central retinal vein occlusion is more common in older people.")
+    pointed = scorer.score_one("This is a central retinal vein occlusion.")
+    assert plain.score == 0.0
+    assert "without deictic" in plain.reason
+    assert pointed.is_visual
+
+
+def test_score_one_matches_british_and_american_spellings() -> None:
+    scorer = RuleCueScorer()
+    for sentence in ("The haemorrhage is visible.", "The hemorrhage is visible.",
+                     "There is macular oedema here.", "There is macular edema here.",
+                     "The nerve fibre layer is thin.", "The nerve fiber layer is thin."):
+        assert scorer.score_one(sentence).is_visual, sentence
+
+
+def test_score_one_respects_threshold() -> None:
+    sentence = "The optic disc is the exit of the nerve."
+    assert RuleCueScorer(threshold=0.4).score_one(sentence).is_visual
+    assert not RuleCueScorer(threshold=0.5).score_one(sentence).is_visual
+    with pytest.raises(ValueError, match="threshold"):
+        RuleCueScorer(threshold=1.5)
+
+
+def test_score_is_deterministic_and_satisfies_protocol() -> None:
+    scorer: CueScorer = RuleCueScorer()
+    assert (scorer.name, scorer.version) == ("rule-lexicon", "1")
+    sentences = VISUAL + NON_VISUAL
+    assert scorer.score(sentences) == RuleCueScorer().score(sentences)
+    assert [v.sentence for v in scorer.score(sentences)] == sentences

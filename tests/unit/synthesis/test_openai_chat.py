@@ -1,0 +1,189 @@
+"""OpenAI-compatible generator against a local fake of the chat-completions protocol, real openai client."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import openai
+import pytest
+
+from ophin.synthesis.base import KINDS, MalformedOutputError, PairContext, Turn
+from ophin.synthesis.openai_chat import (
+    PROMPT_VERSION,
+    OpenAICompatibleGenerator,
+    build_openai_client,
+    load_prompt,
+    parse_turns,
+    render_prompt,
+)
+from tests.fakes.openai_server import FakeOpenAIServer
+
+CTX = PairContext(
+    pair_id="pair-1",
+    cues=("Here you can see the optic disc.", "The cup is enlarged with a thin inferior rim."),
+    transcript="Welcome. Here you can see the optic disc. The cup is enlarged with a thin inferior rim.",
+)
+GOOD = {"turns": [
+    {"role": "human", "text": "What does this fundus photograph show?"},
+    {"role": "gpt", "text": "The optic disc has an enlarged cup with a thin inferior rim."},
+]}
+
+
+class Script:
+    """A responder returning queued answers in order (the last one repeats)."""
+
+    def __init__(self, *answers: str | dict[str, Any]) -> None:
+        self.answers = list(answers)
+
+    def __call__(self, request: dict[str, Any]) -> str | dict[str, Any]:
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
+@pytest.fixture
+def script() -> Script:
+    return Script(json.dumps(GOOD))
+
+
+@pytest.fixture
+def server(script: Script) -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer(script) as srv:
+        yield srv
+
+
+def _generator(server: FakeOpenAIServer, max_retries: int = 0) -> OpenAICompatibleGenerator:
+    client = build_openai_client(server.base_url, "test-key", timeout_s=5.0, max_retries=max_retries)
+    return OpenAICompatibleGenerator(client, "fake-vlm", temperature=0.1, max_tokens=321)
+
+
+def test_generate_parses_good_json_and_sends_prompt(server: FakeOpenAIServer) -> None:
+    instruction = _generator(server).generate(CTX, "vqa")
+    assert instruction.turns == (Turn("human", GOOD["turns"][0]["text"]), Turn("gpt", GOOD["turns"][1]["text"]))
+    assert (instruction.kind, instruction.generator, instruction.prompt_version) == ("vqa", "openai-chat", "v1")
+    assert instruction.generator_version == "1+fake-vlm"
+    (request,) = server.requests
+    assert request.path == "/v1/chat/completions"
+    assert request.headers["authorization"] == "Bearer test-key"
+    body = request.json
+    assert (body["model"], body["temperature"], body["max_tokens"]) == ("fake-vlm", 0.1, 321)
+    prompt = body["messages"][0]["content"]
+    assert "1. Here you can see the optic disc." in prompt
+    assert "2. The cup is enlarged with a thin inferior rim." in prompt
+    assert "JSON only" in prompt
+
+
+def test_generate_accepts_fenced_json(server: FakeOpenAIServer, script: Script) -> None:
+    script.answers = ["```json\n" + json.dumps(GOOD, indent=2) + "\n```"]
+    assert len(_generator(server).generate(CTX, "conversation").turns) == 2
+
+
+def test_generate_rejects_malformed_json(server: FakeOpenAIServer, script: Script) -> None:
+    script.answers = ['{"turns": [{"role": "human", "text": "What is shown?"}, ' + "x" * 500]
+    with pytest.raises(MalformedOutputError, match="not valid JSON") as info:
+        _generator(server).generate(CTX, "vqa")
+    quoted = str(info.value).split("output: ", 1)[1]
+    assert len(quoted) <= 200 + 2  # repr quotes around a <=200-char excerpt
+
+
+@pytest.mark.parametrize(("payload", "problem"), [
+    ([GOOD], '"turns" key'),
+    ({"answer": "x"}, '"turns" key'),
+    ({"turns": []}, "non-empty list"),
+    ({"turns": "human: hi"}, "non-empty list"),
+    ({"turns": [{"role": "gpt", "text": "The disc is pale."}]}, "expected 'human'"),
+    ({"turns": [{"role": "human", "text": "Q?"}, {"role": "human", "text": "Q2?"}]}, "expected 'gpt'"),
+    ({"turns": [{"role": "human", "text": "Q?"}, {"role": "gpt", "text": "  "}]}, "non-empty string"),
+    ({"turns": [{"role": "human", "text": "Q?"}, {"role": "gpt", "text": 3}]}, "non-empty string"),
+    ({"turns": [{"role": "human", "text": "Q?"}]}, "end with a gpt turn"),
+    ({"turns": ["Q?", "A."]}, "not an object"),
+])
+def test_generate_rejects_wrong_shape(server: FakeOpenAIServer, script: Script, payload: Any, problem: str) -> None:
+    script.answers = [json.dumps(payload)]
+    with pytest.raises(MalformedOutputError, match=problem):
+        _generator(server).generate(CTX, "vqa")
+
+
+def test_generate_rejects_empty_choices(server: FakeOpenAIServer, script: Script) -> None:
+    body = {"id": "chatcmpl-x", "object": "chat.completion", "created": 0, "model": "fake-vlm", "choices": []}
+    script.answers = [{"status": 200, "body": body}]
+    with pytest.raises(MalformedOutputError, match="no choices"):
+        _generator(server).generate(CTX, "vqa")
+
+
+def test_generate_rejects_null_content(server: FakeOpenAIServer, script: Script) -> None:
+    script.answers = [{"content": None, "finish_reason": "content_filter"}]
+    with pytest.raises(MalformedOutputError, match="no content.*content_filter"):
+        _generator(server).generate(CTX, "cot")
+
+
+def test_generate_raises_openai_error_after_retries(server: FakeOpenAIServer, script: Script) -> None:
+    script.answers = [{"status": 500, "headers": {"retry-after-ms": "5"}}]
+    with pytest.raises(openai.InternalServerError):
+        _generator(server, max_retries=2).generate(CTX, "vqa")
+    assert len(server.requests) == 3  # first try + 2 retries
+
+
+def test_generate_recovers_when_a_retry_succeeds(server: FakeOpenAIServer, script: Script) -> None:
+    script.answers = [{"status": 503, "headers": {"retry-after-ms": "5"}}, json.dumps(GOOD)]
+    assert _generator(server, max_retries=1).generate(CTX, "vqa").turns[1].role == "gpt"
+    assert len(server.requests) == 2
+
+
+def test_generate_requires_cues(server: FakeOpenAIServer) -> None:
+    with pytest.raises(ValueError, match="no visual-cue"):
+        _generator(server).generate(PairContext("p", (), "text"), "vqa")
+    assert server.requests == []
+
+
+def test_parse_turns_strips_whitespace_in_texts() -> None:
+    raw = '```\n{"turns": [{"role": "human", "text": " Q? "}, {"role": "gpt", "text": "A. "}]}\n```'
+    assert parse_turns(raw) == (Turn("human", "Q?"), Turn("gpt", "A."))
+
+
+def test_load_prompt_finds_every_kind_as_package_data() -> None:
+    for kind in KINDS:
+        text = load_prompt(kind).template
+        assert "$cues" in text and "$transcript" in text
+        assert '"turns"' in text and "JSON only" in text
+        assert "transcript" in text.lower() and "speaker" in text.lower()
+    assert PROMPT_VERSION == "v1"
+    with pytest.raises(ValueError, match="unknown instruction kind"):
+        load_prompt("caption")  # type: ignore[arg-type]
+
+
+def test_render_prompt_numbers_cues_and_keeps_dollar_signs() -> None:
+    ctx = PairContext("p", ("It costs $5.", "The disc is pale."), "context with ${odd} text")
+    prompt = render_prompt(ctx, "cot")
+    assert "1. It costs $5.\n2. The disc is pale." in prompt
+    assert "context with ${odd} text" in prompt
+    assert "$cues" not in prompt and "$transcript" not in prompt
+
+
+def test_build_openai_client_applies_settings() -> None:
+    client = build_openai_client("http://127.0.0.1:9/v1", "k", timeout_s=7.5, max_retries=4)
+    assert str(client.base_url).rstrip("/") == "http://127.0.0.1:9/v1"
+    assert (client.api_key, client.timeout, client.max_retries) == ("k", 7.5, 4)
+
+
+def _post(url: str, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(url, data=b'{"model": "m", "messages": []}', method="POST",
+                                     headers={"Content-Type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+def test_fake_server_speaks_the_protocol(server: FakeOpenAIServer) -> None:
+    status, body = _post(server.base_url + "/chat/completions", {"Authorization": "Bearer k"})
+    assert status == 200
+    assert body["object"] == "chat.completion" and body["model"] == "m"
+    assert body["choices"][0]["message"] == {"role": "assistant", "content": json.dumps(GOOD), "refusal": None}
+    assert set(body["usage"]) == {"prompt_tokens", "completion_tokens", "total_tokens"}
+    assert _post(server.base_url + "/chat/completions", {})[0] == 401
+    status, body = _post(server.base_url + "/embeddings", {"Authorization": "Bearer k"})
+    assert status == 404 and "error" in body
