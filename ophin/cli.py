@@ -14,7 +14,7 @@ from rich.table import Table
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Metadata database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # one-line reasons stay on one line
 
 
 def fail(message: str) -> typer.Exit:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ophin.cues.base import split_sentences
+from ophin.cues.clauses import split_clauses
 from ophin.db.models import Pair, VisualCue
 from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
@@ -27,6 +28,10 @@ class CueParams:
     min_cues_per_pair: int = 1
 
 
+def sentences(text: str) -> list[str]:
+    return [clause for sentence in split_sentences(text) for clause in split_clauses(sentence)]
+
+
 def separate_visual_cues(vid: uuid.UUID, params: CueParams, *, svc: Services, force: bool = False) -> StageResult:
     scorer = svc.cue_scorer
     phash = params_hash(params)
@@ -38,7 +43,7 @@ def separate_visual_cues(vid: uuid.UUID, params: CueParams, *, svc: Services, fo
             for pair in pairs:
                 if pair.status == "dropped" and pair.n_cues is None:
                     continue  # dropped upstream (no speech): nothing to score
-                verdicts = scorer.score(split_sentences(pair.text))
+                verdicts = scorer.score(sentences(pair.text))
                 rows = [{
                     "id": cue_id(pair.id, i, phash), "pair_id": pair.id, "sentence_index": i,
                     "text": v.sentence, "is_visual": v.is_visual, "score": round(v.score, 4),

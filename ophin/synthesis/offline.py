@@ -17,7 +17,8 @@ _DEICTIC_LEAD = (
     r"(?:(?:as |here |now |so |and |again )?(?:you|we) can (?:also |clearly |probably |actually |now )?"
     r"(?:see|appreciate|notice)|as you can see|(?:here )?(?:you|we) see|notice|note|look at"
     r"|if you look(?: at)?|here (?:is|are|we have)|here's|here"
-    r"|in this (?:image|photo|photograph|picture|scan|slide|video|case|example|one)"
+    r"|in this (?:\w+ ){0,2}(?:image|photo|photograph|picture|scan|slide|video|case|example|one)"
+    r"|(?:if we |when we |now )?zoom(?:ing)? in|looking (?:more )?closely"
     r"|on the (?:left|right)(?: side)?"
     r"|on (?:the|this) (?:oct(?: scan)?|scan|image|photo|photograph|picture|angiogram"
     r"|fundus(?: photo(?:graph)?)?))"
@@ -30,6 +31,8 @@ _ACRONYM = re.compile(
     r"^(?:rpe|cnvm?|peds?|irf|srf|r?nfl|gcl|elm|cdr|irma|nv[de]|n?pdr|amd|[cb]r[va]o|cscr?)$", re.IGNORECASE
 )
 _MIN_WORDS_AFTER_STRIP = 3
+# "What about the cystic?" reads badly: adjective forms are asked about by their lexicon label instead.
+_ADJECTIVE = re.compile(r"(?:ic|al|ous|ed|ar|ary|ive|en|oid|pale)$", re.IGNORECASE)
 
 _NOUNS = {
     "fundus photograph": "fundus photograph", "oct": "OCT scan", "angiogram": "angiogram",
@@ -153,12 +156,17 @@ def _noun(matches: Sequence[Sequence[TermMatch]]) -> str:
 
 
 def _topic(found: Sequence[TermMatch]) -> str | None:
-    """The first finding, diagnosis or anatomy named in a cue, as spoken (British/American spelling kept)."""
+    """The first finding, diagnosis or anatomy named in a cue, as spoken (British/American spelling kept),
+    or its lexicon label when spoken as an adjective ("cystic" -> "cyst", "tortuous" -> "tortuosity")."""
     hits = terms_of_kind(found, "anatomy", "finding", "diagnosis")
     if not hits:
         return None
     text = _SPACES.sub(" ", hits[0].text)
-    return text.upper() if _ACRONYM.match(text) else text.lower()
+    if _ACRONYM.match(text):
+        return text.upper()
+    if _ADJECTIVE.search(text):
+        return hits[0].term.label
+    return text.lower()
 
 
 def _topic_kind(found: Sequence[TermMatch]) -> str | None:

@@ -92,7 +92,7 @@ def _error_body(message: str, kind: str) -> dict[str, Any]:
 
 
 def _lower(items: Any) -> dict[str, str]:
-    # HTTP header names are case-insensitive; clients differ (httpx sends lowercase), so record them lowercased.
+    # Header names are case-insensitive and clients differ (httpx sends lowercase): record one spelling.
     return {str(k).lower(): str(v) for k, v in items}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ophin.cues.base import CueScorer
+from ophin.cues.lexicon import TERMS, find_terms
 from ophin.cues.rules import RuleCueScorer
 
 # Narration as Whisper writes it: some punctuated, some lowercase with no punctuation at all.
@@ -99,7 +100,8 @@ def test_score_one_applies_exact_weights() -> None:
 
 
 def test_score_one_caps_negative_cues() -> None:
-    verdict = RuleCueScorer().score_one("Welcome, thank you, and please subscribe to see the optic disc here.")
+    sentence = "Welcome, thank you, and please subscribe to see the optic disc here."
+    verdict = RuleCueScorer().score_one(sentence)
     assert "(-0.60)" in verdict.reason
     assert verdict.score == pytest.approx(0.45 + 0.35 - 0.6)
     assert not verdict.is_visual
@@ -151,3 +153,9 @@ def test_score_is_deterministic_and_satisfies_protocol() -> None:
     sentences = VISUAL + NON_VISUAL
     assert scorer.score(sentences) == RuleCueScorer().score(sentences)
     assert [v.sentence for v in scorer.score(sentences)] == sentences
+
+
+def test_find_terms_prefers_the_longest_overlapping_term() -> None:
+    matches = find_terms("A cup to disc ratio of 0.8 and a macular hole.", TERMS)
+    found = [(m.term.label, m.text) for m in matches]
+    assert found == [("cup-to-disc ratio", "cup to disc ratio"), ("hole", "macular hole")]

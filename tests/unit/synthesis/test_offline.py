@@ -131,3 +131,10 @@ def test_generate_rejects_empty_cues_and_unknown_kind() -> None:
         generator.generate(PairContext("p-e", ("   ",), ""), "cot")
     with pytest.raises(ValueError, match="unknown instruction kind"):
         generator.generate(GLAUCOMA, "caption")  # type: ignore[arg-type]
+
+
+def test_generate_conversation_asks_about_adjectives_by_their_noun() -> None:
+    cues = ("The macula is thickened.", "A dark cystic space sits within the inner retina.")
+    turns = OfflineCueGenerator().generate(PairContext("p-adj", cues, ""), "conversation").turns
+    questions = [t.text for t in turns if t.role == "human"]
+    assert questions == ["What can you tell me about the macula in this image?", "What about the cyst?"]

@@ -61,8 +61,9 @@ def _generator(server: FakeOpenAIServer, max_retries: int = 0) -> OpenAICompatib
 
 def test_generate_parses_good_json_and_sends_prompt(server: FakeOpenAIServer) -> None:
     instruction = _generator(server).generate(CTX, "vqa")
-    assert instruction.turns == (Turn("human", GOOD["turns"][0]["text"]), Turn("gpt", GOOD["turns"][1]["text"]))
-    assert (instruction.kind, instruction.generator, instruction.prompt_version) == ("vqa", "openai-chat", "v1")
+    assert instruction.turns == tuple(Turn(t["role"], t["text"]) for t in GOOD["turns"])
+    assert instruction.kind == "vqa"
+    assert (instruction.generator, instruction.prompt_version) == ("openai-chat", "v1")
     assert instruction.generator_version == "1+fake-vlm"
     (request,) = server.requests
     assert request.path == "/v1/chat/completions"
@@ -100,7 +101,9 @@ def test_generate_rejects_malformed_json(server: FakeOpenAIServer, script: Scrip
     ({"turns": [{"role": "human", "text": "Q?"}]}, "end with a gpt turn"),
     ({"turns": ["Q?", "A."]}, "not an object"),
 ])
-def test_generate_rejects_wrong_shape(server: FakeOpenAIServer, script: Script, payload: Any, problem: str) -> None:
+def test_generate_rejects_wrong_shape(
+    server: FakeOpenAIServer, script: Script, payload: Any, problem: str
+) -> None:
     script.answers = [json.dumps(payload)]
     with pytest.raises(MalformedOutputError, match=problem):
         _generator(server).generate(CTX, "vqa")
@@ -182,7 +185,8 @@ def test_fake_server_speaks_the_protocol(server: FakeOpenAIServer) -> None:
     status, body = _post(server.base_url + "/chat/completions", {"Authorization": "Bearer k"})
     assert status == 200
     assert body["object"] == "chat.completion" and body["model"] == "m"
-    assert body["choices"][0]["message"] == {"role": "assistant", "content": json.dumps(GOOD), "refusal": None}
+    message = body["choices"][0]["message"]
+    assert message == {"role": "assistant", "content": json.dumps(GOOD), "refusal": None}
     assert set(body["usage"]) == {"prompt_tokens", "completion_tokens", "total_tokens"}
     assert _post(server.base_url + "/chat/completions", {})[0] == 401
     status, body = _post(server.base_url + "/embeddings", {"Authorization": "Bearer k"})

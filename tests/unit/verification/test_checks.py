@@ -13,7 +13,8 @@ CUES = (
 )
 GOOD = (
     Turn("human", "What does this fundus photograph show?"),
-    Turn("gpt", "The optic disc with an enlarged cup. There are flame haemorrhages at the inferior disc margin."),
+    Turn("gpt", "The optic disc with an enlarged cup. "
+                "There are flame haemorrhages at the inferior disc margin."),
 )
 
 
@@ -49,20 +50,23 @@ def test_check_instruction_grounding_ignores_frames_digits_and_plurals() -> None
 def test_check_instruction_grounding_threshold_is_a_parameter() -> None:
     partly = (GOOD[0], Turn("gpt", "The optic disc has an enlarged cup and a notch."))  # 'notch' unsupported
     result = _by_name(partly)["grounded"]
-    assert result.score == pytest.approx(0.75)  # optic, disc, enlarged, cup found; notch not
+    assert result.score == pytest.approx(0.8)  # optic, disc, enlarged, cup found; notch not
     assert result.passed
-    assert not _by_name(partly, min_grounding=0.8)["grounded"].passed
+    assert not _by_name(partly, min_grounding=0.85)["grounded"].passed
 
 
-@pytest.mark.parametrize("phrase", [
-    "The speaker says", "as mentioned earlier", "in this video", "According to the transcript",
-    "the narrator", "this lecture", "The presenter", "he said", "Don't forget to subscribe",
+@pytest.mark.parametrize(("phrase", "named"), [
+    ("The speaker says", "the speaker"), ("As mentioned earlier", "as mentioned"),
+    ("In this video", "in this video"),
+    ("According to the transcript", "transcript"), ("Per the narrator", "narrator"),
+    ("In this lecture", "this lecture"), ("The presenter notes", "the presenter"), ("He said", "he said"),
+    ("Don't forget to subscribe", "subscribe"),
 ])
-def test_check_instruction_flags_source_leakage(phrase: str) -> None:
+def test_check_instruction_flags_source_leakage(phrase: str, named: str) -> None:
     turns = (GOOD[0], Turn("gpt", f"{phrase}, the optic disc has an enlarged cup."))
     leakage = _by_name(turns)["no_leakage"]
     assert not leakage.passed
-    assert phrase.lower().split(",")[0].replace("don't forget to ", "") in leakage.detail
+    assert f"'{named}'" in leakage.detail
 
 
 def test_check_instruction_leakage_also_scans_questions() -> None:
@@ -106,8 +110,8 @@ def test_content_words_drops_stopwords_and_stems_plurals() -> None:
 
 def test_fingerprint_ignores_case_spacing_and_punctuation() -> None:
     variant = (Turn("human", "what does this  FUNDUS photograph show"),
-               Turn("gpt", "The optic disc, with an enlarged cup! There are flame haemorrhages at the inferior "
-                           "disc margin"))
+               Turn("gpt", "The optic disc, with an enlarged cup! There are flame haemorrhages at the "
+                           "inferior disc margin"))
     assert fingerprint(GOOD) == fingerprint(variant)
     assert len(fingerprint(GOOD)) == 64 and int(fingerprint(GOOD), 16) >= 0
 
