@@ -1,0 +1,56 @@
+"""Synthesis through the OpenAI-compatible backend against a local server of that protocol: good answers
+become instructions, malformed ones become failed rows with reasons, and the rest of the batch proceeds."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+
+from sqlalchemy import select
+
+from ophin.db.models import Instruction, StageRun
+from ophin.db.session import session_scope
+from ophin.pipeline import run_urls
+from ophin.sample_corpus import demo_videos
+from ophin.services import build_generator
+from tests.conftest import make_services
+from tests.fakes.openai_server import FakeOpenAIServer
+from tests.support.media import cut
+
+
+def scripted_llm():  # noqa: ANN201
+    """Answers from the prompt's own cue lines; every third call returns something that is not JSON."""
+    calls = itertools.count(1)
+
+    def respond(request: dict) -> str:
+        prompt = request["messages"][-1]["content"]
+        if next(calls) % 3 == 0:
+            return "Sure! Here is your question about the image: what is shown?"
+        cues_block = prompt.split("Cues:", 1)[1].split("Context:", 1)[0]
+        cues = [re.sub(r"^[-*\d.\s]+", "", line).strip() for line in cues_block.splitlines() if line.strip()]
+        return json.dumps({"turns": [{"role": "human", "text": "What is visible in this image?"},
+                                     {"role": "gpt", "text": " ".join(cues)}]})
+
+    return respond
+
+
+def test_openai_backend_records_malformed_output_and_keeps_the_rest(tmp_path, db_url, transcriber) -> None:
+    clip = cut(demo_videos()[1], tmp_path / "macula.mp4", 19.0, 26.0)  # OCT with edema, then the fovea
+    with FakeOpenAIServer(scripted_llm()) as server:
+        svc = make_services(tmp_path, db_url, transcriber,
+                            llm={"backend": "openai", "base_url": server.base_url, "api_key": "test-key",
+                                 "max_retries": 0, "model": "fake-vlm"})
+        svc.generator = build_generator(svc.settings)
+        report = run_urls([clip.resolve().as_uri()], svc)
+        assert len(server.requests) >= 3
+    assert report.failures == []
+    with session_scope(svc.sessions) as session:
+        rows = session.scalars(select(Instruction)).all()
+        synth = session.scalars(select(StageRun).where(StageRun.stage == "synthesize")).one()
+    failed = [r for r in rows if r.status == "failed"]
+    accepted = [r for r in rows if r.status == "accepted"]
+    assert failed and accepted
+    assert all(r.error.startswith("MalformedOutputError") and r.turns is None for r in failed)
+    assert all(r.generator.startswith("openai-chat/") and r.prompt_version == "v1" for r in accepted)
+    assert synth.status == "succeeded" and synth.output["failed"] == len(failed)

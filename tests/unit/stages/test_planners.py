@@ -1,0 +1,62 @@
+"""Pure planners of the media stages: no ffmpeg, no database."""
+
+from __future__ import annotations
+
+import uuid
+from types import SimpleNamespace
+
+from ophin.cues.clauses import split_clauses
+from ophin.stages.acquire import video_row
+from ophin.stages.keyframes import keyframe_time, plan_clips
+from ophin.stages.pair import TimedText, screen_windows, timed_pieces, words_in
+
+
+def test_plan_clips_starts_at_zero_and_merges_close_cuts() -> None:
+    assert plan_clips(30.0, [10.0, 10.4, 20.0], 1.0) == [(0.0, 10.0), (10.0, 20.0), (20.0, 30.0)]
+    assert plan_clips(5.0, [], 1.0) == [(0.0, 5.0)]
+    assert plan_clips(10.0, [9.8], 1.0) == [(0.0, 10.0)]  # a cut in the last instant is no scene
+
+
+def test_keyframe_time_settles_after_the_cut_but_stays_inside() -> None:
+    assert keyframe_time(10.0, 20.0) == 10.5
+    assert keyframe_time(10.0, 10.4) == 10.2
+
+
+def _clip(start: float, end: float) -> SimpleNamespace:
+    return SimpleNamespace(id=uuid.uuid4(), start_s=start, end_s=end)
+
+
+def test_screen_windows_extend_over_repeated_images() -> None:
+    a, b, c, d = _clip(0, 5), _clip(5, 9), _clip(9, 12), _clip(12, 20)
+    f_a = SimpleNamespace(id="fa", kept=True, duplicate_of=None)
+    f_b = SimpleNamespace(id="fb", kept=False, duplicate_of="fa")  # the same slide again
+    f_c = SimpleNamespace(id="fc", kept=False, duplicate_of=None)  # a face: no pair, ends the run
+    f_d = SimpleNamespace(id="fd", kept=True, duplicate_of=None)
+    windows = screen_windows([d, c, b, a], {a.id: f_a, b.id: f_b, c.id: f_c, d.id: f_d})
+    assert windows == {"fa": (0, 9), "fd": (12, 20)}
+
+
+def test_timed_pieces_rebuilds_sentences_and_words_in_assigns_each_once() -> None:
+    seg = SimpleNamespace(id="s", start_s=0.0, end_s=6.0, text="", words=[
+        {"start": 0.0, "end": 0.5, "word": "Welcome."},
+        {"start": 4.8, "end": 5.2, "word": "In"}, {"start": 5.3, "end": 5.9, "word": "this"},
+        {"start": 6.0, "end": 6.8, "word": "photo."}])
+    pieces = timed_pieces([seg])
+    assert [p.text for p in pieces] == ["Welcome.", "In this photo."]
+    # The sentence straddles the cut at 5.0 but its midpoint (5.8) puts it wholly after it.
+    assert [p.text for p in words_in((5.0, 10.0), pieces)] == ["In this photo."]
+    assert words_in((0.0, 5.0), [TimedText(4.0, 6.0, "x", "s")]) == []
+
+
+def test_split_clauses_separates_asr_run_ons_but_keeps_lead_ins() -> None:
+    text = ("In this fundus photograph, the optic disc is visible on the left, "
+            "this patient was referred by her optometrist.")
+    assert split_clauses(text) == ["In this fundus photograph, the optic disc is visible on the left.",
+                                   "This patient was referred by her optometrist."]
+    assert split_clauses("Drusen, exudates, and haemorrhages") == ["Drusen, exudates, and haemorrhages."]
+
+
+def test_video_row_tolerates_missing_and_hostile_metadata() -> None:
+    row = video_row("http://a/v.mp4", {"id": "v", "title": "T\x00" + "x" * 900}, {"license": "CC-BY-4.0"})
+    assert row["license"] == "CC-BY-4.0" and len(row["title"]) == 500 and "\x00" not in row["title"]
+    assert video_row("http://a/v.mp4", {}, {})["title"] is None

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from ophin.settings import Settings
+
+
+def test_settings_read_nested_env_vars(monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("OPHIN_HOME", "/data/x")
+    monkeypatch.setenv("OPHIN_DB__URL", "postgresql://u@h/db")
+    monkeypatch.setenv("OPHIN_STORE__KIND", "s3")
+    monkeypatch.setenv("OPHIN_KEYFRAMES__SCENE_THRESHOLD", "0.4")
+    s = Settings()
+    assert s.home == Path("/data/x") and s.db.url == "postgresql://u@h/db"
+    assert s.store.kind == "s3" and s.keyframes.scene_threshold == 0.4
+
+
+def test_settings_defaults_need_no_configuration(monkeypatch) -> None:  # noqa: ANN001
+    for name in ("OPHIN_HOME", "OPHIN_DB__URL", "OPHIN_STORE__KIND"):
+        monkeypatch.delenv(name, raising=False)
+    s = Settings()
+    assert s.db.url == "" and s.store.kind == "local" and s.asr.backend == "faster-whisper"
+    assert s.llm.backend == "offline"
