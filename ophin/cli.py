@@ -52,16 +52,23 @@ def read_targets(targets: list[str]) -> list[str]:
 
 
 def _run_with_progress(label: str, fn):  # noqa: ANN001, ANN202
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                  transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(label)
         return fn(lambda entity, stage: bar.update(task, description=f"{stage:<11} {entity[:80]}"))
 
 
 def _print_batch(report, svc) -> None:  # noqa: ANN001
     for failure in report.failures:
-        console.print(f"[yellow]failed[/yellow] {failure.stage} {failure.entity_key}: "
-                      f"{type(failure.cause).__name__}: {failure.cause}")
+        console.print(
+            f"[yellow]failed[/yellow] {failure.stage} {failure.entity_key}: "
+            f"{type(failure.cause).__name__}: {failure.cause}"
+        )
     if report.gate is not None:
         state = "[green]passed[/green]" if report.gate.success else f"[red]failed[/red] {report.gate.failed}"
         console.print(f"quality gate (instructions): {state}")
@@ -76,8 +83,19 @@ def _print_counts(svc) -> dict:  # noqa: ANN001
     table = Table(title="OphIn Engine")
     table.add_column("what")
     table.add_column("count", justify="right")
-    for key in ("videos", "clips", "frames", "frames_kept", "segments", "pairs", "pairs_kept", "visual_cues",
-                "instructions_accepted", "instructions_rejected", "instructions_failed"):
+    for key in (
+        "videos",
+        "clips",
+        "frames",
+        "frames_kept",
+        "segments",
+        "pairs",
+        "pairs_kept",
+        "visual_cues",
+        "instructions_accepted",
+        "instructions_rejected",
+        "instructions_failed",
+    ):
         table.add_row(key.replace("_", " "), str(c[key]))
     Console().print(table)
     return c
@@ -109,8 +127,9 @@ def run(targets: Annotated[list[str], typer.Argument(help="URLs, or files with o
 
 
 @app.command()
-def demo(out: Annotated[Path | None, typer.Option(help="Dataset folder (default OPHIN_HOME/dataset).")] = None
-         ) -> None:
+def demo(
+    out: Annotated[Path | None, typer.Option(help="Dataset folder (default OPHIN_HOME/dataset).")] = None,
+) -> None:
     """Run the engine on the bundled sample lectures and export the dataset."""
     from ophin.pipeline import run_urls
     from ophin.sample_corpus import demo_videos
@@ -122,8 +141,10 @@ def demo(out: Annotated[Path | None, typer.Option(help="Dataset folder (default 
     _print_batch(report, svc)
     _print_counts(svc)
     result = export_release(out or svc.settings.home_dir / "dataset", svc=svc)
-    console.print(f"dataset: {result.records} instructions, {result.images} images -> "
-                  f"{result.out_dir.resolve() / 'llava.json'} (release {result.release_id})")
+    console.print(
+        f"dataset: {result.records} instructions, {result.images} images -> "
+        f"{result.out_dir.resolve() / 'llava.json'} (release {result.release_id})"
+    )
 
 
 @app.command()
@@ -142,8 +163,10 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
     for stage, by_status in sorted(data["stage_runs"].items()):
         console.print(f"{stage:<11} " + ", ".join(f"{k}={v}" for k, v in sorted(by_status.items())))
     for f in data["recent_failures"]:
-        console.print(f"[yellow]failed[/yellow] {f['stage']} {f['entity']} (attempt {f['attempt']}): "
-                      f"{f['error_class']}: {f['error']}")
+        console.print(
+            f"[yellow]failed[/yellow] {f['stage']} {f['entity']} (attempt {f['attempt']}): "
+            f"{f['error_class']}: {f['error']}"
+        )
 
 
 @app.command()
@@ -191,7 +214,9 @@ def export(
     if format not in FORMATS:
         raise fail(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     result = export_release(out, svc=_services(), fmt=format)
-    console.print(f"{result.records} instructions, {result.images} images -> {out} (release {result.release_id})")
+    console.print(
+        f"{result.records} instructions, {result.images} images -> {out} (release {result.release_id})"
+    )
 
 
 @app.command()
@@ -204,8 +229,10 @@ def backfill(stage: Annotated[str, typer.Option(help="Stage whose failed attempt
         raise fail(f"unknown stage {stage!r}; choose one of {', '.join(STAGE_NAMES)}")
     svc = _services(runner="backfill")
     report = _run_with_progress("backfill", lambda p: do_backfill(stage, svc, progress=p))
-    console.print(f"re-ran {len(report.videos) + len(report.failures)} entities: "
-                  f"{len(report.videos)} succeeded, {len(report.failures)} failed")
+    console.print(
+        f"re-ran {len(report.videos) + len(report.failures)} entities: "
+        f"{len(report.videos)} succeeded, {len(report.failures)} failed"
+    )
     _print_batch(report, svc)
 
 
@@ -231,8 +258,15 @@ def cues(
     scorer = RuleCueScorer(threshold if threshold is not None else get_settings().cues.threshold)
     verdicts = scorer.score(lines)
     if as_json:
-        typer.echo(json.dumps([{"sentence": v.sentence, "is_visual": v.is_visual, "score": v.score,
-                                "reason": v.reason} for v in verdicts], indent=1))
+        typer.echo(
+            json.dumps(
+                [
+                    {"sentence": v.sentence, "is_visual": v.is_visual, "score": v.score, "reason": v.reason}
+                    for v in verdicts
+                ],
+                indent=1,
+            )
+        )
         return
     for v in verdicts:
         mark = "CUE " if v.is_visual else "    "

@@ -8,7 +8,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ophin.db.models import Clip, Frame, Instruction, Pair, StageRun, TranscriptSegment, Verification, Video, VisualCue
+from ophin.db.models import (
+    Clip,
+    Frame,
+    Instruction,
+    Pair,
+    StageRun,
+    TranscriptSegment,
+    Verification,
+    Video,
+    VisualCue,
+)
 
 
 class UnknownId(LookupError):
@@ -16,8 +26,14 @@ class UnknownId(LookupError):
 
 
 def _video(v: Video) -> dict[str, Any]:
-    return {"id": str(v.id), "url": v.url, "title": v.title, "license": v.license, "sha256": v.sha256,
-            "duration_s": v.duration_s}
+    return {
+        "id": str(v.id),
+        "url": v.url,
+        "title": v.title,
+        "license": v.license,
+        "sha256": v.sha256,
+        "duration_s": v.duration_s,
+    }
 
 
 def lineage(session: Session, raw_id: str) -> dict[str, Any]:
@@ -35,34 +51,76 @@ def lineage(session: Session, raw_id: str) -> dict[str, Any]:
     video = session.get(Video, video_id)
     if video is None:
         raise UnknownId(f"no instruction, pair, frame, clip, segment or video has id {raw_id}")
-    out["kind"] = next(k for k, x in (("instruction", instruction), ("pair", pair), ("frame", frame),
-                                      ("clip", clip), ("segment", segment), ("video", video)) if x is not None)
+    out["kind"] = next(
+        k
+        for k, x in (
+            ("instruction", instruction),
+            ("pair", pair),
+            ("frame", frame),
+            ("clip", clip),
+            ("segment", segment),
+            ("video", video),
+        )
+        if x is not None
+    )
     out["video"] = _video(video)
     if clip:
         out["clip"] = {"id": str(clip.id), "start_s": clip.start_s, "end_s": clip.end_s}
     if frame:
-        out["frame"] = {"id": str(frame.id), "t_s": frame.t_s, "object_key": frame.object_key,
-                        "kept": frame.kept, "drop_reason": frame.drop_reason}
+        out["frame"] = {
+            "id": str(frame.id),
+            "t_s": frame.t_s,
+            "object_key": frame.object_key,
+            "kept": frame.kept,
+            "drop_reason": frame.drop_reason,
+        }
     if segment:
-        out["segment"] = {"id": str(segment.id), "start_s": segment.start_s, "end_s": segment.end_s,
-                          "text": segment.text}
+        out["segment"] = {
+            "id": str(segment.id),
+            "start_s": segment.start_s,
+            "end_s": segment.end_s,
+            "text": segment.text,
+        }
     if pair:
-        out["pair"] = {"id": str(pair.id), "start_s": pair.start_s, "end_s": pair.end_s, "text": pair.text,
-                       "status": pair.status, "drop_reason": pair.drop_reason}
-        out["cues"] = [{"text": c.text, "is_visual": c.is_visual, "score": c.score, "reason": c.reason}
-                       for c in session.scalars(select(VisualCue).where(VisualCue.pair_id == pair.id)
-                                                .order_by(VisualCue.sentence_index))]
+        out["pair"] = {
+            "id": str(pair.id),
+            "start_s": pair.start_s,
+            "end_s": pair.end_s,
+            "text": pair.text,
+            "status": pair.status,
+            "drop_reason": pair.drop_reason,
+        }
+        out["cues"] = [
+            {"text": c.text, "is_visual": c.is_visual, "score": c.score, "reason": c.reason}
+            for c in session.scalars(
+                select(VisualCue).where(VisualCue.pair_id == pair.id).order_by(VisualCue.sentence_index)
+            )
+        ]
     if instruction:
-        out["instruction"] = {"id": str(instruction.id), "kind": instruction.kind, "status": instruction.status,
-                              "generator": instruction.generator, "turns": instruction.turns,
-                              "reject_reasons": instruction.reject_reasons}
-        out["verifications"] = [{"check": v.check, "passed": v.passed, "detail": v.detail}
-                                for v in session.scalars(select(Verification)
-                                                         .where(Verification.instruction_id == instruction.id))]
+        out["instruction"] = {
+            "id": str(instruction.id),
+            "kind": instruction.kind,
+            "status": instruction.status,
+            "generator": instruction.generator,
+            "turns": instruction.turns,
+            "reject_reasons": instruction.reject_reasons,
+        }
+        out["verifications"] = [
+            {"check": v.check, "passed": v.passed, "detail": v.detail}
+            for v in session.scalars(
+                select(Verification).where(Verification.instruction_id == instruction.id)
+            )
+        ]
     out["stage_runs"] = [
-        {"stage": r.stage, "attempt": r.attempt, "status": r.status, "error": r.error_message,
-         "started_at": r.started_at.isoformat()}
-        for r in session.scalars(select(StageRun).where(StageRun.video_id == video.id)
-                                 .order_by(StageRun.started_at))
+        {
+            "stage": r.stage,
+            "attempt": r.attempt,
+            "status": r.status,
+            "error": r.error_message,
+            "started_at": r.started_at.isoformat(),
+        }
+        for r in session.scalars(
+            select(StageRun).where(StageRun.video_id == video.id).order_by(StageRun.started_at)
+        )
     ]
     return out

@@ -1,10 +1,11 @@
-"""The whole engine for a batch of URLs: each video through every stage; one bad video never stops the rest."""
+"""The whole engine for a batch of URLs: each video through every stage; one bad video stops nothing else."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+
 from sqlalchemy import select
 
 from ophin.db.models import Video
@@ -45,8 +46,9 @@ class StageParams:
         return cls(
             acquire=AcquireParams(s.acquire.format, s.acquire.max_filesize_mb),
             transcribe=TranscribeParams(a.model, a.language, a.beam_size, a.vad_filter, a.initial_prompt),
-            keyframes=KeyframeParams(k.scene_threshold, k.min_scene_s, k.phash_max_distance, k.jpeg_quality,
-                                     k.detect_faces),
+            keyframes=KeyframeParams(
+                k.scene_threshold, k.min_scene_s, k.phash_max_distance, k.jpeg_quality, k.detect_faces
+            ),
             pair=PairParams(),
             cues=CueParams(s.cues.scorer, s.cues.threshold, s.cues.min_cues_per_pair),
             synthesize=SynthesisParams(generator),
@@ -77,19 +79,27 @@ def params_for(svc: Services) -> StageParams:
     return StageParams.from_settings(svc.settings, f"{svc.generator.name}/{svc.generator.version}")
 
 
-def process_video(vid: uuid.UUID, svc: Services, params: StageParams, *, start: str = "transcribe",
-                  force: bool = False, progress: Progress | None = None) -> None:
+def process_video(
+    vid: uuid.UUID,
+    svc: Services,
+    params: StageParams,
+    *,
+    start: str = "transcribe",
+    force: bool = False,
+    progress: Progress | None = None,
+) -> None:
     """Run the per-video stages from `start` on; once one stage does real work, the rest re-run too."""
     names = [name for name, _, _ in VIDEO_STAGES]
-    for name, fn, attr in VIDEO_STAGES[names.index(start):]:
+    for name, fn, attr in VIDEO_STAGES[names.index(start) :]:
         if progress:
             progress(str(vid), name)
         result = fn(vid, getattr(params, attr), svc=svc, force=force)
         force = force or not result.skipped
 
 
-def run_urls(urls: Iterable[str], svc: Services, *, progress: Progress | None = None,
-             gate: bool = True) -> BatchReport:
+def run_urls(
+    urls: Iterable[str], svc: Services, *, progress: Progress | None = None, gate: bool = True
+) -> BatchReport:
     params = params_for(svc)
     report = BatchReport()
     for url in dict.fromkeys(normalize_url(u) for u in urls):
@@ -112,9 +122,15 @@ def gate_instructions(videos: list[uuid.UUID], svc: Services, *, raise_on_failur
     with session_scope(svc.sessions) as session:
         df = instruction_frame(session, videos)
     batch_key = "videos:" + ",".join(sorted(str(x) for x in videos))
-    return run_gate(svc.sessions, stage="verify", suite_name="instructions", batch_key=batch_key, df=df,
-                    build=instruction_suite(v.min_accepted_fraction, v.min_answer_chars, v.max_answer_chars),
-                    raise_on_failure=raise_on_failure)
+    return run_gate(
+        svc.sessions,
+        stage="verify",
+        suite_name="instructions",
+        batch_key=batch_key,
+        df=df,
+        build=instruction_suite(v.min_accepted_fraction, v.min_answer_chars, v.max_answer_chars),
+        raise_on_failure=raise_on_failure,
+    )
 
 
 def backfill(stage: str, svc: Services, *, progress: Progress | None = None) -> BatchReport:

@@ -26,9 +26,12 @@ def _count(session: Session, *where: Any, model: Any) -> int:
 
 
 def counts(session: Session) -> dict[str, Any]:
-    by_status = dict(session.execute(select(Instruction.status, func.count()).group_by(Instruction.status)).all())
-    runs = session.execute(select(StageRun.stage, StageRun.status, func.count())
-                           .group_by(StageRun.stage, StageRun.status)).all()
+    by_status = dict(
+        session.execute(select(Instruction.status, func.count()).group_by(Instruction.status)).all()
+    )
+    runs = session.execute(
+        select(StageRun.stage, StageRun.status, func.count()).group_by(StageRun.stage, StageRun.status)
+    ).all()
     stage_runs: dict[str, dict[str, int]] = {}
     for stage, status, n in runs:
         stage_runs.setdefault(stage, {})[status] = n
@@ -53,7 +56,16 @@ def counts(session: Session) -> dict[str, Any]:
 
 
 def recent_failures(session: Session, limit: int = 10) -> list[dict[str, Any]]:
-    rows = session.scalars(select(StageRun).where(StageRun.status == "failed")
-                           .order_by(StageRun.started_at.desc()).limit(limit))
-    return [{"stage": r.stage, "entity": r.entity_key, "attempt": r.attempt, "error_class": r.error_class,
-             "error": r.error_message} for r in rows]
+    rows = session.scalars(
+        select(StageRun).where(StageRun.status == "failed").order_by(StageRun.started_at.desc()).limit(limit)
+    )
+    return [
+        {
+            "stage": r.stage,
+            "entity": r.entity_key,
+            "attempt": r.attempt,
+            "error_class": r.error_class,
+            "error": r.error_message,
+        }
+        for r in rows
+    ]

@@ -15,12 +15,16 @@ from ophin.db.migrate import upgrade
 from ophin.services import Services, build_services
 from ophin.settings import AsrSettings, Settings
 
-MACHINE_PG = os.environ.get("OPHIN_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+MACHINE_PG = os.environ.get(
+    "OPHIN_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def _machine_postgres() -> str | None:
     try:
-        engine = sa.create_engine(MACHINE_PG, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        engine = sa.create_engine(
+            MACHINE_PG, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+        )
         with engine.connect():
             return MACHINE_PG
     except sa.exc.OperationalError:
@@ -35,7 +39,9 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         return url
     from ophin.db.session import embedded_postgres_url
 
-    return embedded_postgres_url(tmp_path_factory.mktemp("pg")).replace("postgresql://", "postgresql+psycopg2://")
+    return embedded_postgres_url(tmp_path_factory.mktemp("pg")).replace(
+        "postgresql://", "postgresql+psycopg2://"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -79,10 +85,25 @@ def s3_endpoint() -> Iterator[str]:
     server.stop()
 
 
-def make_services(tmp_path: Path, db_url: str, transcriber: FasterWhisperTranscriber, *,
-                  s3_endpoint: str | None = None, **overrides: object) -> Services:
-    store = {"kind": "s3", "endpoint": s3_endpoint, "bucket": f"b{uuid.uuid4().hex[:12]}",
-             "access_key": "test", "secret_key": "testtest"} if s3_endpoint else {}
+def make_services(
+    tmp_path: Path,
+    db_url: str,
+    transcriber: FasterWhisperTranscriber,
+    *,
+    s3_endpoint: str | None = None,
+    **overrides: object,
+) -> Services:
+    store = (
+        {
+            "kind": "s3",
+            "endpoint": s3_endpoint,
+            "bucket": f"b{uuid.uuid4().hex[:12]}",
+            "access_key": "test",
+            "secret_key": "testtest",
+        }
+        if s3_endpoint
+        else {}
+    )
     settings = Settings(home=tmp_path / "home", db={"url": db_url}, store=store, **overrides)
     svc = build_services(settings)
     svc.transcriber = transcriber

@@ -30,23 +30,39 @@ class FasterWhisperTranscriber:
             from faster_whisper import WhisperModel
 
             p = self.params
-            self._model = WhisperModel(self.model_path, device=p.device, compute_type=p.compute_type,
-                                       cpu_threads=p.cpu_threads)
+            self._model = WhisperModel(
+                self.model_path, device=p.device, compute_type=p.compute_type, cpu_threads=p.cpu_threads
+            )
         return self._model
 
     def transcribe(self, audio: Path) -> Transcript:
         p = self.params
         segments, info = self._load().transcribe(
-            str(audio), language=p.language, beam_size=p.beam_size, vad_filter=p.vad_filter,
-            word_timestamps=True, condition_on_previous_text=False, initial_prompt=p.initial_prompt or None,
+            str(audio),
+            language=p.language,
+            beam_size=p.beam_size,
+            vad_filter=p.vad_filter,
+            word_timestamps=True,
+            condition_on_previous_text=False,
+            initial_prompt=p.initial_prompt or None,
         )
         out = []
         for s in segments:  # a generator: decoding happens here
             # float(): CTranslate2 hands back numpy scalars, which neither JSON nor psycopg2 accept.
-            words = tuple(Word(float(w.start), float(w.end), w.word.strip(), float(w.probability))
-                          for w in (s.words or ()))
-            out.append(Segment(float(s.start), float(s.end), s.text.strip(), words, float(s.avg_logprob),
-                               float(s.no_speech_prob)))
+            words = tuple(
+                Word(float(w.start), float(w.end), w.word.strip(), float(w.probability))
+                for w in (s.words or ())
+            )
+            out.append(
+                Segment(
+                    float(s.start),
+                    float(s.end),
+                    s.text.strip(),
+                    words,
+                    float(s.avg_logprob),
+                    float(s.no_speech_prob),
+                )
+            )
         return Transcript(tuple(out), info.language, self.name, float(info.duration))
 
 
@@ -66,15 +82,30 @@ class OpenAIWhisperTranscriber:
         return self._model
 
     def transcribe(self, audio: Path) -> Transcript:
-        result = self._load().transcribe(str(audio), language=self.params.language, word_timestamps=True,
-                                          fp16=False, condition_on_previous_text=False,
-                                          initial_prompt=self.params.initial_prompt or None)
+        result = self._load().transcribe(
+            str(audio),
+            language=self.params.language,
+            word_timestamps=True,
+            fp16=False,
+            condition_on_previous_text=False,
+            initial_prompt=self.params.initial_prompt or None,
+        )
         out = []
         for s in result["segments"]:
-            words = tuple(Word(w["start"], w["end"], w["word"].strip(), w.get("probability"))
-                          for w in s.get("words") or ())
-            out.append(Segment(s["start"], s["end"], s["text"].strip(), words, s.get("avg_logprob"),
-                               s.get("no_speech_prob")))
+            words = tuple(
+                Word(w["start"], w["end"], w["word"].strip(), w.get("probability"))
+                for w in s.get("words") or ()
+            )
+            out.append(
+                Segment(
+                    s["start"],
+                    s["end"],
+                    s["text"].strip(),
+                    words,
+                    s.get("avg_logprob"),
+                    s.get("no_speech_prob"),
+                )
+            )
         return Transcript(tuple(out), result.get("language"), self.name)
 
 

@@ -80,16 +80,18 @@ class S3ObjectStore:
         from minio import Minio
 
         s = settings.store
-        client = Minio(s.endpoint, access_key=s.access_key, secret_key=s.secret_key, secure=s.secure,
-                       region=s.region)
+        client = Minio(
+            s.endpoint, access_key=s.access_key, secret_key=s.secret_key, secure=s.secure, region=s.region
+        )
         return cls(client, s.bucket)
 
     def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None:
         self.client.fput_object(self.bucket, _safe_key(key), str(path), content_type=content_type)
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
-        self.client.put_object(self.bucket, _safe_key(key), io.BytesIO(data), len(data),
-                               content_type=content_type)
+        self.client.put_object(
+            self.bucket, _safe_key(key), io.BytesIO(data), len(data), content_type=content_type
+        )
 
     def get_file(self, key: str, path: Path) -> None:
         self.client.fget_object(self.bucket, _safe_key(key), str(path))
@@ -120,5 +122,9 @@ class S3ObjectStore:
 def build_object_store(settings: Settings) -> ObjectStore:
     if settings.store.kind == "s3":
         return S3ObjectStore.from_settings(settings)
-    root = Path(settings.store.root) if settings.store.root else settings.home_dir / "objects" / settings.store.bucket
+    root = (
+        Path(settings.store.root)
+        if settings.store.root
+        else settings.home_dir / "objects" / settings.store.bucket
+    )
     return LocalObjectStore(root)

@@ -36,7 +36,9 @@ def _face_cascade() -> cv2.CascadeClassifier:
 def count_faces(image_bgr: np.ndarray) -> int:
     gray = cv2.equalizeHist(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY))
     min_side = max(24, min(gray.shape[:2]) // 8)  # ignore tiny detections in textures
-    faces = _face_cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=6, minSize=(min_side, min_side))
+    faces = _face_cascade().detectMultiScale(
+        gray, scaleFactor=1.1, minNeighbors=6, minSize=(min_side, min_side)
+    )
     return len(faces)
 
 

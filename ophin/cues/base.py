@@ -24,10 +24,33 @@ class CueScorer(Protocol):
 
 
 # A period after one of these does not end a sentence ("e.g." is kept whole via its last dotted part).
-_ABBREVIATIONS = frozenset({
-    "e.g", "i.e", "eg", "ie", "dr", "drs", "mr", "mrs", "ms", "prof", "vs", "fig", "figs", "approx", "cf",
-    "al", "st", "mt", "jr", "sr", "dept", "resp", "incl",
-})
+_ABBREVIATIONS = frozenset(
+    {
+        "e.g",
+        "i.e",
+        "eg",
+        "ie",
+        "dr",
+        "drs",
+        "mr",
+        "mrs",
+        "ms",
+        "prof",
+        "vs",
+        "fig",
+        "figs",
+        "approx",
+        "cf",
+        "al",
+        "st",
+        "mt",
+        "jr",
+        "sr",
+        "dept",
+        "resp",
+        "incl",
+    }
+)
 # Sentence-final in practice unless a lowercase word follows ("drusen, exudates etc. are seen").
 _SOFT_ABBREVIATIONS = frozenset({"etc"})
 # Only an abbreviation before a number ("No. 5"), otherwise the word "no".
@@ -50,7 +73,7 @@ def split_sentences(text: str) -> list[str]:
     for m in _BOUNDARY.finditer(text):
         if _is_abbreviation(text, m):
             continue
-        piece = text[start:m.end()].strip()
+        piece = text[start : m.end()].strip()
         if _has_words(piece):
             sentences.append(piece)
         start = m.end()
@@ -63,11 +86,11 @@ def split_sentences(text: str) -> list[str]:
 def _is_abbreviation(text: str, m: re.Match[str]) -> bool:
     if m.group(0) != ".":
         return False  # '?', '!', '...' or a closing quote always end the sentence
-    before = _TOKEN_BEFORE.search(text[:m.start()])
+    before = _TOKEN_BEFORE.search(text[: m.start()])
     if before is None:
         return False
     token = before.group(1).lower()
-    following = text[m.end():].lstrip()
+    following = text[m.end() :].lstrip()
     if token in _SOFT_ABBREVIATIONS:
         return bool(following) and following[0].islower()
     if token in _NUMBER_ABBREVIATIONS and following[:1].isdigit():

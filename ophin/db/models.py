@@ -174,7 +174,9 @@ class StageRun(Base):
     stage: Mapped[str] = mapped_column(String(32), index=True)
     entity_type: Mapped[str] = mapped_column(String(16))  # url | video | batch
     entity_key: Mapped[str] = mapped_column(Text, index=True)
-    video_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("video.id", ondelete="SET NULL"), index=True)
+    video_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("video.id", ondelete="SET NULL"), index=True
+    )
     attempt: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))  # running | succeeded | failed
     error_class: Mapped[str | None] = mapped_column(Text)

@@ -28,15 +28,17 @@ def upsert(
     update = {c: stmt.excluded[c] for c in columns}
     if "updated_at" in model.__table__.c:
         update["updated_at"] = func.now()
-    stmt = stmt.on_conflict_do_update(index_elements=list(key), set_=update) if update else (
-        stmt.on_conflict_do_nothing(index_elements=list(key))
+    stmt = (
+        stmt.on_conflict_do_update(index_elements=list(key), set_=update)
+        if update
+        else (stmt.on_conflict_do_nothing(index_elements=list(key)))
     )
     session.execute(stmt)
     return len(rows)
 
 
 def delete_stale(session: Session, model: type[Base], where: Any, keep: Iterable[Any]) -> int:
-    """Delete the rows matching `where` whose id is not in `keep`: what a re-run with new params superseded."""
+    """Delete rows matching `where` whose id is not in `keep`: what a re-run with new params superseded."""
     keep = list(keep)
     stmt = delete(model).where(where)
     if keep:

@@ -44,18 +44,40 @@ def validate_frame(df: pd.DataFrame, suite_name: str, build: Callable[[Any], lis
     return batch.validate(suite).describe_dict()
 
 
-def run_gate(sessions: Any, *, stage: str, suite_name: str, batch_key: str, df: pd.DataFrame,
-             build: Callable[[Any], list[Any]], raise_on_failure: bool = True) -> GateResult:
+def run_gate(
+    sessions: Any,
+    *,
+    stage: str,
+    suite_name: str,
+    batch_key: str,
+    df: pd.DataFrame,
+    build: Callable[[Any], list[Any]],
+    raise_on_failure: bool = True,
+) -> GateResult:
     result = validate_frame(df, suite_name, build)
-    failed = [f"{e['expectation_type']}({e['kwargs'].get('column', '')})"
-              for e in result["expectations"] if not e["success"]]
+    failed = [
+        f"{e['expectation_type']}({e['kwargs'].get('column', '')})"
+        for e in result["expectations"]
+        if not e["success"]
+    ]
     # Same batch, same data -> same row: re-running a gate overwrites its result.
     run_id = make_id("quality_run", stage, suite_name, batch_key)
     with session_scope(sessions) as session:
-        upsert(session, QualityRun, [{
-            "id": run_id, "stage": stage, "suite": suite_name, "batch_key": batch_key,
-            "success": bool(result["success"]), "statistics": result["statistics"], "result": result,
-        }])
+        upsert(
+            session,
+            QualityRun,
+            [
+                {
+                    "id": run_id,
+                    "stage": stage,
+                    "suite": suite_name,
+                    "batch_key": batch_key,
+                    "success": bool(result["success"]),
+                    "statistics": result["statistics"],
+                    "result": result,
+                }
+            ],
+        )
     gate = GateResult(run_id, bool(result["success"]), result["statistics"], failed)
     if raise_on_failure and not gate.success:
         raise QualityGateFailed(f"{suite_name} gate failed on {batch_key}: {', '.join(failed)}")

@@ -52,8 +52,16 @@ def acquire_video(url: str, params: AcquireParams, *, svc: Services, force: bool
         finally:
             drop_scratch(svc, scratch)
 
-    return run_stage(svc, stage=STAGE, version=VERSION, entity_type="url", entity_key=url, params=params,
-                     work=work, force=force)
+    return run_stage(
+        svc,
+        stage=STAGE,
+        version=VERSION,
+        entity_type="url",
+        entity_key=url,
+        params=params,
+        work=work,
+        force=force,
+    )
 
 
 def _store(url: str, vid: uuid.UUID, path: Path, info: dict[str, Any], svc: Services) -> dict[str, Any]:
@@ -62,8 +70,9 @@ def _store(url: str, vid: uuid.UUID, path: Path, info: dict[str, Any], svc: Serv
     key = media_key(sha, path.suffix)
     if not svc.store.exists(key):
         svc.store.put_file(key, path, content_type="video/mp4")
-    svc.store.put_bytes(info_key(vid), json.dumps(info, default=str, sort_keys=True).encode(),
-                        content_type="application/json")
+    svc.store.put_bytes(
+        info_key(vid), json.dumps(info, default=str, sort_keys=True).encode(), content_type="application/json"
+    )
     row = {
         "id": vid,
         "url": url,

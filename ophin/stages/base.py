@@ -55,16 +55,27 @@ def run_stage(
             done = last_success(session, key, code_version)
             if done is not None:
                 return StageResult(stage, entity_key, True, done.output or {})
-    run_id = start_attempt(svc.sessions, key, params=as_dict, code_version=code_version,
-                           model_version=model_version, video_id=video_id, runner=svc.runner)
+    run_id = start_attempt(
+        svc.sessions,
+        key,
+        params=as_dict,
+        code_version=code_version,
+        model_version=model_version,
+        video_id=video_id,
+        runner=svc.runner,
+    )
     try:
         output = work()
     except Exception as exc:
         finish_attempt(svc.sessions, run_id, error=exc)
         raise StageFailed(stage, entity_key, exc) from exc
     produced = output.get("video_id")
-    finish_attempt(svc.sessions, run_id, output=output,
-                   video_id=uuid.UUID(produced) if isinstance(produced, str) else None)
+    finish_attempt(
+        svc.sessions,
+        run_id,
+        output=output,
+        video_id=uuid.UUID(produced) if isinstance(produced, str) else None,
+    )
     return StageResult(stage, entity_key, False, output)
 
 

@@ -32,7 +32,9 @@ def sentences(text: str) -> list[str]:
     return [clause for sentence in split_sentences(text) for clause in split_clauses(sentence)]
 
 
-def separate_visual_cues(vid: uuid.UUID, params: CueParams, *, svc: Services, force: bool = False) -> StageResult:
+def separate_visual_cues(
+    vid: uuid.UUID, params: CueParams, *, svc: Services, force: bool = False
+) -> StageResult:
     scorer = svc.cue_scorer
     phash = params_hash(params)
 
@@ -44,11 +46,20 @@ def separate_visual_cues(vid: uuid.UUID, params: CueParams, *, svc: Services, fo
                 if pair.status == "dropped" and pair.n_cues is None:
                     continue  # dropped upstream (no speech): nothing to score
                 verdicts = scorer.score(sentences(pair.text))
-                rows = [{
-                    "id": cue_id(pair.id, i, phash), "pair_id": pair.id, "sentence_index": i,
-                    "text": v.sentence, "is_visual": v.is_visual, "score": round(v.score, 4),
-                    "reason": v.reason, "scorer": f"{scorer.name}/{scorer.version}", "params_hash": phash,
-                } for i, v in enumerate(verdicts)]
+                rows = [
+                    {
+                        "id": cue_id(pair.id, i, phash),
+                        "pair_id": pair.id,
+                        "sentence_index": i,
+                        "text": v.sentence,
+                        "is_visual": v.is_visual,
+                        "score": round(v.score, 4),
+                        "reason": v.reason,
+                        "scorer": f"{scorer.name}/{scorer.version}",
+                        "params_hash": phash,
+                    }
+                    for i, v in enumerate(verdicts)
+                ]
                 upsert(session, VisualCue, rows)
                 delete_stale(session, VisualCue, VisualCue.pair_id == pair.id, [r["id"] for r in rows])
                 visual = [v for v in verdicts if v.is_visual]
@@ -59,11 +70,22 @@ def separate_visual_cues(vid: uuid.UUID, params: CueParams, *, svc: Services, fo
                     n_kept += 1
                 else:
                     pair.status = "dropped"
-                    pair.drop_reason = (f"{len(visual)} visual-cue sentence(s) < {params.min_cues_per_pair} "
-                                        f"(best score {pair.cue_score:.2f})")
+                    pair.drop_reason = (
+                        f"{len(visual)} visual-cue sentence(s) < {params.min_cues_per_pair} "
+                        f"(best score {pair.cue_score:.2f})"
+                    )
                 n_cues += len(visual)
         return {"pairs_kept": n_kept, "visual_cues": n_cues}
 
-    return run_stage(svc, stage=STAGE, version=VERSION, entity_type="video", entity_key=str(vid),
-                     params=params, work=work, video_id=vid,
-                     model_version=f"{scorer.name}/{scorer.version}", force=force)
+    return run_stage(
+        svc,
+        stage=STAGE,
+        version=VERSION,
+        entity_type="video",
+        entity_key=str(vid),
+        params=params,
+        work=work,
+        video_id=vid,
+        model_version=f"{scorer.name}/{scorer.version}",
+        force=force,
+    )

@@ -41,10 +41,16 @@ def llava_record(instr: Instruction, pair: Pair, frame: Frame, video: Video) -> 
         "conversations": conversations,
         "kind": instr.kind,
         "source": {
-            "video_url": video.url, "video_title": video.title, "license": video.license,
-            "frame_time_s": frame.t_s, "transcript_window_s": [pair.start_s, pair.end_s],
-            "video_id": str(video.id), "frame_id": str(frame.id), "pair_id": str(pair.id),
-            "instruction_id": str(instr.id), "generator": instr.generator,
+            "video_url": video.url,
+            "video_title": video.title,
+            "license": video.license,
+            "frame_time_s": frame.t_s,
+            "transcript_window_s": [pair.start_s, pair.end_s],
+            "video_id": str(video.id),
+            "frame_id": str(frame.id),
+            "pair_id": str(pair.id),
+            "instruction_id": str(instr.id),
+            "generator": instr.generator,
         },
     }
 
@@ -55,9 +61,11 @@ def export_release(out_dir: Path, *, svc: Services, fmt: str = "llava") -> Expor
     with session_scope(svc.sessions) as session:
         rows = session.execute(
             select(Instruction, Pair, Frame, Video)
-            .join(Pair, Pair.id == Instruction.pair_id).join(Frame, Frame.id == Instruction.frame_id)
+            .join(Pair, Pair.id == Instruction.pair_id)
+            .join(Frame, Frame.id == Instruction.frame_id)
             .join(Video, Video.id == Pair.video_id)
-            .where(Instruction.status == "accepted").order_by(Video.url, Frame.t_s, Instruction.kind)
+            .where(Instruction.status == "accepted")
+            .order_by(Video.url, Frame.t_s, Instruction.kind)
         ).all()
         records = [llava_record(*row) for row in rows]
         frames = {row.Frame.id: row.Frame.object_key for row in rows}
@@ -71,11 +79,29 @@ def export_release(out_dir: Path, *, svc: Services, fmt: str = "llava") -> Expor
     (out_dir / "llava.json").write_text(payload)
     digest = hashlib.sha256(payload.encode()).hexdigest()
     release_id = make_id("release", fmt, digest)
-    manifest = {"release_id": str(release_id), "format": fmt, "records": len(records), "images": len(frames),
-                "content_sha256": digest, "files": ["llava.json", "images/"]}
+    manifest = {
+        "release_id": str(release_id),
+        "format": fmt,
+        "records": len(records),
+        "images": len(frames),
+        "content_sha256": digest,
+        "files": ["llava.json", "images/"],
+    }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1))
     with session_scope(svc.sessions) as session:
-        upsert(session, Release, [{"id": release_id, "format": fmt, "location": str(out_dir.resolve()),
-                                   "n_records": len(records), "n_images": len(frames),
-                                   "content_sha256": digest, "manifest": manifest}])
+        upsert(
+            session,
+            Release,
+            [
+                {
+                    "id": release_id,
+                    "format": fmt,
+                    "location": str(out_dir.resolve()),
+                    "n_records": len(records),
+                    "n_images": len(frames),
+                    "content_sha256": digest,
+                    "manifest": manifest,
+                }
+            ],
+        )
     return ExportResult(str(release_id), out_dir, len(records), len(frames))

@@ -43,8 +43,9 @@ def keyframe_time(start_s: float, end_s: float) -> float:
     return round(start_s + min(SETTLE_S, (end_s - start_s) / 2), 3)
 
 
-def extract_keyframes(vid: uuid.UUID, params: KeyframeParams, *, svc: Services,
-                      force: bool = False) -> StageResult:
+def extract_keyframes(
+    vid: uuid.UUID, params: KeyframeParams, *, svc: Services, force: bool = False
+) -> StageResult:
     def work() -> dict[str, Any]:
         with session_scope(svc.sessions) as session:
             media_key = require_video(session, vid).media_key
@@ -55,8 +56,17 @@ def extract_keyframes(vid: uuid.UUID, params: KeyframeParams, *, svc: Services,
         finally:
             drop_scratch(svc, scratch)
 
-    return run_stage(svc, stage=STAGE, version=VERSION, entity_type="video", entity_key=str(vid),
-                     params=params, work=work, video_id=vid, force=force)
+    return run_stage(
+        svc,
+        stage=STAGE,
+        version=VERSION,
+        entity_type="video",
+        entity_key=str(vid),
+        params=params,
+        work=work,
+        video_id=vid,
+        force=force,
+    )
 
 
 def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) -> dict[str, Any]:
@@ -64,20 +74,23 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
 
     phash = params_hash(params)
     info = svc.media.probe(local)
-    spans = plan_clips(info.duration_s, svc.media.scene_changes(local, params.scene_threshold),
-                       params.min_scene_s)
+    spans = plan_clips(
+        info.duration_s, svc.media.scene_changes(local, params.scene_threshold), params.min_scene_s
+    )
     clips, frames, kept_hashes = [], [], []
     for index, (start, end) in enumerate(spans):
         cid = clip_id(vid, int(start * 1000), int(end * 1000), phash)
-        clips.append({"id": cid, "video_id": vid, "index": index, "start_s": start, "end_s": end,
-                      "params_hash": phash})
+        clips.append(
+            {"id": cid, "video_id": vid, "index": index, "start_s": start, "end_s": end, "params_hash": phash}
+        )
         t = keyframe_time(start, end)
         image = svc.media.frame_at(local, t)
         fid = frame_id(vid, int(t * 1000), phash)
         ph = vision.perceptual_hash(image)
         faces = vision.count_faces(image) if params.detect_faces else None
-        duplicate = next((f for f, h in kept_hashes if vision.hash_distance(ph, h) <= params.phash_max_distance),
-                         None)
+        duplicate = next(
+            (f for f, h in kept_hashes if vision.hash_distance(ph, h) <= params.phash_max_distance), None
+        )
         drop = None
         if duplicate is not None:
             drop = f"near-duplicate of frame {duplicate} (phash distance <= {params.phash_max_distance})"
@@ -87,11 +100,24 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
             kept_hashes.append((fid, ph))
         key = frame_key(vid, fid)
         svc.store.put_bytes(key, vision.encode_jpeg(image, params.jpeg_quality), content_type="image/jpeg")
-        frames.append({"id": fid, "video_id": vid, "clip_id": cid, "t_s": t, "object_key": key,
-                       "width": image.shape[1], "height": image.shape[0], "phash": ph,
-                       "sharpness": round(vision.sharpness(image), 2), "face_count": faces,
-                       "kept": drop is None, "drop_reason": drop, "duplicate_of": duplicate,
-                       "params_hash": phash})
+        frames.append(
+            {
+                "id": fid,
+                "video_id": vid,
+                "clip_id": cid,
+                "t_s": t,
+                "object_key": key,
+                "width": image.shape[1],
+                "height": image.shape[0],
+                "phash": ph,
+                "sharpness": round(vision.sharpness(image), 2),
+                "face_count": faces,
+                "kept": drop is None,
+                "drop_reason": drop,
+                "duplicate_of": duplicate,
+                "params_hash": phash,
+            }
+        )
     with session_scope(svc.sessions) as session:
         upsert(session, Clip, clips)
         upsert(session, Frame, frames)

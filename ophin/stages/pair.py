@@ -33,7 +33,9 @@ class TimedText:
     segment_id: uuid.UUID
 
 
-def screen_windows(clips: list[Clip], frames_by_clip: dict[uuid.UUID, Frame]) -> dict[uuid.UUID, tuple[float, float]]:
+def screen_windows(
+    clips: list[Clip], frames_by_clip: dict[uuid.UUID, Frame]
+) -> dict[uuid.UUID, tuple[float, float]]:
     """On-screen span of each kept frame: its clip, extended over following clips that repeat the image."""
     windows: dict[uuid.UUID, tuple[float, float]] = {}
     current: uuid.UUID | None = None
@@ -94,17 +96,35 @@ def pair_frames(vid: uuid.UUID, params: PairParams, *, svc: Services, force: boo
                 spoken = words_in(window, pieces)
                 text = " ".join(p.text.strip() for p in spoken).strip()
                 n_words = len(text.split())
-                rows.append({
-                    "id": pair_id(fid, int(window[0] * 1000), int(window[1] * 1000)),
-                    "video_id": vid, "frame_id": fid, "start_s": window[0], "end_s": window[1],
-                    "text": text, "n_cues": None, "cue_score": None, "segment_ids": list(dict.fromkeys(p.segment_id for p in spoken)),
-                    "status": "pending" if n_words >= params.min_words else "dropped",
-                    "drop_reason": None if n_words >= params.min_words
-                    else f"only {n_words} word(s) spoken while on screen",
-                })
+                rows.append(
+                    {
+                        "id": pair_id(fid, int(window[0] * 1000), int(window[1] * 1000)),
+                        "video_id": vid,
+                        "frame_id": fid,
+                        "start_s": window[0],
+                        "end_s": window[1],
+                        "text": text,
+                        "n_cues": None,
+                        "cue_score": None,
+                        "segment_ids": list(dict.fromkeys(p.segment_id for p in spoken)),
+                        "status": "pending" if n_words >= params.min_words else "dropped",
+                        "drop_reason": None
+                        if n_words >= params.min_words
+                        else f"only {n_words} word(s) spoken while on screen",
+                    }
+                )
             upsert(session, Pair, rows)
             delete_stale(session, Pair, Pair.video_id == vid, [r["id"] for r in rows])
         return {"pairs": len(rows), "with_speech": sum(r["status"] == "pending" for r in rows)}
 
-    return run_stage(svc, stage=STAGE, version=VERSION, entity_type="video", entity_key=str(vid),
-                     params=params, work=work, video_id=vid, force=force)
+    return run_stage(
+        svc,
+        stage=STAGE,
+        version=VERSION,
+        entity_type="video",
+        entity_key=str(vid),
+        params=params,
+        work=work,
+        video_id=vid,
+        force=force,
+    )

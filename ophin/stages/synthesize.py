@@ -39,14 +39,16 @@ class SynthesisParams:
 
 def pair_context(session: Any, pair: Pair) -> PairContext:
     cues = session.scalars(
-        select(VisualCue.text).where(VisualCue.pair_id == pair.id, VisualCue.is_visual)
+        select(VisualCue.text)
+        .where(VisualCue.pair_id == pair.id, VisualCue.is_visual)
         .order_by(VisualCue.sentence_index)
     ).all()
     return PairContext(pair_id=str(pair.id), cues=tuple(cues), transcript=pair.text)
 
 
-def synthesize_instructions(vid: uuid.UUID, params: SynthesisParams, *, svc: Services,
-                            force: bool = False) -> StageResult:
+def synthesize_instructions(
+    vid: uuid.UUID, params: SynthesisParams, *, svc: Services, force: bool = False
+) -> StageResult:
     generator = svc.generator
     phash = params_hash({**vars(params), "version": generator.version})
     errors = _item_errors()
@@ -54,23 +56,38 @@ def synthesize_instructions(vid: uuid.UUID, params: SynthesisParams, *, svc: Ser
     def work() -> dict[str, Any]:
         rows, failed = [], 0
         with session_scope(svc.sessions) as session:
-            pairs = session.scalars(select(Pair).where(Pair.video_id == vid, Pair.status == "kept")
-                                    .order_by(Pair.start_s)).all()
+            pairs = session.scalars(
+                select(Pair).where(Pair.video_id == vid, Pair.status == "kept").order_by(Pair.start_s)
+            ).all()
             contexts = [(p, pair_context(session, p)) for p in pairs]
         for pair, ctx in contexts:  # outside the transaction: an LLM call may take seconds
             for kind in params.kinds:
-                row = {"id": instruction_id(pair.id, kind, phash), "pair_id": pair.id,
-                       "frame_id": pair.frame_id, "kind": kind, "params_hash": phash,
-                       "generator": f"{generator.name}/{generator.version}", "fingerprint": None,
-                       "reject_reasons": None}
+                row = {
+                    "id": instruction_id(pair.id, kind, phash),
+                    "pair_id": pair.id,
+                    "frame_id": pair.frame_id,
+                    "kind": kind,
+                    "params_hash": phash,
+                    "generator": f"{generator.name}/{generator.version}",
+                    "fingerprint": None,
+                    "reject_reasons": None,
+                }
                 try:
                     out = generator.generate(ctx, kind)  # type: ignore[arg-type]
-                    row |= {"turns": [{"role": t.role, "text": t.text} for t in out.turns],
-                            "prompt_version": out.prompt_version, "status": "generated", "error": None}
+                    row |= {
+                        "turns": [{"role": t.role, "text": t.text} for t in out.turns],
+                        "prompt_version": out.prompt_version,
+                        "status": "generated",
+                        "error": None,
+                    }
                 except errors as exc:
                     failed += 1
-                    row |= {"turns": None, "prompt_version": None, "status": "failed",
-                            "error": f"{type(exc).__name__}: {exc}"[:2000]}
+                    row |= {
+                        "turns": None,
+                        "prompt_version": None,
+                        "status": "failed",
+                        "error": f"{type(exc).__name__}: {exc}"[:2000],
+                    }
                 rows.append(row)
         with session_scope(svc.sessions) as session:
             upsert(session, Instruction, rows)
@@ -78,6 +95,15 @@ def synthesize_instructions(vid: uuid.UUID, params: SynthesisParams, *, svc: Ser
             delete_stale(session, Instruction, of_video, [r["id"] for r in rows])
         return {"instructions": len(rows) - failed, "failed": failed}
 
-    return run_stage(svc, stage=STAGE, version=VERSION, entity_type="video", entity_key=str(vid),
-                     params=params, work=work, video_id=vid,
-                     model_version=f"{generator.name}/{generator.version}", force=force)
+    return run_stage(
+        svc,
+        stage=STAGE,
+        version=VERSION,
+        entity_type="video",
+        entity_key=str(vid),
+        params=params,
+        work=work,
+        video_id=vid,
+        model_version=f"{generator.name}/{generator.version}",
+        force=force,
+    )

@@ -37,25 +37,31 @@ class TranscribeParams:
 def segment_rows(vid: uuid.UUID, transcript: Transcript, phash: str) -> list[dict[str, Any]]:
     rows = []
     for index, seg in enumerate(s for s in transcript.segments if s.text.strip()):
-        rows.append({
-            "id": segment_id(vid, index, phash),
-            "video_id": vid,
-            "index": index,
-            "start_s": seg.start_s,
-            "end_s": seg.end_s,
-            "text": clean_text(seg.text, 10000) or "",
-            "words": [{"start": w.start_s, "end": w.end_s, "word": w.text, "p": w.probability}
-                      for w in seg.words] or None,
-            "avg_logprob": seg.avg_logprob,
-            "no_speech_prob": seg.no_speech_prob,
-            "model": transcript.model,
-            "params_hash": phash,
-        })
+        rows.append(
+            {
+                "id": segment_id(vid, index, phash),
+                "video_id": vid,
+                "index": index,
+                "start_s": seg.start_s,
+                "end_s": seg.end_s,
+                "text": clean_text(seg.text, 10000) or "",
+                "words": [
+                    {"start": w.start_s, "end": w.end_s, "word": w.text, "p": w.probability}
+                    for w in seg.words
+                ]
+                or None,
+                "avg_logprob": seg.avg_logprob,
+                "no_speech_prob": seg.no_speech_prob,
+                "model": transcript.model,
+                "params_hash": phash,
+            }
+        )
     return rows
 
 
-def transcribe_video(vid: uuid.UUID, params: TranscribeParams, *, svc: Services,
-                     force: bool = False) -> StageResult:
+def transcribe_video(
+    vid: uuid.UUID, params: TranscribeParams, *, svc: Services, force: bool = False
+) -> StageResult:
     def work() -> dict[str, Any]:
         with session_scope(svc.sessions) as session:
             video = require_video(session, vid)
@@ -73,15 +79,34 @@ def transcribe_video(vid: uuid.UUID, params: TranscribeParams, *, svc: Services,
         rows = segment_rows(vid, transcript, params_hash(params))
         with session_scope(svc.sessions) as session:
             upsert(session, TranscriptSegment, rows)
-            delete_stale(session, TranscriptSegment, TranscriptSegment.video_id == vid, [r["id"] for r in rows])
-        return {"segments": len(rows), "language": transcript.language,
-                "speech_s": round(sum(r["end_s"] - r["start_s"] for r in rows), 2)}
+            delete_stale(
+                session, TranscriptSegment, TranscriptSegment.video_id == vid, [r["id"] for r in rows]
+            )
+        return {
+            "segments": len(rows),
+            "language": transcript.language,
+            "speech_s": round(sum(r["end_s"] - r["start_s"] for r in rows), 2),
+        }
 
-    return run_stage(svc, stage=STAGE, version=VERSION, entity_type="video", entity_key=str(vid),
-                     params=params, work=work, video_id=vid, model_version=svc.transcriber.name, force=force)
+    return run_stage(
+        svc,
+        stage=STAGE,
+        version=VERSION,
+        entity_type="video",
+        entity_key=str(vid),
+        params=params,
+        work=work,
+        video_id=vid,
+        model_version=svc.transcriber.name,
+        force=force,
+    )
 
 
 def load_segments(session: Any, vid: uuid.UUID) -> list[TranscriptSegment]:
-    return list(session.scalars(
-        select(TranscriptSegment).where(TranscriptSegment.video_id == vid).order_by(TranscriptSegment.index)
-    ))
+    return list(
+        session.scalars(
+            select(TranscriptSegment)
+            .where(TranscriptSegment.video_id == vid)
+            .order_by(TranscriptSegment.index)
+        )
+    )

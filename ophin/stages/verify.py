@@ -34,36 +34,59 @@ class VerifyParams:
 def duplicate_check(session: Any, instruction: Instruction, fp: str) -> CheckResult:
     """Exact duplicate of another instruction anywhere: the one with the smallest id keeps the text."""
     twin = session.scalar(
-        select(Instruction.id).where(and_(Instruction.fingerprint == fp, Instruction.id < instruction.id,
-                                          Instruction.status != "failed")).limit(1)
+        select(Instruction.id)
+        .where(
+            and_(
+                Instruction.fingerprint == fp, Instruction.id < instruction.id, Instruction.status != "failed"
+            )
+        )
+        .limit(1)
     )
     if twin is None:
         return CheckResult("not_duplicate", True, None, "no other instruction has the same text")
     return CheckResult("not_duplicate", False, None, f"exact duplicate of instruction {twin}")
 
 
-def verify_instructions(vid: uuid.UUID, params: VerifyParams, *, svc: Services, force: bool = False) -> StageResult:
+def verify_instructions(
+    vid: uuid.UUID, params: VerifyParams, *, svc: Services, force: bool = False
+) -> StageResult:
     def work() -> dict[str, Any]:
         accepted = rejected = 0
         with session_scope(svc.sessions) as session:
             items = session.scalars(
-                select(Instruction).join(Pair, Pair.id == Instruction.pair_id)
-                .where(Pair.video_id == vid, Instruction.status != "failed").order_by(Instruction.id)
+                select(Instruction)
+                .join(Pair, Pair.id == Instruction.pair_id)
+                .where(Pair.video_id == vid, Instruction.status != "failed")
+                .order_by(Instruction.id)
             ).all()
             # Fingerprints first, so the duplicate check sees every sibling of this batch.
             for item in items:
                 item.fingerprint = fingerprint([Turn(t["role"], t["text"]) for t in item.turns or []])
             session.flush()
             for item in items:
-                cues = session.scalars(select(VisualCue.text).where(
-                    VisualCue.pair_id == item.pair_id, VisualCue.is_visual).order_by(VisualCue.sentence_index)
+                cues = session.scalars(
+                    select(VisualCue.text)
+                    .where(VisualCue.pair_id == item.pair_id, VisualCue.is_visual)
+                    .order_by(VisualCue.sentence_index)
                 ).all()
                 turns = [Turn(t["role"], t["text"]) for t in item.turns or []]
                 results = check_instruction(turns, cues, params.checks())
                 results.append(duplicate_check(session, item, item.fingerprint or ""))
-                upsert(session, Verification, [{
-                    "id": verification_id(item.id, r.check), "instruction_id": item.id, "check": r.check,
-                    "passed": r.passed, "score": r.score, "detail": r.detail} for r in results])
+                upsert(
+                    session,
+                    Verification,
+                    [
+                        {
+                            "id": verification_id(item.id, r.check),
+                            "instruction_id": item.id,
+                            "check": r.check,
+                            "passed": r.passed,
+                            "score": r.score,
+                            "detail": r.detail,
+                        }
+                        for r in results
+                    ],
+                )
                 failures = [f"{r.check}: {r.detail}" for r in results if not r.passed]
                 item.status = "rejected" if failures else "accepted"
                 item.reject_reasons = failures or None
@@ -71,5 +94,14 @@ def verify_instructions(vid: uuid.UUID, params: VerifyParams, *, svc: Services, 
                 rejected += bool(failures)
         return {"accepted": accepted, "rejected": rejected}
 
-    return run_stage(svc, stage=STAGE, version=VERSION, entity_type="video", entity_key=str(vid),
-                     params=params, work=work, video_id=vid, force=force)
+    return run_stage(
+        svc,
+        stage=STAGE,
+        version=VERSION,
+        entity_type="video",
+        entity_key=str(vid),
+        params=params,
+        work=work,
+        video_id=vid,
+        force=force,
+    )

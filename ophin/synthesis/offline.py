@@ -35,12 +35,19 @@ _MIN_WORDS_AFTER_STRIP = 3
 _ADJECTIVE = re.compile(r"(?:ic|al|ous|ed|ar|ary|ive|en|oid|pale)$", re.IGNORECASE)
 
 _NOUNS = {
-    "fundus photograph": "fundus photograph", "oct": "OCT scan", "angiogram": "angiogram",
-    "autofluorescence": "autofluorescence image", "slit lamp": "slit-lamp photograph",
-    "ultrasound": "ultrasound image", "visual field": "visual field test",
+    "fundus photograph": "fundus photograph",
+    "oct": "OCT scan",
+    "angiogram": "angiogram",
+    "autofluorescence": "autofluorescence image",
+    "slit lamp": "slit-lamp photograph",
+    "ultrasound": "ultrasound image",
+    "visual field": "visual field test",
 }
-_VQA = ("What can be seen in this {noun}?", "What does this {noun} show?",
-        "Describe the findings in this {noun}.")
+_VQA = (
+    "What can be seen in this {noun}?",
+    "What does this {noun} show?",
+    "Describe the findings in this {noun}.",
+)
 _VQA_ABNORMAL = "What abnormality is visible in this {noun}?"
 _VQA_FOCUS = "Describe the appearance of the {term} in this {noun}."
 _CONV_FIRST = "What can you tell me about the {term} in this {noun}?"
@@ -74,8 +81,9 @@ class OfflineCueGenerator:
             turns = _conversation(cues, matches, noun)
         else:
             turns = _cot(cues, matches, noun)
-        return GeneratedInstruction(kind=kind, turns=turns, generator=self.name,
-                                    generator_version=self.version, prompt_version=None)
+        return GeneratedInstruction(
+            kind=kind, turns=turns, generator=self.name, generator_version=self.version, prompt_version=None
+        )
 
 
 def normalize_cue(sentence: str) -> str:

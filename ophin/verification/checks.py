@@ -34,17 +34,27 @@ class CheckParams:
             raise ValueError(f"min_grounding must be within [0, 1], got {self.min_grounding}")
 
 
-_LEAKAGE = tuple(re.compile(p, re.IGNORECASE) for p in (
-    r"\bthe speaker\b", r"\bspeaker (?:says|said|mentions|mentioned|explains|notes)\b",
-    r"\bnarrat(?:or|ion)\b",
-    r"\btranscripts?\b", r"\bin (?:this|the) video\b", r"\bthis (?:lecture|talk)\b", r"\bthe lecturer\b",
-    r"\bas (?:previously |already |i |we )?(?:mentioned|said|discussed)\b", r"\bthe presenter\b",
-    r"\b(?:he|she|they) said\b", r"\bsubscrib(?:e|ed|ing)\b",
-))
+_LEAKAGE = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\bthe speaker\b",
+        r"\bspeaker (?:says|said|mentions|mentioned|explains|notes)\b",
+        r"\bnarrat(?:or|ion)\b",
+        r"\btranscripts?\b",
+        r"\bin (?:this|the) video\b",
+        r"\bthis (?:lecture|talk)\b",
+        r"\bthe lecturer\b",
+        r"\bas (?:previously |already |i |we )?(?:mentioned|said|discussed)\b",
+        r"\bthe presenter\b",
+        r"\b(?:he|she|they) said\b",
+        r"\bsubscrib(?:e|ed|ing)\b",
+    )
+)
 # Offline answers wrap cue sentences in these frames; they are ours, not claims about the image.
 _FRAME_WORDS = frozenset({"step", "observation", "conclusion"})
 # Function words, plus the presentational verbs any description uses ("is seen", "shows"): no facts in them.
-_STOPWORDS = frozenset("""
+_STOPWORDS = frozenset(
+    """
 a about above after again against all also am an and any are around as at be because been before being
 below between both but by can could did do does doing down during each few for from further had has have
 having he her here hers herself him himself his how i if in into is it its itself just me more most my
@@ -53,7 +63,8 @@ such than that the their theirs them themselves then there these they this those
 until up very was we were what when where which while who whom why will with would you your yours yourself
 yourselves one ones may might must us let lets okay ok um uh well quite really actually see seen shows
 show shown showing visible appears appear appearance image picture noted present within
-""".split())
+""".split()
+)
 _TOKEN = re.compile(r"[^\W_]+")
 _PUNCT = re.compile(r"[^\w\s]|_")
 _SPACES = re.compile(r"\s+")
@@ -121,7 +132,8 @@ def _length(answers: Sequence[str], params: CheckParams) -> CheckResult:
         return CheckResult("length", False, None, "no gpt turns")
     lengths = [len(a.strip()) for a in answers]
     problems = [
-        f"gpt turn {i} has {n} chars (< {params.min_answer_chars})" if n < params.min_answer_chars
+        f"gpt turn {i} has {n} chars (< {params.min_answer_chars})"
+        if n < params.min_answer_chars
         else f"gpt turn {i} has {n} chars (> {params.max_answer_chars})"
         for i, n in enumerate(lengths)
         if not params.min_answer_chars <= n <= params.max_answer_chars

@@ -30,7 +30,14 @@ def test_dagbag_loads_ophin_pipeline(airflow_env) -> None:  # noqa: ANN001
     assert bag.import_errors == {}
     dag = bag.dags["ophin_pipeline"]
     ids = set(dag.task_dict)
-    for stage in ("acquire_video", "transcribe_video", "extract_keyframes", "pair_frames",
-                  "separate_visual_cues", "synthesize_instructions", "verify_instructions"):
+    for stage in (
+        "acquire_video",
+        "transcribe_video",
+        "extract_keyframes",
+        "pair_frames",
+        "separate_visual_cues",
+        "synthesize_instructions",
+        "verify_instructions",
+    ):
         assert f"per_video.{stage}" in ids
     assert {"list_urls", "quality_gate", "export_release"} <= ids

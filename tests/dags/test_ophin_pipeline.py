@@ -18,8 +18,9 @@ LINEAGE = (Video, Clip, Frame, TranscriptSegment, Pair, VisualCue, Instruction)
 def lineage_ids(svc) -> dict[str, set[str]]:  # noqa: ANN001
     with session_scope(svc.sessions) as session:
         ids = {m.__tablename__: {str(i) for i in session.scalars(select(m.id))} for m in LINEAGE}
-        ids["accepted"] = {str(i) for i in session.scalars(select(Instruction.id)
-                                                            .where(Instruction.status == "accepted"))}
+        ids["accepted"] = {
+            str(i) for i in session.scalars(select(Instruction.id).where(Instruction.status == "accepted"))
+        }
     return ids
 
 
@@ -28,8 +29,9 @@ def short_lecture(tmp_path):  # noqa: ANN001, ANN201
     return cut(demo_videos()[1], tmp_path / "macula_short.mp4", 19.0, 16.0)  # the OCT slide with edema
 
 
-def test_dag_test_matches_cli_lineage(airflow_env, make_database, transcriber, tmp_path, short_lecture,
-                                      monkeypatch) -> None:  # noqa: ANN001
+def test_dag_test_matches_cli_lineage(
+    airflow_env, make_database, transcriber, tmp_path, short_lecture, monkeypatch
+) -> None:  # noqa: ANN001
     url = short_lecture.resolve().as_uri()
     cli_svc = make_services(tmp_path / "cli", make_database(), transcriber)
     assert run_urls([url], cli_svc).failures == []

@@ -48,8 +48,9 @@ class FakeOpenAIServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         # A short poll interval keeps shutdown (which waits for the next poll) from costing 0.5 s per test.
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-openai", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-openai", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -75,14 +76,19 @@ class FakeOpenAIServer:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": request.get("model", "fake-model"),
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": content, "refusal": None},
-                "logprobs": None,
-                "finish_reason": finish_reason,
-            }],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens},
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": finish_reason,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
             "system_fingerprint": None,
         }
 
@@ -112,7 +118,7 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self._send(404, _error_body(f"Invalid URL (POST {self.path})", "invalid_request_error"))
                 return
             auth = self.headers.get("Authorization", "")
-            if not auth.startswith("Bearer ") or not auth[len("Bearer "):].strip():
+            if not auth.startswith("Bearer ") or not auth[len("Bearer ") :].strip():
                 self._send(401, _error_body("You didn't provide an API key.", "invalid_request_error"))
                 return
             if not isinstance(body, dict):
@@ -137,8 +143,9 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self._send(status, _error_body(f"scripted HTTP {status}", "server_error"), headers)
             else:
                 content = answer.get("content")
-                self._send(status, server.completion(request, content, answer.get("finish_reason", "stop")),
-                           headers)
+                self._send(
+                    status, server.completion(request, content, answer.get("finish_reason", "stop")), headers
+                )
 
         def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
             data = json.dumps(payload).encode("utf-8")

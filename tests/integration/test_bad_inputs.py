@@ -26,12 +26,15 @@ def batch(tmp_path_factory, make_database, transcriber):  # noqa: ANN001, ANN201
     cut(source, site / "mute.mp4", 0.0, 5.0, audio=False)
     silent_video(source, site / "silent.mp4", 5.0)
     (site / "notes.mp4").write_text("these are lecture notes, not a video\n" * 50)
-    (site / "page.html").write_text(f"<html><head><title>{HOSTILE_TITLE}</title></head>"
-                                    "<body><video src='good.mp4'></video></body></html>")
+    (site / "page.html").write_text(
+        f"<html><head><title>{HOSTILE_TITLE}</title></head><body><video src='good.mp4'></video></body></html>"
+    )
     svc = make_services(tmp_path_factory.mktemp("bad"), make_database(), transcriber)
     with serve_directory(site) as base:
-        urls = {name: f"{base}/{name}" for name in
-                ("good.mp4", "mute.mp4", "silent.mp4", "notes.mp4", "page.html", "later.mp4")}
+        urls = {
+            name: f"{base}/{name}"
+            for name in ("good.mp4", "mute.mp4", "silent.mp4", "notes.mp4", "page.html", "later.mp4")
+        }
         urls["unreachable"] = "http://127.0.0.1:1/lecture.mp4"
         report = run_urls(list(urls.values()), svc)
         yield svc, urls, report, site
@@ -40,8 +43,11 @@ def batch(tmp_path_factory, make_database, transcriber):  # noqa: ANN001, ANN201
 def _runs(svc, url: str) -> list[StageRun]:  # noqa: ANN001
     vid = str(video_id(url))
     with session_scope(svc.sessions) as session:
-        return list(session.scalars(select(StageRun).where(StageRun.entity_key.in_([url, vid]))
-                                    .order_by(StageRun.started_at)))
+        return list(
+            session.scalars(
+                select(StageRun).where(StageRun.entity_key.in_([url, vid])).order_by(StageRun.started_at)
+            )
+        )
 
 
 def test_run_urls_records_unreachable_url_and_continues(batch) -> None:  # noqa: ANN001

@@ -24,8 +24,9 @@ def env(tmp_path, db_url, monkeypatch):  # noqa: ANN001, ANN201
 
 def test_cues_classifies_each_line_with_score_and_reason(tmp_path) -> None:  # noqa: ANN001
     text = tmp_path / "lines.txt"
-    text.write_text("Here you can see drusen beneath the retinal pigment epithelium.\n\n"
-                    "Please like and subscribe.\n")
+    text.write_text(
+        "Here you can see drusen beneath the retinal pigment epithelium.\n\nPlease like and subscribe.\n"
+    )
     result = runner.invoke(app, ["cues", str(text), "--json"])
     assert result.exit_code == 0, result.output
     verdicts = json.loads(result.output)
@@ -66,8 +67,8 @@ def test_backfill_and_export_reject_unknown_names(env) -> None:  # noqa: ANN001
 
 
 def test_run_then_lineage_and_export_from_the_cli(env, tmp_path) -> None:  # noqa: ANN001
-    from tests.support.media import cut
     from ophin.sample_corpus import demo_videos
+    from tests.support.media import cut
 
     clip = cut(demo_videos()[0], tmp_path / "fundus.mp4", 16.0, 14.0)
     urls = tmp_path / "urls.txt"

@@ -65,7 +65,11 @@ def test_heldout_covers_most_clinical_scenes(release) -> None:  # noqa: ANN001
     truth = ground_truth("heldout")["videos"]
     clinical = {(v["file"], s["index"]) for v in truth for s in v["scenes"] if s["clinical_image"]}
     by_file = {v["file"]: v for v in truth}
-    covered = {(Path(r["source"]["video_url"]).name,
-                scene_at(by_file[Path(r["source"]["video_url"]).name], r["source"]["frame_time_s"])["index"])
-               for r in release}
+    covered = {
+        (
+            Path(r["source"]["video_url"]).name,
+            scene_at(by_file[Path(r["source"]["video_url"]).name], r["source"]["frame_time_s"])["index"],
+        )
+        for r in release
+    }
     assert len(covered & clinical) >= 0.75 * len(clinical)

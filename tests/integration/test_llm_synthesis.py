@@ -29,8 +29,14 @@ def scripted_llm():  # noqa: ANN201
             return "Sure! Here is your question about the image: what is shown?"
         cues_block = prompt.split("Cues:", 1)[1].split("Context:", 1)[0]
         cues = [re.sub(r"^[-*\d.\s]+", "", line).strip() for line in cues_block.splitlines() if line.strip()]
-        return json.dumps({"turns": [{"role": "human", "text": "What is visible in this image?"},
-                                     {"role": "gpt", "text": " ".join(cues)}]})
+        return json.dumps(
+            {
+                "turns": [
+                    {"role": "human", "text": "What is visible in this image?"},
+                    {"role": "gpt", "text": " ".join(cues)},
+                ]
+            }
+        )
 
     return respond
 
@@ -38,9 +44,18 @@ def scripted_llm():  # noqa: ANN201
 def test_openai_backend_records_malformed_output_and_keeps_the_rest(tmp_path, db_url, transcriber) -> None:
     clip = cut(demo_videos()[1], tmp_path / "macula.mp4", 19.0, 26.0)  # OCT with edema, then the fovea
     with FakeOpenAIServer(scripted_llm()) as server:
-        svc = make_services(tmp_path, db_url, transcriber,
-                            llm={"backend": "openai", "base_url": server.base_url, "api_key": "test-key",
-                                 "max_retries": 0, "model": "fake-vlm"})
+        svc = make_services(
+            tmp_path,
+            db_url,
+            transcriber,
+            llm={
+                "backend": "openai",
+                "base_url": server.base_url,
+                "api_key": "test-key",
+                "max_retries": 0,
+                "model": "fake-vlm",
+            },
+        )
         svc.generator = build_generator(svc.settings)
         report = run_urls([clip.resolve().as_uri()], svc)
         assert len(server.requests) >= 3

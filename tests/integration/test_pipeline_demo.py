@@ -28,7 +28,18 @@ from ophin.stages.export import export_release
 from tests.conftest import make_services
 from tests.support.truth import scene_at, wer
 
-TABLES = (Video, Clip, Frame, TranscriptSegment, Pair, VisualCue, Instruction, Verification, StageRun, QualityRun)
+TABLES = (
+    Video,
+    Clip,
+    Frame,
+    TranscriptSegment,
+    Pair,
+    VisualCue,
+    Instruction,
+    Verification,
+    StageRun,
+    QualityRun,
+)
 
 
 def snapshot(svc) -> dict[str, list[str]]:  # noqa: ANN001
@@ -87,7 +98,9 @@ def test_keyframes_match_ground_truth_scene_cuts(demo) -> None:  # noqa: ANN001
     truth = {v["file"]: v for v in ground_truth("demo")["videos"]}
     with session_scope(svc.sessions) as session:
         for video in session.scalars(select(Video)):
-            clips = session.scalars(select(Clip).where(Clip.video_id == video.id).order_by(Clip.start_s)).all()
+            clips = session.scalars(
+                select(Clip).where(Clip.video_id == video.id).order_by(Clip.start_s)
+            ).all()
             expected = truth[Path(video.url).name]["scenes"]
             assert len(clips) == len(expected)
             for clip, scene in zip(clips, expected, strict=True):
@@ -99,11 +112,16 @@ def test_transcripts_are_close_to_the_narration(demo) -> None:  # noqa: ANN001
     truth = {v["file"]: v for v in ground_truth("demo")["videos"]}
     with session_scope(svc.sessions) as session:
         for video in session.scalars(select(Video)):
-            spoken = " ".join(session.scalars(select(TranscriptSegment.text)
-                                              .where(TranscriptSegment.video_id == video.id)
-                                              .order_by(TranscriptSegment.index)))
-            narration = " ".join(s["text"] for sc in truth[Path(video.url).name]["scenes"]
-                                 for s in sc["sentences"])
+            spoken = " ".join(
+                session.scalars(
+                    select(TranscriptSegment.text)
+                    .where(TranscriptSegment.video_id == video.id)
+                    .order_by(TranscriptSegment.index)
+                )
+            )
+            narration = " ".join(
+                s["text"] for sc in truth[Path(video.url).name]["scenes"] for s in sc["sentences"]
+            )
             assert wer(narration, spoken) < 0.35
 
 
@@ -111,9 +129,12 @@ def test_faces_and_title_cards_never_reach_instructions(demo) -> None:  # noqa: 
     svc, _, _, _ = demo
     truth = {v["file"]: v for v in ground_truth("demo")["videos"]}
     with session_scope(svc.sessions) as session:
-        rows = session.execute(select(Frame.t_s, Video.url).join(Instruction, Instruction.frame_id == Frame.id)
-                               .join(Video, Video.id == Frame.video_id)
-                               .where(Instruction.status == "accepted")).all()
+        rows = session.execute(
+            select(Frame.t_s, Video.url)
+            .join(Instruction, Instruction.frame_id == Frame.id)
+            .join(Video, Video.id == Frame.video_id)
+            .where(Instruction.status == "accepted")
+        ).all()
         face_frames = session.scalars(select(Frame).where(Frame.face_count > 0)).all()
     assert rows
     for t_s, url in rows:

@@ -35,14 +35,48 @@ def ffmpeg(*args: str) -> None:
 
 
 def cut(src: Path, out: Path, start_s: float, duration_s: float, *, audio: bool = True) -> Path:
-    ffmpeg("-ss", str(start_s), "-t", str(duration_s), "-i", str(src), *([] if audio else ["-an"]),
-           "-c:v", "libx264", "-preset", "ultrafast", *(["-c:a", "aac"] if audio else []), str(out))
+    ffmpeg(
+        "-ss",
+        str(start_s),
+        "-t",
+        str(duration_s),
+        "-i",
+        str(src),
+        *([] if audio else ["-an"]),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        *(["-c:a", "aac"] if audio else []),
+        str(out),
+    )
     return out
 
 
 def silent_video(src: Path, out: Path, duration_s: float) -> Path:
     """Video with an audio track that holds only silence."""
-    ffmpeg("-t", str(duration_s), "-i", str(src), "-f", "lavfi", "-t", str(duration_s), "-i",
-           "anullsrc=r=16000:cl=mono", "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast",
-           "-c:a", "aac", "-shortest", str(out))
+    ffmpeg(
+        "-t",
+        str(duration_s),
+        "-i",
+        str(src),
+        "-f",
+        "lavfi",
+        "-t",
+        str(duration_s),
+        "-i",
+        "anullsrc=r=16000:cl=mono",
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-c:a",
+        "aac",
+        "-shortest",
+        str(out),
+    )
     return out

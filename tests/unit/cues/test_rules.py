@@ -65,8 +65,11 @@ def test_score_one_reaches_accuracy_on_unseen_narration() -> None:
     scorer = RuleCueScorer()
     labelled = [(s, True) for s in VISUAL] + [(s, False) for s in NON_VISUAL + CHIT_CHAT]
     verdicts = scorer.score([s for s, _ in labelled])
-    wrong = [(v.sentence, v.score, v.reason) for v, (_, label) in zip(verdicts, labelled, strict=True)
-             if v.is_visual != label]
+    wrong = [
+        (v.sentence, v.score, v.reason)
+        for v, (_, label) in zip(verdicts, labelled, strict=True)
+        if v.is_visual != label
+    ]
     accuracy = 1 - len(wrong) / len(labelled)
     assert accuracy >= 0.9, wrong
 
@@ -133,9 +136,14 @@ def test_score_one_ignores_diagnosis_names_without_a_deictic() -> None:
 
 def test_score_one_matches_british_and_american_spellings() -> None:
     scorer = RuleCueScorer()
-    for sentence in ("The haemorrhage is visible.", "The hemorrhage is visible.",
-                     "There is macular oedema here.", "There is macular edema here.",
-                     "The nerve fibre layer is thin.", "The nerve fiber layer is thin."):
+    for sentence in (
+        "The haemorrhage is visible.",
+        "The hemorrhage is visible.",
+        "There is macular oedema here.",
+        "There is macular edema here.",
+        "The nerve fibre layer is thin.",
+        "The nerve fiber layer is thin.",
+    ):
         assert scorer.score_one(sentence).is_visual, sentence
 
 

@@ -37,10 +37,18 @@ def test_screen_windows_extend_over_repeated_images() -> None:
 
 
 def test_timed_pieces_rebuilds_sentences_and_words_in_assigns_each_once() -> None:
-    seg = SimpleNamespace(id="s", start_s=0.0, end_s=6.0, text="", words=[
-        {"start": 0.0, "end": 0.5, "word": "Welcome."},
-        {"start": 4.8, "end": 5.2, "word": "In"}, {"start": 5.3, "end": 5.9, "word": "this"},
-        {"start": 6.0, "end": 6.8, "word": "photo."}])
+    seg = SimpleNamespace(
+        id="s",
+        start_s=0.0,
+        end_s=6.0,
+        text="",
+        words=[
+            {"start": 0.0, "end": 0.5, "word": "Welcome."},
+            {"start": 4.8, "end": 5.2, "word": "In"},
+            {"start": 5.3, "end": 5.9, "word": "this"},
+            {"start": 6.0, "end": 6.8, "word": "photo."},
+        ],
+    )
     pieces = timed_pieces([seg])
     assert [p.text for p in pieces] == ["Welcome.", "In this photo."]
     # The sentence straddles the cut at 5.0 but its midpoint (5.8) puts it wholly after it.
@@ -49,10 +57,14 @@ def test_timed_pieces_rebuilds_sentences_and_words_in_assigns_each_once() -> Non
 
 
 def test_split_clauses_separates_asr_run_ons_but_keeps_lead_ins() -> None:
-    text = ("In this fundus photograph, the optic disc is visible on the left, "
-            "this patient was referred by her optometrist.")
-    assert split_clauses(text) == ["In this fundus photograph, the optic disc is visible on the left.",
-                                   "This patient was referred by her optometrist."]
+    text = (
+        "In this fundus photograph, the optic disc is visible on the left, "
+        "this patient was referred by her optometrist."
+    )
+    assert split_clauses(text) == [
+        "In this fundus photograph, the optic disc is visible on the left.",
+        "This patient was referred by her optometrist.",
+    ]
     assert split_clauses("Drusen, exudates, and haemorrhages") == ["Drusen, exudates, and haemorrhages."]
 
 

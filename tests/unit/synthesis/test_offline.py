@@ -27,15 +27,20 @@ OCT = PairContext(
 )
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("so here you can see the optic disc with a large cup", "The optic disc with a large cup."),
-    ("Notice that the vessels are tortuous.", "The vessels are tortuous."),
-    ("As you can see, there are hard exudates temporal to the fovea!", "There are hard exudates temporal to "
-                                                                        "the fovea."),
-    ("okay so on the left you can see subretinal fluid here", "Subretinal fluid here."),
-    ("  The   disc is   pale ", "The disc is pale."),
-    ("you can see drusen", "You can see drusen."),  # stripping would leave too little: keep it whole
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("so here you can see the optic disc with a large cup", "The optic disc with a large cup."),
+        ("Notice that the vessels are tortuous.", "The vessels are tortuous."),
+        (
+            "As you can see, there are hard exudates temporal to the fovea!",
+            "There are hard exudates temporal to the fovea.",
+        ),
+        ("okay so on the left you can see subretinal fluid here", "Subretinal fluid here."),
+        ("  The   disc is   pale ", "The disc is pale."),
+        ("you can see drusen", "You can see drusen."),  # stripping would leave too little: keep it whole
+    ],
+)
 def test_normalize_cue_strips_leading_deictics(raw: str, expected: str) -> None:
     assert normalize_cue(raw) == expected
 
@@ -87,7 +92,11 @@ def test_generate_cot_concludes_with_the_diagnosis_cue() -> None:
     assert human.text == "Examine this fundus photograph step by step and summarise the key finding."
     lines = gpt.text.split("\n")
     assert [re.match(r"(Step \d+|Conclusion):", line).group(1) for line in lines] == [  # type: ignore[union-attr]
-        "Step 1", "Step 2", "Step 3", "Conclusion"]
+        "Step 1",
+        "Step 2",
+        "Step 3",
+        "Conclusion",
+    ]
     assert lines[-1] == "Conclusion: These findings are consistent with glaucoma."
 
 
@@ -114,7 +123,11 @@ def test_generate_is_deterministic_and_records_provenance() -> None:
     first = generator.generate(GLAUCOMA, "vqa")
     assert first == OfflineCueGenerator().generate(GLAUCOMA, "vqa")
     assert (first.kind, first.generator, first.generator_version, first.prompt_version) == (
-        "vqa", "offline-cue-template", "1", None)
+        "vqa",
+        "offline-cue-template",
+        "1",
+        None,
+    )
 
 
 def test_generate_drops_repeated_cues() -> None:

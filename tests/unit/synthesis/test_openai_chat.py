@@ -27,10 +27,12 @@ CTX = PairContext(
     cues=("Here you can see the optic disc.", "The cup is enlarged with a thin inferior rim."),
     transcript="Welcome. Here you can see the optic disc. The cup is enlarged with a thin inferior rim.",
 )
-GOOD = {"turns": [
-    {"role": "human", "text": "What does this fundus photograph show?"},
-    {"role": "gpt", "text": "The optic disc has an enlarged cup with a thin inferior rim."},
-]}
+GOOD = {
+    "turns": [
+        {"role": "human", "text": "What does this fundus photograph show?"},
+        {"role": "gpt", "text": "The optic disc has an enlarged cup with a thin inferior rim."},
+    ]
+}
 
 
 class Script:
@@ -89,18 +91,21 @@ def test_generate_rejects_malformed_json(server: FakeOpenAIServer, script: Scrip
     assert len(quoted) <= 200 + 2  # repr quotes around a <=200-char excerpt
 
 
-@pytest.mark.parametrize(("payload", "problem"), [
-    ([GOOD], '"turns" key'),
-    ({"answer": "x"}, '"turns" key'),
-    ({"turns": []}, "non-empty list"),
-    ({"turns": "human: hi"}, "non-empty list"),
-    ({"turns": [{"role": "gpt", "text": "The disc is pale."}]}, "expected 'human'"),
-    ({"turns": [{"role": "human", "text": "Q?"}, {"role": "human", "text": "Q2?"}]}, "expected 'gpt'"),
-    ({"turns": [{"role": "human", "text": "Q?"}, {"role": "gpt", "text": "  "}]}, "non-empty string"),
-    ({"turns": [{"role": "human", "text": "Q?"}, {"role": "gpt", "text": 3}]}, "non-empty string"),
-    ({"turns": [{"role": "human", "text": "Q?"}]}, "end with a gpt turn"),
-    ({"turns": ["Q?", "A."]}, "not an object"),
-])
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        ([GOOD], '"turns" key'),
+        ({"answer": "x"}, '"turns" key'),
+        ({"turns": []}, "non-empty list"),
+        ({"turns": "human: hi"}, "non-empty list"),
+        ({"turns": [{"role": "gpt", "text": "The disc is pale."}]}, "expected 'human'"),
+        ({"turns": [{"role": "human", "text": "Q?"}, {"role": "human", "text": "Q2?"}]}, "expected 'gpt'"),
+        ({"turns": [{"role": "human", "text": "Q?"}, {"role": "gpt", "text": "  "}]}, "non-empty string"),
+        ({"turns": [{"role": "human", "text": "Q?"}, {"role": "gpt", "text": 3}]}, "non-empty string"),
+        ({"turns": [{"role": "human", "text": "Q?"}]}, "end with a gpt turn"),
+        ({"turns": ["Q?", "A."]}, "not an object"),
+    ],
+)
 def test_generate_rejects_wrong_shape(
     server: FakeOpenAIServer, script: Script, payload: Any, problem: str
 ) -> None:
@@ -172,8 +177,12 @@ def test_build_openai_client_applies_settings() -> None:
 
 
 def _post(url: str, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(url, data=b'{"model": "m", "messages": []}', method="POST",
-                                     headers={"Content-Type": "application/json", **headers})
+    request = urllib.request.Request(
+        url,
+        data=b'{"model": "m", "messages": []}',
+        method="POST",
+        headers={"Content-Type": "application/json", **headers},
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, json.load(response)

@@ -13,8 +13,10 @@ CUES = (
 )
 GOOD = (
     Turn("human", "What does this fundus photograph show?"),
-    Turn("gpt", "The optic disc with an enlarged cup. "
-                "There are flame haemorrhages at the inferior disc margin."),
+    Turn(
+        "gpt",
+        "The optic disc with an enlarged cup. There are flame haemorrhages at the inferior disc margin.",
+    ),
 )
 
 
@@ -31,8 +33,14 @@ def test_check_instruction_passes_grounded_answer() -> None:
 
 
 def test_check_instruction_fails_hallucinated_answer() -> None:
-    hallucinated = (GOOD[0], Turn("gpt", "Advanced glaucoma with a 0.9 cup; start latanoprost drops and "
-                                         "recheck intraocular pressure in two weeks."))
+    hallucinated = (
+        GOOD[0],
+        Turn(
+            "gpt",
+            "Advanced glaucoma with a 0.9 cup; start latanoprost drops and "
+            "recheck intraocular pressure in two weeks.",
+        ),
+    )
     grounded = _by_name(hallucinated)["grounded"]
     assert not grounded.passed
     assert grounded.score is not None and grounded.score < 0.6
@@ -40,9 +48,14 @@ def test_check_instruction_fails_hallucinated_answer() -> None:
 
 
 def test_check_instruction_grounding_ignores_frames_digits_and_plurals() -> None:
-    cot = (Turn("human", "Examine this image step by step."),
-           Turn("gpt", "Step 1: The optic disc with an enlarged cup.\nConclusion: Flame haemorrhage at the "
-                       "inferior disc margins."))
+    cot = (
+        Turn("human", "Examine this image step by step."),
+        Turn(
+            "gpt",
+            "Step 1: The optic disc with an enlarged cup.\nConclusion: Flame haemorrhage at the "
+            "inferior disc margins.",
+        ),
+    )
     grounded = _by_name(cot)["grounded"]
     assert grounded.passed and grounded.score == 1.0
 
@@ -55,13 +68,20 @@ def test_check_instruction_grounding_threshold_is_a_parameter() -> None:
     assert not _by_name(partly, min_grounding=0.85)["grounded"].passed
 
 
-@pytest.mark.parametrize(("phrase", "named"), [
-    ("The speaker says", "the speaker"), ("As mentioned earlier", "as mentioned"),
-    ("In this video", "in this video"),
-    ("According to the transcript", "transcript"), ("Per the narrator", "narrator"),
-    ("In this lecture", "this lecture"), ("The presenter notes", "the presenter"), ("He said", "he said"),
-    ("Don't forget to subscribe", "subscribe"),
-])
+@pytest.mark.parametrize(
+    ("phrase", "named"),
+    [
+        ("The speaker says", "the speaker"),
+        ("As mentioned earlier", "as mentioned"),
+        ("In this video", "in this video"),
+        ("According to the transcript", "transcript"),
+        ("Per the narrator", "narrator"),
+        ("In this lecture", "this lecture"),
+        ("The presenter notes", "the presenter"),
+        ("He said", "he said"),
+        ("Don't forget to subscribe", "subscribe"),
+    ],
+)
 def test_check_instruction_flags_source_leakage(phrase: str, named: str) -> None:
     turns = (GOOD[0], Turn("gpt", f"{phrase}, the optic disc has an enlarged cup."))
     leakage = _by_name(turns)["no_leakage"]
@@ -83,13 +103,16 @@ def test_check_instruction_checks_answer_length() -> None:
     assert _by_name(long, max_answer_chars=5000)["length"].passed
 
 
-@pytest.mark.parametrize(("turns", "problem"), [
-    ((), "no turns"),
-    ((Turn("gpt", "The disc is pale."),), "expected 'human'"),
-    ((GOOD[0], GOOD[1], GOOD[0]), "last turn"),
-    ((GOOD[0], Turn("gpt", "  ")), "empty"),
-    ((GOOD[0], GOOD[0]), "expected 'gpt'"),
-])
+@pytest.mark.parametrize(
+    ("turns", "problem"),
+    [
+        ((), "no turns"),
+        ((Turn("gpt", "The disc is pale."),), "expected 'human'"),
+        ((GOOD[0], GOOD[1], GOOD[0]), "last turn"),
+        ((GOOD[0], Turn("gpt", "  ")), "empty"),
+        ((GOOD[0], GOOD[0]), "expected 'gpt'"),
+    ],
+)
 def test_check_instruction_rejects_malformed_turns(turns: tuple[Turn, ...], problem: str) -> None:
     result = _by_name(turns)["well_formed"]
     assert not result.passed
@@ -105,13 +128,20 @@ def test_check_params_validate_ranges() -> None:
 
 def test_content_words_drops_stopwords_and_stems_plurals() -> None:
     assert content_words("The arteries are narrowed and the haemorrhages, 2 of them, are seen.") == [
-        "artery", "narrowed", "haemorrhage"]
+        "artery",
+        "narrowed",
+        "haemorrhage",
+    ]
 
 
 def test_fingerprint_ignores_case_spacing_and_punctuation() -> None:
-    variant = (Turn("human", "what does this  FUNDUS photograph show"),
-               Turn("gpt", "The optic disc, with an enlarged cup! There are flame haemorrhages at the "
-                           "inferior disc margin"))
+    variant = (
+        Turn("human", "what does this  FUNDUS photograph show"),
+        Turn(
+            "gpt",
+            "The optic disc, with an enlarged cup! There are flame haemorrhages at the inferior disc margin",
+        ),
+    )
     assert fingerprint(GOOD) == fingerprint(variant)
     assert len(fingerprint(GOOD)) == 64 and int(fingerprint(GOOD), 16) >= 0
 
