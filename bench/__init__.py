@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` prints stage throughput, ASR speed/accuracy and peak memory."""
