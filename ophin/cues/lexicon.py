@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -43,7 +44,8 @@ ANATOMY: Mapping[str, tuple[str, ...]] = {
     "cup": ("(?:optic )?cups?",),
     "neuroretinal rim": ("(?:neuro{_SEP}retinal )?rims?",),
     "macula": ("macula[er]?", "maculas", "posterior pole"),
-    "fovea": ("fove(?:a|ae|al|ola)(?: (?:pit|depression|contour|reflex|centre|center))?",),
+    # "fovee": how Whisper base often hears "fovea" in narration.
+    "fovea": ("fove(?:a|ae|al|ola|e)(?: (?:pit|depression|contour|reflex|centre|center))?",),
     "retina": ("retina[ls]?", "retinae"),
     "retinal vessels": ("(?:retinal |blood )?vessels?", "vasculature", "(?:vascular )?arcades?"),
     "arteries": ("arter(?:y|ies|ioles?)", "arteriolar"),
@@ -278,12 +280,13 @@ DEICTIC: Mapping[str, tuple[str, ...]] = {
     ),
     "appears": ("appear(?:s|ed|ing|ance)?",),
     "in this image": (
-        r"in (?:this|these|the) (?:\w+ ){0,2}{_PICTURE}",
+        r"(?:in|of|on) (?:this|these|the) (?:\w+ ){0,2}{_PICTURE}",
         "in this (?:eye|patient|one|fundus)",
         "(?:this|these|that) {_PICTURE}",
     ),
     "position": (
         "on the (?:left|right|top|bottom)",
+        "in the (?:middle|cent(?:re|er))",
         "(?:left|right){_SEP}hand side",
         "(?:upper|lower|top|bottom) (?:left|right|half|part|panel|image|corner)",
         "(?:supero|infero)(?:temporal|nasal)(?:ly)?",
@@ -517,6 +520,12 @@ TERMS: tuple[Term, ...] = (
 )
 DEICTIC_TERMS: tuple[Term, ...] = _compile("deictic", DEICTIC)
 NEGATIVE_TERMS: tuple[Term, ...] = _compile("negative", NEGATIVE)
+# Short digest of every pattern: scorers fold it into their version so lexicon edits invalidate old runs.
+LEXICON_DIGEST = hashlib.sha256(
+    "\n".join(
+        f"{t.kind}:{t.label}:{t.pattern.pattern}" for t in (*TERMS, *DEICTIC_TERMS, *NEGATIVE_TERMS)
+    ).encode()
+).hexdigest()[:8]
 
 
 def find_terms(text: str, terms: Iterable[Term] = TERMS) -> list[TermMatch]:

@@ -6,7 +6,15 @@ import re
 from collections.abc import Sequence
 
 from ophin.cues.base import CueVerdict
-from ophin.cues.lexicon import DEICTIC_TERMS, NEGATIVE_TERMS, TERMS, TermMatch, find_terms, terms_of_kind
+from ophin.cues.lexicon import (
+    DEICTIC_TERMS,
+    LEXICON_DIGEST,
+    NEGATIVE_TERMS,
+    TERMS,
+    TermMatch,
+    find_terms,
+    terms_of_kind,
+)
 
 FINDING_WEIGHT = 0.45
 EXTRA_FINDING_WEIGHT = 0.10
@@ -25,7 +33,8 @@ class RuleCueScorer:
     """Scores each sentence independently; same input, same verdict (no state, no randomness)."""
 
     name = "rule-lexicon"
-    version = "1"
+    # The lexicon's digest is part of the version: editing a pattern re-runs the cue stage, never skips it.
+    version = f"1.{LEXICON_DIGEST}"
 
     def __init__(self, threshold: float = 0.5) -> None:
         if not 0.0 <= threshold <= 1.0:
