@@ -32,11 +32,12 @@ def _machine_postgres() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An admin URL of a real PostgreSQL: 127.0.0.1:5432 where it runs, else pgserver's embedded one."""
     url = _machine_postgres()
     if url:
-        return url
+        yield url
+        return
     from ophin.db.session import embedded_postgres_url
 
     return embedded_postgres_url(tmp_path_factory.mktemp("pg")).replace(

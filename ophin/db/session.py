@@ -16,12 +16,12 @@ from ophin.settings import Settings
 
 def embedded_postgres_url(home: Path) -> str:
     """Start (or reuse) a real PostgreSQL 16 from the pgserver wheel with its data under OPHIN_HOME."""
-    import pgserver  # heavy: only when the embedded database is actually used
-
     pgdata = home / "pgdata"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
+        import pgserver  # heavy: only when the embedded database is actually used
+
         # cleanup_mode=None: the server outlives this process so the CLI, DAG tasks and tests share it.
         server = pgserver.get_server(pgdata, cleanup_mode=None)
     return server.get_uri()
@@ -59,3 +59,14 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def stop_embedded_postgres(home: Path) -> None:
+    """Stop the embedded server under OPHIN_HOME (tests and `make clean`; the CLI leaves it running)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        server = pgserver.get_server(home / "pgdata", cleanup_mode="stop")
+        server.cleanup_mode = "stop"  # the handle may be the one embedded_postgres_url() opened with None
+        server.cleanup()
