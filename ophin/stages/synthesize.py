@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import openai
 from sqlalchemy import select
 
 from ophin.db.models import Instruction, Pair, VisualCue
@@ -18,17 +19,9 @@ from ophin.synthesis.base import KINDS, PairContext
 
 STAGE = "synthesize"
 VERSION = "1"
-# Errors a generator may raise for one item; anything else is a bug and fails the whole stage.
-ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError,)
-
-
-def _item_errors() -> tuple[type[BaseException], ...]:
-    try:
-        import openai
-
-        return (*ITEM_ERRORS, openai.OpenAIError)
-    except ImportError:  # pragma: no cover - openai is a core dependency
-        return ITEM_ERRORS
+# Errors that sink one item (malformed output is a ValueError, transport errors are OpenAIError);
+# anything else is a bug and fails the whole stage.
+ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError)
 
 
 @dataclass(frozen=True)
@@ -51,7 +44,6 @@ def synthesize_instructions(
 ) -> StageResult:
     generator = svc.generator
     phash = params_hash({**vars(params), "version": generator.version})
-    errors = _item_errors()
 
     def work() -> dict[str, Any]:
         rows, failed = [], 0
@@ -80,7 +72,7 @@ def synthesize_instructions(
                         "status": "generated",
                         "error": None,
                     }
-                except errors as exc:
+                except ITEM_ERRORS as exc:
                     failed += 1
                     row |= {
                         "turns": None,

@@ -70,7 +70,7 @@ def transcribe_video(
             media_key = video.media_key
         scratch = f"transcribe-{vid}"
         try:
-            local = fetch_media(svc, vid, media_key, scratch)
+            local = fetch_media(svc, media_key, scratch)
             wav = svc.media.extract_audio(local, local.with_name("audio.wav"), SAMPLE_RATE)
             svc.store.put_file(audio_key(vid), wav, content_type="audio/wav")
             transcript = svc.transcriber.transcribe(wav)
