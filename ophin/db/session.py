@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,3 +71,5 @@ def stop_embedded_postgres(home: Path) -> None:
         server = pgserver.get_server(home / "pgdata", cleanup_mode="stop")
         server.cleanup_mode = "stop"  # the handle may be the one embedded_postgres_url() opened with None
         server.cleanup()
+        # In 'stop' mode pgserver leaves its atexit hook, which later logs to a closed stream.
+        atexit.unregister(server._cleanup)
