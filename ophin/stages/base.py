@@ -80,6 +80,32 @@ def run_stage(
     return StageResult(stage, entity_key, False, output)
 
 
+def run_on_video(
+    svc: Services,
+    vid: uuid.UUID,
+    *,
+    stage: str,
+    version: str,
+    params: Any,
+    work: Callable[[], dict[str, Any]],
+    model_version: str | None = None,
+    force: bool = False,
+) -> StageResult:
+    """run_stage for the per-video stages: the entity is the video itself."""
+    return run_stage(
+        svc,
+        stage=stage,
+        version=version,
+        entity_type="video",
+        entity_key=str(vid),
+        params=params,
+        work=work,
+        video_id=vid,
+        model_version=model_version,
+        force=force,
+    )
+
+
 def fetch_media(svc: Services, media_key: str, scratch: str) -> Path:
     """Copy a video's media from the object store into a scratch dir; returns the local path."""
     workdir = svc.scratch(scratch)

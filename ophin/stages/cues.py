@@ -15,7 +15,7 @@ from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import cue_id, params_hash
 from ophin.services import Services
-from ophin.stages.base import StageResult, run_stage
+from ophin.stages.base import StageResult, run_on_video
 
 STAGE = "cues"
 VERSION = "1"
@@ -77,15 +77,13 @@ def separate_visual_cues(
                 n_cues += len(visual)
         return {"pairs_kept": n_kept, "visual_cues": n_cues}
 
-    return run_stage(
+    return run_on_video(
         svc,
+        vid,
         stage=STAGE,
         version=VERSION,
-        entity_type="video",
-        entity_key=str(vid),
         params=params,
         work=work,
-        video_id=vid,
         model_version=f"{scorer.name}/{scorer.version}",
         force=force,
     )

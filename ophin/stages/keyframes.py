@@ -12,7 +12,7 @@ from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import clip_id, frame_id, params_hash
 from ophin.domain.keys import frame_key
 from ophin.services import Services
-from ophin.stages.base import StageResult, drop_scratch, fetch_media, run_stage
+from ophin.stages.base import StageResult, drop_scratch, fetch_media, run_on_video
 from ophin.stages.common import require_video
 
 STAGE = "keyframes"
@@ -56,15 +56,13 @@ def extract_keyframes(
         finally:
             drop_scratch(svc, scratch)
 
-    return run_stage(
+    return run_on_video(
         svc,
+        vid,
         stage=STAGE,
         version=VERSION,
-        entity_type="video",
-        entity_key=str(vid),
         params=params,
         work=work,
-        video_id=vid,
         force=force,
     )
 

@@ -13,7 +13,7 @@ from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import pair_id
 from ophin.services import Services
-from ophin.stages.base import StageResult, run_stage
+from ophin.stages.base import StageResult, run_on_video
 from ophin.stages.transcribe import load_segments
 
 STAGE = "pair"
@@ -117,14 +117,12 @@ def pair_frames(vid: uuid.UUID, params: PairParams, *, svc: Services, force: boo
             delete_stale(session, Pair, Pair.video_id == vid, [r["id"] for r in rows])
         return {"pairs": len(rows), "with_speech": sum(r["status"] == "pending" for r in rows)}
 
-    return run_stage(
+    return run_on_video(
         svc,
+        vid,
         stage=STAGE,
         version=VERSION,
-        entity_type="video",
-        entity_key=str(vid),
         params=params,
         work=work,
-        video_id=vid,
         force=force,
     )

@@ -14,7 +14,7 @@ from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import instruction_id, params_hash
 from ophin.services import Services
-from ophin.stages.base import StageResult, run_stage
+from ophin.stages.base import StageResult, run_on_video
 from ophin.synthesis.base import KINDS, PairContext
 
 STAGE = "synthesize"
@@ -87,15 +87,13 @@ def synthesize_instructions(
             delete_stale(session, Instruction, of_video, [r["id"] for r in rows])
         return {"instructions": len(rows) - failed, "failed": failed}
 
-    return run_stage(
+    return run_on_video(
         svc,
+        vid,
         stage=STAGE,
         version=VERSION,
-        entity_type="video",
-        entity_key=str(vid),
         params=params,
         work=work,
-        video_id=vid,
         model_version=f"{generator.name}/{generator.version}",
         force=force,
     )

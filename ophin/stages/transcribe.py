@@ -17,7 +17,7 @@ from ophin.domain.keys import audio_key
 from ophin.domain.text import clean_text
 from ophin.domain.transcript import Transcript
 from ophin.services import Services
-from ophin.stages.base import StageResult, drop_scratch, fetch_media, run_stage
+from ophin.stages.base import StageResult, drop_scratch, fetch_media, run_on_video
 from ophin.stages.common import require_video
 
 STAGE = "transcribe"
@@ -88,15 +88,13 @@ def transcribe_video(
             "speech_s": round(sum(r["end_s"] - r["start_s"] for r in rows), 2),
         }
 
-    return run_stage(
+    return run_on_video(
         svc,
+        vid,
         stage=STAGE,
         version=VERSION,
-        entity_type="video",
-        entity_key=str(vid),
         params=params,
         work=work,
-        video_id=vid,
         model_version=svc.transcriber.name,
         force=force,
     )

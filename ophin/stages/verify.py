@@ -13,7 +13,7 @@ from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
 from ophin.domain.ids import verification_id
 from ophin.services import Services
-from ophin.stages.base import StageResult, run_stage
+from ophin.stages.base import StageResult, run_on_video
 from ophin.synthesis.base import Turn
 from ophin.verification.checks import CheckParams, CheckResult, check_instruction, fingerprint
 
@@ -94,14 +94,12 @@ def verify_instructions(
                 rejected += bool(failures)
         return {"accepted": accepted, "rejected": rejected}
 
-    return run_stage(
+    return run_on_video(
         svc,
+        vid,
         stage=STAGE,
         version=VERSION,
-        entity_type="video",
-        entity_key=str(vid),
         params=params,
         work=work,
-        video_id=vid,
         force=force,
     )
