@@ -220,15 +220,22 @@ def export(
 
 
 @app.command()
-def backfill(stage: Annotated[str, typer.Option(help="Stage whose failed attempts to re-run.")]) -> None:
-    """Re-run every entity whose latest attempt at STAGE failed, and the stages after it."""
+def backfill(
+    stage: Annotated[str, typer.Option(help="Stage whose failed attempts to re-run.")],
+    abandoned_after: Annotated[
+        float, typer.Option(help="Seconds after which a still-running attempt counts as failed.")
+    ] = 6 * 3600,
+) -> None:
+    """Re-run every entity whose latest attempt at STAGE failed (or was abandoned), and the stages after."""
     from ophin.pipeline import STAGE_NAMES
     from ophin.pipeline import backfill as do_backfill
 
     if stage not in STAGE_NAMES:
         raise fail(f"unknown stage {stage!r}; choose one of {', '.join(STAGE_NAMES)}")
     svc = _services(runner="backfill")
-    report = _run_with_progress("backfill", lambda p: do_backfill(stage, svc, progress=p))
+    report = _run_with_progress(
+        "backfill", lambda p: do_backfill(stage, svc, progress=p, abandoned_after_s=abandoned_after)
+    )
     console.print(
         f"re-ran {len(report.videos) + len(report.failures)} entities: "
         f"{len(report.videos)} succeeded, {len(report.failures)} failed"

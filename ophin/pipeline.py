@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ophin.db.models import Video
 from ophin.db.session import session_scope
-from ophin.db.stage_runs import failed_entities
+from ophin.db.stage_runs import fail_abandoned, failed_entities
 from ophin.domain.ids import normalize_url, video_id
 from ophin.quality.gates import GateResult, run_gate
 from ophin.quality.suites import instruction_frame, instruction_suite
@@ -133,10 +133,14 @@ def gate_instructions(videos: list[uuid.UUID], svc: Services, *, raise_on_failur
     )
 
 
-def backfill(stage: str, svc: Services, *, progress: Progress | None = None) -> BatchReport:
-    """Re-run every entity whose latest attempt at `stage` failed, from that stage on."""
+def backfill(
+    stage: str, svc: Services, *, progress: Progress | None = None, abandoned_after_s: float = 6 * 3600
+) -> BatchReport:
+    """Re-run every entity whose latest attempt at `stage` failed (or was abandoned), from that stage on."""
     if stage not in STAGE_NAMES:
         raise ValueError(f"unknown stage {stage!r}; choose one of {', '.join(STAGE_NAMES)}")
+    with session_scope(svc.sessions) as session:
+        fail_abandoned(session, stage, abandoned_after_s)
     with session_scope(svc.sessions) as session:
         failed = [(r.entity_key, r.video_id) for r in failed_entities(session, stage)]
     if stage == "acquire":

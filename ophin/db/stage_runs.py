@@ -105,6 +105,24 @@ def finish_attempt(
             run.error_message = (str(error) or repr(error))[:MAX_ERROR_CHARS]
 
 
+def fail_abandoned(session: Session, stage: str, older_than_s: float) -> int:
+    """Mark attempts still 'running' after older_than_s as failed: their worker died without a word."""
+    cutoff = datetime.now(UTC).timestamp() - older_than_s
+    stale = session.scalars(
+        select(StageRun).where(
+            StageRun.stage == stage,
+            StageRun.status == "running",
+            StageRun.started_at < datetime.fromtimestamp(cutoff, UTC),
+        )
+    ).all()
+    for run in stale:
+        run.status = "failed"
+        run.error_class = "AbandonedAttempt"
+        run.error_message = f"still running after {older_than_s:.0f} s: the worker died or was killed"
+        run.finished_at = datetime.now(UTC)
+    return len(stale)
+
+
 def failed_entities(session: Session, stage: str) -> list[StageRun]:
     """The latest attempt of each entity whose latest attempt at this stage failed (what backfill re-runs)."""
     latest = (

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -103,3 +105,35 @@ def test_backfill_reruns_failed_acquisitions_once_fixed(batch) -> None:  # noqa:
     runs = _runs(svc, urls["later.mp4"])
     assert [r.attempt for r in runs if r.stage == "acquire"] == [1, 2]
     assert runs[-1].stage == "verify" and runs[-1].status == "succeeded"
+
+
+def test_backfill_fails_and_reruns_abandoned_attempts(batch) -> None:  # noqa: ANN001
+    svc, urls, _, _ = batch
+    vid = video_id(urls["silent.mp4"])
+    with session_scope(svc.sessions) as session:  # a worker that died mid-stage leaves a 'running' row
+        done = session.scalars(
+            select(StageRun).where(StageRun.entity_key == str(vid), StageRun.stage == "verify")
+        )
+        session.add(
+            StageRun(
+                id=uuid.uuid4(),
+                stage="verify",
+                entity_type="video",
+                entity_key=str(vid),
+                video_id=vid,
+                attempt=99,
+                status="running",
+                params_hash=done.one().params_hash,
+                params={},
+                code_version="x",
+                started_at=datetime.now(UTC),
+            )
+        )
+    report = backfill("verify", svc, abandoned_after_s=0)
+    assert report.videos == [vid] and report.failures == []
+    runs = [r for r in _runs(svc, urls["silent.mp4"]) if r.stage == "verify"]
+    assert [(r.attempt, r.status, r.error_class) for r in runs] == [
+        (1, "succeeded", None),
+        (99, "failed", "AbandonedAttempt"),
+        (100, "succeeded", None),
+    ]
