@@ -45,7 +45,9 @@ class StageParams:
         k, a = s.keyframes, s.asr
         return cls(
             acquire=AcquireParams(s.acquire.format, s.acquire.max_filesize_mb),
-            transcribe=TranscribeParams(a.model, a.language, a.beam_size, a.vad_filter, a.initial_prompt),
+            transcribe=TranscribeParams(
+                a.model, a.compute_type, a.language, a.beam_size, a.vad_filter, a.initial_prompt
+            ),
             keyframes=KeyframeParams(
                 k.scene_threshold, k.min_scene_s, k.phash_max_distance, k.jpeg_quality, k.detect_faces
             ),

@@ -28,6 +28,7 @@ SAMPLE_RATE = 16000  # Whisper's native rate
 @dataclass(frozen=True)
 class TranscribeParams:
     model: str
+    compute_type: str
     language: str | None
     beam_size: int
     vad_filter: bool
