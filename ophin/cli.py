@@ -63,7 +63,7 @@ def _run_with_progress(label: str, fn):  # noqa: ANN001, ANN202
         return fn(lambda entity, stage: bar.update(task, description=f"{stage:<11} {entity[:80]}"))
 
 
-def _print_batch(report, svc) -> None:  # noqa: ANN001
+def _print_batch(report) -> None:  # noqa: ANN001
     for failure in report.failures:
         console.print(
             f"[yellow]failed[/yellow] {failure.stage} {failure.entity_key}: "
@@ -74,7 +74,7 @@ def _print_batch(report, svc) -> None:  # noqa: ANN001
         console.print(f"quality gate (instructions): {state}")
 
 
-def _print_counts(svc) -> dict:  # noqa: ANN001
+def _print_counts(svc) -> None:  # noqa: ANN001
     from ophin.db.session import session_scope
     from ophin.reports import counts
 
@@ -98,7 +98,6 @@ def _print_counts(svc) -> dict:  # noqa: ANN001
     ):
         table.add_row(key.replace("_", " "), str(c[key]))
     Console().print(table)
-    return c
 
 
 @db_app.command("upgrade")
@@ -120,7 +119,7 @@ def run(targets: Annotated[list[str], typer.Argument(help="URLs, or files with o
     urls = read_targets(targets)
     svc = _services()
     report = _run_with_progress("running", lambda p: run_urls(urls, svc, progress=p))
-    _print_batch(report, svc)
+    _print_batch(report)
     _print_counts(svc)
     if report.failures and not report.videos:
         raise typer.Exit(code=1)
@@ -138,7 +137,7 @@ def demo(
     svc = _services()
     urls = [path.resolve().as_uri() for path in demo_videos()]
     report = _run_with_progress("demo", lambda p: run_urls(urls, svc, progress=p))
-    _print_batch(report, svc)
+    _print_batch(report)
     _print_counts(svc)
     result = export_release(out or svc.settings.home_dir / "dataset", svc=svc)
     console.print(
@@ -240,7 +239,7 @@ def backfill(
         f"re-ran {len(report.videos) + len(report.failures)} entities: "
         f"{len(report.videos)} succeeded, {len(report.failures)} failed"
     )
-    _print_batch(report, svc)
+    _print_batch(report)
 
 
 @app.command()
