@@ -15,10 +15,16 @@ from ophin.domain.ids import verification_id
 from ophin.services import Services
 from ophin.stages.base import StageResult, run_on_video
 from ophin.synthesis.base import Turn
-from ophin.verification.checks import CheckParams, CheckResult, check_instruction, fingerprint
+from ophin.verification.checks import (
+    CheckParams,
+    CheckResult,
+    check_instruction,
+    check_reasoning,
+    fingerprint,
+)
 
 STAGE = "verify"
-VERSION = "1"
+VERSION = "2"  # 2: chain-of-thought reasoning check
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,8 @@ def verify_instructions(
                 turns = [Turn(t["role"], t["text"]) for t in item.turns or []]
                 results = check_instruction(turns, cues, params.checks())
                 results.append(duplicate_check(session, item, item.fingerprint or ""))
+                if item.kind == "cot":
+                    results.append(check_reasoning(turns))
                 upsert(
                     session,
                     Verification,

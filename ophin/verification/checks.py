@@ -172,3 +172,23 @@ def _stem(word: str) -> str:
 
 def _normalize(text: str) -> str:
     return _SPACES.sub(" ", _PUNCT.sub(" ", text.lower())).strip()
+
+
+_STEP = re.compile(r"Step\s+\d+\s*:\s*(.+?)(?=Step\s+\d+\s*:|Conclusion\s*:|$)", re.IGNORECASE | re.DOTALL)
+_CONCLUSION = re.compile(r"Conclusion\s*:\s*(.+)$", re.IGNORECASE | re.DOTALL)
+
+
+def check_reasoning(turns: Sequence[Turn]) -> CheckResult:
+    """Chain-of-thought only: 'Step n:' observations and a 'Conclusion:' that is not a copy of them."""
+    answer = next((t.text for t in reversed(turns) if t.role == "gpt"), "")
+    steps = [_normalize(s) for s in _STEP.findall(answer)]
+    conclusion = _CONCLUSION.search(answer)
+    if not steps or conclusion is None:
+        return CheckResult("reasoning", False, None, "needs 'Step n:' lines and a 'Conclusion:'")
+    ending = _normalize(conclusion.group(1))
+    novel = [s for s in steps if s and s != ending]
+    if not novel:
+        return CheckResult("reasoning", False, 0.0, "the conclusion only repeats its single step")
+    return CheckResult(
+        "reasoning", True, len(novel) / len(steps), f"{len(steps)} step(s) before the conclusion"
+    )

@@ -150,3 +150,20 @@ def test_fingerprint_distinguishes_content_and_roles() -> None:
     changed = (GOOD[0], Turn("gpt", "The optic disc is pale."))
     swapped = (Turn("gpt", GOOD[0].text), Turn("human", GOOD[1].text))
     assert len({fingerprint(GOOD), fingerprint(changed), fingerprint(swapped)}) == 3
+
+
+def test_check_reasoning_rejects_a_conclusion_that_repeats_its_only_step() -> None:
+    from ophin.verification.checks import check_reasoning
+
+    same = [
+        Turn("human", "Examine this image."),
+        Turn("gpt", "Step 1: Drusen are seen.\nConclusion: Drusen are seen."),
+    ]
+    real = [
+        Turn("human", "Examine this image."),
+        Turn("gpt", "Step 1: The cup is large.\nStep 2: The rim is thin.\nConclusion: The rim is thin."),
+    ]
+    bare = [Turn("human", "Examine this image."), Turn("gpt", "Drusen are seen.")]
+    assert not check_reasoning(same).passed and "repeats" in check_reasoning(same).detail
+    assert check_reasoning(real).passed and check_reasoning(real).score == 0.5
+    assert not check_reasoning(bare).passed
