@@ -143,13 +143,13 @@ def backfill(
         raise ValueError(f"unknown stage {stage!r}; choose one of {', '.join(STAGE_NAMES)}")
     with session_scope(svc.sessions) as session:
         fail_abandoned(session, stage, abandoned_after_s)
-    with session_scope(svc.sessions) as session:
-        failed = [(r.entity_key, r.video_id) for r in failed_entities(session, stage)]
+        session.flush()
+        failed = [r.entity_key for r in failed_entities(session, stage)]
     if stage == "acquire":
-        return run_urls([key for key, _ in failed], svc, progress=progress)
+        return run_urls(failed, svc, progress=progress)
     params = params_for(svc)
     report = BatchReport()
-    for key, _ in failed:
+    for key in failed:
         vid = uuid.UUID(key)
         try:
             process_video(vid, svc, params, start=stage, force=True, progress=progress)

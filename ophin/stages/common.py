@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ophin.db.models import Video
+from ophin.db.models import Video, VisualCue
 
 
 class MissingInput(LookupError):
@@ -18,3 +19,14 @@ def require_video(session: Session, vid: uuid.UUID) -> Video:
     if video is None or not video.media_key:
         raise MissingInput(f"video {vid} has not been acquired")
     return video
+
+
+def visual_cue_texts(session: Session, pair_id: uuid.UUID) -> list[str]:
+    """The sentences of a pair classified as visual cues, in spoken order."""
+    return list(
+        session.scalars(
+            select(VisualCue.text)
+            .where(VisualCue.pair_id == pair_id, VisualCue.is_visual)
+            .order_by(VisualCue.sentence_index)
+        )
+    )

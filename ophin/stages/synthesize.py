@@ -9,12 +9,13 @@ from typing import Any
 import openai
 from sqlalchemy import select
 
-from ophin.db.models import Instruction, Pair, VisualCue
+from ophin.db.models import Instruction, Pair
 from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import instruction_id, params_hash
 from ophin.services import Services
 from ophin.stages.base import StageResult, run_on_video
+from ophin.stages.common import visual_cue_texts
 from ophin.synthesis.base import KINDS, PairContext
 
 STAGE = "synthesize"
@@ -31,11 +32,7 @@ class SynthesisParams:
 
 
 def pair_context(session: Any, pair: Pair) -> PairContext:
-    cues = session.scalars(
-        select(VisualCue.text)
-        .where(VisualCue.pair_id == pair.id, VisualCue.is_visual)
-        .order_by(VisualCue.sentence_index)
-    ).all()
+    cues = visual_cue_texts(session, pair.id)
     return PairContext(pair_id=str(pair.id), cues=tuple(cues), transcript=pair.text)
 
 

@@ -8,12 +8,13 @@ from typing import Any
 
 from sqlalchemy import and_, select
 
-from ophin.db.models import Instruction, Pair, Verification, VisualCue
+from ophin.db.models import Instruction, Pair, Verification
 from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
 from ophin.domain.ids import verification_id
 from ophin.services import Services
 from ophin.stages.base import StageResult, run_on_video
+from ophin.stages.common import visual_cue_texts
 from ophin.synthesis.base import Turn
 from ophin.verification.checks import (
     CheckParams,
@@ -65,18 +66,14 @@ def verify_instructions(
                 .where(Pair.video_id == vid, Instruction.status != "failed")
                 .order_by(Instruction.id)
             ).all()
+            turns_of = {item.id: [Turn(t["role"], t["text"]) for t in item.turns or []] for item in items}
             # Fingerprints first, so the duplicate check sees every sibling of this batch.
             for item in items:
-                item.fingerprint = fingerprint([Turn(t["role"], t["text"]) for t in item.turns or []])
+                item.fingerprint = fingerprint(turns_of[item.id])
             session.flush()
             for item in items:
-                cues = session.scalars(
-                    select(VisualCue.text)
-                    .where(VisualCue.pair_id == item.pair_id, VisualCue.is_visual)
-                    .order_by(VisualCue.sentence_index)
-                ).all()
-                turns = [Turn(t["role"], t["text"]) for t in item.turns or []]
-                results = check_instruction(turns, cues, params.checks())
+                turns = turns_of[item.id]
+                results = check_instruction(turns, visual_cue_texts(session, item.pair_id), params.checks())
                 results.append(duplicate_check(session, item, item.fingerprint or ""))
                 if item.kind == "cot":
                     results.append(check_reasoning(turns))
