@@ -17,13 +17,14 @@ def _services():  # noqa: ANN202
     return build_services(get_settings(), runner=f"airflow:{run_id}")
 
 
-def _stage(name: str, upstream: dict) -> dict:
+def _stage(name: str, video_id: str) -> str:
+    """Run one stage; it skips itself when its stored output is up to date with its params and inputs."""
     import uuid
 
     from ophin.pipeline import run_video_stage
 
-    changed = run_video_stage(name, uuid.UUID(upstream["video_id"]), _services(), force=upstream["changed"])
-    return {"video_id": upstream["video_id"], "changed": upstream["changed"] or changed}
+    run_video_stage(name, uuid.UUID(video_id), _services())
+    return video_id
 
 
 with DAG(
@@ -40,43 +41,42 @@ with DAG(
 
     @task
     def list_urls() -> list[str]:
-        from ophin.domain.ids import normalize_url
+        from ophin.domain.urls import canonical_url
 
         urls = get_current_context()["params"]["urls"]
-        return list(dict.fromkeys(normalize_url(u) for u in urls))
+        return list(dict.fromkeys(canonical_url(u) for u in urls))
 
     @task
-    def acquire_video(url: str) -> dict:
+    def acquire_video(url: str) -> str:
         from ophin.pipeline import params_for
         from ophin.stages.acquire import acquire_video as acquire
 
         svc = _services()
-        result = acquire(url, params_for(svc).acquire, svc=svc)
-        return {"video_id": result.output["video_id"], "changed": not result.skipped}
+        return acquire(url, params_for(svc).acquire, svc=svc).output["video_id"]
 
     @task(pool="asr")
-    def transcribe_video(upstream: dict) -> dict:
-        return _stage("transcribe", upstream)
+    def transcribe_video(video_id: str) -> str:
+        return _stage("transcribe", video_id)
 
     @task
-    def extract_keyframes(upstream: dict) -> dict:
-        return _stage("keyframes", upstream)
+    def extract_keyframes(video_id: str) -> str:
+        return _stage("keyframes", video_id)
 
     @task
-    def pair_frames(transcribed: dict, keyframed: dict) -> dict:
-        return _stage("pair", {**transcribed, "changed": transcribed["changed"] or keyframed["changed"]})
+    def pair_frames(video_id: str, keyframed: str) -> str:
+        return _stage("pair", video_id)
 
     @task
-    def separate_visual_cues(upstream: dict) -> dict:
-        return _stage("cues", upstream)
+    def separate_visual_cues(video_id: str) -> str:
+        return _stage("cues", video_id)
 
     @task(pool="llm")
-    def synthesize_instructions(upstream: dict) -> dict:
-        return _stage("synthesize", upstream)
+    def synthesize_instructions(video_id: str) -> str:
+        return _stage("synthesize", video_id)
 
     @task
-    def verify_instructions(upstream: dict) -> dict:
-        return _stage("verify", upstream)
+    def verify_instructions(video_id: str) -> str:
+        return _stage("verify", video_id)
 
     @task_group
     def per_video(url: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -10,25 +11,71 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
 
-app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+class _OneLineErrors(TyperGroup):
+    """Known failures (database, settings, a read-only home) end in one line and exit code 2."""
+
+    def invoke(self, ctx):  # noqa: ANN001, ANN201 - click's signature
+        from ophin.cli_errors import describe
+
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            message = describe(exc)
+            if message is None:
+                raise
+            say("error", "red", message)
+            raise typer.Exit(code=2) from None
+
+
+app = typer.Typer(
+    help=__doc__,
+    cls=_OneLineErrors,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Metadata database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 console = Console(stderr=True, soft_wrap=True)  # one-line reasons stay on one line
 
 
+def say(label: str, style: str, message: str) -> None:
+    """A labelled line; the message (URLs, errors) is printed as text, never parsed as rich markup."""
+    console.print(Text.assemble((label, style), " ", message))
+
+
 def fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
+    say("error:", "red", message)
     return typer.Exit(code=1)
 
 
-def _services(runner: str = "cli"):  # noqa: ANN202 - ophin.services.Services, imported lazily
-    from ophin.db.migrate import upgrade
-    from ophin.db.session import get_engine
-    from ophin.services import build_services
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what every stage does.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _settings(**overrides: object):  # noqa: ANN202 - ophin.settings.Settings, imported lazily
     from ophin.settings import get_settings
 
     settings = get_settings()
+    return settings.model_copy(update=overrides, deep=True) if overrides else settings
+
+
+def _services(runner: str = "cli", settings=None):  # noqa: ANN001, ANN202 - Services, imported lazily
+    from ophin.db.migrate import upgrade
+    from ophin.db.session import get_engine
+    from ophin.services import build_services
+
+    settings = settings or _settings()
     upgrade(get_engine(settings))  # idempotent; a fresh OPHIN_HOME needs no separate step
     return build_services(settings, runner=runner)
 
@@ -54,7 +101,7 @@ def read_targets(targets: list[str]) -> list[str]:
 def _run_with_progress(label: str, fn):  # noqa: ANN001, ANN202
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         TimeElapsedColumn(),
         console=console,
         transient=True,
@@ -65,20 +112,24 @@ def _run_with_progress(label: str, fn):  # noqa: ANN001, ANN202
 
 def _print_batch(report) -> None:  # noqa: ANN001
     for failure in report.failures:
-        console.print(
-            f"[yellow]failed[/yellow] {failure.stage} {failure.entity_key}: "
-            f"{type(failure.cause).__name__}: {failure.cause}"
+        cause = failure.cause
+        say("failed", "yellow", f"{failure.stage} {failure.entity_key}: {type(cause).__name__}: {cause}")
+    for result in report.partial:
+        say(
+            "partial",
+            "yellow",
+            f"{result.stage} {result.entity_key}: {result.output.get('failed')} item(s) failed",
         )
     if report.gate is not None:
-        state = "[green]passed[/green]" if report.gate.success else f"[red]failed[/red] {report.gate.failed}"
-        console.print(f"quality gate (instructions): {state}")
+        state = "passed" if report.gate.success else f"failed {report.gate.failed}"
+        say("quality gate (instructions):", "bold", state)
 
 
-def _print_counts(svc) -> None:  # noqa: ANN001
+def _print_counts(sessions) -> None:  # noqa: ANN001
     from ophin.db.session import session_scope
     from ophin.reports import counts
 
-    with session_scope(svc.sessions) as session:
+    with session_scope(sessions) as session:
         c = counts(session)
     table = Table(title="OphIn Engine")
     table.add_column("what")
@@ -120,8 +171,14 @@ def run(targets: Annotated[list[str], typer.Argument(help="URLs, or files with o
     svc = _services()
     report = _run_with_progress("running", lambda p: run_urls(urls, svc, progress=p))
     _print_batch(report)
-    _print_counts(svc)
-    if report.failures and not report.videos:
+    _print_counts(svc.sessions)
+    if not report.ok:
+        n = len(report.failures) + len(report.partial)
+        say(
+            "error:",
+            "red",
+            f"{n} stage(s) failed or partly failed (listed above); `ophin backfill` re-runs them",
+        )
         raise typer.Exit(code=1)
 
 
@@ -134,37 +191,44 @@ def demo(
     from ophin.sample_corpus import demo_videos
     from ophin.stages.export import export_release
 
-    svc = _services()
+    # The bundled lectures are local files, which the fetch policy refuses unless asked.
+    settings = _settings()
+    settings.acquire.allow_file_urls = True
+    svc = _services(settings=settings)
     urls = [path.resolve().as_uri() for path in demo_videos()]
     report = _run_with_progress("demo", lambda p: run_urls(urls, svc, progress=p))
     _print_batch(report)
-    _print_counts(svc)
+    _print_counts(svc.sessions)
     result = export_release(out or svc.settings.home_dir / "dataset", svc=svc)
-    console.print(
+    typer.echo(
         f"dataset: {result.records} instructions, {result.images} images -> "
         f"{result.out_dir.resolve() / 'llava.json'} (release {result.release_id})"
     )
+    if not report.ok:
+        raise typer.Exit(code=1)
 
 
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
     """Counts of every lineage table, stage attempts by status, and the latest failures."""
-    from ophin.db.session import session_scope
+    from ophin.db.session import session_factory, session_scope
     from ophin.reports import counts, recent_failures
 
-    svc = _services()
-    with session_scope(svc.sessions) as session:
+    # Read-only: no migration, no store, no scratch, so it works on a home this user cannot write.
+    sessions = session_factory(_settings())
+    with session_scope(sessions) as session:
         data = {**counts(session), "recent_failures": recent_failures(session)}
     if as_json:
         typer.echo(json.dumps(data, indent=1, default=str))
         return
-    _print_counts(svc)
-    for stage, by_status in sorted(data["stage_runs"].items()):
-        console.print(f"{stage:<11} " + ", ".join(f"{k}={v}" for k, v in sorted(by_status.items())))
+    _print_counts(sessions)
+    for stage, by_status in sorted(data["stages"].items()):
+        typer.echo(f"{stage:<11} " + ", ".join(f"{k}={v}" for k, v in sorted(by_status.items())))
     for f in data["recent_failures"]:
-        console.print(
-            f"[yellow]failed[/yellow] {f['stage']} {f['entity']} (attempt {f['attempt']}): "
-            f"{f['error_class']}: {f['error']}"
+        say(
+            f"{f['status']}",
+            "yellow",
+            f"{f['stage']} {f['entity']} (attempt {f['attempt']}): {f['error_class']}: {f['error']}",
         )
 
 
@@ -174,13 +238,12 @@ def lineage(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Trace an id back to its video URL and the seconds of video it came from."""
-    from ophin.db.session import session_scope
+    from ophin.db.session import session_factory, session_scope
     from ophin.lineage import UnknownId
     from ophin.lineage import lineage as trace
 
-    svc = _services()
     try:
-        with session_scope(svc.sessions) as session:
+        with session_scope(session_factory(_settings())) as session:
             data = trace(session, id)
     except UnknownId as exc:
         raise fail(str(exc)) from exc
@@ -213,33 +276,30 @@ def export(
     if format not in FORMATS:
         raise fail(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     result = export_release(out, svc=_services(), fmt=format)
-    console.print(
+    typer.echo(
         f"{result.records} instructions, {result.images} images -> {out} (release {result.release_id})"
     )
 
 
 @app.command()
 def backfill(
-    stage: Annotated[str, typer.Option(help="Stage whose failed attempts to re-run.")],
-    abandoned_after: Annotated[
-        float, typer.Option(help="Seconds after which a still-running attempt counts as failed.")
-    ] = 6 * 3600,
+    stage: Annotated[str, typer.Option(help="Stage whose failed, partial or abandoned entities to re-run.")],
 ) -> None:
-    """Re-run every entity whose latest attempt at STAGE failed (or was abandoned), and the stages after."""
+    """Re-run every entity whose state at STAGE is failed, partial or abandoned, and the stages after.
+
+    Only the failed items of a partial stage are redone; lost media is fetched again first.
+    """
     from ophin.pipeline import STAGE_NAMES
     from ophin.pipeline import backfill as do_backfill
 
     if stage not in STAGE_NAMES:
         raise fail(f"unknown stage {stage!r}; choose one of {', '.join(STAGE_NAMES)}")
     svc = _services(runner="backfill")
-    report = _run_with_progress(
-        "backfill", lambda p: do_backfill(stage, svc, progress=p, abandoned_after_s=abandoned_after)
-    )
-    console.print(
-        f"re-ran {len(report.videos) + len(report.failures)} entities: "
-        f"{len(report.videos)} succeeded, {len(report.failures)} failed"
-    )
+    report = _run_with_progress("backfill", lambda p: do_backfill(stage, svc, progress=p))
+    typer.echo(f"re-ran {len(report.videos)} video(s) from {stage}; {len(report.failures)} stage(s) failed")
     _print_batch(report)
+    if not report.ok:
+        raise typer.Exit(code=1)
 
 
 @app.command()

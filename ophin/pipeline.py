@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from ophin.db.models import Video
+from ophin.db.models import VideoAlias
 from ophin.db.session import session_scope
-from ophin.db.stage_runs import fail_abandoned, failed_entities
-from ophin.domain.ids import normalize_url, video_id
+from ophin.db.stage_runs import fail_abandoned, failed_entities, runs_failed_with
+from ophin.domain.urls import canonical_url
 from ophin.quality.gates import GateResult, run_gate
 from ophin.quality.suites import instruction_frame, instruction_suite
 from ophin.services import Services
 from ophin.settings import Settings
-from ophin.stages.acquire import AcquireParams, acquire_video
+from ophin.stages.acquire import AcquireParams, acquire_video, videos_for
 from ophin.stages.base import StageFailed, StageResult
+from ophin.stages.common import InputMissing
 from ophin.stages.cues import CueParams, separate_visual_cues
 from ophin.stages.keyframes import KeyframeParams, extract_keyframes
 from ophin.stages.pair import PairParams, pair_frames
@@ -26,6 +28,7 @@ from ophin.stages.transcribe import TranscribeParams, transcribe_video
 from ophin.stages.verify import VerifyParams, verify_instructions
 
 Progress = Callable[[str, str], None]  # (entity, stage) -> None
+log = logging.getLogger("ophin.pipeline")
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class StageParams:
     verify: VerifyParams
 
     @classmethod
-    def from_settings(cls, s: Settings, generator: str) -> StageParams:
+    def from_settings(cls, s: Settings, generator: dict[str, object]) -> StageParams:
         k, a = s.keyframes, s.asr
         return cls(
             acquire=AcquireParams(s.acquire.format, s.acquire.max_filesize_mb),
@@ -58,45 +61,58 @@ class StageParams:
         )
 
 
-# Per-video stages in order: (name, function, params attribute).
-VIDEO_STAGES: tuple[tuple[str, Callable[..., StageResult], str], ...] = (
-    ("transcribe", transcribe_video, "transcribe"),
-    ("keyframes", extract_keyframes, "keyframes"),
-    ("pair", pair_frames, "pair"),
-    ("cues", separate_visual_cues, "cues"),
-    ("synthesize", synthesize_instructions, "synthesize"),
-    ("verify", verify_instructions, "verify"),
-)
-STAGE_NAMES = ("acquire", *(name for name, _, _ in VIDEO_STAGES))
+# Per-video stages in order: name -> (function, params attribute, the stages it reads from).
+VIDEO_STAGES: dict[str, tuple[Callable[..., StageResult], str, tuple[str, ...]]] = {
+    "transcribe": (transcribe_video, "transcribe", ()),
+    "keyframes": (extract_keyframes, "keyframes", ()),
+    "pair": (pair_frames, "pair", ("transcribe", "keyframes")),
+    "cues": (separate_visual_cues, "cues", ("pair",)),
+    "synthesize": (synthesize_instructions, "synthesize", ("cues",)),
+    "verify": (verify_instructions, "verify", ("synthesize",)),
+}
+STAGE_NAMES = ("acquire", *VIDEO_STAGES)
 
 
 @dataclass
 class BatchReport:
     videos: list[uuid.UUID] = field(default_factory=list)
     failures: list[StageFailed] = field(default_factory=list)
+    partial: list[StageResult] = field(default_factory=list)  # stages where some items failed
     gate: GateResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.partial
 
 
 def params_for(svc: Services) -> StageParams:
-    return StageParams.from_settings(svc.settings, f"{svc.generator.name}/{svc.generator.version}")
+    return StageParams.from_settings(svc.settings, svc.generator.config())
 
 
 def process_video(
     vid: uuid.UUID,
     svc: Services,
     params: StageParams,
+    report: BatchReport,
     *,
-    start: str = "transcribe",
-    force: bool = False,
     progress: Progress | None = None,
 ) -> None:
-    """Run the per-video stages from `start` on; once one stage does real work, the rest re-run too."""
-    names = [name for name, _, _ in VIDEO_STAGES]
-    for name, fn, attr in VIDEO_STAGES[names.index(start) :]:
+    """Every per-video stage whose inputs are usable; a failed stage blocks only the stages that read it."""
+    blocked: set[str] = set()
+    for name, (fn, attr, upstream) in VIDEO_STAGES.items():
+        if blocked.intersection(upstream):
+            blocked.add(name)
+            continue
         if progress:
             progress(str(vid), name)
-        result = fn(vid, getattr(params, attr), svc=svc, force=force)
-        force = force or not result.skipped
+        try:
+            result = fn(vid, getattr(params, attr), svc=svc)
+        except StageFailed as failure:
+            report.failures.append(failure)
+            blocked.add(name)
+            continue
+        if result.status == "partial":
+            report.partial.append(result)
 
 
 def run_urls(
@@ -104,16 +120,19 @@ def run_urls(
 ) -> BatchReport:
     params = params_for(svc)
     report = BatchReport()
-    for url in dict.fromkeys(normalize_url(u) for u in urls):
+    for url in dict.fromkeys(canonical_url(u) for u in urls):
+        if progress:
+            progress(url, "acquire")
         try:
-            if progress:
-                progress(url, "acquire")
             acquired = acquire_video(url, params.acquire, svc=svc)
-            vid = uuid.UUID(acquired.output["video_id"])
-            report.videos.append(vid)
-            process_video(vid, svc, params, force=not acquired.skipped, progress=progress)
         except StageFailed as failure:
             report.failures.append(failure)
+            continue
+        vid = uuid.UUID(acquired.output["video_id"])
+        if vid in report.videos:
+            continue  # another URL of this batch had the same content
+        report.videos.append(vid)
+        process_video(vid, svc, params, report, progress=progress)
     if gate and report.videos:
         report.gate = gate_instructions(report.videos, svc, raise_on_failure=False)
     return report
@@ -135,41 +154,59 @@ def gate_instructions(videos: list[uuid.UUID], svc: Services, *, raise_on_failur
     )
 
 
-def backfill(
-    stage: str, svc: Services, *, progress: Progress | None = None, abandoned_after_s: float = 6 * 3600
-) -> BatchReport:
-    """Re-run every entity whose latest attempt at `stage` failed (or was abandoned), from that stage on."""
+def backfill(stage: str, svc: Services, *, progress: Progress | None = None) -> BatchReport:
+    """Re-run every entity whose state at `stage` is failed, partial or abandoned, and what reads from it.
+
+    Only the failed items of a partial stage are redone; a stage that failed because its media vanished
+    from the store re-acquires the media first.
+    """
     if stage not in STAGE_NAMES:
         raise ValueError(f"unknown stage {stage!r}; choose one of {', '.join(STAGE_NAMES)}")
     with session_scope(svc.sessions) as session:
-        fail_abandoned(session, stage, abandoned_after_s)
-        session.flush()
-        failed = [r.entity_key for r in failed_entities(session, stage)]
+        fail_abandoned(session, stage)
+    with session_scope(svc.sessions) as session:
+        failed = [(s.entity_key, s.stage_run_id) for s in failed_entities(session, stage)]
+        missing_media = runs_failed_with(session, [r for _, r in failed], InputMissing.__name__)
+    log.info("backfill %s: %d entities to re-run", stage, len(failed))
     if stage == "acquire":
-        return run_urls(failed, svc, progress=progress)
+        return run_urls([key for key, _ in failed], svc, progress=progress)
     params = params_for(svc)
     report = BatchReport()
-    for key in failed:
+    for key, run_id in failed:
         vid = uuid.UUID(key)
-        try:
-            process_video(vid, svc, params, start=stage, force=True, progress=progress)
-            report.videos.append(vid)
-        except StageFailed as failure:
-            report.failures.append(failure)
+        if run_id in missing_media and not _reacquire(vid, svc, params, report):
+            continue
+        report.videos.append(vid)
+        process_video(vid, svc, params, report, progress=progress)
     return report
 
 
-def run_video_stage(name: str, vid: uuid.UUID, svc: Services, *, force: bool = False) -> bool:
-    """One per-video stage by name (what an Airflow task calls). True when it did work (not skipped)."""
-    stages = {n: (fn, attr) for n, fn, attr in VIDEO_STAGES}
-    if name not in stages:
+def _reacquire(vid: uuid.UUID, svc: Services, params: StageParams, report: BatchReport) -> bool:
+    """Fetch a video's media again from the URL it came from (its object was lost or corrupted)."""
+    with session_scope(svc.sessions) as session:
+        urls = session.scalars(select(VideoAlias.url).where(VideoAlias.video_id == vid)).all()
+    if not urls:
+        report.failures.append(
+            StageFailed("acquire", str(vid), InputMissing("no URL is known for this video"))
+        )
+        return False
+    try:
+        acquire_video(urls[0], params.acquire, svc=svc, force=True)
+    except StageFailed as failure:
+        report.failures.append(failure)
+        return False
+    return True
+
+
+def run_video_stage(name: str, vid: uuid.UUID, svc: Services) -> StageResult:
+    """One per-video stage by name (what an Airflow task calls)."""
+    if name not in VIDEO_STAGES:
         raise ValueError(f"unknown stage {name!r}")
-    fn, attr = stages[name]
-    return not fn(vid, getattr(params_for(svc), attr), svc=svc, force=force).skipped
+    fn, attr, _ = VIDEO_STAGES[name]
+    return fn(vid, getattr(params_for(svc), attr), svc=svc)
 
 
 def acquired_videos(urls: Iterable[str], svc: Services) -> list[uuid.UUID]:
-    """The ids of those URLs that have a video row (failed acquisitions have none)."""
-    wanted = [video_id(u) for u in urls]
+    """The distinct videos those URLs resolved to (failed acquisitions have none)."""
     with session_scope(svc.sessions) as session:
-        return list(session.scalars(select(Video.id).where(Video.id.in_(wanted))))
+        return list(dict.fromkeys(videos_for(session, list(urls)).values()))

@@ -15,6 +15,7 @@ from ophin.db.models import (
     QualityRun,
     Release,
     StageRun,
+    StageState,
     TranscriptSegment,
     Video,
     VisualCue,
@@ -35,6 +36,13 @@ def counts(session: Session) -> dict[str, Any]:
     stage_runs: dict[str, dict[str, int]] = {}
     for stage, status, n in runs:
         stage_runs.setdefault(stage, {})[status] = n
+    stages: dict[str, dict[str, int]] = {}  # where every entity stands now, by stage
+    for stage, status, n in session.execute(
+        select(StageState.stage, StageState.status, func.count()).group_by(
+            StageState.stage, StageState.status
+        )
+    ).all():
+        stages.setdefault(stage, {})[status] = n
     return {
         "videos": _count(session, model=Video),
         "clips": _count(session, model=Clip),
@@ -52,20 +60,26 @@ def counts(session: Session) -> dict[str, Any]:
         "quality_runs": _count(session, model=QualityRun),
         "releases": _count(session, model=Release),
         "stage_runs": stage_runs,
+        "stages": stages,
     }
 
 
 def recent_failures(session: Session, limit: int = 10) -> list[dict[str, Any]]:
+    """The latest failed or partial attempts (a partial one's items failed and will be retried)."""
     rows = session.scalars(
-        select(StageRun).where(StageRun.status == "failed").order_by(StageRun.started_at.desc()).limit(limit)
+        select(StageRun)
+        .where(StageRun.status.in_(("failed", "partial")))
+        .order_by(StageRun.started_at.desc())
+        .limit(limit)
     )
     return [
         {
             "stage": r.stage,
+            "status": r.status,
             "entity": r.entity_key,
             "attempt": r.attempt,
-            "error_class": r.error_class,
-            "error": r.error_message,
+            "error_class": r.error_class or "ItemsFailed",
+            "error": r.error_message or f"{(r.output or {}).get('failed', '?')} item(s) failed",
         }
         for r in rows
     ]

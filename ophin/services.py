@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +33,11 @@ def build_generator(settings: Settings) -> InstructionGenerator:
     return OfflineCueGenerator()
 
 
+def worker_name() -> str:
+    """host:pid:nonce: unique per process, readable in stage_run.worker and in lease waits."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -42,12 +50,8 @@ class Services:
     generator: InstructionGenerator
     runner: str = "cli"
     workdir: Path = field(default=Path(".ophin/work"))
-
-    def scratch(self, name: str) -> Path:
-        """A per-entity scratch directory (deterministic name, so a retry reuses and cleans it)."""
-        path = self.workdir / name
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+    worker: str = field(default_factory=worker_name)
+    lease_s: float = 60.0
 
 
 def build_services(settings: Settings, runner: str = "cli") -> Services:
@@ -63,4 +67,5 @@ def build_services(settings: Settings, runner: str = "cli") -> Services:
         generator=build_generator(settings),
         runner=runner,
         workdir=home / "work",
+        lease_s=settings.run.lease_s,
     )

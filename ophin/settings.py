@@ -34,8 +34,16 @@ class AcquireSettings(BaseModel):
     max_filesize_mb: int = 2048
     socket_timeout_s: float = 30.0
     retries: int = 3
-    # file:// URLs are off in yt-dlp by default; the demo corpus relies on them.
-    allow_file_urls: bool = True
+    # file:// URLs read any local file the process can: off unless a run opts in (the demo does).
+    allow_file_urls: bool = False
+    # Hosts fetched even though they resolve to loopback/private addresses, comma-separated:
+    # "127.0.0.1,localhost:8080" ("host" = every port, "host:port" = that port; IPv6 as "[::1]:8001").
+    # A str, not a list: pydantic-settings would JSON-decode a list from OPHIN_ACQUIRE__ALLOW_HOSTS.
+    allow_hosts: str = ""
+
+    @property
+    def allowed_hosts(self) -> tuple[str, ...]:
+        return tuple(h.strip() for h in self.allow_hosts.split(",") if h.strip())
 
 
 class AsrSettings(BaseModel):
@@ -66,8 +74,8 @@ class KeyframeSettings(BaseModel):
 
 class CueSettings(BaseModel):
     scorer: Literal["rule-lexicon"] = "rule-lexicon"
-    threshold: float = 0.5
-    min_cues_per_pair: int = 1
+    threshold: float = Field(0.5, ge=0.0, le=1.0)
+    min_cues_per_pair: int = Field(1, ge=1)
 
 
 class LlmSettings(BaseModel):
@@ -89,6 +97,12 @@ class VerifySettings(BaseModel):
     min_accepted_fraction: float = 0.5
 
 
+class RunSettings(BaseModel):
+    # A worker holds a lease on each (stage, entity) it works on and renews it every lease_s / 4; when a
+    # worker dies, another takes the work over lease_s after its last heartbeat.
+    lease_s: float = 60.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPHIN_", env_nested_delimiter="__", extra="ignore")
 
@@ -101,6 +115,7 @@ class Settings(BaseSettings):
     cues: CueSettings = Field(default_factory=CueSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
     verify: VerifySettings = Field(default_factory=VerifySettings)
+    run: RunSettings = Field(default_factory=RunSettings)
 
     @property
     def home_dir(self) -> Path:

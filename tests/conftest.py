@@ -38,11 +38,11 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if url:
         yield url
         return
-    from ophin.db.session import embedded_postgres_url
+    from ophin.db.session import embedded_postgres_url, stop_embedded_postgres
 
-    return embedded_postgres_url(tmp_path_factory.mktemp("pg")).replace(
-        "postgresql://", "postgresql+psycopg2://"
-    )
+    home = tmp_path_factory.mktemp("pg")
+    yield embedded_postgres_url(home).replace("postgresql://", "postgresql+psycopg2://")
+    stop_embedded_postgres(home)
 
 
 @pytest.fixture(scope="session")
@@ -51,13 +51,14 @@ def make_database(pg_admin_url: str) -> Iterator:
     admin = sa.create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
     created: list[str] = []
 
-    def make() -> str:
+    def make(migrate: bool = True) -> str:
         name = f"ophin_test_{uuid.uuid4().hex[:10]}"
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         created.append(name)
         url = sa.engine.make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
-        upgrade(sa.create_engine(url))
+        if migrate:
+            upgrade(sa.create_engine(url))
         return url
 
     yield make
@@ -105,6 +106,9 @@ def make_services(
         if s3_endpoint
         else {}
     )
+    # Tests fetch bundled files by file:// URL and local servers on 127.0.0.1; the policy's refusals
+    # have tests of their own.
+    overrides.setdefault("acquire", {"allow_file_urls": True, "allow_hosts": "127.0.0.1"})
     settings = Settings(home=tmp_path / "home", db={"url": db_url}, store=store, **overrides)
     svc = build_services(settings)
     svc.transcriber = transcriber

@@ -1,8 +1,9 @@
-"""ffmpeg (through ffmpeg-python): probe, 16 kHz mono audio, scene-change times, single frames."""
+"""ffmpeg (through ffmpeg-python): probe, decode check, 16 kHz mono audio, scene changes, single frames."""
 
 from __future__ import annotations
 
 import re
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,22 @@ class MediaError(RuntimeError):
 
 @dataclass(frozen=True)
 class MediaInfo:
-    duration_s: float
+    duration_s: float  # the container's duration, as the header claims it (a truncated file keeps it)
     width: int
     height: int
     has_audio: bool
     fps: float
     tags: dict[str, str] = field(default_factory=dict)
+    # The video stream's own duration when ffprobe knows it: a single picture muxed with a long narration
+    # has a tiny one while duration_s follows the audio.
+    video_duration_s: float | None = None
+
+
+@dataclass(frozen=True)
+class DecodeReport:
+    decoded_s: float  # how far (s) the decoded streams actually reached; compare with MediaInfo.duration_s
+    errors: int  # error lines ffmpeg printed while decoding ("partial file", corrupt packets, ...)
+    first_error: str | None
 
 
 def _stderr(exc: ffmpeg.Error) -> str:
@@ -38,6 +49,54 @@ def _rate(value: str) -> float:
         return float(num) / float(den or 1)
     except (ValueError, ZeroDivisionError):
         return 0.0
+
+
+def _seconds(value: object) -> float | None:
+    """A duration as ffprobe prints it: "12.5", or matroska's "HH:MM:SS.nnnnnnnnn" tag; None when absent."""
+    text = str(value or "").strip()
+    if not text or text == "N/A":
+        return None
+    try:
+        if ":" in text:
+            hours, minutes, seconds = text.split(":")
+            return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _video_duration(video: dict[str, Any]) -> float | None:
+    tags = {k.lower(): v for k, v in (video.get("tags") or {}).items()}
+    duration = _seconds(video.get("duration")) or _seconds(tags.get("duration"))
+    return duration if duration and duration > 0 else None
+
+
+def _progress_end_s(progress: str) -> float:
+    """The last out_time ffmpeg's -progress reported, in seconds (0.0 when it never got one)."""
+    end = 0.0
+    for key, _, value in (line.partition("=") for line in progress.splitlines()):
+        # out_time_us is the reliable key: out_time_ms holds microseconds too (a known misnomer), and any
+        # of them reads N/A before the first packet.
+        if key.strip() == "out_time_us":
+            try:
+                end = max(end, int(value) / 1e6)
+            except ValueError:
+                continue
+    return end
+
+
+def _count_errors(stderr: str) -> tuple[int, str | None]:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    count, first = 0, None
+    for line in lines:
+        # ffmpeg folds identical consecutive messages into one line; count them all the same.
+        repeated = re.search(r"Last message repeated (\d+) times?", line)
+        if repeated:
+            count += int(repeated.group(1))
+            continue
+        count += 1
+        first = first or line
+    return count, first
 
 
 class FfmpegMedia:
@@ -64,7 +123,30 @@ class FfmpegMedia:
             has_audio=any(s.get("codec_type") == "audio" for s in streams),
             fps=_rate(video.get("avg_frame_rate") or video.get("r_frame_rate") or "0/1"),
             tags=tags,
+            video_duration_s=_video_duration(video),
         )
+
+    def decode_check(self, path: Path) -> DecodeReport:
+        """Decode the default video and audio streams end to end into ffmpeg's null muxer.
+
+        probe() only reads the header: a faststart mp4 cut at 30% still reports its full 63.5 s, of which
+        18.1 s decode. Cost: 0.25-0.28 s wall (5 runs) for the 63.5 s, 640x360 sample lecture on a 2-core
+        development machine, about 240x real time: cheap enough to run on every upload.
+        decoded_s is the furthest any decoded stream reached, as ffmpeg's own progress reports it (the
+        same convention as the container duration, so the two compare directly).
+        """
+        cmd = [
+            "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "error",
+            "-progress", "pipe:1", "-i", str(path), "-f", "null", "-",
+        ]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, check=False)
+        stderr = proc.stderr.decode(errors="replace")
+        decoded_s = _progress_end_s(proc.stdout.decode(errors="replace"))
+        errors, first_error = _count_errors(stderr)
+        if proc.returncode != 0 and decoded_s == 0.0:
+            # ffmpeg could not even open the input: that is no decode report, it is not media.
+            raise MediaError(f"not a readable media file: {first_error or 'ffmpeg failed'}")
+        return DecodeReport(decoded_s=decoded_s, errors=errors, first_error=first_error)
 
     def extract_audio(self, path: Path, out: Path, sample_rate: int = 16000) -> Path:
         try:
@@ -94,16 +176,50 @@ class FfmpegMedia:
         return sorted({round(float(t), 3) for t in times})
 
     def frame_at(self, path: Path, t_s: float) -> np.ndarray:
-        """One decoded BGR frame at t_s (accurate seek)."""
+        """One decoded BGR frame: the first at or after t_s (accurate seek), else the last one before it.
+
+        An accurate seek drops every frame whose pts is below t_s, so nothing decodes when t_s lies past the
+        last video frame: a still picture muxed with a long narration, a clip shorter than a frame period
+        away from its end, a video stream that stops before the audio. Then the last frame at or before
+        t_s is what a viewer sees at t_s.
+        """
+        t_s = max(t_s, 0.0)
+        image = self._grab(path, t_s)
+        if image is None:
+            last = self._last_video_pts(path, t_s)
+            # A millisecond below the packet's pts, so float rounding in -ss cannot drop the frame itself.
+            image = self._grab(path, max(last - 1e-3, 0.0)) if last is not None else None
+        if image is None:
+            raise MediaError(f"no frame at or before {t_s:.2f}s")
+        return image
+
+    def _grab(self, path: Path, t_s: float) -> np.ndarray | None:
         try:
             out, _ = (
-                ffmpeg.input(str(path), ss=max(t_s, 0.0))
+                ffmpeg.input(str(path), ss=t_s)
                 .output("pipe:", vframes=1, format="image2", vcodec="png")
                 .run(capture_stdout=True, capture_stderr=True)
             )
         except ffmpeg.Error as exc:
             raise MediaError(f"frame grab at {t_s:.2f}s failed: {_stderr(exc)}") from exc
-        image = cv2.imdecode(np.frombuffer(out, np.uint8), cv2.IMREAD_COLOR) if out else None
-        if image is None:
-            raise MediaError(f"no frame at {t_s:.2f}s")
-        return image
+        return cv2.imdecode(np.frombuffer(out, np.uint8), cv2.IMREAD_COLOR) if out else None
+
+    def _last_video_pts(self, path: Path, t_s: float) -> float | None:
+        """Seconds from the file's start of the last video packet presented at or before t_s.
+
+        Reads packets only (demuxing, no decoding), so a still-image lecture costs one packet and even an
+        hour-long file is read in about a second; decoding from 0 and keeping the last frame would instead
+        cost a full decode of the video up to t_s.
+        """
+        try:
+            data: dict[str, Any] = ffmpeg.probe(
+                str(path), select_streams="v:0", show_entries="packet=pts_time,dts_time:format=start_time"
+            )
+        except ffmpeg.Error as exc:
+            raise MediaError(f"packet scan failed: {_stderr(exc)}") from exc
+        # ffmpeg's -ss counts from the container's start_time; ffprobe prints absolute packet times.
+        start = _seconds(data.get("format", {}).get("start_time")) or 0.0
+        # Packets without a pts (raw streams) fall back to the dts, equal to it when there are no B-frames.
+        times = (_seconds(p.get("pts_time")) or _seconds(p.get("dts_time")) for p in data.get("packets", []))
+        before = [t - start for t in times if t is not None and t - start <= t_s + 1e-6]
+        return max(before) if before else None

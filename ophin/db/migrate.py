@@ -6,9 +6,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Any fixed 64-bit key: every ophin process migrating this database queues on it.
+_MIGRATION_LOCK = 0x0F1D_2026_0001
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
@@ -20,5 +22,8 @@ def alembic_config(engine: Engine | None = None) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     config = alembic_config()
     with engine.begin() as connection:
+        # Two workers starting on a fresh database would otherwise both create the same types and tables;
+        # the second waits here, then finds the schema at head and does nothing.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

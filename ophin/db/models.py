@@ -49,8 +49,12 @@ def _fk(table: str, nullable: bool = False) -> Mapped[Any]:
 
 class Video(Timestamped, Base):
     __tablename__ = "video"
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    url: Mapped[str] = mapped_column(Text, unique=True)
+    id: Mapped[uuid.UUID] = mapped_column(
+        primary_key=True
+    )  # uuid5 over the media's sha256 (content identity)
+    # Where the video was first found, as shown in releases: a canonical URL, or for a local file its name
+    # (never an absolute local path). Every URL that led to this content is a video_alias row.
+    url: Mapped[str] = mapped_column(Text)
     source_id: Mapped[str | None] = mapped_column(Text)  # the extractor's own id (not unique across sites)
     extractor: Mapped[str | None] = mapped_column(String(64))
     title: Mapped[str | None] = mapped_column(Text)
@@ -67,6 +71,15 @@ class Video(Timestamped, Base):
     # Room for the crawler and licence gate (later issues): how we found it and whether we may use it.
     discovered_via: Mapped[str | None] = mapped_column(Text)
     license_ok: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class VideoAlias(Timestamped, Base):
+    """Every canonical URL that resolved to a video's content: five spellings of one file, one video."""
+
+    __tablename__ = "video_alias"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # uuid5 over the canonical URL
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    video_id: Mapped[uuid.UUID] = _fk("video")
 
 
 class TranscriptSegment(Timestamped, Base):
@@ -148,6 +161,7 @@ class Instruction(Timestamped, Base):
     kind: Mapped[str] = mapped_column(String(16))  # vqa | conversation | cot
     turns: Mapped[list[Any] | None] = mapped_column(JSONB)
     generator: Mapped[str] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(Text)  # the LLM (or template) that wrote the turns
     prompt_version: Mapped[str | None] = mapped_column(Text)
     fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16))  # generated | failed | accepted | rejected
@@ -168,8 +182,10 @@ class Verification(Timestamped, Base):
 
 
 class StageRun(Base):
+    """One attempt of one stage on one entity: what ran, with which params, and how it ended."""
+
     __tablename__ = "stage_run"
-    __table_args__ = (UniqueConstraint("stage", "entity_key", "params_hash", "attempt"),)
+    __table_args__ = (UniqueConstraint("stage", "entity_key", "attempt"),)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     stage: Mapped[str] = mapped_column(String(32), index=True)
     entity_type: Mapped[str] = mapped_column(String(16))  # url | video | batch
@@ -178,18 +194,50 @@ class StageRun(Base):
         ForeignKey("video.id", ondelete="SET NULL"), index=True
     )
     attempt: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16))  # running | succeeded | failed
+    status: Mapped[str] = mapped_column(String(16))  # running | succeeded | partial | failed
     error_class: Mapped[str | None] = mapped_column(Text)
     error_message: Mapped[str | None] = mapped_column(Text)
     params_hash: Mapped[str] = mapped_column(String(16))
     params: Mapped[dict[str, Any]] = mapped_column(JSONB)
     code_version: Mapped[str] = mapped_column(String(32))
+    input_digest: Mapped[str | None] = mapped_column(String(16))
     model_version: Mapped[str | None] = mapped_column(Text)
     output: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     runner: Mapped[str | None] = mapped_column(Text)  # cli | airflow:<dag_run_id> | backfill
+    worker: Mapped[str | None] = mapped_column(Text)  # host:pid:nonce of the process that ran it
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     duration_s: Mapped[float | None] = mapped_column(Float)
+
+
+class StageState(Base):
+    """What is stored now for (stage, entity): who produced it, from which params, code and inputs.
+
+    Skipping reads this row, not the history in stage_run, so settings A, then B, then A re-run the stage.
+    It is also the lease: a worker holds (lease_owner, lease_expires_at) while it works and heartbeats it.
+    """
+
+    __tablename__ = "stage_state"
+    __table_args__ = (UniqueConstraint("stage", "entity_key"),)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # uuid5 over (stage, entity_key)
+    stage: Mapped[str] = mapped_column(String(32), index=True)
+    entity_type: Mapped[str] = mapped_column(String(16))
+    entity_key: Mapped[str] = mapped_column(Text)
+    video_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("video.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))  # running | succeeded | partial | failed
+    params_hash: Mapped[str | None] = mapped_column(String(16))
+    code_version: Mapped[str | None] = mapped_column(String(32))
+    input_digest: Mapped[str | None] = mapped_column(String(16))
+    stage_run_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    output: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    lease_owner: Mapped[str | None] = mapped_column(Text)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
 
 
 class QualityRun(Base):

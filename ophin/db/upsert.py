@@ -18,13 +18,15 @@ def upsert(
     rows: Iterable[Mapping[str, Any]],
     *,
     key: Sequence[str] = ("id",),
+    insert_only: Sequence[str] = (),
 ) -> int:
-    """Insert rows, or update every non-key column of the row with the same key. Returns the row count."""
+    """Insert rows, or update every non-key column of the row with the same key (except `insert_only`
+    columns, which keep their first value). Returns the row count."""
     rows = [dict(r) for r in rows]
     if not rows:
         return 0
     stmt = insert(model).values(rows)
-    columns = {c for r in rows for c in r} - set(key)
+    columns = {c for r in rows for c in r} - set(key) - set(insert_only)
     update = {c: stmt.excluded[c] for c in columns}
     if "updated_at" in model.__table__.c:
         update["updated_at"] = func.now()

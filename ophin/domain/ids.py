@@ -7,7 +7,6 @@ import json
 import uuid
 from dataclasses import asdict, is_dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 # Fixed for the life of the project: changing it re-keys every row.
 NAMESPACE = uuid.UUID("6f1d3b2e-9a57-5c1e-8f0a-0b5e11a0e500")
@@ -26,14 +25,13 @@ def make_id(kind: str, *parts: object) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, key)
 
 
-def normalize_url(url: str) -> str:
-    """Canonical form of a URL for keying: trimmed, scheme and host lower-cased, fragment dropped."""
-    parts = urlsplit(url.strip())
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, ""))
+def video_id(sha256: str) -> uuid.UUID:
+    """Content identity: the same bytes under any number of URLs are one video."""
+    return make_id("video", "sha256", sha256)
 
 
-def video_id(url: str) -> uuid.UUID:
-    return make_id("video", normalize_url(url))
+def alias_id(canonical_url: str) -> uuid.UUID:
+    return make_id("video_alias", canonical_url)
 
 
 def clip_id(video: uuid.UUID, start_ms: int, end_ms: int, phash: str) -> uuid.UUID:

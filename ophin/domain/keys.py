@@ -14,10 +14,6 @@ def info_key(video: uuid.UUID) -> str:
     return f"videos/{video}/info.json"
 
 
-def audio_key(video: uuid.UUID) -> str:
-    return f"videos/{video}/audio.wav"
-
-
 def frame_key(video: uuid.UUID, frame: uuid.UUID) -> str:
     return f"videos/{video}/frames/{frame}.jpg"
 

@@ -1,8 +1,11 @@
-"""Run one stage on one entity as a recorded attempt; skip it when the same params already succeeded."""
+"""Run one stage on one entity as a recorded, leased attempt; skip it when what is stored is up to date."""
 
 from __future__ import annotations
 
+import logging
 import shutil
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, is_dataclass
@@ -11,9 +14,12 @@ from typing import Any
 
 import ophin
 from ophin.db.session import session_scope
-from ophin.db.stage_runs import AttemptKey, finish_attempt, last_success, start_attempt
+from ophin.db.stage_runs import USABLE, AttemptKey, Busy, Claimed, claim, finish, heartbeat, video_states
 from ophin.domain.ids import params_hash
 from ophin.services import Services
+from ophin.stages.common import MissingInput, require_video
+
+log = logging.getLogger("ophin.stages")
 
 
 class StageFailed(RuntimeError):
@@ -33,6 +39,19 @@ class StageResult:
     skipped: bool
     output: dict[str, Any]
 
+    @property
+    def status(self) -> str:
+        """succeeded, or partial when some items failed (they are retried by the next run or backfill)."""
+        return "partial" if self.output.get("failed") else "succeeded"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What a stage's work function gets: its attempt id and a scratch folder of its own."""
+
+    run_id: uuid.UUID
+    scratch: Path
+
 
 def run_stage(
     svc: Services,
@@ -42,42 +61,135 @@ def run_stage(
     entity_type: str,
     entity_key: str,
     params: Any,
-    work: Callable[[], dict[str, Any]],
+    work: Callable[[Attempt], dict[str, Any]],
+    inputs: str = "",
     video_id: uuid.UUID | None = None,
     model_version: str | None = None,
     force: bool = False,
+    still_valid: Callable[[dict[str, Any]], bool] | None = None,
 ) -> StageResult:
-    """Run `work` once per (stage, entity, params, code version); every try leaves a stage_run row."""
+    """Run `work` unless the stored output came from these params, this code and these inputs.
+
+    `inputs` digests what the stage read (the media's hash, the attempts that produced its upstream rows);
+    `work` returns counts, with `failed` > 0 when some items failed (the attempt is then `partial`).
+    """
     as_dict = asdict(params) if is_dataclass(params) else dict(params)
-    code_version = f"{ophin.__version__}/{stage}.{version}"
-    key = AttemptKey(stage, entity_type, entity_key, params_hash({**as_dict, "_model": model_version}))
-    if not force:
-        with session_scope(svc.sessions) as session:
-            done = last_success(session, key, code_version)
-            if done is not None:
-                return StageResult(stage, entity_key, True, done.output or {})
-    run_id = start_attempt(
+    key = AttemptKey(
+        stage,
+        entity_type,
+        entity_key,
+        params_hash({**as_dict, "_model": model_version}),
+        f"{ophin.__version__}/{stage}.{version}",
+        inputs,
+    )
+    waited = False
+    while True:
+        outcome = claim(
+            svc.sessions,
+            key,
+            worker=svc.worker,
+            lease_s=svc.lease_s,
+            params=as_dict,
+            runner=svc.runner,
+            model_version=model_version,
+            video_id=video_id,
+            force=force,
+            still_valid=still_valid,
+        )
+        if not isinstance(outcome, Busy):
+            break
+        if not waited:
+            log.info("%s %s: waiting for worker %s, which holds it", stage, entity_key, outcome.owner)
+            waited = True
+        time.sleep(min(2.0, svc.lease_s / 4))
+    if not isinstance(outcome, Claimed):
+        log.info("%s %s: up to date, skipped", stage, entity_key)
+        return StageResult(stage, entity_key, True, outcome.output)
+    return _attempt(svc, key, outcome, work, video_id)
+
+
+def _attempt(
+    svc: Services,
+    key: AttemptKey,
+    claimed: Claimed,
+    work: Callable[[Attempt], dict[str, Any]],
+    video_id: uuid.UUID | None,
+) -> StageResult:
+    scratch = svc.workdir / f"{key.stage}-{claimed.run_id}"  # per attempt: workers never share files
+    stop = threading.Event()
+    beat = threading.Thread(
+        target=_heartbeat, args=(svc, key, claimed.run_id, stop), name="ophin-lease", daemon=True
+    )
+    beat.start()
+    started = time.monotonic()
+    try:
+        scratch.mkdir(parents=True, exist_ok=True)
+        output = work(Attempt(claimed.run_id, scratch))
+    except Exception as exc:
+        stop.set()
+        finish(svc.sessions, key, claimed.run_id, svc.worker, status="failed", error=exc)
+        log.warning(
+            "%s %s: attempt %d failed: %s: %s",
+            key.stage,
+            key.entity_key,
+            claimed.attempt,
+            type(exc).__name__,
+            exc,
+        )
+        raise StageFailed(key.stage, key.entity_key, exc) from exc
+    finally:
+        stop.set()
+        beat.join()
+        shutil.rmtree(scratch, ignore_errors=True)
+    result = StageResult(key.stage, key.entity_key, False, output)
+    produced = output.get("video_id")
+    finish(
         svc.sessions,
         key,
-        params=as_dict,
-        code_version=code_version,
-        model_version=model_version,
-        video_id=video_id,
-        runner=svc.runner,
-    )
-    try:
-        output = work()
-    except Exception as exc:
-        finish_attempt(svc.sessions, run_id, error=exc)
-        raise StageFailed(stage, entity_key, exc) from exc
-    produced = output.get("video_id")
-    finish_attempt(
-        svc.sessions,
-        run_id,
+        claimed.run_id,
+        svc.worker,
+        status=result.status,
         output=output,
-        video_id=uuid.UUID(produced) if isinstance(produced, str) else None,
+        video_id=uuid.UUID(produced) if isinstance(produced, str) else video_id,
     )
-    return StageResult(stage, entity_key, False, output)
+    counts = ", ".join(f"{k}={v}" for k, v in output.items() if k != "video_id")
+    level = logging.WARNING if result.status == "partial" else logging.INFO
+    log.log(
+        level,
+        "%s %s: %s in %.1f s (attempt %d): %s",
+        key.stage,
+        key.entity_key,
+        result.status,
+        time.monotonic() - started,
+        claimed.attempt,
+        counts,
+    )
+    return result
+
+
+def _heartbeat(svc: Services, key: AttemptKey, run_id: uuid.UUID, stop: threading.Event) -> None:
+    while not stop.wait(svc.lease_s / 4):
+        try:
+            if not heartbeat(svc.sessions, key, run_id, svc.worker, svc.lease_s):
+                log.warning("%s %s: lease lost to another worker", key.stage, key.entity_key)
+                return
+        except Exception as exc:  # a database blip must not kill the work; the next beat retries
+            log.warning("%s %s: heartbeat failed: %s", key.stage, key.entity_key, exc)
+
+
+def video_inputs(svc: Services, vid: uuid.UUID, upstream: tuple[str, ...]) -> str:
+    """Digest of what a per-video stage reads: its media's content and the attempts behind its upstream."""
+    with session_scope(svc.sessions) as session:
+        video = require_video(session, vid)
+        states = video_states(session, vid, upstream)
+        parts: dict[str, str] = {"media": video.sha256 or ""}
+        for name in upstream:
+            state = states.get(name)
+            if state is None or state.status not in USABLE:
+                status = "never run" if state is None else state.status
+                raise MissingInput(f"{name} has not succeeded for video {vid} ({status})")
+            parts[name] = str(state.stage_run_id)
+    return params_hash(parts)
 
 
 def run_on_video(
@@ -87,11 +199,17 @@ def run_on_video(
     stage: str,
     version: str,
     params: Any,
-    work: Callable[[], dict[str, Any]],
+    work: Callable[[Attempt], dict[str, Any]],
+    upstream: tuple[str, ...] = (),
     model_version: str | None = None,
     force: bool = False,
+    still_valid: Callable[[dict[str, Any]], bool] | None = None,
 ) -> StageResult:
-    """run_stage for the per-video stages: the entity is the video itself."""
+    """run_stage for the per-video stages: the entity is the video; inputs are its media and upstream."""
+    try:
+        inputs = video_inputs(svc, vid, upstream)
+    except MissingInput as exc:
+        raise StageFailed(stage, str(vid), exc) from exc
     return run_stage(
         svc,
         stage=stage,
@@ -100,20 +218,9 @@ def run_on_video(
         entity_key=str(vid),
         params=params,
         work=work,
+        inputs=inputs,
         video_id=vid,
         model_version=model_version,
         force=force,
+        still_valid=still_valid,
     )
-
-
-def fetch_media(svc: Services, media_key: str, scratch: str) -> Path:
-    """Copy a video's media from the object store into a scratch dir; returns the local path."""
-    workdir = svc.scratch(scratch)
-    local = workdir / media_key.rsplit("/", 1)[-1]
-    if not local.is_file():
-        svc.store.get_file(media_key, local)
-    return local
-
-
-def drop_scratch(svc: Services, scratch: str) -> None:
-    shutil.rmtree(svc.workdir / scratch, ignore_errors=True)

@@ -1,12 +1,14 @@
-"""Small lookups shared by the per-video stages."""
+"""Small lookups and input fetches shared by the per-video stages."""
 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ophin.adapters.object_store import ObjectCorrupt, ObjectMissing, ObjectStore, fetch_verified
 from ophin.db.models import Video, VisualCue
 
 
@@ -14,11 +16,25 @@ class MissingInput(LookupError):
     """An upstream stage has not produced what this stage needs."""
 
 
+class InputMissing(MissingInput):
+    """An input object is gone from the store or no longer matches its hash: re-acquire (backfill does)."""
+
+
 def require_video(session: Session, vid: uuid.UUID) -> Video:
     video = session.get(Video, vid)
     if video is None or not video.media_key:
         raise MissingInput(f"video {vid} has not been acquired")
     return video
+
+
+def fetch_media(store: ObjectStore, video: Video, scratch: Path) -> Path:
+    """The video's media in a scratch folder, verified against the sha256 recorded at acquisition."""
+    assert video.media_key and video.sha256
+    local = scratch / video.media_key.rsplit("/", 1)[-1]
+    try:
+        return fetch_verified(store, video.media_key, local, video.sha256)
+    except (ObjectMissing, ObjectCorrupt) as exc:
+        raise InputMissing(f"media of video {video.id}: {exc}") from exc
 
 
 def visual_cue_texts(session: Session, pair_id: uuid.UUID) -> list[str]:

@@ -15,7 +15,7 @@ from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import cue_id, params_hash
 from ophin.services import Services
-from ophin.stages.base import StageResult, run_on_video
+from ophin.stages.base import Attempt, StageResult, run_on_video
 
 STAGE = "cues"
 VERSION = "1"
@@ -38,7 +38,7 @@ def separate_visual_cues(
     scorer = svc.cue_scorer
     phash = params_hash(params)
 
-    def work() -> dict[str, Any]:
+    def work(attempt: Attempt) -> dict[str, Any]:
         n_cues = n_kept = 0
         with session_scope(svc.sessions) as session:
             pairs = list(session.scalars(select(Pair).where(Pair.video_id == vid).order_by(Pair.start_s)))
@@ -84,6 +84,7 @@ def separate_visual_cues(
         version=VERSION,
         params=params,
         work=work,
+        upstream=("pair",),
         model_version=f"{scorer.name}/{scorer.version}",
         force=force,
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,10 @@ from ophin.services import Services
 
 FORMATS = ("llava",)
 IMAGE_TOKEN = "<image>"
+
+
+class ExportError(RuntimeError):
+    """The release cannot be written whole (its images are missing from the store); nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ def llava_record(instr: Instruction, pair: Pair, frame: Frame, video: Video) -> 
             "pair_id": str(pair.id),
             "instruction_id": str(instr.id),
             "generator": instr.generator,
+            "model": instr.model,
         },
     }
 
@@ -69,25 +76,25 @@ def export_release(out_dir: Path, *, svc: Services, fmt: str = "llava") -> Expor
         ).all()
         records = [llava_record(*row) for row in rows]
         frames = {row.Frame.id: row.Frame.object_key for row in rows}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "images").mkdir(exist_ok=True)
-    for fid, key in frames.items():
-        target = out_dir / "images" / f"{fid}.jpg"
-        if not target.is_file():
-            svc.store.get_file(key, target)
-    payload = json.dumps(records, indent=1, ensure_ascii=False, sort_keys=True)
-    (out_dir / "llava.json").write_text(payload)
-    digest = hashlib.sha256(payload.encode()).hexdigest()
-    release_id = make_id("release", fmt, digest)
-    manifest = {
-        "release_id": str(release_id),
-        "format": fmt,
-        "records": len(records),
-        "images": len(frames),
-        "content_sha256": digest,
-        "files": ["llava.json", "images/"],
-    }
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    missing = [key for key in frames.values() if not svc.store.exists(key)]
+    if missing:
+        raise ExportError(
+            f"{len(missing)} image(s) missing from the store (first: {missing[0]}); "
+            "re-run `ophin run` or `ophin backfill --stage keyframes` to make them again"
+        )
+    # Build beside the target and swap it in whole: a crash never leaves a half-written release.
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = out_dir.parent / f".{out_dir.name}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        (staging / "images").mkdir(parents=True)
+        for fid, key in frames.items():
+            svc.store.get_file(key, staging / "images" / f"{fid}.jpg")
+        payload = json.dumps(records, indent=1, ensure_ascii=False, sort_keys=True)
+        manifest = _write_release(staging, payload, fmt, len(records), len(frames))
+        _swap_into_place(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    release_id, digest = uuid.UUID(manifest["release_id"]), manifest["content_sha256"]
     with session_scope(svc.sessions) as session:
         upsert(
             session,
@@ -105,3 +112,27 @@ def export_release(out_dir: Path, *, svc: Services, fmt: str = "llava") -> Expor
             ],
         )
     return ExportResult(str(release_id), out_dir, len(records), len(frames))
+
+
+def _write_release(folder: Path, payload: str, fmt: str, n_records: int, n_images: int) -> dict[str, Any]:
+    (folder / "llava.json").write_text(payload)
+    digest = hashlib.sha256(payload.encode()).hexdigest()
+    manifest = {
+        "release_id": str(make_id("release", fmt, digest)),
+        "format": fmt,
+        "records": n_records,
+        "images": n_images,
+        "content_sha256": digest,
+        "files": ["llava.json", "images/"],
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def _swap_into_place(staging: Path, out_dir: Path) -> None:
+    """Rename the finished folder into place; an earlier release there is moved aside, then removed."""
+    old = out_dir.parent / f".{out_dir.name}.{uuid.uuid4().hex[:8]}.old"
+    if out_dir.exists():
+        out_dir.rename(old)
+    staging.rename(out_dir)
+    shutil.rmtree(old, ignore_errors=True)

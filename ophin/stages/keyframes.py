@@ -6,17 +6,19 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from ophin.db.models import Clip, Frame
 from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import clip_id, frame_id, params_hash
 from ophin.domain.keys import frame_key
 from ophin.services import Services
-from ophin.stages.base import StageResult, drop_scratch, fetch_media, run_on_video
-from ophin.stages.common import require_video
+from ophin.stages.base import Attempt, StageResult, run_on_video
+from ophin.stages.common import fetch_media, require_video
 
 STAGE = "keyframes"
-VERSION = "1"
+VERSION = "2"  # 2: still images and very short videos yield their frame
 SETTLE_S = 0.5  # grab a little after the cut: past fades and encoder smear
 
 
@@ -39,22 +41,28 @@ def plan_clips(duration_s: float, cuts: list[float], min_scene_s: float) -> list
     return [(round(s, 3), round(e, 3)) for s, e in zip(starts, ends, strict=True)]
 
 
-def keyframe_time(start_s: float, end_s: float) -> float:
-    return round(start_s + min(SETTLE_S, (end_s - start_s) / 2), 3)
+def keyframe_time(start_s: float, end_s: float, last_frame_s: float | None = None) -> float:
+    """A little after the cut, inside the clip, and never past the last video frame (a still image
+    muxed with a long narration has one frame at 0 s and a container as long as the narration)."""
+    t = start_s + min(SETTLE_S, (end_s - start_s) / 2)
+    if last_frame_s is not None:
+        t = min(t, max(last_frame_s, 0.0))
+    return round(t, 3)
 
 
 def extract_keyframes(
     vid: uuid.UUID, params: KeyframeParams, *, svc: Services, force: bool = False
 ) -> StageResult:
-    def work() -> dict[str, Any]:
+    def work(attempt: Attempt) -> dict[str, Any]:
         with session_scope(svc.sessions) as session:
-            media_key = require_video(session, vid).media_key
-        scratch = f"keyframes-{vid}"
-        try:
-            local = fetch_media(svc, media_key, scratch)
-            return _extract(vid, local, params, svc)
-        finally:
-            drop_scratch(svc, scratch)
+            video = require_video(session, vid)
+        return _extract(vid, fetch_media(svc.store, video, attempt.scratch), params, svc)
+
+    def still_valid(output: dict[str, Any]) -> bool:
+        # Frames whose images vanished from the store are made again rather than exported broken.
+        with session_scope(svc.sessions) as session:
+            keys = session.scalars(select(Frame.object_key).where(Frame.video_id == vid, Frame.kept)).all()
+        return all(svc.store.exists(k) for k in keys)
 
     return run_on_video(
         svc,
@@ -64,6 +72,7 @@ def extract_keyframes(
         params=params,
         work=work,
         force=force,
+        still_valid=still_valid,
     )
 
 
@@ -81,7 +90,7 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
         clips.append(
             {"id": cid, "video_id": vid, "index": index, "start_s": start, "end_s": end, "params_hash": phash}
         )
-        t = keyframe_time(start, end)
+        t = keyframe_time(start, end, info.video_duration_s)
         image = svc.media.frame_at(local, t)
         fid = frame_id(vid, int(t * 1000), phash)
         ph = vision.perceptual_hash(image)

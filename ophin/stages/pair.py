@@ -8,16 +8,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ophin.db.models import Clip, Frame, Pair
+from ophin.db.models import Clip, Frame, Pair, Video
 from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import pair_id
 from ophin.services import Services
-from ophin.stages.base import StageResult, run_on_video
+from ophin.stages.base import Attempt, StageResult, run_on_video
 from ophin.stages.transcribe import load_segments
 
 STAGE = "pair"
-VERSION = "1"
+VERSION = "2"  # 2: input-digest skipping, reasons for frames of videos without audio
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,9 @@ def _joined(words: list[dict[str, Any]], segment: uuid.UUID) -> TimedText:
 
 
 def pair_frames(vid: uuid.UUID, params: PairParams, *, svc: Services, force: bool = False) -> StageResult:
-    def work() -> dict[str, Any]:
+    def work(attempt: Attempt) -> dict[str, Any]:
         with session_scope(svc.sessions) as session:
+            has_audio = session.get(Video, vid).has_audio is not False  # type: ignore[union-attr]
             clips = list(session.scalars(select(Clip).where(Clip.video_id == vid)))
             frames = {f.clip_id: f for f in session.scalars(select(Frame).where(Frame.video_id == vid))}
             pieces = timed_pieces(load_segments(session, vid))
@@ -110,7 +111,9 @@ def pair_frames(vid: uuid.UUID, params: PairParams, *, svc: Services, force: boo
                         "status": "pending" if n_words >= params.min_words else "dropped",
                         "drop_reason": None
                         if n_words >= params.min_words
-                        else f"only {n_words} word(s) spoken while on screen",
+                        else f"only {n_words} word(s) spoken while on screen"
+                        if has_audio
+                        else "no speech: the video has no audio track",
                     }
                 )
             upsert(session, Pair, rows)
@@ -124,5 +127,6 @@ def pair_frames(vid: uuid.UUID, params: PairParams, *, svc: Services, force: boo
         version=VERSION,
         params=params,
         work=work,
+        upstream=("transcribe", "keyframes"),
         force=force,
     )

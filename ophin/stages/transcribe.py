@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
-from ophin.adapters.media import MediaError
 from ophin.db.models import TranscriptSegment
 from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import params_hash, segment_id
-from ophin.domain.keys import audio_key
 from ophin.domain.text import clean_text
 from ophin.domain.transcript import Transcript
 from ophin.services import Services
-from ophin.stages.base import StageResult, drop_scratch, fetch_media, run_on_video
-from ophin.stages.common import require_video
+from ophin.stages.base import Attempt, StageResult, run_on_video
+from ophin.stages.common import fetch_media, require_video
 
 STAGE = "transcribe"
-VERSION = "1"
+VERSION = "2"  # 2: a video without audio has an empty transcript, not a failure
 SAMPLE_RATE = 16000  # Whisper's native rate
+log = logging.getLogger("ophin.stages")
 
 
 @dataclass(frozen=True)
@@ -63,21 +63,20 @@ def segment_rows(vid: uuid.UUID, transcript: Transcript, phash: str) -> list[dic
 def transcribe_video(
     vid: uuid.UUID, params: TranscribeParams, *, svc: Services, force: bool = False
 ) -> StageResult:
-    def work() -> dict[str, Any]:
+    def work(attempt: Attempt) -> dict[str, Any]:
         with session_scope(svc.sessions) as session:
             video = require_video(session, vid)
-            if video.has_audio is False:
-                raise MediaError("video has no audio track: nothing to transcribe")
-            media_key = video.media_key
-        scratch = f"transcribe-{vid}"
-        try:
-            local = fetch_media(svc, media_key, scratch)
-            wav = svc.media.extract_audio(local, local.with_name("audio.wav"), SAMPLE_RATE)
-            svc.store.put_file(audio_key(vid), wav, content_type="audio/wav")
+        if video.has_audio is False:
+            # Keyframes do not need speech: an empty transcript lets pairing drop frames with that reason.
+            log.warning("transcribe %s: video has no audio track; empty transcript", vid)
+            rows: list[dict[str, Any]] = []
+            language = None
+        else:
+            local = fetch_media(svc.store, video, attempt.scratch)
+            wav = svc.media.extract_audio(local, attempt.scratch / "audio.wav", SAMPLE_RATE)
             transcript = svc.transcriber.transcribe(wav)
-        finally:
-            drop_scratch(svc, scratch)
-        rows = segment_rows(vid, transcript, params_hash(params))
+            rows = segment_rows(vid, transcript, params_hash(params))
+            language = transcript.language
         with session_scope(svc.sessions) as session:
             upsert(session, TranscriptSegment, rows)
             delete_stale(
@@ -85,8 +84,9 @@ def transcribe_video(
             )
         return {
             "segments": len(rows),
-            "language": transcript.language,
+            "language": language,
             "speech_s": round(sum(r["end_s"] - r["start_s"] for r in rows), 2),
+            "has_audio": video.has_audio is not False,
         }
 
     return run_on_video(

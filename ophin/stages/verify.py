@@ -13,7 +13,7 @@ from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
 from ophin.domain.ids import verification_id
 from ophin.services import Services
-from ophin.stages.base import StageResult, run_on_video
+from ophin.stages.base import Attempt, StageResult, run_on_video
 from ophin.stages.common import visual_cue_texts
 from ophin.synthesis.base import Turn
 from ophin.verification.checks import (
@@ -57,7 +57,7 @@ def duplicate_check(session: Any, instruction: Instruction, fp: str) -> CheckRes
 def verify_instructions(
     vid: uuid.UUID, params: VerifyParams, *, svc: Services, force: bool = False
 ) -> StageResult:
-    def work() -> dict[str, Any]:
+    def work(attempt: Attempt) -> dict[str, Any]:
         accepted = rejected = 0
         with session_scope(svc.sessions) as session:
             items = session.scalars(
@@ -106,5 +106,6 @@ def verify_instructions(
         version=VERSION,
         params=params,
         work=work,
+        upstream=("synthesize",),
         force=force,
     )

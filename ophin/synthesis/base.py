@@ -44,6 +44,11 @@ class MalformedOutputError(ValueError):
 class InstructionGenerator(Protocol):
     name: str
     version: str
+    model: str  # what writes the text: an LLM's name, or the template set
+
+    def config(self) -> dict[str, object]:
+        """Everything that changes the output (model, sampling, prompt text): part of the params hash."""
+        ...
 
     def generate(self, ctx: PairContext, kind: InstructionKind) -> GeneratedInstruction: ...
 

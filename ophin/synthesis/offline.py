@@ -65,6 +65,10 @@ class OfflineCueGenerator:
 
     name = "offline-cue-template"
     version = "1"
+    model = "offline-cue-template"
+
+    def config(self) -> dict[str, object]:
+        return {"name": self.name, "version": self.version}
 
     def generate(self, ctx: PairContext, kind: InstructionKind) -> GeneratedInstruction:
         if kind not in KINDS:

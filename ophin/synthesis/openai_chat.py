@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from functools import cache
@@ -59,6 +60,18 @@ class OpenAICompatibleGenerator:
         self.model = model
         self.temperature = temperature
         self.max_tokens = max_tokens
+
+    def config(self) -> dict[str, object]:
+        prompts = "".join(load_prompt(kind).template for kind in KINDS)
+        return {
+            "name": self.name,
+            "version": self.version,
+            "model": self.model,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "prompt_version": PROMPT_VERSION,
+            "prompt_sha256": hashlib.sha256(prompts.encode()).hexdigest()[:16],
+        }
 
     def __repr__(self) -> str:
         return f"OpenAICompatibleGenerator(model={self.model!r}, temperature={self.temperature})"

@@ -63,13 +63,16 @@ def test_status_json_and_lineage_unknown_id(env) -> None:  # noqa: ANN001
 
 def test_backfill_and_export_reject_unknown_names(env) -> None:  # noqa: ANN001
     assert runner.invoke(app, ["backfill", "--stage", "nope"]).exit_code == 1
+    assert runner.invoke(app, ["backfill", "--stage", "transcribe"]).exit_code == 0  # nothing to do
     assert runner.invoke(app, ["export", "--out", str(env / "o"), "--format", "nope"]).exit_code == 1
 
 
-def test_run_then_lineage_and_export_from_the_cli(env, tmp_path) -> None:  # noqa: ANN001
+def test_run_then_lineage_and_export_from_the_cli(env, tmp_path, monkeypatch) -> None:  # noqa: ANN001
     from ophin.sample_corpus import demo_videos
     from tests.support.media import cut
 
+    monkeypatch.setenv("OPHIN_ACQUIRE__ALLOW_FILE_URLS", "true")
+    get_settings.cache_clear()
     clip = cut(demo_videos()[0], tmp_path / "fundus.mp4", 16.0, 14.0)
     urls = tmp_path / "urls.txt"
     urls.write_text(f"# one lecture\n{clip.resolve().as_uri()}\n")
@@ -82,5 +85,103 @@ def test_run_then_lineage_and_export_from_the_cli(env, tmp_path) -> None:  # noq
     trace = runner.invoke(app, ["lineage", records[0]["id"], "--json"])
     assert trace.exit_code == 0, trace.output
     data = json.loads(trace.output)
-    assert data["video"]["url"] == clip.resolve().as_uri()
+    assert data["video"]["url"] == "local-file:fundus.mp4"
     assert data["kind"] == "instruction" and data["frame"]["t_s"] >= 0
+
+
+def _one_line(result) -> str:  # noqa: ANN001
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+@pytest.fixture
+def make_env(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+    def apply(**env: str) -> None:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield apply
+    get_settings.cache_clear()
+
+
+def test_unreachable_database_is_one_line_exit_2(make_env, tmp_path) -> None:  # noqa: ANN001
+    make_env(OPHIN_HOME=str(tmp_path / "h"), OPHIN_DB__URL="postgresql://postgres@127.0.0.1:1/nowhere")
+    for command in (["status"], ["run", "http://127.0.0.1:1/a.mp4"], ["db", "upgrade"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2 and "database unreachable" in _one_line(result)
+
+
+def test_dropped_or_unmigrated_database_is_one_line_exit_2(
+    make_env, make_database, pg_admin_url, tmp_path
+) -> None:  # noqa: ANN001
+    import sqlalchemy as sa
+
+    bare = make_database(migrate=False)
+    make_env(OPHIN_HOME=str(tmp_path / "h"), OPHIN_DB__URL=bare)
+    result = runner.invoke(app, ["status"])
+    assert (
+        result.exit_code == 2
+        and "no ophin schema" in _one_line(result)
+        and "ophin db upgrade" in result.output
+    )
+
+    gone = make_database()
+    with sa.create_engine(pg_admin_url, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE "{sa.engine.make_url(gone).database}" WITH (FORCE)'))
+    make_env(OPHIN_DB__URL=gone)
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 2 and "does not exist" in _one_line(result)
+
+
+def test_unwritable_home_is_one_line_exit_2_and_status_still_reads(make_env, db_url, tmp_path) -> None:  # noqa: ANN001
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    # Root ignores permission bits, so "not writable" is made the way root also meets it: a file in the path.
+    make_env(OPHIN_HOME=str(blocker / "home"), OPHIN_DB__URL=db_url)
+    result = runner.invoke(app, ["run", "http://127.0.0.1:1/a.mp4"])
+    assert result.exit_code == 2 and "cannot write" in _one_line(result)
+    status = runner.invoke(app, ["status", "--json"])
+    assert status.exit_code == 0 and json.loads(status.output)["videos"] == 0
+
+
+def test_bad_settings_are_one_line_exit_2(make_env, tmp_path) -> None:  # noqa: ANN001
+    make_env(OPHIN_HOME=str(tmp_path / "h"), OPHIN_CUES__THRESHOLD="very high")
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 2 and "bad settings: cues.threshold" in _one_line(result)
+
+
+def test_run_prints_markup_like_urls_as_text_and_exits_1_naming_failures(env) -> None:  # noqa: ANN001
+    url = "http://127.0.0.1:1/[red]lecture[/red][bold.mp4"
+    result = runner.invoke(app, ["run", url])
+    assert result.exit_code == 1, result.output
+    assert f"failed acquire {url}" in result.output and "1 stage(s) failed" in result.output
+    status = runner.invoke(app, ["status"])
+    assert status.exit_code == 0 and "[red]lecture[/red][bold.mp4" in status.output
+
+
+def test_file_urls_are_refused_by_default(env, tmp_path) -> None:  # noqa: ANN001
+    from ophin.sample_corpus import demo_videos
+
+    result = runner.invoke(app, ["run", demo_videos()[0].resolve().as_uri()])
+    assert result.exit_code == 1 and "FetchRefused" in result.output
+
+
+def test_embedded_postgres_fallback_runs_db_tests_without_a_server(tmp_path) -> None:  # noqa: ANN001
+    """With nothing on the admin URL the fixtures start pgserver's PostgreSQL (a laptop without a server)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "OPHIN_TEST_PG_ADMIN_URL": "postgresql+psycopg2://postgres@127.0.0.1:1/postgres"}
+    test = f"{Path(__file__).resolve()}::test_status_json_and_lineage_unknown_id"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", test, "--basetemp", str(tmp_path / "t")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout + done.stderr

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ophin.db.models import Instruction, StageRun
 from ophin.db.session import session_scope
-from ophin.pipeline import run_urls
+from ophin.pipeline import backfill, run_urls
 from ophin.sample_corpus import demo_videos
 from ophin.services import build_generator
 from tests.conftest import make_services
@@ -19,13 +19,15 @@ from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.media import cut
 
 
-def scripted_llm():  # noqa: ANN201
-    """Answers from the prompt's own cue lines; every third call returns something that is not JSON."""
+def scripted_llm(healthy: list[bool] | None = None):  # noqa: ANN201
+    """Answers from the prompt's own cue lines; every third call returns something that is not JSON
+    (until healthy[0] is set)."""
     calls = itertools.count(1)
+    healthy = healthy if healthy is not None else [False]
 
     def respond(request: dict) -> str:
         prompt = request["messages"][-1]["content"]
-        if next(calls) % 3 == 0:
+        if next(calls) % 3 == 0 and not healthy[0]:
             return "Sure! Here is your question about the image: what is shown?"
         cues_block = prompt.split("Cues:", 1)[1].split("Context:", 1)[0]
         cues = [re.sub(r"^[-*\d.\s]+", "", line).strip() for line in cues_block.splitlines() if line.strip()]
@@ -41,9 +43,12 @@ def scripted_llm():  # noqa: ANN201
     return respond
 
 
-def test_openai_backend_records_malformed_output_and_keeps_the_rest(tmp_path, db_url, transcriber) -> None:
+def test_openai_backend_records_malformed_output_and_backfill_retries_only_those(
+    tmp_path, db_url, transcriber
+) -> None:  # noqa: ANN001
     clip = cut(demo_videos()[1], tmp_path / "macula.mp4", 19.0, 26.0)  # OCT with edema, then the fovea
-    with FakeOpenAIServer(scripted_llm()) as server:
+    healthy = [False]
+    with FakeOpenAIServer(scripted_llm(healthy)) as server:
         svc = make_services(
             tmp_path,
             db_url,
@@ -58,14 +63,32 @@ def test_openai_backend_records_malformed_output_and_keeps_the_rest(tmp_path, db
         )
         svc.generator = build_generator(svc.settings)
         report = run_urls([clip.resolve().as_uri()], svc)
-        assert len(server.requests) >= 3
-    assert report.failures == []
+        first_requests = len(server.requests)
+        assert first_requests >= 3
+        assert report.failures == [] and [r.stage for r in report.partial] == ["synthesize"]
+        with session_scope(svc.sessions) as session:
+            rows = session.scalars(select(Instruction)).all()
+            synth = session.scalars(select(StageRun).where(StageRun.stage == "synthesize")).one()
+        failed = [r for r in rows if r.status == "failed"]
+        accepted = [r for r in rows if r.status == "accepted"]
+        assert failed and accepted
+        assert all(r.error.startswith("MalformedOutputError") and r.turns is None for r in failed)
+        assert all(r.generator.startswith("openai-chat/") and r.prompt_version == "v1" for r in accepted)
+        assert all(r.model == "fake-vlm" for r in rows)
+        # An attempt with failed items is partial, never succeeded: nothing is silently lost.
+        assert synth.status == "partial" and synth.output["failed"] == len(failed)
+
+        healthy[0] = True
+        again = backfill("synthesize", svc)
+        assert again.ok and again.videos
+        assert len(server.requests) - first_requests == len(failed)  # exactly the failed items, once each
     with session_scope(svc.sessions) as session:
-        rows = session.scalars(select(Instruction)).all()
-        synth = session.scalars(select(StageRun).where(StageRun.stage == "synthesize")).one()
-    failed = [r for r in rows if r.status == "failed"]
-    accepted = [r for r in rows if r.status == "accepted"]
-    assert failed and accepted
-    assert all(r.error.startswith("MalformedOutputError") and r.turns is None for r in failed)
-    assert all(r.generator.startswith("openai-chat/") and r.prompt_version == "v1" for r in accepted)
-    assert synth.status == "succeeded" and synth.output["failed"] == len(failed)
+        statuses = {r.id: r.status for r in session.scalars(select(Instruction))}
+        runs = session.scalars(
+            select(StageRun).where(StageRun.stage == "synthesize").order_by(StageRun.attempt)
+        )
+        assert [(r.status, r.output["generated"], r.output["failed"]) for r in runs] == [
+            ("partial", len(rows) - len(failed), len(failed)),
+            ("succeeded", len(failed), 0),
+        ]
+    assert set(statuses) == {r.id for r in rows} and "failed" not in statuses.values()

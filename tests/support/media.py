@@ -80,3 +80,55 @@ def silent_video(src: Path, out: Path, duration_s: float) -> Path:
         str(out),
     )
     return out
+
+
+def still_picture_video(out: Path, audio_s: float) -> Path:
+    """One video frame (a slide) muxed with audio_s seconds of tone: the container lasts audio_s."""
+    ffmpeg(
+        # -t on the input, not -frames:v on the output: the latter ends the whole file after one frame.
+        "-f", "lavfi", "-t", "0.04", "-i", "testsrc2=size=320x240:rate=25",
+        "-f", "lavfi", "-t", str(audio_s), "-i", "sine=frequency=440:sample_rate=16000",
+        "-map", "0:v", "-map", "1:a",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+        "-movflags", "+faststart", str(out),
+    )  # fmt: skip
+    return out
+
+
+def short_video(out: Path, duration_s: float, fps: int = 30) -> Path:
+    """A video-only clip of duration_s (testsrc2: every frame differs, so frames can be told apart)."""
+    ffmpeg(
+        "-f", "lavfi", "-t", str(duration_s), "-i", f"testsrc2=size=320x240:rate={fps}",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out),
+    )  # fmt: skip
+    return out
+
+
+@contextmanager
+def serve_recording(root: Path, redirects: dict[str, str] | None = None) -> Iterator[tuple[str, list[str]]]:
+    """serve_directory that records each request path it receives; a path in redirects answers 302 to its URL.
+
+    Yields (base URL, the list of received paths, in order).
+    """
+    received: list[str] = []
+    moved = dict(redirects or {})
+
+    class Handler(_QuietHandler):
+        def send_head(self):  # noqa: ANN202 - stdlib signature; serves GET and HEAD alike
+            received.append(self.path)
+            if self.path in moved:
+                self.send_response(302)
+                self.send_header("Location", moved[self.path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+            return super().send_head()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -21,3 +21,18 @@ def test_settings_defaults_need_no_configuration(monkeypatch) -> None:  # noqa: 
     s = Settings()
     assert s.db.url == "" and s.store.kind == "local" and s.asr.backend == "faster-whisper"
     assert s.llm.backend == "offline"
+
+
+def test_settings_read_acquire_allow_hosts_from_env(monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("OPHIN_ACQUIRE__ALLOW_HOSTS", "127.0.0.1, localhost:8080,[::1]:8001")
+    monkeypatch.setenv("OPHIN_ACQUIRE__ALLOW_FILE_URLS", "true")
+    s = Settings()
+    assert s.acquire.allowed_hosts == ("127.0.0.1", "localhost:8080", "[::1]:8001")
+    assert s.acquire.allow_file_urls is True
+
+
+def test_settings_acquire_fences_by_default(monkeypatch) -> None:  # noqa: ANN001
+    for name in ("OPHIN_ACQUIRE__ALLOW_HOSTS", "OPHIN_ACQUIRE__ALLOW_FILE_URLS"):
+        monkeypatch.delenv(name, raising=False)
+    s = Settings()
+    assert s.acquire.allowed_hosts == () and s.acquire.allow_file_urls is False

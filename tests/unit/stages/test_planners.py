@@ -6,7 +6,7 @@ import uuid
 from types import SimpleNamespace
 
 from ophin.cues.clauses import split_clauses
-from ophin.stages.acquire import video_row
+from ophin.stages.acquire import public_url, video_row
 from ophin.stages.keyframes import keyframe_time, plan_clips
 from ophin.stages.pair import TimedText, screen_windows, timed_pieces, words_in
 
@@ -69,6 +69,21 @@ def test_split_clauses_separates_asr_run_ons_but_keeps_lead_ins() -> None:
 
 
 def test_video_row_tolerates_missing_and_hostile_metadata() -> None:
-    row = video_row("http://a/v.mp4", {"id": "v", "title": "T\x00" + "x" * 900}, {"license": "CC-BY-4.0"})
+    row = video_row({"id": "v", "title": "T\x00" + "x" * 900}, {"license": "CC-BY-4.0"})
     assert row["license"] == "CC-BY-4.0" and len(row["title"]) == 500 and "\x00" not in row["title"]
-    assert video_row("http://a/v.mp4", {}, {})["title"] is None
+    assert video_row({}, {})["title"] is None
+
+
+def test_public_url_never_shows_a_local_path() -> None:
+    from ophin.sample_corpus import demo_videos
+
+    bundled = demo_videos()[0].resolve().as_uri()
+    assert public_url(bundled) == f"sample-corpus:demo/{demo_videos()[0].name}"
+    assert public_url("file:///home/alice/private/talk.mp4") == "local-file:talk.mp4"
+    assert public_url("https://www.youtube.com/watch?v=abcdefghijk") == "https://www.youtube.com/watch?v=abcdefghijk"
+
+
+def test_keyframe_time_stays_on_a_decodable_frame() -> None:
+    assert keyframe_time(0.0, 10.0) == 0.5
+    assert keyframe_time(0.0, 0.3) == 0.15  # a clip shorter than the settle offset: its middle
+    assert keyframe_time(0.0, 10.0, last_frame_s=0.04) == 0.04  # one picture muxed with 10 s of narration
