@@ -72,7 +72,7 @@ def bench_asr(home: Path, variants: list[dict]) -> list[dict]:
 
 
 def bench_pipeline(home: Path, db_url: str) -> dict:
-    settings = Settings(home=home, db={"url": db_url})
+    settings = Settings(home=home, db={"url": db_url}, acquire={"allow_file_urls": True})
     upgrade(get_engine(settings))
     svc = build_services(settings, runner="bench")
     urls = [p.resolve().as_uri() for p in demo_videos()]

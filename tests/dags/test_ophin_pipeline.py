@@ -39,6 +39,7 @@ def test_dag_test_matches_cli_lineage(
     dag_db = make_database()
     monkeypatch.setenv("OPHIN_DB__URL", dag_db)
     monkeypatch.setenv("OPHIN_HOME", str(tmp_path / "dag_home"))
+    monkeypatch.setenv("OPHIN_ACQUIRE__ALLOW_FILE_URLS", "true")
     from ophin.settings import get_settings
 
     get_settings.cache_clear()

@@ -73,7 +73,7 @@ def test_two_runs_at_once_on_a_fresh_database_and_home_do_each_stage_once(
     outputs = [p.communicate(timeout=600)[0] for p in runs]
     assert [p.returncode for p in runs] == [0, 0], outputs
 
-    sessions = sa.orm.sessionmaker(sa.create_engine(db_url))
+    sessions = sa.orm.sessionmaker(sa.create_engine(db_url), expire_on_commit=False)
     with session_scope(sessions) as session:
         attempts = session.execute(
             select(StageRun.stage, StageRun.status, func.count()).group_by(StageRun.stage, StageRun.status)
@@ -92,7 +92,7 @@ def test_run_killed_during_transcribe_is_taken_over_and_matches_a_clean_run(
     tmp_path, make_database, clip_url, clean
 ) -> None:  # noqa: ANN001
     db_url = make_database()
-    sessions = sa.orm.sessionmaker(sa.create_engine(db_url))
+    sessions = sa.orm.sessionmaker(sa.create_engine(db_url), expire_on_commit=False)
     lease = {"OPHIN_RUN__LEASE_S": "4"}
     victim = ophin(tmp_path / "home", db_url, "run", clip_url, **lease)
     deadline = time.monotonic() + 300
