@@ -63,11 +63,10 @@ def main(
     )
 
 
-def _settings(**overrides: object):  # noqa: ANN202 - ophin.settings.Settings, imported lazily
+def _settings():  # noqa: ANN202 - ophin.settings.Settings, imported lazily
     from ophin.settings import get_settings
 
-    settings = get_settings()
-    return settings.model_copy(update=overrides, deep=True) if overrides else settings
+    return get_settings()
 
 
 def _services(runner: str = "cli", settings=None):  # noqa: ANN001, ANN202 - Services, imported lazily
@@ -192,7 +191,7 @@ def demo(
     from ophin.stages.export import export_release
 
     # The bundled lectures are local files, which the fetch policy refuses unless asked.
-    settings = _settings()
+    settings = _settings().model_copy(deep=True)
     settings.acquire.allow_file_urls = True
     svc = _services(settings=settings)
     urls = [path.resolve().as_uri() for path in demo_videos()]

@@ -82,6 +82,14 @@ def run_stage(
         f"{ophin.__version__}/{stage}.{version}",
         inputs,
     )
+    def valid(output: dict[str, Any]) -> bool:
+        # A store that cannot answer is no proof the objects are there: re-run, and let the attempt say why.
+        try:
+            return still_valid is None or still_valid(output)
+        except Exception as exc:
+            log.warning("%s %s: could not check stored objects (%s); re-running", stage, entity_key, exc)
+            return False
+
     waited = False
     while True:
         outcome = claim(
@@ -94,7 +102,7 @@ def run_stage(
             model_version=model_version,
             video_id=video_id,
             force=force,
-            still_valid=still_valid,
+            still_valid=valid,
         )
         if not isinstance(outcome, Busy):
             break
