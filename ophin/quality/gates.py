@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Callable
@@ -32,6 +33,8 @@ def validate_frame(df: pd.DataFrame, suite_name: str, build: Callable[[Any], lis
     """Validate df against the expectations `build(gx.expectations)` returns; the describe_dict() result."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # never phone home
     import great_expectations as gx
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # one INFO line per temp dir otherwise
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")

@@ -82,6 +82,7 @@ def run_stage(
         f"{ophin.__version__}/{stage}.{version}",
         inputs,
     )
+
     def valid(output: dict[str, Any]) -> bool:
         # A store that cannot answer is no proof the objects are there: re-run, and let the attempt say why.
         try:

@@ -80,7 +80,10 @@ def test_public_url_never_shows_a_local_path() -> None:
     bundled = demo_videos()[0].resolve().as_uri()
     assert public_url(bundled) == f"sample-corpus:demo/{demo_videos()[0].name}"
     assert public_url("file:///home/alice/private/talk.mp4") == "local-file:talk.mp4"
-    assert public_url("https://www.youtube.com/watch?v=abcdefghijk") == "https://www.youtube.com/watch?v=abcdefghijk"
+    assert (
+        public_url("https://www.youtube.com/watch?v=abcdefghijk")
+        == "https://www.youtube.com/watch?v=abcdefghijk"
+    )
 
 
 def test_keyframe_time_stays_on_a_decodable_frame() -> None:
