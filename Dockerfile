@@ -3,6 +3,7 @@ FROM python:3.11-slim-bookworm
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ffmpeg espeak-ng sox libgl1 libglib2.0-0 \
+    tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/ophin

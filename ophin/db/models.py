@@ -119,6 +119,12 @@ class Frame(Timestamped, Base):
     phash: Mapped[str] = mapped_column(String(32))
     sharpness: Mapped[float | None] = mapped_column(Float)
     face_count: Mapped[int | None] = mapped_column(Integer)
+    # De-identification, recorded as counts and kinds, never content: the stored image is the redacted one.
+    faces_blurred: Mapped[int | None] = mapped_column(Integer)
+    text_redacted: Mapped[int | None] = mapped_column(Integer)
+    redaction_reasons: Mapped[list[Any] | None] = mapped_column(JSONB)
+    clinical_score: Mapped[float | None] = mapped_column(Float)
+    clinical_reason: Mapped[str | None] = mapped_column(Text)
     kept: Mapped[bool] = mapped_column(Boolean)
     drop_reason: Mapped[str | None] = mapped_column(Text)
     duplicate_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("frame.id", ondelete="SET NULL"))
@@ -145,7 +151,9 @@ class VisualCue(Timestamped, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     pair_id: Mapped[uuid.UUID] = _fk("pair")
     sentence_index: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # refined (corrected) sentence
+    raw_text: Mapped[str | None] = mapped_column(Text)  # as recognised, before refinement
+    corrections: Mapped[list[Any] | None] = mapped_column(JSONB)  # [{rule, before, after, start, end}]
     is_visual: Mapped[bool] = mapped_column(Boolean)
     score: Mapped[float] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(Text)
@@ -164,6 +172,9 @@ class Instruction(Timestamped, Base):
     model: Mapped[str | None] = mapped_column(Text)  # the LLM (or template) that wrote the turns
     prompt_version: Mapped[str | None] = mapped_column(Text)
     fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    near_key: Mapped[str | None] = mapped_column(
+        String(64), index=True
+    )  # normalised text, for near-duplicates
     status: Mapped[str] = mapped_column(String(16))  # generated | failed | accepted | rejected
     error: Mapped[str | None] = mapped_column(Text)
     reject_reasons: Mapped[list[Any] | None] = mapped_column(JSONB)
