@@ -44,7 +44,7 @@ class StageParams:
     verify: VerifyParams
 
     @classmethod
-    def from_settings(cls, s: Settings, generator: dict[str, object]) -> StageParams:
+    def from_settings(cls, s: Settings, generator: dict[str, object], refiner: str = "none") -> StageParams:
         k, a = s.keyframes, s.asr
         return cls(
             acquire=AcquireParams(s.acquire.format, s.acquire.max_filesize_mb),
@@ -55,7 +55,7 @@ class StageParams:
                 k.scene_threshold, k.min_scene_s, k.phash_max_distance, k.jpeg_quality, k.detect_faces
             ),
             pair=PairParams(),
-            cues=CueParams(s.cues.scorer, s.cues.threshold, s.cues.min_cues_per_pair),
+            cues=CueParams(s.cues.scorer, s.cues.threshold, s.cues.min_cues_per_pair, refiner),
             synthesize=SynthesisParams(generator),
             verify=VerifyParams(s.verify.min_answer_chars, s.verify.max_answer_chars, s.verify.min_grounding),
         )
@@ -86,7 +86,8 @@ class BatchReport:
 
 
 def params_for(svc: Services) -> StageParams:
-    return StageParams.from_settings(svc.settings, svc.generator.config())
+    refiner = f"{svc.refiner.name}/{svc.refiner.version}"
+    return StageParams.from_settings(svc.settings, svc.generator.config(), refiner)
 
 
 def process_video(

@@ -17,6 +17,7 @@ from ophin.adapters.video_source import VideoSource, YtDlpVideoSource
 from ophin.cues.base import CueScorer
 from ophin.cues.rules import RuleCueScorer
 from ophin.db.session import session_factory
+from ophin.refine.base import TranscriptRefiner
 from ophin.settings import Settings
 from ophin.synthesis.base import InstructionGenerator
 
@@ -33,6 +34,18 @@ def build_generator(settings: Settings) -> InstructionGenerator:
     return OfflineCueGenerator()
 
 
+def build_refiner(settings: Settings) -> TranscriptRefiner:
+    from ophin.refine import build_refiner as build
+
+    if settings.refine.backend != "llm":
+        return build(settings.refine.backend)
+    from ophin.synthesis.openai_chat import build_openai_client
+
+    llm = settings.llm
+    client = build_openai_client(llm.base_url, llm.api_key, llm.timeout_s, llm.max_retries)
+    return build("llm", client=client, model=llm.model)
+
+
 def worker_name() -> str:
     """host:pid:nonce: unique per process, readable in stage_run.worker and in lease waits."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -47,6 +60,7 @@ class Services:
     media: FfmpegMedia
     transcriber: Transcriber
     cue_scorer: CueScorer
+    refiner: TranscriptRefiner
     generator: InstructionGenerator
     runner: str = "cli"
     workdir: Path = field(default=Path(".ophin/work"))
@@ -64,6 +78,7 @@ def build_services(settings: Settings, runner: str = "cli") -> Services:
         media=FfmpegMedia(),
         transcriber=build_transcriber(settings.asr, home / "models"),
         cue_scorer=RuleCueScorer(settings.cues.threshold),
+        refiner=build_refiner(settings),
         generator=build_generator(settings),
         runner=runner,
         workdir=home / "work",

@@ -78,6 +78,12 @@ class CueSettings(BaseModel):
     min_cues_per_pair: int = Field(1, ge=1)
 
 
+class RefineSettings(BaseModel):
+    # lexicon: offline, conservative correction of mis-heard ophthalmic terms; llm: the OpenAI-compatible
+    # server of OPHIN_LLM__* proposes corrections (kept only when they are known words); none: as heard.
+    backend: Literal["lexicon", "llm", "none"] = "lexicon"
+
+
 class LlmSettings(BaseModel):
     backend: Literal["offline", "openai"] = "offline"
     base_url: str = "http://127.0.0.1:8000/v1"
@@ -113,6 +119,7 @@ class Settings(BaseSettings):
     asr: AsrSettings = Field(default_factory=AsrSettings)
     keyframes: KeyframeSettings = Field(default_factory=KeyframeSettings)
     cues: CueSettings = Field(default_factory=CueSettings)
+    refine: RefineSettings = Field(default_factory=RefineSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
     verify: VerifySettings = Field(default_factory=VerifySettings)
     run: RunSettings = Field(default_factory=RunSettings)

@@ -11,9 +11,16 @@ whether the sentence describes what is visible in the slide image.
 
 Two sets are written:
 
-* ``demo/``    -- two lectures used for demos and development;
-* ``heldout/`` -- two lectures with independent wording, scene order, findings
+* ``demo/``    -- three lectures used for demos and development;
+* ``heldout/`` -- three lectures with independent wording, scene order, findings
   vocabulary and image variants, meant to act as "never seen" lectures in tests.
+
+The third lecture of each set ("cases") adds hard cases for privacy and visual grounding:
+patient identifiers burned into a fundus frame, a patient's name spoken in the narration,
+a closing text slide with visual-sounding narration, a normal and an abnormal image of
+the same modality, and a clinical slide with the presenter's webcam inset.  Their scenes
+carry extra ground truth (``findings``, ``normal``, ``phi_text``/``phi_box``,
+``webcam_inset``/``face_box``; sentences ``phi_spoken``/``phi``).
 
 Images come from scikit-image's bundled data (``retina``: CC0; ``astronaut``:
 public-domain NASA photograph); everything else is drawn here.  The output is
@@ -77,6 +84,10 @@ SCENE_KINDS = {"title", "text", "fundus", "oct", "face"}
 # Approximate location of the fovea in skimage.data.retina() (1411x1411 pixels);
 # the optic disc centre is near (212, 640), just inside the left edge of the field.
 RETINA_FOVEA_XY = (695, 695)
+EXUDATE_RING_XY = (845, 675)  # centre of the drawn circinate exudate ring, temporal to the fovea
+
+# Face found by OpenCV's frontal Haar cascade in skimage.data.astronaut() (512x512): x0, y0, x1, y1.
+ASTRONAUT_FACE_BOX = (177, 67, 270, 160)
 
 # ffmpeg's scene score threshold used by the pipeline, and the margin we demand.
 SCENE_THRESHOLD = 0.3
@@ -94,15 +105,42 @@ class Sentence:
 
     text: str
     describes_image: bool = False
+    phi: tuple[str, ...] = ()  # patient identifiers spoken in the sentence, verbatim
+
+
+@dataclass(frozen=True)
+class Banner:
+    """Patient identifiers burned into the frame, like the header strip of a clinic export."""
+
+    fields: tuple[str, ...]  # drawn left to right, each written to ``phi_text`` verbatim
+    position: str = "top"  # "top" or "bottom" edge, left-aligned
+    color: tuple[int, int, int] = (255, 255, 255)
+
+
+@dataclass(frozen=True)
+class Webcam:
+    """The presenter's face (a crop of skimage's astronaut) inset in a bottom corner of a slide."""
+
+    corner: str  # "left" or "right"
+    crop: tuple[int, int, int, int]  # x0, y0, x1, y1 in the astronaut photograph
+    width: int = WIDTH // 5
+    tint: tuple[float, float, float] = (1.0, 1.0, 1.0)
 
 
 @dataclass(frozen=True)
 class SceneSpec:
-    """A slide: its kind, renderer parameters, and narration."""
+    """A slide: its kind, renderer parameters, narration and optional overlays.
+
+    ``findings`` is None for the scenes of the original four lectures, whose ground truth
+    predates the field and must stay byte-identical; newer scenes always set it.
+    """
 
     kind: str
     params: dict[str, Any]
     sentences: tuple[Sentence, ...]
+    findings: tuple[str, ...] | None = None
+    banner: Banner | None = None
+    webcam: Webcam | None = None
 
 
 @dataclass(frozen=True)
@@ -124,11 +162,28 @@ def say(text: str) -> Sentence:
     return Sentence(text, False)
 
 
-def scene(kind: str, sentences: list[Sentence], **params: Any) -> SceneSpec:
+def say_phi(text: str, *phi: str) -> Sentence:
+    """A non-describing sentence that speaks patient identifiers (each must occur in ``text``)."""
+    missing = [item for item in phi if item not in text]
+    if not phi or missing:
+        raise ValueError(f"phi {missing or phi!r} not spoken in {text!r}")
+    return Sentence(text, False, phi)
+
+
+def scene(
+    kind: str,
+    sentences: list[Sentence],
+    *,
+    findings: list[str] | None = None,
+    banner: Banner | None = None,
+    webcam: Webcam | None = None,
+    **params: Any,
+) -> SceneSpec:
     """Convenience constructor for :class:`SceneSpec`."""
     if kind not in SCENE_KINDS:
         raise ValueError(f"unknown scene kind {kind!r}")
-    return SceneSpec(kind, dict(params), tuple(sentences))
+    found = None if findings is None else tuple(findings)
+    return SceneSpec(kind, dict(params), tuple(sentences), found, banner, webcam)
 
 
 def demo_lectures() -> list[LectureSpec]:
@@ -308,7 +363,101 @@ def demo_lectures() -> list[LectureSpec]:
             ),
         ),
     )
-    return [glaucoma, macula]
+    return [glaucoma, macula, demo_cases()]
+
+
+def demo_cases() -> LectureSpec:
+    """Demo hard cases: spoken name, burned-in identifiers, normal vs fluid OCT, webcam inset."""
+    return LectureSpec(
+        file="lecture_cases.mp4",
+        title="Case Review: Reading Clinic Images",
+        scenes=(
+            scene(
+                "title",
+                [
+                    say("Welcome to this case review on reading clinic images."),
+                    say("My name is Doctor Nguyen, and we will look at four cases today."),
+                ],
+                findings=[],
+                title="Case Review: Reading Clinic Images",
+                subtitle="Teaching lecture 3",
+                theme=(20, 56, 72),
+            ),
+            scene(
+                "oct",
+                [
+                    say_phi(
+                        "This is patient Thomas Baker, seventy-two years old, who came in for a routine"
+                        " check.",
+                        "Thomas Baker",
+                    ),
+                    vis("His OCT scan shows a normal macula, with a smooth foveal dip in the centre."),
+                    vis("All of the retinal layers are evenly stacked and there is no fluid."),
+                ],
+                findings=[],
+                seed=41,
+                label="OCT  macular B-scan  OD",
+            ),
+            scene(
+                "fundus",
+                [
+                    vis("This colour photograph shows a left eye with the optic disc near the left edge."),
+                    vis("The disc has a healthy pink rim and the macula looks flat."),
+                    say("She attends the diabetic screening clinic every year."),
+                ],
+                findings=[],
+                banner=Banner(("Mary Jones", "DOB 04/17/1955", "MRN 552091")),
+                view="full",
+                rotate_deg=4.0,
+                gain=1.04,
+                gamma=0.96,
+            ),
+            scene(
+                "oct",
+                [
+                    vis(
+                        "Compare that with this scan, where a dark pocket of fluid sits under the central"
+                        " retina."
+                    ),
+                    vis("The retina is lifted into a shallow dome above the fluid."),
+                    say("He had noticed that straight lines looked bent."),
+                ],
+                findings=["fluid"],
+                seed=57,
+                finding="subretinal_fluid",
+                label="OCT  macular B-scan  OS",
+            ),
+            scene(
+                "fundus",
+                [
+                    vis("In this close view of the optic nerve head, the cup is small and centred."),
+                    vis("The neuroretinal rim is even all the way around."),
+                    say("Her eye pressure was normal at both visits."),
+                ],
+                findings=[],
+                webcam=Webcam("right", (133, 28, 317, 166)),
+                view="crop",
+                center=(310, 620),
+                crop_width=560,
+                gain=0.98,
+            ),
+            scene(
+                "text",
+                [
+                    say("In summary, always examine the rim and look for drusen at the macula."),
+                    say("On every scan, look carefully for dark pockets of fluid under the retina."),
+                ],
+                findings=[],
+                heading="Summary",
+                bullets=[
+                    "Examine the rim at every visit",
+                    "Look for drusen at the macula",
+                    "Check each scan for fluid",
+                ],
+                theme=(20, 56, 72),
+            ),
+        ),
+    )
 
 
 def heldout_lectures() -> list[LectureSpec]:
@@ -500,7 +649,108 @@ def heldout_lectures() -> list[LectureSpec]:
             ),
         ),
     )
-    return [retina, oct_lecture]
+    return [retina, oct_lecture, heldout_cases()]
+
+
+def heldout_cases() -> LectureSpec:
+    """Held-out hard cases, worded and ordered independently of :func:`demo_cases`."""
+    return LectureSpec(
+        file="heldout_cases.mp4",
+        title="Medical Retina Case Conference",
+        scenes=(
+            scene(
+                "title",
+                [
+                    say("Good morning, and thank you for coming to the case conference."),
+                    say("I am Doctor Haddad, and I run the medical retina clinic."),
+                ],
+                findings=[],
+                title="Medical Retina Case Conference",
+                subtitle="Case conference, session 4",
+                theme=(70, 30, 60),
+            ),
+            scene(
+                "fundus",
+                [
+                    say_phi(
+                        "Our first case is Margaret Hughes, a sixty-eight year old retired teacher.",
+                        "Margaret Hughes",
+                    ),
+                    vis("Several dark red blot haemorrhages are scattered around the macula."),
+                    vis("Clusters of yellow hard exudates form a partial ring near the centre."),
+                ],
+                findings=["haemorrhage", "exudates"],
+                view="crop",
+                center=RETINA_FOVEA_XY,
+                crop_width=760,
+                lesions=("haemorrhage", "exudates"),
+                lesion_seed=5,
+            ),
+            scene(
+                "oct",
+                [
+                    vis("Her OCT shows the central retina thickened by several round dark spaces."),
+                    vis("These cystic spaces sit in the inner retina, on both sides of the fovea."),
+                    say("She was treated with injections over the following months."),
+                ],
+                findings=["cyst", "oedema"],
+                webcam=Webcam("left", (141, 36, 309, 162), tint=(1.03, 1.0, 0.95)),
+                seed=61,
+                finding="cysts",
+                label="Spectral-domain OCT  macula  OD",
+            ),
+            scene(
+                "fundus",
+                [
+                    vis("For comparison, this is a healthy macula at the same magnification."),
+                    vis("The vessels are smooth and there is no bleeding and no yellow deposit."),
+                ],
+                findings=[],
+                view="crop",
+                center=(705, 690),
+                crop_width=700,
+                gain=1.03,
+                gamma=0.97,
+            ),
+            scene(
+                "fundus",
+                [
+                    vis(
+                        "In this wide view of a left eye, the nerve head sits at the left border of the"
+                        " picture."
+                    ),
+                    vis("The cup is small and the rim is pink all the way round."),
+                    say("He has no symptoms and his reading vision is good."),
+                ],
+                findings=[],
+                banner=Banner(
+                    ("Ahmed Karimi", "DOB 1949-11-02", "MRN 0731846"),
+                    position="bottom",
+                    color=(255, 236, 150),
+                ),
+                view="full",
+                rotate_deg=-8.0,
+                zoom=1.05,
+                gain=0.97,
+                gamma=1.08,
+            ),
+            scene(
+                "text",
+                [
+                    say("To wrap up, look closely around the macula for haemorrhages and yellow exudates."),
+                    say("And always compare a worrying picture with a healthy eye."),
+                ],
+                findings=[],
+                heading="Take-home messages",
+                bullets=[
+                    "Check around the macula for bleeding",
+                    "Look for exudates near the centre",
+                    "Compare with a healthy eye",
+                ],
+                theme=(70, 30, 60),
+            ),
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -617,9 +867,13 @@ def render_fundus(
     center: tuple[int, int] = RETINA_FOVEA_XY,
     crop_width: int = 640,
     aspect_4x3: bool = False,
+    lesions: tuple[str, ...] = (),
+    lesion_seed: int = 0,
 ) -> np.ndarray:
     """The scikit-image retina photograph, whole (letterboxed) or as a 16:9 crop."""
     retina = skdata.retina()
+    if lesions:
+        retina = draw_lesions(retina, lesions, lesion_seed)
     if view == "full":
         h, w = retina.shape[:2]
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), rotate_deg, zoom)
@@ -635,6 +889,44 @@ def render_fundus(
         patch = retina[y0 : y0 + crop_h, x0 : x0 + crop_width]
         return adjust_tone(letterbox(patch), gain, gamma)
     raise ValueError(f"unknown fundus view {view!r}")
+
+
+def draw_lesions(retina: np.ndarray, lesions: tuple[str, ...], seed: int) -> np.ndarray:
+    """Paint diabetic-retinopathy lesions around the fovea of the (normal) retina photograph.
+
+    ``haemorrhage`` adds dark red dot and blot haemorrhages; ``exudates`` adds a partial
+    ring of small yellow hard exudates temporal to the fovea.  Sizes are in photograph
+    pixels (1411 wide), so they stay visible in a macula crop.
+    """
+    rng = np.random.default_rng(seed)
+    img = retina.astype(np.float32)
+    fx, fy = RETINA_FOVEA_XY
+    for lesion in lesions:
+        alpha = np.zeros(img.shape[:2], np.float32)
+        if lesion == "haemorrhage":
+            color, opacity, soften = (168.0, 30.0, 20.0), 0.8, 2.5
+            placed = 0
+            while placed < 12:  # within a 16:9 macula view, off the fovea and the exudate ring
+                cx, cy = fx + rng.uniform(-330, 330), fy + rng.uniform(-180, 180)
+                if math.dist((cx, cy), (fx, fy)) < 90 or 50 < math.dist((cx, cy), EXUDATE_RING_XY) < 160:
+                    continue
+                placed += 1
+                for _ in range(int(rng.integers(1, 4))):  # a blot is a few overlapping lobes
+                    centre = (int(cx + rng.normal(0, 5)), int(cy + rng.normal(0, 5)))
+                    axes = (int(rng.uniform(6, 16)), int(rng.uniform(5, 12)))
+                    cv2.ellipse(alpha, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1)
+        elif lesion == "exudates":
+            color, opacity, soften = (246.0, 222.0, 120.0), 0.9, 2.0
+            ring_x, ring_y = EXUDATE_RING_XY  # circinate ring centred temporal to the fovea
+            for _ in range(46):
+                angle, radius = rng.uniform(-2.2, 2.2), rng.normal(105, 12)
+                cx, cy = ring_x - radius * np.cos(angle), ring_y + radius * np.sin(angle)
+                cv2.circle(alpha, (int(cx), int(cy)), int(rng.uniform(3, 8)), 1.0, -1)
+        else:
+            raise ValueError(f"unknown fundus lesion {lesion!r}")
+        alpha = cv2.GaussianBlur(alpha, (0, 0), soften)[:, :, None] * opacity
+        img = img * (1 - alpha) + np.asarray(color, np.float32) * alpha
+    return np.clip(img + 0.5, 0, 255).astype(np.uint8)
 
 
 def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> np.ndarray:
@@ -793,6 +1085,60 @@ def render_face(
     return letterbox(patch, fill=(20, 20, 24))
 
 
+def norm_box(x0: float, y0: float, x1: float, y1: float) -> list[float]:
+    """A pixel box as [x0, y0, x1, y1] in fractions of the frame's width and height."""
+    return [round(x0 / WIDTH, 4), round(y0 / HEIGHT, 4), round(x1 / WIDTH, 4), round(y1 / HEIGHT, 4)]
+
+
+def draw_banner(frame: np.ndarray, banner: Banner) -> tuple[np.ndarray, dict[str, Any]]:
+    """Burn patient identifiers into a darkened strip; return the frame and its ground truth."""
+    font, gap, pad, bar_h, margin = get_font(16), 22, 8, 26, 6
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    widths = [probe.textlength(text, font=font) for text in banner.fields]
+    x0, x1 = margin, margin + math.ceil(sum(widths) + gap * (len(widths) - 1)) + 2 * pad
+    y0 = margin if banner.position == "top" else HEIGHT - margin - bar_h
+    if banner.position not in ("top", "bottom") or x1 > WIDTH - margin:
+        raise ValueError(f"banner does not fit: {banner}")
+    out = frame.copy()
+    out[y0 : y0 + bar_h, x0:x1] = (out[y0 : y0 + bar_h, x0:x1].astype(np.uint16) * 3 // 10).astype(np.uint8)
+    img = Image.fromarray(out)
+    draw = ImageDraw.Draw(img)
+    x = float(x0 + pad)
+    for text, width in zip(banner.fields, widths, strict=True):
+        draw.text((x, y0 + 4), text, font=font, fill=banner.color)
+        x += width + gap
+    truth = {"phi_text": list(banner.fields), "phi_box": norm_box(x0, y0, x1, y0 + bar_h)}
+    return np.asarray(img), truth
+
+
+def draw_webcam(frame: np.ndarray, cam: Webcam) -> tuple[np.ndarray, dict[str, Any]]:
+    """Inset the presenter's face in a bottom corner; return the frame and its ground truth."""
+    cx0, cy0, cx1, cy1 = cam.crop
+    patch = skdata.astronaut()[cy0:cy1, cx0:cx1].astype(np.float32) * np.asarray(cam.tint, np.float32)
+    scale = cam.width / (cx1 - cx0)
+    height = round((cy1 - cy0) * scale)
+    patch = cv2.resize(np.clip(patch, 0, 255).astype(np.uint8), (cam.width, height), cv2.INTER_AREA)
+    margin, border = 10, 2
+    if cam.corner not in ("left", "right"):
+        raise ValueError(f"unknown webcam corner {cam.corner!r}")
+    x0 = margin if cam.corner == "left" else WIDTH - margin - cam.width
+    y0 = HEIGHT - margin - height
+    out = frame.copy()
+    out[y0 - border : y0 + height + border, x0 - border : x0 + cam.width + border] = (230, 230, 230)
+    out[y0 : y0 + height, x0 : x0 + cam.width] = patch
+
+    def in_frame(x: float, y: float) -> tuple[float, float]:  # astronaut pixel -> frame pixel
+        return x0 + (x - cx0) * scale, y0 + (y - cy0) * scale
+
+    fx0, fy0, fx1, fy1 = ASTRONAUT_FACE_BOX
+    truth = {
+        "webcam_inset": True,
+        "face_box": norm_box(*in_frame(fx0, fy0), *in_frame(fx1, fy1)),
+        "inset_box": norm_box(x0, y0, x0 + cam.width, y0 + height),
+    }
+    return out, truth
+
+
 RENDERERS: dict[str, Callable[..., np.ndarray]] = {
     "title": render_title,
     "text": render_text,
@@ -802,12 +1148,23 @@ RENDERERS: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
-def render_scene(spec: SceneSpec) -> np.ndarray:
-    """Render one slide to a (HEIGHT, WIDTH, 3) uint8 RGB frame."""
+def render_scene(spec: SceneSpec) -> tuple[np.ndarray, dict[str, Any]]:
+    """Render one slide to a (HEIGHT, WIDTH, 3) uint8 RGB frame, plus its overlays' ground truth."""
     frame = RENDERERS[spec.kind](**spec.params)
     if frame.shape != (HEIGHT, WIDTH, 3) or frame.dtype != np.uint8:
         raise AssertionError(f"{spec.kind} renderer returned {frame.shape} {frame.dtype}")
-    return np.ascontiguousarray(frame)
+    truth: dict[str, Any] = {}
+    if spec.findings is not None:
+        truth["findings"] = list(spec.findings)
+        if spec.kind in CLINICAL_KINDS:
+            truth["normal"] = not spec.findings
+    if spec.banner is not None:
+        frame, extra = draw_banner(frame, spec.banner)
+        truth.update(extra)
+    if spec.webcam is not None:
+        frame, extra = draw_webcam(frame, spec.webcam)
+        truth.update(extra)
+    return np.ascontiguousarray(frame), truth
 
 
 def scene_change_score(a: np.ndarray, b: np.ndarray) -> float:
@@ -905,14 +1262,15 @@ def build_timeline(lecture: LectureSpec, workdir: Path) -> Timeline:
             counter += 1
             start = tl.cursor
             tl.append(speech)
-            sentences.append(
-                {
-                    "text": sentence.text,
-                    "start_s": seconds(start),
-                    "end_s": seconds(tl.cursor),
-                    "describes_image": sentence.describes_image,
-                }
-            )
+            record = {
+                "text": sentence.text,
+                "start_s": seconds(start),
+                "end_s": seconds(tl.cursor),
+                "describes_image": sentence.describes_image,
+            }
+            if sentence.phi:
+                record.update(phi_spoken=True, phi=list(sentence.phi))
+            sentences.append(record)
         # Pad with at least SCENE_PAD_S of silence, ending on a frame boundary.
         padded_end = tl.cursor + round(SCENE_PAD_S * SAMPLE_RATE)
         scene_end = math.ceil(padded_end / FRAME_SAMPLES) * FRAME_SAMPLES
@@ -1016,12 +1374,15 @@ def check_adjacent_scenes(lecture: LectureSpec, frames: list[np.ndarray]) -> Non
 
 def make_lecture(lecture: LectureSpec, out_dir: Path, workdir: Path) -> dict[str, Any]:
     """Render, narrate and encode one lecture; return its ground-truth record."""
-    frames = [render_scene(spec) for spec in lecture.scenes]
+    rendered = [render_scene(spec) for spec in lecture.scenes]
+    frames = [frame for frame, _ in rendered]
     check_adjacent_scenes(lecture, frames)
     timeline = build_timeline(lecture, workdir)
     audio_path = workdir / f"{Path(lecture.file).stem}.wav"
     write_wav_mono16(audio_path, timeline.samples())
     counts = [s.pop("_frames") for s in timeline.scenes]
+    for record, (_, extra) in zip(timeline.scenes, rendered, strict=True):
+        record.update(extra)
     out_path = out_dir / lecture.file
     encode_video(frames, counts, audio_path, out_path, lecture.title)
     return {

@@ -3,9 +3,14 @@
 Two sets live next to this file, each with a ``ground_truth.json`` describing
 scene cuts, sentence timings and which sentences describe the visible image:
 
-* ``demo/``    -- ``lecture_glaucoma.mp4``, ``lecture_macula.mp4``
-* ``heldout/`` -- ``heldout_retina.mp4``, ``heldout_oct.mp4`` (independently worded;
-  use these as "never seen" lectures in tests)
+* ``demo/``    -- ``lecture_glaucoma.mp4``, ``lecture_macula.mp4``, ``lecture_cases.mp4``
+* ``heldout/`` -- ``heldout_retina.mp4``, ``heldout_oct.mp4``, ``heldout_cases.mp4``
+  (independently worded; use these as "never seen" lectures in tests)
+
+The ``*_cases.mp4`` lectures add hard cases (burned-in and spoken patient identifiers,
+a visual-sounding text slide, normal vs abnormal images, a webcam inset) with extra
+per-scene fields: ``findings``, ``normal``, ``phi_text``/``phi_box``,
+``webcam_inset``/``face_box``, and per-sentence ``phi_spoken``/``phi``.
 
 Regenerate with ``python scripts/make_sample_corpus.py``; see ``README.md``.
 """

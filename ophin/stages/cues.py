@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
 
 STAGE = "cues"
-VERSION = "1"
+VERSION = "2"  # 2: sentences refined (mis-heard terms corrected) before scoring; raw text kept
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class CueParams:
     scorer: str
     threshold: float
     min_cues_per_pair: int = 1
+    refiner: str = "none"  # name/version of the transcript refiner: its data changes what is stored
 
 
 def sentences(text: str) -> list[str]:
@@ -35,31 +36,36 @@ def sentences(text: str) -> list[str]:
 def separate_visual_cues(
     vid: uuid.UUID, params: CueParams, *, svc: Services, force: bool = False
 ) -> StageResult:
-    scorer = svc.cue_scorer
+    scorer, refiner = svc.cue_scorer, svc.refiner
     phash = params_hash(params)
 
     def work(attempt: Attempt) -> dict[str, Any]:
-        n_cues = n_kept = 0
+        n_cues = n_kept = n_corrections = 0
         with session_scope(svc.sessions) as session:
             pairs = list(session.scalars(select(Pair).where(Pair.video_id == vid).order_by(Pair.start_s)))
             for pair in pairs:
                 if pair.status == "dropped" and pair.n_cues is None:
                     continue  # dropped upstream (no speech): nothing to score
-                verdicts = scorer.score(sentences(pair.text))
+                # The window is the context: a term named in one sentence licenses a fix in the next.
+                refined = [refiner.refine(sentence, context=pair.text) for sentence in sentences(pair.text)]
+                verdicts = scorer.score([r.text for r in refined])
                 rows = [
                     {
                         "id": cue_id(pair.id, i, phash),
                         "pair_id": pair.id,
                         "sentence_index": i,
                         "text": v.sentence,
+                        "raw_text": r.raw,
+                        "corrections": [asdict(c) for c in r.corrections] or None,
                         "is_visual": v.is_visual,
                         "score": round(v.score, 4),
                         "reason": v.reason,
                         "scorer": f"{scorer.name}/{scorer.version}",
                         "params_hash": phash,
                     }
-                    for i, v in enumerate(verdicts)
+                    for i, (r, v) in enumerate(zip(refined, verdicts, strict=True))
                 ]
+                n_corrections += sum(len(r.corrections) for r in refined)
                 upsert(session, VisualCue, rows)
                 delete_stale(session, VisualCue, VisualCue.pair_id == pair.id, [r["id"] for r in rows])
                 visual = [v for v in verdicts if v.is_visual]
@@ -75,7 +81,7 @@ def separate_visual_cues(
                         f"(best score {pair.cue_score:.2f})"
                     )
                 n_cues += len(visual)
-        return {"pairs_kept": n_kept, "visual_cues": n_cues}
+        return {"pairs_kept": n_kept, "visual_cues": n_cues, "corrections": n_corrections}
 
     return run_on_video(
         svc,

@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 
-from ophin.db.models import Instruction, Pair, Verification
+from ophin.adapters.vision import hash_distance
+from ophin.db.models import Frame, Instruction, Pair, Verification
 from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
 from ophin.domain.ids import verification_id
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
 from ophin.stages.common import visual_cue_texts
-from ophin.synthesis.base import Turn
+from ophin.synthesis.base import PairContext, Turn
+from ophin.synthesis.offline import ANSWER_FRAMES, knowledge_for
 from ophin.verification.checks import (
     CheckParams,
     CheckResult,
     check_instruction,
     check_reasoning,
+    distinct_from_siblings,
     fingerprint,
+    near_duplicate_key,
 )
 
 STAGE = "verify"
-VERSION = "2"  # 2: chain-of-thought reasoning check
+VERSION = "3"  # 3: polarity/number grounding, vocabulary, PHI, injection, distinct kinds, near-duplicates
+# The fixed words answers are framed in ("Abnormal:", "in keeping with"): structure, not claims to ground.
+FRAME_TEXT = " ".join(re.sub(r"\{\w*\}", " ", frame) for frame in ANSWER_FRAMES)
 
 
 @dataclass(frozen=True)
@@ -33,25 +41,46 @@ class VerifyParams:
     min_answer_chars: int = 20
     max_answer_chars: int = 1500
     min_grounding: float = 0.6
+    max_sibling_similarity: float = 0.8  # an answer that mostly repeats another kind of the same image
+    near_duplicate_phash: int = 6  # images this close (pHash bits) with the same normalised answer are one
 
     def checks(self) -> CheckParams:
         return CheckParams(self.min_answer_chars, self.max_answer_chars, self.min_grounding)
 
 
-def duplicate_check(session: Any, instruction: Instruction, fp: str) -> CheckResult:
-    """Exact duplicate of another instruction anywhere: the one with the smallest id keeps the text."""
-    twin = session.scalar(
-        select(Instruction.id)
-        .where(
-            and_(
-                Instruction.fingerprint == fp, Instruction.id < instruction.id, Instruction.status != "failed"
-            )
-        )
-        .limit(1)
+def _answers(turns: list[Turn]) -> str:
+    return " ".join(t.text for t in turns if t.role == "gpt")
+
+
+def duplicate_check(
+    session: Any, item: Instruction, vid: uuid.UUID, phash: str, max_distance: int
+) -> CheckResult:
+    """Exact text twin anywhere, or the same normalised answer on a near-identical image (the same
+    photograph in two videos, one file under several URLs). The first one stays: within a video the
+    smallest id, across videos the one already accepted."""
+    first = or_(
+        and_(Pair.video_id == vid, Instruction.id < item.id, Instruction.status != "failed"),
+        and_(Pair.video_id != vid, Instruction.status == "accepted"),
     )
-    if twin is None:
-        return CheckResult("not_duplicate", True, None, "no other instruction has the same text")
-    return CheckResult("not_duplicate", False, None, f"exact duplicate of instruction {twin}")
+    twins = session.execute(
+        select(Instruction.id, Instruction.fingerprint, Frame.phash)
+        .join(Pair, Pair.id == Instruction.pair_id)
+        .join(Frame, Frame.id == Instruction.frame_id)
+        .where(
+            Instruction.id != item.id,
+            or_(Instruction.fingerprint == item.fingerprint, Instruction.near_key == item.near_key),
+            first,
+        )
+        .order_by(Instruction.id)
+    ).all()
+    for twin_id, twin_fp, twin_phash in twins:
+        if twin_fp == item.fingerprint:
+            return CheckResult("not_duplicate", False, None, f"exact duplicate of instruction {twin_id}")
+        distance = hash_distance(phash, twin_phash)
+        if distance <= max_distance:
+            detail = f"near-duplicate of instruction {twin_id} (same answer, image pHash distance {distance})"
+            return CheckResult("not_duplicate", False, None, detail)
+    return CheckResult("not_duplicate", True, None, "no other instruction says the same about this image")
 
 
 def verify_instructions(
@@ -60,23 +89,35 @@ def verify_instructions(
     def work(attempt: Attempt) -> dict[str, Any]:
         accepted = rejected = 0
         with session_scope(svc.sessions) as session:
-            items = session.scalars(
-                select(Instruction)
+            rows = session.execute(
+                select(Instruction, Frame.phash)
                 .join(Pair, Pair.id == Instruction.pair_id)
+                .join(Frame, Frame.id == Instruction.frame_id)
                 .where(Pair.video_id == vid, Instruction.status != "failed")
                 .order_by(Instruction.id)
             ).all()
-            turns_of = {item.id: [Turn(t["role"], t["text"]) for t in item.turns or []] for item in items}
-            # Fingerprints first, so the duplicate check sees every sibling of this batch.
-            for item in items:
+            turns_of = {i.id: [Turn(t["role"], t["text"]) for t in i.turns or []] for i, _ in rows}
+            answers_by_pair: dict[uuid.UUID, dict[uuid.UUID, str]] = defaultdict(dict)
+            # Keys first, so the duplicate check sees every sibling of this batch.
+            for item, _ in rows:
                 item.fingerprint = fingerprint(turns_of[item.id])
+                item.near_key = near_duplicate_key(turns_of[item.id])
+                answers_by_pair[item.pair_id][item.id] = _answers(turns_of[item.id])
             session.flush()
-            for item in items:
+            cues_of: dict[uuid.UUID, tuple[list[str], tuple[str, ...]]] = {}
+            for item, phash in rows:
+                if item.pair_id not in cues_of:
+                    cues = visual_cue_texts(session, item.pair_id)
+                    context = PairContext(str(item.pair_id), tuple(cues), "")
+                    cues_of[item.pair_id] = (cues, (*knowledge_for(context), FRAME_TEXT))
+                cues, knowledge = cues_of[item.pair_id]
                 turns = turns_of[item.id]
-                results = check_instruction(turns, visual_cue_texts(session, item.pair_id), params.checks())
-                results.append(duplicate_check(session, item, item.fingerprint or ""))
+                results = check_instruction(turns, cues, params.checks(), knowledge=knowledge)
+                siblings = [a for i, a in answers_by_pair[item.pair_id].items() if i != item.id]
+                results.append(distinct_from_siblings(_answers(turns), siblings, params.max_sibling_similarity))
+                results.append(duplicate_check(session, item, vid, phash, params.near_duplicate_phash))
                 if item.kind == "cot":
-                    results.append(check_reasoning(turns))
+                    results.append(check_reasoning(turns, params.max_sibling_similarity))
                 upsert(
                     session,
                     Verification,

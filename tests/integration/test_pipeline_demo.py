@@ -63,7 +63,7 @@ def demo(tmp_path_factory, make_database, transcriber, s3_endpoint):  # noqa: AN
 def test_run_urls_processes_every_demo_video(demo) -> None:  # noqa: ANN001
     svc, urls, report, snap = demo
     assert report.failures == []
-    assert len(snap["video"]) == len(urls) == 2
+    assert len(snap["video"]) == len(urls) == 3
     assert report.gate is not None and report.gate.success, report.gate
     with session_scope(svc.sessions) as session:
         accepted = session.scalar(select(func.count()).where(Instruction.status == "accepted"))

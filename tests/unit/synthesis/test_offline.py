@@ -1,15 +1,32 @@
-"""The offline cue-template generator: grounded answers, templated questions, deterministic output."""
+"""The offline cue-template generator: three different instructions per image, grounded, deterministic."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
+from ophin.knowledge import RELATIONS, RELATIONS_DIGEST
 from ophin.synthesis.base import KINDS, InstructionGenerator, PairContext
-from ophin.synthesis.offline import OfflineCueGenerator, normalize_cue
-from ophin.verification.checks import CheckParams, check_instruction, content_words
+from ophin.synthesis.offline import (
+    ANSWER_FRAMES,
+    TEMPLATES_DIGEST,
+    OfflineCueGenerator,
+    knowledge_for,
+    normalize_cue,
+)
+from ophin.verification.checks import CheckParams, check_instruction, check_reasoning, content_words
 
+NORMAL_FUNDUS = PairContext(
+    pair_id="pair-normal",
+    cues=(
+        "In this fundus photograph of the right eye, the optic disc has well-defined margins.",
+        "The macula looks healthy with a normal foveal reflex.",
+        "There are no haemorrhages, exudates or cotton wool spots.",
+    ),
+    transcript="Welcome. In this fundus photograph of the right eye, the optic disc has sharp margins.",
+)
 GLAUCOMA = PairContext(
     pair_id="pair-glaucoma",
     cues=(
@@ -20,11 +37,87 @@ GLAUCOMA = PairContext(
     ),
     transcript="Welcome back. So here you can see a fundus photograph of the right eye. The patient is 70.",
 )
+AMD = PairContext(
+    pair_id="pair-amd",
+    cues=(
+        "This is a colour fundus photograph of the left macula.",
+        "Multiple large yellow drusen are scattered around the fovea.",
+        "There is no haemorrhage and no sign of fluid.",
+    ),
+    transcript="",
+)
+DME = PairContext(
+    pair_id="pair-dme",
+    cues=(
+        "On this OCT scan, intraretinal cystoid spaces distort the fovea.",
+        "There is also subretinal fluid under the fovea.",
+        "The central retinal thickness is 450 microns.",
+    ),
+    transcript="",
+)
+NEGATION_AND_NUMBER = PairContext(
+    pair_id="pair-negnum",
+    cues=(
+        "The retinal nerve fibre layer is thinned inferiorly to 62 microns.",
+        "The cup to disc ratio is 0.8 and there is no disc haemorrhage.",
+        "The disc is not swollen.",
+    ),
+    transcript="",
+)
 OCT = PairContext(
     pair_id="pair-oct",
     cues=("on the OCT you can see subretinal fluid under the fovea", "and the rpe is elevated nasally"),
     transcript="on the OCT you can see subretinal fluid under the fovea and the rpe is elevated nasally",
 )
+CONTEXTS = (NORMAL_FUNDUS, GLAUCOMA, AMD, DME, NEGATION_AND_NUMBER, OCT)
+PAIR_IDS = tuple(f"p-{i}" for i in range(25))  # template choice depends on the pair id: try many
+
+_MARKER = re.compile(r"^(?:step\s+\d+\s*:|conclusion\s*:)\s*", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
+
+
+def _variants(ctx: PairContext) -> list[PairContext]:
+    return [replace(ctx, pair_id=f"{ctx.pair_id}-{p}") for p in PAIR_IDS]
+
+
+def _answers(ctx: PairContext, kind: str) -> list[str]:
+    return [t.text for t in OfflineCueGenerator().generate(ctx, kind).turns if t.role == "gpt"]  # type: ignore[arg-type]
+
+
+def _sentences(text: str) -> set[str]:
+    """Answer sentences, compared without case, punctuation or the 'Step n:'/'Conclusion:' layout markers."""
+    out = set()
+    for piece in _SENTENCE_END.split(text):
+        body = re.sub(r"[^\w\s]", " ", _MARKER.sub("", piece.strip()).lower())
+        if body.split():
+            out.add(" ".join(body.split()))
+    return out
+
+
+def _body(cue: str) -> str:
+    """A normalised cue as it may sit inside an answer: no final stop, first letter in either case."""
+    return normalize_cue(cue).rstrip(".").lower()
+
+
+def _template_words() -> set[str]:
+    return set(content_words(re.sub(r"\{\w+\}", " ", " ".join(ANSWER_FRAMES))))
+
+
+def assert_grounded(ctx: PairContext, text: str) -> None:
+    """Every content word of an answer comes from the cues, the relation statements allowed for this
+    context, or the fixed template frames; never from the transcript or anywhere else."""
+    allowed = set(content_words(" ".join((*ctx.cues, *knowledge_for(ctx))))) | _template_words()
+    invented = set(content_words(text)) - allowed
+    assert not invented, f"{invented} in {text!r}"
+
+
+def _cot_parts(ctx: PairContext) -> tuple[list[str], str]:
+    (answer,) = _answers(ctx, "cot")
+    lines = answer.split("\n")
+    assert [re.match(r"(Step \d+|Conclusion):", line) is not None for line in lines] == [True] * len(lines)
+    steps = [re.sub(r"^Step \d+: ", "", line) for line in lines[:-1]]
+    assert lines[-1].startswith("Conclusion: ")
+    return steps, lines[-1].removeprefix("Conclusion: ")
 
 
 @pytest.mark.parametrize(
@@ -39,101 +132,250 @@ OCT = PairContext(
         ("okay so on the left you can see subretinal fluid here", "Subretinal fluid here."),
         ("  The   disc is   pale ", "The disc is pale."),
         ("you can see drusen", "You can see drusen."),  # stripping would leave too little: keep it whole
+        (  # the lead belongs to a longer phrase: stripping it would leave "Of the right eye, ..."
+            "In this fundus photograph of the right eye, the disc is pink.",
+            "In this fundus photograph of the right eye, the disc is pink.",
+        ),
     ],
 )
 def test_normalize_cue_strips_leading_deictics(raw: str, expected: str) -> None:
     assert normalize_cue(raw) == expected
 
 
-def test_generate_answers_use_only_cue_words() -> None:
-    generator = OfflineCueGenerator()
-    cue_words = set(content_words(" ".join(GLAUCOMA.cues)))
-    for kind in KINDS:
-        instruction = generator.generate(GLAUCOMA, kind)
-        answers = " ".join(t.text for t in instruction.turns if t.role == "gpt")
-        assert set(content_words(answers)) <= cue_words, kind
-        # The transcript-only fact must never leak into an offline answer.
-        assert "70" not in answers and "patient" not in answers.lower()
-
-
-def test_generate_vqa_asks_about_the_detected_modality() -> None:
-    instruction = OfflineCueGenerator().generate(OCT, "vqa")
-    human, gpt = instruction.turns
-    assert human.role == "human" and "OCT scan" in human.text
-    assert gpt.text == "Subretinal fluid under the fovea. The rpe is elevated nasally."
-
-
-def test_generate_vqa_falls_back_to_image_without_modality() -> None:
-    ctx = PairContext("p-x", ("The optic disc is pale and the cup is deep.",), "")
-    question = OfflineCueGenerator().generate(ctx, "vqa").turns[0].text
-    assert "image" in question
-
-
-def test_generate_conversation_has_one_exchange_per_cue() -> None:
-    instruction = OfflineCueGenerator().generate(GLAUCOMA, "conversation")
-    roles = [t.role for t in instruction.turns]
-    assert roles == ["human", "gpt"] * 4
-    questions = [t.text for t in instruction.turns if t.role == "human"]
-    assert questions[0] == "What does this fundus photograph show?"
-    assert questions[1] == "What about the cup-to-disc ratio?"
-    assert questions[2] == "What about the haemorrhage?"
-    assert questions[3] == "What is the likely diagnosis?"
-
-
-def test_generate_conversation_first_question_names_the_finding_and_image() -> None:
-    turns = OfflineCueGenerator().generate(OCT, "conversation").turns
-    assert turns[0].text == "What can you tell me about the subretinal fluid in this OCT scan?"
-    assert turns[2].text == "What about the RPE?"
-
-
-def test_generate_cot_concludes_with_the_diagnosis_cue() -> None:
-    instruction = OfflineCueGenerator().generate(GLAUCOMA, "cot")
-    human, gpt = instruction.turns
-    assert human.text == "Examine this fundus photograph step by step and summarise the key finding."
-    lines = gpt.text.split("\n")
-    assert [re.match(r"(Step \d+|Conclusion):", line).group(1) for line in lines] == [  # type: ignore[union-attr]
-        "Step 1",
-        "Step 2",
-        "Step 3",
-        "Conclusion",
-    ]
-    assert lines[-1] == "Conclusion: These findings are consistent with glaucoma."
-
-
-def test_generate_cot_concludes_with_pathology_else_last_cue() -> None:
-    generator = OfflineCueGenerator()
-    pathology = generator.generate(OCT, "cot").turns[1].text
-    assert pathology.endswith("Conclusion: Subretinal fluid under the fovea.")
-    normal = PairContext("p-n", ("The optic disc is pink.", "The macula looks normal."), "")
-    assert generator.generate(normal, "cot").turns[1].text.endswith("Conclusion: The macula looks normal.")
-
-
-def test_generate_output_passes_all_checks() -> None:
-    generator = OfflineCueGenerator()
-    for ctx in (GLAUCOMA, OCT):
+@pytest.mark.parametrize("ctx", CONTEXTS, ids=lambda c: c.pair_id)
+def test_generate_answers_use_only_cue_knowledge_and_frame_words(ctx: PairContext) -> None:
+    for variant in _variants(ctx):
         for kind in KINDS:
-            instruction = generator.generate(ctx, kind)
-            results = {r.check: r for r in check_instruction(instruction.turns, ctx.cues, CheckParams())}
-            assert all(r.passed for r in results.values()), (kind, results)
-            assert results["grounded"].score == 1.0
+            for answer in _answers(variant, kind):
+                assert_grounded(variant, answer)
+                assert "patient" not in answer.lower() and "welcome" not in answer.lower()
 
 
-def test_generate_is_deterministic_and_records_provenance() -> None:
+def test_assert_grounded_refuses_an_invented_word() -> None:
+    with pytest.raises(AssertionError, match="melanoma"):
+        assert_grounded(AMD, "The drusen are consistent with melanoma.")
+
+
+@pytest.mark.parametrize("ctx", CONTEXTS, ids=lambda c: c.pair_id)
+def test_generate_kinds_share_no_answer_sentence(ctx: PairContext) -> None:
+    for variant in _variants(ctx):
+        said = {kind: set().union(*(_sentences(a) for a in _answers(variant, kind))) for kind in KINDS}
+        assert not said["vqa"] & said["conversation"], variant.pair_id
+        assert not said["vqa"] & said["cot"], variant.pair_id
+        assert not said["conversation"] & said["cot"], variant.pair_id
+        # The trainer's complaint: the VQA answer was the conversation's answers joined.
+        assert _answers(variant, "vqa")[0] != " ".join(_answers(variant, "conversation"))
+
+
+@pytest.mark.parametrize(
+    "ctx", [GLAUCOMA, AMD, DME, NEGATION_AND_NUMBER, NORMAL_FUNDUS], ids=lambda c: c.pair_id
+)
+def test_generate_vqa_answers_one_or_two_cues_never_all(ctx: PairContext) -> None:
+    for variant in _variants(ctx):
+        (answer,) = _answers(variant, "vqa")
+        used = [c for c in variant.cues if _body(c) in answer.lower()]
+        assert 1 <= len(used) <= 2 and len(used) < len(variant.cues), (variant.pair_id, answer)
+
+
+def test_generate_vqa_cues_share_one_topic() -> None:
+    # Two drusen cues and two optic-disc cues: an answer may pair cues of one topic, never mix them.
+    ctx = PairContext(
+        "p-topics",
+        (
+            "Large drusen are scattered around the fovea.",
+            "Some of the drusen are confluent.",
+            "The optic disc is pink.",
+            "The optic disc margins are well defined.",
+        ),
+        "",
+    )
+    groups = [{_body(c) for c in ctx.cues[:2]}, {_body(c) for c in ctx.cues[2:]}]
+    for variant in _variants(ctx):
+        (answer,) = _answers(variant, "vqa")
+        used = {_body(c) for c in variant.cues if _body(c) in answer.lower()}
+        assert used and any(used <= group for group in groups), (variant.pair_id, answer)
+
+
+def test_generate_vqa_about_the_modality_names_it() -> None:
+    questions = {}
+    for variant in _variants(AMD):
+        turns = OfflineCueGenerator().generate(variant, "vqa").turns
+        questions[turns[0].text] = turns[1].text
+    answer = (
+        questions.get("What kind of image is this?") or questions["Which imaging modality is shown here?"]
+    )
+    assert answer == "This is a colour fundus photograph of the left macula."
+
+
+def test_generate_conversation_walks_overview_then_findings_then_interpretation() -> None:
+    spoken_out_of_order = PairContext(
+        "p-order",
+        (
+            "These findings are consistent with glaucoma.",
+            "The cup-to-disc ratio is enlarged.",
+            "A fundus photograph of the right eye.",
+            "There is a haemorrhage at the disc margin.",
+        ),
+        "",
+    )
+    expected = [
+        "fundus photograph of the right eye",
+        "cup-to-disc ratio is enlarged",
+        "haemorrhage at the disc margin",
+        "consistent with glaucoma",
+    ]
+    for variant in _variants(spoken_out_of_order):
+        turns = OfflineCueGenerator().generate(variant, "conversation").turns
+        answers = [t.text for t in turns if t.role == "gpt"]
+        assert [next(i for i, a in enumerate(answers) if e in a) for e in expected] == [0, 1, 2, 3]
+        assert all(sum(_body(c) in a.lower() for c in variant.cues) == 1 for a in answers)  # one cue each
+
+
+def test_generate_conversation_questions_name_their_topic() -> None:
+    for variant in _variants(DME):
+        turns = OfflineCueGenerator().generate(variant, "conversation").turns
+        questions = [t.text for t in turns if t.role == "human"]
+        assert "this OCT scan" in questions[0]
+        assert "cystoid spaces" in questions[0]
+        assert "subretinal fluid" in questions[1]
+        assert len(set(questions)) == len(questions)
+        assert questions[-1] in (
+            "What do these findings suggest?",
+            "What condition do these findings point to?",
+        )
+        assert "macular oedema" in turns[-1].text  # the closing interpretation, from a cited relation
+
+
+def test_generate_conversation_asks_about_adjectives_by_their_noun() -> None:
+    cues = ("The macula is thickened.", "A dark cystic space sits within the inner retina.")
+    turns = OfflineCueGenerator().generate(PairContext("p-adj", cues, ""), "conversation").turns
+    questions = [t.text for t in turns if t.role == "human"]
+    assert "macula" in questions[0] and "this image" in questions[0]
+    assert "cyst" in questions[1] and "cystic" not in questions[1]
+
+
+@pytest.mark.parametrize("ctx", CONTEXTS, ids=lambda c: c.pair_id)
+def test_generate_cot_concludes_with_a_synthesis_not_a_step(ctx: PairContext) -> None:
+    for variant in _variants(ctx):
+        steps, conclusion = _cot_parts(variant)
+        assert steps[0].startswith("Observation: ")
+        assert any(s.startswith("Interpretation: ") for s in steps)
+        ending = _sentences(conclusion)
+        assert all(not ending & _sentences(s) for s in steps)
+        assert not ending & set().union(*(_sentences(normalize_cue(c)) for c in variant.cues))
+        assert check_reasoning(OfflineCueGenerator().generate(variant, "cot").turns).passed
+
+
+def test_generate_cot_interprets_with_relations_only_for_named_findings() -> None:
+    drusen = "Drusen are a hallmark of age-related macular degeneration."
+    steps, conclusion = _cot_parts(AMD)
+    assert f"Interpretation: {drusen[0].lower()}{drusen[1:]}" in steps
+    assert "age-related macular degeneration" in conclusion
+    # AMD names "no haemorrhage": nothing about haemorrhages may be interpreted or concluded.
+    assert not any("haemorrhage" in s for s in steps if s.startswith("Interpretation"))
+    no_drusen = PairContext("p-nodrusen", ("There are no drusen at the macula.", "The fovea is flat."), "")
+    assert drusen not in knowledge_for(no_drusen)
+    steps, conclusion = _cot_parts(no_drusen)
+    assert "degeneration" not in " ".join(steps) + conclusion
+    sign_statements = {r.statement for r in RELATIONS if r.kind == "sign"}
+    assert not sign_statements & set(knowledge_for(NORMAL_FUNDUS))
+
+
+def test_generate_cot_uses_the_narrators_diagnosis_when_spoken() -> None:
+    steps, conclusion = _cot_parts(GLAUCOMA)
+    assert "Interpretation: these findings are consistent with glaucoma." in steps
+    assert "glaucoma" in conclusion and "cup-to-disc ratio" in conclusion
+    assert "Interpretation: an enlarged or asymmetric cup-to-disc ratio" in " ".join(steps)
+
+
+def test_generate_calls_a_normal_image_normal_and_an_abnormal_one_abnormal() -> None:
+    verdicts = {"normal": set(), "abnormal": set()}
+    for ctx, status in ((NORMAL_FUNDUS, "normal"), (GLAUCOMA, "abnormal"), (DME, "abnormal")):
+        for variant in _variants(ctx):
+            question, answer = (t.text for t in OfflineCueGenerator().generate(variant, "vqa").turns)
+            if "normal" in question:
+                verdicts[status].add(answer.split(":")[0])
+            _, conclusion = _cot_parts(variant)
+            assert ("normal fundus photograph" in conclusion) is (status == "normal")
+    assert verdicts == {"normal": {"Normal"}, "abnormal": {"Abnormal"}}
+    closing = _answers(NORMAL_FUNDUS, "conversation")[-1]
+    assert re.search(r"Nothing abnormal|\bnormal\b", closing), closing
+
+
+def test_generate_single_cue_vqa_is_a_short_verdict() -> None:
+    ctx = PairContext("p-one", ("The optic disc is swollen with blurred margins.",), "")
+    (answer,) = _answers(ctx, "vqa")
+    assert answer == "Abnormal: this image shows the swollen optic disc."
+    assert_grounded(ctx, answer)
+
+
+def test_generate_preserves_negations_and_numbers() -> None:
+    everything = re.sub(
+        r"Step \d+:", "", " ".join(a for k in KINDS for a in _answers(NEGATION_AND_NUMBER, k))
+    )
+    assert set(re.findall(r"\d+(?:\.\d+)?", everything)) <= {"62", "0.8"}
+    conversation = " ".join(_answers(NEGATION_AND_NUMBER, "conversation"))
+    for cue in NEGATION_AND_NUMBER.cues:
+        assert _body(cue) in conversation.lower()  # spoken words kept whole, "no" and "0.8" included
+    for variant in _variants(NEGATION_AND_NUMBER):
+        for kind in KINDS:
+            for answer in _answers(variant, kind):
+                # A denied finding is only ever restated with its denial.
+                assert "haemorrhage" not in answer or "no disc haemorrhage" in answer
+                assert "swollen" not in answer or "not swollen" in answer
+                assert "0.8" not in answer or "ratio is 0.8" in answer
+
+
+def test_generate_is_deterministic_yet_varied_across_pairs() -> None:
     generator: InstructionGenerator = OfflineCueGenerator()
     first = generator.generate(GLAUCOMA, "vqa")
     assert first == OfflineCueGenerator().generate(GLAUCOMA, "vqa")
     assert (first.kind, first.generator, first.generator_version, first.prompt_version) == (
         "vqa",
         "offline-cue-template",
-        "1",
+        "2",
         None,
     )
+    for kind in KINDS:
+        questions = {generator.generate(v, kind).turns[0].text for v in _variants(GLAUCOMA)}
+        assert len(questions) >= 2, kind
+
+
+def test_generate_output_passes_the_verifier_with_its_knowledge() -> None:
+    for ctx in CONTEXTS:
+        for kind in KINDS:
+            instruction = OfflineCueGenerator().generate(ctx, kind)
+            results = {
+                r.check: r
+                for r in check_instruction(
+                    instruction.turns, ctx.cues, CheckParams(), knowledge=knowledge_for(ctx)
+                )
+            }
+            for name in ("grounded", "no_leakage", "length", "well_formed"):
+                assert results[name].passed, (ctx.pair_id, kind, results[name])
+
+
+def test_knowledge_for_lists_the_statements_used() -> None:
+    knowledge = knowledge_for(GLAUCOMA)
+    assert (
+        "An enlarged or asymmetric cup-to-disc ratio raises suspicion of glaucomatous optic neuropathy."
+        in knowledge
+    )
+    assert all(k in {r.statement for r in RELATIONS} for k in knowledge)
+    assert knowledge_for(PairContext("p-empty", ("  ",), "")) == ()
+
+
+def test_config_changes_with_templates_and_relations() -> None:
+    config = OfflineCueGenerator().config()
+    assert config["version"] == "2"
+    assert config["templates"] == TEMPLATES_DIGEST and config["relations"] == RELATIONS_DIGEST
+    assert "lexicon" in config
 
 
 def test_generate_drops_repeated_cues() -> None:
     ctx = PairContext("p-r", ("The disc is swollen.", "the disc is swollen", "Haemorrhages surround it."), "")
-    turns = OfflineCueGenerator().generate(ctx, "conversation").turns
-    assert len(turns) == 4
+    answers = _answers(ctx, "conversation")
+    assert sum("disc is swollen" in a.lower() for a in answers) == 1
 
 
 def test_generate_rejects_empty_cues_and_unknown_kind() -> None:
@@ -144,10 +386,3 @@ def test_generate_rejects_empty_cues_and_unknown_kind() -> None:
         generator.generate(PairContext("p-e", ("   ",), ""), "cot")
     with pytest.raises(ValueError, match="unknown instruction kind"):
         generator.generate(GLAUCOMA, "caption")  # type: ignore[arg-type]
-
-
-def test_generate_conversation_asks_about_adjectives_by_their_noun() -> None:
-    cues = ("The macula is thickened.", "A dark cystic space sits within the inner retina.")
-    turns = OfflineCueGenerator().generate(PairContext("p-adj", cues, ""), "conversation").turns
-    questions = [t.text for t in turns if t.role == "human"]
-    assert questions == ["What can you tell me about the macula in this image?", "What about the cyst?"]

@@ -1,0 +1,23 @@
+"""Shipped, cited ophthalmic domain knowledge that instruction synthesis may state alongside the cues."""
+
+from __future__ import annotations
+
+from ophin.knowledge.relations import (
+    RELATIONS,
+    RELATIONS_DIGEST,
+    Relation,
+    is_negated,
+    normal_relations,
+    relations_for,
+    relations_in,
+)
+
+__all__ = [
+    "RELATIONS",
+    "RELATIONS_DIGEST",
+    "Relation",
+    "is_negated",
+    "normal_relations",
+    "relations_for",
+    "relations_in",
+]

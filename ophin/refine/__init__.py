@@ -1,0 +1,29 @@
+"""Transcript refinement: correct mis-heard ophthalmic terms before sentences become training targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ophin.refine.base import Correction, NullRefiner, Refined, TranscriptRefiner
+
+BACKENDS = ("lexicon", "llm", "none")
+
+__all__ = ["BACKENDS", "Correction", "Refined", "TranscriptRefiner", "build_refiner"]
+
+
+def build_refiner(backend: str, **llm_kwargs: Any) -> TranscriptRefiner:
+    """ "lexicon" (the default elsewhere: deterministic, offline), "llm" (LLMRefiner(client=..., model=...,
+    temperature=..., max_tokens=...)), or "none" (text unchanged, no corrections)."""
+    if backend == "lexicon":
+        if llm_kwargs:
+            raise ValueError(f"the lexicon refiner takes no LLM options, got {sorted(llm_kwargs)}")
+        from ophin.refine.lexicon import LexiconRefiner
+
+        return LexiconRefiner()
+    if backend == "llm":
+        from ophin.refine.llm import LLMRefiner
+
+        return LLMRefiner(**llm_kwargs)
+    if backend == "none":
+        return NullRefiner()
+    raise ValueError(f"unknown refiner backend {backend!r}; expected one of {BACKENDS}")

@@ -1,0 +1,427 @@
+"""Conservative, data-driven correction of ASR errors in ophthalmic terms: spacing, known mis-hearings,
+out-of-vocabulary words mapped to the closest term, and a few guarded in-context confusions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+
+from ophin.cues.lexicon import TERMS, find_terms
+from ophin.refine.base import NEGATIONS, Correction, Refined, apply_corrections, keeps_invariants
+from ophin.refine.confusions import CONTEXT_RULES, HEAD_NOUNS, MISHEARD, UNITS
+from ophin.refine.vocabulary import (
+    DEFAULT_WORDLISTS,
+    PREFIXES,
+    TermMatch,
+    Vocabulary,
+    lexicon_expansions,
+    load_english_words,
+    load_terms_file,
+    osa_distance,
+)
+
+RULES_VERSION = "1"
+# A hyphenated group of syllables may sit this far from its term (normalised OSA distance, <= 2 key edits).
+HYPHENATED_MAX_DISTANCE = 0.36
+HYPHENATED_MIN_LETTERS = 12
+MAX_PASSES = 3  # a correction can supply the cue another word needed; passes run until nothing changes
+
+_TOKEN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+_DIGITS = re.compile(r"\d")
+
+
+@dataclass(frozen=True)
+class _Edit:
+    rule: str
+    start: int
+    end: int
+    after: str
+
+
+@dataclass
+class _Pass:
+    """One pass over a sentence: the edits so far and lazily computed cues."""
+
+    text: str
+    context: str
+    context_cue: Callable[[str], bool]  # cached per context string; called only when a rule needs a cue
+    vocab: Vocabulary
+    locked: list[tuple[int, int]]  # what earlier passes wrote: enclosed whole or left alone
+    edits: list[_Edit] = field(default_factory=list)
+    _term_spans: list[tuple[int, int]] | None = None
+
+    @property
+    def term_spans(self) -> list[tuple[int, int]]:
+        if self._term_spans is None:
+            self._term_spans = [(m.start, m.end) for m in find_terms(self.text, TERMS)]
+        return self._term_spans
+
+    def free(self, start: int, end: int) -> bool:
+        """Not overlapping this pass's edits; an earlier pass's output may only be enclosed whole (its
+        correction is then merged into the new one), never cut."""
+        if any(start < e.end and end > e.start for e in self.edits):
+            return False
+        return all(end <= s or start >= e or (start <= s and e <= end) for s, e in self.locked)
+
+    def in_term(self, start: int, end: int) -> bool:
+        return any(start < e and end > s for s, e in self.term_spans)
+
+    def has_cue(self, start: int, end: int) -> bool:
+        """An ophthalmic term in the context, or in the sentence outside [start, end)."""
+        if self.context_cue(self.context):
+            return True
+        if any(e <= start or s >= end for s, e in self.term_spans):
+            return True
+        return any(
+            (m.end() <= start or m.start() >= end) and m.group(0).lower() in self.vocab.jargon
+            for m in _TOKEN.finditer(self.text)
+        )
+
+    def add(self, rule: str, start: int, end: int, after: str) -> None:
+        before = self.text[start:end]
+        if before != after and self.free(start, end) and keeps_invariants(before, after):
+            self.edits.append(_Edit(rule, start, end, after))
+
+
+class LexiconRefiner:
+    """Deterministic, fast (no model) and conservative: a word is changed only when a rule is sure."""
+
+    name = "lexicon-refiner"
+
+    def __init__(self, vocabulary: Vocabulary | None = None, max_distance: float = 0.2) -> None:
+        self.vocab = vocabulary if vocabulary is not None else refiner_vocabulary()
+        self.max_distance = max_distance
+        tables = repr(
+            (
+                MISHEARD,
+                CONTEXT_RULES,
+                sorted(HEAD_NOUNS),
+                sorted(UNITS),
+                max_distance,
+                HYPHENATED_MAX_DISTANCE,
+                HYPHENATED_MIN_LETTERS,
+            )
+        )
+        digest = hashlib.sha256(f"{tables}|{self.vocab.digest}".encode()).hexdigest()[:10]
+        self.version = f"{RULES_VERSION}+{digest}"  # rule code changes bump RULES_VERSION
+        self._misheard = [(m, _word_regex(m.heard)) for m in MISHEARD]
+        self._context = [
+            (c, _word_regex(c.heard), _word_regex(c.needs), _word_regex(c.vetoes)) for c in CONTEXT_RULES
+        ]
+        self._context_cue = lru_cache(maxsize=256)(self._has_context_cue)
+        self._ngrams = _phrase_ngrams(self.vocab.phrases)
+        # Short known words are function words inside phrases ("dot and blot"), not nouns.
+        self._noun_heads = HEAD_NOUNS | {w for w in self.vocab.known if len(w) >= 4}
+
+    def __repr__(self) -> str:
+        return f"LexiconRefiner(version={self.version!r})"
+
+    def refine(self, sentence: str, context: str = "") -> Refined:
+        # The context is for cues only; a caller passing the whole window must not let a word cue itself.
+        context = context.replace(sentence, " ") if sentence.strip() else context
+        text = sentence
+        locked: list[tuple[int, int]] = []
+        applied: list[list[_Edit]] = []
+        for _ in range(MAX_PASSES):
+            p = _Pass(text, context, self._context_cue, self.vocab, locked)
+            self._apply_misheard(p)
+            self._apply_context(p, context)
+            self._apply_vocabulary(p)
+            self._apply_spacing(p)
+            if not p.edits:
+                break
+            applied.append(sorted(p.edits, key=lambda e: e.start))
+            text, locked = _splice(text, applied[-1], locked)
+        corrections = tuple(sorted(_to_raw(sentence, applied), key=lambda c: c.start))
+        return Refined(raw=sentence, text=apply_corrections(sentence, corrections), corrections=corrections)
+
+    # --- rules -------------------------------------------------------------------------------------------
+
+    def _apply_misheard(self, p: _Pass) -> None:
+        for entry, pattern in self._misheard:
+            for m in pattern.finditer(p.text):
+                start, end = m.span("w") if "w" in pattern.groupindex else m.span()
+                if not p.has_cue(start, end):
+                    continue
+                said = entry.said
+                if entry.said_before_noun and _next_word(p.text, end) in self._noun_heads:
+                    said = entry.said_before_noun
+                p.add("misheard", start, end, _match_case(p.text[start:end], said))
+
+    def _apply_context(self, p: _Pass, context: str) -> None:
+        for rule, heard, needs, vetoes in self._context:
+            matches = list(heard.finditer(p.text))
+            if not matches or vetoes.search(p.text) or vetoes.search(context):
+                continue
+            for m in matches:
+                start, end = m.span("w")
+                outside = p.text[: m.start()] + " " + p.text[m.end() :]
+                if needs.search(outside) and p.has_cue(start, end) and not p.in_term(start, end):
+                    p.add("context", start, end, _match_case(p.text[start:end], rule.said))
+
+    def _apply_vocabulary(self, p: _Pass) -> None:
+        if not self.vocab.english.words:
+            return  # without an English list every word looks unknown: the rule would be a guess
+        tokens = list(_TOKEN.finditer(p.text))
+        for i in range(len(tokens)):
+            if not self._suspect(p, tokens, i):
+                continue
+            fix = self._best_span(p, tokens, i)
+            if fix is not None and p.has_cue(fix[0], fix[1]):
+                start, end, term = fix
+                p.add("vocabulary", start, end, _match_case(p.text[start:end], term))
+
+    def _suspect(self, p: _Pass, tokens: list[re.Match[str]], i: int) -> bool:
+        tok = tokens[i]
+        word = tok.group(0)
+        if len(word) < 5 or self.vocab.is_word(word) or not p.free(*tok.span()):
+            return False
+        if word[1:] != word[1:].lower() or (word[0].isupper() and i > 0):
+            return False  # acronyms, CamelCase, and capitalised names mid-sentence
+        around = p.text[max(tok.start() - 1, 0) : tok.end() + 1]
+        return not _DIGITS.search(around) and not p.in_term(*tok.span())
+
+    def _best_span(self, p: _Pass, tokens: list[re.Match[str]], i: int) -> tuple[int, int, str] | None:
+        """The heard word alone, else joined with a neighbour or two ('papillo edema'); a word inside a
+        hyphenated group ('neo-vasculer-ization') is judged with its whole group. One answer or none."""
+        lo, hi = i, i
+        while lo > 0 and p.text[tokens[lo - 1].end() : tokens[lo].start()] == "-":
+            lo -= 1
+        while hi + 1 < len(tokens) and p.text[tokens[hi].end() : tokens[hi + 1].start()] == "-":
+            hi += 1
+        if hi > lo:
+            group = tokens[lo : hi + 1]
+            fix = self._span_fix(p, group, i, hyphenated=True)
+            others_fine = all(self.vocab.is_word(t.group(0)) for t in group if t is not tokens[i])
+            return fix if fix or not others_fine else self._span_fix(p, [tokens[i]], i)
+        for width in (1, 2, 3):
+            found: set[tuple[int, int, str]] = set()
+            for start in range(i - width + 1, i + 1):
+                span = tokens[start : start + width] if start >= 0 else []
+                if len(span) == width and _joinable(p.text, span):
+                    fix = self._span_fix(p, span, i)
+                    if fix:
+                        found.add(fix)
+            if len(found) == 1:
+                return found.pop()
+            if found:
+                return None
+        return None
+
+    def _span_fix(
+        self, p: _Pass, span: list[re.Match[str]], i: int, hyphenated: bool = False
+    ) -> tuple[int, int, str] | None:
+        words = [t.group(0) for t in span]
+        if any(w.lower() in NEGATIONS for w in words) or not all(p.free(*t.span()) for t in span):
+            return None
+        term = self._unambiguous("".join(words), hyphenated)
+        if term is None:
+            return None
+        # Known words may be glued into a term ('papillo edema'), never rewritten.
+        if any(p.in_term(*t.span()) and t.group(0).lower() not in term for t in span):
+            return None
+        return span[0].start(), span[-1].end(), term
+
+    def _unambiguous(self, heard: str, hyphenated: bool = False) -> str | None:
+        """The one term the heard letters are close to in spelling and sound, or None. Whisper hyphenates
+        the syllables of a word it does not know ('big-man-tempifalial'), so a whole hyphenated group may
+        be further from its term, provided it is long and nothing else comes near."""
+        matches = self.vocab.closest(heard)
+        if not matches:
+            return None
+        best = matches[0]
+        if best.distance == 0:
+            return best.term
+        others = [m for m in matches[1:] if m.term != best.term]
+        if hyphenated and best.length >= HYPHENATED_MIN_LETTERS:
+            if best.distance / best.length > HYPHENATED_MAX_DISTANCE or best.key_distance > 2:
+                return None
+            # A spelling variant of the best term (-isation / -ization) heard less well is no rival.
+            rivals = [m for m in others if m.distance == best.distance or osa_distance(m.term, best.term) > 2]
+            if any(m.distance / m.length <= 2 * HYPHENATED_MAX_DISTANCE for m in rivals):
+                return None
+        else:
+            if best.distance / best.length > self.max_distance or best.key_distance > 1:
+                return None
+            if any(m.distance <= best.distance for m in others):
+                return None
+        return None if _sibling(heard.lower(), best) else best.term
+
+    def _apply_spacing(self, p: _Pass) -> None:
+        replaced = {(e.start, e.end): e.after for e in p.edits}
+        for m in _HYPHEN_GAP.finditer(p.text):
+            left = _word_before(p.text, m.start(), replaced)
+            right = _word_after(p.text, m.end() - 1, replaced)
+            if left and right and self._compound(p.text, m.start(), left, right, replaced):
+                p.add("spacing", m.start(), m.end(), "-")
+        for pattern, after in _SPACING:
+            for m in pattern.finditer(p.text):
+                p.add("spacing", m.start(), m.end(), after)
+
+    def _compound(
+        self, text: str, gap: int, left: str, right: str, replaced: dict[tuple[int, int], str]
+    ) -> bool:
+        lo, hi = left.lower(), right.lower()
+        if lo.isdigit():
+            return hi in UNITS
+        if lo in UNITS and hi == "old":
+            return True
+        if lo in PREFIXES:
+            return len(hi) >= 4 and self.vocab.is_word(hi)
+        if len(lo + hi) >= 5 and self.vocab.is_word(lo + hi):
+            return True
+        return " ".join(_hyphen_chain(text, gap, replaced)).lower() in self._ngrams
+
+    @staticmethod
+    def _has_context_cue(context: str) -> bool:
+        return bool(context.strip()) and bool(find_terms(context, TERMS))
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+_HYPHEN_GAP = re.compile(r"(?<=[A-Za-z0-9]) +-(?=[A-Za-z])")
+_SPACING: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?<=\d) +\.(?=\d)"), "."),  # "0 .8" -> "0.8"
+    (re.compile(r"(?<=\d)(?: +/ *|/ +)(?=\d)"), "/"),  # "20 / 40" -> "20/40"
+    (re.compile(r"(?<=[A-Za-z0-9)\]'\"]) +(?=[,;:!?%)]|\.(?!\d))"), ""),  # "retina ." -> "retina."
+)
+
+
+def _word_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w'])(?:{pattern})(?![\w'])", re.IGNORECASE)
+
+
+def _match_case(heard: str, said: str) -> str:
+    if len(heard) > 1 and heard.isupper():
+        return said.upper()
+    if heard[:1].isupper():
+        return said[:1].upper() + said[1:]
+    return said
+
+
+def _next_word(text: str, end: int) -> str:
+    m = re.match(r"\s+([A-Za-z]+)", text[end:])
+    return m.group(1).lower() if m else ""
+
+
+def _joinable(text: str, span: list[re.Match[str]]) -> bool:
+    return all(
+        re.fullmatch(r" ?-?|-", text[a.end() : b.start()]) for a, b in zip(span, span[1:], strict=False)
+    )
+
+
+def _sibling(heard: str, match: TermMatch) -> bool:
+    """Another word of the term's family, not a mis-hearing of it: a different derivational ending
+    ('angiographic' / 'angiography', 'stroma' / 'stromal') or a contrasting prefix ('esotropia' /
+    'exotropia', 'hypo-' / 'hyper-')."""
+    target = match.term.replace(" ", "").replace("-", "")
+    k = 0
+    while k < min(len(heard), len(target)) and heard[k] == target[k]:
+        k += 1
+    if any(heard[j:] in _ENDINGS and target[j:] in _ENDINGS for j in range(max(k - 5, 0), k + 1)):
+        return True
+    return any(
+        heard.startswith(a) and target.startswith(b) and heard[len(a) :] == target[len(b) :]
+        for a in _CONTRASTS
+        for b in _CONTRASTS
+        if a != b
+    )
+
+
+_ENDINGS = frozenset(
+    "s es e a ae i y ia ic al ar ical ally ies is us um on ous ly ed ing ity ism ist ise ize ation gram "
+    "graphy graphic scope scopy scopic itis itic osis otic oid n an ine".split()
+) | {""}
+# Prefixes that make a different word, not a different spelling.
+_CONTRASTS = frozenset(
+    "hyper hypo eso exo en ex endo epi intra inter extra sub supra infra pre post peri para iso aniso a an "
+    "dys hemi pan micro macro mono bi poly uni in".split()
+)
+
+
+def _word_before(text: str, pos: int, replaced: dict[tuple[int, int], str]) -> str:
+    m = re.search(r"[A-Za-z0-9]+$", text[:pos])
+    return replaced.get(m.span(), m.group(0)) if m else ""
+
+
+def _word_after(text: str, pos: int, replaced: dict[tuple[int, int], str]) -> str:
+    m = re.match(r"[A-Za-z0-9]+", text[pos + 1 :])
+    if not m:
+        return ""
+    span = (pos + 1 + m.start(), pos + 1 + m.end())
+    return replaced.get(span, m.group(0))
+
+
+def _hyphen_chain(text: str, gap: int, replaced: dict[tuple[int, int], str]) -> list[str]:
+    """The words linked by hyphens (spaced or not) around a gap: 'cup -to -disc' -> cup, to, disc."""
+    words = list(re.finditer(r"[A-Za-z0-9']+", text))
+    idx = next((k for k, w in enumerate(words) if w.end() <= gap and text[w.end() : gap].strip() == ""), None)
+    if idx is None:
+        return []
+    lo = hi = idx
+    while lo > 0 and re.fullmatch(r" *-", text[words[lo - 1].end() : words[lo].start()]):
+        lo -= 1
+    while hi + 1 < len(words) and re.fullmatch(r" *-", text[words[hi].end() : words[hi + 1].start()]):
+        hi += 1
+    return [replaced.get(w.span(), w.group(0)) for w in words[lo : hi + 1]]
+
+
+def _phrase_ngrams(phrases: frozenset[str]) -> frozenset[str]:
+    """Every run of two or more words inside a known phrase: 'cup to disc' from 'cup-to-disc ratio'."""
+    out: set[str] = set()
+    for phrase in phrases:
+        words = [w for w in re.split(r"[\s-]+", phrase) if w]
+        for n in range(2, len(words) + 1):
+            out.update(" ".join(words[k : k + n]) for k in range(len(words) - n + 1))
+    return frozenset(out)
+
+
+def _splice(
+    text: str, edits: list[_Edit], locked: list[tuple[int, int]]
+) -> tuple[str, list[tuple[int, int]]]:
+    """Apply sorted edits; return the new text and the spans (in it) that edits have written so far."""
+    out: list[str] = []
+    pos = 0
+    for e in edits:
+        out += [text[pos : e.start], e.after]
+        pos = e.end
+
+    def moved(x: int) -> int:  # x is never inside an edit: spans are enclosed whole or left alone
+        return x + sum(len(e.after) - (e.end - e.start) for e in edits if e.end <= x)
+
+    kept = [(moved(s), moved(t)) for s, t in locked if not any(e.start <= s and t <= e.end for e in edits)]
+    written = [(moved(e.start), moved(e.start) + len(e.after)) for e in edits]
+    return "".join(out) + text[pos:], kept + written
+
+
+def _to_raw(raw: str, passes: list[list[_Edit]]) -> list[Correction]:
+    """Map every pass's edits back to offsets in the raw sentence. A later edit never cuts what an earlier
+    pass wrote; one that encloses it whole ('papillo' + corrected 'macular') replaces its correction."""
+    done: list[Correction] = []
+    for edits in passes:
+        mapped = [(e, _raw_offset(e.start, done), _raw_offset(e.end, done)) for e in edits]
+        new = [Correction(e.rule, raw[start:end], e.after, start, end) for e, start, end in mapped]
+        done = [c for c in done if not any(n.start <= c.start and c.end <= n.end for n in new)] + new
+    return done
+
+
+def _raw_offset(pos: int, done: list[Correction]) -> int:
+    """Position in the current text -> position in the raw text, given the corrections already applied."""
+    shift = 0
+    for c in sorted(done, key=lambda c: c.start):
+        if pos <= c.start + shift:
+            break
+        shift += len(c.after) - (c.end - c.start)
+    return pos - shift
+
+
+@cache
+def refiner_vocabulary(wordlists: tuple[str, ...] = DEFAULT_WORDLISTS) -> Vocabulary:
+    """Shipped terms as targets; the cue lexicon's spellings as known words, minus the known mis-hearings
+    the lexicon tolerates for scoring ('fovee')."""
+    misheard = re.compile("|".join(f"(?:{m.heard})" for m in MISHEARD), re.IGNORECASE)
+    known = [k for k in lexicon_expansions() if not any(misheard.fullmatch(w) for w in k.split())]
+    return Vocabulary(load_terms_file(), load_english_words(wordlists), known_extra=known)
