@@ -52,7 +52,15 @@ class StageParams:
                 a.model, a.compute_type, a.language, a.beam_size, a.vad_filter, a.initial_prompt
             ),
             keyframes=KeyframeParams(
-                k.scene_threshold, k.min_scene_s, k.phash_max_distance, k.jpeg_quality, k.detect_faces
+                scene_threshold=k.scene_threshold,
+                min_scene_s=k.min_scene_s,
+                phash_max_distance=k.phash_max_distance,
+                jpeg_quality=k.jpeg_quality,
+                detect_faces=k.detect_faces,
+                ocr=k.ocr,
+                face_subject_fraction=k.face_subject_fraction,
+                clinical_threshold=k.clinical_threshold,
+                redact_regions=tuple(k.redact_regions),
             ),
             pair=PairParams(),
             cues=CueParams(s.cues.scorer, s.cues.threshold, s.cues.min_cues_per_pair, refiner),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ophin.adapters.asr import Transcriber, build_transcriber
 from ophin.adapters.media import FfmpegMedia
 from ophin.adapters.object_store import ObjectStore, build_object_store
+from ophin.adapters.ocr import Ocr, TesseractOcr
 from ophin.adapters.video_source import VideoSource, YtDlpVideoSource
 from ophin.cues.base import CueScorer
 from ophin.cues.rules import RuleCueScorer
@@ -62,6 +63,7 @@ class Services:
     cue_scorer: CueScorer
     refiner: TranscriptRefiner
     generator: InstructionGenerator
+    ocr: Ocr | None  # None where tesseract is not installed: stages that need it refuse to run
     runner: str = "cli"
     workdir: Path = field(default=Path(".ophin/work"))
     worker: str = field(default_factory=worker_name)
@@ -79,6 +81,8 @@ def build_services(settings: Settings, runner: str = "cli") -> Services:
         transcriber=build_transcriber(settings.asr, home / "models"),
         cue_scorer=RuleCueScorer(settings.cues.threshold),
         refiner=build_refiner(settings),
+        # min_conf=0: tesseract reads burned-in record numbers right but with low confidence (measured 0-46).
+        ocr=TesseractOcr(min_conf=0) if TesseractOcr.available() else None,
         generator=build_generator(settings),
         runner=runner,
         workdir=home / "work",

@@ -69,7 +69,12 @@ class KeyframeSettings(BaseModel):
     min_scene_s: float = 1.0
     phash_max_distance: int = 6
     jpeg_quality: int = 90
-    detect_faces: bool = True
+    detect_faces: bool = True  # faces are blurred; a frame whose main content is a face is dropped
+    face_subject_fraction: float = Field(0.02, gt=0.0, le=1.0)
+    ocr: bool = True  # tesseract: burned-in PHI redacted, text measured for the clinical score
+    clinical_threshold: float = Field(0.5, ge=0.0, le=1.0)
+    # Regions always blacked out (a device's name banner), as [x, y, w, h] fractions; JSON in the environment.
+    redact_regions: list[tuple[float, float, float, float]] = Field(default_factory=list)
 
 
 class CueSettings(BaseModel):

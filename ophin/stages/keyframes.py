@@ -13,12 +13,13 @@ from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import clip_id, frame_id, params_hash
 from ophin.domain.keys import frame_key
+from ophin.imaging.deid import DeidParams
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
 from ophin.stages.common import fetch_media, require_video
 
 STAGE = "keyframes"
-VERSION = "2"  # 2: still images and very short videos yield their frame
+VERSION = "3"  # 3: faces blurred and burned-in PHI redacted; frames scored for clinical content
 SETTLE_S = 0.5  # grab a little after the cut: past fades and encoder smear
 
 
@@ -29,6 +30,17 @@ class KeyframeParams:
     phash_max_distance: int = 6
     jpeg_quality: int = 90
     detect_faces: bool = True
+    ocr: bool = (
+        True  # burned-in text: found by OCR, redacted when it holds PHI, measured for the clinical score
+    )
+    face_subject_fraction: float = 0.02  # a face this large (of the frame) is what the frame shows: dropped
+    clinical_threshold: float = 0.5
+    redact_regions: tuple[tuple[float, float, float, float], ...] = ()  # normalised x, y, w, h, always filled
+
+    def deid(self) -> DeidParams:
+        return DeidParams(
+            face_subject_fraction=self.face_subject_fraction, redact_regions=self.redact_regions
+        )
 
 
 def plan_clips(duration_s: float, cuts: list[float], min_scene_s: float) -> list[tuple[float, float]]:
@@ -76,9 +88,20 @@ def extract_keyframes(
     )
 
 
+class OcrUnavailable(RuntimeError):
+    """Burned-in text cannot be found without tesseract: refuse rather than export unredacted frames."""
+
+
 def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) -> dict[str, Any]:
     from ophin.adapters import vision  # OpenCV import is slow; only stages that need it pay
+    from ophin.imaging.clinical import ClinicalParams, clinical_score
+    from ophin.imaging.deid import deidentify
 
+    if params.ocr and svc.ocr is None:
+        raise OcrUnavailable("tesseract is not installed; install it or set OPHIN_KEYFRAMES__OCR=false")
+    ocr = svc.ocr if params.ocr else None
+    detect = vision.detect_faces if params.detect_faces else (lambda image: [])
+    clinical_params = ClinicalParams(threshold=params.clinical_threshold)
     phash = params_hash(params)
     info = svc.media.probe(local)
     spans = plan_clips(
@@ -94,19 +117,26 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
         image = svc.media.frame_at(local, t)
         fid = frame_id(vid, int(t * 1000), phash)
         ph = vision.perceptual_hash(image)
-        faces = vision.count_faces(image) if params.detect_faces else None
+        deid = deidentify(image, ocr=ocr, params=params.deid(), detect_faces=detect)
+        clinical = clinical_score(image, deid.ocr_words, clinical_params)
         duplicate = next(
             (f for f, h in kept_hashes if vision.hash_distance(ph, h) <= params.phash_max_distance), None
         )
         drop = None
         if duplicate is not None:
             drop = f"near-duplicate of frame {duplicate} (phash distance <= {params.phash_max_distance})"
-        elif faces:
-            drop = f"{faces} face(s) detected: dropped for de-identification"
+        elif deid.face_is_subject:
+            share = f"{deid.face_fraction:.1%} of the frame"
+            drop = f"a face is the main content ({share}): dropped for de-identification"
+        elif not clinical.is_clinical:
+            drop = f"not a clinical image (score {clinical.score:.2f}): {clinical.reason}"
         else:
             kept_hashes.append((fid, ph))
         key = frame_key(vid, fid)
-        svc.store.put_bytes(key, vision.encode_jpeg(image, params.jpeg_quality), content_type="image/jpeg")
+        # Only the redacted image is ever stored: faces blurred, PHI lines filled.
+        svc.store.put_bytes(
+            key, vision.encode_jpeg(deid.image, params.jpeg_quality), content_type="image/jpeg"
+        )
         frames.append(
             {
                 "id": fid,
@@ -118,7 +148,12 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
                 "height": image.shape[0],
                 "phash": ph,
                 "sharpness": round(vision.sharpness(image), 2),
-                "face_count": faces,
+                "face_count": deid.faces,
+                "faces_blurred": deid.faces_blurred,
+                "text_redacted": deid.text_boxes_redacted,
+                "redaction_reasons": deid.redaction_reasons or None,
+                "clinical_score": clinical.score,
+                "clinical_reason": clinical.reason,
                 "kept": drop is None,
                 "drop_reason": drop,
                 "duplicate_of": duplicate,
@@ -130,4 +165,10 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
         upsert(session, Frame, frames)
         delete_stale(session, Frame, Frame.video_id == vid, [f["id"] for f in frames])
         delete_stale(session, Clip, Clip.video_id == vid, [c["id"] for c in clips])
-    return {"clips": len(clips), "frames": len(frames), "kept": sum(f["kept"] for f in frames)}
+    return {
+        "clips": len(clips),
+        "frames": len(frames),
+        "kept": sum(f["kept"] for f in frames),
+        "faces_blurred": sum(f["faces_blurred"] for f in frames),
+        "text_redacted": sum(f["text_redacted"] for f in frames),
+    }

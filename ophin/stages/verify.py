@@ -114,7 +114,9 @@ def verify_instructions(
                 turns = turns_of[item.id]
                 results = check_instruction(turns, cues, params.checks(), knowledge=knowledge)
                 siblings = [a for i, a in answers_by_pair[item.pair_id].items() if i != item.id]
-                results.append(distinct_from_siblings(_answers(turns), siblings, params.max_sibling_similarity))
+                results.append(
+                    distinct_from_siblings(_answers(turns), siblings, params.max_sibling_similarity)
+                )
                 results.append(duplicate_check(session, item, vid, phash, params.near_duplicate_phash))
                 if item.kind == "cot":
                     results.append(check_reasoning(turns, params.max_sibling_similarity))

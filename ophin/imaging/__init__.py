@@ -1,0 +1,1 @@
+"""Frame imaging: de-identification (faces, burned-in text) and clinical-content scoring."""

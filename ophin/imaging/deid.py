@@ -1,0 +1,168 @@
+"""De-identify a frame: blur faces, black out burned-in text that carries PHI, say what was done."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ophin.adapters.ocr import Box, Ocr, OcrLine, OcrWord, lines
+
+NormBox = tuple[float, float, float, float]  # x, y, w, h as fractions of the frame's width and height
+
+
+@dataclass(frozen=True)
+class DeidParams:
+    # A face is the frame's subject (the caller drops the frame) when it covers face_subject_fraction of
+    # it: astronaut() as a portrait measures 3.8%, the sample lectures' face scenes 6-20%. A presenter's
+    # webcam inset in a corner can hold a face of 2-2.4% (sample lectures' *_cases scenes), so a face
+    # centred in a corner zone (inset_margin of the width and of the height) must cover
+    # inset_subject_fraction, i.e. be a side-by-side video rather than a picture-in-picture.
+    face_subject_fraction: float = 0.02
+    inset_subject_fraction: float = 0.08
+    inset_margin: float = 0.3
+    face_min_score: float = 0.9  # MTCNN O-Net probability; real faces here scored >= 0.97
+    face_pad: float = 0.15  # grow each face box by this much of its size (hair, ears, chin)
+    text_pad: float = 0.25  # grow each redacted line by this much of its height (antialiasing, descenders)
+    redact_regions: tuple[NormBox, ...] = ()  # always filled: a device's known overlay corner, a name banner
+    fill_colour: tuple[int, int, int] = (0, 0, 0)
+    # PHI is looked for in every word the OCR hands over, however unsure (tesseract read "MRN 552091" on
+    # a translucent banner right, at conf 0-46); only words this sure are reported for scoring.
+    text_min_conf: float = 50
+    # Re-read the redacted frame while the last read found new PHI: once its neighbours are gone, a
+    # word tesseract could not segment is often read (up to ocr_rounds reads in all; a clean frame: one).
+    ocr_rounds: int = 3
+
+
+@dataclass(frozen=True)
+class DeidResult:
+    image: np.ndarray  # a redacted copy; the input is never changed
+    faces: int
+    faces_blurred: int
+    face_fraction: float  # largest face box area / frame area
+    face_is_subject: bool  # the caller drops such frames: blurring a portrait leaves nothing to teach
+    text_boxes_redacted: int
+    redaction_reasons: list[str] = field(default_factory=list)  # kinds ("record number"), never the text
+    ocr_text: str = ""  # every OCR line, PHI included, for scoring only: callers must not store it
+    ocr_words: tuple[OcrWord, ...] = ()  # for clinical_score, which measures text area from the boxes
+    ocr_ran: bool = False
+
+
+def deidentify(
+    image_bgr: np.ndarray,
+    *,
+    ocr: Ocr | None,
+    params: DeidParams,
+    detect_faces: Callable[[np.ndarray], list] | None = None,
+) -> DeidResult:
+    """Blur every face (the subject's too, so a caller that forgets to drop the frame still leaks none),
+    fill each OCR line that find_phi flags, and fill the configured regions.
+
+    For PHI, give an OCR that keeps unsure words (TesseractOcr(min_conf=0)): over-redacting a frame costs
+    a black bar, missing a record number leaks it. detect_faces: (image) -> [Face]; vision's by default.
+    """
+    from ophin.adapters import vision
+
+    h, w = image_bgr.shape[:2]
+    detect = detect_faces or (lambda im: vision.detect_faces(im, min_score=params.face_min_score))
+    faces = detect(image_bgr)
+    largest = max((f.box[2] * f.box[3] for f in faces), default=0)
+    out = image_bgr.copy()
+    if faces:
+        out = vision.blur_regions(out, [f.box for f in faces], pad=params.face_pad)
+
+    regions = [_to_pixels(r, w, h) for r in params.redact_regions]
+    out = vision.fill_boxes(out, regions, params.fill_colour)
+    reasons = ["configured region"] if regions else []
+    redacted: list[Box] = []
+    seen: list[OcrWord] = []
+    for round_ in range(params.ocr_rounds if ocr is not None else 0):
+        # The first read sees the frame as it came (blur and fills can merge or cut glyphs).
+        words = ocr.words(image_bgr if round_ == 0 else out)
+        seen += [wd for wd in words if not any(_overlaps(wd.box, s.box) for s in seen)]
+        boxes, kinds = _phi_lines(lines(words))
+        boxes = [b for b in boxes if not any(_overlaps(b, r) for r in redacted)]
+        if not boxes:
+            break
+        redacted += boxes
+        reasons += kinds
+        out = vision.fill_boxes(out, [_pad_line(b, params.text_pad) for b in boxes], params.fill_colour)
+
+    sure = [wd for wd in seen if wd.conf >= params.text_min_conf]
+    return DeidResult(
+        image=out,
+        faces=len(faces),
+        faces_blurred=len(faces),
+        face_fraction=round(largest / float(h * w), 5),
+        face_is_subject=any(_is_subject(f.box, w, h, params) for f in faces),
+        text_boxes_redacted=len(redacted) + len(regions),
+        redaction_reasons=list(dict.fromkeys(reasons)),
+        ocr_text="\n".join(line.text for line in lines(sure)),
+        ocr_words=tuple(sure),
+        ocr_ran=ocr is not None,
+    )
+
+
+def _is_subject(box: Box, w: int, h: int, p: DeidParams) -> bool:
+    x, y, bw, bh = box
+    cx, cy = (x + bw / 2) / w, (y + bh / 2) / h
+    in_corner = min(cx, 1 - cx) < p.inset_margin and min(cy, 1 - cy) < p.inset_margin
+    return bw * bh / (w * h) >= (p.inset_subject_fraction if in_corner else p.face_subject_fraction)
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    """More than half of the smaller box lies inside the other."""
+    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    return ix * iy > 0.5 * min(a[2] * a[3], b[2] * b[3])
+
+
+def _phi_lines(found: list[OcrLine]) -> tuple[list[Box], list[str]]:
+    """Boxes of lines holding PHI, and the kinds found.
+
+    A label and its value can sit on two stacked lines ("Patient name" above "DOE, JANE"), so each line is
+    also read joined with the line below it; a match the two lines make only together marks both.
+    """
+    from ophin.domain.phi import find_phi
+
+    flagged: dict[int, None] = {}
+    kinds: list[str] = []
+    for i, line in enumerate(found):
+        matches = find_phi(line.text)
+        if matches:
+            flagged[i] = None
+            kinds += [m.kind for m in matches]
+    for i, j in _stacked_pairs(found):
+        a = found[i].text
+        for m in find_phi(f"{a} {found[j].text}"):
+            inside_a, inside_b = m.end <= len(a), m.start > len(a)
+            if (inside_a and i in flagged) or (inside_b and j in flagged):
+                continue  # that line was flagged on its own
+            flagged[i] = flagged[j] = None
+            kinds.append(m.kind)
+    return [found[i].box for i in sorted(flagged)], kinds
+
+
+def _stacked_pairs(found: list[OcrLine]) -> list[tuple[int, int]]:
+    """(upper, lower) index pairs: lower starts within one line height below upper and overlaps it across."""
+    pairs = []
+    for i, a in enumerate(found):
+        ax, ay, aw, ah = a.box
+        for j, b in enumerate(found):
+            bx, by, bw, bh = b.box
+            gap = by - (ay + ah)
+            if i != j and 0 <= gap <= max(ah, bh) and min(ax + aw, bx + bw) > max(ax, bx):
+                pairs.append((i, j))
+    return pairs
+
+
+def _pad_line(box: Box, pad: float) -> Box:
+    x, y, w, h = box
+    p = max(2, round(h * pad))
+    return (x - p, y - p, w + 2 * p, h + 2 * p)  # fill_boxes clips to the frame
+
+
+def _to_pixels(region: NormBox, w: int, h: int) -> Box:
+    x, y, rw, rh = region
+    return (round(x * w), round(y * h), max(1, round(rw * w)), max(1, round(rh * h)))
