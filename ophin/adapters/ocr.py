@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -28,6 +29,33 @@ class OcrLine:
 
 class Ocr(Protocol):
     def words(self, image_bgr: np.ndarray) -> list[OcrWord]: ...
+
+
+class _TesseractEnv(Mapping[str, str]):
+    """os.environ as it is now, plus OMP_THREAD_LIMIT=1 unless the caller set one."""
+
+    def __getitem__(self, key: str) -> str:
+        if key == "OMP_THREAD_LIMIT" and key not in os.environ:
+            return "1"
+        return os.environ[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from os.environ
+        if "OMP_THREAD_LIMIT" not in os.environ:
+            yield "OMP_THREAD_LIMIT"
+
+    def __len__(self) -> int:
+        return len(os.environ) + ("OMP_THREAD_LIMIT" not in os.environ)
+
+
+def _limit_tesseract_threads() -> None:
+    """Tesseract's OpenMP threads cost more than they give on frames this small (3x slower on 2 cores,
+    measured); parallelise across frames instead. Only the tesseract subprocess gets the limit: set in this
+    process, OMP_THREAD_LIMIT=1 makes faster-whisper return no segments at 7x the time (measured)."""
+    import pytesseract.pytesseract as tess
+
+    if not isinstance(tess.environ, _TesseractEnv):
+        tess.environ = _TesseractEnv()  # pytesseract hands this module global to subprocess.Popen(env=...)
 
 
 class TesseractOcr:
@@ -64,9 +92,7 @@ class TesseractOcr:
         self.tophat_penalty = tophat_penalty
         self.min_height = min_height
         self.name = f"tesseract/{lang}/psm{psm}"
-        # Tesseract's OpenMP threads cost more than they give on frames this small (3x slower on 2 cores,
-        # measured); parallelise across frames instead. setdefault: a caller's own setting wins.
-        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+        _limit_tesseract_threads()
 
     @staticmethod
     def available() -> bool:

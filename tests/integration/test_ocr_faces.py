@@ -226,3 +226,18 @@ def test_sample_corpus_burned_in_banners_are_redacted(
         assert not [t for t in tokens if t in after], (name, after)
         assert r.redaction_reasons and r.text_boxes_redacted >= 1
         assert clinical_score(r.image, r.ocr_words).is_clinical  # a blacked-out strip leaves the fundus
+
+
+def test_tesseract_thread_limit_stays_out_of_this_process(monkeypatch) -> None:  # noqa: ANN001
+    """OMP_THREAD_LIMIT=1 in the engine's own process makes faster-whisper return no segments (measured):
+    only the tesseract subprocess may see it."""
+    import os
+
+    import pytesseract.pytesseract as tess
+
+    from ophin.adapters.ocr import TesseractOcr
+
+    monkeypatch.delenv("OMP_THREAD_LIMIT", raising=False)
+    TesseractOcr()
+    assert "OMP_THREAD_LIMIT" not in os.environ
+    assert dict(tess.environ)["OMP_THREAD_LIMIT"] == "1" and dict(tess.environ)["PATH"] == os.environ["PATH"]
