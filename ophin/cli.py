@@ -208,6 +208,43 @@ def demo(
 
 
 @app.command()
+def report(
+    set_name: Annotated[str, typer.Option("--set", help="Sample-corpus set with ground truth.")] = "heldout",
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Run the engine on a sample-corpus set and measure its release against the quality targets.
+
+    Clinical-frame precision, clinical-scene recall, fidelity to the narration, non-words, kinds that
+    repeat each other, planted PHI in text and images, visible faces, and each verification check on
+    planted bad instructions. Exits 1 when a target is missed.
+    """
+    from dataclasses import asdict
+
+    from ophin.adapters import vision
+    from ophin.db.session import session_scope
+    from ophin.pipeline import run_urls
+    from ophin.quality.report import measure, render
+    from ophin.sample_corpus import SETS, videos
+
+    if set_name not in SETS:
+        raise fail(f"unknown set {set_name!r}; choose one of {', '.join(SETS)}")
+    settings = _settings().model_copy(deep=True)
+    settings.acquire.allow_file_urls = True  # the sets are bundled files
+    svc = _services(settings=settings)
+    urls = [path.resolve().as_uri() for path in videos(set_name)]
+    batch = _run_with_progress(set_name, lambda p: run_urls(urls, svc, progress=p, gate=False))
+    _print_batch(batch)
+    with session_scope(svc.sessions) as session:
+        result = measure(session, svc.store, set_name, ocr=svc.ocr, detect_faces=vision.detect_faces)
+    if as_json:
+        typer.echo(json.dumps({**asdict(result), "passed": result.passed()}, indent=1))
+    else:
+        typer.echo(render(result))
+    if not all(result.passed().values()) or not batch.ok:
+        raise typer.Exit(code=1)
+
+
+@app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
     """Counts of every lineage table, stage attempts by status, and the latest failures."""
     from ophin.db.session import session_factory, session_scope

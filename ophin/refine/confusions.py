@@ -47,6 +47,21 @@ MISHEARD: tuple[Misheard, ...] = (
     ),
     Misheard(r"cotton[ -]wall", "cotton wool", note="'wool' heard as 'wall'"),
     Misheard(
+        r"heart(?: and)? exudates?",
+        "hard exudates",
+        note="'hard exudates' is a stock phrase; 'hard' before a vowel is heard as 'heart (and)'",
+    ),
+    Misheard(
+        r"blood(?=[ -]ha?emorrhages?\b)",
+        "blot",
+        note="'dot-blot haemorrhages': 'blot' heard as the commoner 'blood' right before the noun",
+    ),
+    Misheard(
+        r"piece[ -]can|bee[ -]scan|b[ -]scan",
+        "B-scan",
+        note="'B-scan' split into a word and 'can'/'scan' when the hyphen is not heard",
+    ),
+    Misheard(
         r"(?P<w>ocd)(?=[ -](?:scans?|images?|angiograph\w*|b-scans?|machine)\b)",
         "OCT",
         note="'OCT' heard as the commoner acronym 'OCD' when a scan is named",

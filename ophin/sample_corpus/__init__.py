@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CORPUS_DIR", "SETS", "demo_videos", "ground_truth", "heldout_videos", "set_dir"]
+__all__ = ["CORPUS_DIR", "SETS", "demo_videos", "ground_truth", "heldout_videos", "set_dir", "videos"]
 
 CORPUS_DIR = Path(__file__).parent
 SETS = ("demo", "heldout")
@@ -40,7 +40,7 @@ def ground_truth(set_name: str) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _videos(set_name: str) -> list[Path]:
+def videos(set_name: str) -> list[Path]:
     """Video paths of a set, in ground-truth order."""
     base = set_dir(set_name)
     return [base / video["file"] for video in ground_truth(set_name)["videos"]]
@@ -48,9 +48,9 @@ def _videos(set_name: str) -> list[Path]:
 
 def demo_videos() -> list[Path]:
     """Paths of the demo lecture videos."""
-    return _videos("demo")
+    return videos("demo")
 
 
 def heldout_videos() -> list[Path]:
     """Paths of the held-out lecture videos (never used while writing the cue scorer)."""
-    return _videos("heldout")
+    return videos("heldout")

@@ -106,7 +106,7 @@ _SPELLING = (
     (re.compile(r"(?<=[a-z])oe(?=d)"), "e"),  # papilloedema
     # -ise verbs only after these endings: "localised", "organised", not "otherwise" or "precise".
     (re.compile(r"(?<=al|ar|an|gn|er|at|ic|it|ol|il)is(?=ation|e[sd]?\b|ing\b)"), "iz"),
-    (re.compile(r"our\b"), "or"),  # tumour, colour
+    (re.compile(r"(?<=[a-z]{2})our(?=\b|ful|ed\b|ing\b|s\b|less\b)"), "or"),  # tumour, colour, colourful
     (re.compile(r"(?<=[bt])re\b"), "er"),  # fibre, centre
     (re.compile(r"\bdisk"), "disc"),
     (re.compile(r"[\s-]+"), " "),

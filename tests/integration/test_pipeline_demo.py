@@ -135,11 +135,19 @@ def test_faces_and_title_cards_never_reach_instructions(demo) -> None:  # noqa: 
             .join(Video, Video.id == Frame.video_id)
             .where(Instruction.status == "accepted")
         ).all()
-        face_frames = session.scalars(select(Frame).where(Frame.face_count > 0)).all()
+        face_frames = session.execute(
+            select(Frame, Video.url).join(Video, Video.id == Frame.video_id).where(Frame.face_count > 0)
+        ).all()
     assert rows
     for t_s, url in rows:
         assert scene_at(truth[Path(url).name], t_s)["clinical_image"], (url, t_s)
-    assert face_frames and all(not f.kept for f in face_frames)
+    # A presenter's face is dropped with its frame; a webcam inset on a clinical slide is blurred, and kept.
+    kinds = {(scene_at(truth[Path(url).name], f.t_s)["kind"], f.kept) for f, url in face_frames}
+    assert ("face", False) in kinds and ("face", True) not in kinds
+    assert any(
+        scene_at(truth[Path(url).name], f.t_s).get("webcam_inset") and f.kept for f, url in face_frames
+    )
+    assert all(f.faces_blurred == f.face_count for f, _ in face_frames)
 
 
 def test_export_records_resolve_to_video_url_and_time(demo, tmp_path) -> None:  # noqa: ANN001

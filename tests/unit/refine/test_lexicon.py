@@ -69,6 +69,19 @@ CORRECTED = [
     ("misheard", "Brooks membrane lies beneath the RPE.", "", "Bruch's membrane lies beneath the RPE."),
     ("misheard", "The OCD scan shows subretinal fluid.", "", "The OCT scan shows subretinal fluid."),
     ("misheard", "Small drusin sit under the macula.", "", "Small drusen sit under the macula."),
+    (
+        "misheard",
+        "A ring of heart exudates circles the fovea.",
+        "",
+        "A ring of hard exudates circles the fovea.",
+    ),
+    (
+        "misheard",
+        "Dot and blood haemorrhages in all quadrants.",
+        "",
+        "Dot and blot haemorrhages in all quadrants.",
+    ),
+    ("misheard", "This piece can crosses the fovea.", "", "This B-scan crosses the fovea."),
     # vocabulary (not English, not a known term; closest term is unambiguous; a cue is present)
     ("vocabulary", "The retnal vessels are tortuous.", "", "The retinal vessels are tortuous."),
     ("vocabulary", "A choroidel naevus near the disc.", "", "A choroidal naevus near the disc."),
@@ -134,6 +147,8 @@ UNCHANGED = [
     "Gonna show you the optic disc now, okay?",
     "A ranibizumab-treated eye with hyalosis-like opacities in the vitreous.",
     "A stargardt-like macula on the OCT.",
+    "The blood vessels of the retina look normal.",  # 'blood' before anything but haemorrhage stays
+    "A heart attack is a risk in retinal artery occlusion.",
 ]
 
 
