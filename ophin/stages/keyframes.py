@@ -19,7 +19,7 @@ from ophin.stages.base import Attempt, StageResult, run_on_video
 from ophin.stages.common import fetch_media, require_video
 
 STAGE = "keyframes"
-VERSION = "3"  # 3: faces blurred and burned-in PHI redacted; frames scored for clinical content
+VERSION = "3"  # 3: faces blurred, burned-in PHI redacted, frames scored for clinical content, close cuts
 SETTLE_S = 0.5  # grab a little after the cut: past fades and encoder smear
 
 
@@ -44,11 +44,21 @@ class KeyframeParams:
 
 
 def plan_clips(duration_s: float, cuts: list[float], min_scene_s: float) -> list[tuple[float, float]]:
-    """Clips as [start, end) spans from scene-cut times; the first starts at 0; cuts too close merge."""
+    """Clips as [start, end) spans from scene-cut times, covering the video from 0.
+
+    A cut closer than min_scene_s to the previous one (a transition, a flash) moves that clip's start to
+    itself: the scene is what follows the last cut, so its keyframe is taken there, not in the fragment
+    before (a clip cut from a lecture 0.8 s before a slide change would otherwise show the old slide).
+    The video's own start stays, as a short first clip of its own.
+    """
     starts = [0.0]
     for cut in sorted(cuts):
-        if cut - starts[-1] >= min_scene_s and duration_s - cut >= min_scene_s / 2:
+        if cut <= starts[-1] or duration_s - cut < min_scene_s / 2:
+            continue  # a cut in the last instant is no scene
+        if cut - starts[-1] >= min_scene_s or len(starts) == 1:
             starts.append(cut)
+        else:
+            starts[-1] = cut
     ends = starts[1:] + [duration_s]
     return [(round(s, 3), round(e, 3)) for s, e in zip(starts, ends, strict=True)]
 

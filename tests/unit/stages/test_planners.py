@@ -11,10 +11,13 @@ from ophin.stages.keyframes import keyframe_time, plan_clips
 from ophin.stages.pair import TimedText, screen_windows, timed_pieces, words_in
 
 
-def test_plan_clips_starts_at_zero_and_merges_close_cuts() -> None:
-    assert plan_clips(30.0, [10.0, 10.4, 20.0], 1.0) == [(0.0, 10.0), (10.0, 20.0), (20.0, 30.0)]
+def test_plan_clips_starts_at_zero_and_keeps_the_scene_after_close_cuts() -> None:
+    # A flash at 10.0-10.4: the scene starts after the last of the close cuts.
+    assert plan_clips(30.0, [10.0, 10.4, 20.0], 1.0) == [(0.0, 10.4), (10.4, 20.0), (20.0, 30.0)]
     assert plan_clips(5.0, [], 1.0) == [(0.0, 5.0)]
     assert plan_clips(10.0, [9.8], 1.0) == [(0.0, 10.0)]  # a cut in the last instant is no scene
+    # A clip cut 0.8 s before a slide change: the old slide is a short first clip of its own.
+    assert plan_clips(14.0, [0.8], 1.0) == [(0.0, 0.8), (0.8, 14.0)]
 
 
 def test_keyframe_time_settles_after_the_cut_but_stays_inside() -> None:
