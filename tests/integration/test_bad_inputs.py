@@ -7,7 +7,7 @@ import shutil
 import pytest
 from sqlalchemy import func, select
 
-from ophin.db.models import Frame, Instruction, Pair, StageRun, TranscriptSegment, Video, VideoAlias
+from ophin.db.models import Frame, Pair, StageRun, TranscriptSegment, Video, VideoAlias
 from ophin.db.session import session_scope
 from ophin.domain.urls import canonical_url
 from ophin.pipeline import backfill, run_urls
@@ -42,7 +42,7 @@ def batch(tmp_path_factory, make_database, transcriber):  # noqa: ANN001, ANN201
     source = demo_videos()[0]
     cut(source, site / "good.mp4", 16.0, 14.0)  # the first fundus slide and its narration
     cut(source, site / "mute.mp4", 16.0, 5.0, audio=False)
-    silent_video(source, site / "silent.mp4", 5.0)
+    silent_video(cut(source, site / "fundus-only.mp4", 17.0, 5.0, audio=False), site / "silent.mp4", 5.0)
     still_slide_with_narration(source, site / "still.mp4")
     short_video(site / "blink.mp4", 0.3)
     truncated(source, site / "truncated.mp4", 0.3)
@@ -144,16 +144,15 @@ def test_run_urls_yields_the_frame_of_a_still_or_very_short_video(batch, name) -
     assert all(r.status == "succeeded" for r in _runs(svc, urls[name]))
     vid = _video(svc, urls[name]).id
     with session_scope(svc.sessions) as session:
-        frames = session.scalars(select(Frame).where(Frame.video_id == vid)).all()
-        accepted = session.scalar(
-            select(func.count())
-            .select_from(Instruction)
-            .join(Pair, Pair.id == Instruction.pair_id)
-            .where(Pair.video_id == vid, Instruction.status == "accepted")
-        )
-    assert len(frames) == 1 and frames[0].kept
-    if name == "still.mp4":  # the picture pairs with the whole narration, not with its single frame's 40 ms
-        assert accepted > 0
+        (frame,) = session.scalars(select(Frame).where(Frame.video_id == vid)).all()
+        pairs = session.scalars(select(Pair).where(Pair.video_id == vid)).all()
+    if name == "blink.mp4":  # 0.3 s of a test pattern: its frame is measured, and it is no clinical image
+        assert not frame.kept and frame.drop_reason.startswith("not a clinical image")
+        return
+    # One picture muxed with 14 s of narration: the picture pairs with all of it, not with its one 40 ms
+    # frame. (Its instructions repeat good.mp4's, same slide and words, so verify keeps those instead.)
+    assert frame.kept and len(pairs) == 1 and pairs[0].status == "kept"
+    assert pairs[0].end_s - pairs[0].start_s > 13 and len(pairs[0].text.split()) > 20
 
 
 def test_run_urls_makes_one_video_of_five_urls_of_one_file(batch) -> None:  # noqa: ANN001

@@ -31,14 +31,16 @@ def scripted_llm(healthy: list[bool] | None = None):  # noqa: ANN201
             return "Sure! Here is your question about the image: what is shown?"
         cues_block = prompt.split("Cues:", 1)[1].split("Context:", 1)[0]
         cues = [re.sub(r"^[-*\d.\s]+", "", line).strip() for line in cues_block.splitlines() if line.strip()]
-        return json.dumps(
-            {
-                "turns": [
-                    {"role": "human", "text": "What is visible in this image?"},
-                    {"role": "gpt", "text": " ".join(cues)},
-                ]
-            }
-        )
+        # Each kind answers differently, as a model following the prompts would (the verifier refuses
+        # kinds of one image that repeat each other).
+        if "step by step" in prompt:
+            steps = " ".join(f"Step {i}: {cue}" for i, cue in enumerate(cues, 1))
+            turns = [("human", "Examine this image step by step."), ("gpt", f"{steps} Conclusion: {cues[-1]}")]
+        elif "conversation" in prompt:
+            turns = [("human", "What do you notice first?"), ("gpt", cues[-1])]
+        else:
+            turns = [("human", "What is the main finding in this image?"), ("gpt", cues[0])]
+        return json.dumps({"turns": [{"role": r, "text": t} for r, t in turns]})
 
     return respond
 
