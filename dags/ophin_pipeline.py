@@ -48,11 +48,21 @@ with DAG(
 
     @task
     def acquire_video(url: str) -> str:
+        from airflow.exceptions import AirflowFailException
+
+        from ophin.adapters.fetch_policy import FetchRefused
+        from ophin.adapters.media import MediaError
         from ophin.pipeline import params_for
         from ophin.stages.acquire import acquire_video as acquire
+        from ophin.stages.base import StageFailed
 
         svc = _services()
-        return acquire(url, params_for(svc).acquire, svc=svc).output["video_id"]
+        try:
+            return acquire(url, params_for(svc).acquire, svc=svc).output["video_id"]
+        except StageFailed as failure:
+            if isinstance(failure.cause, FetchRefused | MediaError):
+                raise AirflowFailException(str(failure)) from failure  # refused or not a video: no retry
+            raise
 
     @task(pool="asr")
     def transcribe_video(video_id: str) -> str:
@@ -100,6 +110,17 @@ with DAG(
         result = export(svc.settings.home_dir / "dataset", svc=svc)
         return {"release_id": result.release_id, "records": result.records, "location": str(result.out_dir)}
 
+    @task(trigger_rule="all_done")
+    def check_videos(urls: list[str]) -> int:
+        """The run's verdict: it fails, naming them, when any video did not get through every stage."""
+        from ophin.pipeline import unfinished
+
+        problems = unfinished(urls, _services())
+        if problems:
+            raise RuntimeError(f"{len(problems)} stage(s) not succeeded: " + "; ".join(problems[:20]))
+        return len(urls)
+
     urls = list_urls()
     processed = per_video.expand(url=urls)
     processed >> quality_gate(urls) >> export_release()
+    processed >> check_videos(urls)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from ophin.db.models import VideoAlias
+from ophin.db.models import StageState, VideoAlias
 from ophin.db.session import session_scope
 from ophin.db.stage_runs import fail_abandoned, failed_entities, runs_failed_with
 from ophin.domain.urls import canonical_url
@@ -213,6 +213,22 @@ def run_video_stage(name: str, vid: uuid.UUID, svc: Services) -> StageResult:
         raise ValueError(f"unknown stage {name!r}")
     fn, attr, _ = VIDEO_STAGES[name]
     return fn(vid, getattr(params_for(svc), attr), svc=svc)
+
+
+def unfinished(urls: Iterable[str], svc: Services) -> list[str]:
+    """One line per URL or video of this batch whose current state at some stage is not succeeded."""
+    canonical = list(dict.fromkeys(canonical_url(u) for u in urls))
+    with session_scope(svc.sessions) as session:
+        states = session.scalars(select(StageState).where(StageState.entity_key.in_(canonical))).all()
+        lines = [f"acquire {s.entity_key}: {s.status}" for s in states if s.status != "succeeded"]
+        missing = set(canonical) - {s.entity_key for s in states}
+        lines += [f"acquire {url}: never ran" for url in sorted(missing)]
+        videos = [str(v) for v in dict.fromkeys(videos_for(session, canonical).values())]
+        per_video = session.scalars(
+            select(StageState).where(StageState.entity_key.in_(videos), StageState.status != "succeeded")
+        ).all()
+        lines += [f"{s.stage} {s.entity_key}: {s.status}" for s in per_video]
+    return lines
 
 
 def acquired_videos(urls: Iterable[str], svc: Services) -> list[uuid.UUID]:

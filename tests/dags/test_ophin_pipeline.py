@@ -33,8 +33,9 @@ def test_dag_test_matches_cli_lineage(
     airflow_env, make_database, transcriber, tmp_path, short_lecture, monkeypatch
 ) -> None:  # noqa: ANN001
     url = short_lecture.resolve().as_uri()
+    bad = "http://169.254.169.254/latest/meta-data.mp4"  # refused by the fetch policy: fails without retries
     cli_svc = make_services(tmp_path / "cli", make_database(), transcriber)
-    assert run_urls([url], cli_svc).failures == []
+    assert [f.entity_key for f in run_urls([url, bad], cli_svc).failures] == [bad]
 
     dag_db = make_database()
     monkeypatch.setenv("OPHIN_DB__URL", dag_db)
@@ -48,9 +49,18 @@ def test_dag_test_matches_cli_lineage(
     from tests.dags.conftest import DAGS_DIR
 
     dag = DagBag(dag_folder=str(DAGS_DIR)).dags["ophin_pipeline"]
-    dag_run = dag.test(run_conf={"urls": [url]})
+    dag_run = dag.test(run_conf={"urls": [url, bad]})
     get_settings.cache_clear()
-    assert str(dag_run.state) in ("success", "DagRunState.SUCCESS")
+    # The bad URL fails its own tasks and the run says so; the good video goes through every stage.
+    assert str(dag_run.state) in ("failed", "DagRunState.FAILED")
+    states = {(ti.task_id, ti.map_index): str(ti.state) for ti in dag_run.get_task_instances()}
+    assert states[("check_videos", -1)].endswith("failed")
+    assert sorted(
+        s.split(".")[-1] for (t, _), s in states.items() if t == "per_video.verify_instructions"
+    ) == [
+        "success",
+        "upstream_failed",
+    ]
 
     dag_svc = make_services(tmp_path / "dag", dag_db, transcriber)
     assert lineage_ids(dag_svc) == lineage_ids(cli_svc)
