@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -15,11 +14,10 @@ import openai
 
 from ophin.refine.base import Correction, Refined, apply_corrections, keeps_invariants
 from ophin.refine.vocabulary import Vocabulary
-from ophin.synthesis.base import MalformedOutputError
+from ophin.synthesis.base import MalformedOutputError, load_json_reply
 
 PROMPT_VERSION = "v1"
 MAX_WORDS = 4  # a term correction, not a rewrite: longer before/after spans are dropped
-_FENCE = re.compile(r"^```[ \t]*(?:json)?[ \t]*\n?(.*?)\n?[ \t]*```$", re.DOTALL | re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 
 
@@ -121,16 +119,7 @@ def _find_free(sentence: str, before: str, taken: list[Correction]) -> tuple[int
 def parse_reply(content: str) -> tuple[Proposal, ...]:
     """Strip an optional ```json fence, parse, validate {"text": str, "corrections": [{before, after,
     reason}]}; anything else raises MalformedOutputError (a ValueError quoting <= 200 chars)."""
-    text = content.strip()
-    fenced = _FENCE.match(text)
-    if fenced:
-        text = fenced.group(1).strip()
-    if not text:
-        raise MalformedOutputError("empty output", content)
-    try:
-        data: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MalformedOutputError(f"not valid JSON ({exc.msg} at char {exc.pos})", content) from exc
+    data: Any = load_json_reply(content)
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         raise MalformedOutputError('expected a JSON object with a string "text"', content)
     items = data.get("corrections")

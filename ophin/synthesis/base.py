@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 InstructionKind = Literal["vqa", "conversation", "cot"]
 KINDS: tuple[InstructionKind, ...] = ("vqa", "conversation", "cot")
@@ -51,6 +53,23 @@ class InstructionGenerator(Protocol):
         ...
 
     def generate(self, ctx: PairContext, kind: InstructionKind) -> GeneratedInstruction: ...
+
+
+_FENCE = re.compile(r"^```[ \t]*(?:json)?[ \t]*\n?(.*?)\n?[ \t]*```$", re.DOTALL | re.IGNORECASE)
+
+
+def load_json_reply(content: str) -> Any:
+    """A model's reply as JSON, an optional ```json fence stripped; MalformedOutputError otherwise."""
+    text = content.strip()
+    fenced = _FENCE.match(text)
+    if fenced:
+        text = fenced.group(1).strip()
+    if not text:
+        raise MalformedOutputError("empty output", content)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MalformedOutputError(f"not valid JSON ({exc.msg} at char {exc.pos})", content) from exc
 
 
 def _excerpt(text: str, limit: int = 200) -> str:

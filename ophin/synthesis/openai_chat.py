@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from functools import cache
 from importlib import resources
 from string import Template
@@ -19,11 +17,11 @@ from ophin.synthesis.base import (
     MalformedOutputError,
     PairContext,
     Turn,
+    load_json_reply,
 )
 
 PROMPT_VERSION = "v1"
 _PROMPT_PACKAGE = "ophin.synthesis"
-_FENCE = re.compile(r"^```[ \t]*(?:json)?[ \t]*\n?(.*?)\n?[ \t]*```$", re.DOTALL | re.IGNORECASE)
 _ROLES = ("human", "gpt")
 
 
@@ -105,16 +103,7 @@ class OpenAICompatibleGenerator:
 
 def parse_turns(content: str) -> tuple[Turn, ...]:
     """Strip an optional ```json fence, parse, and validate {"turns": [{"role", "text"}, ...]}."""
-    text = content.strip()
-    fenced = _FENCE.match(text)
-    if fenced:
-        text = fenced.group(1).strip()
-    if not text:
-        raise MalformedOutputError("empty output", content)
-    try:
-        data: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MalformedOutputError(f"not valid JSON ({exc.msg} at char {exc.pos})", content) from exc
+    data: Any = load_json_reply(content)
     if not isinstance(data, dict) or "turns" not in data:
         raise MalformedOutputError('expected a JSON object with a "turns" key', content)
     raw_turns = data["turns"]
