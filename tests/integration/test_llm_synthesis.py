@@ -35,7 +35,10 @@ def scripted_llm(healthy: list[bool] | None = None):  # noqa: ANN201
         # kinds of one image that repeat each other).
         if "step by step" in prompt:
             steps = " ".join(f"Step {i}: {cue}" for i, cue in enumerate(cues, 1))
-            turns = [("human", "Examine this image step by step."), ("gpt", f"{steps} Conclusion: {cues[-1]}")]
+            turns = [
+                ("human", "Examine this image step by step."),
+                ("gpt", f"{steps} Conclusion: {cues[-1]}"),
+            ]
         elif "conversation" in prompt:
             turns = [("human", "What do you notice first?"), ("gpt", cues[-1])]
         else:
