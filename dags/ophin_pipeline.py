@@ -13,8 +13,15 @@ def _services():  # noqa: ANN202
     from ophin.services import build_services
     from ophin.settings import get_settings
 
-    run_id = get_current_context()["run_id"]
-    return build_services(get_settings(), runner=f"airflow:{run_id}")
+    context = get_current_context()
+    ti = context["ti"]
+    origin = {
+        "dag_id": ti.dag_id,
+        "task_id": ti.task_id,
+        "map_index": ti.map_index,
+        "try_number": ti.try_number,
+    }
+    return build_services(get_settings(), runner=f"airflow:{context['run_id']}", origin=origin)
 
 
 def _stage(name: str, video_id: str) -> str:

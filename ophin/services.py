@@ -7,6 +7,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -68,9 +69,10 @@ class Services:
     workdir: Path = field(default=Path(".ophin/work"))
     worker: str = field(default_factory=worker_name)
     lease_s: float = 60.0
+    origin: dict[str, Any] = field(default_factory=dict)  # e.g. the Airflow task instance running stages
 
 
-def build_services(settings: Settings, runner: str = "cli") -> Services:
+def build_services(settings: Settings, runner: str = "cli", origin: dict[str, Any] | None = None) -> Services:
     home = settings.home_dir
     return Services(
         settings=settings,
@@ -87,4 +89,5 @@ def build_services(settings: Settings, runner: str = "cli") -> Services:
         runner=runner,
         workdir=home / "work",
         lease_s=settings.run.lease_s,
+        origin=origin or {},
     )

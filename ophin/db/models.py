@@ -216,6 +216,11 @@ class StageRun(Base):
     output: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     runner: Mapped[str | None] = mapped_column(Text)  # cli | airflow:<dag_run_id> | backfill
     worker: Mapped[str | None] = mapped_column(Text)  # host:pid:nonce of the process that ran it
+    # The Airflow task instance that ran it (None from the CLI): the UI's way back to this row.
+    dag_id: Mapped[str | None] = mapped_column(Text)
+    task_id: Mapped[str | None] = mapped_column(Text)
+    map_index: Mapped[int | None] = mapped_column(Integer)
+    try_number: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -24,6 +24,8 @@ from ophin.domain.ids import make_id
 MAX_ERROR_CHARS = 4000
 # Statuses a later stage may build on: partial means some items failed and will be retried.
 USABLE = ("succeeded", "partial")
+# Where an attempt was started from, when an orchestrator started it: stored on its stage_run.
+ORIGIN = ("dag_id", "task_id", "map_index", "try_number")
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ def claim(
     video_id: uuid.UUID | None = None,
     force: bool = False,
     still_valid: Callable[[dict[str, Any]], bool] | None = None,
+    origin: dict[str, Any] | None = None,
 ) -> Claimed | UpToDate | Busy:
     """Skip, wait, or take the lease and open a new attempt, in one transaction."""
     with session_scope(factory) as session:
@@ -130,6 +133,7 @@ def claim(
                 worker=worker,
                 started_at=datetime.now(UTC),
                 heartbeat_at=now,
+                **{k: v for k, v in (origin or {}).items() if k in ORIGIN},
             )
         )
         state.status = "running"

@@ -104,6 +104,7 @@ def run_stage(
             video_id=video_id,
             force=force,
             still_valid=valid,
+            origin=svc.origin,
         )
         if not isinstance(outcome, Busy):
             break

@@ -15,6 +15,10 @@ from tests.support.media import cut
 LINEAGE = (Video, Clip, Frame, TranscriptSegment, Pair, VisualCue, Instruction)
 
 
+def states_index(states: dict, task_id: str, state: str) -> int:
+    return next(i for (t, i), s in states.items() if t == task_id and s.endswith(state))
+
+
 def lineage_ids(svc) -> dict[str, set[str]]:  # noqa: ANN001
     with session_scope(svc.sessions) as session:
         ids = {m.__tablename__: {str(i) for i in session.scalars(select(m.id))} for m in LINEAGE}
@@ -66,5 +70,9 @@ def test_dag_test_matches_cli_lineage(
     assert lineage_ids(dag_svc) == lineage_ids(cli_svc)
     assert lineage_ids(dag_svc)["accepted"]
     with session_scope(dag_svc.sessions) as session:
-        runners = set(session.scalars(select(StageRun.runner)))
-    assert all(r.startswith("airflow:") for r in runners)
+        runs = session.scalars(select(StageRun)).all()
+    assert all(r.runner.startswith("airflow:") and r.dag_id == "ophin_pipeline" for r in runs)
+    # Each attempt names the task instance that ran it: the way back from a row to its task log.
+    transcribe = next(r for r in runs if r.stage == "transcribe")
+    assert transcribe.task_id == "per_video.transcribe_video" and transcribe.try_number >= 1
+    assert transcribe.map_index == states_index(states, "per_video.transcribe_video", "success")
