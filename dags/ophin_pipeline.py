@@ -48,8 +48,14 @@ with DAG(
 
     @task
     def list_urls() -> list[str]:
+        from ophin.db.migrate import upgrade
+        from ophin.db.session import get_engine
         from ophin.domain.urls import canonical_url
+        from ophin.settings import get_settings
 
+        # A fresh lineage database gets its schema here (idempotent, under an advisory lock), not as
+        # "relation stage_run does not exist" in every task.
+        upgrade(get_engine(get_settings()))
         urls = get_current_context()["params"]["urls"]
         return list(dict.fromkeys(canonical_url(u) for u in urls))
 

@@ -41,7 +41,7 @@ def test_dag_test_matches_cli_lineage(
     cli_svc = make_services(tmp_path / "cli", make_database(), transcriber)
     assert [f.entity_key for f in run_urls([url, bad], cli_svc).failures] == [bad]
 
-    dag_db = make_database()
+    dag_db = make_database(migrate=False)  # the DAG's first task migrates a fresh lineage database
     monkeypatch.setenv("OPHIN_DB__URL", dag_db)
     monkeypatch.setenv("OPHIN_HOME", str(tmp_path / "dag_home"))
     monkeypatch.setenv("OPHIN_ACQUIRE__ALLOW_FILE_URLS", "true")
