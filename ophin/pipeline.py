@@ -17,6 +17,7 @@ from ophin.quality.gates import GateResult, run_gate
 from ophin.quality.suites import instruction_frame, instruction_suite
 from ophin.services import Services
 from ophin.settings import Settings
+from ophin.stages import cues, keyframes, pair, synthesize, transcribe, verify
 from ophin.stages.acquire import AcquireParams, acquire_video, videos_for
 from ophin.stages.base import StageFailed, StageResult
 from ophin.stages.common import InputMissing
@@ -71,12 +72,12 @@ class StageParams:
 
 # Per-video stages in order: name -> (function, params attribute, the stages it reads from).
 VIDEO_STAGES: dict[str, tuple[Callable[..., StageResult], str, tuple[str, ...]]] = {
-    "transcribe": (transcribe_video, "transcribe", ()),
-    "keyframes": (extract_keyframes, "keyframes", ()),
-    "pair": (pair_frames, "pair", ("transcribe", "keyframes")),
-    "cues": (separate_visual_cues, "cues", ("pair",)),
-    "synthesize": (synthesize_instructions, "synthesize", ("cues",)),
-    "verify": (verify_instructions, "verify", ("synthesize",)),
+    "transcribe": (transcribe_video, "transcribe", transcribe.UPSTREAM),
+    "keyframes": (extract_keyframes, "keyframes", keyframes.UPSTREAM),
+    "pair": (pair_frames, "pair", pair.UPSTREAM),
+    "cues": (separate_visual_cues, "cues", cues.UPSTREAM),
+    "synthesize": (synthesize_instructions, "synthesize", synthesize.UPSTREAM),
+    "verify": (verify_instructions, "verify", verify.UPSTREAM),
 }
 STAGE_NAMES = ("acquire", *VIDEO_STAGES)
 

@@ -18,6 +18,7 @@ from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
 
 STAGE = "cues"
+UPSTREAM = ("pair",)  # the stages whose rows this one reads
 VERSION = "2"  # 2: sentences refined (mis-heard terms corrected) before scoring; raw text kept
 
 
@@ -90,7 +91,7 @@ def separate_visual_cues(
         version=VERSION,
         params=params,
         work=work,
-        upstream=("pair",),
+        upstream=UPSTREAM,
         model_version=f"{scorer.name}/{scorer.version}",
         force=force,
     )

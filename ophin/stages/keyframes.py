@@ -19,6 +19,7 @@ from ophin.stages.base import Attempt, StageResult, run_on_video
 from ophin.stages.common import fetch_media, require_video
 
 STAGE = "keyframes"
+UPSTREAM: tuple[str, ...] = ()  # reads only the media
 VERSION = "3"  # 3: faces blurred, burned-in PHI redacted, frames scored for clinical content, close cuts
 SETTLE_S = 0.5  # grab a little after the cut: past fades and encoder smear
 

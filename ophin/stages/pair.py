@@ -17,6 +17,7 @@ from ophin.stages.base import Attempt, StageResult, run_on_video
 from ophin.stages.transcribe import load_segments
 
 STAGE = "pair"
+UPSTREAM = ("transcribe", "keyframes")  # the stages whose rows this one reads
 VERSION = "2"  # 2: input-digest skipping, reasons for frames of videos without audio
 
 
@@ -127,6 +128,6 @@ def pair_frames(vid: uuid.UUID, params: PairParams, *, svc: Services, force: boo
         version=VERSION,
         params=params,
         work=work,
-        upstream=("transcribe", "keyframes"),
+        upstream=UPSTREAM,
         force=force,
     )

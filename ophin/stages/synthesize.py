@@ -19,6 +19,7 @@ from ophin.stages.common import visual_cue_texts
 from ophin.synthesis.base import KINDS, InstructionGenerator, PairContext
 
 STAGE = "synthesize"
+UPSTREAM = ("cues",)  # the stages whose rows this one reads
 VERSION = "2"  # 2: failed items make the attempt partial and are retried alone
 # Errors that sink one item (malformed output is a ValueError, transport errors are OpenAIError);
 # anything else is a bug and fails the whole stage.
@@ -111,7 +112,7 @@ def synthesize_instructions(
         version=VERSION,
         params=params,
         work=work,
-        upstream=("cues",),
+        upstream=UPSTREAM,
         model_version=generator.model,
         force=force,
     )

@@ -20,6 +20,7 @@ from ophin.stages.base import Attempt, StageResult, run_on_video
 from ophin.stages.common import fetch_media, require_video
 
 STAGE = "transcribe"
+UPSTREAM: tuple[str, ...] = ()  # reads only the media
 VERSION = "2"  # 2: a video without audio has an empty transcript, not a failure
 SAMPLE_RATE = 16000  # Whisper's native rate
 log = logging.getLogger("ophin.stages")

@@ -31,6 +31,7 @@ from ophin.verification.checks import (
 )
 
 STAGE = "verify"
+UPSTREAM = ("synthesize",)  # the stages whose rows this one reads
 VERSION = "3"  # 3: polarity/number grounding, vocabulary, PHI, injection, distinct kinds, near-duplicates
 # The fixed words answers are framed in ("Abnormal:", "in keeping with"): structure, not claims to ground.
 FRAME_TEXT = " ".join(re.sub(r"\{\w*\}", " ", frame) for frame in ANSWER_FRAMES)
@@ -149,6 +150,6 @@ def verify_instructions(
         version=VERSION,
         params=params,
         work=work,
-        upstream=("synthesize",),
+        upstream=UPSTREAM,
         force=force,
     )
