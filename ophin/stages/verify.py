@@ -32,7 +32,7 @@ from ophin.verification.checks import (
 
 STAGE = "verify"
 UPSTREAM = ("synthesize",)  # the stages whose rows this one reads
-VERSION = "3"  # 3: polarity/number grounding, vocabulary, PHI, injection, distinct kinds, near-duplicates
+VERSION = "4"  # 3: polarity/number grounding, vocabulary, PHI, injection, distinct, near-dups; 4: "OCTs"
 # The fixed words answers are framed in ("Abnormal:", "in keeping with"): structure, not claims to ground.
 FRAME_TEXT = " ".join(re.sub(r"\{\w*\}", " ", frame) for frame in ANSWER_FRAMES)
 

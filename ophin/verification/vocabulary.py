@@ -30,10 +30,17 @@ def unknown_words(text: str, word_lists: tuple[str, ...] = WORD_LISTS) -> list[s
     known = vocabulary(word_lists)
     unknown: dict[str, None] = {}
     for word in words(text):
-        # Adverbs of known adjectives ("inferiorly", "temporally"): the lists hold few of them.
-        if word not in known and not (word.endswith("ly") and len(word) > 5 and word[:-2] in known):
+        if word not in known and not _derived(word, known):
             unknown.setdefault(word, None)
     return list(unknown)
+
+
+def _derived(word: str, known: frozenset[str]) -> bool:
+    # Adverbs of known adjectives ("inferiorly", "temporally") and plurals of short acronyms ("OCTs",
+    # "RPEs"): the word lists hold few of either.
+    adverb = word.endswith("ly") and len(word) > 5 and word[:-2] in known
+    acronym_plural = word.endswith("s") and 3 <= len(word) - 1 <= 4 and word[:-1] in known
+    return adverb or acronym_plural
 
 
 def words(text: str) -> Iterator[str]:

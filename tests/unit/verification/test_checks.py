@@ -189,7 +189,7 @@ def test_vocabulary_refuses_garbled_asr_words_and_lists_them() -> None:
 def test_vocabulary_accepts_ophthalmic_terms_in_both_spellings() -> None:
     text = (
         "Drusen, hard exudates and neovascularisation (neovascularization) near the foveal ellipsoid zone; "
-        "RPE and Bruch's membrane are intact, cup-to-disc ratio 0.8, inferotemporally."
+        "RPE and Bruch's membrane are intact, cup-to-disc ratio 0.8, inferotemporally. Both OCTs agree."
     )
     result = _by_name(_answer(text), cues=(text,))["vocabulary"]
     assert result.passed, result.detail
