@@ -29,23 +29,6 @@ def sharpness(image_bgr: np.ndarray) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
 
 
-@lru_cache(maxsize=1)
-def _face_cascade() -> cv2.CascadeClassifier:
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-    if cascade.empty():
-        raise RuntimeError("OpenCV ships no Haar cascades (opencv-python-headless>=5?); pin <5")
-    return cascade
-
-
-def count_faces(image_bgr: np.ndarray) -> int:
-    gray = cv2.equalizeHist(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY))
-    min_side = max(24, min(gray.shape[:2]) // 8)  # ignore tiny detections in textures
-    faces = _face_cascade().detectMultiScale(
-        gray, scaleFactor=1.1, minNeighbors=6, minSize=(min_side, min_side)
-    )
-    return len(faces)
-
-
 Box = tuple[int, int, int, int]  # x, y, w, h
 
 

@@ -15,6 +15,7 @@ from ophin.refine.confusions import CONTEXT_RULES, HEAD_NOUNS, MISHEARD, UNITS
 from ophin.refine.vocabulary import (
     DEFAULT_WORDLISTS,
     PREFIXES,
+    WORD,
     TermMatch,
     Vocabulary,
     lexicon_expansions,
@@ -29,7 +30,6 @@ HYPHENATED_MAX_DISTANCE = 0.36
 HYPHENATED_MIN_LETTERS = 12
 MAX_PASSES = 3  # a correction can supply the cue another word needed; passes run until nothing changes
 
-_TOKEN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 _DIGITS = re.compile(r"\d")
 
 
@@ -77,7 +77,7 @@ class _Pass:
             return True
         return any(
             (m.end() <= start or m.start() >= end) and m.group(0).lower() in self.vocab.jargon
-            for m in _TOKEN.finditer(self.text)
+            for m in WORD.finditer(self.text)
         )
 
     def add(self, rule: str, start: int, end: int, after: str) -> None:
@@ -165,7 +165,7 @@ class LexiconRefiner:
     def _apply_vocabulary(self, p: _Pass) -> None:
         if not self.vocab.english.words:
             return  # without an English list every word looks unknown: the rule would be a guess
-        tokens = list(_TOKEN.finditer(p.text))
+        tokens = list(WORD.finditer(p.text))
         for i in range(len(tokens)):
             if not self._suspect(p, tokens, i):
                 continue

@@ -13,12 +13,12 @@ from typing import Any
 import openai
 
 from ophin.refine.base import Correction, Refined, apply_corrections, keeps_invariants
-from ophin.refine.vocabulary import Vocabulary
+from ophin.refine.vocabulary import WORD, Vocabulary
 from ophin.synthesis.base import MalformedOutputError, load_json_reply
+from ophin.synthesis.openai_chat import chat_content
 
 PROMPT_VERSION = "v1"
 MAX_WORDS = 4  # a term correction, not a rewrite: longer before/after spans are dropped
-_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 
 
 @dataclass(frozen=True)
@@ -72,19 +72,8 @@ class LLMRefiner:
     def refine(self, sentence: str, context: str = "") -> Refined:
         if not sentence.strip():
             return Refined(raw=sentence, text=sentence, corrections=())
-        response = self.client.chat.completions.create(
-            model=self.model,
-            messages=[{"role": "user", "content": render_prompt(sentence, context)}],
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-        )
-        if not response.choices:
-            raise MalformedOutputError("response has no choices", None)
-        content = response.choices[0].message.content
-        if content is None:
-            raise MalformedOutputError(
-                f"response message has no content (finish_reason={response.choices[0].finish_reason!r})", None
-            )
+        prompt = render_prompt(sentence, context)
+        content = chat_content(self.client, self.model, prompt, self.temperature, self.max_tokens)
         corrections = self.vet(sentence, parse_reply(content))
         return Refined(raw=sentence, text=apply_corrections(sentence, corrections), corrections=corrections)
 
@@ -95,9 +84,9 @@ class LLMRefiner:
             before, after = p.before.strip(), p.after.strip()
             if not before or not after or before == after:
                 continue
-            if len(_WORD.findall(before)) > MAX_WORDS or len(_WORD.findall(after)) > MAX_WORDS:
+            if len(WORD.findall(before)) > MAX_WORDS or len(WORD.findall(after)) > MAX_WORDS:
                 continue
-            words = _WORD.findall(after)
+            words = WORD.findall(after)
             if not words or not all(self.vocab.is_word(w) for w in words):
                 continue
             if not keeps_invariants(before, after):

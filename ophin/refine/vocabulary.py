@@ -22,6 +22,7 @@ DEFAULT_WORDLISTS: tuple[str, ...] = (
     "/usr/share/dict/british-english-large",
 )
 TERMS_FILE = "ophthalmic_terms.txt"
+WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")  # a word as both refiners see it: letters, one apostrophe
 
 # Combining forms: "hyporeflective" is a real word when "reflective" is, even though no list holds it.
 PREFIXES: tuple[str, ...] = (

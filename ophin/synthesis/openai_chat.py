@@ -78,19 +78,7 @@ class OpenAICompatibleGenerator:
         if not ctx.cues:
             raise ValueError(f"pair {ctx.pair_id}: no visual-cue sentences to build an instruction from")
         prompt = render_prompt(ctx, kind)
-        response = self.client.chat.completions.create(
-            model=self.model,
-            messages=[{"role": "user", "content": prompt}],
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-        )
-        if not response.choices:
-            raise MalformedOutputError("response has no choices", None)
-        content = response.choices[0].message.content
-        if content is None:
-            raise MalformedOutputError(
-                f"response message has no content (finish_reason={response.choices[0].finish_reason!r})", None
-            )
+        content = chat_content(self.client, self.model, prompt, self.temperature, self.max_tokens)
         return GeneratedInstruction(
             kind=kind,
             turns=parse_turns(content),
@@ -99,6 +87,24 @@ class OpenAICompatibleGenerator:
             generator_version=f"{self.version}+{self.model}",
             prompt_version=PROMPT_VERSION,
         )
+
+
+def chat_content(client: openai.OpenAI, model: str, prompt: str, temperature: float, max_tokens: int) -> str:
+    """One user prompt, one completion; the reply's text, or MalformedOutputError when there is none."""
+    response = client.chat.completions.create(
+        model=model,
+        messages=[{"role": "user", "content": prompt}],
+        temperature=temperature,
+        max_tokens=max_tokens,
+    )
+    if not response.choices:
+        raise MalformedOutputError("response has no choices", None)
+    content = response.choices[0].message.content
+    if content is None:
+        raise MalformedOutputError(
+            f"response message has no content (finish_reason={response.choices[0].finish_reason!r})", None
+        )
+    return content
 
 
 def parse_turns(content: str) -> tuple[Turn, ...]:
