@@ -129,8 +129,9 @@ def _planted_phi(truth: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def _leaks(text: str, planted: list[str]) -> list[str]:
+    """What leaked, by kind only (never the value): "planted string" or a find_phi kind."""
     lowered = text.lower()
-    return [p for p in planted if p.lower() in lowered] + [m.kind for m in find_phi(text)]
+    return ["planted string" for p in planted if p.lower() in lowered] + [m.kind for m in find_phi(text)]
 
 
 def measure(
@@ -191,14 +192,11 @@ def measure(
          if not r.scene["clinical_image"]]
         + [f"clinical scene without a record: {f} scene {i}" for f, i in missed]
         + [f"non-word in {r.instruction.id}: {', '.join(unknown_words(r.answers)[:5])}" for r in nonword]
-        + [f"PHI in text of {iid}: {k if k in _KINDS else 'planted string'}" for iid, k in text_leaks]
+        + [f"PHI in text of {iid}: {kind}" for iid, kind in text_leaks]
         + [f"PHI readable in image {fid}" for fid in image_leaks]
         + [f"face visible in image {fid}" for fid in faces]
     )  # fmt: skip
     return report
-
-
-_KINDS = {"person name", "date", "date of birth", "record number", "national id", "phone number", "email"}
 
 
 def _cue_texts(session: Session, pair_ids: set[Any]) -> dict[Any, tuple[str, ...]]:
