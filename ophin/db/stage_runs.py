@@ -195,19 +195,18 @@ def finish(
         if error is not None:
             run.error_class = type(error).__name__
             run.error_message = (str(error) or repr(error))[:MAX_ERROR_CHARS]
-        if lost:
-            return
-        state.status = status
-        state.params_hash = key.params_hash
-        state.code_version = key.code_version
-        state.input_digest = key.input_digest
-        state.output = output
-        state.lease_owner = None
-        state.lease_expires_at = None
-        if video_id is not None:
-            state.video_id = video_id
-    if lost:
-        raise LeaseLost(f"{key.stage} {key.entity_key}: lease lost; this attempt's result is void")
+        if not lost:  # the state belongs to whoever holds the lease now
+            state.status = status
+            state.params_hash = key.params_hash
+            state.code_version = key.code_version
+            state.input_digest = key.input_digest
+            state.output = output
+            state.lease_owner = None
+            state.lease_expires_at = None
+            if video_id is not None:
+                state.video_id = video_id
+    if isinstance(error, LeaseLost):  # a result that came back after the lease was gone: void
+        raise error
 
 
 def _abandon(session: Session, state: StageState, now: datetime) -> None:

@@ -14,7 +14,17 @@ from typing import Any
 
 import ophin
 from ophin.db.session import session_scope
-from ophin.db.stage_runs import USABLE, AttemptKey, Busy, Claimed, claim, finish, heartbeat, video_states
+from ophin.db.stage_runs import (
+    USABLE,
+    AttemptKey,
+    Busy,
+    Claimed,
+    LeaseLost,
+    claim,
+    finish,
+    heartbeat,
+    video_states,
+)
 from ophin.domain.ids import params_hash
 from ophin.services import Services
 from ophin.stages.common import MissingInput, require_video
@@ -153,15 +163,19 @@ def _attempt(
         shutil.rmtree(scratch, ignore_errors=True)
     result = StageResult(key.stage, key.entity_key, False, output)
     produced = output.get("video_id")
-    finish(
-        svc.sessions,
-        key,
-        claimed.run_id,
-        svc.worker,
-        status=result.status,
-        output=output,
-        video_id=uuid.UUID(produced) if isinstance(produced, str) else video_id,
-    )
+    try:
+        finish(
+            svc.sessions,
+            key,
+            claimed.run_id,
+            svc.worker,
+            status=result.status,
+            output=output,
+            video_id=uuid.UUID(produced) if isinstance(produced, str) else video_id,
+        )
+    except LeaseLost as exc:  # recorded on its stage_run; the batch goes on like after any failed attempt
+        log.warning("%s %s: attempt %d void: %s", key.stage, key.entity_key, claimed.attempt, exc)
+        raise StageFailed(key.stage, key.entity_key, exc) from exc
     counts = ", ".join(f"{k}={v}" for k, v in output.items() if k != "video_id")
     level = logging.WARNING if result.status == "partial" else logging.INFO
     log.log(

@@ -119,3 +119,41 @@ def test_export_names_no_local_path(tmp_path, db_url, transcriber, clip_url) -> 
     records = json.loads(text)
     assert {r["source"]["video_url"] for r in records} == {"local-file:fundus.mp4"}
     assert sha256_file(str(tmp_path / "release" / records[0]["image"]))
+
+
+def test_attempt_that_lost_its_lease_fails_alone_and_leaves_the_new_holder(
+    tmp_path, db_url, transcriber
+) -> None:  # noqa: ANN001
+    from sqlalchemy import update
+
+    from ophin.db.models import StageRun
+    from ophin.stages.base import StageFailed, run_stage
+
+    svc = make_services(tmp_path / "h", db_url, transcriber)
+
+    def stalled_then_overtaken(attempt) -> dict:  # noqa: ANN001
+        # While this worker stalled past its lease, another one took the entity over.
+        with session_scope(svc.sessions) as session:
+            session.execute(
+                update(StageState)
+                .where(StageState.stage == "probe")
+                .values(lease_owner="other-worker", stage_run_id=None)
+            )
+        return {"done": 1}
+
+    with pytest.raises(StageFailed) as failure:
+        run_stage(
+            svc,
+            stage="probe",
+            version="1",
+            entity_type="batch",
+            entity_key="b1",
+            params={},
+            work=stalled_then_overtaken,
+        )
+    assert type(failure.value.cause).__name__ == "LeaseLost"
+    with session_scope(svc.sessions) as session:
+        run = session.scalars(select(StageRun).where(StageRun.stage == "probe")).one()
+        state = session.scalars(select(StageState).where(StageState.stage == "probe")).one()
+    assert (run.status, run.error_class) == ("failed", "LeaseLost")
+    assert state.lease_owner == "other-worker" and state.status == "running"  # the new holder's, untouched
