@@ -20,6 +20,7 @@ def _services():  # noqa: ANN202
         "task_id": ti.task_id,
         "map_index": ti.map_index,
         "try_number": ti.try_number,
+        "run_id": context["run_id"],
     }
     return build_services(get_settings(), runner=f"airflow:{context['run_id']}", origin=origin)
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -196,7 +197,10 @@ class StageRun(Base):
     """One attempt of one stage on one entity: what ran, with which params, and how it ended."""
 
     __tablename__ = "stage_run"
-    __table_args__ = (UniqueConstraint("stage", "entity_key", "attempt"),)
+    __table_args__ = (
+        UniqueConstraint("stage", "entity_key", "attempt"),
+        Index("ix_stage_run_task_instance", "dag_id", "run_id", "task_id", "map_index"),
+    )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     stage: Mapped[str] = mapped_column(String(32), index=True)
     entity_type: Mapped[str] = mapped_column(String(16))  # url | video | batch
@@ -221,6 +225,7 @@ class StageRun(Base):
     task_id: Mapped[str | None] = mapped_column(Text)
     map_index: Mapped[int | None] = mapped_column(Integer)
     try_number: Mapped[int | None] = mapped_column(Integer)
+    run_id: Mapped[str | None] = mapped_column(Text)  # the Airflow DagRun's run_id
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -265,7 +270,24 @@ class QualityRun(Base):
     success: Mapped[bool] = mapped_column(Boolean)
     statistics: Mapped[dict[str, Any]] = mapped_column(JSONB)
     result: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    video_ids: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    summary: Mapped[str | None] = mapped_column(Text)  # one readable line per failed expectation
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class VideoGate(Base):
+    """The latest gate verdict per (video, stage): exports take a video's instructions only when every
+    gate it went through last passed."""
+
+    __tablename__ = "video_gate"
+    __table_args__ = (UniqueConstraint("video_id", "stage"),)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # uuid5 over (video, stage)
+    video_id: Mapped[uuid.UUID] = _fk("video")
+    stage: Mapped[str] = mapped_column(String(32))
+    quality_run_id: Mapped[uuid.UUID] = _fk("quality_run")
+    success: Mapped[bool] = mapped_column(Boolean)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Release(Base):

@@ -25,7 +25,7 @@ MAX_ERROR_CHARS = 4000
 # Statuses a later stage may build on: partial means some items failed and will be retried.
 USABLE = ("succeeded", "partial")
 # Where an attempt was started from, when an orchestrator started it: stored on its stage_run.
-ORIGIN = ("dag_id", "task_id", "map_index", "try_number")
+ORIGIN = ("dag_id", "run_id", "task_id", "map_index", "try_number")
 
 
 @dataclass(frozen=True)
