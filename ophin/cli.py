@@ -40,6 +40,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Metadata database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+airflow_app = typer.Typer(help="What the Airflow DAGs need.", no_args_is_help=True)
+app.add_typer(airflow_app, name="airflow")
 console = Console(stderr=True, soft_wrap=True)  # one-line reasons stay on one line
 
 
@@ -119,9 +121,16 @@ def _print_batch(report) -> None:  # noqa: ANN001
             "yellow",
             f"{result.stage} {result.entity_key}: {result.output.get('failed')} item(s) failed",
         )
-    if report.gate is not None:
-        state = "passed" if report.gate.success else f"failed {report.gate.failed}"
-        say("quality gate (instructions):", "bold", state)
+    stopped = report.stopped_at
+    if stopped is not None:
+        say("gate failed:", "red", f"{stopped.stage}: {'; '.join(stopped.failed)}")
+        say(
+            "stopped:",
+            "red",
+            f"nothing after {stopped.stage} ran for this batch; `ophin status` lists the gates",
+        )
+    elif report.gates:
+        say("gates passed:", "green", ", ".join(g.stage for g in report.gates))
 
 
 def _print_counts(sessions) -> None:  # noqa: ANN001
@@ -161,6 +170,24 @@ def db_upgrade() -> None:
     console.print("database at head")
 
 
+@airflow_app.command("init")
+def airflow_init() -> None:
+    """Once per deployment: migrate the lineage database and create the pools asr, llm and youtube.
+
+    Idempotent (re-running resizes the pools to OPHIN_AIRFLOW__*_SLOTS). Needs the `airflow` command and
+    its metadata database (AIRFLOW__DATABASE__SQL_ALCHEMY_CONN) migrated (`airflow db migrate`).
+    """
+    from ophin.airflow_init import init_airflow
+
+    try:
+        written = init_airflow(_settings())
+    except (RuntimeError, FileNotFoundError) as exc:
+        raise fail(str(exc)) from exc
+    console.print(
+        "lineage database at head; pools " + ", ".join(f"{k}={v['slots']}" for k, v in written.items())
+    )
+
+
 @app.command()
 def run(targets: Annotated[list[str], typer.Argument(help="URLs, or files with one URL per line.")]) -> None:
     """Run the whole pipeline for the given URLs. Re-running changes nothing; failures are recorded."""
@@ -173,11 +200,12 @@ def run(targets: Annotated[list[str], typer.Argument(help="URLs, or files with o
     _print_counts(svc.sessions)
     if not report.ok:
         n = len(report.failures) + len(report.partial)
-        say(
-            "error:",
-            "red",
-            f"{n} stage(s) failed or partly failed (listed above); `ophin backfill` re-runs them",
-        )
+        if n:
+            say(
+                "error:",
+                "red",
+                f"{n} stage(s) failed or partly failed (listed above); `ophin backfill` re-runs them",
+            )
         raise typer.Exit(code=1)
 
 
@@ -248,18 +276,25 @@ def report(
 def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
     """Counts of every lineage table, stage attempts by status, and the latest failures."""
     from ophin.db.session import session_factory, session_scope
-    from ophin.reports import counts, recent_failures
+    from ophin.reports import counts, latest_gates, recent_failures
 
     # Read-only: no migration, no store, no scratch, so it works on a home this user cannot write.
     sessions = session_factory(_settings())
     with session_scope(sessions) as session:
-        data = {**counts(session), "recent_failures": recent_failures(session)}
+        data = {
+            **counts(session),
+            "gates": latest_gates(session),
+            "recent_failures": recent_failures(session),
+        }
     if as_json:
         typer.echo(json.dumps(data, indent=1, default=str))
         return
     _print_counts(sessions)
     for stage, by_status in sorted(data["stages"].items()):
         typer.echo(f"{stage:<11} " + ", ".join(f"{k}={v}" for k, v in sorted(by_status.items())))
+    for g in data["gates"]:
+        style = "green" if g["success"] else "red"
+        say(f"gate {'passed' if g['success'] else 'FAILED'}", style, f"{g['batch']} {g['summary']}")
     for f in data["recent_failures"]:
         say(
             f"{f['status']}",
@@ -319,20 +354,51 @@ def export(
 
 @app.command()
 def backfill(
-    stage: Annotated[str, typer.Option(help="Stage whose failed, partial or abandoned entities to re-run.")],
+    stage: Annotated[str | None, typer.Option(help="Only entities failed at this stage.")] = None,
+    error_class: Annotated[
+        str | None, typer.Option("--error-class", help="Only attempts that failed with it (e.g. MediaError).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only attempts started at or after (ISO date/time).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Only attempts started before (ISO date/time).")] = None,
+    video: Annotated[list[str] | None, typer.Option(help="Only this video id (repeatable).")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would re-run; change nothing.")
+    ] = False,
 ) -> None:
-    """Re-run every entity whose state at STAGE is failed, partial or abandoned, and the stages after.
+    """Re-run failed, partial or abandoned work, and the stages after it; with no filter, all of it.
 
-    Only the failed items of a partial stage are redone; lost media is fetched again first.
+    Only the failed items of a partial stage are redone; lost media is fetched again first; nothing is
+    duplicated (deterministic ids, upserts). The re-run videos pass the gates like any batch.
     """
-    from ophin.pipeline import STAGE_NAMES
+    import uuid
+    from datetime import datetime
+
+    from ophin.pipeline import BackfillFilter, plan_backfill
     from ophin.pipeline import backfill as do_backfill
 
-    if stage not in STAGE_NAMES:
-        raise fail(f"unknown stage {stage!r}; choose one of {', '.join(STAGE_NAMES)}")
+    try:
+        which = BackfillFilter(
+            stage=stage,
+            error_class=error_class,
+            since=datetime.fromisoformat(since) if since else None,
+            until=datetime.fromisoformat(until) if until else None,
+            videos=tuple(uuid.UUID(v) for v in video or ()),
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
     svc = _services(runner="backfill")
-    report = _run_with_progress("backfill", lambda p: do_backfill(stage, svc, progress=p))
-    typer.echo(f"re-ran {len(report.videos)} video(s) from {stage}; {len(report.failures)} stage(s) failed")
+    if dry_run:
+        plan = plan_backfill(svc, which)
+        for url in plan.urls:
+            typer.echo(f"acquire {url}")
+        for vid in plan.videos:
+            typer.echo(f"video   {vid}" + ("  (media lost: fetched again)" if vid in plan.refetch else ""))
+        typer.echo(f"{len(plan.urls)} URL(s), {len(plan.videos)} video(s) would re-run")
+        return
+    report = _run_with_progress("backfill", lambda p: do_backfill(which, svc, progress=p))
+    typer.echo(f"re-ran {len(report.videos)} video(s); {len(report.failures)} stage(s) failed")
     _print_batch(report)
     if not report.ok:
         raise typer.Exit(code=1)

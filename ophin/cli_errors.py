@@ -15,6 +15,7 @@ def describe(exc: BaseException) -> str | None:
     import pydantic
     import sqlalchemy.exc
 
+    from ophin.db.migrate import SchemaNotReady
     from ophin.quality.gates import QualityGateFailed
     from ophin.stages.export import ExportError
 
@@ -40,6 +41,8 @@ def describe(exc: BaseException) -> str | None:
     ):
         where = exc.filename or "OPHIN_HOME"
         return f"cannot write {where}: {exc.strerror}; point OPHIN_HOME at a writable folder"
+    if isinstance(exc, SchemaNotReady):
+        return str(exc)
     if isinstance(exc, ExportError | QualityGateFailed):
         return str(exc)
     return None

@@ -6,15 +6,15 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 
-from ophin.db.models import StageState, VideoAlias
+from ophin.db.models import QualityRun, StageState, VideoAlias, VideoGate
 from ophin.db.session import session_scope
-from ophin.db.stage_runs import fail_abandoned, failed_entities, runs_failed_with
+from ophin.db.stage_runs import USABLE, fail_abandoned, failed_entities, runs_failed_with
 from ophin.domain.urls import canonical_url
-from ophin.quality.gates import GateResult, run_gate
-from ophin.quality.suites import instruction_frame, instruction_suite
+from ophin.quality.gates import GateResult, check_batch
 from ophin.services import Services
 from ophin.settings import Settings
 from ophin.stages import cues, keyframes, pair, synthesize, transcribe, verify
@@ -87,11 +87,16 @@ class BatchReport:
     videos: list[uuid.UUID] = field(default_factory=list)
     failures: list[StageFailed] = field(default_factory=list)
     partial: list[StageResult] = field(default_factory=list)  # stages where some items failed
-    gate: GateResult | None = None
+    gates: list[GateResult] = field(default_factory=list)  # in stage order; the last failed one stopped it
+
+    @property
+    def stopped_at(self) -> GateResult | None:
+        """The gate that failed and stopped the batch (nothing downstream of it ran), if any."""
+        return next((g for g in self.gates if not g.success), None)
 
     @property
     def ok(self) -> bool:
-        return not self.failures and not self.partial
+        return not self.failures and not self.partial and self.stopped_at is None
 
 
 def params_for(svc: Services) -> StageParams:
@@ -99,30 +104,47 @@ def params_for(svc: Services) -> StageParams:
     return StageParams.from_settings(svc.settings, svc.generator.config(), refiner)
 
 
-def process_video(
-    vid: uuid.UUID,
+def gate_stage(stage: str, videos: list[uuid.UUID], svc: Services) -> GateResult:
+    """The stage's expectation suite over these videos' output, recorded (it does not raise)."""
+    return check_batch(svc.sessions, stage, videos, svc.settings.gates)
+
+
+def process_videos(
+    videos: list[uuid.UUID],
     svc: Services,
     params: StageParams,
     report: BatchReport,
     *,
     progress: Progress | None = None,
+    gate: bool = True,
 ) -> None:
-    """Every per-video stage whose inputs are usable; a failed stage blocks only the stages that read it."""
-    blocked: set[str] = set()
+    """Every per-video stage over the batch, stage by stage, a gate after each.
+
+    A failed stage blocks only the stages of that video that read from it; a failed gate stops the whole
+    batch there (what it checked is in quality_run, and no later stage runs on output it refused).
+    """
+    blocked: dict[uuid.UUID, set[str]] = {vid: set() for vid in videos}
     for name, (fn, attr, upstream) in VIDEO_STAGES.items():
-        if blocked.intersection(upstream):
-            blocked.add(name)
-            continue
-        if progress:
-            progress(str(vid), name)
-        try:
-            result = fn(vid, getattr(params, attr), svc=svc)
-        except StageFailed as failure:
-            report.failures.append(failure)
-            blocked.add(name)
-            continue
-        if result.status == "partial":
-            report.partial.append(result)
+        ran: list[uuid.UUID] = []
+        for vid in videos:
+            if blocked[vid].intersection(upstream):
+                blocked[vid].add(name)
+                continue
+            if progress:
+                progress(str(vid), name)
+            try:
+                result = fn(vid, getattr(params, attr), svc=svc)
+            except StageFailed as failure:
+                report.failures.append(failure)
+                blocked[vid].add(name)
+                continue
+            if result.status == "partial":
+                report.partial.append(result)
+            ran.append(vid)
+        if gate and ran:
+            report.gates.append(gate_stage(name, ran, svc))
+            if report.stopped_at:
+                return
 
 
 def run_urls(
@@ -139,55 +161,81 @@ def run_urls(
             report.failures.append(failure)
             continue
         vid = uuid.UUID(acquired.output["video_id"])
-        if vid in report.videos:
-            continue  # another URL of this batch had the same content
-        report.videos.append(vid)
-        process_video(vid, svc, params, report, progress=progress)
+        if vid not in report.videos:  # another URL of this batch may have had the same content
+            report.videos.append(vid)
     if gate and report.videos:
-        report.gate = gate_instructions(report.videos, svc, raise_on_failure=False)
+        report.gates.append(gate_stage("acquire", report.videos, svc))
+        if report.stopped_at:
+            return report
+    process_videos(report.videos, svc, params, report, progress=progress, gate=gate)
     return report
 
 
-def gate_instructions(videos: list[uuid.UUID], svc: Services, *, raise_on_failure: bool = True) -> GateResult:
-    v = svc.settings.verify
+@dataclass(frozen=True)
+class BackfillFilter:
+    """Which failed or partial work to re-run: a stage, an error class, when it failed, which videos."""
+
+    stage: str | None = None
+    error_class: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    videos: tuple[uuid.UUID, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.stage is not None and self.stage not in STAGE_NAMES:
+            raise ValueError(f"unknown stage {self.stage!r}; choose one of {', '.join(STAGE_NAMES)}")
+
+
+@dataclass(frozen=True)
+class BackfillPlan:
+    urls: list[str]  # acquisitions that failed: fetched again
+    videos: list[uuid.UUID]  # videos with a failed or partial stage: re-run from there on
+    refetch: list[uuid.UUID]  # of those, the ones whose media vanished from the store
+
+
+def plan_backfill(svc: Services, which: BackfillFilter) -> BackfillPlan:
+    """What a backfill would re-run: read from stage_state and the attempts behind it, nothing changed
+    except that attempts whose worker died are first marked failed (AbandonedAttempt)."""
     with session_scope(svc.sessions) as session:
-        df = instruction_frame(session, videos)
-    batch_key = "videos:" + ",".join(sorted(str(x) for x in videos))
-    return run_gate(
-        svc.sessions,
-        stage="verify",
-        suite_name="instructions",
-        batch_key=batch_key,
-        df=df,
-        build=instruction_suite(v.min_accepted_fraction, v.min_answer_chars, v.max_answer_chars),
-        raise_on_failure=raise_on_failure,
-    )
+        fail_abandoned(session, which.stage)
+    with session_scope(svc.sessions) as session:
+        failed = failed_entities(
+            session,
+            which.stage,
+            error_class=which.error_class,
+            since=which.since,
+            until=which.until,
+            videos=list(which.videos),
+        )
+        missing_media = runs_failed_with(session, [s.stage_run_id for s in failed], InputMissing.__name__)
+    urls = list(dict.fromkeys(s.entity_key for s in failed if s.stage == "acquire"))
+    videos = list(dict.fromkeys(uuid.UUID(s.entity_key) for s in failed if s.stage != "acquire"))
+    refetch = list(dict.fromkeys(uuid.UUID(s.entity_key) for s in failed if s.stage_run_id in missing_media))
+    return BackfillPlan(urls, videos, refetch)
 
 
-def backfill(stage: str, svc: Services, *, progress: Progress | None = None) -> BatchReport:
-    """Re-run every entity whose state at `stage` is failed, partial or abandoned, and what reads from it.
+def backfill(
+    which: BackfillFilter | str, svc: Services, *, progress: Progress | None = None, gate: bool = True
+) -> BatchReport:
+    """Re-run exactly the selected failed, partial or abandoned work, and what reads from it.
 
-    Only the failed items of a partial stage are redone; a stage that failed because its media vanished
-    from the store re-acquires the media first.
+    Only the failed items of a partial stage are redone (ids are deterministic, writes are upserts: nothing
+    is duplicated); a stage that failed because its media vanished from the store re-acquires it first.
+    The re-run videos pass the same gates as any batch.
     """
-    if stage not in STAGE_NAMES:
-        raise ValueError(f"unknown stage {stage!r}; choose one of {', '.join(STAGE_NAMES)}")
-    with session_scope(svc.sessions) as session:
-        fail_abandoned(session, stage)
-    with session_scope(svc.sessions) as session:
-        failed = [(s.entity_key, s.stage_run_id) for s in failed_entities(session, stage)]
-        missing_media = runs_failed_with(session, [r for _, r in failed], InputMissing.__name__)
-    log.info("backfill %s: %d entities to re-run", stage, len(failed))
-    if stage == "acquire":
-        return run_urls([key for key, _ in failed], svc, progress=progress)
+    which = BackfillFilter(stage=which) if isinstance(which, str) else which
+    plan = plan_backfill(svc, which)
+    log.info("backfill: %d URL(s), %d video(s) to re-run", len(plan.urls), len(plan.videos))
+    report = run_urls(plan.urls, svc, progress=progress, gate=gate) if plan.urls else BatchReport()
     params = params_for(svc)
-    report = BatchReport()
-    for key, run_id in failed:
-        vid = uuid.UUID(key)
-        if run_id in missing_media and not _reacquire(vid, svc, params, report):
-            continue
-        report.videos.append(vid)
-        process_video(vid, svc, params, report, progress=progress)
+    videos = [v for v in plan.videos if v not in plan.refetch or _reacquire(v, svc, params, report)]
+    videos = [v for v in videos if v not in report.videos]
+    if videos and report.stopped_at is None:
+        report.videos.extend(videos)
+        if gate:
+            report.gates.append(gate_stage("acquire", videos, svc))
+        if report.stopped_at is None:
+            process_videos(videos, svc, params, report, progress=progress, gate=gate)
     return report
 
 
@@ -216,23 +264,81 @@ def run_video_stage(name: str, vid: uuid.UUID, svc: Services) -> StageResult:
     return fn(vid, getattr(params_for(svc), attr), svc=svc)
 
 
-def unfinished(urls: Iterable[str], svc: Services) -> list[str]:
-    """One line per URL or video of this batch whose current state at some stage is not succeeded."""
+def unfinished(urls: Iterable[str], svc: Services, videos: Iterable[uuid.UUID] = ()) -> list[str]:
+    """One line per URL, video stage or gate of this batch (its URLs, the videos they resolved to, and
+    `videos`) that did not succeed; a stage that a failed gate kept from running reads "never ran"."""
     canonical = list(dict.fromkeys(canonical_url(u) for u in urls))
     with session_scope(svc.sessions) as session:
         states = session.scalars(select(StageState).where(StageState.entity_key.in_(canonical))).all()
         lines = [f"acquire {s.entity_key}: {s.status}" for s in states if s.status != "succeeded"]
         missing = set(canonical) - {s.entity_key for s in states}
         lines += [f"acquire {url}: never ran" for url in sorted(missing)]
-        videos = [str(v) for v in dict.fromkeys(videos_for(session, canonical).values())]
-        per_video = session.scalars(
-            select(StageState).where(StageState.entity_key.in_(videos), StageState.status != "succeeded")
+        batch = list(dict.fromkeys([*videos_for(session, canonical).values(), *videos]))
+        by_video = {
+            (s.entity_key, s.stage): s.status
+            for s in session.scalars(
+                select(StageState).where(StageState.entity_key.in_([str(v) for v in batch]))
+            )
+        }
+        for vid in batch:
+            for stage in VIDEO_STAGES:
+                status = by_video.get((str(vid), stage), "never ran")
+                if status != "succeeded":
+                    lines.append(f"{stage} {vid}: {status}")
+        failed_gates = session.execute(
+            select(VideoGate.stage, VideoGate.video_id, QualityRun.summary)
+            .join(QualityRun, QualityRun.id == VideoGate.quality_run_id)
+            .where(VideoGate.video_id.in_(batch), VideoGate.success.is_(False))
         ).all()
-        lines += [f"{s.stage} {s.entity_key}: {s.status}" for s in per_video]
+        lines += [f"{stage} gate {vid}: {summary}" for stage, vid, summary in failed_gates]
     return lines
+
+
+def ready_videos(stage: str, videos: Iterable[uuid.UUID], svc: Services) -> list[uuid.UUID]:
+    """Those videos whose state at `stage` is usable by the stages that read it (succeeded or partial)."""
+    wanted = list(videos)
+    if stage == "acquire":
+        return wanted  # acquisition is keyed by URL: a video exists only once it was acquired
+    with session_scope(svc.sessions) as session:
+        usable = set(
+            session.scalars(
+                select(StageState.entity_key).where(
+                    StageState.stage == stage,
+                    StageState.entity_key.in_([str(v) for v in wanted]),
+                    StageState.status.in_(USABLE),
+                )
+            )
+        )
+    return [v for v in wanted if str(v) in usable]
 
 
 def acquired_videos(urls: Iterable[str], svc: Services) -> list[uuid.UUID]:
     """The distinct videos those URLs resolved to (failed acquisitions have none)."""
     with session_scope(svc.sessions) as session:
         return list(dict.fromkeys(videos_for(session, list(urls)).values()))
+
+
+def gate_all(videos: list[uuid.UUID], svc: Services) -> list[GateResult]:
+    """Every stage's gate over the videos ready at it, in order, up to the first that fails."""
+    results: list[GateResult] = []
+    for stage in STAGE_NAMES:
+        ready = ready_videos(stage, videos, svc)
+        if not ready:
+            continue
+        results.append(gate_stage(stage, ready, svc))
+        if not results[-1].success:
+            break
+    return results
+
+
+def backfill_entity(key: str, svc: Services, *, refetch: bool = False) -> BatchReport:
+    """One entity of a backfill plan (a URL whose acquisition failed, or a video), ungated: the caller
+    gates the whole plan's videos once they are all done (what the ophin_backfill DAG's tasks do)."""
+    if "://" in key:
+        return run_urls([key], svc, gate=False)
+    params, report, vid = params_for(svc), BatchReport(), uuid.UUID(key)
+    if refetch and not _reacquire(vid, svc, params, report):
+        return report
+    report.videos.append(vid)
+    process_videos([vid], svc, params, report, gate=False)
+    return report

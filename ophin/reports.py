@@ -58,10 +58,26 @@ def counts(session: Session) -> dict[str, Any]:
         "instructions_rejected": by_status.get("rejected", 0),
         "instructions_failed": by_status.get("failed", 0),
         "quality_runs": _count(session, model=QualityRun),
+        "quality_runs_failed": _count(session, QualityRun.success.is_(False), model=QualityRun),
         "releases": _count(session, model=Release),
         "stage_runs": stage_runs,
         "stages": stages,
     }
+
+
+def latest_gates(session: Session, limit: int = 10) -> list[dict[str, Any]]:
+    """The latest gate verdicts, newest first: which stage, which batch, passed or why not."""
+    rows = session.scalars(select(QualityRun).order_by(QualityRun.checked_at.desc()).limit(limit))
+    return [
+        {
+            "stage": r.stage,
+            "batch": r.batch_key,
+            "success": r.success,
+            "checked_at": r.checked_at,
+            "summary": r.summary,
+        }
+        for r in rows
+    ]
 
 
 def recent_failures(session: Session, limit: int = 10) -> list[dict[str, Any]]:

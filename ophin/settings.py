@@ -104,8 +104,29 @@ class VerifySettings(BaseModel):
     min_answer_chars: int = 20
     max_answer_chars: int = 1500
     min_grounding: float = 0.6
-    # Great Expectations batch gate: fail the gate below this accepted fraction.
-    min_accepted_fraction: float = 0.5
+
+
+class GateSettings(BaseModel):
+    """Thresholds of the batch checks that run after each stage (ophin/quality/suites.py)."""
+
+    max_empty_transcripts: float = Field(0.5, ge=0.0, le=1.0)  # share of videos with audio
+    min_frames_per_minute: float = Field(0.2, ge=0.0)  # of videos at least 20 s long
+    max_frames_per_minute: float = Field(30.0, gt=0.0)
+    min_pairs_with_cues: float = Field(0.1, ge=0.0, le=1.0)  # share of pairs with speech
+    max_failed_instructions: float = Field(0.2, ge=0.0, le=1.0)
+    max_rejected: float = Field(0.6, ge=0.0, le=1.0)
+    max_duplicates: float = Field(0.0, ge=0.0, le=1.0)  # accepted instructions repeating another
+
+
+class AirflowSettings(BaseModel):
+    """Pool sizes written by `ophin airflow init`, and how wide one DAG run fans out."""
+
+    asr_slots: int = Field(1, ge=1)
+    llm_slots: int = Field(4, ge=1)
+    youtube_slots: int = Field(2, ge=1)
+    # Mapped task instances per stage in one run, well inside Airflow's core.max_map_length (1024): a bigger
+    # batch puts several videos in each instance.
+    max_mapped: int = Field(256, ge=1, le=1024)
 
 
 class RunSettings(BaseModel):
@@ -127,7 +148,9 @@ class Settings(BaseSettings):
     refine: RefineSettings = Field(default_factory=RefineSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
     verify: VerifySettings = Field(default_factory=VerifySettings)
+    gates: GateSettings = Field(default_factory=GateSettings)
     run: RunSettings = Field(default_factory=RunSettings)
+    airflow: AirflowSettings = Field(default_factory=AirflowSettings)
 
     @property
     def home_dir(self) -> Path:

@@ -27,3 +27,24 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+class SchemaNotReady(RuntimeError):
+    """The lineage database has no ophin schema, or an older one than this code needs."""
+
+
+def require_head(engine: Engine) -> str:
+    """The database's revision when it is this code's head; SchemaNotReady (with what to run) otherwise."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != head:
+        found = f"at revision {current}" if current else "without the ophin schema"
+        raise SchemaNotReady(
+            f"the lineage database is {found}, this code needs {head}: run `ophin airflow init` once "
+            "(or `ophin db upgrade`)"
+        )
+    return head

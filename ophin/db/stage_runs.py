@@ -237,15 +237,33 @@ def fail_abandoned(session: Session, stage: str | None = None) -> int:
     return len(stale)
 
 
-def failed_entities(session: Session, stage: str) -> list[StageState]:
-    """Entities whose current state at this stage is failed or partial: what backfill re-runs."""
-    return list(
-        session.scalars(
-            select(StageState)
-            .where(StageState.stage == stage, StageState.status.in_(("failed", "partial")))
-            .order_by(StageState.updated_at)
-        )
+def failed_entities(
+    session: Session,
+    stage: str | None = None,
+    *,
+    error_class: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    videos: list[uuid.UUID] | None = None,
+) -> list[StageState]:
+    """Entities whose current state is failed or partial: what backfill re-runs, narrowed by the stage, the
+    error class of the attempt behind that state, when that attempt started, and the video."""
+    query = (
+        select(StageState)
+        .join(StageRun, StageRun.id == StageState.stage_run_id)
+        .where(StageState.status.in_(("failed", "partial")))
     )
+    if stage is not None:
+        query = query.where(StageState.stage == stage)
+    if error_class is not None:
+        query = query.where(StageRun.error_class == error_class)
+    if since is not None:
+        query = query.where(StageRun.started_at >= since)
+    if until is not None:
+        query = query.where(StageRun.started_at < until)
+    if videos:
+        query = query.where(StageState.video_id.in_(videos))
+    return list(session.scalars(query.order_by(StageState.updated_at)))
 
 
 def runs_failed_with(session: Session, run_ids: list[uuid.UUID | None], error_class: str) -> set[uuid.UUID]:

@@ -1,36 +1,55 @@
-"""Run a Great Expectations suite over a batch in an ephemeral context; store the result, raise on failure."""
+"""Run a stage's expectation suite over a batch in an ephemeral GX context; record it; raise on failure."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from ophin.db.models import QualityRun
+from ophin.db.models import QualityRun, VideoGate
 from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
 from ophin.domain.ids import make_id
+from ophin.quality.suites import SUITES, Check, Part
+from ophin.settings import GateSettings
+
+log = logging.getLogger("ophin.gates")
+GATED_STAGES = tuple(SUITES)
 
 
 class QualityGateFailed(RuntimeError):
     """A batch failed its expectations; the quality_run row says which and why."""
 
+    def __init__(self, gate: GateResult) -> None:
+        super().__init__(f"{gate.stage} gate failed on {gate.batch_key}: {'; '.join(gate.failed)}")
+        self.gate = gate
+
 
 @dataclass(frozen=True)
 class GateResult:
     quality_run_id: uuid.UUID
+    stage: str
+    batch_key: str
     success: bool
     statistics: dict[str, Any]
-    failed: list[str]
+    failed: list[str]  # one readable line per failed check
+
+    @property
+    def summary(self) -> str:
+        if self.success:
+            return f"{self.stage} gate passed: {self.statistics.get('successful_expectations', 0)} checks"
+        return f"{self.stage} gate FAILED: " + "; ".join(self.failed)
 
 
-def validate_frame(df: pd.DataFrame, suite_name: str, build: Callable[[Any], list[Any]]) -> dict[str, Any]:
-    """Validate df against the expectations `build(gx.expectations)` returns; the describe_dict() result."""
+def validate_frame(df: pd.DataFrame, suite_name: str, checks: list[Check]) -> dict[str, Any]:
+    """Validate df against the checks' expectations; GX's describe_dict() result."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # never phone home
     import great_expectations as gx
 
@@ -42,46 +61,107 @@ def validate_frame(df: pd.DataFrame, suite_name: str, build: Callable[[Any], lis
     asset = context.data_sources.add_pandas("ophin").add_dataframe_asset(suite_name)
     batch = asset.add_batch_definition_whole_dataframe("batch").get_batch(batch_parameters={"dataframe": df})
     suite = gx.ExpectationSuite(name=suite_name)
-    for expectation in build(gx.expectations):
-        suite.add_expectation(expectation)
+    for check in checks:
+        suite.add_expectation(check.build(gx.expectations))
     return batch.validate(suite).describe_dict()
 
 
-def run_gate(
-    sessions: Any,
-    *,
-    stage: str,
-    suite_name: str,
-    batch_key: str,
-    df: pd.DataFrame,
-    build: Callable[[Any], list[Any]],
-    raise_on_failure: bool = True,
+def _explain(check: Check, outcome: dict[str, Any]) -> str:
+    """'segments end inside their video (+1 s): 3 of 40 fail (e.g. 912.4)' / '...: observed 0.83'."""
+    result = outcome.get("result") or {}
+    if "unexpected_count" in result:
+        examples = ", ".join(str(v) for v in (result.get("partial_unexpected_list") or [])[:3])
+        n = result.get("element_count", "?")
+        return f"{check.says}: {result['unexpected_count']} of {n} fail" + (
+            f" (e.g. {examples})" if examples else ""
+        )
+    bounds = {k: v for k, v in outcome["kwargs"].items() if k in ("min_value", "max_value") and v is not None}
+    return f"{check.says}: observed {result.get('observed_value')!r}, wanted {bounds}"
+
+
+def batch_key(videos: list[uuid.UUID]) -> str:
+    ids = sorted(str(v) for v in videos)
+    return f"{len(ids)} video(s) {hashlib.sha256(','.join(ids).encode()).hexdigest()[:12]}"
+
+
+def check_batch(
+    sessions: sessionmaker[Session], stage: str, videos: list[uuid.UUID], settings: GateSettings
 ) -> GateResult:
-    result = validate_frame(df, suite_name, build)
-    failed = [
-        f"{e['expectation_type']}({e['kwargs'].get('column', '')})"
-        for e in result["expectations"]
-        if not e["success"]
-    ]
-    # Same batch, same data -> same row: re-running a gate overwrites its result.
-    run_id = make_id("quality_run", stage, suite_name, batch_key)
+    """Validate `stage`'s output for these videos; record quality_run and each video's verdict."""
     with session_scope(sessions) as session:
+        parts: list[Part] = SUITES[stage](session, videos, settings)
+    results: dict[str, Any] = {}
+    failed: list[str] = []
+    evaluated = succeeded = 0
+    for part in parts:
+        if part.frame.empty:
+            # Nothing to judge (a batch of silent videos has no segments): recorded, not failed.
+            results[part.name] = {"success": True, "rows": 0, "expectations": []}
+            continue
+        result = validate_frame(part.frame, f"{stage}.{part.name}", part.checks)
+        results[part.name] = result
+        for check, outcome in zip(part.checks, result["expectations"], strict=True):
+            evaluated += 1
+            succeeded += bool(outcome["success"])
+            if not outcome["success"]:
+                failed.append(f"{part.name}: {_explain(check, outcome)}")
+    key = batch_key(videos)
+    statistics = {
+        "evaluated_expectations": evaluated,
+        "successful_expectations": succeeded,
+        "rows": {p.name: len(p.frame) for p in parts},
+    }
+    gate = GateResult(make_id("quality_run", stage, key), stage, key, not failed, statistics, failed)
+    _record(sessions, gate, videos, results)
+    (log.info if gate.success else log.error)("%s [%s]", gate.summary, key)
+    return gate
+
+
+def _record(
+    sessions: sessionmaker[Session], gate: GateResult, videos: list[uuid.UUID], results: dict[str, Any]
+) -> None:
+    # Same batch, same stage -> same row: re-running a gate overwrites its result and its time.
+    with session_scope(sessions) as session:
+        now = session.scalar(select(func.now()))
         upsert(
             session,
             QualityRun,
             [
                 {
-                    "id": run_id,
-                    "stage": stage,
-                    "suite": suite_name,
-                    "batch_key": batch_key,
-                    "success": bool(result["success"]),
-                    "statistics": result["statistics"],
-                    "result": result,
+                    "id": gate.quality_run_id,
+                    "stage": gate.stage,
+                    "suite": gate.stage,
+                    "batch_key": gate.batch_key,
+                    "success": gate.success,
+                    "statistics": gate.statistics,
+                    "result": results,
+                    "video_ids": sorted(videos),
+                    "summary": gate.summary,
+                    "checked_at": now,
                 }
             ],
         )
-    gate = GateResult(run_id, bool(result["success"]), result["statistics"], failed)
-    if raise_on_failure and not gate.success:
-        raise QualityGateFailed(f"{suite_name} gate failed on {batch_key}: {', '.join(failed)}")
-    return gate
+        upsert(
+            session,
+            VideoGate,
+            [
+                {
+                    "id": make_id("video_gate", v, gate.stage),
+                    "video_id": v,
+                    "stage": gate.stage,
+                    "quality_run_id": gate.quality_run_id,
+                    "success": gate.success,
+                    "checked_at": now,
+                }
+                for v in dict.fromkeys(videos)
+            ],
+        )
+
+
+def gated_videos() -> Select[tuple[uuid.UUID]]:
+    """Videos whose latest verdict at every gated stage passed: the only ones a release takes from."""
+    return (
+        select(VideoGate.video_id)
+        .group_by(VideoGate.video_id)
+        .having(func.count().filter(VideoGate.success) == len(GATED_STAGES))
+    )

@@ -1,59 +1,376 @@
-"""Expectation suites per stage, as plain functions of the gx.expectations module."""
+"""Per-stage expectation suites: what each stage's output for a batch of videos must look like.
+
+Each suite pairs a frame builder (the batch's rows, read from Postgres, with the derived columns the checks
+need) with its checks. Row checks catch values no correct stage writes (a segment ending after its video, a
+score outside [0, 1], a frame whose clip belongs to another video: relations no foreign key can state).
+Batch checks catch a stage that runs without error but is broken (every transcript empty, one frame per
+ten minutes, no pair with a visual cue, most instructions rejected, accepted duplicates); their thresholds
+are settings (`OPHIN_GATES__*`).
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
-from ophin.db.models import Instruction, Pair
-from ophin.synthesis.base import KINDS
+from ophin.db.models import (
+    Clip,
+    Frame,
+    Instruction,
+    Pair,
+    TranscriptSegment,
+    Verification,
+    Video,
+    VisualCue,
+)
+from ophin.settings import GateSettings
+
+# Slack for float rounding between ffprobe's duration and decoded frame/word times.
+EDGE_S = 1.0
+# Below this length a video's frames-per-minute says nothing (a 0.3 s clip has one frame: 200/min).
+MIN_RATE_S = 20.0
 
 
-def instruction_frame(session: Any, video_ids: list[Any]) -> pd.DataFrame:
-    rows = session.execute(
-        select(
-            Instruction.id, Instruction.kind, Instruction.status, Instruction.turns, Instruction.fingerprint
-        )
-        .join(Pair, Pair.id == Instruction.pair_id)
-        .where(Pair.video_id.in_(video_ids))
+@dataclass(frozen=True)
+class Check:
+    """One expectation and the sentence a person reads when it fails."""
+
+    says: str
+    build: Callable[[Any], Any]  # gx.expectations module -> an Expectation
+
+
+@dataclass(frozen=True)
+class Part:
+    """A frame of the batch and the checks it must pass (`rows`: one row per item; `batch`: one per video)."""
+
+    name: str
+    frame: pd.DataFrame
+    checks: list[Check]
+
+
+Suite = Callable[[Session, list[uuid.UUID], GateSettings], list[Part]]
+
+
+def _between(says: str, column: str, lo: float | None = None, hi: float | None = None) -> Check:
+    return Check(says, lambda E: E.ExpectColumnValuesToBeBetween(column=column, min_value=lo, max_value=hi))
+
+
+def _not_null(says: str, column: str) -> Check:
+    return Check(says, lambda E: E.ExpectColumnValuesToNotBeNull(column=column))
+
+
+def _true(says: str, column: str) -> Check:
+    return Check(says, lambda E: E.ExpectColumnValuesToBeInSet(column=column, value_set=[True]))
+
+
+def _mean(says: str, column: str, lo: float | None = None, hi: float | None = None) -> Check:
+    return Check(says, lambda E: E.ExpectColumnMeanToBeBetween(column=column, min_value=lo, max_value=hi))
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def acquire_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> list[Part]:
+    rows = [
+        {
+            "id": str(v.id),
+            "duration_s": v.duration_s,
+            "sha256": v.sha256,
+            "media_key": v.media_key,
+            "frame_size_ok": (v.width or 0) > 0 and (v.height or 0) > 0,
+        }
+        for v in session.scalars(select(Video).where(Video.id.in_(videos)))
+    ]
+    checks = [
+        _between("every video lasts more than 0 s and at most a day", "duration_s", 0.01, 86400.0),
+        _not_null("every video has its content hash", "sha256"),
+        _not_null("every video's media is in the store", "media_key"),
+        _true("every video has a frame size", "frame_size_ok"),
+    ]
+    return [Part("videos", _frame(rows, list(rows[0]) if rows else ["id"]), checks)]
+
+
+def transcribe_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> list[Part]:
+    segs = session.execute(
+        select(TranscriptSegment, Video.duration_s)
+        .join(Video, Video.id == TranscriptSegment.video_id)
+        .where(TranscriptSegment.video_id.in_(videos))
     ).all()
-    records = []
-    for r in rows:
-        answers = [t["text"] for t in (r.turns or []) if t.get("role") == "gpt"]
-        records.append(
-            {
-                "id": str(r.id),
-                "kind": r.kind,
-                "status": r.status,
-                "accepted": int(r.status == "accepted"),
-                "n_turns": len(r.turns or []),
-                "min_answer_chars": min((len(a) for a in answers), default=0),
-                "accepted_fingerprint": r.fingerprint if r.status == "accepted" else None,
-            }
-        )
-    columns = ["id", "kind", "status", "accepted", "n_turns", "min_answer_chars", "accepted_fingerprint"]
-    return pd.DataFrame.from_records(records, columns=columns)
+    rows = [
+        {
+            "id": str(s.id),
+            "start_s": s.start_s,
+            "length_s": s.end_s - s.start_s,
+            "past_end_s": s.end_s - (duration or 0.0),
+            "text_chars": len(s.text.strip()),
+            "no_speech_prob": s.no_speech_prob,
+        }
+        for s, duration in segs
+    ]
+    counts = dict(
+        session.execute(
+            select(TranscriptSegment.video_id, func.count())
+            .where(TranscriptSegment.video_id.in_(videos))
+            .group_by(TranscriptSegment.video_id)
+        ).all()
+    )
+    with_audio = session.scalars(select(Video.id).where(Video.id.in_(videos), Video.has_audio.is_(True)))
+    per_video = [{"video_id": str(v), "empty": int(counts.get(v, 0) == 0)} for v in with_audio]
+    return [
+        Part(
+            "segments",
+            _frame(rows, ["id", "start_s", "length_s", "past_end_s", "text_chars", "no_speech_prob"]),
+            [
+                _between("segments start at or after 0 s", "start_s", 0.0),
+                _between("segments end at or after they start", "length_s", 0.0),
+                _between(f"segments end inside their video (+{EDGE_S:g} s)", "past_end_s", None, EDGE_S),
+                _between("segments have text", "text_chars", 1),
+                _between("no-speech probabilities lie in [0, 1]", "no_speech_prob", 0.0, 1.0),
+            ],
+        ),
+        Part(
+            "videos",
+            _frame(per_video, ["video_id", "empty"]),
+            [_mean("share of videos with audio but no transcript", "empty", None, g.max_empty_transcripts)],
+        ),
+    ]
 
 
-def instruction_suite(min_accepted_fraction: float, min_chars: int, max_chars: int):  # noqa: ANN201
-    def build(E: Any) -> list[Any]:  # noqa: N803 - E is the gx.expectations module
-        return [
-            E.ExpectTableRowCountToBeBetween(min_value=1),
-            E.ExpectColumnValuesToBeUnique(column="id"),
-            E.ExpectColumnValuesToBeInSet(column="kind", value_set=list(KINDS)),
-            E.ExpectColumnValuesToBeInSet(column="status", value_set=["accepted", "rejected", "failed"]),
-            E.ExpectColumnMeanToBeBetween(column="accepted", min_value=min_accepted_fraction),
-            # Accepted items must not repeat and must respect the answer length bounds.
-            E.ExpectColumnValuesToBeUnique(column="accepted_fingerprint"),
-            E.ExpectColumnValuesToBeBetween(
-                column="min_answer_chars",
-                min_value=min_chars,
-                max_value=max_chars,
-                row_condition='status=="accepted"',
-                condition_parser="pandas",
+def keyframes_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> list[Part]:
+    found = session.execute(
+        select(Frame, Clip.video_id.label("clip_video"), Video.duration_s)
+        .join(Clip, Clip.id == Frame.clip_id)
+        .join(Video, Video.id == Frame.video_id)
+        .where(Frame.video_id.in_(videos))
+    ).all()
+    rows = [
+        {
+            "id": str(f.id),
+            "t_s": f.t_s,
+            "past_end_s": f.t_s - (duration or 0.0),
+            "clinical_score": f.clinical_score,
+            "same_video_as_clip": f.video_id == clip_video,
+            "kept_or_reasoned": bool(f.kept) or bool(f.drop_reason),
+        }
+        for f, clip_video, duration in found
+    ]
+    n_frames: dict[uuid.UUID, int] = {}
+    for f, _, _ in found:
+        n_frames[f.video_id] = n_frames.get(f.video_id, 0) + 1
+    per_video = [
+        {
+            "video_id": str(v.id),
+            # Frames per minute of a long enough video; None (not judged) for a short clip or a still.
+            "frames_per_minute": (
+                60.0 * n_frames.get(v.id, 0) / v.duration_s if (v.duration_s or 0) >= MIN_RATE_S else None
             ),
-        ]
+        }
+        for v in session.scalars(select(Video).where(Video.id.in_(videos)))
+    ]
+    columns = ["id", "t_s", "past_end_s", "clinical_score", "same_video_as_clip", "kept_or_reasoned"]
+    return [
+        Part(
+            "frames",
+            _frame(rows, columns),
+            [
+                _between("frames are taken at or after 0 s", "t_s", 0.0),
+                _between(f"frames are taken inside their video (+{EDGE_S:g} s)", "past_end_s", None, EDGE_S),
+                _between("clinical scores lie in [0, 1]", "clinical_score", 0.0, 1.0),
+                _true("a frame belongs to its clip's video", "same_video_as_clip"),
+                _true("a dropped frame says why", "kept_or_reasoned"),
+            ],
+        ),
+        Part(
+            "videos",
+            _frame(per_video, ["video_id", "frames_per_minute"]),
+            [
+                _between(
+                    "keyframes per minute of video",
+                    "frames_per_minute",
+                    g.min_frames_per_minute,
+                    g.max_frames_per_minute,
+                )
+            ],
+        ),
+    ]
 
-    return build
+
+def pair_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> list[Part]:
+    found = session.execute(
+        select(Pair, Frame.video_id.label("frame_video"), Frame.kept, Video.duration_s)
+        .join(Frame, Frame.id == Pair.frame_id)
+        .join(Video, Video.id == Pair.video_id)
+        .where(Pair.video_id.in_(videos))
+    ).all()
+    rows = [
+        {
+            "id": str(p.id),
+            "start_s": p.start_s,
+            "length_s": p.end_s - p.start_s,
+            "past_end_s": p.end_s - (duration or 0.0),
+            "same_video_as_frame": p.video_id == frame_video,
+            "frame_kept": bool(kept),
+        }
+        for p, frame_video, kept, duration in found
+    ]
+    columns = ["id", "start_s", "length_s", "past_end_s", "same_video_as_frame", "frame_kept"]
+    return [
+        Part(
+            "pairs",
+            _frame(rows, columns),
+            [
+                _between("transcript windows start at or after 0 s", "start_s", 0.0),
+                _between("transcript windows end at or after they start", "length_s", 0.0),
+                _between(
+                    f"transcript windows end inside the video (+{EDGE_S:g} s)", "past_end_s", None, EDGE_S
+                ),
+                _true("a pair's frame is of the pair's video", "same_video_as_frame"),
+                _true("pairs are made of kept frames only", "frame_kept"),
+            ],
+        )
+    ]
+
+
+def cues_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> list[Part]:
+    cues = session.execute(
+        select(VisualCue.id, VisualCue.score, VisualCue.is_visual, VisualCue.text)
+        .join(Pair, Pair.id == VisualCue.pair_id)
+        .where(Pair.video_id.in_(videos))
+    ).all()
+    rows = [{"id": str(c.id), "score": c.score, "text_chars": len((c.text or "").strip())} for c in cues]
+    # Pairs that had speech to score (a pair dropped for having no words is not the cue stage's doing).
+    scored = session.execute(
+        select(Pair.id, Pair.status, Pair.n_cues).where(Pair.video_id.in_(videos), Pair.n_cues.is_not(None))
+    ).all()
+    per_pair = [{"id": str(p.id), "with_cue": int(p.status == "kept")} for p in scored]
+    return [
+        Part(
+            "cues",
+            _frame(rows, ["id", "score", "text_chars"]),
+            [
+                _between("cue scores lie in [0, 1]", "score", 0.0, 1.0),
+                _between("scored sentences have text", "text_chars", 1),
+            ],
+        ),
+        Part(
+            "pairs",
+            _frame(per_pair, ["id", "with_cue"]),
+            [_mean("share of spoken pairs kept for a visual cue", "with_cue", g.min_pairs_with_cues)],
+        ),
+    ]
+
+
+def synthesize_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> list[Part]:
+    found = session.execute(
+        select(Instruction, Pair.frame_id.label("pair_frame"))
+        .join(Pair, Pair.id == Instruction.pair_id)
+        .where(Pair.video_id.in_(videos))
+    ).all()
+    rows = [
+        {
+            "id": str(i.id),
+            "failed": int(i.status == "failed"),
+            # A written instruction has a question and an answer at least; a failed one has none.
+            "turns_or_failed": i.status == "failed" or len(i.turns or []) >= 2,
+            "same_frame_as_pair": i.frame_id == pair_frame,
+        }
+        for i, pair_frame in found
+    ]
+    written = set(
+        session.scalars(
+            select(Instruction.pair_id).where(
+                Instruction.pair_id.in_(select(Pair.id).where(Pair.video_id.in_(videos)))
+            )
+        )
+    )
+    kept = session.scalars(select(Pair.id).where(Pair.video_id.in_(videos), Pair.status == "kept"))
+    per_pair = [{"id": str(p), "has_instructions": p in written} for p in kept]
+    return [
+        Part(
+            "pairs",
+            _frame(per_pair, ["id", "has_instructions"]),
+            [_true("every kept pair has instructions", "has_instructions")],
+        ),
+        Part(
+            "instructions",
+            _frame(rows, ["id", "failed", "turns_or_failed", "same_frame_as_pair"]),
+            [
+                _true("every written instruction has a question and an answer", "turns_or_failed"),
+                _true("an instruction shows its pair's frame", "same_frame_as_pair"),
+                _mean(
+                    "share of instructions whose generation failed", "failed", None, g.max_failed_instructions
+                ),
+            ],
+        ),
+    ]
+
+
+def verify_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> list[Part]:
+    checks = dict(
+        session.execute(
+            select(Verification.instruction_id, func.count())
+            .where(Verification.passed.is_(False))
+            .group_by(Verification.instruction_id)
+        ).all()
+    )
+    verified = set(session.scalars(select(Verification.instruction_id).distinct()))
+    mine = select(Instruction).join(Pair, Pair.id == Instruction.pair_id).where(Pair.video_id.in_(videos))
+    items = [i for i in session.scalars(mine) if i.status != "failed"]
+    other = aliased(Instruction)
+    # Accepted instructions that repeat another accepted one (same fingerprint, or same normalised
+    # answer on the same image): what the not_duplicate check exists to refuse.
+    repeated = set(
+        session.scalars(
+            select(Instruction.id)
+            .join(other, other.id != Instruction.id)
+            .where(
+                Instruction.status == "accepted",
+                other.status == "accepted",
+                Instruction.id.in_([i.id for i in items]),
+                (other.fingerprint == Instruction.fingerprint)
+                | ((other.near_key == Instruction.near_key) & (other.frame_id == Instruction.frame_id)),
+            )
+        )
+    )
+    rows = [
+        {
+            "id": str(i.id),
+            "verified": i.id in verified,
+            "accepted_passed_all": i.status != "accepted" or checks.get(i.id, 0) == 0,
+            "rejected": int(i.status == "rejected"),
+            "duplicate": int(i.id in repeated),
+        }
+        for i in items
+    ]
+    return [
+        Part(
+            "instructions",
+            _frame(rows, ["id", "verified", "accepted_passed_all", "rejected", "duplicate"]),
+            [
+                _true("every instruction was verified", "verified"),
+                _true("an accepted instruction passed every check", "accepted_passed_all"),
+                _mean("share of instructions rejected by verification", "rejected", None, g.max_rejected),
+                _mean(
+                    "share of accepted instructions that repeat another", "duplicate", None, g.max_duplicates
+                ),
+            ],
+        )
+    ]
+
+
+SUITES: dict[str, Suite] = {
+    "acquire": acquire_suite,
+    "transcribe": transcribe_suite,
+    "keyframes": keyframes_suite,
+    "pair": pair_suite,
+    "cues": cues_suite,
+    "synthesize": synthesize_suite,
+    "verify": verify_suite,
+}

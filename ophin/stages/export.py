@@ -1,4 +1,4 @@
-"""Stage 8, export: accepted instructions as LLaVA-style JSON plus images, each record with its source."""
+"""Stage 8, export: accepted, gated instructions as LLaVA-style JSON plus images, each with its source."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ophin.db.models import Frame, Instruction, Pair, Release, Video
 from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
 from ophin.domain.ids import make_id
+from ophin.quality.gates import gated_videos
 from ophin.services import Services
 
 FORMATS = ("llava",)
@@ -71,7 +72,8 @@ def export_release(out_dir: Path, *, svc: Services, fmt: str = "llava") -> Expor
             .join(Pair, Pair.id == Instruction.pair_id)
             .join(Frame, Frame.id == Instruction.frame_id)
             .join(Video, Video.id == Pair.video_id)
-            .where(Instruction.status == "accepted")
+            # Only what passed every gate of the batch it was last checked in (video_gate).
+            .where(Instruction.status == "accepted", Pair.video_id.in_(gated_videos()))
             .order_by(Video.url, Frame.t_s, Instruction.kind)
         ).all()
         records = [llava_record(*row) for row in rows]

@@ -11,6 +11,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "ophin"
 def test_no_ophin_module_imports_airflow() -> None:
     offenders = []
     for path in PACKAGE.rglob("*.py"):
+        if path.name == "orchestration.py":  # the one glue module, called by the DAG files only
+            continue
         for node in ast.walk(ast.parse(path.read_text())):
             names = (
                 [a.name for a in node.names]
@@ -19,3 +21,12 @@ def test_no_ophin_module_imports_airflow() -> None:
             )
             offenders += [f"{path}: {n}" for n in names if n == "airflow" or n.startswith("airflow.")]
     assert offenders == []
+
+
+def test_only_dags_and_plugins_import_the_airflow_glue() -> None:
+    users = [
+        str(path)
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "orchestration.py" and "ophin.orchestration" in path.read_text()
+    ]
+    assert users == []

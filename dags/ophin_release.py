@@ -1,0 +1,32 @@
+"""ophin_release: a release of the verified, gated instructions, after every passing batch or on demand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.sdk import DAG, Param, get_current_context, task
+from ophin_common import DEFAULT_ARGS, VERIFIED
+
+with DAG(
+    dag_id="ophin_release",
+    description="LLaVA JSON + images + manifest of every instruction that passed every gate.",
+    schedule=[VERIFIED],  # each batch that passes its last gate; trigger by hand for one on demand
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["ophin"],
+    default_args=DEFAULT_ARGS,
+    params={
+        "format": Param("llava", type="string", enum=["llava"], description="Release format."),
+        "out": Param("", type="string", description="Folder (default OPHIN_HOME/dataset)."),
+    },
+) as dag:
+
+    @task
+    def export_release() -> dict:
+        from ophin.orchestration import release
+
+        params = get_current_context()["params"]
+        return release(params["format"], params["out"] or None)
+
+    export_release()

@@ -1,0 +1,189 @@
+"""Airflow glue for the DAG files: the one module under ophin/ that imports Airflow.
+
+Task bodies stay one line in dags/; what they share (services for the running task instance, turning
+stage failures into task failures, the gates between stages) lives here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from airflow.exceptions import AirflowFailException, AirflowSkipException
+from airflow.sdk import get_current_context
+
+if TYPE_CHECKING:
+    from ophin.services import Services
+
+
+def _label(unit: dict[str, Any]) -> None:
+    get_current_context()["unit_label"] = unit["label"]  # type: ignore[typeddict-unknown-key]
+
+
+def services() -> Services:
+    """Services for this task instance: every stage_run it records names the task that ran it."""
+    from ophin.db.migrate import SchemaNotReady, require_head
+    from ophin.db.session import get_engine
+    from ophin.services import build_services
+    from ophin.settings import get_settings
+
+    context = get_current_context()
+    ti = context["ti"]
+    settings = get_settings()
+    try:
+        require_head(get_engine(settings))
+    except SchemaNotReady as exc:
+        raise AirflowFailException(str(exc)) from exc
+    origin = {
+        "dag_id": ti.dag_id,
+        "run_id": context["run_id"],
+        "task_id": ti.task_id,
+        "map_index": ti.map_index,
+        "try_number": ti.try_number,
+    }
+    return build_services(settings, runner=f"airflow:{context['run_id']}", origin=origin)
+
+
+def _raise_failures(report: Any) -> None:  # noqa: ANN401 - ophin.pipeline.BatchReport
+    from ophin.adapters.fetch_policy import FetchRefused
+    from ophin.adapters.media import MediaError
+
+    if not report.failures:
+        return
+    message = "; ".join(str(f) for f in report.failures[:10])
+    if all(isinstance(f.cause, FetchRefused | MediaError) for f in report.failures):
+        raise AirflowFailException(message)  # refused or not a video: a retry cannot help
+    raise RuntimeError(message)
+
+
+def acquire_unit(unit: dict[str, Any]) -> list[str]:
+    """Acquire a unit's URLs; the rest of the unit proceeds when one fails, then the task fails."""
+    from ophin.pipeline import run_urls
+
+    _label(unit)
+    report = run_urls(unit["keys"], services(), gate=False)
+    _raise_failures(report)
+    return [str(v) for v in report.videos]
+
+
+def stage_unit(stages: tuple[str, ...], unit: dict[str, Any]) -> None:
+    """Run these per-video stages, in order, on each video of the unit (each skips when up to date)."""
+    from ophin.pipeline import run_video_stage
+    from ophin.stages.base import StageFailed
+
+    _label(unit)
+    svc, failures = services(), []
+    for key in unit["keys"]:
+        for stage in stages:
+            try:
+                result = run_video_stage(stage, uuid.UUID(key), svc)
+            except StageFailed as failure:
+                failures.append(failure)
+                break
+            if result.status == "partial":
+                failures.append(RuntimeError(f"{stage} {key}: {result.output.get('failed')} item(s) failed"))
+    if failures:
+        raise RuntimeError("; ".join(str(f) for f in failures[:10]))
+
+
+def gate(stages: tuple[str, ...], previous_gate: str | None) -> list[dict[str, Any]]:
+    """The gates of these stages over the batch; the units the next stage runs on.
+
+    The batch is what the previous gate passed on; with no previous gate, the videos this run's URLs
+    resolved to. A failed gate fails this task, and every later stage and gate of the run is skipped.
+    """
+    from ophin.batches import keys_of, video_units
+    from ophin.pipeline import acquired_videos, gate_stage, ready_videos
+
+    context = get_current_context()
+    if previous_gate is None:
+        svc = services()
+        candidates = acquired_videos(context["params"]["urls"], svc)
+    else:
+        passed_on = context["ti"].xcom_pull(task_ids=previous_gate)
+        if passed_on is None:
+            raise AirflowSkipException(f"the batch stopped before this gate (at or before {previous_gate})")
+        svc = services()
+        candidates = [uuid.UUID(k) for k in keys_of(passed_on)]
+    for stage in stages:
+        candidates = ready_videos(stage, candidates, svc)
+        if not candidates:
+            continue
+        result = gate_stage(stage, candidates, svc)
+        if not result.success:
+            raise AirflowFailException(f"{result.summary} [{result.batch_key}]")
+    return video_units(candidates, svc)
+
+
+def verdict(urls: list[str]) -> int:
+    """The run's last word: it fails, naming them, when any URL, stage or gate of the batch did not pass."""
+    from ophin.pipeline import unfinished
+
+    problems = unfinished(urls, services())
+    if problems:
+        raise AirflowFailException(f"{len(problems)} problem(s): " + "; ".join(problems[:20]))
+    return len(urls)
+
+
+def backfill_units(params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The backfill plan for these DAG params, as units: URLs to fetch again, then videos to re-run."""
+    from datetime import datetime
+
+    from ophin.batches import units
+    from ophin.pipeline import BackfillFilter, plan_backfill
+
+    which = BackfillFilter(
+        stage=params.get("stage"),
+        error_class=params.get("error_class"),
+        since=datetime.fromisoformat(params["since"]) if params.get("since") else None,
+        until=datetime.fromisoformat(params["until"]) if params.get("until") else None,
+        videos=tuple(uuid.UUID(v) for v in params.get("videos") or ()),
+    )
+    svc = services()
+    plan = plan_backfill(svc, which)
+    refetch = {str(v) for v in plan.refetch}
+    keys = plan.urls + [str(v) for v in plan.videos]
+    out = units(keys, {}, svc.settings.airflow.max_mapped)
+    for unit in out:
+        unit["refetch"] = [k for k in unit["keys"] if k in refetch]
+    return out
+
+
+def backfill_unit(unit: dict[str, Any]) -> None:
+    from ophin.pipeline import backfill_entity
+
+    _label(unit)
+    svc = services()
+    for key in unit["keys"]:
+        _raise_failures(backfill_entity(key, svc, refetch=key in unit.get("refetch", ())))
+
+
+def gate_and_verdict(planned: list[dict[str, Any]]) -> int:
+    """Gate the backfilled videos (every stage, in order); fail naming any gate or stage still not passed."""
+    from ophin.batches import keys_of
+    from ophin.db.session import session_scope
+    from ophin.pipeline import gate_all, unfinished
+    from ophin.stages.acquire import videos_for
+
+    svc = services()
+    keys = keys_of(planned)
+    with session_scope(svc.sessions) as session:
+        from_urls = videos_for(session, [k for k in keys if "://" in k]).values()
+    videos = list(dict.fromkeys([*from_urls, *(uuid.UUID(k) for k in keys if "://" not in k)]))
+    failed = [g for g in gate_all(videos, svc) if not g.success]
+    if failed:
+        raise AirflowFailException(f"{failed[0].summary} [{failed[0].batch_key}]")
+    problems = unfinished([k for k in keys if "://" in k], svc, videos)
+    if problems:
+        raise AirflowFailException(f"{len(problems)} problem(s): " + "; ".join(problems[:20]))
+    return len(keys)
+
+
+def release(fmt: str, out: str | None) -> dict[str, Any]:
+    from pathlib import Path
+
+    from ophin.stages.export import export_release
+
+    svc = services()
+    result = export_release(Path(out) if out else svc.settings.home_dir / "dataset", svc=svc, fmt=fmt)
+    return {"release_id": result.release_id, "records": result.records, "location": str(result.out_dir)}
