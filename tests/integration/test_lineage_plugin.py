@@ -1,0 +1,260 @@
+"""The lineage plugin's API through Airflow's own api-server app (plugins loaded, simple auth manager), on a
+lineage database made by really running the engine on a short lecture served over HTTP, objects in S3."""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from ophin.db.models import Frame, Instruction, TranscriptSegment, Verification
+from ophin.db.session import session_scope
+from tests.conftest import make_services
+from tests.support.lineage_run import (
+    BAD_URL,
+    HOSTILE_CHANNEL,
+    HOSTILE_TITLE,
+    TASKS,
+    hostile_lecture,
+    media_url,
+    ophin_env,
+    run_as_tasks,
+)
+from tests.support.media import serve_directory
+
+PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
+DAG_ID, RUN_ID = "ophin_pipeline", "manual__2026-05-01T10:00:00+00:00"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def lineage(tmp_path_factory, make_database, transcriber, s3_endpoint):  # noqa: ANN001, ANN201
+    tmp = tmp_path_factory.mktemp("lineage_plugin")
+    lecture = hostile_lecture(tmp / "www")
+    with serve_directory(lecture.parent) as base:
+        svc = make_services(tmp, make_database(), transcriber, s3_endpoint=s3_endpoint)
+        run = run_as_tasks(svc, media_url(base, lecture), DAG_ID, RUN_ID)
+    saved = {k: os.environ.get(k) for k in ophin_env(svc)}
+    os.environ.update(ophin_env(svc))  # the plugin builds its database and store from ophin's Settings
+    from ophin.settings import get_settings
+
+    get_settings.cache_clear()
+    yield svc, run
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    get_settings.cache_clear()
+
+
+def _configure_airflow(home: Path, db_url: str) -> None:
+    """Airflow reads its config at first import: set it then, or patch it when another module got there first
+    (the DAG tests), and make the plugin manager look at this repo's plugins/ again."""
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS),
+        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager."
+        "SimpleAuthManager",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+    }
+    fresh = "airflow" not in sys.modules
+    if fresh:
+        os.environ.update({**env, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db_url})
+    from airflow import plugins_manager, settings  # noqa: TID251
+    from airflow.configuration import conf  # noqa: TID251
+
+    conf.set("core", "plugins_folder", str(PLUGINS))
+    conf.set("core", "auth_manager", env["AIRFLOW__CORE__AUTH_MANAGER"])
+    conf.set("api_auth", "jwt_secret", secrets.token_hex(32))
+    settings.PLUGINS_FOLDER = str(PLUGINS)
+    for cached in ("_get_plugins", "get_fastapi_plugins", "_get_ui_plugins"):
+        getattr(plugins_manager, cached).cache_clear()
+    if fresh:
+        from airflow.utils import db  # noqa: TID251
+
+        db.resetdb()
+
+
+@pytest.fixture(scope="module")
+def api(lineage, tmp_path_factory, make_database):  # noqa: ANN001, ANN201
+    _configure_airflow(tmp_path_factory.mktemp("airflow_home"), make_database())
+    from airflow.api_fastapi.app import create_app, purge_cached_app  # noqa: TID251
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser  # noqa: TID251
+    from fastapi.testclient import TestClient
+
+    purge_cached_app()
+    app = create_app()
+    auth = app.state.auth_manager
+    tokens = {
+        "admin": auth.generate_jwt(SimpleAuthManagerUser(username="admin", role="admin")),
+        "nobody": auth.generate_jwt(SimpleAuthManagerUser(username="nobody", role=None)),
+    }
+    with TestClient(app) as client:
+        yield client, tokens
+    purge_cached_app()
+
+
+def _get(api, path: str, user: str | None = "admin", **headers: str):  # noqa: ANN001, ANN202
+    client, tokens = api
+    if user:
+        headers["Authorization"] = f"Bearer {tokens[user]}"
+    return client.get(path, headers=headers, follow_redirects=False)
+
+
+def _ti(stage: str, map_index: int = 0) -> str:
+    return f"/ophin/api/ti/{DAG_ID}/{RUN_ID.replace('+', '%2B')}/{TASKS[stage]}/{map_index}"
+
+
+def test_lineage_plugin_refuses_requests_without_airflow_auth(api, lineage) -> None:  # noqa: ANN001
+    svc, run = lineage
+    for path in (_ti("keyframes"), f"/ophin/api/id/{run.video_id}", "/ophin/api/recent", "/ophin/"):
+        assert _get(api, path, user=None).status_code == 401, path
+        assert _get(api, path, user="nobody").status_code == 403, path  # authenticated, but no role
+        assert _get(api, path, user=None, Authorization="Bearer forged").status_code == 403, path
+    with session_scope(svc.sessions) as session:
+        frame_id = session.scalars(select(Frame.id)).first()
+    refused = _get(api, f"/ophin/frames/{frame_id}.jpg", user=None)
+    assert refused.status_code == 401 and not refused.content.startswith(b"\xff\xd8")
+    # A browser without a session is sent to Airflow's login, then back to the page.
+    page = _get(api, f"/ophin/id/{run.video_id}", user=None, Accept="text/html")
+    assert page.status_code == 303 and "login" in page.headers["location"]
+    assert HOSTILE_TITLE not in page.text
+
+
+def test_lineage_plugin_is_registered_with_its_ui_links(api) -> None:  # noqa: ANN001
+    plugins = _get(api, "/api/v2/plugins").json()["plugins"]
+    plugin = next(p for p in plugins if p["name"] == "ophin_lineage")
+    assert [a["url_prefix"] for a in plugin["fastapi_apps"]] == ["/ophin"]
+    views = {v["destination"]: v for v in plugin["external_views"]}
+    assert views["task_instance"]["href"] == "ophin/ti/{DAG_ID}/{RUN_ID}/{TASK_ID}/{MAP_INDEX}"
+    assert views["nav"]["href"] == "ophin/" and views["nav"]["nav_top_level"] is True
+
+
+def test_keyframes_task_instance_shows_frames_with_thumbnails_and_times(api, lineage) -> None:  # noqa: ANN001
+    svc, run = lineage
+    data = _get(api, _ti("keyframes")).json()
+    [attempt] = data["attempts"]
+    assert (attempt["stage"], attempt["status"], attempt["try_number"], attempt["current"]) == (
+        "keyframes",
+        "succeeded",
+        1,
+        True,
+    )
+    [block] = data["produced"]
+    frames = block["frames"]
+    assert attempt["output"]["frames"] == len(frames) >= 1
+    assert attempt["output"]["kept"] == sum(f["kept"] for f in frames) >= 1
+    with session_scope(svc.sessions) as session:
+        stored = {str(f.id): f for f in session.scalars(select(Frame))}
+    assert {f["id"] for f in frames} == set(stored)
+    from PIL import Image
+
+    for f in frames:
+        assert 0 <= f["t_s"] <= 16.5
+        assert f["kept"] or f["drop_reason"]  # nothing dropped without its reason
+        assert f["link"]["href"] == f"{run.url}#t={int(f['t_s'])}" and f["link"]["timed"]
+        image = _get(api, f"/ophin/frames/{f['id']}.jpg")
+        assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
+        assert image.content[:3] == b"\xff\xd8\xff"
+        assert Image.open(io.BytesIO(image.content)).size == (stored[f["id"]].width, stored[f["id"]].height)
+    assert _get(api, "/ophin/frames/00000000-0000-0000-0000-000000000000.jpg").status_code == 404
+
+
+def test_transcribe_and_verify_task_instances_show_segments_and_verdicts(api, lineage) -> None:  # noqa: ANN001
+    svc, _ = lineage
+    segments = _get(api, _ti("transcribe")).json()["produced"][0]["segments"]
+    verified = _get(api, _ti("verify")).json()
+    instructions = verified["produced"][0]["instructions"]
+    with session_scope(svc.sessions) as session:
+        assert len(segments) == session.scalar(select(func.count()).select_from(TranscriptSegment)) >= 1
+        assert len(instructions) == session.scalar(select(func.count()).select_from(Instruction)) >= 1
+        n_verdicts = session.scalar(select(func.count()).select_from(Verification))
+    assert all(0 <= s["start_s"] < s["end_s"] <= 16.5 for s in segments)
+    assert sum(len(i["verifications"]) for i in instructions) == n_verdicts
+    accepted = [i for i in instructions if i["status"] == "accepted"]
+    assert accepted, [i["reject_reasons"] for i in instructions]
+    for i in instructions:
+        checks = {v["check"]: v["passed"] for v in i["verifications"]}
+        assert {"grounded", "no_phi"} <= set(checks), checks
+        if i["status"] == "accepted":
+            assert all(checks.values()) and not i["reject_reasons"]
+        else:
+            assert i["reject_reasons"] and not all(checks.values())
+        assert i["turns"] and i["turns"][0]["role"] == "human"
+
+
+def test_failed_task_instance_shows_its_failure_with_reason(api) -> None:  # noqa: ANN001
+    data = _get(api, _ti("acquire", map_index=1)).json()
+    [failure] = data["failures"]
+    assert (failure["stage"], failure["entity_key"], failure["error_class"]) == (
+        "acquire",
+        BAD_URL,
+        "FetchRefused",
+    )
+    assert "refused" in failure["error_message"] and data["produced"] == []
+    page = _get(api, _ti("acquire", map_index=1).replace("/api/", "/"), Accept="text/html")
+    assert page.status_code == 200 and "FetchRefused" in page.text
+
+
+def test_id_chain_goes_back_to_the_video_second_and_forward(api, lineage) -> None:  # noqa: ANN001
+    svc, run = lineage
+    with session_scope(svc.sessions) as session:
+        instruction = session.scalars(select(Instruction).where(Instruction.status == "accepted")).first()
+        frame = session.get(Frame, instruction.frame_id)
+        segment = session.scalars(select(TranscriptSegment)).first()
+        n_frames = session.scalar(select(func.count()).select_from(Frame))
+    back = _get(api, f"/ophin/api/id/{instruction.id}").json()
+    assert back["kind"] == "instruction" and back["video"]["url"] == run.url
+    assert back["frame"]["id"] == str(frame.id) and back["at_s"] == frame.t_s
+    assert back["link"]["href"] == f"{run.url}#t={int(frame.t_s)}"
+    assert back["instruction"]["verifications"]
+    frame_view = _get(api, f"/ophin/api/id/{frame.id}").json()
+    assert str(instruction.id) in {i["id"] for i in frame_view["forward"]["instructions"]}
+    video_view = _get(api, f"/ophin/api/id/{run.video_id}").json()
+    assert len(video_view["forward"]["frames"]) == n_frames and video_view["forward"]["pairs"]
+    tis = {
+        (r["stage"], r["task_instance"]["task_id"]) for r in video_view["stage_runs"] if r["task_instance"]
+    }
+    assert ("keyframes", TASKS["keyframes"]) in tis
+    segment_view = _get(api, f"/ophin/api/id/{segment.id}").json()
+    assert segment_view["kind"] == "segment" and segment_view["at_s"] == segment.start_s
+    assert _get(api, "/ophin/api/id/00000000-0000-0000-0000-000000000000").status_code == 404
+    assert _get(api, "/ophin/api/id/not-an-id").status_code == 404
+
+
+def test_pages_escape_hostile_metadata_and_link_to_each_other(api, lineage) -> None:  # noqa: ANN001
+    svc, run = lineage
+    page = _get(api, _ti("acquire").replace("/api/", "/"), Accept="text/html")
+    assert page.status_code == 200 and "script-src" not in page.headers["content-security-policy"]
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page.text and HOSTILE_TITLE not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text and "<script" not in page.text
+    assert HOSTILE_CHANNEL not in page.text
+    frames_page = _get(api, _ti("keyframes").replace("/api/", "/"), Accept="text/html").text
+    with session_scope(svc.sessions) as session:
+        frame = session.scalars(select(Frame).where(Frame.kept)).first()
+        instruction = session.scalars(select(Instruction).where(Instruction.frame_id == frame.id)).first()
+    assert (
+        f'src="/ophin/frames/{frame.id}.jpg"' in frames_page and f'href="/ophin/id/{frame.id}"' in frames_page
+    )
+    frame_page = _get(api, f"/ophin/id/{frame.id}", Accept="text/html").text
+    assert f'href="/ophin/id/{instruction.id}"' in frame_page
+    instruction_page = _get(api, f"/ophin/id/{instruction.id}", Accept="text/html").text
+    assert f'href="{run.url}#t={int(frame.t_s)}"'.replace("&", "&amp;") in instruction_page
+    assert (
+        "/ophin/ti/ophin_pipeline/manual__2026-05-01T10%3A00%3A00%2B00%3A00/per_video.verify_instructions/0"
+        in (instruction_page)
+    )
+    search = _get(api, "/ophin/search?q=%3Cb%3Ex", Accept="text/html")
+    assert search.status_code == 400 and "&lt;b&gt;x" in search.text and "<b>x" not in search.text
+    found = _get(api, f"/ophin/search?q={frame.id}", Accept="text/html")
+    assert found.status_code == 303 and found.headers["location"] == f"/ophin/id/{frame.id}"

@@ -1,0 +1,90 @@
+"""A real engine run on a short lecture with hostile metadata, each stage attempt stamped with the Airflow
+task instance that would run it in the DAG: what the lineage plugin's tests look at."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from ophin.pipeline import VIDEO_STAGES, params_for, run_video_stage
+from ophin.sample_corpus import demo_videos
+from ophin.services import Services
+from ophin.stages.acquire import acquire_video
+from ophin.stages.base import StageFailed
+from tests.support.media import cut, ffmpeg
+
+HOSTILE_TITLE = "<img src=x onerror=alert(1)>"  # the file's name: yt-dlp makes it the title
+HOSTILE_CHANNEL = "<script>alert(1)</script>"  # the media's artist tag: acquisition makes it the channel
+BAD_URL = "http://169.254.169.254/latest/meta-data.mp4"  # refused by the fetch policy
+# The DAG's task ids: stage function names inside the per-video mapped group.
+TASKS = {
+    "acquire": "per_video.acquire_video",
+    "transcribe": "per_video.transcribe_video",
+    "keyframes": "per_video.extract_keyframes",
+    "pair": "per_video.pair_frames",
+    "cues": "per_video.separate_visual_cues",
+    "synthesize": "per_video.synthesize_instructions",
+    "verify": "per_video.verify_instructions",
+}
+
+
+@dataclass(frozen=True)
+class LineageRun:
+    url: str
+    video_id: str
+    dag_id: str
+    run_id: str
+
+
+def hostile_lecture(folder: Path) -> Path:
+    """16 s of the macula lecture (the OCT slide with oedema) under a hostile name and artist tag."""
+    folder.mkdir(parents=True, exist_ok=True)
+    short = cut(demo_videos()[1], folder / "short.mp4", 19.0, 16.0)
+    target = folder / f"{HOSTILE_TITLE}.mp4"
+    ffmpeg("-i", str(short), "-c", "copy", "-metadata", f"artist={HOSTILE_CHANNEL}", str(target))
+    short.unlink()
+    return target
+
+
+def media_url(base: str, path: Path) -> str:
+    return f"{base}/{quote(path.name)}"
+
+
+def run_as_tasks(svc: Services, url: str, dag_id: str, run_id: str) -> LineageRun:
+    """Acquire url (map index 0) and BAD_URL (map index 1), then every per-video stage of url, as the DAG's
+    task instances would: each attempt records (dag_id, run_id, task_id, map_index, try_number)."""
+
+    def origin(stage: str, map_index: int) -> dict[str, object]:
+        return {
+            "dag_id": dag_id,
+            "run_id": run_id,
+            "task_id": TASKS[stage],
+            "map_index": map_index,
+            "try_number": 1,
+        }
+
+    params = params_for(svc)
+    svc.origin = origin("acquire", 0)
+    video_id = acquire_video(url, params.acquire, svc=svc).output["video_id"]
+    svc.origin = origin("acquire", 1)
+    try:
+        acquire_video(BAD_URL, params.acquire, svc=svc)
+        raise AssertionError("the fetch policy let a metadata address through")
+    except StageFailed:
+        pass
+    for stage in VIDEO_STAGES:
+        svc.origin = origin(stage, 0)
+        run_video_stage(stage, uuid.UUID(video_id), svc)
+    svc.origin = {}
+    return LineageRun(url=url, video_id=video_id, dag_id=dag_id, run_id=run_id)
+
+
+def ophin_env(svc: Services) -> dict[str, str]:
+    """OPHIN_* variables that make another process (an api-server) see this run's database and store."""
+    s = svc.settings
+    env = {"OPHIN_HOME": str(s.home_dir), "OPHIN_DB__URL": s.db.url}
+    for field, value in s.store.model_dump().items():
+        env[f"OPHIN_STORE__{field.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    return env
