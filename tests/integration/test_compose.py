@@ -11,6 +11,7 @@ import re
 import shutil
 import stat
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -358,17 +359,20 @@ def test_image_runs_as_non_root_user_50000(services: dict[str, Any]) -> None:
             assert str(svc.get("user", "50000")).split(":")[0] not in {"root", "0"}, name
 
 
-def test_postgres_init_gives_each_service_its_own_role_and_database(tmp_path: Path) -> None:
+def test_postgres_init_gives_each_service_its_own_role_and_database() -> None:
+    # A cluster of its own: the roles are cluster-wide, and the machine's Postgres is shared by other tests.
     pgserver = pytest.importorskip("pgserver")
     bindir = Path(pgserver.__file__).parent / "pginstall" / "bin"
     if not (bindir / "psql").exists():
         pytest.skip("pgserver ships no psql")
-    server = pgserver.get_server(tmp_path / "pg", cleanup_mode="stop")
+    # Outside pytest's basetemp (a concurrent pytest may prune it) and short (the socket path has a limit).
+    data = Path(tempfile.mkdtemp(prefix="ophin-pg-"))
+    server = pgserver.get_server(data, cleanup_mode="stop")
     try:
         env = {
             **os.environ,
             "PATH": f"{bindir}:{os.environ['PATH']}",
-            "PGHOST": str(tmp_path / "pg"),
+            "PGHOST": str(data),
             "POSTGRES_USER": "postgres",
             "OPHIN_DB_PASSWORD": 'it\'s "quoted"',
             "AIRFLOW_DB_PASSWORD": "abc123",
@@ -392,3 +396,4 @@ def test_postgres_init_gives_each_service_its_own_role_and_database(tmp_path: Pa
         assert psql("airflow", "ophin").returncode != 0
     finally:
         server.cleanup()
+        shutil.rmtree(data, ignore_errors=True)
