@@ -6,6 +6,7 @@ reads the YAML as Compose would (PyYAML, merge keys resolved) and runs the stack
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -397,3 +398,58 @@ def test_postgres_init_gives_each_service_its_own_role_and_database() -> None:
     finally:
         server.cleanup()
         shutil.rmtree(data, ignore_errors=True)
+
+
+FAKE_MC = """#!/bin/sh
+# Records each call; keeps the policy file it is given; attach fails when ATTACH_FAILS is set.
+echo "$*" >>"$MC_LOG"
+case "$1 $2 $3" in
+  "admin policy create") cp "$6" "$MC_DIR/policy.json" ;;
+  "admin policy attach") [ -z "$ATTACH_FAILS" ] || { echo "already in effect" >&2; exit 1; } ;;
+  "admin user info") echo "AccessKey: $4"; echo "PolicyName: $USER_POLICY" ;;
+esac
+exit 0
+"""
+
+
+def _run_minio_init(tmp_path: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "mc").write_text(FAKE_MC)
+    (tmp_path / "mc").chmod(0o755)
+    env = {
+        "PATH": f"{tmp_path}:{os.environ['PATH']}",
+        "MC_LOG": str(tmp_path / "calls"),
+        "MC_DIR": str(tmp_path),
+        "MINIO_ROOT_USER": "root",
+        "MINIO_ROOT_PASSWORD": "rootpw",
+        "OPHIN_S3_BUCKET": "lectures",
+        "OPHIN_S3_ACCESS_KEY": "engine",
+        "OPHIN_S3_SECRET_KEY": "enginepw",
+        "ATTACH_FAILS": "",
+        "USER_POLICY": "",
+        **extra,
+    }
+    return subprocess.run(
+        ["sh", str(ROOT / "docker" / "minio-init.sh")], env=env, capture_output=True, text=True
+    )
+
+
+def test_minio_init_gives_the_engine_a_key_limited_to_its_bucket(tmp_path: Path) -> None:
+    done = _run_minio_init(tmp_path)
+    assert done.returncode == 0, done.stderr
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert "mb --ignore-existing local/lectures" in calls
+    assert "admin user add local engine enginepw" in calls
+    assert "admin policy attach local lectures-readwrite --user engine" in calls
+    policy = json.loads((tmp_path / "policy.json").read_text())
+    resources = {r for st in policy["Statement"] for r in st["Resource"]}
+    actions = {a for st in policy["Statement"] for a in st["Action"]}
+    assert resources == {"arn:aws:s3:::lectures", "arn:aws:s3:::lectures/*"}
+    assert all(a.startswith("s3:") and "*" not in a for a in actions)
+    assert not any("Bucket" in a and a.startswith(("s3:Delete", "s3:Create", "s3:Put")) for a in actions)
+
+
+def test_minio_init_runs_again_but_fails_when_the_policy_is_not_attached(tmp_path: Path) -> None:
+    again = _run_minio_init(tmp_path, ATTACH_FAILS="1", USER_POLICY="lectures-readwrite")
+    assert again.returncode == 0, again.stderr
+    refused = _run_minio_init(tmp_path, ATTACH_FAILS="1", USER_POLICY="readonly")
+    assert refused.returncode != 0 and "already in effect" in refused.stderr
