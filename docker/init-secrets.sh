@@ -60,6 +60,9 @@ ensure OPHIN_DB_PASSWORD hex 24
 ensure REDIS_PASSWORD hex 24
 ensure MINIO_ROOT_PASSWORD hex 24
 ensure OPHIN_S3_SECRET_KEY hex 24
+# Required by compose but not secret: filled with its default, so an .env older than this setting still works.
+ensure_value() { ensure "$1" echo "$2"; }
+ensure_value OPHIN_LLM__API_KEY EMPTY
 
 if ((${#generated[@]})); then
   echo "init-secrets: generated ${generated[*]} in $env_file"

@@ -246,6 +246,9 @@ def test_init_secrets_is_idempotent_and_keeps_values_already_set(tmp_path: Path)
     assert values["POSTGRES_PASSWORD"] and values["AIRFLOW_FERNET_KEY"]
     assert "OTHER=kept # as written" in first
     assert first.count("POSTGRES_PASSWORD=") == 1
+    # An .env written before some setting existed still gets every variable compose requires.
+    required = set(re.findall(r"\$\{([A-Za-z0-9_]+):\?", COMPOSE.read_text()))
+    assert {name for name in required if not values.get(name)} == set()
     again = _run_init_secrets(env_file)
     assert env_file.read_text() == first
     assert "nothing changed" in again.stdout
