@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from airflow.sdk import DAG, Param, get_current_context, task
-from ophin_common import DEFAULT_ARGS, UNIT_LABEL, VERIFIED
+
+from ophin.orchestration import DEFAULT_ARGS, UNIT_LABEL, VERIFIED
 
 # The engine is imported inside tasks: this file parses offline in milliseconds.
 

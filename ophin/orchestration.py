@@ -1,19 +1,33 @@
 """Airflow glue for the DAG files: the one module under ophin/ that imports Airflow.
 
 Task bodies stay one line in dags/; what they share (services for the running task instance, turning
-stage failures into task failures, the gates between stages) lives here.
+stage failures into task failures, the gates between stages) lives here. At module level it imports
+Airflow only: the DAG files import it while they parse, and the engine loads inside the task bodies.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.exceptions import AirflowFailException, AirflowSkipException
-from airflow.sdk import get_current_context
+from airflow.sdk import Asset, get_current_context
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 if TYPE_CHECKING:
     from ophin.services import Services
+
+# Retries with exponential backoff for a transient failure (a host that drops the connection, a worker
+# that died); a refused URL or a file that is not a video fails at once (AirflowFailException).
+DEFAULT_ARGS: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay": timedelta(seconds=20),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+}
+UNIT_LABEL = "{{ unit_label }}"  # map_index_template: a video's title (or URL) in the UI, not 0, 1, 2
+# Updated when a batch passes its last gate: ophin_release is scheduled on it.
+VERIFIED = Asset("ophin://instructions/verified")
 
 
 def _label(unit: dict[str, Any]) -> None:
@@ -58,10 +72,10 @@ def _raise_failures(report: Any) -> None:  # noqa: ANN401 - ophin.pipeline.Batch
 
 def acquire_unit(unit: dict[str, Any]) -> list[str]:
     """Acquire a unit's URLs; the rest of the unit proceeds when one fails, then the task fails."""
-    from ophin.pipeline import run_urls
+    from ophin.pipeline import acquire_urls
 
     _label(unit)
-    report = run_urls(unit["keys"], services(), gate=False)
+    report = acquire_urls(unit["keys"], services())
     _raise_failures(report)
     return [str(v) for v in report.videos]
 

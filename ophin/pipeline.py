@@ -147,14 +147,10 @@ def process_videos(
                 return
 
 
-def run_urls(
-    urls: Iterable[str], svc: Services, *, progress: Progress | None = None, gate: bool = True
-) -> BatchReport:
-    params = params_for(svc)
-    report = BatchReport()
+def acquire_urls(urls: Iterable[str], svc: Services, report: BatchReport | None = None) -> BatchReport:
+    """Acquire each URL once (canonical spelling); the distinct videos they hold go into the report."""
+    params, report = params_for(svc), report or BatchReport()
     for url in dict.fromkeys(canonical_url(u) for u in urls):
-        if progress:
-            progress(url, "acquire")
         try:
             acquired = acquire_video(url, params.acquire, svc=svc)
         except StageFailed as failure:
@@ -163,11 +159,22 @@ def run_urls(
         vid = uuid.UUID(acquired.output["video_id"])
         if vid not in report.videos:  # another URL of this batch may have had the same content
             report.videos.append(vid)
+    return report
+
+
+def run_urls(
+    urls: Iterable[str], svc: Services, *, progress: Progress | None = None, gate: bool = True
+) -> BatchReport:
+    report = BatchReport()
+    for url in dict.fromkeys(canonical_url(u) for u in urls):
+        if progress:
+            progress(url, "acquire")
+        acquire_urls([url], svc, report)
     if gate and report.videos:
         report.gates.append(gate_stage("acquire", report.videos, svc))
         if report.stopped_at:
             return report
-    process_videos(report.videos, svc, params, report, progress=progress, gate=gate)
+    process_videos(report.videos, svc, params_for(svc), report, progress=progress, gate=gate)
     return report
 
 

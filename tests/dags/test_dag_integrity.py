@@ -15,17 +15,19 @@ DAG_IDS = ("ophin_process", "ophin_backfill", "ophin_release")
 
 @pytest.mark.parametrize("dag_id", DAG_IDS)
 def test_dag_file_imports_without_ophin_or_network(dag_id: str) -> None:
-    # A fresh interpreter with no database configured: parsing must not import the engine or connect.
+    # A fresh interpreter with no database configured: parsing imports the Airflow glue, never the engine.
+    glue = ("ophin", "ophin.orchestration")
     code = (
-        f"import sys, time, runpy; sys.path.insert(0, {str(DAGS_DIR)!r}); t = time.time();"
+        "import sys, time, runpy, airflow.sdk; t = time.time();"
         f"runpy.run_path({str(DAGS_DIR / (dag_id + '.py'))!r});"
-        "print(time.time() - t, any(m == 'ophin' or m.startswith('ophin.') for m in sys.modules))"
+        f"print(time.time() - t, any(m.startswith('ophin') and m not in {glue!r} for m in sys.modules))"
     )
     env = {"PATH": "/usr/bin:/bin", "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "HOME": "/tmp"}
+    env["AIRFLOW_HOME"] = "/tmp/ophin-dag-parse"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
-    seconds, imported_ophin = out.stdout.split()
+    seconds, imported_ophin = out.stdout.splitlines()[-1].split()
     assert imported_ophin == "False"
-    assert float(seconds) < 5.0, f"{dag_id} took {seconds} s to parse"
+    assert float(seconds) < 2.0, f"{dag_id} took {seconds} s to parse (Airflow itself imported)"
 
 
 def test_dagbag_loads_every_dag_with_retries_tags_and_no_catchup(airflow_env) -> None:  # noqa: ANN001

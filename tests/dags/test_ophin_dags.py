@@ -1,0 +1,142 @@
+"""dag.test() runs the real DAGs against PostgreSQL: the same lineage as the CLI, failures that show,
+a backfill that repairs, and a release of gated instructions only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from ophin.db.models import (
+    Clip,
+    Frame,
+    Instruction,
+    Pair,
+    StageRun,
+    TranscriptSegment,
+    Video,
+    VideoGate,
+    VisualCue,
+)
+from ophin.db.session import session_scope
+from ophin.pipeline import run_urls
+from ophin.sample_corpus import demo_videos
+from tests.conftest import make_services
+from tests.dags.conftest import DAGS_DIR
+from tests.support.media import cut, serve_directory
+
+LINEAGE = (Video, Clip, Frame, TranscriptSegment, Pair, VisualCue, Instruction)
+
+
+def lineage_ids(svc) -> dict[str, set[str]]:  # noqa: ANN001
+    with session_scope(svc.sessions) as session:
+        ids = {m.__tablename__: {str(i) for i in session.scalars(select(m.id))} for m in LINEAGE}
+        ids["accepted"] = {
+            str(i) for i in session.scalars(select(Instruction.id).where(Instruction.status == "accepted"))
+        }
+    return ids
+
+
+def states(dag_run) -> dict[tuple[str, int], str]:  # noqa: ANN001
+    return {(ti.task_id, ti.map_index): str(ti.state).split(".")[-1] for ti in dag_run.get_task_instances()}
+
+
+@pytest.fixture
+def dag_env(airflow_env, make_database, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+    """The DAGs' settings come from the environment, as on a worker; returns (run, lineage URL)."""
+    from airflow.models.dagbag import DagBag
+
+    from ophin.settings import get_settings
+
+    db = make_database()
+    monkeypatch.setenv("OPHIN_DB__URL", db)
+    monkeypatch.setenv("OPHIN_HOME", str(tmp_path / "dag_home"))
+    monkeypatch.setenv("OPHIN_ACQUIRE__ALLOW_FILE_URLS", "true")
+    monkeypatch.setenv("OPHIN_ACQUIRE__ALLOW_HOSTS", "127.0.0.1")
+    bag = DagBag(dag_folder=str(DAGS_DIR))
+
+    def run(dag_id: str, conf: dict):  # noqa: ANN202
+        get_settings.cache_clear()
+        try:
+            return bag.dags[dag_id].test(run_conf=conf)
+        finally:
+            get_settings.cache_clear()
+
+    yield run, db
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):  # noqa: ANN001, ANN201
+    folder = tmp_path_factory.mktemp("site")
+    cut(demo_videos()[1], folder / "macula_short.mp4", 19.0, 16.0)  # the OCT slide with edema
+    with serve_directory(folder) as base:
+        yield folder, base
+
+
+def test_a_fresh_database_fails_the_run_saying_ophin_airflow_init(dag_env, make_database, monkeypatch):  # noqa: ANN001
+    run, _ = dag_env
+    monkeypatch.setenv("OPHIN_DB__URL", make_database(migrate=False))
+    dag_run = run("ophin_process", {"urls": ["http://127.0.0.1:1/x.mp4"]})
+    assert states(dag_run)[("plan_urls", -1)] == "failed"
+    assert str(dag_run.state).endswith("failed")
+
+
+def test_process_fails_the_run_for_a_bad_url_while_the_good_video_matches_the_cli(
+    dag_env, site, make_database, transcriber, tmp_path
+) -> None:  # noqa: ANN001
+    run, dag_db = dag_env
+    folder, base = site
+    good = f"{base}/macula_short.mp4"
+    bad = "http://169.254.169.254/latest/meta-data.mp4"  # refused by the fetch policy: fails without retries
+    cli_svc = make_services(tmp_path / "cli", make_database(), transcriber)
+    assert [f.entity_key for f in run_urls([good, bad], cli_svc).failures] == [bad]
+
+    dag_run = run("ophin_process", {"urls": [good, bad]})
+    s = states(dag_run)
+    assert str(dag_run.state).endswith("failed")
+    assert s[("check_videos", -1)] == "failed"
+    assert sorted(v for (t, _), v in s.items() if t == "acquire_video") == ["failed", "success"]
+    for gate in ("gate_acquire", "gate_media", "gate_pairs_cues", "gate_synthesis", "gate_verification"):
+        assert s[(gate, -1)] == "success", gate
+    assert [v for (t, _), v in s.items() if t == "verify_instructions"] == ["success"]
+    # Mapped tasks are labelled with the video, not 0, 1, 2.
+    labels = {ti.rendered_map_index for ti in dag_run.get_task_instances() if ti.task_id == "acquire_video"}
+    assert labels == {good, bad}
+
+    dag_svc = make_services(tmp_path / "dag", dag_db, transcriber)
+    assert lineage_ids(dag_svc) == lineage_ids(cli_svc)
+    assert lineage_ids(dag_svc)["accepted"]
+    with session_scope(dag_svc.sessions) as session:
+        runs = session.scalars(select(StageRun)).all()
+        gates = session.scalars(select(VideoGate)).all()
+    assert len(gates) == 7 and all(g.success for g in gates)
+    assert all(r.runner.startswith("airflow:") and r.dag_id == "ophin_process" for r in runs)
+    # Each attempt names the task instance that ran it: the way back from a row to its task log.
+    transcribe = next(r for r in runs if r.stage == "transcribe")
+    assert (transcribe.task_id, transcribe.map_index, transcribe.run_id) == (
+        "transcribe_video",
+        0,
+        dag_run.run_id,
+    )
+
+
+def test_backfill_dag_repairs_a_video_that_appeared_later_and_release_ships_it(dag_env, site) -> None:  # noqa: ANN001
+    run, _ = dag_env
+    folder, base = site
+    later = f"{base}/later.mp4"
+    first = run("ophin_process", {"urls": [later]})  # 404: not uploaded yet
+    assert str(first.state).endswith("failed")
+    cut(demo_videos()[1], folder / "later.mp4", 19.0, 16.0)
+
+    mended = run("ophin_backfill", {"stage": "acquire", "error_class": "AcquireError"})
+    s = states(mended)
+    assert str(mended.state).endswith("success"), s
+    assert [v for (t, _), v in s.items() if t == "backfill_entity"] == ["success"]
+
+    out = folder.parent / "release"
+    released = run("ophin_release", {"format": "llava", "out": str(out)})
+    assert str(released.state).endswith("success")
+    records = json.loads((out / "llava.json").read_text())
+    assert records and {r["source"]["video_url"] for r in records} == {later}
