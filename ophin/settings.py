@@ -116,6 +116,8 @@ class GateSettings(BaseModel):
     max_failed_instructions: float = Field(0.2, ge=0.0, le=1.0)
     max_rejected: float = Field(0.6, ge=0.0, le=1.0)
     max_duplicates: float = Field(0.0, ge=0.0, le=1.0)  # accepted instructions repeating another
+    # Shares of items are judged on at least this many items (a 15 s clip with 3 instructions is no sample).
+    min_sample: int = Field(10, ge=1)
 
 
 class AirflowSettings(BaseModel):

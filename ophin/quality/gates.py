@@ -94,9 +94,10 @@ def check_batch(
     failed: list[str] = []
     evaluated = succeeded = 0
     for part in parts:
-        if part.frame.empty:
-            # Nothing to judge (a batch of silent videos has no segments): recorded, not failed.
-            results[part.name] = {"success": True, "rows": 0, "expectations": []}
+        if part.frame.empty or len(part.frame) < part.min_rows:
+            # Nothing to judge (a batch of silent videos has no segments), or too few items for a share
+            # to mean anything: recorded as not judged, not failed.
+            results[part.name] = {"success": True, "rows": len(part.frame), "not_judged": True}
             continue
         result = validate_frame(part.frame, f"{stage}.{part.name}", part.checks)
         results[part.name] = result

@@ -52,6 +52,9 @@ class Part:
     name: str
     frame: pd.DataFrame
     checks: list[Check]
+    # Shares of items (rejected, failed, kept for a cue) say nothing about a handful of items: fewer rows
+    # than this and the part is recorded as not judged (GateSettings.min_sample).
+    min_rows: int = 0
 
 
 Suite = Callable[[Session, list[uuid.UUID], GateSettings], list[Part]]
@@ -263,6 +266,7 @@ def cues_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> li
             "pairs",
             _frame(per_pair, ["id", "with_cue"]),
             [_mean("share of spoken pairs kept for a visual cue", "with_cue", g.min_pairs_with_cues)],
+            min_rows=g.min_sample,
         ),
     ]
 

@@ -69,7 +69,12 @@ BROKEN = [
     ("pair", "UPDATE frame SET kept = false, drop_reason = 'x'", "kept frames only", {}),
     ("cues", "UPDATE visual_cue SET score = 1.5", "cue scores", {}),
     ("cues", "UPDATE visual_cue SET text = ''", "sentences have text", {}),
-    ("cues", "UPDATE pair SET status = 'dropped' WHERE n_cues IS NOT NULL", "kept for a visual cue", {}),
+    (
+        "cues",
+        "UPDATE pair SET status = 'dropped' WHERE n_cues IS NOT NULL",
+        "kept for a visual cue",
+        {"min_sample": 1},
+    ),
     (
         "synthesize",
         f"UPDATE instruction SET turns = '[]' WHERE id = {ONE_ACCEPTED}",
@@ -82,7 +87,7 @@ BROKEN = [
         "shows its pair's frame",
         {},
     ),
-    ("synthesize", "UPDATE instruction SET status = 'failed'", "generation failed", {}),
+    ("synthesize", "UPDATE instruction SET status = 'failed'", "generation failed", {"min_sample": 1}),
     ("synthesize", "DELETE FROM instruction", "kept pair has instructions", {}),
     ("verify", f"DELETE FROM verification WHERE instruction_id = {ONE_ACCEPTED}", "was verified", {}),
     (
@@ -91,7 +96,7 @@ BROKEN = [
         "passed every check",
         {},
     ),
-    ("verify", "UPDATE instruction SET status = 'rejected'", "rejected by verification", {}),
+    ("verify", "UPDATE instruction SET status = 'rejected'", "rejected by verification", {"min_sample": 1}),
     (
         "verify",
         "UPDATE instruction SET fingerprint = 'same' WHERE status = 'accepted'",
