@@ -30,20 +30,27 @@ _MEDIA = (".mp4", ".m4v", ".webm", ".ogv", ".ogg", ".mov", ".mkv", ".mp3", ".m4a
 
 
 def video_link(url: str | None, seconds: float | None) -> dict[str, Any] | None:
-    """An http(s) link that opens the video at `seconds` where its host supports it; None for local names."""
+    """An http(s) link that opens the video at `seconds` where its host supports it; None for local names.
+
+    YouTube and Vimeo take whole seconds (floored: the link never starts after the moment); a direct media
+    file takes a W3C media fragment to a tenth of a second (#t=14.7), which browsers honour at top level.
+    """
     parts = urlsplit(url or "")
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None  # sample-corpus:/local-file: names and anything that is not a web URL
-    t = max(0, int(seconds or 0))
+    t = max(0.0, float(seconds or 0.0))
     host = (parts.hostname or "").lower()
     if host in _YOUTUBE:
         query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ("t", "start")]
-        href = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query + [("t", f"{t}s")]), ""))
-        return {"href": href, "at_s": t, "timed": True}
+        query.append(("t", f"{int(t)}s"))
+        href = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+        return {"href": href, "at_s": float(int(t)), "timed": True}
     if host in _VIMEO:
-        return {"href": urlunsplit(parts._replace(fragment=f"t={t}s")), "at_s": t, "timed": True}
+        href = urlunsplit(parts._replace(fragment=f"t={int(t)}s"))
+        return {"href": href, "at_s": float(int(t)), "timed": True}
     if parts.path.lower().endswith(_MEDIA):
-        return {"href": urlunsplit(parts._replace(fragment=f"t={t}")), "at_s": t, "timed": True}
+        at = round(t, 1)
+        return {"href": urlunsplit(parts._replace(fragment=f"t={at:g}")), "at_s": at, "timed": True}
     return {"href": urlunsplit(parts._replace(fragment="")), "at_s": t, "timed": False}
 
 
