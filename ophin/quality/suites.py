@@ -308,10 +308,17 @@ def synthesize_suite(session: Session, videos: list[uuid.UUID], g: GateSettings)
             [
                 _true("every written instruction has a question and an answer", "turns_or_failed"),
                 _true("an instruction shows its pair's frame", "same_frame_as_pair"),
+            ],
+        ),
+        Part(
+            "generation",
+            _frame(rows, ["id", "failed"]),
+            [
                 _mean(
                     "share of instructions whose generation failed", "failed", None, g.max_failed_instructions
-                ),
+                )
             ],
+            min_rows=g.min_sample,
         ),
     ]
 
@@ -360,12 +367,17 @@ def verify_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> 
             [
                 _true("every instruction was verified", "verified"),
                 _true("an accepted instruction passed every check", "accepted_passed_all"),
-                _mean("share of instructions rejected by verification", "rejected", None, g.max_rejected),
                 _mean(
                     "share of accepted instructions that repeat another", "duplicate", None, g.max_duplicates
                 ),
             ],
-        )
+        ),
+        Part(
+            "verdicts",
+            _frame(rows, ["id", "rejected"]),
+            [_mean("share of instructions rejected by verification", "rejected", None, g.max_rejected)],
+            min_rows=g.min_sample,
+        ),
     ]
 
 

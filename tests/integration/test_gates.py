@@ -214,3 +214,18 @@ def test_a_failed_gate_stops_the_run_exits_nonzero_shows_in_status_and_leaves_re
         assert json.loads((tmp_path / "after" / "llava.json").read_text()) == []
     finally:
         get_settings.cache_clear()
+
+
+def test_a_share_over_fewer_items_than_min_sample_is_recorded_as_not_judged(processed, pg_admin_url) -> None:  # noqa: ANN001
+    svc, _ = processed
+    url = _copy(svc, pg_admin_url)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE instruction SET status = 'rejected'")
+    engine.dispose()
+    sessions = session_factory(Settings(db={"url": url}))
+    gate = check_batch(sessions, "verify", _videos(sessions), GateSettings(min_sample=1000))
+    with session_scope(sessions) as session:
+        result = session.get(QualityRun, gate.quality_run_id).result
+    sessions.kw["bind"].dispose()
+    assert gate.success and result["verdicts"]["not_judged"] is True
