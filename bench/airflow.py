@@ -2,7 +2,7 @@
 `ophin run` on the same clips, each on a fresh lineage database and home, for several batch sizes; then
 where the extra time goes (queue waits, task start-up, idle scheduler time) and what a task's start-up costs.
 
-    python -m bench.airflow [--sizes 1,2,4] [--workers 2] [--concurrency 1] [--preload] [--env K=V ...]
+    python -m bench.airflow [--sizes 1,2,4] [--workers 2] [--concurrency 1] [--no-preload] [--lectures] [--env K=V ...]
 """
 
 from __future__ import annotations
@@ -163,28 +163,17 @@ def startup_probe(stack: AirflowStack) -> dict[str, float]:
     )
 
 
-PRELOAD = ("ophin.pipeline", "ophin.services", "ophin.orchestration", "ophin.batches", "faster_whisper")
-
-
-def __getattr__(name: str) -> Any:  # noqa: ANN401 - a Celery config mapping
-    """PRELOADED_CELERY_CONFIG: Airflow's Celery config, after importing the engine, for
-    AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS (--preload): task runners fork with ophin already imported."""
-    if name != "PRELOADED_CELERY_CONFIG":
-        raise AttributeError(name)
-    import importlib
-
-    # Only the workers' Celery app reads this; the engine's modules stay free of Airflow.
-    from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG  # noqa: TID251
-
-    for module in PRELOAD:
-        importlib.import_module(module)
-    return DEFAULT_CELERY_CONFIG
-
-
 def bench(
-    sizes: list[int], workers: int, concurrency: int, redis_db: int, root: Path, env: dict[str, str]
+    sizes: list[int],
+    workers: int,
+    concurrency: int,
+    redis_db: int,
+    root: Path,
+    env: dict[str, str],
+    lectures: bool = False,
 ) -> list[dict[str, Any]]:
-    urls = make_clips(root)
+    # Whole lectures (63-70 s each) are closer to real work than clips, whose seconds of work are few.
+    urls = [p.resolve().as_uri() for p in demo_videos()] if lectures else make_clips(root)
     rows = []
     with databases() as make_db:
         for n in sizes:
@@ -227,18 +216,25 @@ def table(rows: list[dict[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,2,4", help="batch sizes (clips per DagRun), at most 4")
+    parser.add_argument("--lectures", action="store_true", help="the 3 whole demo lectures, not short clips")
     parser.add_argument("--workers", type=int, default=2, help="Celery workers")
     parser.add_argument("--concurrency", type=int, default=1, help="task slots per worker")
     parser.add_argument("--redis-db", type=int, default=12, help="Redis database index for the broker")
-    parser.add_argument("--preload", action="store_true", help="import the engine in the Celery workers")
+    parser.add_argument(
+        "--no-preload",
+        action="store_true",
+        help="workers import the engine in every task (Airflow's default)",
+    )
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the stack")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     env = dict(e.split("=", 1) for e in args.env)
-    if args.preload:
-        env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] = "bench.airflow.PRELOADED_CELERY_CONFIG"
+    if args.no_preload:
+        env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] = (
+            "airflow.providers.celery.executors.default_celery.DEFAULT_CELERY_CONFIG"
+        )
     with tempfile.TemporaryDirectory(prefix="ophin-bench-airflow-") as tmp:
-        rows = bench(sizes, args.workers, args.concurrency, args.redis_db, Path(tmp), env)
+        rows = bench(sizes, args.workers, args.concurrency, args.redis_db, Path(tmp), env, args.lectures)
     print(f"workers {args.workers} x concurrency {args.concurrency}; settings {env or 'defaults'}")
     print(table(rows))
     probe = next((r for r in rows if "import_s" in r), None)

@@ -51,9 +51,10 @@ class GateResult:
 def validate_frame(df: pd.DataFrame, suite_name: str, checks: list[Check]) -> dict[str, Any]:
     """Validate df against the checks' expectations; GX's describe_dict() result."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # never phone home
+    # Before the import: under Airflow's logging it says one INFO line per registered function, and later
+    # one per temporary directory.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
-
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # one INFO line per temp dir otherwise
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
@@ -64,6 +65,13 @@ def validate_frame(df: pd.DataFrame, suite_name: str, checks: list[Check]) -> di
     for check in checks:
         suite.add_expectation(check.build(gx.expectations))
     return batch.validate(suite).describe_dict()
+
+
+def warm_up() -> None:
+    """Build GX's machinery once (its first validation in a process costs seconds, later ones 0.1 s)."""
+    validate_frame(
+        pd.DataFrame({"x": [1]}), "warm_up", [Check("x", lambda E: E.ExpectColumnToExist(column="x"))]
+    )
 
 
 def _explain(check: Check, outcome: dict[str, Any]) -> str:

@@ -95,6 +95,8 @@ def stack_env(cfg: StackConfig) -> dict[str, str]:
             "OPHIN_HOME": str(cfg.ophin_home),
             "OPHIN_ACQUIRE__ALLOW_FILE_URLS": "true",
             "OPHIN_RUN__LEASE_S": str(cfg.lease_s),
+            # As compose does: workers fork their tasks with the engine imported.
+            "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "ophin.celery_config.CELERY_CONFIG",
         }
     )
     env.update(cfg.extra_env)
