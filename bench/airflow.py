@@ -2,7 +2,8 @@
 `ophin run` on the same clips, each on a fresh lineage database and home, for several batch sizes; then
 where the extra time goes (queue waits, task start-up, idle scheduler time) and what a task's start-up costs.
 
-    python -m bench.airflow [--sizes 1,2,4] [--workers 2] [--concurrency 1] [--no-preload] [--lectures] [--env K=V ...]
+    python -m bench.airflow [--sizes 1,2,4] [--workers 2] [--concurrency 1] [--no-preload] [--lectures]
+                            [--env K=V ...]
 """
 
 from __future__ import annotations

@@ -87,6 +87,12 @@ def read_targets(targets: list[str]) -> list[str]:
     for target in targets:
         path = Path(target)
         if "://" not in target and path.is_file():
+            with path.open("rb") as f:
+                if b"\x00" in f.read(4096):  # a video (binary), not a list of URLs
+                    raise fail(
+                        f"{target}: a media file, not a file of URLs; pass {path.resolve().as_uri()} "
+                        "with OPHIN_ACQUIRE__ALLOW_FILE_URLS=true"
+                    )
             lines = [line.strip() for line in path.read_text(errors="replace").splitlines()]
             found = [line for line in lines if line and not line.startswith("#")]
             if not found:

@@ -47,6 +47,14 @@ def test_run_empty_url_file_exits_nonzero_with_one_line_reason(env) -> None:  # 
     assert "no URLs in file" in result.output and len(result.output.strip().splitlines()) == 1
 
 
+def test_run_given_a_video_file_says_to_pass_its_url(env) -> None:  # noqa: ANN001
+    from ophin.sample_corpus import demo_videos
+
+    result = runner.invoke(app, ["run", str(demo_videos()[0])])
+    assert result.exit_code == 1 and "a media file, not a file of URLs" in result.output
+    assert demo_videos()[0].resolve().as_uri() in result.output and "Traceback" not in result.output
+
+
 def test_run_rejects_a_target_that_is_neither_url_nor_file(env) -> None:  # noqa: ANN001
     result = runner.invoke(app, ["run", "not-a-url"])
     assert result.exit_code == 1 and "neither a URL nor a readable file" in result.output
