@@ -28,7 +28,7 @@ from tests.support.lineage_run import (
 from tests.support.media import serve_directory
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
-DAG_ID, RUN_ID = "ophin_pipeline", "manual__2026-05-01T10:00:00+00:00"
+DAG_ID, RUN_ID = "ophin_process", "manual__2026-05-01T10:00:00+00:00"
 pytestmark = pytest.mark.slow
 
 
@@ -250,10 +250,8 @@ def test_pages_escape_hostile_metadata_and_link_to_each_other(api, lineage) -> N
     assert f'href="/ophin/id/{instruction.id}"' in frame_page
     instruction_page = _get(api, f"/ophin/id/{instruction.id}", Accept="text/html").text
     assert f'href="{run.url}#t={round(frame.t_s, 1):g}"'.replace("&", "&amp;") in instruction_page
-    assert (
-        "/ophin/ti/ophin_pipeline/manual__2026-05-01T10%3A00%3A00%2B00%3A00/per_video.verify_instructions/0"
-        in (instruction_page)
-    )
+    verify_ti = "/ophin/ti/ophin_process/manual__2026-05-01T10%3A00%3A00%2B00%3A00/verify_instructions/0"
+    assert verify_ti in instruction_page
     search = _get(api, "/ophin/search?q=%3Cb%3Ex", Accept="text/html")
     assert search.status_code == 400 and "&lt;b&gt;x" in search.text and "<b>x" not in search.text
     found = _get(api, f"/ophin/search?q={frame.id}", Accept="text/html")

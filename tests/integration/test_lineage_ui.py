@@ -1,5 +1,6 @@
-"""From the Airflow UI alone, in a real headless Chromium: log in, open a task instance's lineage tab, go to a
-frame, to its instruction, and to the video at that second. Screenshots are kept as test artefacts."""
+"""From the Airflow UI alone, in a real headless Chromium, on a real run of the ophin_process DAG: log in,
+walk from the DAG to its run and a mapped task instance, open its lineage tab, go to a frame, to its
+instruction and to the video at that second; the refused URL's task shows why. Screenshots are kept."""
 
 from __future__ import annotations
 
@@ -13,76 +14,38 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from ophin.db.models import Frame, Verification
-from ophin.db.session import session_scope
-from tests.conftest import make_services
-from tests.support.lineage_run import HOSTILE_TITLE, hostile_lecture, media_url, ophin_env, run_as_tasks
+from ophin.db.models import Frame, StageRun, Verification, Video
+from ophin.db.session import session_factory, session_scope
+from ophin.settings import Settings
+from tests.support.lineage_run import BAD_URL, HOSTILE_TITLE, hostile_lecture, media_url
 from tests.support.media import serve_directory
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("OPHIN_TEST_ARTIFACTS", REPO / ".artifacts")) / "screenshots" / "lineage_ui"
-DAG_ID = "ophin_lineage_ui"
+DAG_ID = "ophin_process"
 # Where playback began (autoplay moves currentTime on; the played ranges keep their start).
 STARTED_AT = "() => { const v = document.querySelector('video'); v.pause(); return v.played.start(0) }"
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium (apt-get install chromium)"),
 ]
-
-# A stand-in for the pipeline DAG with its task ids (the engine's stages run outside it, stamped with its
-# task instances): the UI shows real DagRun and task instances, mapped, one of them failed.
-STAND_IN_DAG = """
-from datetime import datetime
-from airflow.sdk import DAG, task, task_group
-
-with DAG("ophin_lineage_ui", schedule=None, start_date=datetime(2026, 1, 1), catchup=False, tags=["ophin"]):
-    @task
-    def acquire_video(url: str) -> str:
-        if "169.254" in url:
-            raise RuntimeError("FetchRefused: refused URL")
-        return url
-
-    @task
-    def transcribe_video(v: str) -> str:
-        return v
-
-    @task
-    def extract_keyframes(v: str) -> str:
-        return v
-
-    @task
-    def pair_frames(v: str, keyframed: str) -> str:
-        return v
-
-    @task
-    def separate_visual_cues(v: str) -> str:
-        return v
-
-    @task
-    def synthesize_instructions(v: str) -> str:
-        return v
-
-    @task
-    def verify_instructions(v: str) -> str:
-        return v
-
-    @task_group
-    def per_video(url: str) -> None:
-        v = acquire_video(url)
-        paired = pair_frames(transcribe_video(v), extract_keyframes(v))
-        verify_instructions(synthesize_instructions(separate_visual_cues(paired)))
-
-    per_video.expand(url=["http://127.0.0.1/lecture.mp4", "http://169.254.169.254/latest/meta-data.mp4"])
-"""
+# The mapped tasks that run stages. The good URL comes first: map index 0 of each; the refused URL is index
+# 1 of acquire_video, and no later task maps it.
+STAGE_TASKS = (
+    "acquire_video",
+    "transcribe_video",
+    "extract_keyframes",
+    "pair_and_separate_cues",
+    "synthesize_instructions",
+    "verify_instructions",
+)
 
 
 def _free_port() -> int:
@@ -91,19 +54,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _airflow(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([str(BIN / "airflow"), *args], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0 or "DagRun failed" in done.stderr, f"airflow {args}: {done.stderr[-3000:]}"
-    return done.stdout + done.stderr
+def _run(env: dict[str, str], *cmd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN / cmd[0]), *cmd[1:]], env=env, capture_output=True, text=True, timeout=300)
 
 
-@pytest.fixture(scope="module")
-def ui(tmp_path_factory, make_database, transcriber):  # noqa: ANN001, ANN201
-    tmp = tmp_path_factory.mktemp("lineage_ui")
-    (tmp / "dags").mkdir()
-    (tmp / "dags" / f"{DAG_ID}.py").write_text(STAND_IN_DAG)
-    port, meta_db = _free_port(), make_database(migrate=False)
-    base = f"http://127.0.0.1:{port}"
+def _environment(tmp: Path, base: str, meta_db: str, lineage_db: str) -> dict[str, str]:
+    """One deployment's environment: the api-server, `airflow dags test` and the plugin share it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "OPHIN_"))}
     env.update(
         {
@@ -111,7 +67,7 @@ def ui(tmp_path_factory, make_database, transcriber):  # noqa: ANN001, ANN201
             "PYTHONPATH": str(REPO),
             "AIRFLOW_HOME": str(tmp / "airflow"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(tmp / "dags"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
@@ -120,27 +76,59 @@ def ui(tmp_path_factory, make_database, transcriber):  # noqa: ANN001, ANN201
             "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(tmp / "airflow" / "logs"),
+            "OPHIN_HOME": str(tmp / "ophin"),  # its store holds the frames the plugin serves
+            "OPHIN_DB__URL": lineage_db,
+            "OPHIN_ACQUIRE__ALLOW_HOSTS": "127.0.0.1",  # the lecture's server; BAD_URL stays refused
         }
     )
-    _airflow(env, "db", "migrate")
-    assert "DagRun failed" in _airflow(env, "dags", "test", DAG_ID)  # its acquire of the bad URL failed
-    with sa.create_engine(meta_db).connect() as conn:
-        query = sa.text("SELECT run_id FROM dag_run WHERE dag_id = :d")
-        run_id = conn.execute(query, {"d": DAG_ID}).scalar_one()
+    return env
+
+
+def _run_dag(env: dict[str, str], good_url: str) -> None:
+    """Prepare the deployment as its README says, then run ophin_process on the good and the refused URL."""
+    for cmd in (("airflow", "db", "migrate"), ("ophin", "airflow", "init")):
+        done = _run(env, *cmd)
+        assert done.returncode == 0, f"{cmd}: {done.stderr[-3000:]}"
+    conf = json.dumps({"urls": [good_url, BAD_URL]})
+    done = _run(env, "airflow", "dags", "test", DAG_ID, "--conf", conf)
+    # check_videos fails the run, naming the refused URL; the good video went through every stage.
+    assert done.returncode == 1 and "DagRun failed" in done.stderr, done.stderr[-3000:]
+
+
+def _stage_runs_name_their_task_instances(sessions, good_url: str) -> str:  # noqa: ANN001
+    """Every stage attempt names the task instance of this run that made it; returns the run id."""
+    with session_scope(sessions) as session:
+        runs = session.scalars(select(StageRun)).all()
+        assert session.scalars(select(Video.url)).all() == [good_url]
+    [run_id] = {r.run_id for r in runs}
+    expected = {(t, 0) for t in STAGE_TASKS} | {("acquire_video", 1)}
+    assert {(r.task_id, r.map_index) for r in runs} == expected
+    assert {(r.dag_id, r.try_number) for r in runs} == {(DAG_ID, 1)}
+    return run_id
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory, make_database):  # noqa: ANN001, ANN201
+    tmp = tmp_path_factory.mktemp("lineage_ui")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = _environment(tmp, base, make_database(migrate=False), make_database(migrate=False))
+    sessions = session_factory(Settings(home=tmp / "ophin", db={"url": env["OPHIN_DB__URL"]}))
     lecture = hostile_lecture(tmp / "www")
-    with serve_directory(lecture.parent) as media:
-        svc = make_services(tmp, make_database(), transcriber)
-        run = run_as_tasks(svc, media_url(media, lecture), DAG_ID, run_id)
+    with serve_directory(lecture.parent) as media:  # served until the end: the browser plays it
+        good_url = media_url(media, lecture)
+        _run_dag(env, good_url)
+        run_id = _stage_runs_name_their_task_instances(sessions, good_url)
         log = open(tmp / "api-server.log", "wb")  # noqa: SIM115 - the server writes it until it stops
         server = subprocess.Popen(
             [str(BIN / "airflow"), "api-server", "-H", "127.0.0.1", "--port", str(port), "-w", "1"],
-            env={**env, **ophin_env(svc)}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         try:
             _wait_healthy(base, server, tmp / "api-server.log")
             passwords = tmp / "airflow" / "simple_auth_manager_passwords.json.generated"
             password = json.loads(passwords.read_text())["admin"]
-            yield {"base": base, "run": run, "svc": svc, "password": password}
+            yield dict(base=base, run_id=run_id, url=good_url, sessions=sessions, password=password)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             try:
@@ -187,13 +175,25 @@ def _login(browser, ui):  # noqa: ANN001, ANN202
     return page
 
 
-def _task_url(ui: dict, task_id: str, map_index: int) -> str:
-    run_id = quote(ui["run"].run_id, safe="")
-    return f"{ui['base']}/dags/{DAG_ID}/runs/{run_id}/tasks/{task_id}/mapped/{map_index}"
+def _open_run(page, ui) -> str:  # noqa: ANN001
+    """Dags → ophin_process → its run, by the links a user clicks; returns the run's path in the UI."""
+    page.get_by_role("link", name="Dags", exact=True).click()
+    page.get_by_role("link", name=DAG_ID, exact=True).first.click()
+    run_path = f"/dags/{DAG_ID}/runs/{ui['run_id']}"
+    page.locator(f"a[href='{run_path}']").first.click()  # the header's "Latest Run"
+    page.wait_for_url(f"**{run_path}")
+    return run_path
 
 
-def test_ui_from_task_instance_to_frame_to_instruction_to_video_second(ui, browser) -> None:  # noqa: ANN001
-    with session_scope(ui["svc"].sessions) as session:
+def _lineage_tab(page):  # noqa: ANN001, ANN202
+    page.locator("a[href$='/plugin/ophin-task-lineage']").click()  # the task instance's external view
+    return page.frame_locator("iframe")
+
+
+def test_ui_from_dag_run_to_mapped_task_to_frame_to_instruction_to_video_second(ui, browser) -> None:  # noqa: ANN001
+    from playwright.sync_api import expect
+
+    with session_scope(ui["sessions"]) as session:
         frames = {str(f.id): f for f in session.scalars(select(Frame))}
         verdicts = session.execute(
             select(Verification.instruction_id, func.count()).group_by(Verification.instruction_id)
@@ -202,10 +202,19 @@ def test_ui_from_task_instance_to_frame_to_instruction_to_video_second(ui, brows
     page = _login(browser, ui)
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(_task_url(ui, "per_video.extract_keyframes", 0))
-    page.locator("a[href$='/plugin/ophin-task-lineage']").click()  # the task instance's external view
-    view = page.frame_locator("iframe")
-    view.locator("h1", has_text="per_video.extract_keyframes").wait_for()
+    run_path = _open_run(page, ui)
+    page.locator(f"a[href='{run_path}/tasks/extract_keyframes/mapped']").click()  # its cell in the grid
+    page.wait_for_url(f"**{run_path}/tasks/extract_keyframes/mapped")
+    # The mapped instances are listed by the video's title (map_index_template), shown as text.
+    by_title = page.get_by_role("link", name=HOSTILE_TITLE, exact=True)
+    expect(by_title).to_have_count(1)  # the list rendered: the run's other tasks' links are gone
+    page.mouse.move(800, 900)  # off the grid: its cell's tooltip would cover the list
+    expect(page.get_by_role("tooltip")).to_have_count(0)
+    page.screenshot(path=SHOTS / "00_mapped_task_by_video_title.png")
+    by_title.click()
+    page.wait_for_url(f"**{run_path}/tasks/extract_keyframes/mapped/0")  # the good video is first
+    view = _lineage_tab(page)
+    view.locator("h1", has_text="extract_keyframes").wait_for()
     view.locator("figure.frame img").last.wait_for()
     page.wait_for_function(
         "() => [...document.querySelector('iframe').contentDocument.images].every(i => i.complete)"
@@ -232,7 +241,7 @@ def test_ui_from_task_instance_to_frame_to_instruction_to_video_second(ui, brows
 
     t_s = frames[frame_id].t_s
     watch = view.locator("a#watch")
-    assert watch.get_attribute("href") == f"{ui['run'].url}#t={round(t_s, 1):g}"
+    assert watch.get_attribute("href") == f"{ui['url']}#t={round(t_s, 1):g}"
     # Opened as a page of its own (a new tab: Airflow's sandboxed frame allows no pop-ups, and Chromium
     # ignores a media fragment inside a frame), the browser's player starts the lecture at that second.
     player = browser.new_page(viewport={"width": 1000, "height": 700})
@@ -250,17 +259,28 @@ def test_ui_from_task_instance_to_frame_to_instruction_to_video_second(ui, brows
     assert dialogs == []
 
 
-def test_ui_failed_task_search_and_login_required(ui, browser) -> None:  # noqa: ANN001
+def test_ui_refused_url_task_gate_task_search_and_login_required(ui, browser) -> None:  # noqa: ANN001
     page = _login(browser, ui)
-    page.goto(_task_url(ui, "per_video.acquire_video", 1))
-    page.locator("a[href$='/plugin/ophin-task-lineage']").click()
-    view = page.frame_locator("iframe")
+    run_path = _open_run(page, ui)
+    page.get_by_role("link", name=BAD_URL, exact=True).click()  # the failed acquire, by its URL
+    page.wait_for_url(f"**{run_path}/tasks/acquire_video/mapped/1")
+    view = _lineage_tab(page)
     view.locator("li.failure", has_text="FetchRefused").wait_for()
     page.screenshot(path=SHOTS / "05_failed_task_with_reason.png")
 
+    # A gate is no stage: its tab (unmapped, so the UI leaves {MAP_INDEX} as it is) says so, no error.
+    page.locator(f"a[href='{run_path}']").first.click()  # back to the run, by the breadcrumb
+    page.wait_for_url(f"**{run_path}")
+    page.locator(f"a[href='{run_path}/tasks/gate_media']").first.click()
+    page.wait_for_url(f"**{run_path}/tasks/gate_media")
+    view = _lineage_tab(page)
+    view.locator("h1", has_text="gate_media").wait_for()
+    view.get_by_text("No stage attempt names this task instance").wait_for()
+    page.screenshot(path=SHOTS / "05b_gate_task_no_stage.png")
+
     page.locator("a[href$='/plugin/ophin-lineage']").first.click()  # the top-level menu entry
     view.locator("h2", has_text="Recent task instances").wait_for()
-    with session_scope(ui["svc"].sessions) as session:
+    with session_scope(ui["sessions"]) as session:
         frame = session.scalars(select(Frame).where(Frame.kept)).first()
     view.locator("input[name=q]").fill(str(frame.id))
     view.locator("button[type=submit]").click()

@@ -1,5 +1,6 @@
-"""A real engine run on a short lecture with hostile metadata, each stage attempt stamped with the Airflow
-task instance that would run it in the DAG: what the lineage plugin's tests look at."""
+"""A real engine run on a short lecture with hostile metadata, each stage attempt stamped with the
+ophin_process task instance that would run it: what the lineage plugin's API test looks at (the browser test
+runs the DAG itself and uses the lecture and the refused URL from here)."""
 
 from __future__ import annotations
 
@@ -18,15 +19,16 @@ from tests.support.media import cut, ffmpeg
 HOSTILE_TITLE = "<img src=x onerror=alert(1)>"  # the file's name: yt-dlp makes it the title
 HOSTILE_CHANNEL = "<script>alert(1)</script>"  # the media's artist tag: acquisition makes it the channel
 BAD_URL = "http://169.254.169.254/latest/meta-data.mp4"  # refused by the fetch policy
-# The DAG's task ids: stage function names inside the per-video mapped group.
+# The task of dags/ophin_process.py that runs each stage (mapped, one instance per video): pairing and cue
+# scoring share one task.
 TASKS = {
-    "acquire": "per_video.acquire_video",
-    "transcribe": "per_video.transcribe_video",
-    "keyframes": "per_video.extract_keyframes",
-    "pair": "per_video.pair_frames",
-    "cues": "per_video.separate_visual_cues",
-    "synthesize": "per_video.synthesize_instructions",
-    "verify": "per_video.verify_instructions",
+    "acquire": "acquire_video",
+    "transcribe": "transcribe_video",
+    "keyframes": "extract_keyframes",
+    "pair": "pair_and_separate_cues",
+    "cues": "pair_and_separate_cues",
+    "synthesize": "synthesize_instructions",
+    "verify": "verify_instructions",
 }
 
 
