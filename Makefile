@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
 # tesseract: OCR for burned-in text; wamerican/wbritish-large: the vocabulary check's English word lists.
-APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium
+APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium redis-server
 
 .PHONY: help system-deps install demo test test-fast lint bench bench-airflow quality corpus lock clean
 
@@ -14,7 +14,7 @@ help:
 
 system-deps: ## apt packages the engine and tests need (ffmpeg, espeak-ng, sox, docker-compose, tesseract, word lists)
 	@command -v ffmpeg >/dev/null && command -v espeak-ng >/dev/null && command -v docker-compose >/dev/null \
-	  && command -v tesseract >/dev/null && command -v chromium >/dev/null && test -f /usr/share/dict/american-english-large \
+	  && command -v tesseract >/dev/null && command -v chromium >/dev/null && command -v redis-server >/dev/null && test -f /usr/share/dict/american-english-large \
 	  || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES))
 
 $(STAMP): pyproject.toml constraints.txt

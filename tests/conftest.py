@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -73,6 +74,44 @@ def transcriber(tmp_path_factory: pytest.TempPathFactory) -> FasterWhisperTransc
     """Real Whisper base (offline wheels), loaded once for the whole session."""
     cache = Path(os.environ.get("OPHIN_TEST_MODEL_CACHE", tmp_path_factory.mktemp("models")))
     return FasterWhisperTranscriber(AsrSettings(), cache)
+
+
+@pytest.fixture(scope="session")
+def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A real Redis (the Celery broker): the machine's on 127.0.0.1:6379 when it answers, else one started
+    here from `redis-server` (apt package redis-server, installed by `make system-deps`)."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    import redis
+
+    with contextlib.suppress(redis.exceptions.ConnectionError):
+        if redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=2).ping():
+            yield 6379
+            return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("no Redis on 127.0.0.1:6379 and no redis-server to start (make system-deps)")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+    )
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with contextlib.suppress(redis.exceptions.ConnectionError):
+            if client.ping():
+                break
+        time.sleep(0.1)
+    yield port
+    server.terminate()
+    server.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

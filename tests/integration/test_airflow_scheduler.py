@@ -76,11 +76,11 @@ def wait_for_running_stage(stack: AirflowStack, engine: sa.Engine, timeout_s: fl
 
 
 def test_worker_killed_mid_stage_recovers_and_matches_cli(
-    tmp_path: Path, make_database, clip_urls: list[str]  # noqa: ANN001
+    tmp_path: Path, make_database, clip_urls: list[str], redis_port: int  # noqa: ANN001
 ) -> None:  # fmt: skip
     cli_db = make_database(migrate=False)
     cli = cli_run(clip_urls, cli_db, tmp_path / "cli_home")  # runs beside the stack's start-up
-    cfg = stack_config(tmp_path / "stack", make_database, redis_db=11, lease_s=6)
+    cfg = stack_config(tmp_path / "stack", make_database, redis_db=11, redis_port=redis_port, lease_s=6)
     lineage = sa.create_engine(cfg.lineage_db_url)
     with running_stack(cfg, workers=1) as stack:
         stack.wait_dag("ophin_process")

@@ -45,6 +45,7 @@ class StackConfig:
     lineage_db_url: str  # OPHIN_DB__URL
     ophin_home: Path
     redis_db: int = 11  # a dedicated Redis database index for the Celery broker; flushed on start
+    redis_port: int = 6379  # the machine's Redis, or one tests/conftest.py's redis_port fixture started
     port: int = field(default_factory=free_port)
     parallelism: int = 4
     worker_concurrency: int = 1
@@ -80,7 +81,7 @@ def stack_env(cfg: StackConfig) -> dict[str, str]:
             "AIRFLOW__API__WORKERS": "1",
             "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),  # shared by api-server and workers
-            "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:6379/{cfg.redis_db}",
+            "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{cfg.redis_port}/{cfg.redis_db}",
             "AIRFLOW__CELERY__RESULT_BACKEND": backend,
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(cfg.worker_concurrency),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
@@ -130,7 +131,7 @@ class AirflowStack:
         import redis
 
         self.logs.mkdir(parents=True, exist_ok=True)
-        redis.Redis(host="127.0.0.1", port=6379, db=self.cfg.redis_db).flushdb()
+        redis.Redis(host="127.0.0.1", port=self.cfg.redis_port, db=self.cfg.redis_db).flushdb()
         start = time.monotonic()
         self._check([str(BIN / "airflow"), "db", "migrate"], "db-migrate")
         # The lineage schema and the pools asr, llm, youtube, as a user does once per deployment.
