@@ -100,11 +100,16 @@ _MACROS = """
 """
 
 _TI = """{% extends "base.html" %}{% import "macros.html" as m %}{% block main %}
-{% set ti = data.task_instance %}
+{% set ti = data.task_instance %}{% set gates = data.get("gates") or [] %}
 <h1>Task <code>{{ ti.task_id }}</code></h1>
 <p class="meta">DAG <code>{{ ti.dag_id }}</code> · run <code>{{ ti.run_id }}</code> · map index {{
  ti.map_index }}</p>
-<h2>Stage attempts</h2>
+{% if gates %}<h2>Gates</h2><table class="gates"><tr><th>stage</th><th>verdict</th><th>batch</th>
+<th>videos</th><th>what was checked</th></tr>{% for g in gates %}<tr><td>{{ g.stage }}</td>
+<td>{{ m.badge('succeeded' if g.success else 'failed') }}</td><td><code>{{ g.batch }}</code></td><td>{% for v
+ in g.videos %}<a href="{{ u.id(v) }}">{{ v[:8] }}</a> {% endfor %}</td><td>{{ g.summary }}</td></tr>{%
+ endfor %}</table>{% endif %}
+{% if data.attempts or not gates %}<h2>Stage attempts</h2>{% endif %}
 {% if data.attempts %}<table class="attempts"><tr><th>stage</th><th>entity</th><th>attempt</th><th>try</th>
 <th>status</th><th>counts</th><th>seconds</th><th>error</th></tr>
 {% for a in data.attempts %}<tr><td>{{ a.stage }}</td><td>{% if a.video_id %}<a
@@ -115,9 +120,8 @@ _TI = """{% extends "base.html" %}{% import "macros.html" as m %}{% block main %
 <td>{{ m.badge(a.status) }}</td><td>{{ m.counts(a.output) }}</td><td>{{ a.duration_s|score }}</td>
 <td>{% if a.error_class %}<code>{{ a.error_class }}</code> {{ a.error_message }}{% endif %}</td></tr>{%
  endfor %}</table>
-{% else %}<p class="empty">No stage attempt names this task instance: its stage was up to date (a skip
- records
- no attempt), or the task is not a stage.</p>{% endif %}
+{% elif not gates %}<p class="empty">No stage attempt names this task instance: its stage was up
+ to date (a skip records no attempt), or the task is not a stage.</p>{% endif %}
 {% if data.failures %}<h2>Failures</h2><ul>{% for f in data.failures %}<li class="failure"><b>{{ f.stage
  }}</b>
  {{ m.badge(f.status) }} <code>{{ f.entity_key }}</code>: <code>{{ f.error_class or 'items failed' }}</code>

@@ -14,6 +14,7 @@ from ophin.db.models import (
     Frame,
     Instruction,
     Pair,
+    QualityRun,
     StageRun,
     StageState,
     TranscriptSegment,
@@ -239,8 +240,24 @@ def task_instance_outputs(
         video = session.get(Video, vid)
         if video is not None:
             outputs.append({"stage": stage, "video_id": str(vid), **produced(session, stage, video)})
+    gates = session.scalars(
+        select(QualityRun)
+        .where(QualityRun.dag_id == dag_id, QualityRun.run_id == run_id, QualityRun.task_id == task_id)
+        .order_by(QualityRun.checked_at)
+    )
     return {
         "task_instance": {"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": map_index},
+        "gates": [
+            {
+                "stage": g.stage,
+                "success": g.success,
+                "batch": g.batch_key,
+                "videos": [str(v) for v in g.video_ids or ()],
+                "summary": g.summary,
+                "checked_at": g.checked_at,
+            }
+            for g in gates
+        ],
         "attempts": attempts,
         "failures": [a for a in attempts if a["status"] in ("failed", "partial")],
         "produced": outputs,

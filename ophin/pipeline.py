@@ -106,7 +106,7 @@ def params_for(svc: Services) -> StageParams:
 
 def gate_stage(stage: str, videos: list[uuid.UUID], svc: Services) -> GateResult:
     """The stage's expectation suite over these videos' output, recorded (it does not raise)."""
-    return check_batch(svc.sessions, stage, videos, svc.settings.gates)
+    return check_batch(svc.sessions, stage, videos, svc.settings.gates, svc.origin)
 
 
 def process_videos(

@@ -1,4 +1,5 @@
-"""stage_run records the Airflow run id; quality_run names its videos and reads as a sentence; video_gate
+"""stage_run records the Airflow run id; quality_run names its videos, its task and reads as a sentence;
+video_gate
 
 Revision ID: 0005
 Revises: 0004
@@ -27,6 +28,8 @@ def upgrade() -> None:
         sa.Column("video_ids", postgresql.ARRAY(postgresql.UUID(as_uuid=True)), nullable=True),
     )
     op.add_column("quality_run", sa.Column("summary", sa.Text(), nullable=True))
+    for name in ("dag_id", "run_id", "task_id"):  # the Airflow task instance that ran the gate
+        op.add_column("quality_run", sa.Column(name, sa.Text(), nullable=True))
     op.add_column(
         "quality_run",
         sa.Column("checked_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
@@ -60,6 +63,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_video_gate_video_id"), table_name="video_gate")
     op.drop_table("video_gate")
     op.drop_column("quality_run", "checked_at")
+    for name in ("task_id", "run_id", "dag_id"):
+        op.drop_column("quality_run", name)
     op.drop_column("quality_run", "summary")
     op.drop_column("quality_run", "video_ids")
     op.drop_index("ix_stage_run_task_instance", table_name="stage_run")

@@ -272,6 +272,10 @@ class QualityRun(Base):
     result: Mapped[dict[str, Any]] = mapped_column(JSONB)
     video_ids: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(UUID(as_uuid=True)))
     summary: Mapped[str | None] = mapped_column(Text)  # one readable line per failed expectation
+    # The Airflow task instance that ran the gate (None from the CLI): its lineage tab shows this row.
+    dag_id: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(Text)
+    task_id: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -93,9 +93,14 @@ def batch_key(videos: list[uuid.UUID]) -> str:
 
 
 def check_batch(
-    sessions: sessionmaker[Session], stage: str, videos: list[uuid.UUID], settings: GateSettings
+    sessions: sessionmaker[Session],
+    stage: str,
+    videos: list[uuid.UUID],
+    settings: GateSettings,
+    origin: dict[str, Any] | None = None,
 ) -> GateResult:
-    """Validate `stage`'s output for these videos; record quality_run and each video's verdict."""
+    """Validate `stage`'s output for these videos; record quality_run (with the task instance in
+    `origin` that ran it, if any) and each video's verdict."""
     with session_scope(sessions) as session:
         parts: list[Part] = SUITES[stage](session, videos, settings)
     results: dict[str, Any] = {}
@@ -121,13 +126,17 @@ def check_batch(
         "rows": {p.name: len(p.frame) for p in parts},
     }
     gate = GateResult(make_id("quality_run", stage, key), stage, key, not failed, statistics, failed)
-    _record(sessions, gate, videos, results)
+    _record(sessions, gate, videos, results, origin or {})
     (log.info if gate.success else log.error)("%s [%s]", gate.summary, key)
     return gate
 
 
 def _record(
-    sessions: sessionmaker[Session], gate: GateResult, videos: list[uuid.UUID], results: dict[str, Any]
+    sessions: sessionmaker[Session],
+    gate: GateResult,
+    videos: list[uuid.UUID],
+    results: dict[str, Any],
+    origin: dict[str, Any],
 ) -> None:
     # Same batch, same stage -> same row: re-running a gate overwrites its result and its time.
     with session_scope(sessions) as session:
@@ -147,6 +156,7 @@ def _record(
                     "video_ids": sorted(videos),
                     "summary": gate.summary,
                     "checked_at": now,
+                    **{k: origin.get(k) for k in ("dag_id", "run_id", "task_id")},
                 }
             ],
         )

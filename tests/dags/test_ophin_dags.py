@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from ophin.db.models import (
@@ -13,6 +14,7 @@ from ophin.db.models import (
     Frame,
     Instruction,
     Pair,
+    QualityRun,
     StageRun,
     TranscriptSegment,
     Video,
@@ -112,6 +114,9 @@ def test_process_fails_the_run_for_a_bad_url_while_the_good_video_matches_the_cl
         runs = session.scalars(select(StageRun)).all()
         gates = session.scalars(select(VideoGate)).all()
     assert len(gates) == 7 and all(g.success for g in gates)
+    with session_scope(dag_svc.sessions) as session:
+        gate_tasks = dict(session.execute(sa.select(QualityRun.stage, QualityRun.task_id)).tuples().all())
+    assert gate_tasks["keyframes"] == "gate_media" and gate_tasks["verify"] == "gate_verification"
     assert all(r.runner.startswith("airflow:") and r.dag_id == "ophin_process" for r in runs)
     # Each attempt names the task instance that ran it: the way back from a row to its task log.
     transcribe = next(r for r in runs if r.stage == "transcribe")

@@ -31,7 +31,11 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("OPHIN_TEST_ARTIFACTS", REPO / ".artifacts")) / "screenshots" / "lineage_ui"
 DAG_ID = "ophin_process"
 # Where playback began (autoplay moves currentTime on; the played ranges keep their start).
-STARTED_AT = "() => { const v = document.querySelector('video'); v.pause(); return v.played.start(0) }"
+# Under load the player may tick a few ms from 0 before the fragment's seek lands: every range's start.
+STARTED_AT = (
+    "() => { const v = document.querySelector('video'); v.pause();"
+    " return Array.from({length: v.played.length}, (_, i) => v.played.start(i)) }"
+)
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium (apt-get install chromium)"),
@@ -248,7 +252,7 @@ def test_ui_from_dag_run_to_mapped_task_to_frame_to_instruction_to_video_second(
     player.goto(watch.get_attribute("href"))
     player.wait_for_function("() => ((document.querySelector('video') || {}).played || []).length > 0")
     started = player.evaluate(STARTED_AT)
-    assert abs(started - round(t_s, 1)) < 0.1, (started, t_s)
+    assert any(abs(s - round(t_s, 1)) < 0.1 for s in started), (started, t_s)
     player.screenshot(path=SHOTS / "04_video_at_second.png")
     # The instruction page as a whole (the UI's frame shows one screenful of it).
     whole = page.context.new_page()  # same session cookie
@@ -275,8 +279,11 @@ def test_ui_refused_url_task_gate_task_search_and_login_required(ui, browser) ->
     page.wait_for_url(f"**{run_path}/tasks/gate_media")
     view = _lineage_tab(page)
     view.locator("h1", has_text="gate_media").wait_for()
-    view.get_by_text("No stage attempt names this task instance").wait_for()
-    page.screenshot(path=SHOTS / "05b_gate_task_no_stage.png")
+    # A gate's tab shows its verdicts: the transcribe and keyframes checks over this run's batch.
+    view.locator("table.gates").wait_for()
+    assert view.locator("table.gates tr").count() == 3  # a header, then transcribe and keyframes
+    view.get_by_text("keyframes gate passed").wait_for()
+    page.screenshot(path=SHOTS / "05b_gate_task_verdicts.png")
 
     page.locator("a[href$='/plugin/ophin-lineage']").first.click()  # the top-level menu entry
     view.locator("h2", has_text="Recent task instances").wait_for()
