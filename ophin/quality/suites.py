@@ -76,6 +76,19 @@ def _mean(says: str, column: str, lo: float | None = None, hi: float | None = No
     return Check(says, lambda E: E.ExpectColumnMeanToBeBetween(column=column, min_value=lo, max_value=hi))
 
 
+def _span(start_s: float, end_s: float, video_s: float | None) -> dict[str, float]:
+    """The columns the span checks read: its start, its length, how far past the end of the video it ends."""
+    return {"start_s": start_s, "length_s": end_s - start_s, "past_end_s": end_s - (video_s or 0.0)}
+
+
+def _span_checks(what: str) -> list[Check]:
+    return [
+        _between(f"{what} start at or after 0 s", "start_s", 0.0),
+        _between(f"{what} end at or after they start", "length_s", 0.0),
+        _between(f"{what} end inside their video (+{EDGE_S:g} s)", "past_end_s", None, EDGE_S),
+    ]
+
+
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=columns)
 
@@ -109,9 +122,7 @@ def transcribe_suite(session: Session, videos: list[uuid.UUID], g: GateSettings)
     rows = [
         {
             "id": str(s.id),
-            "start_s": s.start_s,
-            "length_s": s.end_s - s.start_s,
-            "past_end_s": s.end_s - (duration or 0.0),
+            **_span(s.start_s, s.end_s, duration),
             "text_chars": len(s.text.strip()),
             "no_speech_prob": s.no_speech_prob,
         }
@@ -131,9 +142,7 @@ def transcribe_suite(session: Session, videos: list[uuid.UUID], g: GateSettings)
             "segments",
             _frame(rows, ["id", "start_s", "length_s", "past_end_s", "text_chars", "no_speech_prob"]),
             [
-                _between("segments start at or after 0 s", "start_s", 0.0),
-                _between("segments end at or after they start", "length_s", 0.0),
-                _between(f"segments end inside their video (+{EDGE_S:g} s)", "past_end_s", None, EDGE_S),
+                *_span_checks("segments"),
                 _between("segments have text", "text_chars", 1),
                 _between("no-speech probabilities lie in [0, 1]", "no_speech_prob", 0.0, 1.0),
             ],
@@ -215,9 +224,7 @@ def pair_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> li
     rows = [
         {
             "id": str(p.id),
-            "start_s": p.start_s,
-            "length_s": p.end_s - p.start_s,
-            "past_end_s": p.end_s - (duration or 0.0),
+            **_span(p.start_s, p.end_s, duration),
             "same_video_as_frame": p.video_id == frame_video,
             "frame_kept": bool(kept),
         }
@@ -229,11 +236,7 @@ def pair_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> li
             "pairs",
             _frame(rows, columns),
             [
-                _between("transcript windows start at or after 0 s", "start_s", 0.0),
-                _between("transcript windows end at or after they start", "length_s", 0.0),
-                _between(
-                    f"transcript windows end inside the video (+{EDGE_S:g} s)", "past_end_s", None, EDGE_S
-                ),
+                *_span_checks("transcript windows"),
                 _true("a pair's frame is of the pair's video", "same_video_as_frame"),
                 _true("pairs are made of kept frames only", "frame_kept"),
             ],

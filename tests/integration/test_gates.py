@@ -64,7 +64,7 @@ BROKEN = [
     ("keyframes", "SELECT 1", "keyframes per minute", {"max_frames_per_minute": 0.5}),
     ("pair", "UPDATE pair SET start_s = -3", "start at or after 0", {}),
     ("pair", "UPDATE pair SET end_s = start_s - 1", "end at or after", {}),
-    ("pair", "UPDATE pair SET end_s = 900", "end inside the video", {}),
+    ("pair", "UPDATE pair SET end_s = 900", "windows end inside their video", {}),
     ("pair", ADD_OTHER + f"UPDATE pair SET frame_id = '{OTHER}'", "frame is of the pair's video", {}),
     ("pair", "UPDATE frame SET kept = false, drop_reason = 'x'", "kept frames only", {}),
     ("cues", "UPDATE visual_cue SET score = 1.5", "cue scores", {}),
