@@ -170,6 +170,13 @@ def run_urls(
         if progress:
             progress(url, "acquire")
         acquire_urls([url], svc, report)
+    return run_batch(report, svc, progress=progress, gate=gate)
+
+
+def run_batch(
+    report: BatchReport, svc: Services, *, progress: Progress | None = None, gate: bool = True
+) -> BatchReport:
+    """The report's acquired videos as one batch: acquisition's gate, then every per-video stage."""
     if gate and report.videos:
         report.gates.append(gate_stage("acquire", report.videos, svc))
         if report.stopped_at:
@@ -233,17 +240,12 @@ def backfill(
     which = BackfillFilter(stage=which) if isinstance(which, str) else which
     plan = plan_backfill(svc, which)
     log.info("backfill: %d URL(s), %d video(s) to re-run", len(plan.urls), len(plan.videos))
-    report = run_urls(plan.urls, svc, progress=progress, gate=gate) if plan.urls else BatchReport()
+    report = acquire_urls(plan.urls, svc)
     params = params_for(svc)
-    videos = [v for v in plan.videos if v not in plan.refetch or _reacquire(v, svc, params, report)]
-    videos = [v for v in videos if v not in report.videos]
-    if videos and report.stopped_at is None:
-        report.videos.extend(videos)
-        if gate:
-            report.gates.append(gate_stage("acquire", videos, svc))
-        if report.stopped_at is None:
-            process_videos(videos, svc, params, report, progress=progress, gate=gate)
-    return report
+    for vid in plan.videos:
+        if vid not in report.videos and (vid not in plan.refetch or _reacquire(vid, svc, params, report)):
+            report.videos.append(vid)
+    return run_batch(report, svc, progress=progress, gate=gate)
 
 
 def _reacquire(vid: uuid.UUID, svc: Services, params: StageParams, report: BatchReport) -> bool:
@@ -341,11 +343,9 @@ def gate_all(videos: list[uuid.UUID], svc: Services) -> list[GateResult]:
 def backfill_entity(key: str, svc: Services, *, refetch: bool = False) -> BatchReport:
     """One entity of a backfill plan (a URL whose acquisition failed, or a video), ungated: the caller
     gates the whole plan's videos once they are all done (what the ophin_backfill DAG's tasks do)."""
+    report = BatchReport()
     if "://" in key:
-        return run_urls([key], svc, gate=False)
-    params, report, vid = params_for(svc), BatchReport(), uuid.UUID(key)
-    if refetch and not _reacquire(vid, svc, params, report):
-        return report
-    report.videos.append(vid)
-    process_videos([vid], svc, params, report, gate=False)
-    return report
+        acquire_urls([key], svc, report)
+    elif not refetch or _reacquire(uuid.UUID(key), svc, params_for(svc), report):
+        report.videos.append(uuid.UUID(key))
+    return run_batch(report, svc, gate=False)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from ophin.db.models import Frame, Pair, StageRun, TranscriptSegment, Video, VideoAlias
 from ophin.db.session import session_scope
 from ophin.domain.urls import canonical_url
-from ophin.pipeline import backfill, run_urls
+from ophin.pipeline import BackfillFilter, BackfillPlan, backfill, plan_backfill, run_urls
 from ophin.sample_corpus import demo_videos
 from tests.conftest import make_services
 from tests.support.media import cut, ffmpeg, serve_directory, short_video, silent_video
@@ -189,6 +189,24 @@ def test_run_urls_sanitises_hostile_metadata(batch) -> None:  # noqa: ANN001
     video = _video(svc, urls["page.html"])
     assert video is not None and video.title is not None
     assert "\x01" not in video.title and len(video.title) <= 500
+
+
+def test_backfill_plan_selects_by_stage_error_class_time_and_video(batch) -> None:  # noqa: ANN001
+    from datetime import UTC, datetime, timedelta
+
+    svc, urls, _, _ = batch
+    plan = plan_backfill(svc, BackfillFilter(stage="acquire", error_class="MediaError"))
+    assert set(plan.urls) == {canonical_url(urls["notes.mp4"]), canonical_url(urls["truncated.mp4"])}
+    plan = plan_backfill(svc, BackfillFilter(error_class="AcquireError"))
+    assert set(plan.urls) == {canonical_url(urls["unreachable"]), canonical_url(urls["later.mp4"])}
+    assert plan.videos == []
+    future = datetime.now(UTC) + timedelta(hours=1)
+    assert plan_backfill(svc, BackfillFilter(since=future)).urls == []
+    assert len(plan_backfill(svc, BackfillFilter(until=future)).urls) == 4
+    good = _video(svc, urls["good.mp4"]).id
+    assert plan_backfill(svc, BackfillFilter(videos=(good,))) == BackfillPlan([], [], [])
+    with pytest.raises(ValueError, match="unknown stage"):
+        BackfillFilter(stage="nope")
 
 
 def test_backfill_reruns_failed_acquisitions_once_fixed(batch) -> None:  # noqa: ANN001

@@ -72,6 +72,12 @@ def test_status_json_and_lineage_unknown_id(env) -> None:  # noqa: ANN001
 def test_backfill_and_export_reject_unknown_names(env) -> None:  # noqa: ANN001
     assert runner.invoke(app, ["backfill", "--stage", "nope"]).exit_code == 1
     assert runner.invoke(app, ["backfill", "--stage", "transcribe"]).exit_code == 0  # nothing to do
+    bad_date = runner.invoke(app, ["backfill", "--since", "last tuesday"])
+    assert bad_date.exit_code == 1 and "Invalid isoformat" in bad_date.output
+    dry = runner.invoke(
+        app, ["backfill", "--error-class", "MediaError", "--since", "2026-01-01", "--dry-run"]
+    )
+    assert dry.exit_code == 0 and "0 URL(s), 0 video(s) would re-run" in dry.output
     assert runner.invoke(app, ["export", "--out", str(env / "o"), "--format", "nope"]).exit_code == 1
 
 
