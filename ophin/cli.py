@@ -378,20 +378,11 @@ def backfill(
     Only the failed items of a partial stage are redone; lost media is fetched again first; nothing is
     duplicated (deterministic ids, upserts). The re-run videos pass the gates like any batch.
     """
-    import uuid
-    from datetime import datetime
-
     from ophin.pipeline import BackfillFilter, plan_backfill
     from ophin.pipeline import backfill as do_backfill
 
     try:
-        which = BackfillFilter(
-            stage=stage,
-            error_class=error_class,
-            since=datetime.fromisoformat(since) if since else None,
-            until=datetime.fromisoformat(until) if until else None,
-            videos=tuple(uuid.UUID(v) for v in video or ()),
-        )
+        which = BackfillFilter.parse(stage, error_class, since, until, video or ())
     except ValueError as exc:
         raise fail(str(exc)) from exc
     svc = _services(runner="backfill")

@@ -129,30 +129,27 @@ def gate(stages: tuple[str, ...], previous_gate: str | None) -> list[dict[str, A
     return video_units(candidates, svc)
 
 
-def verdict(urls: list[str]) -> int:
-    """The run's last word: it fails, naming them, when any URL, stage or gate of the batch did not pass."""
+def verdict(urls: list[str], videos: list[uuid.UUID] | None = None, svc: Services | None = None) -> int:
+    """The run's last word: it fails, naming them, when any URL, video stage or gate of the batch (its
+    URLs, the videos they resolved to, and `videos`) did not pass."""
     from ophin.pipeline import unfinished
 
-    problems = unfinished(urls, services())
+    problems = unfinished(urls, svc or services(), videos or ())
     if problems:
         raise AirflowFailException(f"{len(problems)} problem(s): " + "; ".join(problems[:20]))
-    return len(urls)
+    return len(urls) + len(videos or ())
 
 
 def backfill_units(params: dict[str, Any]) -> list[dict[str, Any]]:
     """The backfill plan for these DAG params, as units: URLs to fetch again, then videos to re-run."""
-    from datetime import datetime
-
     from ophin.batches import units
     from ophin.pipeline import BackfillFilter, plan_backfill
 
-    which = BackfillFilter(
-        stage=params.get("stage"),
-        error_class=params.get("error_class"),
-        since=datetime.fromisoformat(params["since"]) if params.get("since") else None,
-        until=datetime.fromisoformat(params["until"]) if params.get("until") else None,
-        videos=tuple(uuid.UUID(v) for v in params.get("videos") or ()),
-    )
+    fields = ("stage", "error_class", "since", "until")
+    try:
+        which = BackfillFilter.parse(*(params.get(f) for f in fields), params.get("videos") or ())
+    except ValueError as exc:
+        raise AirflowFailException(f"bad params: {exc}") from exc  # a retry cannot mend a typo
     svc = services()
     plan = plan_backfill(svc, which)
     refetch = {str(v) for v in plan.refetch}
@@ -175,22 +172,18 @@ def backfill_unit(unit: dict[str, Any]) -> None:
 def gate_and_verdict(planned: list[dict[str, Any]]) -> int:
     """Gate the backfilled videos (every stage, in order); fail naming any gate or stage still not passed."""
     from ophin.batches import keys_of
-    from ophin.db.session import session_scope
-    from ophin.pipeline import gate_all, unfinished
-    from ophin.stages.acquire import videos_for
+    from ophin.pipeline import acquired_videos, gate_all
 
     svc = services()
     keys = keys_of(planned)
-    with session_scope(svc.sessions) as session:
-        from_urls = videos_for(session, [k for k in keys if "://" in k]).values()
-    videos = list(dict.fromkeys([*from_urls, *(uuid.UUID(k) for k in keys if "://" not in k)]))
+    urls = [k for k in keys if "://" in k]
+    videos = list(
+        dict.fromkeys([*acquired_videos(urls, svc), *(uuid.UUID(k) for k in keys if "://" not in k)])
+    )
     failed = [g for g in gate_all(videos, svc) if not g.success]
     if failed:
         raise AirflowFailException(f"{failed[0].summary} [{failed[0].batch_key}]")
-    problems = unfinished([k for k in keys if "://" in k], svc, videos)
-    if problems:
-        raise AirflowFailException(f"{len(problems)} problem(s): " + "; ".join(problems[:20]))
-    return len(keys)
+    return verdict(urls, videos, svc)
 
 
 def release(fmt: str, out: str | None) -> dict[str, Any]:

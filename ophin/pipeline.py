@@ -199,6 +199,24 @@ class BackfillFilter:
         if self.stage is not None and self.stage not in STAGE_NAMES:
             raise ValueError(f"unknown stage {self.stage!r}; choose one of {', '.join(STAGE_NAMES)}")
 
+    @classmethod
+    def parse(
+        cls,
+        stage: str | None = None,
+        error_class: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        videos: Iterable[str] = (),
+    ) -> BackfillFilter:
+        """From text (the CLI's options, the DAG's params): ISO times, video ids; ValueError when bad."""
+        return cls(
+            stage=stage or None,
+            error_class=error_class or None,
+            since=datetime.fromisoformat(since) if since else None,
+            until=datetime.fromisoformat(until) if until else None,
+            videos=tuple(uuid.UUID(v) for v in videos),
+        )
+
 
 @dataclass(frozen=True)
 class BackfillPlan:
