@@ -51,10 +51,13 @@ class GateResult:
 def validate_frame(df: pd.DataFrame, suite_name: str, checks: list[Check]) -> dict[str, Any]:
     """Validate df against the checks' expectations; GX's describe_dict() result."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # never phone home
-    # Before the import: under Airflow's logging it says one INFO line per registered function, and later
-    # one per temporary directory.
+    # Before the import (under Airflow's logging it says one INFO line per registered function) and after
+    # it (the import sets its own level again; then one INFO line per temporary directory).
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
+
+    for name in ("great_expectations", "great_expectations.data_context.types.base"):  # the latter sets INFO
+        logging.getLogger(name).setLevel(logging.WARNING)
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
