@@ -25,7 +25,8 @@ class UnknownId(LookupError):
     pass
 
 
-def _video(v: Video) -> dict[str, Any]:
+def video_summary(v: Video) -> dict[str, Any]:
+    """A video as lineage shows it: where it came from, its licence and content hash."""
     return {
         "id": str(v.id),
         "url": v.url,
@@ -63,7 +64,7 @@ def lineage(session: Session, raw_id: str) -> dict[str, Any]:
         )
         if x is not None
     )
-    out["video"] = _video(video)
+    out["video"] = video_summary(video)
     if clip:
         out["clip"] = {"id": str(clip.id), "start_s": clip.start_s, "end_s": clip.end_s}
     if frame:

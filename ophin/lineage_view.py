@@ -22,6 +22,7 @@ from ophin.db.models import (
     Video,
     VisualCue,
 )
+from ophin.lineage import video_summary
 
 LIMIT = 500  # rows per list on one page: a long lecture has hundreds of segments, never thousands of frames
 _YOUTUBE = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be", "www.youtu.be"})
@@ -57,12 +58,8 @@ def video_link(url: str | None, seconds: float | None) -> dict[str, Any] | None:
 
 def video_dict(v: Video) -> dict[str, Any]:
     return {
-        "id": str(v.id),
-        "url": v.url,
-        "title": v.title,
+        **video_summary(v),
         "channel": v.channel,
-        "license": v.license,
-        "duration_s": v.duration_s,
         "has_audio": v.has_audio,
         "width": v.width,
         "height": v.height,
