@@ -370,7 +370,10 @@ def backfill(
     until: Annotated[str | None, typer.Option(help="Only attempts started before (ISO date/time).")] = None,
     video: Annotated[list[str] | None, typer.Option(help="Only this video id (repeatable).")] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="List what would re-run; change nothing.")
+        bool,
+        typer.Option(
+            "--dry-run", help="List what would re-run; only dead workers' attempts are marked failed."
+        ),
     ] = False,
 ) -> None:
     """Re-run failed, partial or abandoned work, and the stages after it; with no filter, all of it.

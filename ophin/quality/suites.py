@@ -11,6 +11,7 @@ are settings (`OPHIN_GATES__*`).
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -173,9 +174,7 @@ def keyframes_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) 
         }
         for f, clip_video, duration in found
     ]
-    n_frames: dict[uuid.UUID, int] = {}
-    for f, _, _ in found:
-        n_frames[f.video_id] = n_frames.get(f.video_id, 0) + 1
+    n_frames = Counter(f.video_id for f, _, _ in found)
     per_video = [
         {
             "video_id": str(v.id),
