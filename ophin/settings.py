@@ -40,10 +40,53 @@ class AcquireSettings(BaseModel):
     # "127.0.0.1,localhost:8080" ("host" = every port, "host:port" = that port; IPv6 as "[::1]:8001").
     # A str, not a list: pydantic-settings would JSON-decode a list from OPHIN_ACQUIRE__ALLOW_HOSTS.
     allow_hosts: str = ""
+    max_height: int = Field(1080, ge=144)  # a download taller than this is refused as too large
+    # Creator and automatic captions fetched beside the media, as alternative transcript sources.
+    subtitles: bool = True
+    subtitle_langs: str = "en.*,en"
+    # Passed through to yt-dlp: a Netscape cookies file, YouTube extractor args (PO tokens, player
+    # clients) as JSON, e.g. {"youtube": {"po_token": ["web.gvs+TOKEN"]}}, and JS runtimes as JSON,
+    # e.g. {"deno": {"path": "/usr/bin/deno"}} (yt-dlp solves YouTube's JS challenges with them).
+    cookies_file: str = ""
+    extractor_args: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
+    js_runtimes: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @property
     def allowed_hosts(self) -> tuple[str, ...]:
         return tuple(h.strip() for h in self.allow_hosts.split(",") if h.strip())
+
+
+class LicenseSettings(BaseModel):
+    """The open-access gate: which licences a video must carry before it is downloaded."""
+
+    # Licence families (ophin/domain/license.py), comma-separated. Default: CC licences that allow
+    # redistribution of derivatives. NC and ND families, YouTube's standard licence and "all rights
+    # reserved" are rejected unless named here.
+    allowed: str = "CC0,PDM,CC-BY,CC-BY-SA"
+    accept_unknown: bool = False  # a video that states no licence is rejected unless this is on
+    youtube_api_key: str = ""  # with a key, YouTube's Data API (status.license) is asked too
+    youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
+
+
+class CrawlSettings(BaseModel):
+    """Discovery and download passes of `ophin crawl` and the ophin_crawl DAG."""
+
+    max_items: int = Field(200, ge=1)  # default per-source limit of entries read per crawl
+    min_duration_s: float = Field(30.0, ge=0.0)
+    max_duration_s: float = Field(4 * 3600.0, gt=0.0)
+    languages: str = "en"  # comma-separated language prefixes a video may state; empty: any
+    skip_live: bool = True  # live and upcoming streams have no stable media
+    max_age_limit: int = Field(0, ge=0)  # age-restricted videos (age_limit above this) are rejected
+    # Politeness, per host: seconds between listing/metadata requests, and between downloads.
+    request_interval_s: float = Field(1.0, ge=0.0)
+    download_interval_s: float = Field(5.0, ge=0.0)
+    downloads_per_host: int = Field(1, ge=1)  # concurrent downloads per host, across all workers
+    # 429 and 5xx: retried with exponential backoff from backoff_s, capped at max_backoff_s; after
+    # max_attempts the candidate waits for a later crawl (next_attempt_at) and this crawl stops.
+    backoff_s: float = Field(30.0, ge=0.0)
+    max_backoff_s: float = Field(3600.0, ge=0.0)
+    max_attempts: int = Field(3, ge=1)
+    max_downloads: int = Field(100, ge=0)  # per crawl; the rest wait for the next one
 
 
 class AsrSettings(BaseModel):
@@ -125,7 +168,7 @@ class AirflowSettings(BaseModel):
 
     asr_slots: int = Field(1, ge=1)
     llm_slots: int = Field(4, ge=1)
-    youtube_slots: int = Field(2, ge=1)
+    youtube_slots: int = Field(1, ge=1)  # one request stream at a time towards YouTube
     # Mapped task instances per stage in one run, well inside Airflow's core.max_map_length (1024): a bigger
     # batch puts several videos in each instance.
     max_mapped: int = Field(256, ge=1, le=1024)
@@ -153,6 +196,8 @@ class Settings(BaseSettings):
     gates: GateSettings = Field(default_factory=GateSettings)
     run: RunSettings = Field(default_factory=RunSettings)
     airflow: AirflowSettings = Field(default_factory=AirflowSettings)
+    license: LicenseSettings = Field(default_factory=LicenseSettings)
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
 
     @property
     def home_dir(self) -> Path:

@@ -69,9 +69,13 @@ class Video(Timestamped, Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     has_audio: Mapped[bool | None] = mapped_column(Boolean)
-    # Room for the crawler and licence gate (later issues): how we found it and whether we may use it.
+    # How we found it ("url" for a URL handed to `ophin run`, else "source:<id>") and whether its licence
+    # allows redistribution of derivatives; releases take only license_ok videos.
     discovered_via: Mapped[str | None] = mapped_column(Text)
     license_ok: Mapped[bool | None] = mapped_column(Boolean)
+    license_evidence: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # the decision and its evidence
+    upload_date: Mapped[str | None] = mapped_column(String(10))
+    language: Mapped[str | None] = mapped_column(String(16))
 
 
 class VideoAlias(Timestamped, Base):
@@ -304,3 +308,7 @@ class Release(Base):
     content_sha256: Mapped[str] = mapped_column(String(64))
     manifest: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# The crawl tables share this metadata (one schema, one migration history).
+from ophin.db import crawl_models  # noqa: E402,F401

@@ -135,7 +135,7 @@ def test_backfill_dag_repairs_a_video_that_appeared_later_and_release_ships_it(d
     assert str(first.state).endswith("failed")
     cut(demo_videos()[1], folder / "later.mp4", 19.0, 16.0)
 
-    mended = run("ophin_backfill", {"stage": "acquire", "error_class": "AcquireError"})
+    mended = run("ophin_backfill", {"stage": "acquire", "error_class": "VideoUnavailable"})
     s = states(mended)
     assert str(mended.state).endswith("success"), s
     assert [v for (t, _), v in s.items() if t == "backfill_entity"] == ["success"]

@@ -198,7 +198,9 @@ def test_backfill_plan_selects_by_stage_error_class_time_and_video(batch) -> Non
     plan = plan_backfill(svc, BackfillFilter(stage="acquire", error_class="MediaError"))
     assert set(plan.urls) == {canonical_url(urls["notes.mp4"]), canonical_url(urls["truncated.mp4"])}
     plan = plan_backfill(svc, BackfillFilter(error_class="AcquireError"))
-    assert set(plan.urls) == {canonical_url(urls["unreachable"]), canonical_url(urls["later.mp4"])}
+    assert set(plan.urls) == {canonical_url(urls["unreachable"])}
+    plan = plan_backfill(svc, BackfillFilter(error_class="VideoUnavailable"))  # the 404
+    assert set(plan.urls) == {canonical_url(urls["later.mp4"])}
     assert plan.videos == []
     future = datetime.now(UTC) + timedelta(hours=1)
     assert plan_backfill(svc, BackfillFilter(since=future)).urls == []

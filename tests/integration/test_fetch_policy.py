@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from ophin.adapters.fetch_policy import FetchPolicy, FetchRefused
-from ophin.adapters.video_source import YtDlpVideoSource, _fenced_youtube_dl
+from ophin.adapters.video_source import YtDlpVideoSource
+from ophin.adapters.ytdlp_fence import fenced_youtube_dl
 from ophin.sample_corpus import demo_videos
 from ophin.settings import AcquireSettings
 from tests.support.media import cut, ffmpeg, serve_recording
@@ -112,7 +113,7 @@ def test_urlopen_checks_every_redirect_hop_in_each_request_handler(sites: Sites,
 
     # yt-dlp prefers requests; this compat option makes it pick urllib, the handler's other route.
     compat = ["prefer-legacy-http-handler"] if handler == "Urllib" else []
-    ydl = _fenced_youtube_dl()(
+    ydl = fenced_youtube_dl()(
         {"quiet": True, "compat_opts": compat}, policy=FetchPolicy(allow_hosts=(sites.allow_a,))
     )
     with ydl:
