@@ -1,0 +1,60 @@
+"""The shipped ophthalmology query taxonomy (term lists as data) that seeds video search sources."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+CATEGORIES = ("conditions", "modalities", "anatomy", "procedures")
+DEFAULT_TEMPLATE = "{term} ophthalmology"
+
+
+@dataclass(frozen=True)
+class TaxonomyQuery:
+    category: str
+    term: str
+    query: str
+
+
+@cache
+def load_terms(category: str) -> tuple[str, ...]:
+    """The terms of one category in file order; blank lines and `#` comment lines are skipped."""
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown taxonomy category {category!r}; valid: {', '.join(CATEGORIES)}")
+    text = resources.files("ophin.knowledge").joinpath("taxonomy", f"{category}.txt").read_text("utf-8")
+    lines = (line.strip() for line in text.splitlines())
+    return tuple(line for line in lines if line and not line.startswith("#"))
+
+
+def _check_template(template: str) -> None:
+    # Formatter.parse sees exactly what str.format would fill; it raises ValueError on unbalanced braces.
+    fields = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    if fields != ["term"]:
+        raise ValueError(f"template must contain {{term}} exactly once and no other field, got {template!r}")
+
+
+def taxonomy_queries(
+    categories: Sequence[str] | None = None,
+    *,
+    template: str = DEFAULT_TEMPLATE,
+    limit: int | None = None,
+) -> list[TaxonomyQuery]:
+    """Search queries in category order, then file order; `limit` caps the total."""
+    _check_template(template)
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
+    if isinstance(categories, str):
+        raise ValueError("categories must be a sequence of category names, not one string")
+    chosen = CATEGORIES if categories is None else tuple(dict.fromkeys(categories))
+    terms = [(category, term) for category in chosen for term in load_terms(category)]
+    if limit is not None:
+        terms = terms[:limit]
+    return [TaxonomyQuery(category, term, template.format(term=term)) for category, term in terms]
+
+
+def counts() -> dict[str, int]:
+    """How many terms each category ships."""
+    return {category: len(load_terms(category)) for category in CATEGORIES}
