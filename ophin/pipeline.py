@@ -48,7 +48,12 @@ class StageParams:
     def from_settings(cls, s: Settings, generator: dict[str, object], refiner: str = "none") -> StageParams:
         k, a = s.keyframes, s.asr
         return cls(
-            acquire=AcquireParams(s.acquire.format, s.acquire.max_filesize_mb),
+            acquire=AcquireParams(
+                s.acquire.format,
+                s.acquire.max_filesize_mb,
+                max_height=s.acquire.max_height,
+                license_policy=f"{s.license.allowed}|accept_unknown={s.license.accept_unknown}",
+            ),
             transcribe=TranscribeParams(
                 a.model, a.compute_type, a.language, a.beam_size, a.vad_filter, a.initial_prompt
             ),

@@ -12,10 +12,13 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from ophin.adapters.asr import Transcriber, build_transcriber
+from ophin.adapters.fetch_policy import FetchPolicy
+from ophin.adapters.http_get import PolicyHttp
 from ophin.adapters.media import FfmpegMedia
 from ophin.adapters.object_store import ObjectStore, build_object_store
 from ophin.adapters.ocr import Ocr, TesseractOcr
 from ophin.adapters.video_source import VideoSource, YtDlpVideoSource
+from ophin.adapters.youtube_api import YouTubeDataApi
 from ophin.cues.base import CueScorer
 from ophin.cues.rules import RuleCueScorer
 from ophin.db.session import session_factory
@@ -65,6 +68,8 @@ class Services:
     refiner: TranscriptRefiner
     generator: InstructionGenerator
     ocr: Ocr | None  # None where tesseract is not installed: stages that need it refuse to run
+    http: PolicyHttp  # every request outside yt-dlp (feeds, pages, APIs), checked by the fetch policy
+    youtube_api: YouTubeDataApi | None = None  # asked for licences when a key is configured
     runner: str = "cli"
     workdir: Path = field(default=Path(".ophin/work"))
     worker: str = field(default_factory=worker_name)
@@ -74,11 +79,18 @@ class Services:
 
 def build_services(settings: Settings, runner: str = "cli", origin: dict[str, Any] | None = None) -> Services:
     home = settings.home_dir
+    policy = FetchPolicy.from_settings(settings.acquire)
+    http = PolicyHttp(policy, timeout_s=settings.acquire.socket_timeout_s)
+    key = settings.license.youtube_api_key
     return Services(
         settings=settings,
         sessions=session_factory(settings),
         store=build_object_store(settings),
-        video_source=YtDlpVideoSource(settings.acquire),
+        video_source=YtDlpVideoSource(
+            settings.acquire, policy=policy, request_interval_s=settings.crawl.request_interval_s
+        ),
+        http=http,
+        youtube_api=YouTubeDataApi(key, http, settings.license.youtube_api_url) if key else None,
         media=FfmpegMedia(),
         transcriber=build_transcriber(settings.asr, home / "models"),
         cue_scorer=RuleCueScorer(settings.cues.threshold),

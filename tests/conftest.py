@@ -148,6 +148,9 @@ def make_services(
     # Tests fetch bundled files by file:// URL and local servers on 127.0.0.1; the policy's refusals
     # have tests of their own.
     overrides.setdefault("acquire", {"allow_file_urls": True, "allow_hosts": "127.0.0.1"})
+    # Test media made by ffmpeg states no licence; the licence gate's refusals have tests of their own
+    # (tests/integration/test_crawl.py, which pass license={} for the default policy).
+    overrides.setdefault("license", {"accept_unknown": True})
     settings = Settings(home=tmp_path / "home", db={"url": db_url}, store=store, **overrides)
     svc = build_services(settings)
     svc.transcriber = transcriber

@@ -34,6 +34,22 @@ def alias_id(canonical_url: str) -> uuid.UUID:
     return make_id("video_alias", canonical_url)
 
 
+def subtitle_id(video: uuid.UUID, language: str, kind: str) -> uuid.UUID:
+    return make_id("subtitle_track", str(video), language, kind)
+
+
+def source_id(kind: str, target: str) -> uuid.UUID:
+    return make_id("source", kind, target)
+
+
+def candidate_id(key: str) -> uuid.UUID:
+    return make_id("crawl_candidate", key)
+
+
+def sighting_id(crawl_run: uuid.UUID, candidate: uuid.UUID) -> uuid.UUID:
+    return make_id("crawl_sighting", str(crawl_run), str(candidate))
+
+
 def clip_id(video: uuid.UUID, start_ms: int, end_ms: int, phash: str) -> uuid.UUID:
     return make_id("clip", video, start_ms, end_ms, phash)
 

@@ -20,3 +20,7 @@ def frame_key(video: uuid.UUID, frame: uuid.UUID) -> str:
 
 def release_prefix(release: uuid.UUID) -> str:
     return f"releases/{release}"
+
+
+def subtitle_key(video: uuid.UUID, language: str, kind: str, ext: str) -> str:
+    return f"videos/{video}/subtitles/{kind}.{language}.{ext.lstrip('.') or 'vtt'}"

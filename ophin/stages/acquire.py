@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,20 +16,22 @@ from urllib.request import url2pathname
 from sqlalchemy import select
 
 from ophin.adapters.media import MediaError
+from ophin.adapters.video_source import FetchedVideo, Subtitle, TooLarge
+from ophin.db.crawl_models import SubtitleTrack
 from ophin.db.models import Video, VideoAlias
 from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
-from ophin.domain.ids import alias_id, sha256_file, video_id
-from ophin.domain.keys import info_key, media_key
-from ophin.domain.text import clean_text
+from ophin.domain.ids import alias_id, sha256_file, subtitle_id, video_id
+from ophin.domain.keys import info_key, media_key, subtitle_key
+from ophin.domain.text import clean_text, plain_text
 from ophin.domain.urls import canonical_url, is_file_url
 from ophin.sample_corpus import CORPUS_DIR
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_stage
+from ophin.stages.license_gate import LicenseRejected, Verdict, judge_url
 
 STAGE = "acquire"
-VERSION = "2"  # 2: content identity (aliases), end-to-end decode check
-_LICENSE_TAGS = ("license", "licence", "copyright")
+VERSION = "3"  # 2: content identity (aliases), end-to-end decode check; 3: licence gate, captions
 log = logging.getLogger("ophin.stages")
 
 
@@ -37,17 +41,52 @@ class AcquireParams:
     max_filesize_mb: int
     # Media must decode to within this many seconds (or 2 %) of the duration its container claims.
     max_missing_s: float = 1.0
+    max_height: int = 1080
+    license_policy: str = ""  # part of the params hash: a changed policy judges every URL again
 
 
-def video_row(info: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
-    """Tolerant mapping of extractor metadata: every field optional, sanitised, bounded."""
-    license_ = info.get("license") or next((tags[t] for t in _LICENSE_TAGS if tags.get(t)), None)
+@dataclass(frozen=True)
+class Found:
+    """What the crawler already knows of a URL: its licence verdict and the listing's attribution."""
+
+    verdict: Verdict
+    discovered_via: str
+    hints: dict[str, Any]
+
+
+def upload_date(info: dict[str, Any]) -> str | None:
+    """YYYY-MM-DD from yt-dlp's upload_date (YYYYMMDD) or a Unix timestamp."""
+    raw = str(info.get("upload_date") or "")
+    if len(raw) == 8 and raw.isdigit():
+        return f"{raw[:4]}-{raw[4:6]}-{raw[6:]}"
+    stamp = info.get("timestamp") or info.get("release_timestamp")
+    if isinstance(stamp, int | float):
+        return datetime.fromtimestamp(stamp, UTC).date().isoformat()
+    return None
+
+
+def video_row(
+    info: dict[str, Any], tags: dict[str, str], hints: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Attribution as the source states it, as plain text: every field optional, sanitised, bounded.
+
+    The listing's own words (a feed item's title) come first; the generic extractor's title is only the
+    file's name, so a container's title tag beats it.
+    """
+    hints = hints or {}
+    generic = (info.get("extractor_key") or info.get("extractor")) in ("Generic", "generic", None)
+    extracted_title = None if generic else info.get("title")
     return {
         "source_id": clean_text(info.get("id"), 200),
         "extractor": clean_text(info.get("extractor_key") or info.get("extractor"), 64),
-        "title": clean_text(info.get("title") or tags.get("title"), 500),
-        "channel": clean_text(info.get("channel") or info.get("uploader") or tags.get("artist"), 300),
-        "license": clean_text(license_, 300),
+        "title": plain_text(
+            hints.get("title") or extracted_title or tags.get("title") or info.get("title"), 500
+        ),
+        "channel": plain_text(
+            hints.get("channel") or info.get("channel") or info.get("uploader") or tags.get("artist"), 300
+        ),
+        "upload_date": hints.get("upload_date") or upload_date(info),
+        "language": clean_text(hints.get("language") or info.get("language"), 16),
     }
 
 
@@ -62,12 +101,21 @@ def public_url(url: str) -> str:
         return f"local-file:{path.name}"
 
 
-def acquire_video(url: str, params: AcquireParams, *, svc: Services, force: bool = False) -> StageResult:
+def acquire_video(
+    url: str, params: AcquireParams, *, svc: Services, force: bool = False, found: Found | None = None
+) -> StageResult:
+    """Fetch and store one URL's media, if its licence passes the open-access gate (decided first, from
+    metadata: a rejected video is never downloaded). `found` carries the crawler's verdict and attribution."""
     url = canonical_url(url)
 
     def work(attempt: Attempt) -> dict[str, Any]:
+        verdict = found.verdict if found else judge_url(url, svc)
+        if not verdict.decision.accepted:
+            raise LicenseRejected(verdict.decision.reason)
         fetched = svc.video_source.fetch(url, attempt.scratch)  # raises FetchRefused / AcquireError
-        return _store(url, fetched.path, fetched.info, params, svc, replace=force)
+        hints = {**_hints(verdict.info), **(found.hints if found else {})}
+        origin = found.discovered_via if found else "url"
+        return _store(url, fetched, params, svc, replace=force, verdict=verdict, hints=hints, via=origin)
 
     def still_valid(output: dict[str, Any]) -> bool:
         # Skip only while the media is really there: a lost object is fetched again by the next run.
@@ -89,10 +137,25 @@ def acquire_video(url: str, params: AcquireParams, *, svc: Services, force: bool
     )
 
 
+def _hints(info: dict[str, Any]) -> dict[str, Any]:
+    return {k: info[k] for k in ("title", "channel") if info.get(k)}
+
+
 def _store(
-    url: str, path: Path, info: dict[str, Any], params: AcquireParams, svc: Services, *, replace: bool
+    url: str,
+    fetched: FetchedVideo,
+    params: AcquireParams,
+    svc: Services,
+    *,
+    replace: bool,
+    verdict: Verdict,
+    hints: dict[str, Any],
+    via: str,
 ) -> dict[str, Any]:
+    path, info = fetched.path, fetched.info
     media = svc.media.probe(path)  # raises MediaError for anything that is not a video
+    if media.height and media.height > params.max_height:
+        raise TooLarge(f"{media.width}x{media.height} is over the {params.max_height}p resolution cap")
     decoded = svc.media.decode_check(path)
     missing = media.duration_s - decoded.decoded_s
     if missing > max(params.max_missing_s, 0.02 * media.duration_s):
@@ -115,10 +178,15 @@ def _store(
     svc.store.put_bytes(
         info_key(vid), json.dumps(info, default=str, sort_keys=True).encode(), content_type="application/json"
     )
+    decision = verdict.decision
     row = {
         "id": vid,
         "url": public_url(url),
-        **video_row(info, media.tags),
+        **video_row(info, media.tags, hints),
+        "license": decision.license,
+        "license_ok": decision.accepted,
+        "license_evidence": decision.as_json(),
+        "discovered_via": via,
         "duration_s": media.duration_s,
         "sha256": sha,
         "size_bytes": path.stat().st_size,
@@ -130,15 +198,42 @@ def _store(
     }
     with session_scope(svc.sessions) as session:
         # The first URL that brought this content stays its public URL; later ones are aliases.
-        upsert(session, Video, [row], insert_only=("url",))
+        upsert(session, Video, [row], insert_only=("url", "discovered_via"))
         upsert(session, VideoAlias, [{"id": alias_id(url), "url": url, "video_id": vid}])
+    tracks = _store_subtitles(vid, fetched.subtitles, svc)
     return {
         "video_id": str(vid),
         "sha256": sha,
         "duration_s": media.duration_s,
         "decoded_s": round(decoded.decoded_s, 2),
         "known_content": known is not None,
+        "license": decision.license,
+        "subtitles": tracks,
     }
+
+
+def _store_subtitles(vid: uuid.UUID, subtitles: tuple[Subtitle, ...], svc: Services) -> int:
+    """Caption tracks as alternative transcript sources: the object, and a row naming it."""
+    rows = []
+    for sub in subtitles:
+        data = sub.path.read_bytes()
+        key = subtitle_key(vid, sub.language, sub.kind, sub.format)
+        svc.store.put_bytes(key, data, content_type="text/vtt" if sub.format == "vtt" else "text/plain")
+        rows.append(
+            {
+                "id": subtitle_id(vid, sub.language, sub.kind),
+                "video_id": vid,
+                "language": sub.language[:16],
+                "kind": sub.kind,
+                "format": sub.format[:16],
+                "object_key": key,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "cue_count": data.decode("utf-8", "replace").count("-->"),
+            }
+        )
+    with session_scope(svc.sessions) as session:
+        upsert(session, SubtitleTrack, rows)
+    return len(rows)
 
 
 def videos_for(session: Any, urls: list[str]) -> dict[str, uuid.UUID]:

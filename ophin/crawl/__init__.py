@@ -1,0 +1,1 @@
+"""Web-scale acquisition: sources, a metadata-only discovery pass, a licence-gated, polite download pass."""

@@ -1,0 +1,297 @@
+"""Discovery: read a source's listing (flat, metadata only), record each new video once with its licence
+decision and filter verdict. Nothing is downloaded here."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ophin.adapters.video_source import AcquireError, RateLimited
+from ophin.crawl.archive import PostgresArchive, candidate_key, entry_url
+from ophin.crawl.filters import CrawlFilters
+from ophin.crawl.politeness import HostThrottle, Sleep, as_acquire_error, backoff_s
+from ophin.crawl.sources import listing_target
+from ophin.db.crawl_models import CrawlCandidate, CrawlSighting, Source
+from ophin.db.session import session_scope
+from ophin.db.upsert import upsert
+from ophin.domain.ids import candidate_id, sighting_id
+from ophin.domain.license import LicenseEvidence
+from ophin.domain.page_license import license_from_feed, license_from_html
+from ophin.domain.text import plain_text
+from ophin.services import Services
+from ophin.settings import CrawlSettings
+from ophin.stages.acquire import upload_date
+from ophin.stages.license_gate import judge_info, youtube_api_evidence
+
+log = logging.getLogger("ophin.crawl")
+_PAGE = 100  # listing entries judged per archive look-up
+
+
+class CrawlStopped(RuntimeError):
+    """The host kept rate-limiting after every backoff: this crawl stops, the next one resumes."""
+
+
+@dataclass
+class Crawl:
+    """One crawl run's shared state: services, settings, politeness, and what it has counted so far."""
+
+    svc: Services
+    run_id: uuid.UUID
+    settings: CrawlSettings
+    filters: CrawlFilters
+    sleep: Sleep
+    throttle: HostThrottle
+    counts: Counter[str] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
+    recorded: set[str] = field(default_factory=set)  # keys this run added (a restart must not stop there)
+
+    @property
+    def archive(self) -> PostgresArchive:
+        return PostgresArchive(self.svc.sessions)
+
+    def patiently(self, url: str, call: Callable[[], Any], what: str) -> Any:
+        """call(), retried with backoff while the host rate-limits; CrawlStopped after max_attempts."""
+        s = self.settings
+        for attempt in itertools.count(1):
+            self.throttle.wait(url)
+            try:
+                return call()
+            except Exception as exc:
+                err = as_acquire_error(exc)
+                if not isinstance(err, RateLimited):
+                    if err is not None and err is not exc:
+                        raise err from exc  # an HTTP status in the crawler's failure classes
+                    raise
+                self.counts["rate_limited"] += 1
+                if attempt >= s.max_attempts:
+                    raise CrawlStopped(
+                        f"{what}: still rate-limited after {attempt} attempts ({err})"
+                    ) from exc
+                wait = backoff_s(attempt, s.backoff_s, s.max_backoff_s, getattr(err, "retry_after_s", None))
+                log.warning("%s: rate-limited (%s); backing off %.1f s", what, err, wait)
+                self.sleep(wait)
+        raise AssertionError("unreachable")
+
+
+def discover_source(source: Source, crawl: Crawl) -> dict[str, int]:
+    """Record the source's new entries; returns this source's counts. Raises CrawlStopped, AcquireError."""
+    counts: Counter[str] = Counter()
+    stop_at_known = source.newest_first and source.listing_complete
+    listed = _evidence_by_url(source, crawl)
+    complete = False
+    try:
+        entries = _entries(source, crawl)
+        while True:
+            page = list(itertools.islice(entries, _PAGE))
+            if not page:
+                complete = True
+                break
+            if _judge_page(source, page, listed, crawl, counts, stop_at_known):
+                complete = True  # reached what earlier crawls read: nothing older is new
+                break
+            if counts["seen"] >= source.max_items:
+                complete = True
+                break
+    finally:
+        with session_scope(crawl.svc.sessions) as session:
+            row = session.get(Source, source.id)
+            row.listing_complete = complete or (row.listing_complete and stop_at_known and complete)
+            row.last_crawl_run_id = crawl.run_id
+            row.last_crawled_at = datetime.now(UTC)
+    return dict(counts)
+
+
+def _entries(source: Source, crawl: Crawl) -> Iterator[dict[str, Any]]:
+    """The listing, restarted after a rate-limit (backoff), never yielding more than max_items entries."""
+    target = listing_target(source)
+    yielded = 0
+    if source.kind == "urls":
+        lines = crawl.patiently(target, lambda: _url_list(target, crawl), f"list {target}")
+        yield from ({"url": u, "_type": "url"} for u in lines[: source.max_items])
+        return
+    for attempt in itertools.count(1):
+        crawl.throttle.wait(target)
+        try:
+            for index, entry in enumerate(crawl.svc.video_source.list_entries(target)):
+                if index >= source.max_items:
+                    return
+                if index >= yielded:  # a restarted listing skips what it already gave
+                    yielded += 1
+                    yield entry
+            return
+        except RateLimited as exc:
+            crawl.counts["rate_limited"] += 1
+            s = crawl.settings
+            if attempt >= s.max_attempts:
+                raise CrawlStopped(f"listing {target}: still rate-limited after {attempt} attempts") from exc
+            crawl.sleep(backoff_s(attempt, s.backoff_s, s.max_backoff_s))
+
+
+def _url_list(target: str, crawl: Crawl) -> list[str]:
+    body = crawl.svc.http.get(target).body.decode("utf-8", "replace")
+    lines = (line.strip() for line in body.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _evidence_by_url(source: Source, crawl: Crawl) -> Callable[[str], list[LicenseEvidence]]:
+    """What the listing page or feed itself says about licences (one request, read once per crawl)."""
+    if source.kind not in ("feed", "page"):
+        return lambda url: []
+    response = crawl.patiently(
+        source.target, lambda: crawl.svc.http.get(source.target), f"read {source.target}"
+    )
+    if source.kind == "feed":
+        try:
+            feed = license_from_feed(response.body, response.url)
+        except ValueError as exc:
+            raise AcquireError(f"feed {source.target}: {exc}") from None
+        return feed.for_url
+    page = license_from_html(response.body.decode("utf-8", "replace"), response.url)
+    return lambda url: page
+
+
+def _judge_page(
+    source: Source,
+    page: list[dict[str, Any]],
+    listed: Callable[[str], list[LicenseEvidence]],
+    crawl: Crawl,
+    counts: Counter[str],
+    stop_at_known: bool,
+) -> bool:
+    """Judge one page of entries; True when the listing reached a video known before this crawl."""
+    keyed = [(candidate_key(e), e) for e in page]
+    known = crawl.archive.known(k for k, _ in keyed)
+    reached_old = False
+    candidates, sightings = [], []
+    for key, entry in keyed:
+        if counts["seen"] >= source.max_items:
+            break
+        counts["seen"] += 1
+        crawl.counts["seen"] += 1
+        cid = candidate_id(key)
+        if key in known or key in crawl.recorded:
+            counts["known"] += 1
+            crawl.counts["known"] += 1
+            sightings.append(_sighting(crawl, cid, source, "known", None))
+            if stop_at_known and key not in crawl.recorded:
+                reached_old = True
+                break
+            continue
+        counts["new"] += 1
+        crawl.counts["new"] += 1
+        crawl.recorded.add(key)
+        row = _judge_entry(key, entry, source, listed, crawl)
+        counts[row["status"]] += 1
+        candidates.append(row)
+        sightings.append(_sighting(crawl, cid, source, row["status"], row["reason"]))
+    with session_scope(crawl.svc.sessions) as session:
+        upsert(session, CrawlCandidate, candidates)
+        upsert(session, CrawlSighting, sightings)
+    return reached_old
+
+
+def _sighting(
+    crawl: Crawl, cid: uuid.UUID, source: Source, outcome: str, reason: str | None
+) -> dict[str, Any]:
+    return {
+        "id": sighting_id(crawl.run_id, cid),
+        "crawl_run_id": crawl.run_id,
+        "candidate_id": cid,
+        "source_id": source.id,
+        "outcome": outcome,
+        "reason": reason,
+    }
+
+
+def _judge_entry(
+    key: str,
+    entry: dict[str, Any],
+    source: Source,
+    listed: Callable[[str], list[LicenseEvidence]],
+    crawl: Crawl,
+) -> dict[str, Any]:
+    """A candidate row: rejected with a reason, accepted, or pending when the host stopped answering."""
+    url = entry_url(entry)
+    meta, status, reason, failure, verdict = dict(entry), "accepted", None, None, None
+    extra = [*listed(url), *(LicenseEvidence(**e) for e in entry.get("_listed_evidence", ()))]
+    rule = crawl.filters.reject(meta)
+    try:
+        if rule is None:
+            extra += youtube_api_evidence(meta, crawl.svc)
+        if rule is None and not extra and not meta.get("license"):
+            # The listing says nothing of the licence: read the video's own metadata (no media).
+            probed = crawl.patiently(url, lambda: crawl.svc.video_source.probe(url), url)
+            meta |= {k: v for k, v in probed.items() if v is not None}
+            rule = crawl.filters.reject(meta)
+        if rule is None:
+            verdict = judge_info(meta, crawl.svc, extra, ask_api=False)
+            if not verdict.decision.accepted:
+                rule = ("license", verdict.decision.reason)
+    except CrawlStopped as exc:
+        status, reason, failure = "discovered", str(exc), "rate_limited"
+    except AcquireError as exc:
+        status, reason, failure = "rejected", str(exc), exc.failure_class
+        crawl.rejected[exc.failure_class] += 1
+    if rule is not None:
+        status, reason = "rejected", rule[1]
+        crawl.rejected[rule[0]] += 1
+    elif status == "accepted":
+        crawl.counts["accepted"] += 1
+    decision = verdict.decision if verdict else None
+    return {
+        "id": candidate_id(key),
+        "key": key,
+        "url": url,
+        "source_id": source.id,
+        "first_crawl_run_id": crawl.run_id,
+        "last_crawl_run_id": crawl.run_id,
+        "status": status,
+        "reason": plain_text(reason, 1000),
+        "failure_class": failure,
+        "license": decision.license if decision else None,
+        "license_ok": decision.accepted if decision else None,
+        # A pending candidate keeps what its listing said, for the crawl that judges it later.
+        "license_evidence": decision.as_json() if decision else {"listed": [e.as_json() for e in extra]},
+        "title": plain_text(meta.get("title"), 500),
+        "channel": plain_text(meta.get("channel") or meta.get("uploader"), 300),
+        "upload_date": upload_date(meta),
+        "duration_s": meta.get("duration") if isinstance(meta.get("duration"), int | float) else None,
+        "language": plain_text(meta.get("language"), 16),
+        "next_attempt_at": datetime.now(UTC) + timedelta(seconds=crawl.settings.backoff_s)
+        if failure == "rate_limited"
+        else None,
+    }
+
+
+def judge_pending(crawl: Crawl, limit: int = 1000) -> int:
+    """Judge candidates an earlier crawl recorded but could not judge (the host rate-limited it)."""
+    from sqlalchemy import or_, select
+
+    now = datetime.now(UTC)
+    with session_scope(crawl.svc.sessions) as session:
+        pending = session.execute(
+            select(CrawlCandidate, Source)
+            .join(Source, Source.id == CrawlCandidate.source_id)
+            .where(CrawlCandidate.status == "discovered")
+            .where(or_(CrawlCandidate.next_attempt_at.is_(None), CrawlCandidate.next_attempt_at <= now))
+            .order_by(CrawlCandidate.created_at)
+            .limit(limit)
+        ).all()
+        work = [(c.key, c.url, c.title, (c.license_evidence or {}).get("listed", []), s) for c, s in pending]
+    rows = []
+    for key, url, title, listed_json, source in work:
+        entry = {"url": url, "title": title, "_listed_evidence": listed_json}
+        row = _judge_entry(key, entry, source, lambda url: [], crawl)
+        row.pop("first_crawl_run_id")
+        rows.append(row)
+        if row["status"] == "discovered":
+            break  # still rate-limited: leave the rest for later
+    with session_scope(crawl.svc.sessions) as session:
+        upsert(session, CrawlCandidate, rows)
+    return len(rows)

@@ -1,0 +1,87 @@
+"""The open-access gate: gather what a video's sources say about its licence, then let the policy decide.
+
+Runs before any media is downloaded. Evidence comes from yt-dlp's metadata, YouTube's Data API (with a
+key), the page or feed that listed the video, and, for a local file only, its container tags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from ophin.adapters.fetch_policy import FetchPolicy
+from ophin.adapters.video_source import AcquireError
+from ophin.domain.license import LicenseDecision, LicenseEvidence, LicensePolicy, decide
+from ophin.domain.text import plain_text
+from ophin.domain.urls import is_file_url
+
+if TYPE_CHECKING:
+    from ophin.services import Services
+
+_CONTAINER_TAGS = ("license", "licence", "copyright")
+
+
+class LicenseRejected(AcquireError):
+    """The licence policy refused the video: nothing of it is downloaded."""
+
+    failure_class = "license"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A licence decision and the metadata read to reach it (reused as the attribution hints)."""
+
+    decision: LicenseDecision
+    info: dict[str, Any]
+
+
+def evidence_from_info(info: dict[str, Any]) -> list[LicenseEvidence]:
+    value = plain_text(info.get("license"), 300)
+    if not value:
+        return []
+    return [LicenseEvidence(value, "license", "yt-dlp", info.get("webpage_url"))]
+
+
+def container_evidence(tags: dict[str, str], url: str) -> list[LicenseEvidence]:
+    found = []
+    for tag in _CONTAINER_TAGS:
+        value = plain_text(tags.get(tag), 300)
+        if value:
+            found.append(LicenseEvidence(value, f"container:{tag}", "container", url))
+    return found
+
+
+def policy_for(svc: Services) -> LicensePolicy:
+    s = svc.settings.license
+    return LicensePolicy.from_names(s.allowed, s.accept_unknown)
+
+
+def judge_url(url: str, svc: Services, extra: Sequence[LicenseEvidence] = ()) -> Verdict:
+    """Decide one URL's licence from its metadata; downloads no media (a local file is only probed)."""
+    if is_file_url(url):
+        FetchPolicy.from_settings(svc.settings.acquire).check(url)  # file:// must be opted into
+        path = url2pathname(urlsplit(url).path)
+        media = svc.media.probe(path)
+        info = {"title": media.tags.get("title"), "channel": media.tags.get("artist")}
+        evidence = [*extra, *container_evidence(media.tags, url)]
+        return Verdict(decide(evidence, policy_for(svc)), info)
+    info = svc.video_source.probe(url)
+    return judge_info(info, svc, extra)
+
+
+def judge_info(
+    info: dict[str, Any], svc: Services, extra: Sequence[LicenseEvidence] = (), *, ask_api: bool = True
+) -> Verdict:
+    asked = youtube_api_evidence(info, svc) if ask_api else []
+    evidence = [*asked, *evidence_from_info(info), *extra]
+    return Verdict(decide(evidence, policy_for(svc)), info)
+
+
+def youtube_api_evidence(info: dict[str, Any], svc: Services) -> list[LicenseEvidence]:
+    if svc.youtube_api is None or (info.get("extractor_key") or info.get("ie_key")) != "Youtube":
+        return []
+    found = svc.youtube_api.videos([info["id"]]).get(info["id"])
+    return [found.license_evidence] if found else []
