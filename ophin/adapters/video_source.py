@@ -191,7 +191,11 @@ class YtDlpVideoSource:
     def list_entries(self, target: str) -> Iterator[dict[str, Any]]:
         import yt_dlp
 
-        options = self._options() | {"noplaylist": False, "extract_flat": "in_playlist", "lazy_playlist": True}
+        options = self._options() | {
+            "noplaylist": False,
+            "extract_flat": "in_playlist",
+            "lazy_playlist": True,
+        }
         for _ in range(5):  # a channel URL resolves to its videos tab, a short link to its target
             if not target.startswith(("ytsearch", "ytsearchdate")):
                 self.policy.check(target)
