@@ -11,8 +11,12 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from rich.text import Text
 from typer.core import TyperGroup
+
+from ophin.cli_common import console, fail, say
+from ophin.cli_common import load_services as _services
+from ophin.cli_common import load_settings as _settings
+from ophin.cli_crawl import register as register_crawl
 
 
 class _OneLineErrors(TyperGroup):
@@ -42,17 +46,7 @@ db_app = typer.Typer(help="Metadata database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 airflow_app = typer.Typer(help="What the Airflow DAGs need.", no_args_is_help=True)
 app.add_typer(airflow_app, name="airflow")
-console = Console(stderr=True, soft_wrap=True)  # one-line reasons stay on one line
-
-
-def say(label: str, style: str, message: str) -> None:
-    """A labelled line; the message (URLs, errors) is printed as text, never parsed as rich markup."""
-    console.print(Text.assemble((label, style), " ", message))
-
-
-def fail(message: str) -> typer.Exit:
-    say("error:", "red", message)
-    return typer.Exit(code=1)
+register_crawl(app)  # `ophin source ...` and `ophin crawl`
 
 
 @app.callback()
@@ -63,22 +57,6 @@ def main(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-
-
-def _settings():  # noqa: ANN202 - ophin.settings.Settings, imported lazily
-    from ophin.settings import get_settings
-
-    return get_settings()
-
-
-def _services(runner: str = "cli", settings=None):  # noqa: ANN001, ANN202 - Services, imported lazily
-    from ophin.db.migrate import upgrade
-    from ophin.db.session import get_engine
-    from ophin.services import build_services
-
-    settings = settings or _settings()
-    upgrade(get_engine(settings))  # idempotent; a fresh OPHIN_HOME needs no separate step
-    return build_services(settings, runner=runner)
 
 
 def read_targets(targets: list[str]) -> list[str]:

@@ -3,6 +3,7 @@ files, licence-less items and one file under two URLs. Nothing rejected reaches 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -239,3 +240,41 @@ def test_one_file_under_two_urls_is_one_video(svc, site: Site) -> None:  # noqa:
         dup = session.scalars(select(CrawlCandidate).where(CrawlCandidate.status == "duplicate")).one()
         assert "same content" in dup.reason and dup.video_id is not None
     assert _stored(svc, site) == {"a.mp4"}  # both copies: same bytes, one object
+
+
+def test_cli_adds_lists_crawls_and_disables_a_source(
+    tmp_path: Path, db_url: str, site: Site, monkeypatch
+) -> None:  # noqa: ANN001
+    from typer.testing import CliRunner
+
+    from ophin.cli import app
+    from ophin.settings import get_settings
+
+    for name, value in {
+        "OPHIN_HOME": str(tmp_path / "home"),
+        "OPHIN_DB__URL": db_url,
+        "OPHIN_ACQUIRE__ALLOW_HOSTS": "127.0.0.1",
+        "OPHIN_CRAWL__REQUEST_INTERVAL_S": "0",
+        "OPHIN_CRAWL__DOWNLOAD_INTERVAL_S": "0",
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    feed = site.feed("cli.xml", [("Fundus", "a.mp4", CC_BY), ("Unlicensed", "b.mp4", None)])
+    added = runner.invoke(app, ["source", "add", "feed", feed, "--name", "retina", "--max-items", "10"])
+    assert added.exit_code == 0, added.output
+    assert runner.invoke(app, ["source", "add", "podcast", feed]).exit_code == 1  # unknown kind refused
+    listed = json.loads(runner.invoke(app, ["source", "list", "--json"]).output)
+    assert [(s["kind"], s["name"], s["max_items"], s["enabled"]) for s in listed] == [
+        ("feed", "retina", 10, True)
+    ]
+    crawled = runner.invoke(app, ["crawl"])
+    assert crawled.exit_code == 0, crawled.output
+    assert "2 new" in crawled.output and "1 downloaded" in crawled.output and "license" in crawled.output
+    disabled = runner.invoke(app, ["source", "disable", listed[0]["id"][:8]])
+    assert disabled.exit_code == 0 and "disabled" in disabled.output
+    assert "0 seen" in runner.invoke(app, ["crawl"]).output
+    assert runner.invoke(app, ["source", "disable", "ffffffff"]).exit_code == 1
+    taxonomy = runner.invoke(app, ["source", "taxonomy", "--category", "modalities", "--limit", "3"])
+    assert taxonomy.exit_code == 0 and "3 search sources" in taxonomy.output
+    get_settings.cache_clear()

@@ -72,9 +72,20 @@ def test_split_clauses_separates_asr_run_ons_but_keeps_lead_ins() -> None:
 
 
 def test_video_row_tolerates_missing_and_hostile_metadata() -> None:
-    row = video_row({"id": "v", "title": "T\x00" + "x" * 900}, {"license": "CC-BY-4.0"})
-    assert row["license"] == "CC-BY-4.0" and len(row["title"]) == 500 and "\x00" not in row["title"]
+    row = video_row({"id": "v", "title": "T\x00" + "x " * 900, "extractor_key": "Youtube"}, {})
+    assert len(row["title"]) <= 500 and "\x00" not in row["title"]
     assert video_row({}, {})["title"] is None
+    markup = video_row({"title": "<b>Drusen</b> &amp; <script>x()</script>[AMD](http://e.x)"}, {})
+    assert markup["title"] == "Drusen & AMD"
+
+
+def test_video_row_prefers_the_listing_then_tags_over_a_generic_file_name() -> None:
+    generic = {"id": "lecture1", "title": "lecture1", "extractor_key": "Generic", "upload_date": "20240115"}
+    assert video_row(generic, {"title": "Glaucoma and the optic disc"})["title"] == "Glaucoma and the optic disc"
+    hinted = video_row(generic, {"title": "Tag title"}, {"title": "Feed item title", "channel": "Retina Society"})
+    assert (hinted["title"], hinted["channel"]) == ("Feed item title", "Retina Society")
+    assert hinted["upload_date"] == "2024-01-15"
+    assert video_row(generic, {})["title"] == "lecture1"  # nothing better is known
 
 
 def test_public_url_never_shows_a_local_path() -> None:
