@@ -148,7 +148,7 @@ def crawl(
                 ids = [find_source(session, ref).id for ref in source]
             except LookupError as exc:
                 raise fail(str(exc)) from None
-    report = run_crawl(svc, source_ids=ids, discover=discover, download=download)
+    report = run_crawl(svc, source_ids=ids, discover_pass=discover, download_pass=download)
     c = report.counts
     say(
         f"crawl {report.status}:",

@@ -72,7 +72,8 @@ def download_due(crawl: Crawl) -> list[uuid.UUID]:
         if outcome["status"] == "rate_limited":
             stopped_hosts.add(host)
     if stopped_hosts:
-        raise CrawlStopped(f"downloads from {', '.join(sorted(stopped_hosts))} were rate-limited")
+        # The videos downloaded before the storm are news all the same: they travel with the exception.
+        raise CrawlStopped(f"downloads from {', '.join(sorted(stopped_hosts))} were rate-limited", videos)
     return videos
 
 

@@ -1,4 +1,8 @@
-"""A crawl run: discovery over the enabled sources, then the download pass, recorded as one crawl_run row."""
+"""A crawl run: discovery over the enabled sources, then the download pass, recorded as one crawl_run row.
+
+The CLI runs the parts in one process (`crawl`); the ophin_crawl DAG runs each part as its own task (one
+per source for discovery) and closes the run with what every task reported.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +22,7 @@ from ophin.crawl.download import download_due
 from ophin.crawl.filters import CrawlFilters
 from ophin.crawl.politeness import HostThrottle, Sleep
 from ophin.crawl.sources import list_sources
-from ophin.db.crawl_models import CrawlRun, Source
+from ophin.db.crawl_models import CrawlRun
 from ophin.db.models import Video
 from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
@@ -30,111 +34,149 @@ log = logging.getLogger("ophin.crawl")
 
 
 @dataclass
+class CrawlPart:
+    """What one part of a crawl did (JSON-able: a DAG task hands it on through XCom)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)  # rule -> count
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # source id -> its counts or error
+    stopped: list[str] = field(default_factory=list)  # rate-limit storms that ended a part early
+    urls: list[str] = field(default_factory=list)  # public URLs of newly downloaded videos
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class CrawlReport:
     run_id: uuid.UUID
-    status: str = "running"
-    counts: dict[str, int] = field(default_factory=dict)
-    rejected: dict[str, int] = field(default_factory=dict)
-    sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # source id -> its counts or error
-    videos: list[uuid.UUID] = field(default_factory=list)  # newly downloaded, for processing
-    urls: list[str] = field(default_factory=list)
-    error: str | None = None
+    status: str
+    counts: dict[str, int]
+    rejected: dict[str, int]
+    sources: dict[str, dict[str, Any]]
+    urls: list[str]
+    error: str | None
+
+
+def open_run(
+    svc: Services, run_key: str | None = None, source_ids: list[uuid.UUID] | None = None
+) -> uuid.UUID:
+    """Record a running crawl; `run_key` (an Airflow run id) makes its id deterministic for retries."""
+    run_id = make_id("crawl_run", run_key) if run_key else uuid.uuid4()
+    sources = source_ids if source_ids is not None else [s.id for s in enabled_sources(svc)]
+    row = {
+        "id": run_id,
+        "status": "running",
+        "source_ids": [str(s) for s in sources],
+        "origin": svc.origin,
+        "started_at": datetime.now(UTC),
+        "finished_at": None,
+    }
+    with session_scope(svc.sessions) as session:
+        upsert(session, CrawlRun, [row])
+    return run_id
+
+
+def enabled_sources(svc: Services) -> list[Any]:
+    with session_scope(svc.sessions) as session:
+        rows = list_sources(session, enabled_only=True)
+        session.expunge_all()
+    return rows
+
+
+def _crawl(svc: Services, run_id: uuid.UUID, sleep: Sleep) -> Crawl:
+    s = svc.settings
+    filters = CrawlFilters.from_settings(s.crawl, s.acquire.max_filesize_mb)
+    return Crawl(svc, run_id, s.crawl, filters, sleep, HostThrottle(s.crawl.request_interval_s, sleep))
+
+
+def _part(c: Crawl, part: CrawlPart) -> CrawlPart:
+    part.counts, part.rejected = dict(c.counts), dict(c.rejected)
+    return part
+
+
+def discover(
+    svc: Services, run_id: uuid.UUID, source_ids: list[uuid.UUID], sleep: Sleep = time.sleep
+) -> CrawlPart:
+    """Discovery over these sources (each failure stays with its source), then pending candidates."""
+    c, part = _crawl(svc, run_id, sleep), CrawlPart()
+    wanted = set(source_ids)
+    for source in (s for s in enabled_sources(svc) if s.id in wanted):
+        try:
+            part.sources[str(source.id)] = discover_source(source, c)
+        except CrawlStopped as exc:
+            part.stopped.append(str(exc))
+            part.sources[str(source.id)] = {"error": str(exc), "failure_class": "rate_limited"}
+        except AcquireError as exc:  # a 404 feed, a refused URL: this source only
+            part.sources[str(source.id)] = {"error": str(exc), "failure_class": exc.failure_class}
+            log.warning("crawl: source %s (%s) failed: %s", source.id, source.target, exc)
+    judge_pending(c)
+    return _part(c, part)
+
+
+def download(svc: Services, run_id: uuid.UUID, sleep: Sleep = time.sleep) -> CrawlPart:
+    c, part = _crawl(svc, run_id, sleep), CrawlPart()
+    videos: list[uuid.UUID] = []
+    try:
+        videos = download_due(c)
+    except CrawlStopped as exc:
+        part.stopped.append(str(exc))
+        videos = exc.args[1] if len(exc.args) > 1 else []
+    with session_scope(svc.sessions) as session:
+        part.urls = list(session.scalars(select(Video.url).where(Video.id.in_(videos))))
+    return _part(c, part)
+
+
+def close_run(svc: Services, run_id: uuid.UUID, parts: list[CrawlPart]) -> CrawlReport:
+    """The parts summed into the crawl_run row: succeeded, partial (a source or download failed) or
+    rate_limited."""
+    counts: Counter[str] = Counter()
+    rejected: Counter[str] = Counter()
+    sources: dict[str, dict[str, Any]] = {}
+    stopped: list[str] = []
+    urls: list[str] = []
+    for p in parts:
+        counts.update(p.counts)
+        rejected.update(p.rejected)
+        sources |= p.sources
+        stopped += p.stopped
+        urls += p.urls
+    failed = counts["failed"] + sum(
+        1 for s in sources.values() if "error" in s and s["failure_class"] != "rate_limited"
+    )
+    status = "rate_limited" if stopped else ("partial" if failed else "succeeded")
+    errors = stopped + [f"source {sid}: {s['error']}" for sid, s in sources.items() if "error" in s]
+    report = CrawlReport(
+        run_id, status, dict(counts), dict(rejected), sources, urls, "; ".join(errors) or None
+    )
+    row = {
+        "id": run_id,
+        "status": status,
+        "counts": report.counts,
+        "rejected": report.rejected,
+        "error": plain_text(report.error, 2000),
+        "finished_at": datetime.now(UTC),
+    }
+    with session_scope(svc.sessions) as session:
+        upsert(session, CrawlRun, [row])
+    return report
 
 
 def crawl(
     svc: Services,
     *,
     source_ids: list[uuid.UUID] | None = None,
-    discover: bool = True,
-    download: bool = True,
+    discover_pass: bool = True,
+    download_pass: bool = True,
     run_key: str | None = None,
     sleep: Sleep = time.sleep,
 ) -> CrawlReport:
-    """One crawl. `run_key` (an Airflow run id) makes its crawl_run id deterministic, so a retried task
-    records into the same row."""
-    s = svc.settings
-    run_id = make_id("crawl_run", run_key) if run_key else uuid.uuid4()
-    with session_scope(svc.sessions) as session:
-        sources = [
-            x
-            for x in list_sources(session, enabled_only=source_ids is None)
-            if source_ids is None or x.id in source_ids
-        ]
-        session.expunge_all()
-    report = CrawlReport(run_id)
-    _record(svc, report, [x.id for x in sources], started=True)
-    c = Crawl(
-        svc,
-        run_id,
-        s.crawl,
-        CrawlFilters.from_settings(s.crawl, s.acquire.max_filesize_mb),
-        sleep,
-        HostThrottle(s.crawl.request_interval_s, sleep),
-    )
-    stopped, failed = [], 0
-    if discover:
-        for source in sources:
-            try:
-                report.sources[str(source.id)] = discover_source(source, c)
-            except CrawlStopped as exc:
-                stopped.append(str(exc))
-                report.sources[str(source.id)] = {"error": str(exc), "failure_class": "rate_limited"}
-            except AcquireError as exc:  # a 404 feed, a refused URL: this source only
-                failed += 1
-                report.sources[str(source.id)] = {"error": str(exc), "failure_class": exc.failure_class}
-                log.warning("crawl: source %s (%s) failed: %s", source.id, source.target, exc)
-        judge_pending(c)
-    if download:
-        try:
-            report.videos = download_due(c)
-        except CrawlStopped as exc:
-            stopped.append(str(exc))
-    failed += c.counts["failed"]
-    report.counts, report.rejected = dict(c.counts), dict(c.rejected)
-    report.status = "rate_limited" if stopped else ("partial" if failed else "succeeded")
-    report.error = "; ".join(stopped) or None
-    with session_scope(svc.sessions) as session:
-        report.urls = list(session.scalars(select(Video.url).where(Video.id.in_(report.videos))))
-    _record(svc, report, [x.id for x in sources])
-    return report
-
-
-def _record(svc: Services, report: CrawlReport, sources: list[uuid.UUID], *, started: bool = False) -> None:
-    row: dict[str, Any] = {
-        "id": report.run_id,
-        "status": report.status,
-        "source_ids": [str(x) for x in sources],
-        "counts": report.counts | {"sources": len(sources)},
-        "rejected": report.rejected,
-        "error": plain_text(report.error, 2000),
-        "origin": svc.origin,
-        "finished_at": None if started else datetime.now(UTC),
-    }
-    if started:
-        row["started_at"] = datetime.now(UTC)
-    with session_scope(svc.sessions) as session:
-        upsert(session, CrawlRun, [row])
-
-
-def recent_runs(svc: Services, limit: int = 10) -> list[CrawlRun]:
-    with session_scope(svc.sessions) as session:
-        runs = session.scalars(select(CrawlRun).order_by(CrawlRun.started_at.desc()).limit(limit)).all()
-        session.expunge_all()
-    return list(runs)
-
-
-def source_rows(svc: Services) -> list[Source]:
-    with session_scope(svc.sessions) as session:
-        rows = list_sources(session)
-        session.expunge_all()
-    return rows
-
-
-def rejection_counts(svc: Services, run_id: uuid.UUID) -> Counter[str]:
-    from ophin.db.crawl_models import CrawlSighting
-
-    with session_scope(svc.sessions) as session:
-        rows = session.execute(
-            select(CrawlSighting.outcome).where(CrawlSighting.crawl_run_id == run_id)
-        ).scalars()
-        return Counter(rows)
+    """One crawl in this process: discovery, then downloads, recorded as one crawl_run."""
+    ids = source_ids if source_ids is not None else [s.id for s in enabled_sources(svc)]
+    run_id = open_run(svc, run_key, ids)
+    parts = []
+    if discover_pass:
+        parts.append(discover(svc, run_id, ids, sleep))
+    if download_pass:
+        parts.append(download(svc, run_id, sleep))
+    return close_run(svc, run_id, parts)
