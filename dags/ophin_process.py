@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.sdk import DAG, Param, get_current_context, task
+from airflow.sdk import DAG, Param, task
 
-from ophin.orchestration import DEFAULT_ARGS, UNIT_LABEL, VERIFIED
+from ophin.orchestration import ACQUIRED, DEFAULT_ARGS, UNIT_LABEL, VERIFIED
 
 # The engine is imported inside tasks: this file parses offline in milliseconds.
 
 with DAG(
     dag_id="ophin_process",
     description="Videos in, verified instructions out; a failed video fails only its own tasks.",
-    schedule=None,
+    schedule=[ACQUIRED],  # each crawl that downloaded new videos; trigger with conf {"urls": [...]} too
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=2,
@@ -25,12 +25,10 @@ with DAG(
     @task
     def plan_urls() -> list[dict]:
         from ophin.batches import units
-        from ophin.domain.urls import canonical_url
-        from ophin.orchestration import services
+        from ophin.orchestration import run_urls, services
 
         svc = services()  # fails at once, saying `ophin airflow init`, on a database without the schema
-        urls = list(dict.fromkeys(canonical_url(u) for u in get_current_context()["params"]["urls"]))
-        return units(urls, {}, svc.settings.airflow.max_mapped)
+        return units(run_urls(), {}, svc.settings.airflow.max_mapped)
 
     @task(pool="youtube", map_index_template=UNIT_LABEL)
     def acquire_video(unit: dict) -> list[str]:
@@ -66,9 +64,9 @@ with DAG(
     @task(trigger_rule="all_done", retries=0)
     def check_videos() -> int:
         """The run's verdict: failed, naming them, when any URL, stage or gate of the batch did not pass."""
-        from ophin.orchestration import verdict
+        from ophin.orchestration import run_urls, verdict
 
-        return verdict(get_current_context()["params"]["urls"])
+        return verdict(run_urls())
 
     gate_acquire = gate_task("gate_acquire", ("acquire",), None)
     acquire_video.expand(unit=plan_urls()) >> gate_acquire

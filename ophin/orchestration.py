@@ -28,6 +28,8 @@ DEFAULT_ARGS: dict[str, Any] = {
 UNIT_LABEL = "{{ unit_label }}"  # map_index_template: a video's title (or URL) in the UI, not 0, 1, 2
 # Updated when a batch passes its last gate: ophin_release is scheduled on it.
 VERIFIED = Asset("ophin://instructions/verified")
+# Updated when a crawl downloaded new videos (their URLs in the event's extra): ophin_process runs on it.
+ACQUIRED = Asset("ophin://videos/acquired")
 
 
 def _label(unit: dict[str, Any]) -> None:
@@ -56,6 +58,18 @@ def services() -> Services:
         "try_number": ti.try_number,
     }
     return build_services(settings, runner=f"airflow:{context['run_id']}", origin=origin)
+
+
+def run_urls() -> list[str]:
+    """This run's URLs: the `urls` param, and the new videos of the crawls whose asset events triggered it."""
+    from ophin.domain.urls import canonical_url
+
+    context = get_current_context()
+    urls = list(context["params"].get("urls") or [])
+    events = context.get("triggering_asset_events") or {}
+    for event in events.get(ACQUIRED, ()) if events else ():
+        urls += (event.extra or {}).get("urls", [])
+    return list(dict.fromkeys(canonical_url(u) for u in urls))
 
 
 def _raise_failures(report: Any) -> None:  # noqa: ANN401 - ophin.pipeline.BatchReport
@@ -112,7 +126,7 @@ def gate(stages: tuple[str, ...], previous_gate: str | None) -> list[dict[str, A
     context = get_current_context()
     if previous_gate is None:
         svc = services()
-        candidates = acquired_videos(context["params"]["urls"], svc)
+        candidates = acquired_videos(run_urls(), svc)
     else:
         passed_on = context["ti"].xcom_pull(task_ids=previous_gate)
         if passed_on is None:
@@ -194,3 +208,63 @@ def release(fmt: str, out: str | None) -> dict[str, Any]:
     svc = services()
     result = export_release(Path(out) if out else svc.settings.home_dir / "dataset", svc=svc, fmt=fmt)
     return {"release_id": result.release_id, "records": result.records, "location": str(result.out_dir)}
+
+
+def crawl_open(params: dict[str, Any]) -> list[str]:
+    """Open this run's crawl_run (its id derives from the Airflow run id) and list the sources to read."""
+    from ophin.crawl.runs import enabled_sources, open_run
+
+    svc = services()
+    wanted = set(params.get("sources") or ())
+    sources = [str(s.id) for s in enabled_sources(svc) if not wanted or str(s.id) in wanted]
+    open_run(svc, get_current_context()["run_id"], [uuid.UUID(s) for s in sources])
+    return sources
+
+
+def _crawl_run_id() -> uuid.UUID:
+    from ophin.domain.ids import make_id
+
+    return make_id("crawl_run", get_current_context()["run_id"])
+
+
+def crawl_discover(source_id: str) -> dict[str, Any]:
+    """One source's discovery into this run's crawl; a failure is recorded, not raised (see crawl_close)."""
+    from ophin.crawl.runs import discover, enabled_sources
+
+    svc = services()
+    source = next((s for s in enabled_sources(svc) if str(s.id) == source_id), None)
+    label = (source.name or source.target) if source else source_id
+    get_current_context()["unit_label"] = label[:100]  # type: ignore[typeddict-unknown-key]
+    return discover(svc, _crawl_run_id(), [uuid.UUID(source_id)]).as_json()
+
+
+def crawl_download() -> dict[str, Any]:
+    from ophin.crawl.runs import download
+
+    return download(services(), _crawl_run_id()).as_json()
+
+
+def crawl_hand_over(part: dict[str, Any] | None) -> dict[str, Any]:
+    """The crawl's new videos as an ACQUIRED asset event (skipped when there are none)."""
+    urls = (part or {}).get("urls") or []
+    if not urls:
+        raise AirflowSkipException("no new videos to process")
+    extra = {"urls": urls, "crawl_run": str(_crawl_run_id())}
+    get_current_context()["outlet_events"][ACQUIRED].extra = extra
+    return extra
+
+
+def crawl_close() -> dict[str, Any]:
+    """Close the crawl_run with what every task reported; fail, saying what, unless it succeeded."""
+    from ophin.crawl.runs import CrawlPart, close_run
+
+    ti = get_current_context()["ti"]
+    pulled = []
+    for task_id in ("discover_source", "download_videos"):
+        got = ti.xcom_pull(task_ids=task_id)
+        pulled += got if isinstance(got, list) else [got]
+    parts = [CrawlPart(**p) for p in pulled if p]
+    report = close_run(services(), _crawl_run_id(), parts)
+    if report.status != "succeeded":
+        raise AirflowFailException(f"crawl {report.status}: {report.error} (a later crawl resumes it)")
+    return {"crawl_run": str(report.run_id), "counts": report.counts, "rejected": report.rejected}

@@ -227,7 +227,8 @@ def _judge_entry(
         if rule is None and not extra and not meta.get("license"):
             # The listing says nothing of the licence: read the video's own metadata (no media).
             probed = crawl.patiently(url, lambda: crawl.svc.video_source.probe(url), url)
-            meta |= {k: v for k, v in probed.items() if v is not None}
+            # The listing's own words (a feed item's title) beat the generic extractor's file name.
+            meta = {**probed, **{k: v for k, v in meta.items() if v is not None}}
             rule = crawl.filters.reject(meta)
         if rule is None:
             verdict = judge_info(meta, crawl.svc, extra, ask_api=False)

@@ -56,6 +56,7 @@ def dag_env(airflow_env, make_database, tmp_path, monkeypatch):  # noqa: ANN001,
     monkeypatch.setenv("OPHIN_HOME", str(tmp_path / "dag_home"))
     monkeypatch.setenv("OPHIN_ACQUIRE__ALLOW_FILE_URLS", "true")
     monkeypatch.setenv("OPHIN_ACQUIRE__ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("OPHIN_LICENSE__ACCEPT_UNKNOWN", "true")  # test media states no licence
     bag = DagBag(dag_folder=str(DAGS_DIR))
 
     def run(dag_id: str, conf: dict):  # noqa: ANN202
@@ -145,3 +146,54 @@ def test_backfill_dag_repairs_a_video_that_appeared_later_and_release_ships_it(d
     assert str(released.state).endswith("success")
     records = json.loads((out / "llava.json").read_text())
     assert records and {r["source"]["video_url"] for r in records} == {later}
+
+
+def test_crawl_dag_records_its_crawl_run_and_hands_new_videos_to_processing(dag_env, site, monkeypatch) -> None:  # noqa: ANN001
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    from ophin.crawl.sources import SourceSpec, add_sources
+    from ophin.db.crawl_models import CrawlCandidate, CrawlRun
+    from ophin.db.session import session_factory
+    from ophin.settings import Settings
+
+    run, db = dag_env
+    folder, base = site
+    for name, value in {
+        "OPHIN_LICENSE__ACCEPT_UNKNOWN": "false",  # the default policy: the unlicensed item is refused
+        "OPHIN_CRAWL__REQUEST_INTERVAL_S": "0",
+        "OPHIN_CRAWL__DOWNLOAD_INTERVAL_S": "0",
+        "OPHIN_CRAWL__MIN_DURATION_S": "0",
+    }.items():
+        monkeypatch.setenv(name, value)
+    (folder / "unlicensed.mp4").write_bytes((folder / "macula_short.mp4").read_bytes()[:-1000])
+    (folder / "crawl.xml").write_text(
+        "<?xml version='1.0'?><rss version='2.0' xmlns:media='http://search.yahoo.com/mrss/'><channel>"
+        f"<item><title>Macular oedema on OCT</title><enclosure url='{base}/macula_short.mp4' type='video/mp4'/>"
+        "<media:license>https://creativecommons.org/licenses/by/4.0/</media:license></item>"
+        f"<item><title>Unlicensed</title><enclosure url='{base}/unlicensed.mp4' type='video/mp4'/></item>"
+        "</channel></rss>"
+    )
+    sessions = session_factory(Settings(db={"url": db}))
+    with session_scope(sessions) as session:
+        add_sources(session, [SourceSpec("feed", f"{base}/crawl.xml", name="retina feed")], 20)
+
+    dag_run = run("ophin_crawl", {})
+    s = states(dag_run)
+    assert str(dag_run.state).endswith("success"), s
+    assert s[("discover_source", 0)] == "success" and s[("hand_over", -1)] == "success"
+    with session_scope(sessions) as session:
+        (crawl_run,) = session.scalars(select(CrawlRun)).all()
+        assert crawl_run.status == "succeeded" and crawl_run.origin["dag_id"] == "ophin_crawl"
+        assert crawl_run.counts["new"] == 2 and crawl_run.counts["downloaded"] == 1
+        assert crawl_run.rejected == {"license": 1} and crawl_run.finished_at is not None
+        statuses = {c.title: c.status for c in session.scalars(select(CrawlCandidate))}
+    assert statuses == {"Macular oedema on OCT": "downloaded", "Unlicensed": "rejected"}
+    with create_session() as session:
+        events = (
+            session.query(AssetEvent)
+            .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+            .filter(AssetModel.uri == "ophin://videos/acquired")
+            .all()
+        )
+    assert [e.extra["urls"] for e in events] == [[f"{base}/macula_short.mp4"]]

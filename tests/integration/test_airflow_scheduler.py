@@ -51,7 +51,12 @@ def clip_urls(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 
 
 def cli_run(urls: list[str], db_url: str, home: Path) -> subprocess.Popen[str]:
-    env = {"OPHIN_DB__URL": db_url, "OPHIN_HOME": str(home), "OPHIN_ACQUIRE__ALLOW_FILE_URLS": "true"}
+    env = {
+        "OPHIN_DB__URL": db_url,
+        "OPHIN_HOME": str(home),
+        "OPHIN_ACQUIRE__ALLOW_FILE_URLS": "true",
+        "OPHIN_LICENSE__ACCEPT_UNKNOWN": "true",
+    }
     return subprocess.Popen(
         [str(BIN / "ophin"), "run", *urls], env={**os.environ, **env}, cwd=REPO,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -86,6 +86,7 @@ def test_run_then_lineage_and_export_from_the_cli(env, tmp_path, monkeypatch) ->
     from tests.support.media import cut
 
     monkeypatch.setenv("OPHIN_ACQUIRE__ALLOW_FILE_URLS", "true")
+    monkeypatch.setenv("OPHIN_LICENSE__ACCEPT_UNKNOWN", "true")  # test media states no licence
     get_settings.cache_clear()
     clip = cut(demo_videos()[0], tmp_path / "fundus.mp4", 16.0, 14.0)
     urls = tmp_path / "urls.txt"

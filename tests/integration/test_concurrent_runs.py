@@ -53,6 +53,7 @@ def ophin(home: Path, db_url: str, *args: str, **env: str) -> subprocess.Popen:
         "OPHIN_HOME": str(home),
         "OPHIN_DB__URL": db_url,
         "OPHIN_ACQUIRE__ALLOW_FILE_URLS": "true",
+        "OPHIN_LICENSE__ACCEPT_UNKNOWN": "true",  # test media states no licence
         **env,
     }
     return subprocess.Popen(

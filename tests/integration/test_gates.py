@@ -184,6 +184,7 @@ def test_a_failed_gate_stops_the_run_exits_nonzero_shows_in_status_and_leaves_re
     monkeypatch.setenv("OPHIN_HOME", str(svc.settings.home))
     monkeypatch.setenv("OPHIN_DB__URL", url)
     monkeypatch.setenv("OPHIN_ACQUIRE__ALLOW_FILE_URLS", "true")
+    monkeypatch.setenv("OPHIN_LICENSE__ACCEPT_UNKNOWN", "true")  # test media states no licence
     get_settings.cache_clear()
     runner = CliRunner()
     try:

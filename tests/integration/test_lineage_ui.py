@@ -83,6 +83,7 @@ def _environment(tmp: Path, base: str, meta_db: str, lineage_db: str) -> dict[st
             "OPHIN_HOME": str(tmp / "ophin"),  # its store holds the frames the plugin serves
             "OPHIN_DB__URL": lineage_db,
             "OPHIN_ACQUIRE__ALLOW_HOSTS": "127.0.0.1",  # the lecture's server; BAD_URL stays refused
+            "OPHIN_LICENSE__ACCEPT_UNKNOWN": "true",  # test media states no licence
         }
     )
     return env

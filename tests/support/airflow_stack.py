@@ -95,6 +95,7 @@ def stack_env(cfg: StackConfig) -> dict[str, str]:
             "OPHIN_DB__URL": cfg.lineage_db_url,
             "OPHIN_HOME": str(cfg.ophin_home),
             "OPHIN_ACQUIRE__ALLOW_FILE_URLS": "true",
+            "OPHIN_LICENSE__ACCEPT_UNKNOWN": "true",  # test media states no licence
             "OPHIN_RUN__LEASE_S": str(cfg.lease_s),
             # As compose does: workers fork their tasks with the engine imported.
             "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "ophin.celery_config.CELERY_CONFIG",
