@@ -27,7 +27,7 @@ from ophin.domain.text import plain_text
 from ophin.services import Services
 from ophin.settings import CrawlSettings
 from ophin.stages.acquire import upload_date
-from ophin.stages.license_gate import judge_info, youtube_api_evidence
+from ophin.stages.license_gate import judge_info
 
 log = logging.getLogger("ophin.crawl")
 _PAGE = 100  # listing entries judged per archive look-up
@@ -167,6 +167,7 @@ def _judge_page(
     """Judge one page of entries; True when the listing reached a video known before this crawl."""
     keyed = [(candidate_key(e), e) for e in page]
     known = crawl.archive.known(k for k, _ in keyed)
+    asked = _ask_youtube_api([e for k, e in keyed if k not in known and k not in crawl.recorded], crawl)
     reached_old = False
     candidates, sightings = [], []
     for key, entry in keyed:
@@ -186,7 +187,7 @@ def _judge_page(
         counts["new"] += 1
         crawl.counts["new"] += 1
         crawl.recorded.add(key)
-        row = _judge_entry(key, entry, source, listed, crawl)
+        row = _judge_entry(key, entry, source, listed, crawl, asked.get(str(entry.get("id")), []))
         counts[row["status"]] += 1
         candidates.append(row)
         sightings.append(_sighting(crawl, cid, source, row["status"], row["reason"]))
@@ -194,6 +195,27 @@ def _judge_page(
         upsert(session, CrawlCandidate, candidates)
         upsert(session, CrawlSighting, sightings)
     return reached_old
+
+
+def _ask_youtube_api(entries: list[dict[str, Any]], crawl: Crawl) -> dict[str, list[LicenseEvidence]]:
+    """YouTube's Data API on a page's new YouTube entries (50 ids a request), when a key is configured.
+
+    Its answer spares a metadata probe per video; when it fails (quota), the probes run instead.
+    """
+    api = crawl.svc.youtube_api
+    ids = [
+        str(e["id"])
+        for e in entries
+        if e.get("id") and (e.get("ie_key") or e.get("extractor_key")) == "Youtube"
+    ]
+    if api is None or not ids:
+        return {}
+    try:
+        found = crawl.patiently(api.base_url, lambda: api.videos(ids), "YouTube Data API")
+    except (AcquireError, CrawlStopped, ValueError) as exc:
+        log.warning("YouTube Data API unavailable (%s); probing each video instead", exc)
+        return {}
+    return {vid: [video.license_evidence] for vid, video in found.items()}
 
 
 def _sighting(
@@ -215,15 +237,14 @@ def _judge_entry(
     source: Source,
     listed: Callable[[str], list[LicenseEvidence]],
     crawl: Crawl,
+    asked: list[LicenseEvidence] | None = None,
 ) -> dict[str, Any]:
     """A candidate row: rejected with a reason, accepted, or pending when the host stopped answering."""
     url = entry_url(entry)
     meta, status, reason, failure, verdict = dict(entry), "accepted", None, None, None
-    extra = [*listed(url), *(LicenseEvidence(**e) for e in entry.get("_listed_evidence", ()))]
+    extra = [*(asked or []), *listed(url), *(LicenseEvidence(**e) for e in entry.get("_listed_evidence", ()))]
     rule = crawl.filters.reject(meta)
     try:
-        if rule is None:
-            extra += youtube_api_evidence(meta, crawl.svc)
         if rule is None and not extra and not meta.get("license"):
             # The listing says nothing of the licence: read the video's own metadata (no media).
             probed = crawl.patiently(url, lambda: crawl.svc.video_source.probe(url), url)

@@ -50,6 +50,8 @@ def llava_record(instr: Instruction, pair: Pair, frame: Frame, video: Video) -> 
         "source": {
             "video_url": video.url,
             "video_title": video.title,
+            "video_channel": video.channel,
+            "video_upload_date": video.upload_date,
             "license": video.license,
             "frame_time_s": frame.t_s,
             "transcript_window_s": [pair.start_s, pair.end_s],
@@ -72,8 +74,10 @@ def export_release(out_dir: Path, *, svc: Services, fmt: str = "llava") -> Expor
             .join(Pair, Pair.id == Instruction.pair_id)
             .join(Frame, Frame.id == Instruction.frame_id)
             .join(Video, Video.id == Pair.video_id)
-            # Only what passed every gate of the batch it was last checked in (video_gate).
+            # Only what passed every gate of the batch it was last checked in (video_gate), from videos
+            # whose licence the open-access gate accepted.
             .where(Instruction.status == "accepted", Pair.video_id.in_(gated_videos()))
+            .where(Video.license_ok.is_(True))
             .order_by(Video.url, Frame.t_s, Instruction.kind)
         ).all()
         records = [llava_record(*row) for row in rows]

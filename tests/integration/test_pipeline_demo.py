@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,23 @@ def test_export_records_resolve_to_video_url_and_time(demo, tmp_path) -> None:  
             assert trace["pair"]["start_s"] <= trace["frame"]["t_s"] < trace["pair"]["end_s"]
     again = export_release(tmp_path / "release", svc=svc)
     assert again.release_id == result.release_id
+
+
+def test_release_carries_attribution_and_only_licensed_videos(demo, tmp_path) -> None:  # noqa: ANN001
+    svc, _, _, _ = demo
+    export_release(tmp_path / "all", svc=svc)
+    records = json.loads((tmp_path / "all" / "llava.json").read_text())
+    # The bundled lectures state CC BY 4.0 in their container tags: the evidence the gate read.
+    assert {r["source"]["license"] for r in records} == {"CC-BY-4.0"}
+    assert all(r["source"]["video_title"] and r["source"]["video_channel"] for r in records)
+    with session_scope(svc.sessions) as session:
+        video = session.get(Video, uuid.UUID(records[0]["source"]["video_id"]))
+        assert video.license_evidence["evidence"][0]["origin"] == "container"
+        video.license_ok = False  # as if the policy had refused it
+    try:
+        export_release(tmp_path / "licensed", svc=svc)
+        kept = json.loads((tmp_path / "licensed" / "llava.json").read_text())
+        assert kept and str(video.id) not in {r["source"]["video_id"] for r in kept}
+    finally:
+        with session_scope(svc.sessions) as session:
+            session.get(Video, video.id).license_ok = True
