@@ -52,7 +52,7 @@ def source_taxonomy(
     limit: Annotated[int | None, typer.Option(help="At most this many sources.")] = None,
     max_items: Annotated[int | None, typer.Option(help="Entries read per search per crawl.")] = None,
 ) -> None:
-    """Add one date-ordered YouTube search per term of the shipped ophthalmology taxonomy."""
+    """Add one YouTube search per term of the shipped ophthalmology taxonomy."""
     from ophin.crawl.sources import add_sources, taxonomy_sources
     from ophin.db.session import session_scope
 

@@ -51,9 +51,13 @@ class TooLarge(AcquireError):
 # yt-dlp reports most failures as one message string; these are the words each host uses.
 _CLASSES: tuple[tuple[type[AcquireError], re.Pattern[str]], ...] = (
     (RateLimited, re.compile(r"HTTP Error (429|5\d\d)|Too Many Requests|rate.?limit", re.I)),
-    (GeoBlocked, re.compile(r"not available (in|from) your (country|location)|geo.?restrict", re.I)),
+    (GeoBlocked, re.compile(r"available (in|from) your (country|location)|geo.?restrict", re.I)),
+    # Before sign-in: a private video's message says "Sign in if you've been granted access".
+    (
+        VideoUnavailable,
+        re.compile(r"HTTP Error (404|410)|unavailable|not available|private video|removed|deleted", re.I),
+    ),
     (SignInRequired, re.compile(r"sign in|log ?in|cookies|confirm your age|members.only|not a bot", re.I)),
-    (VideoUnavailable, re.compile(r"HTTP Error (404|410)|unavailable|private video|removed|deleted", re.I)),
     (TooLarge, re.compile(r"larger than max-filesize|too large", re.I)),
 )
 
@@ -197,7 +201,7 @@ class YtDlpVideoSource:
             "lazy_playlist": True,
         }
         for _ in range(5):  # a channel URL resolves to its videos tab, a short link to its target
-            if not target.startswith(("ytsearch", "ytsearchdate")):
+            if not target.startswith("ytsearch"):  # a search names no URL; yt-dlp's requests are fenced
                 self.policy.check(target)
             ydl = self._ydl(options)
             try:

@@ -46,6 +46,20 @@ class YouTubeVideo:
     language: str | None = None
     duration_s: float | None = None
     live: bool = False  # live now or upcoming: no finished recording to curate yet
+    age_restricted: bool = False  # contentDetails.contentRating.ytRating == "ytAgeRestricted"
+
+    def metadata(self) -> dict[str, Any]:
+        """The fields in yt-dlp's spelling, for the crawler's filters (unknowns left out)."""
+        meta: dict[str, Any] = {"age_limit": 18 if self.age_restricted else 0, "is_live": self.live}
+        for name, value in (
+            ("title", self.title),
+            ("channel", self.channel),
+            ("language", self.language),
+            ("duration", self.duration_s),
+        ):
+            if value is not None:
+                meta[name] = value
+        return meta
 
 
 def parse_duration(text: str | None) -> float | None:
@@ -155,4 +169,5 @@ def _video(request_url: str, item: dict[str, Any]) -> YouTubeVideo | None:
         language=plain_text(snippet.get("defaultAudioLanguage") or snippet.get("defaultLanguage"), 20),
         duration_s=parse_duration(details.get("duration")),
         live=snippet.get("liveBroadcastContent", "none") not in ("none", None),
+        age_restricted=(details.get("contentRating") or {}).get("ytRating") == "ytAgeRestricted",
     )

@@ -30,7 +30,10 @@ from ophin.stages.acquire import upload_date
 from ophin.stages.license_gate import judge_info
 
 log = logging.getLogger("ophin.crawl")
-_PAGE = 100  # listing entries judged per archive look-up
+# Entries judged per archive look-up (and per Data API request): up to 100; small first where the listing
+# may stop at a known video, so that it stops after one entry (yt-dlp fetches pages as entries are taken).
+_PAGES = (1, 4, 16, 64)
+_PAGE = 100
 
 
 class CrawlStopped(RuntimeError):
@@ -87,8 +90,9 @@ def discover_source(source: Source, crawl: Crawl) -> dict[str, int]:
     complete = False
     try:
         entries = _entries(source, crawl)
-        while True:
-            page = list(itertools.islice(entries, _PAGE))
+        sizes = itertools.chain(_PAGES if stop_at_known else (), itertools.repeat(_PAGE))
+        for size in sizes:
+            page = list(itertools.islice(entries, size))
             if not page:
                 complete = True
                 break
@@ -168,7 +172,7 @@ def _judge_page(
     keyed = [(candidate_key(e), e) for e in page]
     known = crawl.archive.known(k for k, _ in keyed)
     asked = _ask_youtube_api([e for k, e in keyed if k not in known and k not in crawl.recorded], crawl)
-    reached_old = False
+    reached_old, stopped = False, None
     candidates, sightings = [], []
     for key, entry in keyed:
         if counts["seen"] >= source.max_items:
@@ -187,17 +191,25 @@ def _judge_page(
         counts["new"] += 1
         crawl.counts["new"] += 1
         crawl.recorded.add(key)
-        row = _judge_entry(key, entry, source, listed, crawl, asked.get(str(entry.get("id")), []))
+        row = _judge_entry(key, entry, source, listed, crawl, asked.get(str(entry.get("id"))))
         counts[row["status"]] += 1
         candidates.append(row)
         sightings.append(_sighting(crawl, cid, source, row["status"], row["reason"]))
+        if row["status"] == "discovered":
+            stopped = row["reason"]  # the host kept rate-limiting: ask it nothing more this crawl
+            break
     with session_scope(crawl.svc.sessions) as session:
         upsert(session, CrawlCandidate, candidates)
         upsert(session, CrawlSighting, sightings)
+    if stopped:
+        raise CrawlStopped(stopped)
     return reached_old
 
 
-def _ask_youtube_api(entries: list[dict[str, Any]], crawl: Crawl) -> dict[str, list[LicenseEvidence]]:
+Asked = tuple[list[LicenseEvidence], dict[str, Any]]  # the Data API's licence evidence and metadata
+
+
+def _ask_youtube_api(entries: list[dict[str, Any]], crawl: Crawl) -> dict[str, Asked]:
     """YouTube's Data API on a page's new YouTube entries (50 ids a request), when a key is configured.
 
     Its answer spares a metadata probe per video; when it fails (quota), the probes run instead.
@@ -215,14 +227,14 @@ def _ask_youtube_api(entries: list[dict[str, Any]], crawl: Crawl) -> dict[str, l
     except (AcquireError, CrawlStopped, ValueError) as exc:
         log.warning("YouTube Data API unavailable (%s); probing each video instead", exc)
         return {}
-    return {vid: [video.license_evidence] for vid, video in found.items()}
+    return {vid: ([video.license_evidence], video.metadata()) for vid, video in found.items()}
 
 
 def _sighting(
     crawl: Crawl, cid: uuid.UUID, source: Source, outcome: str, reason: str | None
 ) -> dict[str, Any]:
     return {
-        "id": sighting_id(crawl.run_id, cid),
+        "id": sighting_id(crawl.run_id, cid, source.id),
         "crawl_run_id": crawl.run_id,
         "candidate_id": cid,
         "source_id": source.id,
@@ -237,12 +249,15 @@ def _judge_entry(
     source: Source,
     listed: Callable[[str], list[LicenseEvidence]],
     crawl: Crawl,
-    asked: list[LicenseEvidence] | None = None,
+    asked: Asked | None = None,
 ) -> dict[str, Any]:
     """A candidate row: rejected with a reason, accepted, or pending when the host stopped answering."""
     url = entry_url(entry)
-    meta, status, reason, failure, verdict = dict(entry), "accepted", None, None, None
-    extra = [*(asked or []), *listed(url), *(LicenseEvidence(**e) for e in entry.get("_listed_evidence", ()))]
+    api_evidence, api_meta = asked or ([], {})
+    # The listing's own values first; what the Data API adds (age rating, language) fills the gaps.
+    meta = {**api_meta, **{k: v for k, v in entry.items() if v is not None}}
+    status, reason, failure, verdict = "accepted", None, None, None
+    extra = [*api_evidence, *listed(url), *(LicenseEvidence(**e) for e in entry.get("_listed_evidence", ()))]
     rule = crawl.filters.reject(meta)
     try:
         if rule is None and not extra and not meta.get("license"):
@@ -306,10 +321,11 @@ def judge_pending(crawl: Crawl, limit: int = 1000) -> int:
             .limit(limit)
         ).all()
         work = [(c.key, c.url, c.title, (c.license_evidence or {}).get("listed", []), s) for c, s in pending]
+    entries = [_entry_of(key, url, title, listed_json) for key, url, title, listed_json, _ in work]
+    asked = _ask_youtube_api(entries, crawl)
     rows = []
-    for key, url, title, listed_json, source in work:
-        entry = {"url": url, "title": title, "_listed_evidence": listed_json}
-        row = _judge_entry(key, entry, source, lambda url: [], crawl)
+    for entry, (key, _, _, _, source) in zip(entries, work, strict=True):
+        row = _judge_entry(key, entry, source, lambda url: [], crawl, asked.get(str(entry.get("id"))))
         row.pop("first_crawl_run_id")
         rows.append(row)
         if row["status"] == "discovered":
@@ -317,3 +333,12 @@ def judge_pending(crawl: Crawl, limit: int = 1000) -> int:
     with session_scope(crawl.svc.sessions) as session:
         upsert(session, CrawlCandidate, rows)
     return len(rows)
+
+
+def _entry_of(key: str, url: str, title: str | None, listed: list[dict[str, Any]]) -> dict[str, Any]:
+    """A listing entry again from a stored candidate: its key names the extractor and id where it has one."""
+    entry: dict[str, Any] = {"url": url, "title": title, "_listed_evidence": listed}
+    extractor, _, video = key.partition(" ")
+    if extractor != "url":
+        entry |= {"ie_key": extractor, "id": video}
+    return entry

@@ -142,7 +142,7 @@ def _record(
         "last_crawl_run_id": crawl.run_id,
     }
     sighting = {
-        "id": sighting_id(crawl.run_id, c.id),
+        "id": sighting_id(crawl.run_id, c.id, c.source_id),
         "crawl_run_id": crawl.run_id,
         "candidate_id": c.id,
         "source_id": c.source_id,

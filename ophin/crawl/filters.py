@@ -25,10 +25,6 @@ class CrawlFilters:
             s.min_duration_s, s.max_duration_s, langs, s.skip_live, s.max_age_limit, max_filesize_mb * 2**20
         )
 
-    def needs_probe(self, meta: dict[str, Any]) -> bool:
-        """Whether the listing says too little to judge (a duration missing): then the video is probed."""
-        return meta.get("duration") is None
-
     def reject(self, meta: dict[str, Any]) -> tuple[str, str] | None:
         """(rule, reason) for the first rule the metadata breaks; None when it passes (unknowns pass)."""
         live = meta.get("live_status")

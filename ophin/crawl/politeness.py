@@ -18,7 +18,7 @@ Sleep = Callable[[float], None]
 
 
 def host_of(url: str) -> str:
-    if url.startswith(("ytsearch", "ytsearchdate")):
+    if url.startswith("ytsearch"):
         return "www.youtube.com"
     return (urlsplit(url).hostname or "local").lower()
 

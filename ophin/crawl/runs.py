@@ -110,7 +110,8 @@ def discover(
         except AcquireError as exc:  # a 404 feed, a refused URL: this source only
             part.sources[str(source.id)] = {"error": str(exc), "failure_class": exc.failure_class}
             log.warning("crawl: source %s (%s) failed: %s", source.id, source.target, exc)
-    judge_pending(c)
+    if not part.stopped:  # a host that just rate-limited us is not asked again this crawl
+        judge_pending(c)
     return _part(c, part)
 
 

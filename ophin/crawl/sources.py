@@ -18,7 +18,9 @@ from ophin.domain.urls import canonical_url
 
 # kind -> (what target names, whether its listing is newest first)
 KINDS: dict[str, tuple[str, bool]] = {
-    "youtube_search": ("a search query", True),
+    # yt-dlp 2026.02 dropped `ytsearchdate` (YouTube no longer sorts search by date): results come by
+    # relevance, so a search reads its whole window every crawl and only the new entries are judged.
+    "youtube_search": ("a search query", False),
     "youtube_channel": ("a channel URL", True),
     "youtube_playlist": ("a playlist URL", False),
     "feed": ("an RSS feed URL", True),
@@ -56,9 +58,9 @@ class SourceSpec:
 
 
 def listing_target(source: Source) -> str:
-    """What yt-dlp is asked to list: a date-ordered search for queries, else the URL itself."""
+    """What yt-dlp is asked to list: a search of max_items results for queries, else the URL itself."""
     if source.kind == "youtube_search":
-        return f"ytsearchdate{source.max_items}:{source.target}"
+        return f"ytsearch{source.max_items}:{source.target}"
     return source.target
 
 
@@ -106,7 +108,7 @@ def disable_source(session: Session, ref: str) -> Source:
 def taxonomy_sources(
     categories: Sequence[str] | None, *, template: str, limit: int | None, max_items: int | None
 ) -> list[SourceSpec]:
-    """One date-ordered YouTube search per taxonomy term (conditions, modalities, anatomy, procedures)."""
+    """One YouTube search per taxonomy term (conditions, modalities, anatomy, procedures)."""
     from ophin.knowledge.taxonomy import taxonomy_queries
 
     return [

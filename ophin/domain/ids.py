@@ -46,8 +46,8 @@ def candidate_id(key: str) -> uuid.UUID:
     return make_id("crawl_candidate", key)
 
 
-def sighting_id(crawl_run: uuid.UUID, candidate: uuid.UUID) -> uuid.UUID:
-    return make_id("crawl_sighting", str(crawl_run), str(candidate))
+def sighting_id(crawl_run: uuid.UUID, candidate: uuid.UUID, source: uuid.UUID | None) -> uuid.UUID:
+    return make_id("crawl_sighting", str(crawl_run), str(candidate), str(source))
 
 
 def clip_id(video: uuid.UUID, start_ms: int, end_ms: int, phash: str) -> uuid.UUID:

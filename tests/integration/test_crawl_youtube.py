@@ -130,14 +130,11 @@ def test_crawl_rejects_the_videos_whose_probe_fails(svc: Services) -> None:
     c = _candidates(svc)
     private, geo = c[PRIVATE], c[GEO_BLOCKED]
     assert private.status == "rejected" and "Private video" in private.reason
-    # The message's "Sign in if you've been granted access" makes the classifier say sign_in_required; the
-    # video is gone for everyone without an invitation, so "unavailable" would be the truer class.
-    assert private.failure_class in ("sign_in_required", "unavailable")
+    # Its message says "Sign in if you've been granted access", yet it is gone for everyone uninvited.
+    assert private.failure_class == "unavailable"
     assert geo.status == "rejected"
     assert "has not made this video available in your country" in geo.reason
-    # YouTube's own wording ("has not made this video available") is not one the classifier's geo pattern
-    # matches, so only that the failure is recorded is asserted here.
-    assert geo.failure_class is not None
+    assert geo.failure_class == "geo_blocked"
     for row in (private, geo):
         assert row.license is None and row.license_ok is None and row.upload_date is None
         assert row.title and row.next_attempt_at is None  # the listing's title; not retried
@@ -158,7 +155,8 @@ def test_crawl_stores_hostile_metadata_as_bounded_plain_text(svc: Services) -> N
 def test_crawl_again_stops_at_the_first_known_entry(svc: Services, recorded: RecordedVideoSource) -> None:
     older = [STANDARD, AGE_RESTRICTED, GERMAN, SHORT, HOSTILE, PRIVATE, GEO_BLOCKED]
     recorded.record_search(QUERY, older)
-    _add(svc, SourceSpec("youtube_search", QUERY))
+    # A listing its user declares newest first (a channel's uploads are; a search is by relevance).
+    _add(svc, SourceSpec("youtube_search", QUERY, newest_first=True))
     first = _discover(svc)
     assert first.counts["new"] == 7
     probes = len(recorded.probed)
@@ -177,6 +175,19 @@ def test_crawl_again_stops_at_the_first_known_entry(svc: Services, recorded: Rec
     third = _discover(svc)
     assert (third.counts.get("new", 0), third.counts["known"], third.counts["seen"]) == (0, 1, 1)
     assert len(recorded.probed) == probes + 2
+
+
+def test_a_search_by_relevance_reads_its_window_and_judges_only_new_entries(
+    svc: Services, recorded: RecordedVideoSource
+) -> None:
+    recorded.record_search(QUERY, [STANDARD, GERMAN])
+    _add(svc, SourceSpec("youtube_search", QUERY))
+    _discover(svc)
+    probes = len(recorded.probed)
+    recorded.record_search(QUERY, [GERMAN, CC_LECTURE, STANDARD])  # relevance order shifts
+    again = _discover(svc)
+    assert (again.counts["seen"], again.counts["new"], again.counts["known"]) == (3, 1, 2), again.counts
+    assert recorded.probed[probes:] == [_watch(CC_LECTURE)]
 
 
 def test_crawl_rides_out_a_rate_limit_storm_shorter_than_max_attempts(
@@ -207,6 +218,7 @@ def test_crawl_leaves_a_candidate_pending_after_a_longer_storm_and_judges_it_nex
     cc = _candidates(svc)[CC_LECTURE]
     assert (cc.status, cc.failure_class, cc.license) == ("discovered", "rate_limited", None)
     assert cc.next_attempt_at is not None and "rate-limited" in cc.reason
+    assert stormy.status == "rate_limited" and "rate-limited" in stormy.error
 
     again = _discover(svc)  # before next_attempt_at: left alone
     assert _candidates(svc)[CC_LECTURE].status == "discovered" and again.counts.get("rate_limited", 0) == 0
@@ -262,6 +274,32 @@ def test_crawl_with_the_data_api_accepts_on_its_licence_without_a_probe(
     assert "YouTube-Standard is not in the licence policy" in standard.reason
     assert recorded.probed == []  # the API's word sufficed: yt-dlp was never asked
     assert {i for r in state.requests for i in r["id"].split(",")} == {API_CC, STANDARD}
+    assert len(state.requests) == 1  # one request for the page's new videos
+
+
+def test_the_data_api_s_age_rating_and_language_feed_the_filters(
+    tmp_path: Path, db_url: str, transcriber, recorded: RecordedVideoSource
+) -> None:  # noqa: ANN001
+    fake = pytest.importorskip("tests.support.youtube_api")
+    adult = fake.video_resource("creativeCommon", title="Enucleation, full procedure")
+    adult["contentDetails"]["contentRating"] = {"ytRating": "ytAgeRestricted"}
+    videos = {AGE_RESTRICTED: adult, GERMAN: fake.video_resource("creativeCommon", language="de")}
+    with fake.serve_youtube_api(videos, "K") as base:
+        svc = make_services(
+            tmp_path,
+            db_url,
+            transcriber,
+            license={"youtube_api_key": "K", "youtube_api_url": base},
+            acquire={"allow_hosts": "127.0.0.1"},
+            crawl=CRAWL,
+        )
+        svc.video_source = recorded
+        recorded.record_search("enucleation", [AGE_RESTRICTED, GERMAN])
+        _add(svc, SourceSpec("youtube_search", "enucleation"))
+        report = _discover(svc)
+    c = _candidates(svc)
+    assert "age-restricted" in c[AGE_RESTRICTED].reason and "language 'de'" in c[GERMAN].reason
+    assert report.rejected == {"age_restricted": 1, "language": 1} and recorded.probed == []
 
 
 def test_two_sources_listing_one_video_make_one_candidate(
@@ -280,3 +318,7 @@ def test_two_sources_listing_one_video_make_one_candidate(
         assert len(rows) == 1 and rows[0].source_id in ids and rows[0].status == "accepted"
         assert len(session.scalars(select(CrawlCandidate)).all()) == 3
     assert recorded.probed.count(_watch(CC_LECTURE)) == 1
+    with session_scope(svc.sessions) as session:
+        seen = session.scalars(select(CrawlSighting).where(CrawlSighting.candidate_id == rows[0].id)).all()
+    # Each source's sighting of the shared video is kept: accepted by the first, known to the second.
+    assert sorted(s.outcome for s in seen) == ["accepted", "known"]

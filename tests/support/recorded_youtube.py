@@ -38,9 +38,9 @@ HOSTILE = "Ux3Ei5Ro7Wa"
 PRIVATE = "Pq8Zs2Dv4Nk"  # listed, then made private: the probe fails
 GEO_BLOCKED = "Gc1Tb6Mh0Jy"  # the probe fails: not available in this country
 
-# yt-dlp's search keys, with the result count yt-dlp takes ("" = 1, "all", or N). yt-dlp removed
-# ytsearchdate in 2026.02 (yt-dlp PR #15959); it is accepted here because the crawler still asks for it.
-_SEARCH = re.compile(r"ytsearch(?:date)?(?P<n>|[1-9][0-9]*|all):(?P<query>[\s\S]+)")
+# yt-dlp's search key, with the result count yt-dlp takes ("" = 1, "all", or N). yt-dlp removed
+# ytsearchdate in 2026.02 (yt-dlp PR #15959): like the real adapter, this source refuses it.
+_SEARCH = re.compile(r"ytsearch(?P<n>|[1-9][0-9]*|all):(?P<query>[\s\S]+)")
 _RATE_LIMITED = "ERROR: [youtube] {id}: Unable to download API page: HTTP Error 429: Too Many Requests"
 
 

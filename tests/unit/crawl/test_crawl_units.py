@@ -206,6 +206,12 @@ def test_host_throttle_counts_a_search_against_youtube() -> None:
             VideoUnavailable,
         ),
         ("[generic] x: This video is not available from your location due to geo restriction", GeoBlocked),
+        ("[youtube] Gc1Tb6Mh0Jy: The uploader has not made this video available in your country", GeoBlocked),
+        (
+            "[youtube] Pq8Zs2Dv4Nk: Private video. Sign in if you've been granted access to this video",
+            VideoUnavailable,
+        ),
+        ("[youtube] Xk9mP2rT4bQ: This video is not available", VideoUnavailable),
         (
             "[youtube] Bv5Hn3Kz9Pe: Sign in to confirm your age. This video may be inappropriate for some "
             "users.",

@@ -81,8 +81,12 @@ def test_video_row_tolerates_missing_and_hostile_metadata() -> None:
 
 def test_video_row_prefers_the_listing_then_tags_over_a_generic_file_name() -> None:
     generic = {"id": "lecture1", "title": "lecture1", "extractor_key": "Generic", "upload_date": "20240115"}
-    assert video_row(generic, {"title": "Glaucoma and the optic disc"})["title"] == "Glaucoma and the optic disc"
-    hinted = video_row(generic, {"title": "Tag title"}, {"title": "Feed item title", "channel": "Retina Society"})
+    assert (
+        video_row(generic, {"title": "Glaucoma and the optic disc"})["title"] == "Glaucoma and the optic disc"
+    )
+    hinted = video_row(
+        generic, {"title": "Tag title"}, {"title": "Feed item title", "channel": "Retina Society"}
+    )
     assert (hinted["title"], hinted["channel"]) == ("Feed item title", "Retina Society")
     assert hinted["upload_date"] == "2024-01-15"
     assert video_row(generic, {})["title"] == "lecture1"  # nothing better is known
