@@ -16,10 +16,15 @@ _URL_KEYED = {"generic", "html5mediaembed", ""}
 
 
 def entry_url(entry: dict[str, Any]) -> str:
-    """The entry's video URL, without the data yt-dlp smuggles into a fragment (a feed item's guid)."""
+    """The entry's video URL (a page's embedded file itself), without the data yt-dlp smuggles into a
+    fragment (a feed item's guid)."""
     from yt_dlp.utils import unsmuggle_url
 
-    url = str(entry.get("webpage_url") or entry.get("url") or "")
+    url = str(entry.get("url") or entry.get("webpage_url") or "")
+    formats = entry.get("formats") or []
+    if str(entry.get("extractor_key") or "").lower() in _URL_KEYED and formats:
+        # A <video> embedded in a page names its file only in its formats: the file is the video.
+        url = str(formats[-1].get("url") or url)
     return canonical_url(unsmuggle_url(url)[0]) if url else ""
 
 

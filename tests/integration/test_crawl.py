@@ -278,3 +278,25 @@ def test_cli_adds_lists_crawls_and_disables_a_source(
     taxonomy = runner.invoke(app, ["source", "taxonomy", "--category", "modalities", "--limit", "3"])
     assert taxonomy.exit_code == 0 and "3 search sources" in taxonomy.output
     get_settings.cache_clear()
+
+
+def test_a_page_s_embedded_videos_are_judged_by_the_page_s_licence(svc, site: Site) -> None:  # noqa: ANN001
+    (site.root / "lectures.html").write_text(
+        "<html><head><title>Retina lectures</title>"
+        f"<link rel='license' href='{CC_BY}'></head><body>"
+        "<video src='a.mp4'></video><video src='c.mp4'></video></body></html>"
+    )
+    (site.root / "closed.html").write_text("<html><body><video src='b.mp4'></video></body></html>")
+    _add(
+        svc, SourceSpec("page", f"{site.base}/lectures.html"), SourceSpec("page", f"{site.base}/closed.html")
+    )
+    report = crawl(svc, sleep=lambda s: None)
+    cands = _candidates(svc)
+    assert {n: c.status for n, c in cands.items()} == {
+        "a.mp4": "downloaded",
+        "c.mp4": "downloaded",
+        "b.mp4": "rejected",
+    }
+    evidence = cands["a.mp4"].license_evidence["evidence"][0]
+    assert (evidence["origin"], evidence["field"]) == ("page", "link[rel=license]")
+    assert report.counts["downloaded"] == 2 and _stored(svc, site) == {"a.mp4", "c.mp4"}
