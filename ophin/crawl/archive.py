@@ -22,8 +22,13 @@ def entry_url(entry: dict[str, Any]) -> str:
 
     url = str(entry.get("url") or entry.get("webpage_url") or "")
     formats = entry.get("formats") or []
-    if str(entry.get("extractor_key") or "").lower() in _URL_KEYED and formats:
-        # A <video> embedded in a page names its file only in its formats: the file is the video.
+    if (
+        str(entry.get("extractor_key") or "").lower() in _URL_KEYED
+        and formats
+        and not entry.get("webpage_url")
+    ):
+        # One of several <video>s embedded in a page names its file only in its formats: the file is the
+        # video. (A page with one <video> is its own URL: fetching it brings the captions its <track>s name.)
         url = str(formats[-1].get("url") or url)
     return canonical_url(unsmuggle_url(url)[0]) if url else ""
 

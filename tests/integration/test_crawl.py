@@ -292,11 +292,32 @@ def test_a_page_s_embedded_videos_are_judged_by_the_page_s_licence(svc, site: Si
     )
     report = crawl(svc, sleep=lambda s: None)
     cands = _candidates(svc)
+    # closed.html holds one <video>: the page itself is the candidate (its captions come with it).
     assert {n: c.status for n, c in cands.items()} == {
         "a.mp4": "downloaded",
         "c.mp4": "downloaded",
-        "b.mp4": "rejected",
+        "closed.html": "rejected",
     }
     evidence = cands["a.mp4"].license_evidence["evidence"][0]
     assert (evidence["origin"], evidence["field"]) == ("page", "link[rel=license]")
     assert report.counts["downloaded"] == 2 and _stored(svc, site) == {"a.mp4", "c.mp4"}
+
+
+def test_creator_captions_are_stored_as_an_alternative_transcript(svc, site: Site) -> None:  # noqa: ANN001
+    from ophin.db.crawl_models import SubtitleTrack
+
+    (site.root / "a.en.vtt").write_text(
+        "WEBVTT\n\n00:00.000 --> 00:02.500\nThe optic disc has a sharp margin.\n\n"
+        "00:02.500 --> 00:05.000\nNotice the vessels arching around the macula.\n"
+    )
+    (site.root / "captioned.html").write_text(
+        f"<html><head><link rel='license' href='{CC_BY}'></head><body><video src='a.mp4'>"
+        "<track kind='subtitles' srclang='en' src='a.en.vtt'></video></body></html>"
+    )
+    _add(svc, SourceSpec("page", f"{site.base}/captioned.html"))
+    assert crawl(svc, sleep=lambda s: None).counts["downloaded"] == 1
+    with session_scope(svc.sessions) as session:
+        (track,) = session.scalars(select(SubtitleTrack)).all()
+        session.expunge(track)
+    assert (track.language, track.kind, track.format, track.cue_count) == ("en", "creator", "vtt", 2)
+    assert b"sharp margin" in svc.store.get_bytes(track.object_key)
