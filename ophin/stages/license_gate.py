@@ -15,6 +15,7 @@ from urllib.request import url2pathname
 from ophin.adapters.fetch_policy import FetchPolicy
 from ophin.adapters.video_source import AcquireError
 from ophin.domain.license import LicenseDecision, LicenseEvidence, LicensePolicy, decide
+from ophin.domain.page_license import license_from_html
 from ophin.domain.text import plain_text
 from ophin.domain.urls import is_file_url
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from ophin.services import Services
 
 _CONTAINER_TAGS = ("license", "licence", "copyright")
+_PAGE_EXTRACTORS = ("Generic", "HTML5MediaEmbed")
 
 
 class LicenseRejected(AcquireError):
@@ -69,7 +71,17 @@ def judge_url(url: str, svc: Services, extra: Sequence[LicenseEvidence] = ()) ->
         evidence = [*extra, *container_evidence(media.tags, url)]
         return Verdict(decide(evidence, policy_for(svc)), info)
     info = svc.video_source.probe(url)
-    return judge_info(info, svc, extra)
+    return judge_info(info, svc, [*extra, *page_evidence(info, svc)])
+
+
+def page_evidence(info: dict[str, Any], svc: Services) -> list[LicenseEvidence]:
+    """A web page's own licence markup (rel=license, dcterms.license), when the URL is a page with a video
+    in it (yt-dlp's generic extractors); a direct media link has none, and is not fetched twice."""
+    page = info.get("webpage_url")
+    if info.get("direct") or (info.get("extractor_key") not in _PAGE_EXTRACTORS) or not page:
+        return []
+    response = svc.http.get(page)
+    return license_from_html(response.body.decode("utf-8", "replace"), response.url)
 
 
 def judge_info(

@@ -321,3 +321,21 @@ def test_creator_captions_are_stored_as_an_alternative_transcript(svc, site: Sit
         session.expunge(track)
     assert (track.language, track.kind, track.format, track.cue_count) == ("en", "creator", "vtt", 2)
     assert b"sharp margin" in svc.store.get_bytes(track.object_key)
+
+
+def test_ophin_run_judges_a_url_s_licence_before_downloading_it(svc, site: Site) -> None:  # noqa: ANN001
+    from ophin.pipeline import acquire_urls
+
+    (site.root / "open.html").write_text(
+        f"<html><head><link rel='license' href='{CC_BY}'></head>"
+        "<body><video src='a.mp4'></video></body></html>"
+    )
+    report = acquire_urls([f"{site.base}/b.mp4", f"{site.base}/open.html"], svc)
+    (failure,) = report.failures
+    assert failure.entity_key == f"{site.base}/b.mp4" and type(failure.cause).__name__ == "LicenseRejected"
+    assert "no licence" in str(failure.cause)
+    assert _stored(svc, site) == {"a.mp4"}  # the page's video, licensed by the page; b never fetched
+    assert site.hits.count("/b.mp4") == 1  # its metadata probe only
+    with session_scope(svc.sessions) as session:
+        (video,) = session.scalars(select(Video)).all()
+        assert (video.license, video.discovered_via, video.license_ok) == ("CC-BY-4.0", "url", True)
