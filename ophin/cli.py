@@ -258,9 +258,9 @@ def report(
 
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
-    """Counts of every lineage table, stage attempts by status, and the latest failures."""
+    """Counts of every lineage table, stage attempts by status, crawls, gates and the latest failures."""
     from ophin.db.session import session_factory, session_scope
-    from ophin.reports import counts, latest_gates, recent_failures
+    from ophin.reports import counts, crawl_summary, latest_gates, recent_failures
 
     # Read-only: no migration, no store, no scratch, so it works on a home this user cannot write.
     sessions = session_factory(_settings())
@@ -269,6 +269,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
             **counts(session),
             "gates": latest_gates(session),
             "recent_failures": recent_failures(session),
+            "crawl": crawl_summary(session),
         }
     if as_json:
         typer.echo(json.dumps(data, indent=1, default=str))
@@ -276,6 +277,19 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
     _print_counts(sessions)
     for stage, by_status in sorted(data["stages"].items()):
         typer.echo(f"{stage:<11} " + ", ".join(f"{k}={v}" for k, v in sorted(by_status.items())))
+    crawl = data["crawl"]
+    if crawl["sources"]:
+        archive = ", ".join(f"{k}={v}" for k, v in sorted(crawl["candidates"].items()))
+        typer.echo(f"crawl       {crawl['sources_enabled']}/{crawl['sources']} sources enabled; {archive}")
+        for r in crawl["runs"][:3]:
+            c = r["counts"]
+            say(
+                f"crawl {r['status']}",
+                "green" if r["status"] == "succeeded" else "yellow",
+                f"{r['started_at']:%Y-%m-%d %H:%M} {c.get('new', 0)} new, "
+                f"{c.get('downloaded', 0)} downloaded, {sum(r['rejected'].values())} rejected"
+                + (f": {r['error']}" if r["error"] else ""),
+            )
     for g in data["gates"]:
         style = "green" if g["success"] else "red"
         say(f"gate {'passed' if g['success'] else 'FAILED'}", style, f"{g['batch']} {g['summary']}")

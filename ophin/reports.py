@@ -99,3 +99,29 @@ def recent_failures(session: Session, limit: int = 10) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def crawl_summary(session: Session, limit: int = 5) -> dict[str, Any]:
+    """Sources, the archive by candidate status, and the latest crawl runs (newest first)."""
+    from ophin.db.crawl_models import CrawlCandidate, CrawlRun, Source
+
+    by_status = dict(
+        session.execute(select(CrawlCandidate.status, func.count()).group_by(CrawlCandidate.status)).all()
+    )
+    runs = session.scalars(select(CrawlRun).order_by(CrawlRun.started_at.desc()).limit(limit))
+    return {
+        "sources": _count(session, model=Source),
+        "sources_enabled": _count(session, Source.enabled.is_(True), model=Source),
+        "candidates": by_status,
+        "runs": [
+            {
+                "id": str(r.id),
+                "status": r.status,
+                "started_at": r.started_at,
+                "counts": r.counts,
+                "rejected": r.rejected,
+                "error": r.error,
+            }
+            for r in runs
+        ],
+    }

@@ -271,6 +271,9 @@ def test_cli_adds_lists_crawls_and_disables_a_source(
     crawled = runner.invoke(app, ["crawl"])
     assert crawled.exit_code == 0, crawled.output
     assert "2 new" in crawled.output and "1 downloaded" in crawled.output and "license" in crawled.output
+    status = runner.invoke(app, ["status"])
+    assert "crawl       1/1 sources enabled; downloaded=1, rejected=1" in status.output, status.output
+    assert "crawl succeeded" in status.output and "1 downloaded, 1 rejected" in status.output
     disabled = runner.invoke(app, ["source", "disable", listed[0]["id"][:8]])
     assert disabled.exit_code == 0 and "disabled" in disabled.output
     assert "0 seen" in runner.invoke(app, ["crawl"]).output
