@@ -10,8 +10,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
+from ophin.adapters.fetch_policy import FetchPolicy
 from ophin.adapters.video_source import AcquireError, RateLimited
 from ophin.crawl.archive import PostgresArchive, candidate_key, entry_url
 from ophin.crawl.filters import CrawlFilters
@@ -24,6 +28,7 @@ from ophin.domain.ids import candidate_id, sighting_id
 from ophin.domain.license import LicenseEvidence
 from ophin.domain.page_license import license_from_feed, license_from_html
 from ophin.domain.text import plain_text
+from ophin.domain.urls import is_file_url
 from ophin.services import Services
 from ophin.settings import CrawlSettings
 from ophin.stages.acquire import upload_date
@@ -105,7 +110,7 @@ def discover_source(source: Source, crawl: Crawl) -> dict[str, int]:
     finally:
         with session_scope(crawl.svc.sessions) as session:
             row = session.get(Source, source.id)
-            row.listing_complete = complete or (row.listing_complete and stop_at_known and complete)
+            row.listing_complete = complete  # a pass cut short reads past known videos next time
             row.last_crawl_run_id = crawl.run_id
             row.last_crawled_at = datetime.now(UTC)
     return dict(counts)
@@ -138,7 +143,11 @@ def _entries(source: Source, crawl: Crawl) -> Iterator[dict[str, Any]]:
 
 
 def _url_list(target: str, crawl: Crawl) -> list[str]:
-    body = crawl.svc.http.get(target).body.decode("utf-8", "replace")
+    if is_file_url(target):  # a list on this machine: only where file:// URLs are allowed
+        FetchPolicy.from_settings(crawl.svc.settings.acquire).check(target)
+        body = Path(url2pathname(urlsplit(target).path)).read_text(errors="replace")
+    else:
+        body = crawl.svc.http.get(target).body.decode("utf-8", "replace")
     lines = (line.strip() for line in body.splitlines())
     return [line for line in lines if line and not line.startswith("#")]
 

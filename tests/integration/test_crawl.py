@@ -342,3 +342,13 @@ def test_ophin_run_judges_a_url_s_licence_before_downloading_it(svc, site: Site)
     with session_scope(svc.sessions) as session:
         (video,) = session.scalars(select(Video)).all()
         assert (video.license, video.discovered_via, video.license_ok) == ("CC-BY-4.0", "url", True)
+
+
+def test_a_url_list_on_disk_is_a_source_where_file_urls_are_allowed(svc, site: Site, tmp_path: Path) -> None:  # noqa: ANN001
+    listing = tmp_path / "urls.txt"
+    listing.write_text(f"# lectures\n{site.base}/b.mp4\n\n{site.base}/missing.mp4\n")
+    _add(svc, SourceSpec("urls", listing.as_uri()))
+    report = crawl(svc, sleep=lambda s: None)
+    cands = _candidates(svc)
+    assert report.counts["seen"] == 2 and set(cands) == {"b.mp4", "missing.mp4"}
+    assert "no licence" in cands["b.mp4"].reason and cands["missing.mp4"].failure_class == "unavailable"
