@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256s
 # tesseract: OCR for burned-in text; wamerican/wbritish-large: the vocabulary check's English word lists.
 APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium redis-server
 
-.PHONY: help system-deps install demo test test-fast lint bench bench-airflow quality corpus lock clean
+.PHONY: help system-deps install demo test test-fast lint bench bench-airflow bench-crawl quality corpus lock clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -43,6 +43,9 @@ bench: install ## stage throughput and memory figures on the sample corpus
 
 bench-airflow: install ## ophin_process on a real Airflow stack (CeleryExecutor, Redis) vs `ophin run`, by batch size
 	$(PY) -m bench.airflow
+
+bench-crawl: install ## crawl discovery cost by feed size (1k-10k items), archive look-ups at 1k-100k rows
+	$(PY) -m bench.crawl
 
 quality: install ## quality of the held-out release against its targets (fidelity, PHI, faces, checks)
 	$(VENV)/bin/ophin report --set heldout
