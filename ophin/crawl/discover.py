@@ -153,9 +153,21 @@ def _url_list(target: str, crawl: Crawl) -> list[str]:
 
 
 def _evidence_by_url(source: Source, crawl: Crawl) -> Callable[[str], list[LicenseEvidence]]:
-    """What the listing page or feed itself says about licences (one request, read once per crawl)."""
+    """What the listing page or feed itself says about licences: read once, when the first new video
+    needs it (a crawl that finds nothing new does not fetch or parse it)."""
     if source.kind not in ("feed", "page"):
         return lambda url: []
+    read: list[Callable[[str], list[LicenseEvidence]]] = []
+
+    def lookup(url: str) -> list[LicenseEvidence]:
+        if not read:
+            read.append(_read_listing_licences(source, crawl))
+        return read[0](url)
+
+    return lookup
+
+
+def _read_listing_licences(source: Source, crawl: Crawl) -> Callable[[str], list[LicenseEvidence]]:
     response = crawl.patiently(
         source.target, lambda: crawl.svc.http.get(source.target), f"read {source.target}"
     )

