@@ -62,12 +62,16 @@ def services() -> Services:
 
 def run_urls() -> list[str]:
     """This run's URLs: the `urls` param, and the new videos of the crawls whose asset events triggered it."""
+    context = get_current_context()
+    return urls_of(context["params"], context.get("triggering_asset_events") or {})
+
+
+def urls_of(params: dict[str, Any], triggering_events: Any) -> list[str]:  # noqa: ANN401 - Airflow's accessor
+    """The `urls` param, then every ACQUIRED event's URLs, canonical and each once, in order."""
     from ophin.domain.urls import canonical_url
 
-    context = get_current_context()
-    urls = list(context["params"].get("urls") or [])
-    events = context.get("triggering_asset_events") or {}
-    for event in events.get(ACQUIRED, ()) if events else ():
+    urls = list(params.get("urls") or [])
+    for event in triggering_events.get(ACQUIRED, ()) if triggering_events else ():
         urls += (event.extra or {}).get("urls", [])
     return list(dict.fromkeys(canonical_url(u) for u in urls))
 

@@ -64,3 +64,26 @@ def test_ophin_process_has_a_gate_after_every_stage_and_a_verdict(airflow_env) -
     assert {t["transcribe_video"].queue, t["synthesize_instructions"].queue} == {"gpu"}
     assert t["check_videos"].trigger_rule == "all_done"
     assert [o.uri for o in t["gate_verification"].outlets] == ["ophin://instructions/verified"]
+
+
+def test_process_takes_its_urls_from_the_conf_and_every_triggering_crawl() -> None:
+    from types import SimpleNamespace
+
+    from airflow.sdk import Asset
+
+    from ophin.orchestration import ACQUIRED, urls_of
+
+    crawls = {
+        ACQUIRED: [
+            SimpleNamespace(extra={"urls": ["http://h/a.mp4", "http://h/b.mp4"], "crawl_run": "1"}),
+            SimpleNamespace(extra={"urls": ["HTTP://H/b.mp4#t=3"]}),  # the same video, spelled otherwise
+            SimpleNamespace(extra=None),
+        ],
+        Asset("ophin://instructions/verified"): [SimpleNamespace(extra={"urls": ["http://h/other.mp4"]})],
+    }
+    assert urls_of({"urls": ["http://h/c.mp4"]}, crawls) == [
+        "http://h/c.mp4",
+        "http://h/a.mp4",
+        "http://h/b.mp4",
+    ]
+    assert urls_of({"urls": []}, {}) == []
