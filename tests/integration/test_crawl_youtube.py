@@ -239,15 +239,18 @@ def test_crawl_leaves_a_candidate_pending_after_a_longer_storm_and_judges_it_nex
     assert cc.upload_date == "2026-11-01"
 
 
-def test_crawl_with_the_data_api_accepts_on_its_licence_without_a_probe(
-    tmp_path: Path, db_url: str, transcriber, recorded: RecordedVideoSource
-) -> None:  # noqa: ANN001
-    fake = pytest.importorskip("tests.support.youtube_api")
-    videos = {
-        API_CC: fake.video_resource("creativeCommon", title="Anti-VEGF for Diabetic Macular Oedema"),
-        STANDARD: fake.video_resource("youtube", title="Diabetic Retinopathy Screening"),
-    }
-    state = fake.FakeApiState()
+def _discover_with_api(
+    tmp_path: Path,
+    db_url: str,
+    transcriber,  # noqa: ANN001
+    recorded: RecordedVideoSource,
+    videos: dict,
+    query: str,
+    state=None,  # noqa: ANN001
+):  # noqa: ANN202
+    """A discovery of one search with the fake Data API serving `videos` under key K."""
+    from tests.support import youtube_api as fake
+
     with fake.serve_youtube_api(videos, "K", state=state) as base:
         svc = make_services(
             tmp_path,
@@ -258,9 +261,21 @@ def test_crawl_with_the_data_api_accepts_on_its_licence_without_a_probe(
             crawl=CRAWL,
         )
         svc.video_source = recorded
-        recorded.record_search("anti-vegf", [API_CC, STANDARD])
-        _add(svc, SourceSpec("youtube_search", "anti-vegf"))
-        report = _discover(svc)
+        _add(svc, SourceSpec("youtube_search", query))
+        return svc, _discover(svc)
+
+
+def test_crawl_with_the_data_api_accepts_on_its_licence_without_a_probe(
+    tmp_path: Path, db_url: str, transcriber, recorded: RecordedVideoSource
+) -> None:  # noqa: ANN001
+    fake = pytest.importorskip("tests.support.youtube_api")
+    videos = {
+        API_CC: fake.video_resource("creativeCommon", title="Anti-VEGF for Diabetic Macular Oedema"),
+        STANDARD: fake.video_resource("youtube", title="Diabetic Retinopathy Screening"),
+    }
+    state = fake.FakeApiState()
+    recorded.record_search("anti-vegf", [API_CC, STANDARD])
+    svc, report = _discover_with_api(tmp_path, db_url, transcriber, recorded, videos, "anti-vegf", state)
     assert report.status == "succeeded", report
     c = _candidates(svc)
     api_cc, standard = c[API_CC], c[STANDARD]
@@ -284,19 +299,8 @@ def test_the_data_api_s_age_rating_and_language_feed_the_filters(
     adult = fake.video_resource("creativeCommon", title="Enucleation, full procedure")
     adult["contentDetails"]["contentRating"] = {"ytRating": "ytAgeRestricted"}
     videos = {AGE_RESTRICTED: adult, GERMAN: fake.video_resource("creativeCommon", language="de")}
-    with fake.serve_youtube_api(videos, "K") as base:
-        svc = make_services(
-            tmp_path,
-            db_url,
-            transcriber,
-            license={"youtube_api_key": "K", "youtube_api_url": base},
-            acquire={"allow_hosts": "127.0.0.1"},
-            crawl=CRAWL,
-        )
-        svc.video_source = recorded
-        recorded.record_search("enucleation", [AGE_RESTRICTED, GERMAN])
-        _add(svc, SourceSpec("youtube_search", "enucleation"))
-        report = _discover(svc)
+    recorded.record_search("enucleation", [AGE_RESTRICTED, GERMAN])
+    svc, report = _discover_with_api(tmp_path, db_url, transcriber, recorded, videos, "enucleation")
     c = _candidates(svc)
     assert "age-restricted" in c[AGE_RESTRICTED].reason and "language 'de'" in c[GERMAN].reason
     assert report.rejected == {"age_restricted": 1, "language": 1} and recorded.probed == []
