@@ -16,8 +16,10 @@ from ophin.stages.acquire import acquire_video
 from ophin.stages.base import StageFailed
 from tests.support.media import cut, ffmpeg
 
-HOSTILE_TITLE = "<img src=x onerror=alert(1)>"  # the file's name: yt-dlp makes it the title
-HOSTILE_CHANNEL = "<script>alert(1)</script>"  # the media's artist tag: acquisition makes it the channel
+# Acquisition stores attribution as plain text (tags stripped), so what reaches the pages is text that
+# breaks HTML unless escaped: quotes that end an attribute, "<", "&".
+HOSTILE_TITLE = "Disc <3 & \"rim\" x' onmouseover='alert(1)"  # the file's name and title tag: the title
+HOSTILE_CHANNEL = 'Retina & Co <3 "Lee" </td>'  # the artist tag: the channel ("</td>" is stripped)
 BAD_URL = "http://169.254.169.254/latest/meta-data.mp4"  # refused by the fetch policy
 # The task of dags/ophin_process.py that runs each stage (mapped, one instance per video): pairing and cue
 # scoring share one task.
@@ -41,11 +43,16 @@ class LineageRun:
 
 
 def hostile_lecture(folder: Path) -> Path:
-    """16 s of the macula lecture (the OCT slide with oedema) under a hostile name and artist tag."""
+    """13 s of the glaucoma lecture (the fundus slide) under a hostile name, title and artist tag.
+
+    (Whisper base int8 on this CPU hears the macula slide's "intraretinal cystic" as "arxistic", which
+    verification rightly rejects, and these tests need accepted instructions.)
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    short = cut(demo_videos()[1], folder / "short.mp4", 19.0, 16.0)
+    short = cut(demo_videos()[0], folder / "short.mp4", 16.5, 13.0)
     target = folder / f"{HOSTILE_TITLE}.mp4"
-    ffmpeg("-i", str(short), "-c", "copy", "-metadata", f"artist={HOSTILE_CHANNEL}", str(target))
+    tags = ["-metadata", f"artist={HOSTILE_CHANNEL}", "-metadata", f"title={HOSTILE_TITLE}"]
+    ffmpeg("-i", str(short), "-c", "copy", *tags, str(target))
     short.unlink()
     return target
 
