@@ -10,10 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from ophin.adapters.fetch_policy import FetchPolicy
 from ophin.adapters.video_source import AcquireError, RateLimited
@@ -28,7 +25,7 @@ from ophin.domain.ids import candidate_id, sighting_id
 from ophin.domain.license import LicenseEvidence
 from ophin.domain.page_license import license_from_feed, license_from_html
 from ophin.domain.text import plain_text
-from ophin.domain.urls import is_file_url
+from ophin.domain.urls import file_path, is_file_url
 from ophin.services import Services
 from ophin.settings import CrawlSettings
 from ophin.stages.acquire import upload_date
@@ -65,7 +62,6 @@ class Crawl:
 
     def patiently(self, url: str, call: Callable[[], Any], what: str) -> Any:
         """call(), retried with backoff while the host rate-limits; CrawlStopped after max_attempts."""
-        s = self.settings
         for attempt in itertools.count(1):
             self.throttle.wait(url)
             try:
@@ -76,15 +72,19 @@ class Crawl:
                     if err is not None and err is not exc:
                         raise err from exc  # an HTTP status in the crawler's failure classes
                     raise
-                self.counts["rate_limited"] += 1
-                if attempt >= s.max_attempts:
-                    raise CrawlStopped(
-                        f"{what}: still rate-limited after {attempt} attempts ({err})"
-                    ) from exc
-                wait = backoff_s(attempt, s.backoff_s, s.max_backoff_s, getattr(err, "retry_after_s", None))
-                log.warning("%s: rate-limited (%s); backing off %.1f s", what, err, wait)
-                self.sleep(wait)
+                self.back_off(attempt, err, what)
         raise AssertionError("unreachable")
+
+    def back_off(self, attempt: int, err: AcquireError, what: str) -> None:
+        """Count a rate-limit and sleep its backoff (at least the host's Retry-After); CrawlStopped once
+        max_attempts are spent."""
+        s = self.settings
+        self.counts["rate_limited"] += 1
+        if attempt >= s.max_attempts:
+            raise CrawlStopped(f"{what}: still rate-limited after {attempt} attempts ({err})") from err
+        wait = backoff_s(attempt, s.backoff_s, s.max_backoff_s, getattr(err, "retry_after_s", None))
+        log.warning("%s: rate-limited (%s); backing off %.1f s", what, err, wait)
+        self.sleep(wait)
 
 
 def discover_source(source: Source, crawl: Crawl) -> dict[str, int]:
@@ -135,17 +135,13 @@ def _entries(source: Source, crawl: Crawl) -> Iterator[dict[str, Any]]:
                     yield entry
             return
         except RateLimited as exc:
-            crawl.counts["rate_limited"] += 1
-            s = crawl.settings
-            if attempt >= s.max_attempts:
-                raise CrawlStopped(f"listing {target}: still rate-limited after {attempt} attempts") from exc
-            crawl.sleep(backoff_s(attempt, s.backoff_s, s.max_backoff_s))
+            crawl.back_off(attempt, exc, f"listing {target}")
 
 
 def _url_list(target: str, crawl: Crawl) -> list[str]:
     if is_file_url(target):  # a list on this machine: only where file:// URLs are allowed
         FetchPolicy.from_settings(crawl.svc.settings.acquire).check(target)
-        body = Path(url2pathname(urlsplit(target).path)).read_text(errors="replace")
+        body = file_path(target).read_text(errors="replace")
     else:
         body = crawl.svc.http.get(target).body.decode("utf-8", "replace")
     lines = (line.strip() for line in body.splitlines())

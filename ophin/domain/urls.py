@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+from pathlib import Path
 from urllib.parse import SplitResult, quote, unquote, urlsplit, urlunsplit
+from urllib.request import url2pathname
 
 # Query parameters that only say where a click came from, never which resource it names.
 _TRACKING_PARAMS = frozenset(
@@ -48,6 +50,11 @@ _NOT_VIDEO_IDS = frozenset({"videoseries"})
 
 def is_file_url(url: str) -> bool:
     return urlsplit(url.strip()).scheme.lower() == "file"
+
+
+def file_path(url: str) -> Path:
+    """The local path a file:// URL names (percent-decoded)."""
+    return Path(url2pathname(urlsplit(url.strip()).path))
 
 
 def canonical_url(url: str) -> str:

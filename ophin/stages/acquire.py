@@ -8,10 +8,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from sqlalchemy import select
 
@@ -24,7 +21,7 @@ from ophin.db.upsert import upsert
 from ophin.domain.ids import alias_id, sha256_file, subtitle_id, video_id
 from ophin.domain.keys import info_key, media_key, subtitle_key
 from ophin.domain.text import clean_text, plain_text
-from ophin.domain.urls import canonical_url, is_file_url
+from ophin.domain.urls import canonical_url, file_path, is_file_url
 from ophin.sample_corpus import CORPUS_DIR
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_stage
@@ -94,7 +91,7 @@ def public_url(url: str) -> str:
     """The URL a release shows: a web URL as is; a local file by its corpus name, never an absolute path."""
     if not is_file_url(url):
         return url
-    path = Path(url2pathname(urlsplit(url).path))
+    path = file_path(url)
     try:
         return f"sample-corpus:{path.relative_to(CORPUS_DIR.resolve()).as_posix()}"
     except ValueError:

@@ -9,15 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from ophin.adapters.fetch_policy import FetchPolicy
 from ophin.adapters.video_source import AcquireError
 from ophin.domain.license import LicenseDecision, LicenseEvidence, LicensePolicy, decide
 from ophin.domain.page_license import license_from_html
 from ophin.domain.text import plain_text
-from ophin.domain.urls import is_file_url
+from ophin.domain.urls import file_path, is_file_url
 
 if TYPE_CHECKING:
     from ophin.services import Services
@@ -65,8 +63,7 @@ def judge_url(url: str, svc: Services, extra: Sequence[LicenseEvidence] = ()) ->
     """Decide one URL's licence from its metadata; downloads no media (a local file is only probed)."""
     if is_file_url(url):
         FetchPolicy.from_settings(svc.settings.acquire).check(url)  # file:// must be opted into
-        path = url2pathname(urlsplit(url).path)
-        media = svc.media.probe(path)
+        media = svc.media.probe(file_path(url))
         info = {"title": media.tags.get("title"), "channel": media.tags.get("artist")}
         evidence = [*extra, *container_evidence(media.tags, url)]
         return Verdict(decide(evidence, policy_for(svc)), info)
