@@ -76,6 +76,8 @@ class Video(Timestamped, Base):
     license_evidence: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # the decision and its evidence
     upload_date: Mapped[str | None] = mapped_column(String(10))
     language: Mapped[str | None] = mapped_column(String(16))
+    spoken_language: Mapped[str | None] = mapped_column(String(16))  # as the ASR detected it
+    spoken_language_p: Mapped[float | None] = mapped_column(Float)
 
 
 class VideoAlias(Timestamped, Base):
@@ -99,6 +101,10 @@ class TranscriptSegment(Timestamped, Base):
     avg_logprob: Mapped[float | None] = mapped_column(Float)
     no_speech_prob: Mapped[float | None] = mapped_column(Float)
     model: Mapped[str] = mapped_column(Text)
+    backend: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str | None] = mapped_column(String(16))  # asr | subtitles
+    language: Mapped[str | None] = mapped_column(String(16))
+    asr_params: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     params_hash: Mapped[str] = mapped_column(String(16))
 
 
@@ -109,6 +115,7 @@ class Clip(Timestamped, Base):
     index: Mapped[int] = mapped_column(Integer)
     start_s: Mapped[float] = mapped_column(Float)
     end_s: Mapped[float] = mapped_column(Float)
+    boundary: Mapped[str | None] = mapped_column(String(16))  # start | cut | change | max
     params_hash: Mapped[str] = mapped_column(String(16))
 
 
@@ -121,8 +128,18 @@ class Frame(Timestamped, Base):
     object_key: Mapped[str] = mapped_column(Text)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
-    phash: Mapped[str] = mapped_column(String(32))
+    phash: Mapped[str] = mapped_column(String(32), index=True)
+    selection: Mapped[str | None] = mapped_column(String(16))  # settle | sharpest | median
+    crop_box: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    source_width: Mapped[int | None] = mapped_column(Integer)
+    source_height: Mapped[int | None] = mapped_column(Integer)
     sharpness: Mapped[float | None] = mapped_column(Float)
+    exposure: Mapped[float | None] = mapped_column(Float)
+    clipped_fraction: Mapped[float | None] = mapped_column(Float)
+    text_fraction: Mapped[float | None] = mapped_column(Float)
+    modality: Mapped[str | None] = mapped_column(String(32))
+    modality_scores: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    scores: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     face_count: Mapped[int | None] = mapped_column(Integer)
     # De-identification, recorded as counts and kinds, never content: the stored image is the redacted one.
     faces_blurred: Mapped[int | None] = mapped_column(Integer)
