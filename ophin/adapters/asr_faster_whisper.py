@@ -1,0 +1,134 @@
+"""faster-whisper (CTranslate2) backend: sequential decoding for short audio, batched for long audio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ophin.adapters.asr_base import language_params, prompt_hash, resolve_compute_type, resolve_device
+from ophin.adapters.whisper_model import resolve_faster_whisper_model
+from ophin.domain.transcript import LanguageGuess, Segment, Transcript, Word
+from ophin.settings import AsrSettings
+
+SAMPLE_RATE = 16000
+# Encoder windows (30 s each, after VAD) voted over to detect the language: one is often music or a title.
+DETECTION_SEGMENTS = 2
+
+
+class FasterWhisperTranscriber:
+    """CTranslate2 Whisper: ~4x faster than openai-whisper on CPU at equal accuracy, int8, word times, VAD."""
+
+    backend = "faster-whisper"
+
+    def __init__(self, params: AsrSettings, cache_dir: Path) -> None:
+        self.params = params
+        self.model_path = resolve_faster_whisper_model(params.model, cache_dir)
+        self.name = f"faster-whisper/{params.model}"
+        self._model = None
+        self._batched = None
+
+    @property
+    def device(self) -> str:
+        import ctranslate2
+
+        return resolve_device(self.params.device, ctranslate2.get_cuda_device_count())
+
+    @property
+    def compute_type(self) -> str:
+        return resolve_compute_type(self.params.compute_type, self.device)
+
+    def _load(self):  # noqa: ANN202 - faster_whisper.WhisperModel, imported lazily (heavy)
+        if self._model is None:
+            from faster_whisper import WhisperModel
+
+            self._model = WhisperModel(
+                self.model_path,
+                device=self.device,
+                compute_type=self.compute_type,
+                cpu_threads=self.params.cpu_threads,
+            )
+        return self._model
+
+    def _pipeline(self):  # noqa: ANN202 - faster_whisper.BatchedInferencePipeline
+        if self._batched is None:
+            from faster_whisper import BatchedInferencePipeline
+
+            self._batched = BatchedInferencePipeline(self._load())
+        return self._batched
+
+    def uses_batching(self, duration_s: float) -> bool:
+        return duration_s > self.params.batch_min_duration_s
+
+    def detect_language(self, audio: Path) -> LanguageGuess | None:
+        return self._detect(_decode(audio))
+
+    def _detect(self, samples: Any) -> LanguageGuess | None:
+        if len(samples) == 0:
+            return None
+        language, probability, _ = self._load().detect_language(
+            samples, vad_filter=self.params.vad_filter, language_detection_segments=DETECTION_SEGMENTS
+        )
+        return LanguageGuess(language, float(probability))
+
+    def transcribe(self, audio: Path) -> Transcript:
+        p = self.params
+        samples = _decode(audio)
+        duration = len(samples) / SAMPLE_RATE
+        # Forced decoding (asr.language) keeps English decoding robust, but then faster-whisper reports
+        # the forced language: detect first so a French lecture is still seen as French.
+        guess = self._detect(samples) if p.language else None
+        batched = self.uses_batching(duration)
+        options: dict[str, Any] = {
+            "language": p.language,
+            "beam_size": p.beam_size,
+            "word_timestamps": True,
+            "condition_on_previous_text": False,
+            "initial_prompt": p.initial_prompt or None,
+        }
+        if batched:  # the pipeline needs VAD (or clip timestamps) to cut the audio into chunks
+            segments, info = self._pipeline().transcribe(
+                samples, vad_filter=True, batch_size=p.batch_size, **options
+            )
+        else:
+            segments, info = self._load().transcribe(samples, vad_filter=p.vad_filter, **options)
+        out = [_segment(s) for s in segments]  # a generator: decoding happens here
+        if guess is None:
+            guess = LanguageGuess(info.language, float(info.language_probability))
+        return Transcript(
+            tuple(out),
+            guess.language,
+            self.name,
+            float(duration),
+            backend=self.backend,
+            params=self.describe(batched, guess),
+            language_probability=guess.probability,
+        )
+
+    def describe(self, batched: bool, guess: LanguageGuess | None) -> dict[str, Any]:
+        p = self.params
+        return {
+            "model": p.model,
+            "device": self.device,
+            "compute_type": self.compute_type,
+            "beam_size": p.beam_size,
+            "vad": True if batched else p.vad_filter,
+            "batch_size": p.batch_size if batched else None,
+            "prompt_hash": prompt_hash(p.initial_prompt),
+            **language_params(p, guess),
+        }
+
+
+def _decode(audio: Path) -> Any:
+    from faster_whisper import decode_audio
+
+    return decode_audio(str(audio), sampling_rate=SAMPLE_RATE)
+
+
+def _segment(s: Any) -> Segment:
+    # float(): CTranslate2 hands back numpy scalars, which neither JSON nor psycopg2 accept.
+    words = tuple(
+        Word(float(w.start), float(w.end), w.word.strip(), float(w.probability)) for w in (s.words or ())
+    )
+    return Segment(
+        float(s.start), float(s.end), s.text.strip(), words, float(s.avg_logprob), float(s.no_speech_prob)
+    )
