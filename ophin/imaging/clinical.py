@@ -65,8 +65,49 @@ def clinical_score(
     return ClinicalScore(score, score >= p.threshold, _reason(score >= p.threshold, features), features)
 
 
+def photographic_mask(
+    image_bgr: np.ndarray, ocr_words: Sequence[OcrWord], p: ClinicalParams | None = None
+) -> tuple[np.ndarray, float]:
+    """The photographic-region mask measure() counts, at p.work_side, and the scale it was measured at
+    (refinement crops a slide to the mask's largest component)."""
+    m = _masks(image_bgr, ocr_words, p or ClinicalParams())
+    return m["photo"], m["scale"]
+
+
 def measure(image_bgr: np.ndarray, ocr_words: Sequence[OcrWord], p: ClinicalParams) -> dict[str, Any]:
     """Fractions of the frame, each in 0..1, measured at p.work_side."""
+    import cv2
+
+    m = _masks(image_bgr, ocr_words, p)
+    im, gray, hue, sat, val = m["im"], m["gray"], m["hue"], m["sat"], m["val"]
+    text, flat, dark, graphic, photo = m["text"], m["flat"], m["dark"], m["graphic"], m["photo"]
+    noise = m["noise"]
+
+    # OpenCV hue is 0..180: reds and oranges sit at both ends.
+    warm = ((hue <= 25) | (hue >= 165)) & (sat > 0.35) & (val > 0.2) & photo
+    grey = (sat < 0.12) & photo
+    smooth = cv2.GaussianBlur(gray, (0, 0), 2)
+    gx = np.abs(cv2.Sobel(smooth, cv2.CV_32F, 1, 0))[photo]
+    gy = np.abs(cv2.Sobel(smooth, cv2.CV_32F, 0, 1))[photo]
+    horizontal = float((gy.sum() + 1) / (gx.sum() + gy.sum() + 2)) if photo.any() else 0.5
+    edges = cv2.Canny(im, 60, 150) > 0
+    return {
+        "noise_floor": noise,
+        "text_fraction": float(text.mean()),
+        "text_words": len(ocr_words),
+        "photo_fraction": float(photo.mean()),
+        "flat_fraction": float((flat & ~dark).mean()),
+        "dark_fraction": float(dark.mean()),
+        "graphic_fraction": float(graphic.mean()),
+        "warm_fraction": float(warm.mean()),
+        "grey_fraction": float(grey.mean()),
+        "horizontal_ratio": horizontal,
+        "edge_density": float((edges & photo).sum() / max(1, photo.sum())),
+        "saturation": float(sat[photo].mean()) if photo.any() else 0.0,
+    }
+
+
+def _masks(image_bgr: np.ndarray, ocr_words: Sequence[OcrWord], p: ClinicalParams) -> dict[str, Any]:
     import cv2
 
     if image_bgr.ndim == 2:
@@ -93,29 +134,8 @@ def measure(image_bgr: np.ndarray, ocr_words: Sequence[OcrWord], p: ClinicalPara
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
     photo = cv2.morphologyEx(textured.astype(np.uint8), cv2.MORPH_CLOSE, k)
     photo = cv2.morphologyEx(photo, cv2.MORPH_OPEN, k).astype(bool) & ~near_text
-
-    # OpenCV hue is 0..180: reds and oranges sit at both ends.
-    warm = ((hue <= 25) | (hue >= 165)) & (sat > 0.35) & (val > 0.2) & photo
-    grey = (sat < 0.12) & photo
-    smooth = cv2.GaussianBlur(gray, (0, 0), 2)
-    gx = np.abs(cv2.Sobel(smooth, cv2.CV_32F, 1, 0))[photo]
-    gy = np.abs(cv2.Sobel(smooth, cv2.CV_32F, 0, 1))[photo]
-    horizontal = float((gy.sum() + 1) / (gx.sum() + gy.sum() + 2)) if photo.any() else 0.5
-    edges = cv2.Canny(im, 60, 150) > 0
-    return {
-        "noise_floor": noise,
-        "text_fraction": float(text.mean()),
-        "text_words": len(ocr_words),
-        "photo_fraction": float(photo.mean()),
-        "flat_fraction": float((flat & ~dark).mean()),
-        "dark_fraction": float(dark.mean()),
-        "graphic_fraction": float(graphic.mean()),
-        "warm_fraction": float(warm.mean()),
-        "grey_fraction": float(grey.mean()),
-        "horizontal_ratio": horizontal,
-        "edge_density": float((edges & photo).sum() / max(1, photo.sum())),
-        "saturation": float(sat[photo].mean()) if photo.any() else 0.0,
-    }
+    arrays = {"im": im, "gray": gray, "hue": hue, "sat": sat, "val": val, "text": text, "flat": flat}
+    return arrays | {"dark": dark, "graphic": graphic, "photo": photo, "noise": noise, "scale": s}
 
 
 def _text_mask(shape: tuple[int, ...], words: Sequence[OcrWord], s: float) -> np.ndarray:
