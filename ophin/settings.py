@@ -141,6 +141,32 @@ class KeyframeSettings(BaseModel):
     clinical_threshold: float = Field(0.5, ge=0.0, le=1.0)
     # Regions always blacked out (a device's name banner), as [x, y, w, h] fractions; JSON in the environment.
     redact_regions: list[tuple[float, float, float, float]] = Field(default_factory=list)
+    # Continuous footage (ophin/imaging/spans.py): inside each scene-cut span, a low-resolution grey decode
+    # finds where the picture drifted away (pan, zoom) and stayed; false keeps scene cuts only.
+    drift: bool = True
+    sample_fps: float = Field(4.0, gt=0.0, le=30.0)
+    sample_width: int = Field(160, ge=32, le=640)
+    change_threshold: float = Field(0.25, gt=0.0, le=1.0)  # 1 - correlation with the span's first picture
+    hold_s: float = Field(2.0, ge=0.0)  # a drift shorter than this (a passing instrument) is no change
+    still_threshold: float = Field(0.01, ge=0.0, le=1.0)  # consecutive samples this close: content holds
+    settle_s: float = Field(2.0, ge=0.0)  # keyframes come from a part holding this long, when there is one
+    min_clip_s: float = Field(4.0, ge=0.0)  # for change and max boundaries; scene cuts use min_scene_s
+    max_clip_s: float = Field(60.0, gt=0.0)
+
+
+class PairSettings(BaseModel):
+    """How narration is matched to keyframes (ophin/stages/pair.py)."""
+
+    min_words: int = Field(3, ge=0)  # fewer words spoken on screen: the pair is dropped
+    # A frame on screen longer than max_window_s is split at the longest sentence pauses into pieces of at
+    # least min_window_s, each its own pair with the same frame (a slide narrated for minutes).
+    max_window_s: float = Field(30.0, gt=0.0)
+    min_window_s: float = Field(8.0, ge=0.0)
+    lag_s: float = 0.0  # seconds the narration trails the picture (negative: leads it)
+    # A sentence straddling a window boundary goes to the window holding the largest share of it, if that
+    # share is at least min_overlap (below 0.5 a sentence spoken mostly over a dropped frame still lands).
+    min_overlap: float = Field(0.5, gt=0.0, le=1.0)
+    languages: list[str] = Field(default_factory=lambda: ["en"])  # spoken languages kept; [] keeps all
 
 
 class CueSettings(BaseModel):
@@ -212,6 +238,7 @@ class Settings(BaseSettings):
     acquire: AcquireSettings = Field(default_factory=AcquireSettings)
     asr: AsrSettings = Field(default_factory=AsrSettings)
     keyframes: KeyframeSettings = Field(default_factory=KeyframeSettings)
+    pair: PairSettings = Field(default_factory=PairSettings)
     cues: CueSettings = Field(default_factory=CueSettings)
     refine: RefineSettings = Field(default_factory=RefineSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)

@@ -1,9 +1,12 @@
-"""ffmpeg (through ffmpeg-python): probe, decode check, 16 kHz mono audio, scene changes, single frames."""
+"""ffmpeg (through ffmpeg-python): probe, decode check, 16 kHz mono audio, scene changes, single frames,
+and a low-resolution grey frame stream for visual-change segmentation."""
 
 from __future__ import annotations
 
 import re
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,6 +177,47 @@ class FfmpegMedia:
             raise MediaError(f"scene detection failed: {_stderr(exc)}") from exc
         times = re.findall(r"pts_time:\s*([0-9.]+)", err.decode(errors="replace"))
         return sorted({round(float(t), 3) for t in times})
+
+    def stream_frames(
+        self, path: Path, fps: float = 4.0, width: int = 160
+    ) -> Iterator[tuple[float, np.ndarray]]:
+        """(t_s, grey uint8 array of shape (h, width)) every 1/fps seconds, decoded once through a rawvideo pipe.
+
+        Grey, not colour: frame differences and sharpness are luminance measures, fundus and slide colour
+        shifts show in luma too, and one byte a pixel keeps an hour of 4 fps samples streaming at ~14 kB
+        each. Only one frame is in memory at a time; ffmpeg's stderr goes to a temporary file so a chatty
+        decoder cannot fill a pipe and stall. t_s is the sample's index over fps, the fps filter's own grid.
+        """
+        info = self.probe(path)
+        if info.width <= 0 or info.height <= 0:
+            raise MediaError("video stream has no frame size")
+        height = max(2, round(info.height * width / info.width / 2) * 2)
+        cmd = [
+            "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-i", str(path),
+            "-map", "0:v:0", "-vf", f"fps={fps},scale={width}:{height}:flags=area",
+            "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1",
+        ]  # fmt: skip
+        size = width * height
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+            assert proc.stdout is not None
+            count = 0
+            try:
+                while True:
+                    buf = proc.stdout.read(size)
+                    if len(buf) < size:
+                        break
+                    yield round(count / fps, 3), np.frombuffer(buf, np.uint8).reshape(height, width)
+                    count += 1
+            finally:
+                proc.stdout.close()
+                if proc.poll() is None:
+                    proc.kill()  # the consumer stopped early (or raised): no orphan decoder
+                proc.wait()
+            if proc.returncode != 0 and count == 0:
+                err.seek(0)
+                lines = [ln for ln in err.read().decode(errors="replace").splitlines() if ln.strip()]
+                raise MediaError(f"frame stream failed: {lines[-1] if lines else 'ffmpeg failed'}")
 
     def frame_at(self, path: Path, t_s: float) -> np.ndarray:
         """One decoded BGR frame: the first at or after t_s (accurate seek), else the last one before it.

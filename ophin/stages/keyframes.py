@@ -1,4 +1,5 @@
-"""Stage 3, keyframes + clips: scene cuts split the video into clips; one de-duplicated keyframe each."""
+"""Stage 3, keyframes + clips: scene cuts, then visual drift inside them, split the video into clips; one
+stable, de-duplicated keyframe each."""
 
 from __future__ import annotations
 
@@ -14,13 +15,16 @@ from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import clip_id, frame_id, params_hash
 from ophin.domain.keys import frame_key
 from ophin.imaging.deid import DeidParams
+from ophin.imaging.spans import Span, SpanParams, segment
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
 from ophin.stages.common import fetch_media, require_video
 
 STAGE = "keyframes"
 UPSTREAM: tuple[str, ...] = ()  # reads only the media
-VERSION = "3"  # 3: faces blurred, burned-in PHI redacted, frames scored for clinical content, close cuts
+# 3: faces blurred, burned-in PHI redacted, frames scored for clinical content, close cuts
+# 4: drift ("change") and max-length boundaries inside cut spans; the keyframe is the span's stable sample
+VERSION = "4"
 SETTLE_S = 0.5  # grab a little after the cut: past fades and encoder smear
 
 
@@ -37,10 +41,30 @@ class KeyframeParams:
     face_subject_fraction: float = 0.02  # a face this large (of the frame) is what the frame shows: dropped
     clinical_threshold: float = 0.5
     redact_regions: tuple[tuple[float, float, float, float], ...] = ()  # normalised x, y, w, h, always filled
+    # Continuous footage (drift=False: scene cuts only, one frame a little after each cut, as in version 3).
+    drift: bool = True
+    sample_fps: float = 4.0
+    sample_width: int = 160
+    change_threshold: float = 0.25
+    hold_s: float = 2.0
+    still_threshold: float = 0.01
+    settle_s: float = 2.0
+    min_clip_s: float = 4.0
+    max_clip_s: float = 60.0
 
     def deid(self) -> DeidParams:
         return DeidParams(
             face_subject_fraction=self.face_subject_fraction, redact_regions=self.redact_regions
+        )
+
+    def spans(self) -> SpanParams:
+        return SpanParams(
+            change_threshold=self.change_threshold,
+            hold_s=self.hold_s,
+            still_threshold=self.still_threshold,
+            settle_s=self.settle_s,
+            min_clip_s=self.min_clip_s,
+            max_clip_s=self.max_clip_s,
         )
 
 
@@ -73,6 +97,30 @@ def keyframe_time(start_s: float, end_s: float, last_frame_s: float | None = Non
     return round(t, 3)
 
 
+def plan_spans(local: Any, info: Any, params: KeyframeParams, media: Any) -> list[Span]:
+    """Clips and their keyframe times: ffmpeg's scene cuts, then (drift on) the drift detector inside each
+    cut span over one low-resolution decode. A span with no decoded sample (a still picture muxed with a
+    long narration) keeps the frame a little after its start, never past the last video frame."""
+    cuts = plan_clips(info.duration_s, media.scene_changes(local, params.scene_threshold), params.min_scene_s)
+    if params.drift:
+        stream = media.stream_frames(local, fps=params.sample_fps, width=params.sample_width)
+        spans = segment(stream, cuts, params.spans())
+    else:
+        spans = [Span(s, e, "start" if i == 0 else "cut", None, None) for i, (s, e) in enumerate(cuts)]
+    return [
+        span
+        if span.frame_t_s is not None
+        else Span(
+            span.start_s,
+            span.end_s,
+            span.boundary,
+            keyframe_time(span.start_s, span.end_s, info.video_duration_s),
+            "settle",
+        )
+        for span in spans
+    ]
+
+
 def extract_keyframes(
     vid: uuid.UUID, params: KeyframeParams, *, svc: Services, force: bool = False
 ) -> StageResult:
@@ -103,50 +151,77 @@ class OcrUnavailable(RuntimeError):
     """Burned-in text cannot be found without tesseract: refuse rather than export unredacted frames."""
 
 
-def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) -> dict[str, Any]:
-    from ophin.adapters import vision  # OpenCV import is slow; only stages that need it pay
+def assess_keyframe(image: Any, *, ocr: Any, detect_faces: Any, params: KeyframeParams) -> dict[str, Any]:
+    """One frame's de-identification and clinical verdict (dedup across frames is the caller's): the
+    redacted image under "image", the frame columns it measured, and a drop_reason or None.
+
+    Kept to one function so the per-frame assessment (ophin/imaging/assess.py) can replace it whole.
+    """
+    from ophin.adapters import vision
     from ophin.imaging.clinical import ClinicalParams, clinical_score
     from ophin.imaging.deid import deidentify
+
+    deid = deidentify(image, ocr=ocr, params=params.deid(), detect_faces=detect_faces)
+    clinical = clinical_score(image, deid.ocr_words, ClinicalParams(threshold=params.clinical_threshold))
+    drop = None
+    if deid.face_is_subject:
+        share = f"{deid.face_fraction:.1%} of the frame"
+        drop = f"a face is the main content ({share}): dropped for de-identification"
+    elif not clinical.is_clinical:
+        drop = f"not a clinical image (score {clinical.score:.2f}): {clinical.reason}"
+    return {
+        "image": deid.image,
+        "sharpness": round(vision.sharpness(image), 2),
+        "face_count": deid.faces,
+        "faces_blurred": deid.faces_blurred,
+        "text_redacted": deid.text_boxes_redacted,
+        "redaction_reasons": deid.redaction_reasons or None,
+        "clinical_score": clinical.score,
+        "clinical_reason": clinical.reason,
+        "drop_reason": drop,
+    }
+
+
+def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) -> dict[str, Any]:
+    from ophin.adapters import vision  # OpenCV import is slow; only stages that need it pay
 
     if params.ocr and svc.ocr is None:
         raise OcrUnavailable("tesseract is not installed; install it or set OPHIN_KEYFRAMES__OCR=false")
     ocr = svc.ocr if params.ocr else None
     detect = vision.detect_faces if params.detect_faces else (lambda image: [])
-    clinical_params = ClinicalParams(threshold=params.clinical_threshold)
     phash = params_hash(params)
     info = svc.media.probe(local)
-    spans = plan_clips(
-        info.duration_s, svc.media.scene_changes(local, params.scene_threshold), params.min_scene_s
-    )
     clips, frames, kept_hashes = [], [], []
-    for index, (start, end) in enumerate(spans):
+    for index, span in enumerate(plan_spans(local, info, params, svc.media)):
+        start, end, t = span.start_s, span.end_s, round(span.frame_t_s or span.start_s, 3)
         cid = clip_id(vid, int(start * 1000), int(end * 1000), phash)
         clips.append(
-            {"id": cid, "video_id": vid, "index": index, "start_s": start, "end_s": end, "params_hash": phash}
+            {
+                "id": cid,
+                "video_id": vid,
+                "index": index,
+                "start_s": start,
+                "end_s": end,
+                "boundary": span.boundary,
+                "params_hash": phash,
+            }
         )
-        t = keyframe_time(start, end, info.video_duration_s)
         image = svc.media.frame_at(local, t)
         fid = frame_id(vid, int(t * 1000), phash)
         ph = vision.perceptual_hash(image)
-        deid = deidentify(image, ocr=ocr, params=params.deid(), detect_faces=detect)
-        clinical = clinical_score(image, deid.ocr_words, clinical_params)
+        verdict = assess_keyframe(image, ocr=ocr, detect_faces=detect, params=params)
         duplicate = next(
             (f for f, h in kept_hashes if vision.hash_distance(ph, h) <= params.phash_max_distance), None
         )
-        drop = None
+        drop = verdict.pop("drop_reason")
         if duplicate is not None:
             drop = f"near-duplicate of frame {duplicate} (phash distance <= {params.phash_max_distance})"
-        elif deid.face_is_subject:
-            share = f"{deid.face_fraction:.1%} of the frame"
-            drop = f"a face is the main content ({share}): dropped for de-identification"
-        elif not clinical.is_clinical:
-            drop = f"not a clinical image (score {clinical.score:.2f}): {clinical.reason}"
-        else:
+        elif drop is None:
             kept_hashes.append((fid, ph))
         key = frame_key(vid, fid)
         # Only the redacted image is ever stored: faces blurred, PHI lines filled.
         svc.store.put_bytes(
-            key, vision.encode_jpeg(deid.image, params.jpeg_quality), content_type="image/jpeg"
+            key, vision.encode_jpeg(verdict.pop("image"), params.jpeg_quality), content_type="image/jpeg"
         )
         frames.append(
             {
@@ -158,13 +233,8 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
                 "width": image.shape[1],
                 "height": image.shape[0],
                 "phash": ph,
-                "sharpness": round(vision.sharpness(image), 2),
-                "face_count": deid.faces,
-                "faces_blurred": deid.faces_blurred,
-                "text_redacted": deid.text_boxes_redacted,
-                "redaction_reasons": deid.redaction_reasons or None,
-                "clinical_score": clinical.score,
-                "clinical_reason": clinical.reason,
+                "selection": span.selection,
+                **verdict,
                 "kept": drop is None,
                 "drop_reason": drop,
                 "duplicate_of": duplicate,

@@ -18,12 +18,17 @@ from ophin.stages.transcribe import load_segments
 
 STAGE = "pair"
 UPSTREAM = ("transcribe", "keyframes")  # the stages whose rows this one reads
-VERSION = "2"  # 2: input-digest skipping, reasons for frames of videos without audio
+VERSION = "3"  # 2: input-digest skipping, no-audio reasons; 3: long windows split, lag, spoken language
 
 
 @dataclass(frozen=True)
 class PairParams:
     min_words: int = 3
+    max_window_s: float = 30.0  # longer on-screen windows are split at sentence pauses
+    min_window_s: float = 8.0  # no piece of a split window is shorter
+    lag_s: float = 0.0  # seconds the narration trails the picture (negative: leads it)
+    min_overlap: float = 0.5  # share of a sentence a window must hold to take it
+    languages: tuple[str, ...] = ("en",)  # spoken languages kept; () keeps every language
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,66 @@ def words_in(window: tuple[float, float], pieces: list[TimedText]) -> list[Timed
     return [p for p in pieces if start <= (p.start_s + p.end_s) / 2 < end]
 
 
+def lagged(pieces: list[TimedText], lag_s: float) -> list[TimedText]:
+    """Speech times moved onto the picture's clock: narration trailing by lag_s was about what showed
+    lag_s earlier."""
+    if not lag_s:
+        return pieces
+    return [TimedText(p.start_s - lag_s, p.end_s - lag_s, p.text, p.segment_id) for p in pieces]
+
+
+def assign_pieces(
+    windows: dict[Any, tuple[float, float]], pieces: list[TimedText], min_overlap: float
+) -> dict[Any, list[TimedText]]:
+    """Each sentence to the window holding the largest share of its time (ties: the later, as with the
+    midpoint rule), when that share reaches min_overlap; an instant sentence by its time. Never to two."""
+    assigned: dict[Any, list[TimedText]] = {key: [] for key in windows}
+    for piece in pieces:
+        length = piece.end_s - piece.start_s
+        best, best_share = None, 0.0
+        for key, (start, end) in sorted(windows.items(), key=lambda kv: kv[1]):
+            if length <= 0:
+                share = 1.0 if start <= piece.start_s < end else 0.0
+            else:
+                share = max(0.0, min(end, piece.end_s) - max(start, piece.start_s)) / length
+            if share > 0 and share >= best_share - 1e-9:  # windows in time order: a tie goes later
+                best, best_share = key, share
+        if best is not None and best_share >= min_overlap - 1e-9:
+            assigned[best].append(piece)
+    return assigned
+
+
+def split_window(
+    window: tuple[float, float], pieces: list[TimedText], max_s: float, min_s: float
+) -> list[tuple[tuple[float, float], list[TimedText]]]:
+    """A window longer than max_s cut between sentences, at the longest pause first, into pieces of at
+    least min_s; each piece keeps the sentences on its side (a sentence is never torn)."""
+    start, end = window
+    if end - start <= max_s or len(pieces) < 2:
+        return [(window, pieces)]
+    ordered = sorted(pieces, key=lambda p: p.start_s)
+    gaps = sorted(
+        range(len(ordered) - 1), key=lambda i: ordered[i + 1].start_s - ordered[i].end_s, reverse=True
+    )
+    for i in gaps:
+        cut = round(min(max((ordered[i].end_s + ordered[i + 1].start_s) / 2, start), end), 3)
+        if cut - start >= min_s and end - cut >= min_s:
+            return split_window((start, cut), ordered[: i + 1], max_s, min_s) + split_window(
+                (cut, end), ordered[i + 1 :], max_s, min_s
+            )
+    return [(window, pieces)]
+
+
+def language_refusal(spoken: str | None, allowed: tuple[str, ...]) -> str | None:
+    """Why a video's pairs are dropped for the language it is spoken in; None if allowed or unknown."""
+    if not spoken or not allowed:
+        return None
+    primary = spoken.lower().replace("_", "-").split("-")[0]
+    if primary in {a.lower().split("-")[0] for a in allowed}:
+        return None
+    return f"spoken language {spoken!r} is not among the allowed {', '.join(allowed)}"
+
+
 def timed_pieces(segments: list[Any]) -> list[TimedText]:
     """Spoken sentences with times, rebuilt from word timings where the backend gave them.
 
@@ -89,34 +154,20 @@ def _joined(words: list[dict[str, Any]], segment: uuid.UUID) -> TimedText:
 def pair_frames(vid: uuid.UUID, params: PairParams, *, svc: Services, force: bool = False) -> StageResult:
     def work(attempt: Attempt) -> dict[str, Any]:
         with session_scope(svc.sessions) as session:
-            has_audio = session.get(Video, vid).has_audio is not False  # type: ignore[union-attr]
+            video = session.get(Video, vid)
+            has_audio = video.has_audio is not False  # type: ignore[union-attr]
+            refusal = language_refusal(video.spoken_language, params.languages)  # type: ignore[union-attr]
             clips = list(session.scalars(select(Clip).where(Clip.video_id == vid)))
             frames = {f.clip_id: f for f in session.scalars(select(Frame).where(Frame.video_id == vid))}
-            pieces = timed_pieces(load_segments(session, vid))
+            pieces = lagged(timed_pieces(load_segments(session, vid)), params.lag_s)
+            windows = screen_windows(clips, frames)
+            assigned = assign_pieces(windows, pieces, params.min_overlap)
             rows = []
-            for fid, window in screen_windows(clips, frames).items():
-                spoken = words_in(window, pieces)
-                text = " ".join(p.text.strip() for p in spoken).strip()
-                n_words = len(text.split())
-                rows.append(
-                    {
-                        "id": pair_id(fid, int(window[0] * 1000), int(window[1] * 1000)),
-                        "video_id": vid,
-                        "frame_id": fid,
-                        "start_s": window[0],
-                        "end_s": window[1],
-                        "text": text,
-                        "n_cues": None,
-                        "cue_score": None,
-                        "segment_ids": list(dict.fromkeys(p.segment_id for p in spoken)),
-                        "status": "pending" if n_words >= params.min_words else "dropped",
-                        "drop_reason": None
-                        if n_words >= params.min_words
-                        else f"only {n_words} word(s) spoken while on screen"
-                        if has_audio
-                        else "no speech: the video has no audio track",
-                    }
-                )
+            for fid, whole in windows.items():
+                for window, spoken in split_window(
+                    whole, assigned[fid], params.max_window_s, params.min_window_s
+                ):
+                    rows.append(_row(vid, fid, window, spoken, params, has_audio, refusal))
             upsert(session, Pair, rows)
             delete_stale(session, Pair, Pair.video_id == vid, [r["id"] for r in rows])
         return {"pairs": len(rows), "with_speech": sum(r["status"] == "pending" for r in rows)}
@@ -131,3 +182,37 @@ def pair_frames(vid: uuid.UUID, params: PairParams, *, svc: Services, force: boo
         upstream=UPSTREAM,
         force=force,
     )
+
+
+def _row(
+    vid: uuid.UUID,
+    fid: uuid.UUID,
+    window: tuple[float, float],
+    spoken: list[TimedText],
+    params: PairParams,
+    has_audio: bool,
+    refusal: str | None,
+) -> dict[str, Any]:
+    text = " ".join(p.text.strip() for p in spoken).strip()
+    n_words = len(text.split())
+    if refusal is not None:
+        reason: str | None = refusal
+    elif n_words >= params.min_words:
+        reason = None
+    elif has_audio:
+        reason = f"only {n_words} word(s) spoken while on screen"
+    else:
+        reason = "no speech: the video has no audio track"
+    return {
+        "id": pair_id(fid, int(window[0] * 1000), int(window[1] * 1000)),
+        "video_id": vid,
+        "frame_id": fid,
+        "start_s": window[0],
+        "end_s": window[1],
+        "text": text,
+        "n_cues": None,
+        "cue_score": None,
+        "segment_ids": list(dict.fromkeys(p.segment_id for p in spoken)),
+        "status": "pending" if reason is None else "dropped",
+        "drop_reason": reason,
+    }

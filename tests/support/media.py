@@ -5,10 +5,14 @@ from __future__ import annotations
 import functools
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -132,3 +136,80 @@ def serve_recording(root: Path, redirects: dict[str, str] | None = None) -> Iter
     finally:
         server.shutdown()
         server.server_close()
+
+
+# Centre x, centre y (fractions of the picture), zoom (1 = the whole picture height in view).
+Viewport = tuple[float, float, float]
+
+
+def footage_video(
+    out: Path,
+    picture: np.ndarray,
+    viewport: Callable[[float], Viewport],
+    duration_s: float,
+    *,
+    fps: int = 25,
+    size: tuple[int, int] = (640, 360),
+) -> Path:
+    """Continuous camera-style footage: a moving viewport (pan, zoom) over one RGB picture, encoded by ffmpeg.
+
+    viewport(t) gives where the camera looks at t seconds; frames are cut from the picture in numpy and
+    piped raw into libx264, so the motion is exactly known to the test.
+    """
+    import cv2
+    import numpy as np
+
+    width, height = size
+    ph, pw = picture.shape[:2]
+    bgr = np.ascontiguousarray(picture[:, :, ::-1])
+    cmd = [
+        "ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24",
+        "-s", f"{width}x{height}", "-r", str(fps), "-i", "pipe:0",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out),
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
+    assert proc.stdin is not None
+    for n in range(round(duration_s * fps)):
+        cx, cy, zoom = viewport(n / fps)
+        h = ph / zoom
+        w = h * width / height
+        x0 = min(max(cx * pw - w / 2, 0.0), pw - w)
+        y0 = min(max(cy * ph - h / 2, 0.0), ph - h)
+        # An affine warp keeps sub-pixel motion smooth (an integer crop would judder at slow speeds).
+        scale = width / w
+        matrix = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]], dtype=np.float32)
+        frame = cv2.warpAffine(bgr, matrix, (width, height), flags=cv2.INTER_AREA)
+        proc.stdin.write(frame.tobytes())
+    proc.stdin.close()
+    if proc.wait() != 0:
+        raise RuntimeError("ffmpeg could not encode the footage")
+    return out
+
+
+def concat_videos(out: Path, *parts: Path) -> Path:
+    """The parts one after another (a hard cut at each joint), re-encoded; all parts video-only, same size."""
+    inputs = [arg for p in parts for arg in ("-i", str(p))]
+    streams = "".join(f"[{i}:v]" for i in range(len(parts)))
+    ffmpeg(
+        *inputs, "-filter_complex", f"{streams}concat=n={len(parts)}:v=1:a=0[v]", "-map", "[v]",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out),
+    )  # fmt: skip
+    return out
+
+
+def still_image_video(out: Path, image: Path, duration_s: float, *, audio: Path | None = None) -> Path:
+    """One picture shown for duration_s (1 fps, a static slide), with narration when audio is given."""
+    audio_in = ["-i", str(audio)] if audio else []
+    ffmpeg(
+        "-loop", "1", "-framerate", "1", "-t", str(duration_s), "-i", str(image), *audio_in,
+        "-vf", "scale=640:360,format=yuv420p", "-c:v", "libx264", "-preset", "ultrafast",
+        "-tune", "stillimage",
+        *(["-c:a", "aac", "-map", "0:v", "-map", "1:a"] if audio else []), "-t", str(duration_s), str(out),
+    )  # fmt: skip
+    return out
+
+
+def spoken(out: Path, text: str, *, words_per_minute: int = 150) -> Path:
+    """text read by espeak-ng into a WAV (pauses at sentence ends are espeak's own)."""
+    subprocess.run(["espeak-ng", "-s", str(words_per_minute), "-w", str(out), text], check=True)
+    return out

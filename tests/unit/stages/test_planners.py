@@ -8,7 +8,16 @@ from types import SimpleNamespace
 from ophin.cues.clauses import split_clauses
 from ophin.stages.acquire import public_url, video_row
 from ophin.stages.keyframes import keyframe_time, plan_clips
-from ophin.stages.pair import TimedText, screen_windows, timed_pieces, words_in
+from ophin.stages.pair import (
+    TimedText,
+    assign_pieces,
+    lagged,
+    language_refusal,
+    screen_windows,
+    split_window,
+    timed_pieces,
+    words_in,
+)
 
 
 def test_plan_clips_starts_at_zero_and_keeps_the_scene_after_close_cuts() -> None:
@@ -108,3 +117,57 @@ def test_keyframe_time_stays_on_a_decodable_frame() -> None:
     assert keyframe_time(0.0, 10.0) == 0.5
     assert keyframe_time(0.0, 0.3) == 0.15  # a clip shorter than the settle offset: its middle
     assert keyframe_time(0.0, 10.0, last_frame_s=0.04) == 0.04  # one picture muxed with 10 s of narration
+
+
+def _said(start: float, end: float, text: str) -> TimedText:
+    return TimedText(start, end, text, "s")
+
+
+def test_assign_pieces_gives_a_straddling_sentence_to_where_most_of_it_is() -> None:
+    windows = {"a": (0.0, 10.0), "b": (10.0, 20.0)}
+    early, late = _said(8.0, 11.0, "mostly a."), _said(9.5, 14.0, "mostly b.")
+    assigned = assign_pieces(windows, [early, late], min_overlap=0.5)
+    assert assigned == {"a": [early], "b": [late]}
+    # Spoken mostly over a dropped frame (no window 10-20 s): lost at 0.5, kept by its neighbour at 0.3.
+    gap = {"a": (0.0, 10.0), "c": (20.0, 30.0)}
+    over_gap = _said(7.0, 17.0, "over the gap.")
+    assert assign_pieces(gap, [over_gap], 0.5) == {"a": [], "c": []}
+    assert assign_pieces(gap, [over_gap], 0.3) == {"a": [over_gap], "c": []}
+
+
+def test_lag_moves_trailing_narration_onto_the_picture_it_describes() -> None:
+    # Slide A shows 0-10 s, slide B 10-20 s; the speaker talks about each 3 s after it appears and runs on.
+    windows = {"a": (0.0, 10.0), "b": (10.0, 20.0)}
+    about_a = [_said(3.0, 7.0, "The disc is cupped."), _said(7.5, 12.5, "The rim is thin inferiorly.")]
+    about_b = [_said(13.0, 17.0, "Here drusen are scattered."), _said(17.5, 22.5, "They are soft.")]
+    at_zero = assign_pieces(windows, lagged(about_a + about_b, 0.0), 0.5)
+    assert [p.text for p in at_zero["b"]][0] == "The rim is thin inferiorly."  # mis-assigned to slide B
+    at_lag = assign_pieces(windows, lagged(about_a + about_b, 3.0), 0.5)
+    assert [p.text for p in at_lag["a"]] == [p.text for p in about_a]
+    assert [p.text for p in at_lag["b"]] == [p.text for p in about_b]
+
+
+def test_split_window_cuts_at_the_longest_pauses_and_never_below_the_minimum() -> None:
+    findings = [
+        _said(0.5, 4.0, "First finding."), _said(4.3, 9.0, "It is large."),
+        _said(12.0, 16.0, "Second finding."), _said(16.2, 19.5, "It is small."),
+        _said(21.0, 25.0, "Third finding."), _said(25.2, 29.0, "It bleeds."),
+    ]  # fmt: skip
+    pieces = split_window((0.0, 30.0), findings, max_s=12.0, min_s=6.0)
+    assert [w for w, _ in pieces] == [(0.0, 10.5), (10.5, 20.25), (20.25, 30.0)]
+    assert [[p.text for p in spoken] for _, spoken in pieces] == [
+        ["First finding.", "It is large."],
+        ["Second finding.", "It is small."],
+        ["Third finding.", "It bleeds."],
+    ]
+    assert len(split_window((0.0, 30.0), findings, max_s=40.0, min_s=6.0)) == 1  # short enough
+    # A minimum no cut can keep both sides above leaves the window whole.
+    assert len(split_window((0.0, 30.0), findings, max_s=12.0, min_s=16.0)) == 1
+    assert len(split_window((0.0, 30.0), findings, max_s=20.0, min_s=6.0)) == 2
+
+
+def test_language_refusal_drops_only_known_other_languages() -> None:
+    assert language_refusal(None, ("en",)) is None
+    assert language_refusal("en", ("en",)) is None and language_refusal("EN-us", ("en",)) is None
+    assert "'de'" in (language_refusal("de", ("en",)) or "")
+    assert language_refusal("de", ()) is None and language_refusal("de", ("en", "de")) is None
