@@ -1357,6 +1357,469 @@ def detect_cuts(path: Path, threshold: float = SCENE_THRESHOLD) -> list[float]:
 
 
 # ---------------------------------------------------------------------------
+# Continuous footage and long slides
+# ---------------------------------------------------------------------------
+#
+# Two more kinds of video, kept out of the ``videos`` lists (tests iterate over those and their expected
+# figures would shift) and written under ``footage`` in ground_truth.json:
+#
+# * ``continuous``: a fundus examination filmed as one shot.  A virtual camera pans and zooms slowly across a
+#   fundus photograph with drawn findings, dwelling on each finding while its narration plays; no hard cut
+#   anywhere, slight blur while the camera moves and a slow change of illumination throughout.
+# * ``long_slide``: one static slide (the whole photograph with its findings circled and numbered) shown for
+#   over a minute while the findings are narrated in turn, with pauses between them.
+
+PAN_S = 4.0  # camera move between two findings (frame-aligned: a whole number of frames)
+FINDING_PAUSE_S = 2.0  # silence between two findings on a long slide
+FOOTAGE_SENTENCE_GAP_S = 0.4
+CONTINUITY_LIMIT = 0.2  # largest scene score allowed between consecutive footage frames (cuts need 0.3)
+OPTIC_DISC_XY = (205, 650)  # centre of the optic disc in skimage.data.retina()
+
+
+@dataclass(frozen=True)
+class FindingSpan:
+    """One finding of a footage video: where it is on the canvas, how much the camera shows, its narration."""
+
+    finding: str
+    center: tuple[int, int]  # canvas pixel at the centre of the view (and of the drawn finding)
+    crop_width: int  # canvas pixels across the view while the camera dwells here
+    sentences: tuple[Sentence, ...]
+    drift: tuple[int, int] = (24, 10)  # slow camera drift over the dwell, canvas pixels
+
+
+@dataclass(frozen=True)
+class FootageSpec:
+    """A continuous-footage or long-slide video over one fundus canvas."""
+
+    file: str
+    title: str
+    kind: str  # "continuous" | "long_slide"
+    lesion_seed: int
+    spans: tuple[FindingSpan, ...]
+    intro: tuple[Sentence, ...] = ()  # long slide: said before the first finding, about no finding
+    markers: str = "123456"  # long slide: the label drawn next to each finding's circle
+    tone: tuple[float, float] = (1.0, 1.0)  # gain, gamma of the whole canvas
+
+
+def span(finding: str, center: tuple[int, int], crop_width: int, sentences: list[Sentence]) -> FindingSpan:
+    return FindingSpan(finding, center, crop_width, tuple(sentences))
+
+
+def footage_canvas(spec: FootageSpec) -> np.ndarray:
+    """The retina photograph with every finding of ``spec`` drawn at its span's centre."""
+    rng = np.random.default_rng(spec.lesion_seed)
+    img = skdata.retina().astype(np.float32)
+    for item in spec.spans:
+        img = draw_finding(img, item.finding, item.center, rng)
+    img = np.clip(img + 0.5, 0, 255).astype(np.uint8)
+    return adjust_tone(img, *spec.tone)
+
+
+def _paint(
+    img: np.ndarray, alpha: np.ndarray, color: tuple[float, float, float], soften: float
+) -> np.ndarray:
+    alpha = cv2.GaussianBlur(alpha, (0, 0), soften)[:, :, None]
+    return img * (1 - alpha) + np.asarray(color, np.float32) * alpha
+
+
+def draw_finding(
+    img: np.ndarray, finding: str, center: tuple[int, int], rng: np.random.Generator
+) -> np.ndarray:
+    """Paint one finding around ``center`` (photograph pixels) on a float RGB image.
+
+    Sizes are chosen to stay visible both in a close-up and in the whole photograph shown 360 pixels tall.
+    """
+    cx, cy = center
+    alpha = np.zeros(img.shape[:2], np.float32)
+    if finding == "cupping":  # an enlarged pale cup filling most of the disc
+        cv2.ellipse(alpha, (cx + 8, cy - 4), (58, 66), 0, 0, 360, 0.85, -1)
+        return _paint(img, alpha, (250.0, 236.0, 190.0), 9.0)
+    if finding == "flame haemorrhages":  # streaks along the nerve fibres of the arcade
+        for _ in range(9):
+            x, y = cx + rng.uniform(-150, 150), cy + rng.uniform(-45, 45)
+            angle = float(rng.uniform(-35, 35))
+            axes = (int(rng.uniform(22, 38)), int(rng.uniform(6, 10)))
+            cv2.ellipse(alpha, (int(x), int(y)), axes, angle, 0, 360, 0.9, -1)
+        return _paint(img, alpha, (120.0, 18.0, 12.0), 2.5)
+    if finding == "drusen":  # yellow dots scattered around the fovea
+        for _ in range(34):
+            r, a = abs(rng.normal(110, 45)), rng.uniform(0, 2 * np.pi)
+            cv2.circle(
+                alpha, (int(cx + r * np.cos(a)), int(cy + r * np.sin(a))), int(rng.uniform(7, 14)), 0.85, -1
+            )
+        return _paint(img, alpha, (236.0, 214.0, 120.0), 3.0)
+    if finding == "cotton wool spots":  # fluffy white patches
+        for _ in range(5):
+            x, y = cx + rng.uniform(-140, 140), cy + rng.uniform(-60, 60)
+            for _ in range(4):
+                centre = (int(x + rng.normal(0, 9)), int(y + rng.normal(0, 7)))
+                cv2.ellipse(alpha, centre, (int(rng.uniform(14, 24)), int(rng.uniform(9, 15))),
+                            float(rng.uniform(0, 180)), 0, 360, 0.8, -1)  # fmt: skip
+        return _paint(img, alpha, (246.0, 240.0, 226.0), 6.0)
+    if finding == "hard exudates":  # a circinate ring of small bright yellow deposits
+        for _ in range(60):
+            angle, radius = rng.uniform(-2.4, 2.4), rng.normal(95, 10)
+            x, y = cx - radius * np.cos(angle), cy + radius * np.sin(angle)
+            cv2.circle(alpha, (int(x), int(y)), int(rng.uniform(5, 10)), 0.95, -1)
+        return _paint(img, alpha, (250.0, 230.0, 110.0), 2.0)
+    if finding == "blot haemorrhages":  # round dark red blots with a few microaneurysm dots
+        for _ in range(10):
+            x, y = cx + rng.uniform(-140, 140), cy + rng.uniform(-90, 90)
+            cv2.circle(alpha, (int(x), int(y)), int(rng.uniform(10, 20)), 0.9, -1)
+        for _ in range(16):
+            x, y = cx + rng.uniform(-160, 160), cy + rng.uniform(-100, 100)
+            cv2.circle(alpha, (int(x), int(y)), int(rng.uniform(3, 5)), 1.0, -1)
+        return _paint(img, alpha, (110.0, 14.0, 12.0), 1.8)
+    if finding == "new vessels":  # a tangle of fine loops on the disc
+        for _ in range(14):
+            x, y = cx + rng.uniform(-55, 55), cy + rng.uniform(-60, 60)
+            cv2.ellipse(alpha, (int(x), int(y)), (int(rng.uniform(14, 30)), int(rng.uniform(8, 20))),
+                        float(rng.uniform(0, 180)), 0, 300, 1.0, 3)  # fmt: skip
+        return _paint(img, alpha, (150.0, 10.0, 20.0), 1.2)
+    if finding == "laser scars":  # rows of pigmented rings with pale centres
+        ring, core = np.zeros_like(alpha), np.zeros_like(alpha)
+        for row in range(3):
+            for col in range(5):
+                x = int(cx - 160 + col * 80 + rng.normal(0, 6))
+                y = int(cy - 70 + row * 70 + rng.normal(0, 6))
+                cv2.circle(ring, (x, y), 24, 0.95, -1)
+                cv2.circle(core, (x, y), 13, 0.9, -1)
+        img = _paint(img, ring, (52.0, 34.0, 24.0), 2.0)
+        return _paint(img, core, (232.0, 214.0, 180.0), 2.0)
+    raise ValueError(f"unknown footage finding {finding!r}")
+
+
+def _smoothstep(u: float) -> float:
+    u = min(max(u, 0.0), 1.0)
+    return u * u * (3 - 2 * u)
+
+
+def camera_view(
+    canvas: np.ndarray, cx: float, cy: float, width: float, gain: float, blur: float
+) -> np.ndarray:
+    """What a camera centred on canvas pixel (cx, cy), ``width`` canvas pixels across, sees (WIDTHxHEIGHT)."""
+    s = width / WIDTH
+    matrix = np.float32([[1 / s, 0, WIDTH / 2 - cx / s], [0, 1 / s, HEIGHT / 2 - cy / s]])
+    flags = cv2.INTER_AREA if s > 1 else cv2.INTER_LINEAR
+    view = cv2.warpAffine(canvas, matrix, (WIDTH, HEIGHT), flags=flags, borderValue=(0, 0, 0))
+    if blur > 0.3:
+        view = cv2.GaussianBlur(view, (0, 0), blur)
+    return np.clip(view.astype(np.float32) * gain + 0.5, 0, 255).astype(np.uint8)
+
+
+def camera_path(spec: FootageSpec, dwell_frames: list[int]) -> list[tuple[float, float, float, float]]:
+    """Per-frame (cx, cy, width, blur): drift slowly while dwelling on a finding, glide (zooming out a little)
+    between findings; blur grows with the camera's speed, as a real slit-lamp or fundus camera smears."""
+    pan_frames = round(PAN_S * FPS)
+    path: list[tuple[float, float, float]] = []
+    for i, (item, n) in enumerate(zip(spec.spans, dwell_frames, strict=True)):
+        (cx, cy), (dx, dy), w = item.center, item.drift, item.crop_width
+        for k in range(n):
+            u = k / max(n - 1, 1)
+            path.append((cx - dx / 2 + dx * u, cy - dy / 2 + dy * u, w * (1.04 - 0.04 * u)))
+        if i + 1 < len(spec.spans):
+            nxt = spec.spans[i + 1]
+            a = path[-1]
+            b = (nxt.center[0] - nxt.drift[0] / 2, nxt.center[1] - nxt.drift[1] / 2, nxt.crop_width * 1.04)
+            for k in range(1, pan_frames + 1):
+                u = _smoothstep(k / (pan_frames + 1))
+                zoom_out = 1.0 + 0.35 * math.sin(math.pi * k / (pan_frames + 1))
+                path.append(
+                    (
+                        a[0] + (b[0] - a[0]) * u,
+                        a[1] + (b[1] - a[1]) * u,
+                        (a[2] + (b[2] - a[2]) * u) * zoom_out,
+                    )
+                )
+    out = []
+    for k, (cx, cy, w) in enumerate(path):
+        px, py, _ = path[max(k - 1, 0)]
+        speed = math.hypot(cx - px, cy - py) * WIDTH / w  # output pixels per frame
+        out.append((cx, cy, w, min(1.6, speed / 12.0)))
+    return out
+
+
+def long_slide_frame(spec: FootageSpec, canvas: np.ndarray) -> tuple[np.ndarray, list[list[float]]]:
+    """The whole photograph letterboxed, each finding circled and labelled; also the circles' boxes."""
+    frame = letterbox(canvas)
+    scale, x_off = HEIGHT / canvas.shape[0], (WIDTH - round(canvas.shape[1] * HEIGHT / canvas.shape[0])) / 2
+    img = Image.fromarray(frame)
+    draw = ImageDraw.Draw(img)
+    boxes = []
+    for item, label in zip(spec.spans, spec.markers, strict=False):
+        x, y, r = x_off + item.center[0] * scale, item.center[1] * scale, item.crop_width * scale * 0.3
+        draw.ellipse([x - r, y - r, x + r, y + r], outline=(255, 255, 255), width=2)
+        draw.text((x + r * 0.75, y - r - 14), label, font=get_font(18), fill=(255, 255, 255))
+        boxes.append(norm_box(x - r, y - r, x + r, y + r))
+    return np.asarray(img), boxes
+
+
+def _speak(sentence: Sentence, tl: Timeline, workdir: Path, extra: dict[str, Any]) -> dict[str, Any]:
+    speech = synthesize(sentence.text, workdir, len(tl.audio))
+    start = tl.cursor
+    tl.append(speech)
+    return {"text": sentence.text, "start_s": seconds(start), "end_s": seconds(tl.cursor),
+            "describes_image": sentence.describes_image, **extra}  # fmt: skip
+
+
+def _pad_to_frame(tl: Timeline, at_least_s: float) -> None:
+    end = math.ceil((tl.cursor + round(at_least_s * SAMPLE_RATE)) / FRAME_SAMPLES) * FRAME_SAMPLES
+    tl.append(np.zeros(end - tl.cursor, np.int16))
+
+
+def build_footage_timeline(
+    spec: FootageSpec, workdir: Path
+) -> tuple[Timeline, list[dict[str, Any]], list[dict]]:
+    """Narrate a footage video: intro, then, each finding's sentences, a pan or pause between findings.
+
+    Returns the timeline, the spans (one per finding, from the camera settling on it to it leaving) and the
+    intro sentences.  Every span starts and ends on a frame boundary.
+    """
+    tl = Timeline()
+    tl.append(silence(LEAD_IN_S))
+    intro = []
+    for s_index, sentence in enumerate(spec.intro):
+        if s_index:
+            tl.append(silence(FOOTAGE_SENTENCE_GAP_S))
+        intro.append(_speak(sentence, tl, workdir, {"finding": None, "span": None}))
+    if intro:
+        _pad_to_frame(tl, FINDING_PAUSE_S)
+    spans = []
+    for index, item in enumerate(spec.spans):
+        start = tl.cursor
+        if index:
+            tl.append(silence(0.3))  # the camera has settled (or the pause ended) before the narrator speaks
+        sentences = []
+        for s_index, sentence in enumerate(item.sentences):
+            if s_index:
+                tl.append(silence(FOOTAGE_SENTENCE_GAP_S))
+            sentences.append(_speak(sentence, tl, workdir, {"finding": item.finding, "span": index}))
+        _pad_to_frame(tl, SCENE_PAD_S)
+        spans.append({"index": index, "start_s": seconds(start), "end_s": seconds(tl.cursor),
+                      "finding": item.finding, "sentences": sentences,
+                      "_frames": (tl.cursor - start) // FRAME_SAMPLES})  # fmt: skip
+        if index + 1 < len(spec.spans):
+            gap = PAN_S if spec.kind == "continuous" else FINDING_PAUSE_S
+            tl.append(silence(gap))  # PAN_S and FINDING_PAUSE_S are whole frames
+    return tl, spans, intro
+
+
+def encode_frames(frames: Any, audio_path: Path, out_path: Path, title: str) -> None:
+    """Encode an iterable of distinct RGB frames (one video frame each) plus the audio track into an MP4."""
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            ffmpeg_command(audio_path, out_path, title), stdin=subprocess.PIPE, stderr=err
+        )
+        assert proc.stdin is not None
+        try:
+            for frame in frames:
+                proc.stdin.write(np.ascontiguousarray(frame).tobytes())
+        finally:
+            proc.stdin.close()
+        if proc.wait() != 0:
+            err.seek(0)
+            raise RuntimeError(f"ffmpeg failed: {err.read().decode(errors='replace')}")
+
+
+def continuous_frames(
+    spec: FootageSpec, canvas: np.ndarray, path: list[tuple[float, float, float, float]]
+) -> Any:
+    """Yield the camera's frames, refusing any pair of neighbours a scene-cut detector could call a cut."""
+    previous = None
+    for k, (cx, cy, w, blur) in enumerate(path):
+        gain = 1.0 + 0.07 * math.sin(2 * math.pi * k / (FPS * 23.0))  # slow illumination change
+        frame = camera_view(canvas, cx, cy, w, gain, blur)
+        if previous is not None and (score := scene_change_score(previous, frame)) > CONTINUITY_LIMIT:
+            raise RuntimeError(f"{spec.file}: frames {k - 1}->{k} jump (scene score {score:.3f})")
+        previous = frame
+        yield frame
+
+
+def make_footage(spec: FootageSpec, out_dir: Path, workdir: Path) -> dict[str, Any]:
+    """Render, narrate and encode one footage video; return its ground-truth record."""
+    canvas = footage_canvas(spec)
+    tl, spans, intro = build_footage_timeline(spec, workdir)
+    audio_path = workdir / f"{Path(spec.file).stem}.wav"
+    write_wav_mono16(audio_path, tl.samples())
+    dwell = [s.pop("_frames") for s in spans]
+    total_frames = tl.cursor // FRAME_SAMPLES
+    out_path = out_dir / spec.file
+    ch, cw = canvas.shape[:2]
+    if spec.kind == "continuous":
+        path = camera_path(spec, dwell)
+        # Hold the first view over the lead-in (and an intro, if footage ever has one).
+        lead = total_frames - len(path)
+        path = [path[0]] * lead + path
+        for record, item in zip(spans, spec.spans, strict=True):
+            w, h = item.crop_width, item.crop_width * HEIGHT / WIDTH
+            x, y = item.center
+            record["region"] = [round((x - w / 2) / cw, 4), round((y - h / 2) / ch, 4),
+                                round((x + w / 2) / cw, 4), round((y + h / 2) / ch, 4)]  # fmt: skip
+        encode_frames(continuous_frames(spec, canvas, path), audio_path, out_path, spec.title)
+        # A finding-to-finding boundary is the middle of the pan between them: the view changes gradually, so
+        # a segmenter may put it anywhere in the pan (PAN_S long).
+        boundaries = [
+            round((a["end_s"] + b["start_s"]) / 2, 3) for a, b in zip(spans, spans[1:], strict=False)
+        ]
+    else:
+        frame, boxes = long_slide_frame(spec, canvas)
+        for record, box, label in zip(spans, boxes, spec.markers, strict=False):
+            record.update(marker=label, finding_box=box)
+        encode_video([frame], [total_frames], audio_path, out_path, spec.title)
+        boundaries = []  # one static slide: nothing changes on screen
+    return {
+        "file": spec.file,
+        "title": spec.title,
+        "license": LICENSE,
+        "kind": spec.kind,
+        "duration_s": probe_duration(out_path),
+        "clinical_image": True,
+        "modality": "fundus",
+        "finding_order": [s.finding for s in spec.spans],
+        "boundaries_s": boundaries,
+        "pan_s": PAN_S if spec.kind == "continuous" else 0.0,
+        "intro": intro,
+        "spans": spans,
+    }
+
+
+def demo_footage() -> list[FootageSpec]:
+    """Demo set: a filmed fundus examination of a glaucoma-and-vascular case, and its long teaching slide."""
+    spans = (
+        span("cupping", OPTIC_DISC_XY, 430, [
+            vis("We begin the examination at the optic disc."),
+            vis("The pale central cup is enlarged and fills most of the disc."),
+            vis("This degree of cupping suggests glaucomatous damage."),
+            say("The patient is a sixty year old man with high blood pressure."),
+        ]),
+        span("flame haemorrhages", (610, 370), 500, [
+            vis("Moving along the upper arcade, there are flame shaped haemorrhages."),
+            vis("They are dark red streaks that follow the nerve fibres."),
+            vis("Several of them lie close to the main vein."),
+            say("Bleeding like this often follows a sudden rise in blood pressure."),
+        ]),
+        span("drusen", RETINA_FOVEA_XY, 470, [
+            vis("Now we come to the macula."),
+            vis("Many small yellow drusen are scattered around the fovea."),
+            vis("Drusen are deposits that lie under the retina."),
+            vis("The fovea itself still looks darker than its surroundings."),
+        ]),
+        span("cotton wool spots", (640, 1000), 500, [
+            vis("Finally, below the macula, we see fluffy white cotton wool spots."),
+            vis("They sit along the lower arcade near the vessels."),
+            say("We will repeat the examination in three months."),
+        ]),
+    )  # fmt: skip
+    slide_spans = (
+        span("cupping", OPTIC_DISC_XY, 430, [
+            vis("Finding number one is the optic disc on the left."),
+            vis("Its cup is large and pale, a sign of glaucoma."),
+            vis("Only a thin rim of pink tissue is left around the cup."),
+            say("Always measure the eye pressure in such a patient."),
+        ]),
+        span("flame haemorrhages", (610, 370), 500, [
+            vis("Number two marks the flame haemorrhages above the macula."),
+            vis("These red streaks follow the course of the nerve fibres."),
+            vis("They are typical of high blood pressure."),
+        ]),
+        span("drusen", RETINA_FOVEA_XY, 470, [
+            vis("Number three is in the middle, at the macula."),
+            vis("The yellow dots here are drusen."),
+            vis("They cluster in a loose ring around the fovea."),
+            say("Drusen become more common with age."),
+        ]),
+        span("cotton wool spots", (640, 1000), 500, [
+            vis("Number four points to the cotton wool spots at the bottom."),
+            vis("These white patches are small areas of swollen nerve fibres."),
+            vis("They show that the retina is short of blood."),
+            say("Such patients need their blood pressure checked the same day."),
+        ]),
+    )  # fmt: skip
+    return [
+        FootageSpec(
+            "footage_fundus_exam.mp4", "Fundus Examination: A Walk Across the Retina", "continuous", 61, spans
+        ),
+        FootageSpec(
+            "slide_fundus_findings.mp4", "One Fundus, Four Findings", "long_slide", 61, slide_spans,
+            intro=(say("This slide shows one fundus photograph with four findings marked."),),
+        ),
+    ]  # fmt: skip
+
+
+def heldout_footage() -> list[FootageSpec]:
+    """Held-out set: a diabetic eye filmed and taught on its own wording, findings and route."""
+    spans = (
+        span("hard exudates", EXUDATE_RING_XY, 440, [
+            vis("The camera starts just beside the fovea."),
+            vis("A ring of bright yellow hard exudates surrounds a leaking area."),
+            vis("Such a circinate pattern points to macular oedema."),
+            say("Her visual acuity is six over eighteen."),
+        ]),
+        span("blot haemorrhages", (1000, 960), 450, [
+            vis("Sliding down and outwards, we reach a cluster of blot haemorrhages."),
+            vis("Tiny red dots between them are microaneurysms."),
+            say("Her blood sugar has been poorly controlled for years."),
+        ]),
+        span("new vessels", OPTIC_DISC_XY, 380, [
+            vis("Next, the view travels across to the optic nerve head."),
+            vis("Fine abnormal loops of new vessels grow on the surface of the disc."),
+            vis("New vessels at the disc mean proliferative disease."),
+            vis("They bleed easily, so look for blood in front of the retina."),
+        ]),
+        span("laser scars", (1050, 380), 470, [
+            vis("Last, in the upper outer periphery, there are rows of round laser scars."),
+            vis("Each scar has a dark pigmented rim and a pale centre."),
+            say("The laser was given at another hospital."),
+        ]),
+    )  # fmt: skip
+    slide_spans = (
+        span("new vessels", OPTIC_DISC_XY, 380, [
+            vis("Look first at label A, on the optic nerve head."),
+            vis("A tangle of fine new vessels covers the disc."),
+            vis("The loops are thin and do not follow the normal vessel pattern."),
+            say("This finding needs treatment within days."),
+        ]),
+        span("laser scars", (1050, 380), 470, [
+            vis("Label B, at the top right, marks old laser scars."),
+            vis("They are round, with dark rims, arranged in rows."),
+            vis("They show where the periphery was treated before."),
+        ]),
+        span("hard exudates", EXUDATE_RING_XY, 440, [
+            vis("Label C sits just to the right of the fovea."),
+            vis("Yellow hard exudates form a partial ring there."),
+            say("Exudates are fats left behind by leaking vessels."),
+            vis("The ring opens towards the fovea."),
+        ]),
+        span("blot haemorrhages", (1000, 960), 450, [
+            vis("Label D, lower right, shows blot haemorrhages."),
+            vis("These dark red blots lie deep in the retina."),
+            vis("Small dots around them are microaneurysms."),
+            say("Counting these lesions helps to grade the retinopathy."),
+        ]),
+    )  # fmt: skip
+    return [
+        FootageSpec("heldout_footage_diabetic.mp4", "Filming a Diabetic Fundus", "continuous", 73, spans,
+                    tone=(1.05, 0.95)),
+        FootageSpec(
+            "heldout_slide_diabetic.mp4", "Diabetic Eye Disease on One Slide", "long_slide", 73, slide_spans,
+            intro=(say("Here is a single photograph from a diabetic clinic."),
+                   say("Four findings on it are labelled with letters.")),
+            markers="ABCD", tone=(1.05, 0.95),
+        ),
+    ]  # fmt: skip
+
+
+def verify_footage(truth_path: Path) -> bool:
+    """Check that ffmpeg's scene detector finds no cut in any footage video (they are one shot each)."""
+    ok = True
+    for video in json.loads(truth_path.read_text(encoding="utf-8")).get("footage", []):
+        found = detect_cuts(truth_path.parent / video["file"])
+        ok &= not found
+        print(f"  {'OK  ' if not found else 'FAIL'} {video['file']}: expected no cut, found {found}")
+    return ok
+
+
+# ---------------------------------------------------------------------------
 # Driver
 # ---------------------------------------------------------------------------
 
@@ -1394,14 +1857,23 @@ def make_lecture(lecture: LectureSpec, out_dir: Path, workdir: Path) -> dict[str
     }
 
 
-def make_set(name: str, lectures: list[LectureSpec], out_root: Path) -> Path:
-    """Write one corpus set (videos + ground_truth.json) under ``out_root/name``."""
+def make_set(
+    name: str, lectures: list[LectureSpec], out_root: Path, footage: list[FootageSpec] | None = None
+) -> Path:
+    """Write one corpus set (videos + ground_truth.json) under ``out_root/name``.
+
+    The footage videos go under their own ``footage`` key, after ``videos``, so the lecture entries (and
+    every test iterating over them) stay as they were.
+    """
     out_dir = out_root / name
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ophin_corpus_") as tmp:
         videos = [make_lecture(lecture, out_dir, Path(tmp)) for lecture in lectures]
+        truth: dict[str, Any] = {"videos": videos}
+        if footage:
+            truth["footage"] = [make_footage(spec, out_dir, Path(tmp)) for spec in footage]
     truth_path = out_dir / "ground_truth.json"
-    truth_path.write_text(json.dumps({"videos": videos}, indent=2) + "\n", encoding="utf-8")
+    truth_path.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return truth_path
 
 
@@ -1461,16 +1933,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     check_tools()
     builders = {"demo": demo_lectures, "heldout": heldout_lectures}
+    footage = {"demo": demo_footage, "heldout": heldout_footage}
     ok = True
     for name in args.sets:
-        truth_path = make_set(name, builders[name](), args.out)
+        truth_path = make_set(name, builders[name](), args.out, footage[name]())
         print(f"wrote {truth_path}")
-        for video in json.loads(truth_path.read_text(encoding="utf-8"))["videos"]:
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        for video in truth["videos"]:
             size_kb = (truth_path.parent / video["file"]).stat().st_size / 1024
             n_scenes = len(video["scenes"])
             print(f"  {video['file']}: {video['duration_s']:.1f} s, {n_scenes} scenes, {size_kb:.0f} KiB")
+        for video in truth.get("footage", []):
+            size_kb = (truth_path.parent / video["file"]).stat().st_size / 1024
+            n_spans = len(video["spans"])
+            print(f"  {video['file']}: {video['duration_s']:.1f} s, {video['kind']}, {n_spans} findings, "
+                  f"{size_kb:.0f} KiB")  # fmt: skip
         if args.verify:
             ok &= verify_set(truth_path)
+            ok &= verify_footage(truth_path)
     return 0 if ok else 1
 
 

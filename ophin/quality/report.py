@@ -22,6 +22,7 @@ from ophin.adapters.object_store import ObjectStore
 from ophin.adapters.ocr import Ocr
 from ophin.db.models import Frame, Instruction, Pair, Video
 from ophin.domain.phi import find_phi
+from ophin.quality.transcription_report import measure_transcription, render_transcription
 from ophin.sample_corpus import ground_truth
 from ophin.synthesis.base import PairContext
 from ophin.synthesis.offline import ANSWER_FRAMES, knowledge_for
@@ -59,6 +60,9 @@ class QualityReport:
     counts: dict[str, int] = field(default_factory=dict)
     checks: dict[str, dict[str, int]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # what missed a target, for a reader to look at
+    # Segmentation, frames per minute, footage coverage, long-slide pairing, WER, real-time factors
+    # (ophin/quality/transcription_report.py): figures without targets yet.
+    engine: dict[str, Any] = field(default_factory=dict)
 
     def passed(self) -> dict[str, bool]:
         out = {}
@@ -84,6 +88,8 @@ def _records(session: Session, set_name: str, truth: dict[str, dict[str, Any]]) 
     records = []
     for instruction, frame, url in rows:
         name = PurePosixPath(url).name
+        if name not in truth:  # a footage video of the set: measured by its own figures (engine)
+            continue
         record = Record(instruction, frame, name, scene_at(truth[name], frame.t_s))
         record.answers = " ".join(t["text"] for t in instruction.turns or [] if t["role"] == "gpt")
         records.append(record)
@@ -186,6 +192,7 @@ def measure(
         "planted_phi_strings": len(planted),
     }
     report.checks = confusion()
+    report.engine = measure_transcription(session, set_name)
     missed = sorted(clinical_scenes - covered)
     report.problems = (
         [f"non-clinical frame exported: {r.video_file} at {r.frame.t_s:.1f} s" for r in frames.values()
@@ -245,5 +252,7 @@ def render(report: QualityReport) -> str:
             f"    {check:<14} bad {row['caught']}/{row['caught'] + row['missed']} caught, "
             f"good {row['good_passed']}/{row['good_passed'] + row['false_alarms']} passed"
         )
+    if report.engine:
+        lines += render_transcription(report.engine)
     lines += [f"  - {p}" for p in report.problems[:20]]
     return "\n".join(lines)

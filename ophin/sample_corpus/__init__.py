@@ -7,6 +7,19 @@ scene cuts, sentence timings and which sentences describe the visible image:
 * ``heldout/`` -- ``heldout_retina.mp4``, ``heldout_oct.mp4``, ``heldout_cases.mp4``
   (independently worded; use these as "never seen" lectures in tests)
 
+Each set also holds two "footage" videos, listed under ``footage`` in its ground truth and kept out of
+``videos()`` (tests iterate over the lectures and their expected figures must not shift):
+
+* a continuous fundus examination (one shot, no cut: a slow pan and zoom with blur while moving and a slow
+  illumination change) whose narration describes each finding while it is in view -- ``demo/``
+  ``footage_fundus_exam.mp4``, ``heldout/`` ``heldout_footage_diabetic.mp4``;
+* a long slide (one static photograph with four findings circled) narrated finding by finding --
+  ``demo/`` ``slide_fundus_findings.mp4``, ``heldout/`` ``heldout_slide_diabetic.mp4``.
+
+Their ground truth has ``spans`` (one per finding: ``start_s``/``end_s``, ``finding``, the ``region`` in
+view or the ``finding_box`` on the slide, and sentences tagged with ``finding`` and ``span``),
+``finding_order`` and ``boundaries_s`` (where the view passes from one finding to the next).
+
 The ``*_cases.mp4`` lectures add hard cases (burned-in and spoken patient identifiers,
 a visual-sounding text slide, normal vs abnormal images, a webcam inset) with extra
 per-scene fields: ``findings``, ``normal``, ``phi_text``/``phi_box``,
@@ -21,7 +34,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CORPUS_DIR", "SETS", "demo_videos", "ground_truth", "heldout_videos", "set_dir", "videos"]
+__all__ = [
+    "CORPUS_DIR",
+    "SETS",
+    "demo_videos",
+    "footage_truth",
+    "footage_videos",
+    "ground_truth",
+    "heldout_videos",
+    "set_dir",
+    "videos",
+]
 
 CORPUS_DIR = Path(__file__).parent
 SETS = ("demo", "heldout")
@@ -54,3 +77,15 @@ def demo_videos() -> list[Path]:
 def heldout_videos() -> list[Path]:
     """Paths of the held-out lecture videos (never used while writing the cue scorer)."""
     return videos("heldout")
+
+
+def footage_truth(set_name: str, kind: str | None = None) -> list[dict[str, Any]]:
+    """Ground truth of a set's footage videos (``kind`` ``"continuous"`` or ``"long_slide"`` to pick one)."""
+    entries = ground_truth(set_name).get("footage", [])
+    return [entry for entry in entries if kind is None or entry["kind"] == kind]
+
+
+def footage_videos(set_name: str, kind: str | None = None) -> list[Path]:
+    """Paths of a set's continuous-footage and long-slide videos (not part of :func:`videos`)."""
+    base = set_dir(set_name)
+    return [base / entry["file"] for entry in footage_truth(set_name, kind)]

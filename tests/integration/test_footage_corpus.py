@@ -1,0 +1,88 @@
+"""Continuous footage and long slides (issue 9's done criteria), run through the real pipeline (real ffmpeg,
+real Whisper, real Postgres) and held against the ground truth: every narrated finding of the one-shot
+fundus examination gets a kept frame while it is in view, and each finding of the long slide gets its
+sentences paired with the slide, in pairs of its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from ophin.db.models import Frame, Pair, Video
+from ophin.db.session import session_scope
+from ophin.pipeline import run_urls
+from ophin.quality.transcription import PairWindow, TimedSentence, long_slide_pairing, span_coverage
+from ophin.quality.transcription_report import measure_transcription, render_transcription, spoken_sentences
+from ophin.sample_corpus import SETS, footage_truth, footage_videos
+from tests.conftest import make_services
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, make_database, transcriber) -> dict[str, Any]:  # noqa: ANN001
+    svc = make_services(tmp_path_factory.mktemp("footage"), make_database(), transcriber)
+    urls = [p.resolve().as_uri() for s in SETS for p in footage_videos(s)]
+    batch = run_urls(urls, svc, gate=False)
+    assert batch.ok, batch.failures
+    out: dict[str, Any] = {"svc": svc, "kept": {}, "pairs": {}, "figures": {}}
+    with session_scope(svc.sessions) as session:
+        for url, t_s in session.execute(
+            select(Video.url, Frame.t_s).join(Frame, Frame.video_id == Video.id).where(Frame.kept)
+        ):
+            out["kept"].setdefault(url.rsplit("/", 1)[-1], []).append(t_s)
+        for url, start_s, end_s, t_s in session.execute(
+            select(Video.url, Pair.start_s, Pair.end_s, Frame.t_s)
+            .join(Pair, Pair.video_id == Video.id)
+            .join(Frame, Frame.id == Pair.frame_id)
+        ):
+            out["pairs"].setdefault(url.rsplit("/", 1)[-1], []).append(PairWindow(start_s, end_s, t_s))
+        for set_name in SETS:
+            out["figures"][set_name] = measure_transcription(session, set_name)
+    print("\n".join(line for s in SETS for line in [s, *render_transcription(out["figures"][s])]))
+    return out
+
+
+@pytest.mark.parametrize("set_name", SETS)
+def test_footage_videos_are_bundled(set_name: str) -> None:
+    kinds = sorted(v["kind"] for v in footage_truth(set_name))
+    assert kinds == ["continuous", "long_slide"]
+    assert all(p.is_file() and p.stat().st_size < 2 * 1024 * 1024 for p in footage_videos(set_name))
+
+
+@pytest.mark.parametrize("set_name", SETS)
+def test_continuous_footage_keeps_a_frame_in_every_finding_span(run, set_name: str) -> None:  # noqa: ANN001
+    (video,) = footage_truth(set_name, "continuous")
+    kept = run["kept"].get(video["file"], [])
+    cover = span_coverage(kept, [(s["start_s"], s["end_s"]) for s in video["spans"]])
+    missed = [video["spans"][i]["finding"] for i in cover.missed]
+    assert not missed, f"{video['file']}: no kept frame while {missed} in view (kept at {sorted(kept)})"
+
+
+def _pairing(run: dict[str, Any], set_name: str) -> tuple[dict[str, Any], Any]:
+    (video,) = footage_truth(set_name, "long_slide")
+    sentences = [TimedSentence(s.get("finding"), s["start_s"], s["end_s"]) for s in spoken_sentences(video)]
+    whole = {span["finding"]: (0.0, video["duration_s"]) for span in video["spans"]}  # one static slide
+    return video, long_slide_pairing(run["pairs"].get(video["file"], []), sentences, whole)
+
+
+@pytest.mark.parametrize("set_name", SETS)
+def test_long_slide_pairs_every_findings_sentences(run, set_name: str) -> None:  # noqa: ANN001
+    video, pairing = _pairing(run, set_name)
+    assert pairing.unpaired == (), f"{video['file']}: sentences of {pairing.unpaired} in no pair"
+
+
+@pytest.mark.parametrize("set_name", SETS)
+def test_long_slide_gives_each_finding_pairs_of_its_own(run, set_name: str) -> None:  # noqa: ANN001
+    video, pairing = _pairing(run, set_name)
+    windows = [(round(p.start_s, 1), round(p.end_s, 1)) for p in run["pairs"].get(video["file"], [])]
+    assert pairing.merged == (), f"{video['file']}: {pairing.merged} share a pair (pairs {windows})"
+
+
+@pytest.mark.parametrize("set_name", SETS)
+def test_report_measures_the_footage(run, set_name: str) -> None:  # noqa: ANN001
+    figures = run["figures"][set_name]
+    names = {v["file"] for v in footage_truth(set_name)}
+    assert names <= set(figures["videos"]), figures["videos"].keys()
+    assert figures["wer"], "no transcript segments measured"
+    assert {"transcribe", "keyframes"} <= set(figures["real_time_factor"]), figures["real_time_factor"]
