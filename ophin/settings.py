@@ -169,6 +169,27 @@ class PairSettings(BaseModel):
     languages: list[str] = Field(default_factory=lambda: ["en"])  # spoken languages kept; [] keeps all
 
 
+class ImageSettings(BaseModel):
+    """Keyframe refinement, image-quality thresholds and the modality classifier (ophin.imaging.assess)."""
+
+    refine: bool = True  # trim letterbox/pillarbox, crop a slide to its photograph
+    long_side: int = Field(1024, ge=0)  # stored image's long side cap; 0: none
+    min_sharpness: float = Field(3.0, ge=0.0)  # Laplacian variance at 512 px long side
+    min_exposure: float = Field(0.2, ge=0.0, le=1.0)
+    max_exposure: float = Field(0.92, ge=0.0, le=1.0)
+    max_clipped_fraction: float = Field(0.25, ge=0.0, le=1.0)
+    max_text_fraction: float = Field(0.3, ge=0.0, le=1.0)
+    allowed_modalities: list[str] = Field(
+        default_factory=lambda: [
+            "colour_fundus", "oct", "angiography", "slit_lamp", "external_eye", "surgical_microscope"
+        ]
+    )  # fmt: skip
+    classifier: str = "classical"  # a name registered with ophin.imaging.modality.register_classifier
+    # Export leaves out a kept frame within this phash distance of a frame of another, earlier-exported
+    # video (the same figure reused across lectures); 0 disables.
+    cross_video_phash_distance: int = Field(0, ge=0, le=64)
+
+
 class CueSettings(BaseModel):
     scorer: Literal["rule-lexicon"] = "rule-lexicon"
     threshold: float = Field(0.5, ge=0.0, le=1.0)
@@ -238,6 +259,7 @@ class Settings(BaseSettings):
     acquire: AcquireSettings = Field(default_factory=AcquireSettings)
     asr: AsrSettings = Field(default_factory=AsrSettings)
     keyframes: KeyframeSettings = Field(default_factory=KeyframeSettings)
+    image: ImageSettings = Field(default_factory=ImageSettings)
     pair: PairSettings = Field(default_factory=PairSettings)
     cues: CueSettings = Field(default_factory=CueSettings)
     refine: RefineSettings = Field(default_factory=RefineSettings)

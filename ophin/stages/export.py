@@ -6,7 +6,7 @@ import hashlib
 import json
 import shutil
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,9 @@ class ExportResult:
     out_dir: Path
     records: int
     images: int
+    # Why records were left out, and how many ("cross-video near-duplicate": the same figure shown in an
+    # earlier video of the release).
+    left_out: dict[str, int] = field(default_factory=dict)
 
 
 def llava_record(instr: Instruction, pair: Pair, frame: Frame, video: Video) -> dict[str, Any]:
@@ -65,7 +68,14 @@ def llava_record(instr: Instruction, pair: Pair, frame: Frame, video: Video) -> 
     }
 
 
-def export_release(out_dir: Path, *, svc: Services, fmt: str = "llava") -> ExportResult:
+CROSS_VIDEO_DUPLICATE = "cross-video near-duplicate"
+
+
+def export_release(
+    out_dir: Path, *, svc: Services, fmt: str = "llava", cross_video_phash_distance: int | None = None
+) -> ExportResult:
+    """cross_video_phash_distance: leave out frames within it of a frame of an earlier video in the
+    release; None reads settings.image.cross_video_phash_distance; 0 disables."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     with session_scope(svc.sessions) as session:
@@ -80,6 +90,10 @@ def export_release(out_dir: Path, *, svc: Services, fmt: str = "llava") -> Expor
             .where(Video.license_ok.is_(True))
             .order_by(Video.url, Frame.t_s, Instruction.kind)
         ).all()
+        d = cross_video_phash_distance
+        if d is None:
+            d = svc.settings.image.cross_video_phash_distance
+        rows, left_out = _without_cross_video_duplicates(list(rows), d)
         records = [llava_record(*row) for row in rows]
         frames = {row.Frame.id: row.Frame.object_key for row in rows}
     missing = [key for key in frames.values() if not svc.store.exists(key)]
@@ -96,7 +110,7 @@ def export_release(out_dir: Path, *, svc: Services, fmt: str = "llava") -> Expor
         for fid, key in frames.items():
             svc.store.get_file(key, staging / "images" / f"{fid}.jpg")
         payload = json.dumps(records, indent=1, ensure_ascii=False, sort_keys=True)
-        manifest = _write_release(staging, payload, fmt, len(records), len(frames))
+        manifest = _write_release(staging, payload, fmt, len(records), len(frames), left_out)
         _swap_into_place(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -117,10 +131,23 @@ def export_release(out_dir: Path, *, svc: Services, fmt: str = "llava") -> Expor
                 }
             ],
         )
-    return ExportResult(str(release_id), out_dir, len(records), len(frames))
+    return ExportResult(str(release_id), out_dir, len(records), len(frames), left_out)
 
 
-def _write_release(folder: Path, payload: str, fmt: str, n_records: int, n_images: int) -> dict[str, Any]:
+def _without_cross_video_duplicates(rows: list[Any], max_distance: int) -> tuple[list[Any], dict[str, int]]:
+    """Rows (ordered by video, then time) less those whose frame repeats one of an earlier video."""
+    from ophin.imaging.phash_index import duplicates_across_groups
+
+    frames = {row.Frame.id: row.Frame for row in rows}
+    items = [(f.id, f.video_id, f.phash) for f in frames.values() if f.phash]
+    dropped = {fid for fid, _ in duplicates_across_groups(items, max_distance)}
+    kept = [row for row in rows if row.Frame.id not in dropped]
+    return kept, ({CROSS_VIDEO_DUPLICATE: len(rows) - len(kept)} if dropped else {})
+
+
+def _write_release(
+    folder: Path, payload: str, fmt: str, n_records: int, n_images: int, left_out: dict[str, int]
+) -> dict[str, Any]:
     (folder / "llava.json").write_text(payload)
     digest = hashlib.sha256(payload.encode()).hexdigest()
     manifest = {
@@ -130,7 +157,7 @@ def _write_release(folder: Path, payload: str, fmt: str, n_records: int, n_image
         "images": n_images,
         "content_sha256": digest,
         "files": ["llava.json", "images/"],
-    }
+    } | ({"left_out": left_out} if left_out else {})
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest
 

@@ -1,0 +1,176 @@
+"""One keyframe measured and decided: refine, de-identify, scores, clinical score, modality, keep/drop.
+
+The keyframes stage calls assess_frame once per grabbed frame and stores what it returns on the frame row;
+the decision reads only those stored numbers, so every drop can be re-derived from the row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ophin.adapters.ocr import Ocr
+from ophin.imaging.deid import DeidParams
+from ophin.imaging.modality import CLINICAL_LABELS
+from ophin.imaging.refine import RefineParams
+
+
+@dataclass(frozen=True)
+class ImageParams:
+    refine: bool = True
+    long_side: int = 1024  # stored image's long side cap (0: none)
+    # Sharpness is the Laplacian variance at scores.WORK_SIDE: the sample fundus photographs (smooth,
+    # upscaled) score 4.5-121, a Gaussian-blurred (sigma 3) copy of them 1.4-2.8; slides and OCT 300+.
+    min_sharpness: float = 3.0
+    # Mean luma of the content (dark surround left out): clinical sample frames 0.38-0.56; at 30% of
+    # their brightness 0.11-0.17; title cards (dark by design) 0.11-0.15, dropped earlier as slides.
+    min_exposure: float = 0.2
+    max_exposure: float = 0.92
+    max_clipped_fraction: float = 0.25  # clinical sample frames <= 0.04; a blown-out copy 0.2-0.86
+    max_text_fraction: float = 0.3  # OCR word boxes' share of the (refined) frame
+    allowed_modalities: tuple[str, ...] = CLINICAL_LABELS
+    classifier: str = "classical"
+    clinical_threshold: float = 0.5
+    deid: DeidParams = field(default_factory=DeidParams)
+
+    def refine_params(self) -> RefineParams:
+        return RefineParams(enabled=self.refine, long_side=self.long_side)
+
+
+@dataclass(frozen=True)
+class FrameAssessment:
+    image: np.ndarray  # refined and redacted: the only pixels that may be stored
+    phash: str  # of the refined image before redaction (bars differ between near-identical frames)
+    crop_box: dict[str, Any]
+    source_width: int
+    source_height: int
+    sharpness: float
+    exposure: float
+    clipped_fraction: float
+    text_fraction: float
+    modality: str
+    modality_scores: dict[str, float]
+    modality_reason: str
+    scores: dict[str, Any]  # every measured feature
+    face_count: int
+    faces_blurred: int
+    face_fraction: float
+    face_is_subject: bool
+    text_redacted: int
+    redaction_reasons: list[str]
+    clinical_score: float
+    clinical_reason: str
+    is_clinical: bool
+    drop_reason: str | None
+
+    def frame_columns(self) -> dict[str, Any]:
+        """The frame row's columns this assessment fills (the stage adds ids, times, keys, duplicates)."""
+        h, w = self.image.shape[:2]
+        return {
+            "width": w,
+            "height": h,
+            "phash": self.phash,
+            "crop_box": self.crop_box,
+            "source_width": self.source_width,
+            "source_height": self.source_height,
+            "sharpness": self.sharpness,
+            "exposure": self.exposure,
+            "clipped_fraction": self.clipped_fraction,
+            "text_fraction": self.text_fraction,
+            "modality": self.modality,
+            "modality_scores": self.modality_scores,
+            "scores": self.scores,
+            "face_count": self.face_count,
+            "faces_blurred": self.faces_blurred,
+            "text_redacted": self.text_redacted,
+            "redaction_reasons": self.redaction_reasons or None,
+            "clinical_score": self.clinical_score,
+            "clinical_reason": self.clinical_reason,
+        }
+
+
+def assess_frame(
+    image_bgr: np.ndarray,
+    *,
+    ocr: Ocr | None,
+    detect_faces: Callable[[np.ndarray], list] | None,
+    params: ImageParams,
+) -> FrameAssessment:
+    from ophin.adapters import vision
+    from ophin.imaging.clinical import ClinicalParams, clinical_score
+    from ophin.imaging.deid import deidentify
+    from ophin.imaging.modality import get_classifier
+    from ophin.imaging.refine import refine_image
+    from ophin.imaging.scores import image_scores
+
+    refined = refine_image(image_bgr, params.refine_params())
+    deid = deidentify(refined.image, ocr=ocr, params=params.deid, detect_faces=detect_faces)
+    # Scores read the refined image before redaction: a black PHI bar is not crushed exposure.
+    s = image_scores(refined.image, deid.ocr_words, faces=deid.faces, face_fraction=deid.face_fraction)
+    clinical = clinical_score(
+        refined.image, deid.ocr_words, ClinicalParams(threshold=params.clinical_threshold)
+    )
+    features = clinical.features | {
+        "face_fraction": deid.face_fraction,
+        "face_is_subject": deid.face_is_subject,
+    }
+    modality = get_classifier(params.classifier).classify(refined.image, features)
+    shape = {k: v for k, v in vars(s).items() if k not in ("faces", "face_fraction")}
+    measured = features | shape | {"faces": deid.faces, "classifier": params.classifier}
+    assessment = FrameAssessment(
+        image=deid.image,
+        phash=vision.perceptual_hash(refined.image),
+        crop_box=refined.crop_box(),
+        source_width=refined.source_size[0],
+        source_height=refined.source_size[1],
+        sharpness=s.sharpness,
+        exposure=s.exposure,
+        clipped_fraction=s.clipped_fraction,
+        text_fraction=s.text_fraction,
+        modality=modality.label,
+        modality_scores=modality.scores,
+        modality_reason=modality.reason,
+        scores=measured,
+        face_count=deid.faces,
+        faces_blurred=deid.faces_blurred,
+        face_fraction=deid.face_fraction,
+        face_is_subject=deid.face_is_subject,
+        text_redacted=deid.text_boxes_redacted,
+        redaction_reasons=deid.redaction_reasons,
+        clinical_score=clinical.score,
+        clinical_reason=clinical.reason,
+        is_clinical=clinical.is_clinical,
+        drop_reason=None,
+    )
+    return _with_decision(assessment, params)
+
+
+def decide(a: FrameAssessment, p: ImageParams) -> str | None:
+    """Why the frame is dropped, or None to keep it. Content first (what the frame is), then quality."""
+    if a.face_is_subject:
+        share = f"{a.face_fraction:.1%} of the frame"
+        return f"a face is the main content ({share}): dropped for de-identification"
+    if not a.is_clinical:
+        return f"not a clinical image (score {a.clinical_score:.2f}): {a.clinical_reason}"
+    if a.modality not in p.allowed_modalities:
+        return f"modality {a.modality} not allowed ({a.modality_reason})"
+    if a.sharpness < p.min_sharpness:
+        return f"too blurred: sharpness {a.sharpness:.1f} < {p.min_sharpness}"
+    if a.exposure < p.min_exposure:
+        return f"too dark: exposure {a.exposure:.2f} < {p.min_exposure}"
+    if a.exposure > p.max_exposure:
+        return f"blown out: exposure {a.exposure:.2f} > {p.max_exposure}"
+    if a.clipped_fraction > p.max_clipped_fraction:
+        return f"clipped: {a.clipped_fraction:.0%} crushed or blown > {p.max_clipped_fraction:.0%}"
+    if a.text_fraction > p.max_text_fraction:
+        return f"text covers {a.text_fraction:.0%} of the image > {p.max_text_fraction:.0%}"
+    return None
+
+
+def _with_decision(a: FrameAssessment, p: ImageParams) -> FrameAssessment:
+    from dataclasses import replace
+
+    return replace(a, drop_reason=decide(a, p))

@@ -1,0 +1,150 @@
+"""Which ophthalmic modality a frame shows, behind a protocol so a learned classifier can replace the rules.
+
+The classical classifier is hand-made rules over measured features (clinical.measure's fractions plus the
+shape of the bright field), each label a short product of cues a reviewer can recompute. Settings choose a
+classifier by name (`image.classifier`); a learned one (a CLIP-style model on a GPU worker) registers a
+factory under its own name with register_classifier() and is chosen the same way, the stage unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+LABELS = (
+    "colour_fundus",
+    "oct",
+    "angiography",
+    "slit_lamp",
+    "external_eye",
+    "surgical_microscope",
+    "diagram_or_slide",
+    "non_clinical",
+)
+CLINICAL_LABELS = LABELS[:6]
+
+
+@dataclass(frozen=True)
+class Modality:
+    label: str
+    scores: dict[str, float] = field(default_factory=dict)  # every label, 0..1
+    reason: str = ""
+
+
+class ModalityClassifier(Protocol):
+    name: str
+
+    def classify(self, image_bgr: np.ndarray, features: Mapping[str, Any]) -> Modality:
+        """features: clinical.measure's dict for this image, plus face_fraction and face_is_subject
+        when faces were sought."""
+        ...
+
+
+class ClassicalModalityClassifier:
+    """Rules: circular bright field on black + warm hue = fundus; greyscale horizontal layers = OCT;
+    greyscale without layering (round field helps) = angiography; a face in the frame = non-clinical."""
+
+    name = "classical"
+
+    def classify(self, image_bgr: np.ndarray, features: Mapping[str, Any]) -> Modality:
+        f = dict(features) | field_shape(image_bgr)
+        scores = classical_scores(f)
+        label = max(scores, key=lambda k: scores[k])
+        return Modality(label, scores, _reason(label, f))
+
+
+def classical_scores(f: Mapping[str, Any]) -> dict[str, float]:
+    photo = float(f.get("photo_fraction", 0.0))
+    text = float(f.get("text_fraction", 0.0))
+    photo_cue = _clip(photo / 0.2)
+    warm_share = float(f.get("warm_fraction", 0.0)) / max(photo, 1e-6)
+    grey_share = float(f.get("grey_fraction", 0.0)) / max(photo, 1e-6)
+    # A fundus is warm all over (warm share ~1); skin, wood and lit rooms are warm in half their pixels.
+    warm, grey = _clip((warm_share - 0.5) / 0.4), _clip(grey_share / 0.7)
+    skin = _clip(warm_share / 0.3) * (1 - warm)
+    layered = _clip((float(f.get("horizontal_ratio", 0.5)) - 0.55) / 0.15)
+    round_ = float(f.get("round_field", 0.0))
+    surround = float(f.get("surround_fraction", 0.0))
+    blown = _clip(float(f.get("blown_fraction", 0.0)) / 0.02)
+    # A face that is the frame's subject (deid's rule); a webcam inset's face says nothing of the rest.
+    face = 1.0 if f.get("face_is_subject") else 0.0
+    text_share = text / (text + photo + 1e-6)
+    no_face = 1 - face
+    # A grey photograph is a scan only with a scan's shape: layers (OCT) or a round camera field
+    # (angiography). camera() is grey, unlayered and square: a full-frame angiogram crop reads the same,
+    # which is where a learned classifier has to take over.
+    scan = grey * max(layered, round_)
+    scores = {
+        "colour_fundus": photo_cue * warm * (0.8 + 0.2 * round_) * (1 - 0.6 * blown) * no_face,
+        "oct": photo_cue * grey * layered * no_face,
+        "angiography": photo_cue * grey * (1 - layered) * (0.35 + 0.65 * round_) * no_face,
+        # A beam or an anterior segment in a dark room, not a round camera field; weak on purpose.
+        "slit_lamp": 0.7
+        * photo_cue
+        * _clip((surround - 0.3) / 0.3)
+        * (1 - round_)
+        * max(warm, 0.5)
+        * no_face,
+        "external_eye": 0.6 * photo_cue * skin * no_face,
+        "surgical_microscope": photo_cue * warm * round_ * blown * no_face,
+        "diagram_or_slide": max(1 - photo_cue, text_share),
+        "non_clinical": max(face, photo_cue * (1 - max(warm, scan, 0.6 * skin))),
+    }
+    return {k: round(float(v), 4) for k, v in scores.items()}
+
+
+def field_shape(image_bgr: np.ndarray) -> dict[str, float]:
+    """round_field: 1 when the content is a disc on a dark border-connected surround (a fundus camera's
+    mask, a microscope's field stop); blown_fraction: specular highlights (instruments, reflexes)."""
+    import cv2
+
+    from ophin.imaging.scores import dark_surround
+
+    luma = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
+    surround = dark_surround(luma)
+    content = (~surround).astype(np.uint8)
+    share = float(surround.mean())
+    round_ = 0.0
+    if 0.08 <= share <= 0.8:
+        contours, _ = cv2.findContours(content, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        big = max(contours, key=cv2.contourArea)
+        (_, _), r = cv2.minEnclosingCircle(big)
+        round_ = _clip((cv2.contourArea(big) / (np.pi * r * r + 1e-6) - 0.6) / 0.3)
+    return {"round_field": round(round_, 4), "surround_fraction": round(share, 4),
+            "blown_fraction": round(float((luma >= 250).mean()), 4)}  # fmt: skip
+
+
+def _reason(label: str, f: Mapping[str, Any]) -> str:
+    photo = float(f.get("photo_fraction", 0.0))
+    cues = (
+        f"photo {photo:.0%}, warm {f.get('warm_fraction', 0):.0%}, grey {f.get('grey_fraction', 0):.0%}, "
+        f"layering {f.get('horizontal_ratio', 0.5):.2f}, round field {f.get('round_field', 0):.2f}, "
+        f"text {f.get('text_fraction', 0):.0%}"
+    )
+    if f.get("face_is_subject"):
+        cues += f", face {f['face_fraction']:.0%}"
+    return f"{label}: {cues}"
+
+
+_REGISTRY: dict[str, Callable[[], ModalityClassifier]] = {"classical": ClassicalModalityClassifier}
+
+
+def register_classifier(name: str, factory: Callable[[], ModalityClassifier]) -> None:
+    """Make a classifier choosable by settings (`OPHIN_IMAGE__CLASSIFIER=<name>`)."""
+    _REGISTRY[name] = factory
+
+
+def get_classifier(name: str) -> ModalityClassifier:
+    try:
+        return _REGISTRY[name]()
+    except KeyError:
+        raise ValueError(
+            f"unknown modality classifier {name!r}; known: {', '.join(sorted(_REGISTRY))}"
+        ) from None
+
+
+def _clip(x: float) -> float:
+    return float(min(1.0, max(0.0, x)))

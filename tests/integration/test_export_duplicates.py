@@ -1,0 +1,45 @@
+"""Export leaves out a frame that repeats, within a phash distance, a frame of an earlier video."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from ophin.db.models import Frame, Video
+from ophin.db.session import session_scope
+from ophin.imaging.phash_index import cross_video_duplicates
+from ophin.pipeline import run_urls
+from ophin.sample_corpus import demo_videos
+from ophin.stages.export import CROSS_VIDEO_DUPLICATE, export_release
+from tests.conftest import make_services
+from tests.support.media import cut
+
+
+def test_export_leaves_out_a_figure_repeated_in_another_video(tmp_path, db_url, transcriber) -> None:  # noqa: ANN001
+    # The same fundus scene, cut twice with different trims: two videos that show one figure.
+    src = demo_videos()[0]
+    urls = [
+        cut(src, tmp_path / "first.mp4", 16.0, 14.0).resolve().as_uri(),
+        cut(src, tmp_path / "second.mp4", 16.4, 13.6).resolve().as_uri(),
+    ]
+    svc = make_services(tmp_path / "h", db_url, transcriber)
+    assert run_urls(urls, svc).ok
+    with session_scope(svc.sessions) as session:
+        pairs = cross_video_duplicates(session, 6)
+        video_of = dict(session.execute(select(Frame.id, Frame.video_id)).all())
+        first_video = session.scalars(select(Video.id).order_by(Video.url)).first()
+    assert pairs, "the two cuts' fundus keyframes should be near-duplicates"
+    assert all(video_of[dup] != video_of[orig] for dup, orig in pairs)
+    assert all(video_of[orig] == first_video for _, orig in pairs)  # the earlier video keeps its frame
+
+    plain = export_release(tmp_path / "plain", svc=svc, cross_video_phash_distance=0)
+    deduped = export_release(tmp_path / "deduped", svc=svc, cross_video_phash_distance=6)
+    assert plain.left_out == {} and plain.records > 0
+    left = deduped.left_out[CROSS_VIDEO_DUPLICATE]
+    assert left > 0 and deduped.records == plain.records - left
+    records = json.loads((tmp_path / "deduped" / "llava.json").read_text())
+    exported = {r["source"]["frame_id"] for r in records}
+    assert not exported & {str(dup) for dup, _ in pairs}
+    manifest = json.loads((tmp_path / "deduped" / "manifest.json").read_text())
+    assert manifest["left_out"] == {CROSS_VIDEO_DUPLICATE: left}

