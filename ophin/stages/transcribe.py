@@ -1,27 +1,41 @@
-"""Stage 2, transcribe: 16 kHz mono audio via ffmpeg, then the configured Transcriber, into segment rows."""
+"""Stage 2, transcribe: 16 kHz mono audio via ffmpeg, then captions and/or the configured Transcriber,
+into segment rows; the spoken language is detected and stored on the video."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from ophin.db.models import TranscriptSegment
+from ophin.adapters.object_store import ObjectMissing
+from ophin.db.crawl_models import SubtitleTrack
+from ophin.db.models import TranscriptSegment, Video
 from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import params_hash, segment_id
+from ophin.domain.subtitles import (
+    SubtitleError,
+    TrackChoice,
+    captions_transcript,
+    choose_track,
+    language_base,
+    merge_segments,
+)
 from ophin.domain.text import clean_text
-from ophin.domain.transcript import Transcript
+from ophin.domain.transcript import LanguageGuess, Segment, Transcript
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
 from ophin.stages.common import fetch_media, require_video
 
 STAGE = "transcribe"
-UPSTREAM: tuple[str, ...] = ()  # reads only the media
-VERSION = "2"  # 2: a video without audio has an empty transcript, not a failure
+UPSTREAM: tuple[str, ...] = ()  # reads only the media (and the caption tracks acquisition stored)
+# 2: a video without audio has an empty transcript, not a failure
+# 3: caption tracks as a source, the spoken language detected, backend/source/language/params on rows
+VERSION = "3"
 SAMPLE_RATE = 16000  # Whisper's native rate
 log = logging.getLogger("ophin.stages")
 
@@ -34,11 +48,28 @@ class TranscribeParams:
     beam_size: int
     vad_filter: bool
     initial_prompt: str
+    backend: str = "faster-whisper"
+    device: str = "cpu"
+    batch_size: int = 8
+    batch_min_duration_s: float = 300.0
+    subtitles: str = "prefer"  # prefer | merge | ignore, for creator captions
+    automatic_subtitles: str = "ignore"  # the same, for automatic captions
+    allowed_languages: tuple[str, ...] = ("en",)
 
 
-def segment_rows(vid: uuid.UUID, transcript: Transcript, phash: str) -> list[dict[str, Any]]:
+def segment_rows(
+    vid: uuid.UUID,
+    segments: tuple[Segment, ...],
+    by_source: dict[str, Transcript],
+    language: str | None,
+    phash: str,
+) -> list[dict[str, Any]]:
+    """Rows for the segments; each names the transcript it came from (by_source[segment.source]):
+    its backend, model and params, so a merged transcript's rows still say which words were heard."""
     rows = []
-    for index, seg in enumerate(s for s in transcript.segments if s.text.strip()):
+    for index, seg in enumerate(s for s in segments if s.text.strip()):
+        origin = by_source[seg.source]
+        lang = origin.language or language
         rows.append(
             {
                 "id": segment_id(vid, index, phash),
@@ -54,11 +85,74 @@ def segment_rows(vid: uuid.UUID, transcript: Transcript, phash: str) -> list[dic
                 or None,
                 "avg_logprob": seg.avg_logprob,
                 "no_speech_prob": seg.no_speech_prob,
-                "model": transcript.model,
+                "model": origin.model,
+                "backend": origin.backend[:32] or None,
+                "source": seg.source,
+                "language": lang[:16] if lang else None,
+                "asr_params": origin.params or None,
                 "params_hash": phash,
             }
         )
     return rows
+
+
+def _tracks(session: Any, vid: uuid.UUID) -> list[SubtitleTrack]:
+    return list(session.scalars(select(SubtitleTrack).where(SubtitleTrack.video_id == vid)))
+
+
+def _caption_transcript(svc: Services, track: SubtitleTrack) -> Transcript | None:
+    """The stored track as a Transcript; None (and a warning) when it does not parse: ASR then."""
+    try:
+        text = svc.store.get_bytes(track.object_key).decode("utf-8", "replace")
+        t = captions_transcript(text, language_base(track.language), f"subtitles/{track.kind}")
+    except (SubtitleError, ObjectMissing, OSError) as exc:
+        log.warning(
+            "transcribe %s: caption track %s unusable (%s); ASR instead", track.video_id, track.id, exc
+        )
+        return None
+    params = {"track": str(track.id), "kind": track.kind, "language": track.language}
+    params |= {"format": track.format, "sha256": track.sha256}
+    return Transcript(t.segments, t.language, t.model, backend="subtitles", params=params)
+
+
+def plan_sources(
+    params: TranscribeParams, tracks: list[tuple[str, str]], spoken: LanguageGuess | None
+) -> TrackChoice | None:
+    return choose_track(
+        tracks,
+        creator_policy=params.subtitles,
+        automatic_policy=params.automatic_subtitles,
+        allowed_languages=list(params.allowed_languages),
+        spoken_language=spoken.language if spoken else None,
+    )
+
+
+def transcribe_audio(
+    svc: Services, vid: uuid.UUID, wav: Path, params: TranscribeParams, tracks: list[SubtitleTrack]
+) -> tuple[tuple[Segment, ...], dict[str, Transcript], LanguageGuess | None]:
+    """(segments, transcript per source, spoken language): captions, ASR, or both, as params say."""
+    transcriber = svc.transcriber
+    spoken = transcriber.detect_language(wav) if tracks else None
+    choice = plan_sources(params, [(t.language, t.kind) for t in tracks], spoken)
+    captions = None
+    if choice is not None:
+        track = next(t for t in tracks if (t.language, t.kind) == (choice.language, choice.kind))
+        captions = _caption_transcript(svc, track)
+    if captions is not None and choice is not None and choice.policy == "prefer":
+        return captions.segments, {"subtitles": captions}, spoken
+    asr = transcriber.transcribe(wav)
+    if asr.language:
+        spoken = LanguageGuess(asr.language, asr.language_probability)
+    if captions is None:
+        return asr.segments, {"asr": asr}, spoken
+    return merge_segments(captions.segments, asr.segments), {"subtitles": captions, "asr": asr}, spoken
+
+
+def language_allowed(spoken: LanguageGuess | None, allowed: tuple[str, ...]) -> bool | None:
+    """None when nothing was heard (no audio): the pair stage decides on missing speech by itself."""
+    if spoken is None:
+        return None
+    return language_base(spoken.language) in {language_base(a) for a in allowed}
 
 
 def transcribe_video(
@@ -67,25 +161,43 @@ def transcribe_video(
     def work(attempt: Attempt) -> dict[str, Any]:
         with session_scope(svc.sessions) as session:
             video = require_video(session, vid)
+            tracks = _tracks(session, vid)
+        spoken: LanguageGuess | None = None
+        by_source: dict[str, Transcript] = {}
         if video.has_audio is False:
             # Keyframes do not need speech: an empty transcript lets pairing drop frames with that reason.
             log.warning("transcribe %s: video has no audio track; empty transcript", vid)
-            rows: list[dict[str, Any]] = []
-            language = None
+            segments: tuple[Segment, ...] = ()
         else:
             local = fetch_media(svc.store, video, attempt.scratch)
             wav = svc.media.extract_audio(local, attempt.scratch / "audio.wav", SAMPLE_RATE)
-            transcript = svc.transcriber.transcribe(wav)
-            rows = segment_rows(vid, transcript, params_hash(params))
-            language = transcript.language
+            segments, by_source, spoken = transcribe_audio(svc, vid, wav, params, tracks)
+        language = spoken.language if spoken else None
+        rows = segment_rows(vid, segments, by_source, language, params_hash(params))
+        allowed = language_allowed(spoken, params.allowed_languages)
+        if allowed is False:
+            log.warning(
+                "transcribe %s: spoken language %s (p=%s) is not in %s; its pairs will be dropped",
+                vid,
+                language,
+                spoken.probability if spoken else None,
+                list(params.allowed_languages),
+            )
         with session_scope(svc.sessions) as session:
             upsert(session, TranscriptSegment, rows)
             delete_stale(
                 session, TranscriptSegment, TranscriptSegment.video_id == vid, [r["id"] for r in rows]
             )
+            row = session.get(Video, vid)
+            if row is not None:
+                row.spoken_language = language[:16] if language else None
+                row.spoken_language_p = spoken.probability if spoken else None
         return {
             "segments": len(rows),
             "language": language,
+            "language_p": round(spoken.probability, 3) if spoken and spoken.probability is not None else None,
+            "language_allowed": allowed,
+            "sources": sorted({r["source"] for r in rows}),
             "speech_s": round(sum(r["end_s"] - r["start_s"] for r in rows), 2),
             "has_audio": video.has_audio is not False,
         }
