@@ -55,7 +55,19 @@ class StageParams:
                 license_policy=f"{s.license.allowed}|accept_unknown={s.license.accept_unknown}",
             ),
             transcribe=TranscribeParams(
-                a.model, a.compute_type, a.language, a.beam_size, a.vad_filter, a.initial_prompt
+                a.model,
+                a.compute_type,
+                a.language,
+                a.beam_size,
+                a.vad_filter,
+                a.initial_prompt,
+                backend=a.backend,
+                device=a.device,
+                batch_size=a.batch_size,
+                batch_min_duration_s=a.batch_min_duration_s,
+                subtitles=a.subtitles,
+                automatic_subtitles=a.automatic_subtitles,
+                allowed_languages=tuple(a.allowed_languages),
             ),
             keyframes=KeyframeParams(
                 scene_threshold=k.scene_threshold,
