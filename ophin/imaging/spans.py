@@ -72,8 +72,9 @@ def sharpness(grey: np.ndarray) -> float:
     return float(lap.var()) if lap.size else 0.0
 
 
-def choose_sample(samples: list[tuple[float, float, float]], start_s: float, end_s: float,
-                  params: SpanParams) -> tuple[float | None, str | None]:  # fmt: skip
+def choose_sample(
+    samples: list[tuple[float, float, float]], start_s: float, end_s: float, params: SpanParams
+) -> tuple[float | None, str | None]:
     """(time, how) of the span's keyframe from its (t, step to the previous sample, sharpness) samples."""
     earliest = start_s + min(SETTLE_S, (end_s - start_s) / 2)
     usable = [s for s in samples if s[0] >= earliest - 1e-6] or samples

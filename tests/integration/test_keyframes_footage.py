@@ -90,7 +90,7 @@ def test_extract_keyframes_splits_footage_at_drift_and_cuts(footage, tmp_path, m
 
 FINDINGS = [
     ("The optic disc is pale and swollen.", "Its margins are blurred.", {"disc", "swollen", "margins"}),
-    ("The macula shows hard exudates.", "They form a ring around the fovea.", {"macula", "exudates", "fovea"}),
+    ("The macula shows hard exudates.", "They ring the fovea.", {"macula", "exudates", "fovea"}),
     ("The blood vessels are narrow.", "The arteries look like copper.", {"vessels", "arteries", "copper"}),
     ("The periphery has laser scars.", "They are old and pigmented.", {"periphery", "pigmented", "scars"}),
 ]
@@ -117,7 +117,10 @@ def _wav_seconds(path: Path) -> float:
 
 
 def test_a_long_narrated_slide_pairs_each_finding_on_its_own(
-    narrated_slide: Path, tmp_path: Path, make_database, transcriber  # noqa: ANN001
+    narrated_slide: Path,
+    tmp_path: Path,
+    make_database,
+    transcriber,  # noqa: ANN001
 ) -> None:
     svc = make_services(
         tmp_path, make_database(), transcriber, pair={"max_window_s": 9.0, "min_window_s": 4.0}
