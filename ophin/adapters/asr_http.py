@@ -92,16 +92,15 @@ class OpenAICompatibleTranscriber:
         )
 
     def _post(self, data: bytes, filename: str, *, language: str | None, prompt: str) -> dict[str, Any]:
-        form: list[tuple[str, str]] = [
-            ("model", self.params.model),
-            ("response_format", "verbose_json"),
-            ("timestamp_granularities[]", "word"),
-            ("timestamp_granularities[]", "segment"),
-        ]
+        form: dict[str, str | list[str]] = {
+            "model": self.params.model,
+            "response_format": "verbose_json",
+            "timestamp_granularities[]": ["word", "segment"],
+        }
         if language:
-            form.append(("language", language))
+            form["language"] = language
         if prompt:
-            form.append(("prompt", prompt))
+            form["prompt"] = prompt
         attempts = self.params.api_max_retries + 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
