@@ -153,7 +153,7 @@ def measure_transcription(session: Session, set_name: str) -> dict[str, Any]:
             "kept_frames": len(frames[vid]),
             "boundaries": asdict(score),
         }
-        if kind != "lecture":
+        if kind == "continuous":  # a long slide is one picture: its spans are narration, not views
             cover = span_coverage(frames[vid], [(s["start_s"], s["end_s"]) for s in video["spans"]])
             entry["span_coverage"] = {
                 "covered": cover.covered,

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from ophin.adapters import vision
 from ophin.db.models import Frame, Pair, Video
 from ophin.db.session import session_scope
 from ophin.pipeline import run_urls
+from ophin.quality.report import measure
 from ophin.quality.transcription import PairWindow, TimedSentence, long_slide_pairing, span_coverage
 from ophin.quality.transcription_report import measure_transcription, render_transcription, spoken_sentences
 from ophin.sample_corpus import SETS, footage_truth, footage_videos
@@ -51,6 +53,27 @@ def test_footage_videos_are_bundled(set_name: str) -> None:
 
 
 @pytest.mark.parametrize("set_name", SETS)
+def test_footage_ground_truth_is_consistent(set_name: str) -> None:
+    for video in footage_truth(set_name):
+        spans = video["spans"]
+        assert 60 <= video["duration_s"] <= 90 and len(spans) >= 3, video["file"]
+        assert video["finding_order"] == [s["finding"] for s in spans]
+        assert all(a["end_s"] < b["start_s"] for a, b in zip(spans, spans[1:], strict=False))
+        assert spans[-1]["end_s"] <= video["duration_s"] + 0.05
+        for span in spans:
+            assert len(span["sentences"]) >= 3
+            for s in span["sentences"]:
+                assert span["start_s"] <= s["start_s"] < s["end_s"] <= span["end_s"], (video["file"], s)
+                assert (s["finding"], s["span"]) == (span["finding"], span["index"])
+        if video["kind"] == "continuous":
+            pairs = zip(video["boundaries_s"], spans, spans[1:], strict=False)
+            assert len(video["boundaries_s"]) == len(spans) - 1
+            assert all(a["end_s"] < t < b["start_s"] for t, a, b in pairs)
+        else:
+            assert video["boundaries_s"] == [] and all("finding_box" in s for s in spans)
+
+
+@pytest.mark.parametrize("set_name", SETS)
 def test_continuous_footage_keeps_a_frame_in_every_finding_span(run, set_name: str) -> None:  # noqa: ANN001
     (video,) = footage_truth(set_name, "continuous")
     kept = run["kept"].get(video["file"], [])
@@ -86,3 +109,13 @@ def test_report_measures_the_footage(run, set_name: str) -> None:  # noqa: ANN00
     assert names <= set(figures["videos"]), figures["videos"].keys()
     assert figures["wer"], "no transcript segments measured"
     assert {"transcribe", "keyframes"} <= set(figures["real_time_factor"]), figures["real_time_factor"]
+
+
+def test_release_report_leaves_footage_out_of_the_lecture_figures(run) -> None:  # noqa: ANN001
+    """The lecture figures (clinical precision, fidelity, ...) read scenes; footage has spans instead, and
+    must neither break them nor count in them."""
+    svc = run["svc"]
+    with session_scope(svc.sessions) as session:
+        report = measure(session, svc.store, "heldout", ocr=svc.ocr, detect_faces=vision.detect_faces)
+    assert report.counts["records"] == 0
+    assert "heldout_footage_diabetic.mp4" in report.engine["videos"]

@@ -17,6 +17,7 @@ from ophin.quality.transcription import (
     word_error_rate,
     words_of,
 )
+from ophin.quality.transcription_report import footage_tolerance_s, spoken_sentences, true_boundaries
 
 TRUE = [7.7, 16.8, 29.3]
 
@@ -137,3 +138,27 @@ def test_real_time_factors_per_stage() -> None:
 
 def test_real_time_factors_counts_a_stage_once_per_video() -> None:
     assert real_time_factors([("asr", "a", 30.0), ("asr", "a", 30.0)], {"a": 60.0}) == {"asr": 0.5}
+
+
+def test_true_boundaries_of_lectures_and_footage() -> None:
+    lecture = {"kind": "lecture", "scenes": [{"start_s": 0.0}, {"start_s": 7.7}, {"start_s": 16.8}]}
+    assert true_boundaries(lecture) == [7.7, 16.8]
+    assert true_boundaries({"kind": "continuous", "boundaries_s": [17.7, 37.4]}) == [17.7, 37.4]
+    assert true_boundaries({"kind": "long_slide", "boundaries_s": []}) == []
+
+
+def test_footage_tolerance_covers_the_pan() -> None:
+    assert footage_tolerance_s({"pan_s": 4.0}) == 2.5
+    assert footage_tolerance_s({"pan_s": 0.0}) == 0.5
+
+
+def test_spoken_sentences_puts_the_intro_first() -> None:
+    slide = {
+        "kind": "long_slide",
+        "intro": [{"text": "intro", "start_s": 0.3}],
+        "spans": [
+            {"sentences": [{"text": "b", "start_s": 9.0}]},
+            {"sentences": [{"text": "a", "start_s": 4.0}]},
+        ],
+    }
+    assert [s["text"] for s in spoken_sentences(slide)] == ["intro", "a", "b"]
