@@ -122,3 +122,9 @@ def test_distance_ignores_brightness_and_handles_blank_pictures() -> None:
     blank = np.full_like(a, 128.0)
     assert distance(blank, blank + 5) == 0.0 and distance(blank, a) == 1.0
     assert distance(a, reduced(GREY[400:760, 500:1140])) > 0.25
+
+
+def test_a_hard_cut_ffmpeg_missed_becomes_a_change_at_the_cut_itself() -> None:
+    """Two regions of the same fundus look alike to a scene score; the drift starts at the jump."""
+    jump = segment(camera(lambda t: ((0.7 if t >= 20.0 else 0.3), 0.5, 3.0), 40), [(0.0, 40.0)], SpanParams())
+    assert _boundaries(jump) == [("start", 0.0), ("change", 20.0)]
