@@ -22,6 +22,12 @@ the same modality, and a clinical slide with the presenter's webcam inset.  Thei
 carry extra ground truth (``findings``, ``normal``, ``phi_text``/``phi_box``,
 ``webcam_inset``/``face_box``; sentences ``phi_spoken``/``phi``).
 
+Each set also gets two "footage" videos, written under their own ``footage`` key of the ground truth
+(the ``videos`` entries stay as they were): a continuous, cut-free fundus examination (a camera panning and
+zooming across the photograph with drawn findings, narrating each while it is in view) and a long static
+slide narrated finding by finding.  Their ground truth has per-finding ``spans`` and sentences tagged
+with the finding they are about.
+
 Images come from scikit-image's bundled data (``retina``: CC0; ``astronaut``:
 public-domain NASA photograph); everything else is drawn here.  The output is
 deterministic: fixed seeds, bit-exact muxing, metadata stripped and re-set.
