@@ -1,8 +1,10 @@
 """Near-duplicate search over 64-bit perceptual hashes (frame.phash hex strings) across videos.
 
-Multi-index hashing (Norouzi et al. 2012): split each hash into m = d + 1 disjoint 64/m-bit chunks. By the
-pigeonhole principle, two hashes within Hamming distance d agree exactly on at least one chunk, so a query
-looks up its own m chunks in m hash tables and checks only those candidates with a popcount.
+Multi-index hashing (Norouzi et al. 2012): split each hash into m disjoint chunks. By the pigeonhole
+principle, two hashes within Hamming distance d differ by at most r = d // m bits in at least one chunk,
+so a query looks up, in each chunk's table, its own chunk and every variant of it r bits away, then checks
+only those candidates with a popcount. m = d + 1 (r = 0, exact chunk match) up to d = 3; beyond that four
+16-bit chunks with r = d // 4, so buckets stay small (100k hashes: ~1.5 per 16-bit key).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
+from itertools import combinations
 
 BITS = 64
 
@@ -21,8 +24,10 @@ class PhashIndex:
         if not 0 <= max_distance < BITS:
             raise ValueError(f"max_distance must be 0..{BITS - 1}, got {max_distance}")
         self.max_distance = max_distance
-        m = max_distance + 1
+        m = max_distance + 1 if max_distance < 4 else 4
+        self._radius = max_distance // m
         self._spans = [(BITS * i // m, BITS * (i + 1) // m) for i in range(m)]  # [lo, hi) bit ranges
+        self._flips = [_flip_masks(hi - lo, self._radius) for lo, hi in self._spans]
         self._tables: list[dict[int, list[int]]] = [defaultdict(list) for _ in self._spans]
         self._hashes: list[int] = []
         self._keys: list[Hashable] = []
@@ -46,17 +51,23 @@ class PhashIndex:
         value = _as_int(phash)
         seen: set[int] = set()
         hits = []
-        for table, chunk in zip(self._tables, self._chunks(value), strict=True):
-            for slot in table.get(chunk, ()):
-                if slot not in seen:
-                    seen.add(slot)
-                    dist = (self._hashes[slot] ^ value).bit_count()
-                    if dist <= d:
-                        hits.append((self._keys[slot], dist))
+        for table, chunk, flips in zip(self._tables, self._chunks(value), self._flips, strict=True):
+            for flip in flips:
+                for slot in table.get(chunk ^ flip, ()):
+                    if slot not in seen:
+                        seen.add(slot)
+                        dist = (self._hashes[slot] ^ value).bit_count()
+                        if dist <= d:
+                            hits.append((self._keys[slot], dist))
         return sorted(hits, key=lambda kd: kd[1])
 
     def _chunks(self, value: int) -> list[int]:
         return [(value >> lo) & ((1 << (hi - lo)) - 1) for lo, hi in self._spans]
+
+
+def _flip_masks(width: int, radius: int) -> list[int]:
+    """Every mask of width bits with at most radius bits set (0 first)."""
+    return [sum(1 << b for b in bits) for r in range(radius + 1) for bits in combinations(range(width), r)]
 
 
 def brute_force(hashes: Iterable[tuple[Hashable, str | int]], phash: str | int, d: int) -> list[Hashable]:

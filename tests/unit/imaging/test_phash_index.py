@@ -15,7 +15,7 @@ def _flip(h: int, bits: list[int]) -> int:
     return h
 
 
-@pytest.mark.parametrize("d", [0, 3, 6, 10])
+@pytest.mark.parametrize("d", [0, 1, 3, 4, 6, 10, 13])
 def test_phash_index_matches_brute_force(d: int) -> None:
     rng = random.Random(d)
     base = [rng.getrandbits(64) for _ in range(300)]
