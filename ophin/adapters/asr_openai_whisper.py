@@ -12,6 +12,10 @@ from ophin.adapters.whisper_model import resolve_faster_whisper_model
 from ophin.domain.transcript import LanguageGuess, Segment, Transcript, Word
 from ophin.settings import AsrSettings
 
+# Each fallback re-decodes a 30 s window; past 0.4 base invents text where a clip ends mid-sentence
+# (seen at 1.0: "buzzing in the distance while the gimbals are spinning") and costs minutes on CPU.
+FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4)
+
 
 def resolve_openai_whisper_model(model: str, cache_dir: Path) -> tuple[str, Path | None]:
     """(what whisper.load_model takes, the CTranslate2 dir it was converted from, if any).
@@ -102,6 +106,7 @@ class OpenAIWhisperTranscriber:
             fp16=self.device.startswith("cuda"),
             condition_on_previous_text=False,
             initial_prompt=p.initial_prompt or None,
+            temperature=FALLBACK_TEMPERATURES,
         )
         out = []
         for s in result["segments"]:
