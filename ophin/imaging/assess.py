@@ -22,8 +22,8 @@ from ophin.imaging.refine import RefineParams
 class ImageParams:
     refine: bool = True
     long_side: int = 1024  # stored image's long side cap (0: none)
-    # Sharpness is the Laplacian variance at scores.WORK_SIDE: the sample fundus photographs (smooth,
-    # upscaled) score 4.5-121, a Gaussian-blurred (sigma 3) copy of them 1.4-2.8; slides and OCT 300+.
+    # Sharpness is the Laplacian variance at scores.WORK_SIDE and mean luma 128: the sample fundus
+    # photographs (smooth, upscaled) score 4.0-133, a Gaussian-blurred (sigma 3) copy 1.5-2.7, OCT 1200+.
     min_sharpness: float = 3.0
     # Mean luma of the content (dark surround left out): clinical sample frames 0.38-0.56; at 30% of
     # their brightness 0.11-0.17; title cards (dark by design) 0.11-0.15, dropped earlier as slides.

@@ -55,7 +55,7 @@ def image_scores(
 
 
 def sharpness(image_bgr: np.ndarray, content: np.ndarray | None = None) -> float:
-    """Variance of the Laplacian at WORK_SIDE, over content pixels away from the surround's edge.
+    """Variance of the Laplacian at WORK_SIDE and mean luma 128, over content away from the surround.
 
     The fixed size makes a 1080p and a 360p copy of one picture score alike; leaving out the black
     surround stops a fundus's mask (flat) diluting it and its rim (a hard edge) inflating it.
@@ -67,12 +67,17 @@ def sharpness(image_bgr: np.ndarray, content: np.ndarray | None = None) -> float
     s = WORK_SIDE / max(h, w)
     size = (max(1, round(w * s)), max(1, round(h * s)))
     small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-    lap = cv2.Laplacian(small.astype(np.float32), cv2.CV_32F)
-    if content is None:
-        return float(lap.var())
-    inner = cv2.resize(content.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
-    inner = cv2.erode(inner, np.ones((7, 7), np.uint8)).astype(bool)
-    return float(lap[inner].var()) if inner.sum() > 100 else float(lap.var())
+    small = small.astype(np.float32)
+    inner = np.ones(small.shape, bool)
+    if content is not None:
+        inner = cv2.resize(content.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+        inner = cv2.erode(inner, np.ones((7, 7), np.uint8)).astype(bool)
+        if inner.sum() <= 100:
+            inner = np.ones(small.shape, bool)
+    # Scaled to a mean luma of 128 first: a dimmer copy of a picture is no blurrier (the variance
+    # would otherwise fall with the square of the gain).
+    small *= 128.0 / max(float(small[inner].mean()), 8.0)
+    return float(cv2.Laplacian(small, cv2.CV_32F)[inner].var())
 
 
 def dark_surround(luma: np.ndarray) -> np.ndarray:

@@ -62,3 +62,9 @@ def test_text_fraction_is_the_word_boxes_share() -> None:
     assert text_fraction((20, 20), words) == (100 + 100 - 25) / 400
     s = image_scores(np.zeros((20, 20, 3), np.uint8) + 128, words, faces=2, face_fraction=0.1)
     assert s.text_fraction == round(175 / 400, 4) and s.faces == 2 and s.face_fraction == 0.1
+
+
+def test_sharpness_does_not_fall_for_a_dimmer_copy() -> None:
+    frame = fit(fundus_photo())
+    s, dim = image_scores(frame).sharpness, image_scores(brightness(frame, 0.6)).sharpness
+    assert 0.8 < dim / s < 1.3, (s, dim)
