@@ -49,16 +49,15 @@ class PhashIndex:
         if d > self.max_distance:
             raise ValueError(f"index built for distance <= {self.max_distance}, asked {d}")
         value = _as_int(phash)
-        seen: set[int] = set()
-        hits = []
+        slots: set[int] = set()
         for table, chunk, flips in zip(self._tables, self._chunks(value), self._flips, strict=True):
+            get = table.get
             for flip in flips:
-                for slot in table.get(chunk ^ flip, ()):
-                    if slot not in seen:
-                        seen.add(slot)
-                        dist = (self._hashes[slot] ^ value).bit_count()
-                        if dist <= d:
-                            hits.append((self._keys[slot], dist))
+                found = get(chunk ^ flip)
+                if found:
+                    slots.update(found)
+        hashes, keys = self._hashes, self._keys
+        hits = [(keys[i], dist) for i in slots if (dist := (hashes[i] ^ value).bit_count()) <= d]
         return sorted(hits, key=lambda kd: kd[1])
 
     def _chunks(self, value: int) -> list[int]:
