@@ -49,7 +49,7 @@ class TranscribeParams:
     vad_filter: bool
     initial_prompt: str
     backend: str = "faster-whisper"
-    device: str = "cpu"
+    device: str = "auto"
     batch_size: int = 8
     batch_min_duration_s: float = 300.0
     subtitles: str = "prefer"  # prefer | merge | ignore, for creator captions
