@@ -122,14 +122,18 @@ def main() -> None:
           f"over {args.ow_videos} (load incl. conversion {ow_load:.1f} s)")  # fmt: skip
     for r in rows:
         print(f"asr {r['backend']:<36} wer={r['wer']:.3f} rtf={r['rtf']:.4f} audio_s={r['audio_s']:.0f}")
+    held_truth = {v["file"]: v for v in ground_truth("heldout")["videos"]}
     held = [media.extract_audio(p, home / f"{p.stem}.wav") for p in heldout_videos()]
+    reference = " ".join([i[1] for i in items] + [_narration(held_truth[p.name]) for p in heldout_videos()])
     wav, duration = long_input([i[0] for i in items] + held, args.long_repeat, home / "long.wav")
     for name, t in (("plain", plain), (f"batched b{args.batch_size}", batched)):
         t0 = time.perf_counter()
         segments = t.transcribe(wav).segments
         elapsed = time.perf_counter() - t0
+        text = " ".join(s.text for s in segments)
+        error = wer(" ".join([reference] * args.long_repeat), text)
         print(f"long input {duration:.0f} s, faster-whisper {name:<12} rtf={elapsed / duration:.4f} "
-              f"segments={len(segments)}")  # fmt: skip
+              f"wer={error:.3f} segments={len(segments)}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from ophin.settings import AsrSettings
 SAMPLE_RATE = 16000
 # Encoder windows (30 s each, after VAD) voted over to detect the language: one is often music or a title.
 DETECTION_SEGMENTS = 2
+GPU_BATCH_MIN_DURATION_S = 300.0  # under 5 min the sequential path's finer segment times win
 
 
 class FasterWhisperTranscriber:
@@ -57,7 +58,10 @@ class FasterWhisperTranscriber:
         return self._batched
 
     def uses_batching(self, duration_s: float) -> bool:
-        return duration_s > self.params.batch_min_duration_s
+        threshold = self.params.batch_min_duration_s
+        if threshold is None:  # batching pays on a GPU; on CPU cores it measured slower (bench/asr.py)
+            threshold = GPU_BATCH_MIN_DURATION_S if self.device.startswith("cuda") else float("inf")
+        return duration_s > threshold
 
     def detect_language(self, audio: Path) -> LanguageGuess | None:
         return self._detect(_decode(audio))

@@ -51,7 +51,7 @@ class TranscribeParams:
     backend: str = "faster-whisper"
     device: str = "auto"
     batch_size: int = 8
-    batch_min_duration_s: float = 300.0
+    batch_min_duration_s: float | None = None
     subtitles: str = "prefer"  # prefer | merge | ignore, for creator captions
     automatic_subtitles: str = "ignore"  # the same, for automatic captions
     allowed_languages: tuple[str, ...] = ("en",)

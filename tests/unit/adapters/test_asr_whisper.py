@@ -62,6 +62,10 @@ def test_faster_whisper_batches_only_long_audio(tmp_path) -> None:  # noqa: ANN0
     described = t.describe(True, None)
     assert (described["batch_size"], described["vad"], described["compute_type"]) == (4, True, "int8")
     assert t.describe(False, None)["batch_size"] is None
+    auto = FasterWhisperTranscriber(AsrSettings(device="cpu"), tmp_path)  # batch_min_duration_s=None
+    assert not auto.uses_batching(36000.0)  # on a CPU: never (no gain measured)
+    on_gpu = FasterWhisperTranscriber(AsrSettings(device="cuda"), tmp_path)  # not loaded: no GPU needed
+    assert not on_gpu.uses_batching(299.0) and on_gpu.uses_batching(301.0)
 
 
 def test_faster_whisper_batched_transcribes_real_audio(transcriber, clip, tmp_path) -> None:  # noqa: ANN001
