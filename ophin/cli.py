@@ -197,16 +197,16 @@ def run(targets: Annotated[list[str], typer.Argument(help="URLs, or files with o
 def demo(
     out: Annotated[Path | None, typer.Option(help="Dataset folder (default OPHIN_HOME/dataset).")] = None,
 ) -> None:
-    """Run the engine on the bundled sample lectures and export the dataset."""
+    """Run the engine on the bundled sample lectures and footage, and export the dataset."""
     from ophin.pipeline import run_urls
-    from ophin.sample_corpus import demo_videos
+    from ophin.sample_corpus import demo_videos, footage_videos
     from ophin.stages.export import export_release
 
     # The bundled lectures are local files, which the fetch policy refuses unless asked.
     settings = _settings().model_copy(deep=True)
     settings.acquire.allow_file_urls = True
     svc = _services(settings=settings)
-    urls = [path.resolve().as_uri() for path in demo_videos()]
+    urls = [path.resolve().as_uri() for path in [*demo_videos(), *footage_videos("demo")]]
     report = _run_with_progress("demo", lambda p: run_urls(urls, svc, progress=p))
     _print_batch(report)
     _print_counts(svc.sessions)
@@ -228,7 +228,9 @@ def report(
 
     Clinical-frame precision, clinical-scene recall, fidelity to the narration, non-words, kinds that
     repeat each other, planted PHI in text and images, visible faces, and each verification check on
-    planted bad instructions. Exits 1 when a target is missed.
+    planted bad instructions (the lectures); keyframe boundaries, frames per minute, span coverage of the
+    continuous footage, long-slide pairing, WER per ASR backend and real-time factor per stage (lectures
+    and footage). Exits 1 when a target is missed.
     """
     from dataclasses import asdict
 
@@ -236,14 +238,14 @@ def report(
     from ophin.db.session import session_scope
     from ophin.pipeline import run_urls
     from ophin.quality.report import measure, render
-    from ophin.sample_corpus import SETS, videos
+    from ophin.sample_corpus import SETS, footage_videos, videos
 
     if set_name not in SETS:
         raise fail(f"unknown set {set_name!r}; choose one of {', '.join(SETS)}")
     settings = _settings().model_copy(deep=True)
     settings.acquire.allow_file_urls = True  # the sets are bundled files
     svc = _services(settings=settings)
-    urls = [path.resolve().as_uri() for path in videos(set_name)]
+    urls = [path.resolve().as_uri() for path in [*videos(set_name), *footage_videos(set_name)]]
     batch = _run_with_progress(set_name, lambda p: run_urls(urls, svc, progress=p, gate=False))
     _print_batch(batch)
     with session_scope(svc.sessions) as session:

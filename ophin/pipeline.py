@@ -14,6 +14,8 @@ from ophin.db.models import QualityRun, StageState, VideoAlias, VideoGate
 from ophin.db.session import session_scope
 from ophin.db.stage_runs import USABLE, fail_abandoned, failed_entities, runs_failed_with
 from ophin.domain.urls import canonical_url
+from ophin.imaging.assess import ImageParams
+from ophin.imaging.deid import DeidParams
 from ophin.quality.gates import GateResult, check_batch
 from ophin.services import Services
 from ophin.settings import Settings
@@ -76,9 +78,21 @@ class StageParams:
                 jpeg_quality=k.jpeg_quality,
                 detect_faces=k.detect_faces,
                 ocr=k.ocr,
-                face_subject_fraction=k.face_subject_fraction,
-                clinical_threshold=k.clinical_threshold,
-                redact_regions=tuple(k.redact_regions),
+                image=ImageParams(
+                    refine=s.image.refine,
+                    long_side=s.image.long_side,
+                    min_sharpness=s.image.min_sharpness,
+                    min_exposure=s.image.min_exposure,
+                    max_exposure=s.image.max_exposure,
+                    max_clipped_fraction=s.image.max_clipped_fraction,
+                    max_text_fraction=s.image.max_text_fraction,
+                    allowed_modalities=tuple(s.image.allowed_modalities),
+                    classifier=s.image.classifier,
+                    clinical_threshold=k.clinical_threshold,
+                    deid=DeidParams(
+                        face_subject_fraction=k.face_subject_fraction, redact_regions=tuple(k.redact_regions)
+                    ),
+                ),
                 drift=k.drift,
                 sample_fps=k.sample_fps,
                 sample_width=k.sample_width,
@@ -93,9 +107,10 @@ class StageParams:
                 min_words=s.pair.min_words,
                 max_window_s=s.pair.max_window_s,
                 min_window_s=s.pair.min_window_s,
+                topic_pause_s=s.pair.topic_pause_s,
                 lag_s=s.pair.lag_s,
                 min_overlap=s.pair.min_overlap,
-                languages=tuple(s.pair.languages),
+                languages=tuple(s.asr.allowed_languages),
             ),
             cues=CueParams(s.cues.scorer, s.cues.threshold, s.cues.min_cues_per_pair, refiner),
             synthesize=SynthesisParams(generator),

@@ -162,11 +162,12 @@ class PairSettings(BaseModel):
     # least min_window_s, each its own pair with the same frame (a slide narrated for minutes).
     max_window_s: float = Field(30.0, gt=0.0)
     min_window_s: float = Field(8.0, ge=0.0)
+    # A pause this long between sentences ends a topic (the next finding on one slide): split there too.
+    topic_pause_s: float = Field(1.5, gt=0.0)
     lag_s: float = 0.0  # seconds the narration trails the picture (negative: leads it)
     # A sentence straddling a window boundary goes to the window holding the largest share of it, if that
     # share is at least min_overlap (below 0.5 a sentence spoken mostly over a dropped frame still lands).
     min_overlap: float = Field(0.5, gt=0.0, le=1.0)
-    languages: list[str] = Field(default_factory=lambda: ["en"])  # spoken languages kept; [] keeps all
 
 
 class ImageSettings(BaseModel):
@@ -174,7 +175,7 @@ class ImageSettings(BaseModel):
 
     refine: bool = True  # trim letterbox/pillarbox, crop a slide to its photograph
     long_side: int = Field(1024, ge=0)  # stored image's long side cap; 0: none
-    min_sharpness: float = Field(3.0, ge=0.0)  # Laplacian variance at 512 px long side
+    min_sharpness: float = Field(1.0, ge=0.0)  # Laplacian variance at 512 px long side
     min_exposure: float = Field(0.2, ge=0.0, le=1.0)
     max_exposure: float = Field(0.92, ge=0.0, le=1.0)
     max_clipped_fraction: float = Field(0.25, ge=0.0, le=1.0)

@@ -181,7 +181,7 @@ class FfmpegMedia:
     def stream_frames(
         self, path: Path, fps: float = 4.0, width: int = 160
     ) -> Iterator[tuple[float, np.ndarray]]:
-        """(t_s, grey uint8 array of shape (h, width)) every 1/fps seconds, decoded once through a rawvideo pipe.
+        """(t_s, grey uint8 array (h, width)) every 1/fps seconds, decoded once through a rawvideo pipe.
 
         Grey, not colour: frame differences and sharpness are luminance measures, fundus and slide colour
         shifts show in luma too, and one byte a pixel keeps an hour of 4 fps samples streaming at ~14 kB

@@ -4,7 +4,7 @@ stable, de-duplicated keyframe each."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import clip_id, frame_id, params_hash
 from ophin.domain.keys import frame_key
-from ophin.imaging.deid import DeidParams
+from ophin.imaging.assess import ImageParams
 from ophin.imaging.spans import Span, SpanParams, segment
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
@@ -24,7 +24,8 @@ STAGE = "keyframes"
 UPSTREAM: tuple[str, ...] = ()  # reads only the media
 # 3: faces blurred, burned-in PHI redacted, frames scored for clinical content, close cuts
 # 4: drift ("change") and max-length boundaries inside cut spans; the keyframe is the span's stable sample
-VERSION = "4"
+# 5: frames refined (borders trimmed, slides cropped to their photograph), scored and classified by modality
+VERSION = "5"
 SETTLE_S = 0.5  # grab a little after the cut: past fades and encoder smear
 
 
@@ -38,9 +39,8 @@ class KeyframeParams:
     ocr: bool = (
         True  # burned-in text: found by OCR, redacted when it holds PHI, measured for the clinical score
     )
-    face_subject_fraction: float = 0.02  # a face this large (of the frame) is what the frame shows: dropped
-    clinical_threshold: float = 0.5
-    redact_regions: tuple[tuple[float, float, float, float], ...] = ()  # normalised x, y, w, h, always filled
+    # Per-frame refinement, scores, de-identification and the keep/drop rules (ophin/imaging/assess.py).
+    image: ImageParams = field(default_factory=ImageParams)
     # Continuous footage (drift=False: scene cuts only, one frame a little after each cut, as in version 3).
     drift: bool = True
     sample_fps: float = 4.0
@@ -51,11 +51,6 @@ class KeyframeParams:
     settle_s: float = 2.0
     min_clip_s: float = 4.0
     max_clip_s: float = 60.0
-
-    def deid(self) -> DeidParams:
-        return DeidParams(
-            face_subject_fraction=self.face_subject_fraction, redact_regions=self.redact_regions
-        )
 
     def spans(self) -> SpanParams:
         return SpanParams(
@@ -151,44 +146,14 @@ class OcrUnavailable(RuntimeError):
     """Burned-in text cannot be found without tesseract: refuse rather than export unredacted frames."""
 
 
-def assess_keyframe(image: Any, *, ocr: Any, detect_faces: Any, params: KeyframeParams) -> dict[str, Any]:
-    """One frame's de-identification and clinical verdict (dedup across frames is the caller's): the
-    redacted image under "image", the frame columns it measured, and a drop_reason or None.
-
-    Kept to one function so the per-frame assessment (ophin/imaging/assess.py) can replace it whole.
-    """
-    from ophin.adapters import vision
-    from ophin.imaging.clinical import ClinicalParams, clinical_score
-    from ophin.imaging.deid import deidentify
-
-    deid = deidentify(image, ocr=ocr, params=params.deid(), detect_faces=detect_faces)
-    clinical = clinical_score(image, deid.ocr_words, ClinicalParams(threshold=params.clinical_threshold))
-    drop = None
-    if deid.face_is_subject:
-        share = f"{deid.face_fraction:.1%} of the frame"
-        drop = f"a face is the main content ({share}): dropped for de-identification"
-    elif not clinical.is_clinical:
-        drop = f"not a clinical image (score {clinical.score:.2f}): {clinical.reason}"
-    return {
-        "image": deid.image,
-        "sharpness": round(vision.sharpness(image), 2),
-        "face_count": deid.faces,
-        "faces_blurred": deid.faces_blurred,
-        "text_redacted": deid.text_boxes_redacted,
-        "redaction_reasons": deid.redaction_reasons or None,
-        "clinical_score": clinical.score,
-        "clinical_reason": clinical.reason,
-        "drop_reason": drop,
-    }
-
-
 def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) -> dict[str, Any]:
     from ophin.adapters import vision  # OpenCV import is slow; only stages that need it pay
+    from ophin.imaging.assess import assess_frame
 
     if params.ocr and svc.ocr is None:
         raise OcrUnavailable("tesseract is not installed; install it or set OPHIN_KEYFRAMES__OCR=false")
     ocr = svc.ocr if params.ocr else None
-    detect = vision.detect_faces if params.detect_faces else (lambda image: [])
+    detect = vision.detect_faces if params.detect_faces else None
     phash = params_hash(params)
     info = svc.media.probe(local)
     clips, frames, kept_hashes = [], [], []
@@ -208,12 +173,12 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
         )
         image = svc.media.frame_at(local, t)
         fid = frame_id(vid, int(t * 1000), phash)
-        ph = vision.perceptual_hash(image)
-        verdict = assess_keyframe(image, ocr=ocr, detect_faces=detect, params=params)
+        verdict = assess_frame(image, ocr=ocr, detect_faces=detect, params=params.image)
+        ph = verdict.phash  # of the refined picture: letterbox bars do not tell two copies apart
         duplicate = next(
             (f for f, h in kept_hashes if vision.hash_distance(ph, h) <= params.phash_max_distance), None
         )
-        drop = verdict.pop("drop_reason")
+        drop = verdict.drop_reason
         if duplicate is not None:
             drop = f"near-duplicate of frame {duplicate} (phash distance <= {params.phash_max_distance})"
         elif drop is None:
@@ -221,7 +186,7 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
         key = frame_key(vid, fid)
         # Only the redacted image is ever stored: faces blurred, PHI lines filled.
         svc.store.put_bytes(
-            key, vision.encode_jpeg(verdict.pop("image"), params.jpeg_quality), content_type="image/jpeg"
+            key, vision.encode_jpeg(verdict.image, params.jpeg_quality), content_type="image/jpeg"
         )
         frames.append(
             {
@@ -230,11 +195,8 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
                 "clip_id": cid,
                 "t_s": t,
                 "object_key": key,
-                "width": image.shape[1],
-                "height": image.shape[0],
-                "phash": ph,
                 "selection": span.selection,
-                **verdict,
+                **verdict.frame_columns(),
                 "kept": drop is None,
                 "drop_reason": drop,
                 "duplicate_of": duplicate,

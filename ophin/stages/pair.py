@@ -18,7 +18,8 @@ from ophin.stages.transcribe import load_segments
 
 STAGE = "pair"
 UPSTREAM = ("transcribe", "keyframes")  # the stages whose rows this one reads
-VERSION = "3"  # 2: input-digest skipping, no-audio reasons; 3: long windows split, lag, spoken language
+# 2: input-digest skipping, no-audio reasons; 3: long windows split, lag, spoken language; 4: topic pauses
+VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,10 @@ class PairParams:
     min_words: int = 3
     max_window_s: float = 30.0  # longer on-screen windows are split at sentence pauses
     min_window_s: float = 8.0  # no piece of a split window is shorter
+    # A pause this long between sentences ends a topic (a narrator moving to the next finding on one
+    # slide): windows of any length are split there. Whisper's sentence gaps on the sample long slides:
+    # 0.24-0.78 s inside a finding, 2.2-3.3 s between findings.
+    topic_pause_s: float = 1.5
     lag_s: float = 0.0  # seconds the narration trails the picture (negative: leads it)
     min_overlap: float = 0.5  # share of a sentence a window must hold to take it
     languages: tuple[str, ...] = ("en",)  # spoken languages kept; () keeps every language
@@ -95,22 +100,31 @@ def assign_pieces(
 
 
 def split_window(
-    window: tuple[float, float], pieces: list[TimedText], max_s: float, min_s: float
+    window: tuple[float, float],
+    pieces: list[TimedText],
+    max_s: float,
+    min_s: float,
+    topic_pause_s: float = float("inf"),
 ) -> list[tuple[tuple[float, float], list[TimedText]]]:
-    """A window longer than max_s cut between sentences, at the longest pause first, into pieces of at
-    least min_s; each piece keeps the sentences on its side (a sentence is never torn)."""
+    """A window cut between sentences into pieces of at least min_s; each piece keeps the sentences on its
+    side (a sentence is never torn). A window longer than max_s is cut at its longest pause first; any
+    window is also cut at a pause of topic_pause_s or more."""
     start, end = window
-    if end - start <= max_s or len(pieces) < 2:
+    if len(pieces) < 2:
         return [(window, pieces)]
     ordered = sorted(pieces, key=lambda p: p.start_s)
-    gaps = sorted(
-        range(len(ordered) - 1), key=lambda i: ordered[i + 1].start_s - ordered[i].end_s, reverse=True
-    )
-    for i in gaps:
+
+    def pause(i: int) -> float:
+        return ordered[i + 1].start_s - ordered[i].end_s
+
+    too_long = end - start > max_s
+    for i in sorted(range(len(ordered) - 1), key=pause, reverse=True):
+        if not too_long and pause(i) < topic_pause_s:
+            break  # the pauses come longest first: no topic pause is left
         cut = round(min(max((ordered[i].end_s + ordered[i + 1].start_s) / 2, start), end), 3)
         if cut - start >= min_s and end - cut >= min_s:
-            return split_window((start, cut), ordered[: i + 1], max_s, min_s) + split_window(
-                (cut, end), ordered[i + 1 :], max_s, min_s
+            return split_window((start, cut), ordered[: i + 1], max_s, min_s, topic_pause_s) + split_window(
+                (cut, end), ordered[i + 1 :], max_s, min_s, topic_pause_s
             )
     return [(window, pieces)]
 
@@ -165,7 +179,7 @@ def pair_frames(vid: uuid.UUID, params: PairParams, *, svc: Services, force: boo
             rows = []
             for fid, whole in windows.items():
                 for window, spoken in split_window(
-                    whole, assigned[fid], params.max_window_s, params.min_window_s
+                    whole, assigned[fid], params.max_window_s, params.min_window_s, params.topic_pause_s
                 ):
                     rows.append(_row(vid, fid, window, spoken, params, has_audio, refusal))
             upsert(session, Pair, rows)

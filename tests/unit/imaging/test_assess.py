@@ -45,10 +45,13 @@ def test_assess_keeps_a_fundus_and_fills_the_row() -> None:
 
 def test_assess_blurred_copy_is_dropped_and_sharp_one_kept() -> None:
     frame = fit(fundus_photo())
-    assert _assess(frame).drop_reason is None
-    drop = _assess(blurred(frame, 4)).drop_reason
+    strict = ImageParams(min_sharpness=3.0)  # the default (1.0) refuses only frames with no detail
+    assert _assess(frame, strict).drop_reason is None
+    drop = _assess(blurred(frame, 4), strict).drop_reason
     assert drop is not None and drop.startswith("too blurred")
     assert _assess(blurred(frame, 4), ImageParams(min_sharpness=0.0)).drop_reason is None
+    flat = np.full_like(frame, 96)  # a defocused or blank frame: no detail at all
+    assert _assess(flat).sharpness < ImageParams().min_sharpness
 
 
 def test_assess_too_dark_and_blown_out_are_dropped() -> None:

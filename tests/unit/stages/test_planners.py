@@ -166,6 +166,21 @@ def test_split_window_cuts_at_the_longest_pauses_and_never_below_the_minimum() -
     assert len(split_window((0.0, 30.0), findings, max_s=20.0, min_s=6.0)) == 2
 
 
+def test_a_topic_pause_splits_a_window_of_any_length() -> None:
+    findings = [
+        _said(0.5, 4.0, "First finding."), _said(4.3, 9.0, "It is large."),
+        _said(11.5, 16.0, "Second finding."), _said(16.3, 19.5, "It is small."),
+    ]  # fmt: skip
+    # 20 s is under max_s: only the 2.5 s pause between the findings, a topic pause, cuts it.
+    pieces = split_window((0.0, 20.0), findings, max_s=30.0, min_s=6.0, topic_pause_s=1.5)
+    assert [[p.text for p in spoken] for _, spoken in pieces] == [
+        ["First finding.", "It is large."],
+        ["Second finding.", "It is small."],
+    ]
+    assert len(split_window((0.0, 20.0), findings, max_s=30.0, min_s=6.0, topic_pause_s=3.0)) == 1
+    assert len(split_window((0.0, 20.0), findings, max_s=30.0, min_s=11.0, topic_pause_s=1.5)) == 1
+
+
 def test_language_refusal_drops_only_known_other_languages() -> None:
     assert language_refusal(None, ("en",)) is None
     assert language_refusal("en", ("en",)) is None and language_refusal("EN-us", ("en",)) is None
