@@ -15,6 +15,7 @@ from ophin.adapters.ocr import OcrWord
 WORK_SIDE = 512  # sharpness is measured with the long side scaled to this: Laplacian variance scales with it
 CRUSHED = 6  # luma (0..255) at or below which a pixel is crushed black
 BLOWN = 250  # luma at or above which a pixel is blown white
+WHITE_FRAME = 0.6  # share of the border that is white for white to be a slide's margin, not blown picture
 SURROUND = (
     12  # luma below which a pixel may be a dark surround reached from the border (re-encoded black: <12)
 )
@@ -27,7 +28,7 @@ class ImageScores:
     )
     exposure: float  # mean luma of the content, 0..1
     clipped_fraction: float  # crushed-black or blown-white share of the content
-    surround_fraction: float  # dark border-connected surround (fundus camera mask, letterbox) of the frame
+    surround_fraction: float  # border-connected black/white surround (fundus mask, letterbox, slide margin)
     text_fraction: float  # OCR word boxes' share of the frame
     faces: int
     face_fraction: float  # largest face's share of the frame
@@ -39,7 +40,7 @@ def image_scores(
     import cv2
 
     luma = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
-    content = ~dark_surround(luma)
+    content = ~surround(luma)
     n = int(content.sum())
     values = luma[content] if n else luma.ravel()
     clipped = ((values <= CRUSHED) | (values >= BLOWN)).mean()
@@ -80,16 +81,30 @@ def sharpness(image_bgr: np.ndarray, content: np.ndarray | None = None) -> float
     return float(cv2.Laplacian(small, cv2.CV_32F)[inner].var())
 
 
+def surround(luma: np.ndarray) -> np.ndarray:
+    """What is not picture: the dark surround (dark_surround), and, when white rings most of the border,
+    the white slide around a photograph cropped with a margin, with the photograph's black corners it
+    reaches. Left out of exposure and clipping; blown highlights inside a picture (even at its edge: a
+    white ring is a frame, a blown band at one edge is not) still count."""
+    edge = np.concatenate([luma[0], luma[-1], luma[:, 0], luma[:, -1]])
+    if (edge >= BLOWN).mean() < WHITE_FRAME:
+        return dark_surround(luma)
+    return _border_connected(((luma < SURROUND) | (luma >= BLOWN)).astype(np.uint8))
+
+
 def dark_surround(luma: np.ndarray) -> np.ndarray:
     """Dark pixels connected to the frame's border: a fundus camera's black mask or a letterbox bar is
     legitimate black, not a crushed exposure."""
+    return _border_connected((luma < SURROUND).astype(np.uint8))
+
+
+def _border_connected(mask: np.ndarray) -> np.ndarray:
     import cv2
 
-    dark = (luma < SURROUND).astype(np.uint8)
-    n, labels = cv2.connectedComponents(dark, connectivity=4)
+    n, labels = cv2.connectedComponents(mask, connectivity=4)
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     border = border[border > 0]
-    return np.isin(labels, border) if n > 1 and len(border) else np.zeros(luma.shape, bool)
+    return np.isin(labels, border) if n > 1 and len(border) else np.zeros(mask.shape, bool)
 
 
 def text_fraction(shape: tuple[int, ...], words: Sequence[OcrWord]) -> float:

@@ -68,3 +68,13 @@ def test_sharpness_does_not_fall_for_a_dimmer_copy() -> None:
     frame = fit(fundus_photo())
     s, dim = image_scores(frame).sharpness, image_scores(brightness(frame, 0.6)).sharpness
     assert 0.8 < dim / s < 1.3, (s, dim)
+
+
+def test_a_white_slide_margin_is_surround_but_a_blown_band_is_not() -> None:
+    # A fundus photograph cropped from a white slide with a margin: its black corners meet the white.
+    on_slide = fit(fundus_photo(), bg=(255, 255, 255))
+    assert image_scores(on_slide).clipped_fraction < 0.05
+    # The same white as a blown band along one edge of a picture is clipping, not a frame.
+    banded = fit(fundus_photo())
+    banded[: banded.shape[0] // 3] = 255
+    assert image_scores(banded).clipped_fraction > 0.25
