@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256s
 # tesseract: OCR for burned-in text; wamerican/wbritish-large: the vocabulary check's English word lists.
 APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium redis-server
 
-.PHONY: help system-deps install demo test test-fast lint bench bench-airflow bench-asr bench-crawl quality corpus lock clean
+.PHONY: help system-deps install demo test test-fast lint bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl quality corpus lock clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -48,6 +48,12 @@ bench-airflow: install ## ophin_process on a real Airflow stack (CeleryExecutor,
 
 bench-asr: install ## WER and real-time factor per ASR backend (faster-whisper plain/batched, openai-whisper, subtitles)
 	$(PY) -m bench.asr
+
+bench-keyframes: install ## clips and kept frames per minute, static slide vs continuous footage; low-res decode + segmentation cost
+	$(PY) -m bench.keyframes
+
+bench-phash: install ## cross-video pHash index: query cost at 10k/100k frames vs brute force
+	$(PY) -m bench.phash_index
 
 bench-crawl: install ## crawl discovery cost by feed size (1k-10k items), archive look-ups at 1k-100k rows
 	$(PY) -m bench.crawl
