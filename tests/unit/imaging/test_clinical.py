@@ -9,32 +9,9 @@ from skimage import data
 
 from ophin.adapters.ocr import OcrWord
 from ophin.imaging.clinical import ClinicalParams, clinical_score
-
-W, H = 640, 360
-FONT = cv2.FONT_HERSHEY_SIMPLEX
-
-
-def _fit(image: np.ndarray, w: int = W, h: int = H) -> np.ndarray:
-    """image letterboxed into a black w x h frame, as a lecture shows it."""
-    out = np.zeros((h, w, 3), np.uint8)
-    s = min(w / image.shape[1], h / image.shape[0])
-    r = cv2.resize(image, (int(image.shape[1] * s), int(image.shape[0] * s)), interpolation=cv2.INTER_AREA)
-    y, x = (h - r.shape[0]) // 2, (w - r.shape[1]) // 2
-    out[y : y + r.shape[0], x : x + r.shape[1]] = r
-    return out
-
-
-def _write(
-    image: np.ndarray, text: str, x: int, y: int, scale: float, colour, thick: int = 1
-) -> list[OcrWord]:
-    """Draw text with its baseline at y; return the words as a perfect OCR would box them."""
-    words = []
-    for token in text.split():
-        (tw, th), base = cv2.getTextSize(token, FONT, scale, thick)
-        cv2.putText(image, token, (x, y), FONT, scale, colour, thick, cv2.LINE_AA)
-        words.append(OcrWord(token, 95.0, (x, y - th, tw, th + base)))
-        x += tw + int(12 * scale)
-    return words
+from tests.support.imaging_frames import H, W
+from tests.support.imaging_frames import fit as _fit
+from tests.support.imaging_frames import write as _write
 
 
 def _text_slide(lines: list[str], bg=(245, 245, 245), ink=(40, 40, 40)) -> tuple[np.ndarray, list[OcrWord]]:
