@@ -4,7 +4,6 @@ caption tracks preferred or merged, every row saying how it was made; and WER pe
 from __future__ import annotations
 
 import hashlib
-import re
 import subprocess
 import uuid
 from pathlib import Path
@@ -25,6 +24,7 @@ from ophin.sample_corpus import demo_videos, ground_truth
 from ophin.settings import AsrSettings
 from ophin.stages.transcribe import transcribe_video
 from tests.conftest import make_services
+from tests.support.truth import wer
 
 # Two sentences: forced English decoding of French falls back through every temperature (slow).
 FRENCH = "Bonjour et bienvenue dans ce cours sur le glaucome. On voit la papille optique à gauche."
@@ -171,16 +171,6 @@ def test_transcribe_ignores_captions_in_another_language_than_spoken(svc, tmp_pa
 
 
 # --- WER per backend -------------------------------------------------------------------------------
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    ref, hyp = re.findall(r"[a-z0-9]+", reference.lower()), re.findall(r"[a-z0-9]+", hypothesis.lower())
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[len(hyp)] / max(len(ref), 1)
 
 
 def narration(path: Path) -> str:
