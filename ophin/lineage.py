@@ -66,7 +66,12 @@ def lineage(session: Session, raw_id: str) -> dict[str, Any]:
     )
     out["video"] = video_summary(video)
     if clip:
-        out["clip"] = {"id": str(clip.id), "start_s": clip.start_s, "end_s": clip.end_s}
+        out["clip"] = {
+            "id": str(clip.id),
+            "start_s": clip.start_s,
+            "end_s": clip.end_s,
+            "boundary": clip.boundary,
+        }
     if frame:
         out["frame"] = {
             "id": str(frame.id),
@@ -74,6 +79,9 @@ def lineage(session: Session, raw_id: str) -> dict[str, Any]:
             "object_key": frame.object_key,
             "kept": frame.kept,
             "drop_reason": frame.drop_reason,
+            "selection": frame.selection,
+            "crop_box": frame.crop_box,
+            "modality": frame.modality,
         }
     if segment:
         out["segment"] = {
@@ -81,6 +89,10 @@ def lineage(session: Session, raw_id: str) -> dict[str, Any]:
             "start_s": segment.start_s,
             "end_s": segment.end_s,
             "text": segment.text,
+            "source": segment.source,
+            "backend": segment.backend,
+            "model": segment.model,
+            "language": segment.language,
         }
     if pair:
         out["pair"] = {

@@ -65,8 +65,8 @@ _MACROS = """
 {% macro frames(items, u) %}<div class="frames">{% for f in items %}
 <figure class="frame {{ 'kept' if f.kept else 'dropped' }}"><a href="{{ u.id(f.id) }}" class="frame-link">
 <img src="{{ u.frame_image(f.id) }}" alt="frame at {{ f.t_s|seconds }}" loading="lazy"></a>
-<figcaption>at {{ at(f.link, f.t_s) }} · clinical {{ f.clinical_score|score }} {{ badge('kept' if f.kept
- else 'dropped') }}
+<figcaption>at {{ at(f.link, f.t_s) }} · clinical {{ f.clinical_score|score }}{% if f.modality
+ %} · {{ f.modality }}{% endif %} {{ badge('kept' if f.kept else 'dropped') }}
 {% if not f.kept %}<br>{{ f.drop_reason }}{% endif %}{% if f.faces_blurred or f.text_redacted
  %}<br>redacted:
  {{ f.faces_blurred or 0 }} face(s), {{ f.text_redacted or 0 }} text region(s){% endif

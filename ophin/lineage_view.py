@@ -73,6 +73,8 @@ def segment_dict(s: TranscriptSegment, url: str | None) -> dict[str, Any]:
         "start_s": s.start_s,
         "end_s": s.end_s,
         "text": s.text,
+        "source": s.source,
+        "model": s.model,
         "link": video_link(url, s.start_s),
     }
 
@@ -86,6 +88,9 @@ def frame_dict(f: Frame, url: str | None) -> dict[str, Any]:
         "drop_reason": f.drop_reason,
         "clinical_score": f.clinical_score,
         "clinical_reason": f.clinical_reason,
+        "modality": f.modality,
+        "selection": f.selection,
+        "crop_box": f.crop_box,
         "faces_blurred": f.faces_blurred,
         "text_redacted": f.text_redacted,
         "width": f.width,
