@@ -203,7 +203,9 @@ def _wer(
     heard: dict[tuple[str, uuid.UUID], list[str]] = defaultdict(list)
     for vid, backend, model, _start, _index, text in segments:
         if vid in names:
-            heard[(f"{backend or 'unknown'}/{model}", vid)].append(text)
+            # model already names its backend ("faster-whisper/base", "subtitles/creator")
+            label = model if str(model).startswith(f"{backend}/") else f"{backend or 'unknown'}/{model}"
+            heard[(label, vid)].append(text)
     by_backend: dict[str, dict[str, list[WordErrors]]] = defaultdict(lambda: defaultdict(list))
     for (backend, vid), texts in heard.items():
         video = truth[names[vid]]
