@@ -9,7 +9,7 @@ from skimage import data
 
 from ophin.adapters.ocr import OcrWord
 from ophin.imaging.clinical import ClinicalParams, clinical_score
-from tests.support.imaging_frames import H, W
+from tests.support.imaging_frames import H, W, oct_bscan
 from tests.support.imaging_frames import fit as _fit
 from tests.support.imaging_frames import write as _write
 
@@ -39,20 +39,8 @@ def _fundus() -> np.ndarray:
 
 
 def _oct_bscan(seed: int = 0) -> np.ndarray:
-    """Retinal layers as bright and dark bands that dip at a fovea, with multiplicative speckle."""
-    rng = np.random.default_rng(seed)
-    h, w = 300, 640
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    surface = 90 + 25 * np.exp(-(((xs - w / 2) / 60) ** 2))  # the foveal pit
-    depth = ys - surface
-    layers = np.select(
-        [depth < 0, depth < 12, depth < 40, depth < 55, depth < 80, depth < 92, depth < 110],
-        [0.05, 0.8, 0.45, 0.25, 0.55, 0.95, 0.6],
-        default=0.3,
-    )
-    speckle = rng.gamma(2.0, 0.5, size=(h, w))
-    bscan = np.clip(layers * speckle * 200, 0, 255).astype(np.uint8)
-    return _fit(cv2.cvtColor(bscan, cv2.COLOR_GRAY2BGR))
+    """A synthetic OCT B-scan letterboxed as a lecture shows it."""
+    return _fit(oct_bscan(seed))
 
 
 def _inset(frame: np.ndarray, photo: np.ndarray, frac: float) -> np.ndarray:
