@@ -104,7 +104,16 @@ def lineage(session: Session, raw_id: str) -> dict[str, Any]:
             "drop_reason": pair.drop_reason,
         }
         out["cues"] = [
-            {"text": c.text, "is_visual": c.is_visual, "score": c.score, "reason": c.reason}
+            {
+                "text": c.text,
+                "is_visual": c.is_visual,
+                "score": c.score,
+                "reason": c.reason,
+                "scorer": c.scorer,
+                "model": c.model,
+                "prompt_version": c.prompt_version,
+                "llm": call_summary(c.llm),
+            }
             for c in session.scalars(
                 select(VisualCue).where(VisualCue.pair_id == pair.id).order_by(VisualCue.sentence_index)
             )
@@ -115,11 +124,23 @@ def lineage(session: Session, raw_id: str) -> dict[str, Any]:
             "kind": instruction.kind,
             "status": instruction.status,
             "generator": instruction.generator,
+            "model": instruction.model,
+            "prompt_version": instruction.prompt_version,
+            "llm": call_summary(instruction.llm),
+            "error": instruction.error,
             "turns": instruction.turns,
             "reject_reasons": instruction.reject_reasons,
         }
         out["verifications"] = [
-            {"check": v.check, "passed": v.passed, "detail": v.detail}
+            {
+                "check": v.check,
+                "passed": v.passed,
+                "detail": v.detail,
+                "model": v.model,
+                "prompt_version": v.prompt_version,
+                "verdict": v.verdict,
+                "llm": call_summary(v.llm),
+            }
             for v in session.scalars(
                 select(Verification).where(Verification.instruction_id == instruction.id)
             )
@@ -137,3 +158,19 @@ def lineage(session: Session, raw_id: str) -> dict[str, Any]:
         )
     ]
     return out
+
+
+def call_summary(call: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a reviewer asks of a model call: who answered, at what cost, and what failed (no cache key)."""
+    if not call:
+        return None
+    keep = (
+        "served_model",
+        "sampling",
+        "prompt_tokens",
+        "completion_tokens",
+        "latency_s",
+        "cached",
+        "attempts",
+    )
+    return {k: call.get(k) for k in keep} | {"failures": call.get("failures") or []}

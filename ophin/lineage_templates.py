@@ -15,7 +15,7 @@ code{font-size:.92em;background:#e9edf2;padding:0 .25rem;border-radius:3px;word-
 table{border-collapse:collapse;background:#fff;width:100%;margin:.3rem 0}
 th,td{border:1px solid #d8dde4;padding:.3rem .45rem;text-align:left;vertical-align:top}
 th{background:#eef1f5;font-weight:600}
-.meta{color:#4a5568} .empty{color:#6b7280;font-style:italic}
+.meta{color:#4a5568} .empty{color:#6b7280;font-style:italic} .muted{color:#6b7280}
 .badge{display:inline-block;padding:0 .4rem;border-radius:8px;font-size:.85em;font-weight:600}
 .succeeded,.passed,.accepted,.kept{background:#d9f2e1;color:#17603a}
 .failed,.rejected,.dropped{background:#fbe0e0;color:#8f1d1d}
@@ -80,9 +80,13 @@ _MACROS = """
 <td>{{ p.text }}</td><td>{{ p.cue_score|score }}</td><td>{{ badge(p.status) }} {{ p.drop_reason or ''
  }}</td></tr>
 {% endfor %}</table>{% else %}<p class="empty">none</p>{% endif %}{% endmacro %}
+{% macro llm(c) %}{% if c %} <span class="muted">· served by {{ c.served_model or '?' }}, {{ c.prompt_tokens
+ }}+{{ c.completion_tokens }} tokens, {{ '%.2f'|format(c.latency_s or 0) }} s{% if c.cached %}, cached{% endif
+ %}{% if c.attempts and c.attempts > 1 %}, repaired{% endif %}</span>{% for f in c.failures %}
+<p class="failure">rejected reply: {{ f }}</p>{% endfor %}{% endif %}{% endmacro %}
 {% macro instruction(i, u) %}<div class="instruction"><a href="{{ u.id(i.id) }}" class="instruction-link">
 {{ i.kind }} {{ i.id[:8] }}</a> {{ badge(i.status) }} · {{ i.generator }}{% if i.model %} ({{ i.model
- }}){% endif %}
+ }}{% if i.prompt_version %}, prompt {{ i.prompt_version }}{% endif %}){% endif %}{{ llm(i.llm) }}
  · <a href="{{ u.id(i.frame_id) }}">frame</a>
 {% for t in i.turns %}<div class="turn"><b>{{ {'human': 'question', 'gpt': 'answer'}.get(t.role, t.role)
  }}</b>
@@ -92,7 +96,8 @@ _MACROS = """
 {% if i.verifications %}<table class="verifications"><tr><th>check</th><th>verdict</th><th>detail</th></tr>
 {% for v in i.verifications %}<tr><td>{{ v.check }}</td><td>{{ badge('passed' if v.passed else 'failed')
  }}</td>
-<td>{{ v.detail }}</td></tr>{% endfor %}</table>{% else %}<p class="empty">not verified yet</p>{% endif %}
+<td>{{ v.detail }}{% if v.model %} <span class="muted">({{ v.model }})</span>{% endif %}{{ llm(v.llm)
+ }}</td></tr>{% endfor %}</table>{% else %}<p class="empty">not verified yet</p>{% endif %}
 </div>{% endmacro %}
 {% macro segments(items) %}{% if items %}<table><tr><th>at</th><th>transcript</th></tr>{% for s in items %}
 <tr><td>{{ at(s.link, s.start_s) }}</td><td>{{ s.text }}</td></tr>{% endfor %}</table>
@@ -139,7 +144,7 @@ _TI = """{% extends "base.html" %}{% import "macros.html" as m %}{% block main %
 {% for c in block.cues %}<tr><td><a href="{{ u.id(c.pair_id) }}">{{ c.pair_id[:8] }}</a></td><td>{{
  c.text }}</td>
 <td>{{ m.badge('kept' if c.is_visual else 'dropped') }}</td><td>{{ c.score|score }}</td><td>{{ c.reason
- }}</td></tr>
+ }}{% if c.model %} <span class="muted">({{ c.model }}, {{ c.prompt_version }})</span>{% endif %}</td></tr>
 {% endfor %}</table>{% endif %}
 {% if 'instructions' in block %}{% for i in block.instructions %}{{ m.instruction(i, u) }}
 {% else %}<p class="empty">none</p>{% endfor %}{% endif %}
@@ -174,7 +179,7 @@ _ID = """{% extends "base.html" %}{% import "macros.html" as m %}{% block main %
 <th>sentence</th>
 <th>visual cue</th><th>score</th><th>reason</th></tr>{% for c in data.cues %}<tr><td>{{ c.text }}</td>
 <td>{{ m.badge('kept' if c.is_visual else 'dropped') }}</td><td>{{ c.score|score }}</td><td>{{ c.reason
- }}</td></tr>
+ }}{% if c.model %} <span class="muted">({{ c.model }}, {{ c.prompt_version }})</span>{% endif %}</td></tr>
 {% endfor %}</table>{% endif %}</li>{% endif %}
 {% if 'instruction' in data %}<li>instruction{{ m.instruction(data.instruction, u) }}</li>{% endif %}
 </ol>

@@ -22,7 +22,7 @@ from ophin.db.models import (
     Video,
     VisualCue,
 )
-from ophin.lineage import video_summary
+from ophin.lineage import call_summary, video_summary
 
 LIMIT = 500  # rows per list on one page: a long lecture has hundreds of segments, never thousands of frames
 _YOUTUBE = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be", "www.youtu.be"})
@@ -123,6 +123,9 @@ def cue_dict(c: VisualCue) -> dict[str, Any]:
         "is_visual": c.is_visual,
         "score": c.score,
         "reason": c.reason,
+        "model": c.model,
+        "prompt_version": c.prompt_version,
+        "llm": call_summary(c.llm),
     }
 
 
@@ -136,7 +139,15 @@ def instruction_dicts(session: Session, rows: list[Instruction]) -> list[dict[st
             .order_by(Verification.check)
         ):
             verdicts[v.instruction_id].append(
-                {"check": v.check, "passed": v.passed, "score": v.score, "detail": v.detail}
+                {
+                    "check": v.check,
+                    "passed": v.passed,
+                    "score": v.score,
+                    "detail": v.detail,
+                    "model": v.model,
+                    "verdict": v.verdict,
+                    "llm": call_summary(v.llm),
+                }
             )
     return [
         {
@@ -147,6 +158,8 @@ def instruction_dicts(session: Session, rows: list[Instruction]) -> list[dict[st
             "status": r.status,
             "generator": r.generator,
             "model": r.model,
+            "prompt_version": r.prompt_version,
+            "llm": call_summary(r.llm),
             "turns": r.turns or [],
             "error": r.error,
             "reject_reasons": r.reject_reasons or [],

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -47,7 +48,15 @@ class StageParams:
     verify: VerifyParams
 
     @classmethod
-    def from_settings(cls, s: Settings, generator: dict[str, object], refiner: str = "none") -> StageParams:
+    def from_settings(
+        cls,
+        s: Settings,
+        generator: dict[str, object],
+        refiner: str = "none",
+        scorer: str | None = None,
+        judge: dict[str, Any] | None = None,
+    ) -> StageParams:
+        """generator/judge: their config(); refiner/scorer: name/version (what changes their output)."""
         k, a = s.keyframes, s.asr
         return cls(
             acquire=AcquireParams(
@@ -112,9 +121,14 @@ class StageParams:
                 min_overlap=s.pair.min_overlap,
                 languages=tuple(s.asr.allowed_languages),
             ),
-            cues=CueParams(s.cues.scorer, s.cues.threshold, s.cues.min_cues_per_pair, refiner),
+            cues=CueParams(scorer or s.cues.scorer, s.cues.threshold, s.cues.min_cues_per_pair, refiner),
             synthesize=SynthesisParams(generator),
-            verify=VerifyParams(s.verify.min_answer_chars, s.verify.max_answer_chars, s.verify.min_grounding),
+            verify=VerifyParams(
+                s.verify.min_answer_chars,
+                s.verify.max_answer_chars,
+                s.verify.min_grounding,
+                judge=judge or {},
+            ),
         )
 
 
@@ -149,7 +163,9 @@ class BatchReport:
 
 def params_for(svc: Services) -> StageParams:
     refiner = f"{svc.refiner.name}/{svc.refiner.version}"
-    return StageParams.from_settings(svc.settings, svc.generator.config(), refiner)
+    scorer = f"{svc.cue_scorer.name}/{svc.cue_scorer.version}"
+    judge = svc.judge.config() if svc.judge is not None else {}
+    return StageParams.from_settings(svc.settings, svc.generator.config(), refiner, scorer, judge)
 
 
 def gate_stage(stage: str, videos: list[uuid.UUID], svc: Services) -> GateResult:

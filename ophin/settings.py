@@ -192,9 +192,14 @@ class ImageSettings(BaseModel):
 
 
 class CueSettings(BaseModel):
-    scorer: Literal["rule-lexicon"] = "rule-lexicon"
+    # auto: the LLM scorer when llm.backend is openai, else the offline rule scorer.
+    scorer: Literal["auto", "rule-lexicon", "llm"] = "auto"
     threshold: float = Field(0.5, ge=0.0, le=1.0)
     min_cues_per_pair: int = Field(1, ge=1)
+    # The LLM scorer asks about this many sentences per request...
+    llm_batch_size: int = Field(8, ge=1, le=64)
+    # ...and only about sentences the rule scorer gives at least this score (0 asks about every sentence).
+    llm_prefilter: float = Field(0.1, ge=0.0, le=1.0)
 
 
 class RefineSettings(BaseModel):
@@ -210,14 +215,27 @@ class LlmSettings(BaseModel):
     model: str = "Qwen2.5-VL-7B-Instruct"
     temperature: float = 0.2
     max_tokens: int = 800
+    seed: int | None = None
     timeout_s: float = 60.0
-    max_retries: int = 2
+    max_retries: int = Field(3, ge=0)  # per request, on 429, 5xx, timeouts and refused connections
+    # Send the frame with the prompt (OpenAI image_url content part, a JPEG data URL) to a model that can see.
+    vision: bool = False
+    image_max_side: int = Field(768, ge=64, le=4096)
+    # Requests in flight at once, per process: a vLLM/SGLang server batches them (sized for one GPU server).
+    max_in_flight: int = Field(16, ge=1, le=512)
+    requests_per_minute: float = Field(0.0, ge=0.0)  # client-side rate limit; 0 = none
+    # json_schema: OpenAI, vLLM, SGLang, llama.cpp's llama-server; json_object: {"type": "json_object",
+    # "schema": ...} (llama-cpp-python); none: the schema is only in the prompt.
+    response_format: Literal["json_schema", "json_object", "none"] = "json_schema"
+    cache: bool = True  # reuse validated replies to identical requests (llm_response table)
 
 
 class VerifySettings(BaseModel):
     min_answer_chars: int = 20
     max_answer_chars: int = 1500
     min_grounding: float = 0.6
+    # auto: an LLM judge when llm.backend is openai; none: the rule checks only.
+    judge: Literal["auto", "llm", "none"] = "auto"
 
 
 class GateSettings(BaseModel):

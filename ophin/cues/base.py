@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ophin.llm.client import LlmCall
 
 
 @dataclass(frozen=True)
@@ -14,13 +17,27 @@ class CueVerdict:
     is_visual: bool
     score: float  # 0..1
     reason: str  # human-readable list of every contribution to the score
+    model: str | None = None  # the LLM that decided; None for the rule scorer (or its pre-filter)
+    prompt_version: str | None = None
+    llm: LlmCall | None = None  # the request (shared by the sentences scored in one batch)
+
+
+@dataclass(frozen=True)
+class CueContext:
+    """What a scorer may look at besides the sentences: the window's whole text and its frame."""
+
+    transcript: str = ""
+    image: bytes | None = None
 
 
 class CueScorer(Protocol):
     name: str
-    version: str
+    version: str  # everything that changes verdicts (for an LLM: model, prompt, sampling)
 
-    def score(self, sentences: Sequence[str]) -> list[CueVerdict]: ...
+    def score(self, sentences: Sequence[str], context: CueContext | None = None) -> list[CueVerdict]:
+        """One verdict per sentence, in order. An LLM scorer raises MalformedOutputError (a ValueError) or
+        openai.OpenAIError when it could not get verdicts."""
+        ...
 
 
 # A period after one of these does not end a sentence ("e.g." is kept whole via its last dotted part).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ophin.cues.base import CueVerdict
+from ophin.cues.base import CueContext, CueVerdict
 from ophin.cues.lexicon import (
     DEICTIC_TERMS,
     LEXICON_DIGEST,
@@ -44,7 +44,7 @@ class RuleCueScorer:
     def __repr__(self) -> str:
         return f"RuleCueScorer(threshold={self.threshold})"
 
-    def score(self, sentences: Sequence[str]) -> list[CueVerdict]:
+    def score(self, sentences: Sequence[str], context: CueContext | None = None) -> list[CueVerdict]:
         return [self.score_one(sentence) for sentence in sentences]
 
     def score_one(self, sentence: str) -> CueVerdict:

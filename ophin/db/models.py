@@ -180,6 +180,11 @@ class VisualCue(Timestamped, Base):
     score: Mapped[float] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(Text)
     scorer: Mapped[str] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(Text)  # the LLM that scored it; None for the rule scorer
+    prompt_version: Mapped[str | None] = mapped_column(Text)
+    llm: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONB
+    )  # LlmCall: served model, sampling, tokens, latency
     params_hash: Mapped[str] = mapped_column(String(16))
 
 
@@ -200,6 +205,9 @@ class Instruction(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(16))  # generated | failed | accepted | rejected
     error: Mapped[str | None] = mapped_column(Text)
     reject_reasons: Mapped[list[Any] | None] = mapped_column(JSONB)
+    llm: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONB
+    )  # LlmCall: served model, sampling, tokens, latency
     params_hash: Mapped[str] = mapped_column(String(16))
 
 
@@ -212,6 +220,10 @@ class Verification(Timestamped, Base):
     passed: Mapped[bool] = mapped_column(Boolean)
     score: Mapped[float | None] = mapped_column(Float)
     detail: Mapped[str] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(Text)  # a judge's model; None for rule checks
+    prompt_version: Mapped[str | None] = mapped_column(Text)
+    verdict: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # a judge's structured answer
+    llm: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class StageRun(Base):
@@ -324,6 +336,24 @@ class Release(Base):
     n_images: Mapped[int] = mapped_column(Integer)
     content_sha256: Mapped[str] = mapped_column(String(64))
     manifest: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class LlmResponse(Base):
+    """A model reply that validated, keyed by everything that shapes it: re-runs and backfills reuse it."""
+
+    __tablename__ = "llm_response"
+    key: Mapped[str] = mapped_column(
+        String(64), primary_key=True
+    )  # sha256 of model, prompt, sampling, schema
+    model: Mapped[str] = mapped_column(Text)
+    served_model: Mapped[str | None] = mapped_column(Text)
+    prompt_version: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    latency_s: Mapped[float] = mapped_column(Float)
+    hits: Mapped[int] = mapped_column(Integer, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -12,8 +12,8 @@ __all__ = ["BACKENDS", "Correction", "Refined", "TranscriptRefiner", "build_refi
 
 
 def build_refiner(backend: str, **llm_kwargs: Any) -> TranscriptRefiner:
-    """ "lexicon" (the default elsewhere: deterministic, offline), "llm" (LLMRefiner(client=..., model=...,
-    temperature=..., max_tokens=...)), or "none" (text unchanged, no corrections)."""
+    """ "lexicon" (the default elsewhere: deterministic, offline), "llm" (LLMRefiner(llm=LlmClient,
+    sampling=...)), or "none" (text unchanged, no corrections)."""
     if backend == "lexicon":
         if llm_kwargs:
             raise ValueError(f"the lexicon refiner takes no LLM options, got {sorted(llm_kwargs)}")

@@ -4,28 +4,34 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from string import Template
-from typing import Any
 
-import openai
+from pydantic import BaseModel, ConfigDict
 
+from ophin.llm.client import LlmClient, Sampling
+from ophin.llm.images import user_message
 from ophin.refine.base import Correction, Refined, apply_corrections, keeps_invariants
 from ophin.refine.vocabulary import WORD, Vocabulary
-from ophin.synthesis.base import MalformedOutputError, load_json_reply
-from ophin.synthesis.openai_chat import chat_content
 
 PROMPT_VERSION = "v1"
 MAX_WORDS = 4  # a term correction, not a rewrite: longer before/after spans are dropped
 
 
-@dataclass(frozen=True)
-class Proposal:
+class Proposal(BaseModel):
+    model_config = ConfigDict(extra="ignore")
     before: str
     after: str
-    reason: str
+    reason: str = ""
+
+
+class RefineReply(BaseModel):
+    """What the prompt asks for; the model's own "text" is read but never used."""
+
+    model_config = ConfigDict(extra="ignore")
+    text: str
+    corrections: list[Proposal]
 
 
 @cache
@@ -45,36 +51,35 @@ class LLMRefiner:
     name = "llm-refiner"
 
     def __init__(
-        self,
-        client: openai.OpenAI,
-        model: str,
-        temperature: float = 0.0,
-        max_tokens: int = 400,
-        vocabulary: Vocabulary | None = None,
-    ) -> None:
+        self, llm: LlmClient, sampling: Sampling | None = None, vocabulary: Vocabulary | None = None
+    ):
         from ophin.refine.lexicon import refiner_vocabulary  # the word lists load on first use only
 
-        self.client = client
-        self.model = model
-        self.temperature = temperature
-        self.max_tokens = max_tokens
+        self.llm = llm
+        self.sampling = sampling if sampling is not None else Sampling(temperature=0.0, max_tokens=400)
         self.vocab = vocabulary if vocabulary is not None else refiner_vocabulary()
         prompt_sha = hashlib.sha256(load_prompt().template.encode()).hexdigest()[:10]
         # The model and what vets its answers are part of what produced the text.
-        self.version = f"1+{PROMPT_VERSION}.{prompt_sha}+{self.vocab.digest}+{model}+t{temperature}"
+        self.version = (
+            f"2+{PROMPT_VERSION}.{prompt_sha}+{self.vocab.digest}+{llm.model}+t{self.sampling.temperature}"
+        )
 
     def __repr__(self) -> str:
-        return f"LLMRefiner(model={self.model!r}, temperature={self.temperature})"
+        return f"LLMRefiner({self.llm!r}, {self.sampling})"
 
     def config(self) -> dict[str, object]:
-        return {"name": self.name, "version": self.version, "max_tokens": self.max_tokens}
+        return {"name": self.name, "version": self.version, "max_tokens": self.sampling.max_tokens}
 
     def refine(self, sentence: str, context: str = "") -> Refined:
         if not sentence.strip():
             return Refined(raw=sentence, text=sentence, corrections=())
-        prompt = render_prompt(sentence, context)
-        content = chat_content(self.client, self.model, prompt, self.temperature, self.max_tokens)
-        corrections = self.vet(sentence, parse_reply(content))
+        reply, _ = self.llm.structured(
+            [user_message(render_prompt(sentence, context))],
+            RefineReply,
+            prompt_version=f"refine.{PROMPT_VERSION}",
+            sampling=self.sampling,
+        )
+        corrections = self.vet(sentence, tuple(reply.corrections))
         return Refined(raw=sentence, text=apply_corrections(sentence, corrections), corrections=corrections)
 
     def vet(self, sentence: str, proposals: tuple[Proposal, ...]) -> tuple[Correction, ...]:
@@ -103,24 +108,3 @@ def _find_free(sentence: str, before: str, taken: list[Correction]) -> tuple[int
         if all(m.end() <= c.start or m.start() >= c.end for c in taken):
             return m.span()
     return None
-
-
-def parse_reply(content: str) -> tuple[Proposal, ...]:
-    """Strip an optional ```json fence, parse, validate {"text": str, "corrections": [{before, after,
-    reason}]}; anything else raises MalformedOutputError (a ValueError quoting <= 200 chars)."""
-    data: Any = load_json_reply(content)
-    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
-        raise MalformedOutputError('expected a JSON object with a string "text"', content)
-    items = data.get("corrections")
-    if not isinstance(items, list):
-        raise MalformedOutputError('"corrections" must be a list', content)
-    out: list[Proposal] = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise MalformedOutputError(f"correction {i} is not an object", content)
-        fields = [item.get(k) for k in ("before", "after")]
-        if not all(isinstance(f, str) for f in fields):
-            raise MalformedOutputError(f'correction {i} needs string "before" and "after"', content)
-        reason = item.get("reason", "")
-        out.append(Proposal(fields[0], fields[1], reason if isinstance(reason, str) else str(reason)))
-    return tuple(out)

@@ -6,20 +6,27 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import select
+import openai
+from sqlalchemy import or_, select
 
-from ophin.cues.base import split_sentences
+from ophin.cues.base import CueContext, CueVerdict, split_sentences
 from ophin.cues.clauses import split_clauses
-from ophin.db.models import Pair, VisualCue
+from ophin.db.models import Frame, Pair, VisualCue
 from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import cue_id, params_hash
+from ophin.llm.pool import map_concurrent
+from ophin.refine.base import Refined
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
 
 STAGE = "cues"
 UPSTREAM = ("pair",)  # the stages whose rows this one reads
-VERSION = "2"  # 2: sentences refined (mis-heard terms corrected) before scoring; raw text kept
+VERSION = (
+    "3"  # 2: sentences refined before scoring, raw text kept; 3: pairs scored concurrently, LLM provenance
+)
+# A model that could not answer sinks one pair (the attempt is partial); anything else is a bug.
+ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError)
 
 
 @dataclass(frozen=True)
@@ -34,22 +41,52 @@ def sentences(text: str) -> list[str]:
     return [clause for sentence in split_sentences(text) for clause in split_clauses(sentence)]
 
 
+@dataclass(frozen=True)
+class _Scored:
+    refined: list[Refined]
+    verdicts: list[CueVerdict]
+
+
 def separate_visual_cues(
     vid: uuid.UUID, params: CueParams, *, svc: Services, force: bool = False
 ) -> StageResult:
     scorer, refiner = svc.cue_scorer, svc.refiner
     phash = params_hash(params)
+    vision = svc.llm is not None and svc.llm.vision
+
+    def score_pair(item: tuple[uuid.UUID, str, str | None]) -> _Scored:
+        _, text, frame_key = item
+        # The window is the context: a term named in one sentence licenses a fix in the next.
+        refined = [refiner.refine(sentence, context=text) for sentence in sentences(text)]
+        image = svc.store.get_bytes(frame_key) if vision and frame_key else None
+        return _Scored(refined, scorer.score([r.text for r in refined], CueContext(text, image)))
 
     def work(attempt: Attempt) -> dict[str, Any]:
-        n_cues = n_kept = n_corrections = 0
+        n_cues = n_kept = n_corrections = n_failed = 0
         with session_scope(svc.sessions) as session:
-            pairs = list(session.scalars(select(Pair).where(Pair.video_id == vid).order_by(Pair.start_s)))
-            for pair in pairs:
-                if pair.status == "dropped" and pair.n_cues is None:
-                    continue  # dropped upstream (no speech): nothing to score
-                # The window is the context: a term named in one sentence licenses a fix in the next.
-                refined = [refiner.refine(sentence, context=pair.text) for sentence in sentences(pair.text)]
-                verdicts = scorer.score([r.text for r in refined])
+            todo = session.execute(
+                select(Pair.id, Pair.text, Frame.object_key)
+                .outerjoin(Frame, Frame.id == Pair.frame_id)
+                .where(Pair.video_id == vid, or_(Pair.status != "dropped", Pair.n_cues.is_not(None)))
+                .order_by(Pair.start_s)
+            ).all()  # a pair dropped upstream (no speech) has nothing to score
+        # Outside the transaction: a model may take seconds per pair, and pairs are asked about concurrently.
+        outcomes = map_concurrent(score_pair, todo, svc.llm.max_in_flight if svc.llm else 1)
+        with session_scope(svc.sessions) as session:
+            for (pair_id, _, _), outcome in zip(todo, outcomes, strict=True):
+                pair = session.get_one(Pair, pair_id)
+                if outcome.error is not None:
+                    if not isinstance(outcome.error, ITEM_ERRORS):
+                        raise outcome.error
+                    # Its old cues stay until it is scored again (the next run or a backfill retries it).
+                    pair.status, pair.n_cues = "failed", None
+                    pair.drop_reason = f"cue scoring failed: {type(outcome.error).__name__}: {outcome.error}"[
+                        :2000
+                    ]
+                    n_failed += 1
+                    continue
+                assert outcome.value is not None
+                refined, verdicts = outcome.value.refined, outcome.value.verdicts
                 rows = [
                     {
                         "id": cue_id(pair.id, i, phash),
@@ -62,6 +99,9 @@ def separate_visual_cues(
                         "score": round(v.score, 4),
                         "reason": v.reason,
                         "scorer": f"{scorer.name}/{scorer.version}",
+                        "model": v.model,
+                        "prompt_version": v.prompt_version,
+                        "llm": v.llm.as_json() if v.llm is not None else None,
                         "params_hash": phash,
                     }
                     for i, (r, v) in enumerate(zip(refined, verdicts, strict=True))
@@ -82,7 +122,7 @@ def separate_visual_cues(
                         f"(best score {pair.cue_score:.2f})"
                     )
                 n_cues += len(visual)
-        return {"pairs_kept": n_kept, "visual_cues": n_cues, "corrections": n_corrections}
+        return {"pairs_kept": n_kept, "visual_cues": n_cues, "corrections": n_corrections, "failed": n_failed}
 
     return run_on_video(
         svc,

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import openai
 from sqlalchemy import select
 
-from ophin.db.models import Instruction, Pair
+from ophin.db.models import Frame, Instruction, Pair
 from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import instruction_id, params_hash
+from ophin.llm.pool import Outcome, map_concurrent
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
 from ophin.stages.common import visual_cue_texts
-from ophin.synthesis.base import KINDS, InstructionGenerator, PairContext
+from ophin.synthesis.base import KINDS, GeneratedInstruction, PairContext
 
 STAGE = "synthesize"
 UPSTREAM = ("cues",)  # the stages whose rows this one reads
-VERSION = "2"  # 2: failed items make the attempt partial and are retried alone
+VERSION = "3"  # 2: failed items make the attempt partial, retried alone; 3: concurrent requests, provenance
 # Errors that sink one item (malformed output is a ValueError, transport errors are OpenAIError);
 # anything else is a bug and fails the whole stage.
 ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError)
@@ -39,21 +40,26 @@ def pair_context(session: Any, pair: Pair) -> PairContext:
     return PairContext(pair_id=str(pair.id), cues=tuple(cues), transcript=pair.text)
 
 
-def _generate(generator: InstructionGenerator, ctx: PairContext, kind: str) -> dict[str, Any]:
-    try:
-        out = generator.generate(ctx, kind)  # type: ignore[arg-type]
-    except ITEM_ERRORS as exc:
+def _generated(outcome: Outcome[GeneratedInstruction]) -> dict[str, Any]:
+    if outcome.error is not None:
+        if not isinstance(outcome.error, ITEM_ERRORS):
+            raise outcome.error
+        call = getattr(outcome.error, "call", None)  # a reply that never validated: its raw text is kept
         return {
             "turns": None,
             "prompt_version": None,
             "status": "failed",
-            "error": f"{type(exc).__name__}: {exc}"[:2000],
+            "error": f"{type(outcome.error).__name__}: {outcome.error}"[:2000],
+            "llm": call.as_json() if call is not None else None,
         }
+    out = outcome.value
+    assert out is not None
     return {
         "turns": [{"role": t.role, "text": t.text} for t in out.turns],
         "prompt_version": out.prompt_version,
         "status": "generated",
         "error": None,
+        "llm": out.llm.as_json() if out.llm is not None else None,
     }
 
 
@@ -62,38 +68,48 @@ def synthesize_instructions(
 ) -> StageResult:
     generator = svc.generator
     phash = params_hash(params)
+    vision = svc.llm is not None and svc.llm.vision
 
     def work(attempt: Attempt) -> dict[str, Any]:
         with session_scope(svc.sessions) as session:
-            pairs = session.scalars(
-                select(Pair).where(Pair.video_id == vid, Pair.status == "kept").order_by(Pair.start_s)
+            pairs = session.execute(
+                select(Pair, Frame.object_key)
+                .join(Frame, Frame.id == Pair.frame_id)
+                .where(Pair.video_id == vid, Pair.status == "kept")
+                .order_by(Pair.start_s)
             ).all()
-            contexts = [(p, pair_context(session, p)) for p in pairs]
+            contexts = [(p, key, pair_context(session, p)) for p, key in pairs]
             of_video = Instruction.pair_id.in_(select(Pair.id).where(Pair.video_id == vid))
             # Same id = same pair, kind, params and context: what already came out well is not paid for twice.
             done = set(session.scalars(select(Instruction.id).where(of_video, Instruction.status.in_(DONE))))
-        rows, keep, reused = [], [], 0
-        for pair, ctx in contexts:  # outside the transaction: an LLM call may take seconds
+        todo, keep = [], []
+        for pair, frame_key, ctx in contexts:
+            if vision:
+                ctx = replace(ctx, image=svc.store.get_bytes(frame_key))
             for kind in params.kinds:
                 iid = instruction_id(pair.id, kind, params_hash([phash, ctx.cues, ctx.transcript]))
                 keep.append(iid)
-                if iid in done and not force:
-                    reused += 1
-                    continue
-                rows.append(
-                    {
-                        "id": iid,
-                        "pair_id": pair.id,
-                        "frame_id": pair.frame_id,
-                        "kind": kind,
-                        "params_hash": phash,
-                        "generator": f"{generator.name}/{generator.version}",
-                        "model": generator.model,
-                        "fingerprint": None,
-                        "reject_reasons": None,
-                        **_generate(generator, ctx, kind),
-                    }
-                )
+                if force or iid not in done:
+                    todo.append((iid, pair, ctx, kind))
+        # Outside the transaction and concurrently: each instruction is one model request.
+        outcomes = map_concurrent(
+            lambda item: generator.generate(item[2], item[3]), todo, svc.llm.max_in_flight if svc.llm else 1
+        )
+        rows = [
+            {
+                "id": iid,
+                "pair_id": pair.id,
+                "frame_id": pair.frame_id,
+                "kind": kind,
+                "params_hash": phash,
+                "generator": f"{generator.name}/{generator.version}",
+                "model": generator.model,
+                "fingerprint": None,
+                "reject_reasons": None,
+                **_generated(outcome),
+            }
+            for (iid, pair, _, kind), outcome in zip(todo, outcomes, strict=True)
+        ]
         with session_scope(svc.sessions) as session:
             upsert(session, Instruction, rows)
             delete_stale(session, Instruction, of_video, keep)
@@ -101,7 +117,7 @@ def synthesize_instructions(
         return {
             "instructions": len(keep) - failed,
             "generated": len(rows) - failed,
-            "reused": reused,
+            "reused": len(keep) - len(rows),
             "failed": failed,
         }
 

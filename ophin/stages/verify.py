@@ -5,16 +5,18 @@ from __future__ import annotations
 import re
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+import openai
+from sqlalchemy import and_, delete, func, or_, select
 
 from ophin.adapters.vision import hash_distance
 from ophin.db.models import Frame, Instruction, Pair, Verification
 from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
 from ophin.domain.ids import verification_id
+from ophin.llm.pool import Outcome, map_concurrent
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
 from ophin.stages.common import visual_cue_texts
@@ -29,10 +31,16 @@ from ophin.verification.checks import (
     fingerprint,
     near_duplicate_key,
 )
+from ophin.verification.judge import CHECK as JUDGE_CHECK
+from ophin.verification.judge import JudgeInput, JudgeResult
 
 STAGE = "verify"
 UPSTREAM = ("synthesize",)  # the stages whose rows this one reads
-VERSION = "4"  # 3: polarity/number grounding, vocabulary, PHI, injection, distinct, near-dups; 4: "OCTs"
+VERSION = (
+    "5"  # 3: polarity/number grounding, vocabulary, PHI, injection, distinct, near-dups; 4: "OCTs"; 5: judge
+)
+# A judge that could not answer leaves one instruction unverified (the attempt is partial); else a bug.
+ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError)
 # The fixed words answers are framed in ("Abnormal:", "in keeping with"): structure, not claims to ground.
 FRAME_TEXT = " ".join(re.sub(r"\{\w*\}", " ", frame) for frame in ANSWER_FRAMES)
 
@@ -44,6 +52,7 @@ class VerifyParams:
     min_grounding: float = 0.6
     max_sibling_similarity: float = 0.8  # an answer that mostly repeats another kind of the same image
     near_duplicate_phash: int = 6  # images this close (pHash bits) with the same normalised answer are one
+    judge: dict[str, Any] = field(default_factory=dict)  # the LLM judge's config(); empty without one
 
     def checks(self) -> CheckParams:
         return CheckParams(self.min_answer_chars, self.max_answer_chars, self.min_grounding)
@@ -82,6 +91,74 @@ def duplicate_check(
             detail = f"near-duplicate of instruction {twin_id} (same answer, image pHash distance {distance})"
             return CheckResult("not_duplicate", False, None, detail)
     return CheckResult("not_duplicate", True, None, "no other instruction says the same about this image")
+
+
+def _judge_row(item_id: uuid.UUID, outcome: Outcome[JudgeResult], model: str) -> dict[str, Any]:
+    row = {"id": verification_id(item_id, JUDGE_CHECK), "instruction_id": item_id, "check": JUDGE_CHECK}
+    if outcome.error is not None:
+        call = getattr(outcome.error, "call", None)  # the raw replies that never validated
+        return row | {
+            "passed": False,
+            "score": None,
+            "detail": f"no verdict: {type(outcome.error).__name__}: {outcome.error}"[:2000],
+            "model": model,
+            "prompt_version": None,
+            "verdict": None,
+            "llm": call.as_json() if call is not None else None,
+        }
+    result = outcome.value
+    assert result is not None
+    return row | {
+        "passed": result.passed,
+        "score": result.score,
+        "detail": result.reason,
+        "model": model,
+        "prompt_version": result.prompt_version,
+        "verdict": result.verdict,
+        "llm": result.llm.as_json() if result.llm is not None else None,
+    }
+
+
+def judge_accepted(svc: Services, vid: uuid.UUID, ids: list[uuid.UUID]) -> int:
+    """Ask the judge about the instructions the rule checks accepted (concurrently, outside any
+    transaction); a failed verdict rejects, a missing one leaves the instruction unverified. Returns how
+    many got no verdict."""
+    judge = svc.judge
+    assert judge is not None
+    vision = svc.llm is not None and svc.llm.vision
+    with session_scope(svc.sessions) as session:
+        items = session.execute(
+            select(Instruction, Frame.object_key)
+            .join(Frame, Frame.id == Instruction.frame_id)
+            .where(Instruction.id.in_(ids))
+            .order_by(Instruction.id)
+        ).all()
+        inputs = [
+            JudgeInput(
+                instruction_id=str(item.id),
+                kind=item.kind,
+                turns=tuple(Turn(t["role"], t["text"]) for t in item.turns or []),
+                cues=tuple(visual_cue_texts(session, item.pair_id)),
+                image=svc.store.get_bytes(key) if vision else None,
+            )
+            for item, key in items
+        ]
+    outcomes = map_concurrent(judge.judge, inputs, svc.llm.max_in_flight if svc.llm else 1)
+    missing = 0
+    with session_scope(svc.sessions) as session:
+        for (item, _), outcome in zip(items, outcomes, strict=True):
+            if outcome.error is not None and not isinstance(outcome.error, ITEM_ERRORS):
+                raise outcome.error
+            row = _judge_row(item.id, outcome, judge.model)
+            upsert(session, Verification, [row])
+            instruction = session.get_one(Instruction, item.id)
+            if outcome.error is not None:
+                instruction.status, instruction.reject_reasons = "generated", None  # retried by a backfill
+                missing += 1
+            elif not row["passed"]:
+                instruction.status = "rejected"
+                instruction.reject_reasons = [f"{JUDGE_CHECK}: {row['detail']}"]
+    return missing
 
 
 def verify_instructions(
@@ -141,7 +218,32 @@ def verify_instructions(
                 item.reject_reasons = failures or None
                 accepted += not failures
                 rejected += bool(failures)
-        return {"accepted": accepted, "rejected": rejected}
+            judged = [item.id for item, _ in rows if item.status == "accepted"] if svc.judge else []
+            unjudged = [item.id for item, _ in rows if item.id not in set(judged)]
+            # A verdict from an earlier run no longer stands for what the judge is not asked about now.
+            session.execute(
+                delete(Verification).where(
+                    Verification.instruction_id.in_(unjudged), Verification.check == JUDGE_CHECK
+                )
+            )
+        if svc.judge is None or not judged:
+            return {"accepted": accepted, "rejected": rejected}
+        missing = judge_accepted(svc, vid, judged)
+        with session_scope(svc.sessions) as session:
+            counts = dict(
+                session.execute(
+                    select(Instruction.status, func.count())
+                    .where(Instruction.id.in_(judged))
+                    .group_by(Instruction.status)
+                ).all()
+            )
+        judge_rejected = counts.get("rejected", 0)
+        return {
+            "accepted": accepted - judge_rejected - missing,
+            "rejected": rejected + judge_rejected,
+            "judge_rejected": judge_rejected,
+            "failed": missing,
+        }
 
     return run_on_video(
         svc,

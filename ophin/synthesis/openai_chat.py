@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import asdict
 from functools import cache
 from importlib import resources
 from string import Template
-from typing import Any
+from typing import Literal
 
 import openai
+from pydantic import BaseModel, ConfigDict, Field
 
-from ophin.synthesis.base import (
-    KINDS,
-    GeneratedInstruction,
-    InstructionKind,
-    MalformedOutputError,
-    PairContext,
-    Turn,
-    load_json_reply,
-)
+from ophin.llm.client import LlmClient, Sampling
+from ophin.llm.images import user_message
+from ophin.synthesis.base import KINDS, GeneratedInstruction, InstructionKind, PairContext, Turn
 
 PROMPT_VERSION = "v1"
 _PROMPT_PACKAGE = "ophin.synthesis"
@@ -45,19 +41,40 @@ def render_prompt(ctx: PairContext, kind: InstructionKind, version: str = PROMPT
     return load_prompt(kind, version).substitute(cues=cues, transcript=ctx.transcript.strip())
 
 
+class TurnReply(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["human", "gpt"]
+    text: str = Field(min_length=1)
+
+
+class TurnsReply(BaseModel):
+    """The JSON every synthesis prompt asks for (and the schema sent as response_format)."""
+
+    model_config = ConfigDict(extra="forbid")
+    turns: list[TurnReply] = Field(min_length=2)
+
+
+def check_turns(reply: TurnsReply) -> None:
+    """Alternating human/gpt from a human question, ending with an answer, no blank text."""
+    for i, turn in enumerate(reply.turns):
+        if turn.role != _ROLES[i % 2]:
+            raise ValueError(f"turn {i} has role {turn.role!r}, expected {_ROLES[i % 2]!r}")
+        if not turn.text.strip():
+            raise ValueError(f"turn {i} text is blank")
+    if reply.turns[-1].role != "gpt":
+        raise ValueError("conversation must end with a gpt turn")
+
+
 class OpenAICompatibleGenerator:
-    """One chat completion per instruction; anything but the JSON shape we asked for is rejected."""
+    """One structured chat completion per instruction, with the frame attached when the model can see."""
 
     name = "openai-chat"
-    version = "1"
+    version = "2"  # 2: schema-constrained replies, one repair, the image for vision models
 
-    def __init__(
-        self, client: openai.OpenAI, model: str, temperature: float = 0.2, max_tokens: int = 800
-    ) -> None:
-        self.client = client
-        self.model = model
-        self.temperature = temperature
-        self.max_tokens = max_tokens
+    def __init__(self, llm: LlmClient, sampling: Sampling) -> None:
+        self.llm = llm
+        self.sampling = sampling
+        self.model = llm.model
 
     def config(self) -> dict[str, object]:
         prompts = "".join(load_prompt(kind).template for kind in KINDS)
@@ -65,67 +82,35 @@ class OpenAICompatibleGenerator:
             "name": self.name,
             "version": self.version,
             "model": self.model,
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
+            "sampling": asdict(self.sampling),
+            "vision": self.llm.vision,
+            "image_max_side": self.llm.image_max_side if self.llm.vision else None,
+            "response_format": self.llm.response_format,
             "prompt_version": PROMPT_VERSION,
             "prompt_sha256": hashlib.sha256(prompts.encode()).hexdigest()[:16],
         }
 
     def __repr__(self) -> str:
-        return f"OpenAICompatibleGenerator(model={self.model!r}, temperature={self.temperature})"
+        return f"OpenAICompatibleGenerator({self.llm!r}, {self.sampling})"
 
     def generate(self, ctx: PairContext, kind: InstructionKind) -> GeneratedInstruction:
         if not ctx.cues:
             raise ValueError(f"pair {ctx.pair_id}: no visual-cue sentences to build an instruction from")
-        prompt = render_prompt(ctx, kind)
-        content = chat_content(self.client, self.model, prompt, self.temperature, self.max_tokens)
+        image = ctx.image if self.llm.vision else None
+        message = user_message(render_prompt(ctx, kind), image, self.llm.image_max_side)
+        reply, call = self.llm.structured(
+            [message],
+            TurnsReply,
+            prompt_version=f"synthesis/{kind}.{PROMPT_VERSION}",
+            sampling=self.sampling,
+            check=check_turns,
+        )
         return GeneratedInstruction(
             kind=kind,
-            turns=parse_turns(content),
+            turns=tuple(Turn(role=t.role, text=t.text.strip()) for t in reply.turns),
             generator=self.name,
             # The model is part of what produced the data; keep it in the provenance string.
             generator_version=f"{self.version}+{self.model}",
             prompt_version=PROMPT_VERSION,
+            llm=call,
         )
-
-
-def chat_content(client: openai.OpenAI, model: str, prompt: str, temperature: float, max_tokens: int) -> str:
-    """One user prompt, one completion; the reply's text, or MalformedOutputError when there is none."""
-    response = client.chat.completions.create(
-        model=model,
-        messages=[{"role": "user", "content": prompt}],
-        temperature=temperature,
-        max_tokens=max_tokens,
-    )
-    if not response.choices:
-        raise MalformedOutputError("response has no choices", None)
-    content = response.choices[0].message.content
-    if content is None:
-        raise MalformedOutputError(
-            f"response message has no content (finish_reason={response.choices[0].finish_reason!r})", None
-        )
-    return content
-
-
-def parse_turns(content: str) -> tuple[Turn, ...]:
-    """Strip an optional ```json fence, parse, and validate {"turns": [{"role", "text"}, ...]}."""
-    data: Any = load_json_reply(content)
-    if not isinstance(data, dict) or "turns" not in data:
-        raise MalformedOutputError('expected a JSON object with a "turns" key', content)
-    raw_turns = data["turns"]
-    if not isinstance(raw_turns, list) or not raw_turns:
-        raise MalformedOutputError('"turns" must be a non-empty list', content)
-    turns: list[Turn] = []
-    for i, item in enumerate(raw_turns):
-        if not isinstance(item, dict):
-            raise MalformedOutputError(f"turn {i} is not an object", content)
-        role, body = item.get("role"), item.get("text")
-        expected = _ROLES[i % 2]
-        if role != expected:
-            raise MalformedOutputError(f"turn {i} has role {role!r}, expected {expected!r}", content)
-        if not isinstance(body, str) or not body.strip():
-            raise MalformedOutputError(f"turn {i} text must be a non-empty string", content)
-        turns.append(Turn(role=expected, text=body.strip()))
-    if turns[-1].role != "gpt":
-        raise MalformedOutputError("conversation must end with a gpt turn", content)
-    return tuple(turns)

@@ -1,0 +1,45 @@
+"""The response cache in the metadata database: every worker, re-run and backfill shares it."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from ophin.db.models import LlmResponse
+from ophin.db.session import session_scope
+from ophin.llm.client import CachedReply
+
+
+class DbResponseCache:
+    """Only replies that validated are stored (a failure is asked again next time)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def get(self, key: str) -> CachedReply | None:
+        with session_scope(self.sessions) as session:
+            row = session.get(LlmResponse, key)
+            if row is None:
+                return None
+            session.execute(
+                update(LlmResponse).where(LlmResponse.key == key).values(hits=LlmResponse.hits + 1)
+            )
+            return CachedReply(
+                row.content, row.served_model, row.prompt_tokens, row.completion_tokens, row.latency_s
+            )
+
+    def put(self, key: str, model: str, prompt_version: str, reply: CachedReply) -> None:
+        values = {
+            "key": key,
+            "model": model,
+            "served_model": reply.served_model,
+            "prompt_version": prompt_version,
+            "content": reply.content,
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+            "latency_s": reply.latency_s,
+        }
+        with session_scope(self.sessions) as session:
+            # Two workers asking the same thing at once both pay; the first answer stays.
+            session.execute(insert(LlmResponse).values(values).on_conflict_do_nothing(index_elements=["key"]))

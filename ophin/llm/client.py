@@ -1,0 +1,335 @@
+"""Structured requests to any OpenAI-compatible chat server (vLLM, SGLang, llama.cpp, an API).
+
+One call = a cache look-up, then a request asking for JSON of a pydantic schema, validation, one repair
+request when the reply does not validate, and an LlmCall record of what happened. Requests are bounded in
+flight and rate limited per process; 429, 5xx, timeouts and refused connections are retried with backoff
+(Retry-After honoured, and a 429 pauses every thread, not only the one that got it)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from email.utils import parsedate_to_datetime
+from functools import partial
+from typing import Any, Literal, Protocol, TypeVar
+
+import openai
+import pydantic
+
+from ophin.llm.json_reply import MalformedOutputError, load_json_reply
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+ResponseFormat = Literal["json_schema", "json_object", "none"]
+RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError)
+MAX_RETRY_AFTER_S = 60.0
+
+
+@dataclass(frozen=True)
+class Sampling:
+    temperature: float = 0.2
+    max_tokens: int = 800
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class CachedReply:
+    content: str
+    served_model: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+
+
+class ResponseCache(Protocol):
+    def get(self, key: str) -> CachedReply | None: ...
+
+    def put(self, key: str, model: str, prompt_version: str, reply: CachedReply) -> None: ...
+
+
+@dataclass(frozen=True)
+class LlmCall:
+    """Provenance of one structured request, stored as JSON on the row it produced. For a cached answer the
+    token counts and latency are the original request's: what the cache saved."""
+
+    model: str
+    served_model: str | None
+    prompt_version: str
+    sampling: dict[str, Any]
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    cached: bool = False
+    attempts: int = 0  # requests sent: 1, or 2 after a repair; 0 when cached
+    retries: int = 0  # transport retries inside those requests
+    cache_key: str = ""
+    failures: tuple[str, ...] = field(default=())  # raw replies that did not validate, each with its problem
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "failures": list(self.failures)}
+
+
+class StructuredOutputError(MalformedOutputError):
+    """Neither the reply nor its repair matched the schema; .call records both raw replies."""
+
+    def __init__(self, problem: str, output: str | None, call: LlmCall) -> None:
+        super().__init__(problem, output)
+        self.call = call
+
+
+class RateLimiter:
+    """Evenly spaced request starts (requests_per_minute; 0 = unlimited), shared by a process's threads, and
+    a shared pause when the server says it is overloaded."""
+
+    def __init__(self, requests_per_minute: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 60.0 / requests_per_minute if requests_per_minute > 0 else 0.0
+        self.clock = clock
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Seconds to wait before this request may start (the slot is taken)."""
+        with self._lock:
+            now = self.clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+            return start - now
+
+    def pause(self, seconds: float) -> None:
+        with self._lock:
+            self._next = max(self._next, self.clock() + seconds)
+
+
+def cache_key(
+    model: str,
+    prompt_version: str,
+    messages: list[dict[str, Any]],
+    sampling: Sampling,
+    schema: dict[str, Any],
+    response_format: str,
+) -> str:
+    """Everything that shapes the reply; the image travels inside messages, so it is part of the key."""
+    payload = {
+        "model": model,
+        "prompt_version": prompt_version,
+        "messages": messages,
+        "sampling": asdict(sampling),
+        "schema": schema,
+        "response_format": response_format,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def validate(content: str | None, schema: type[M], check: Callable[[M], None] | None) -> M:
+    """The reply as a schema instance; MalformedOutputError saying what is wrong otherwise."""
+    if content is None:
+        raise MalformedOutputError("reply has no content", None)
+    data = load_json_reply(content)
+    try:
+        value = schema.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        raise MalformedOutputError(f"does not match the schema ({problems})", content) from exc
+    if check is not None:
+        try:
+            check(value)
+        except MalformedOutputError:
+            raise
+        except ValueError as exc:
+            raise MalformedOutputError(str(exc), content) from exc
+    return value
+
+
+def repair_messages(messages: list[dict[str, Any]], reply: str | None, problem: str) -> list[dict[str, Any]]:
+    return [
+        *messages,
+        {"role": "assistant", "content": reply or ""},
+        {
+            "role": "user",
+            "content": f"That reply was rejected: {problem}. Answer again with only the JSON object, "
+            "exactly in the shape asked for.",
+        },
+    ]
+
+
+@dataclass
+class _Reply:
+    content: str | None
+    served_model: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+    retries: int
+
+
+class LlmClient:
+    """Thread-safe. `structured()` is the one entry point the synthesis, cue and judge backends use."""
+
+    def __init__(
+        self,
+        client: openai.OpenAI,
+        model: str,
+        *,
+        cache: ResponseCache | None = None,
+        max_in_flight: int = 16,
+        requests_per_minute: float = 0.0,
+        max_retries: int = 3,
+        response_format: ResponseFormat = "json_schema",
+        vision: bool = False,
+        image_max_side: int = 768,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client.with_options(max_retries=0)  # retries are ours: counted, and a 429 pauses all
+        self.model = model
+        self.cache = cache
+        self.max_in_flight = max_in_flight
+        self.max_retries = max_retries
+        self.response_format = response_format
+        self.vision = vision
+        self.image_max_side = image_max_side
+        self.limiter = RateLimiter(requests_per_minute)
+        self.sleep = sleep
+        self._slots = threading.BoundedSemaphore(max_in_flight)
+
+    def __repr__(self) -> str:
+        return f"LlmClient(model={self.model!r}, base_url={str(self.client.base_url)!r})"
+
+    def structured(
+        self,
+        messages: list[dict[str, Any]],
+        schema: type[M],
+        *,
+        prompt_version: str,
+        sampling: Sampling,
+        check: Callable[[M], None] | None = None,
+    ) -> tuple[M, LlmCall]:
+        json_schema = schema.model_json_schema()
+        key = cache_key(self.model, prompt_version, messages, sampling, json_schema, self.response_format)
+        record = partial(
+            LlmCall, self.model, prompt_version=prompt_version, sampling=asdict(sampling), cache_key=key
+        )
+        hit = self.cache.get(key) if self.cache is not None else None
+        if hit is not None:
+            try:
+                value = validate(hit.content, schema, check)
+            except MalformedOutputError:
+                pass  # a check grew stricter since it was stored: ask again
+            else:
+                return value, record(
+                    served_model=hit.served_model,
+                    prompt_tokens=hit.prompt_tokens,
+                    completion_tokens=hit.completion_tokens,
+                    latency_s=hit.latency_s,
+                    cached=True,
+                )
+        fmt = self._format(schema.__name__, json_schema)
+        replies: list[_Reply] = []
+        failures: list[str] = []
+        attempt_messages = messages
+        while True:
+            reply = self._send(attempt_messages, sampling, fmt)
+            replies.append(reply)
+            call = record(
+                served_model=reply.served_model,
+                prompt_tokens=sum(r.prompt_tokens for r in replies),
+                completion_tokens=sum(r.completion_tokens for r in replies),
+                latency_s=round(sum(r.latency_s for r in replies), 4),
+                attempts=len(replies),
+                retries=sum(r.retries for r in replies),
+                failures=tuple(failures),
+            )
+            try:
+                value = validate(reply.content, schema, check)
+            except MalformedOutputError as exc:
+                failures.append(f"{exc.problem}: {reply.content!r}"[:4000])
+                if len(replies) == 2:
+                    call = replace(call, failures=tuple(failures))
+                    raise StructuredOutputError(
+                        f"no valid reply after a repair ({exc.problem})", reply.content, call
+                    ) from exc
+                attempt_messages = repair_messages(messages, reply.content, exc.problem)
+                continue
+            if self.cache is not None and reply.content is not None:
+                stored = CachedReply(
+                    reply.content,
+                    reply.served_model,
+                    call.prompt_tokens,
+                    call.completion_tokens,
+                    call.latency_s,
+                )
+                self.cache.put(key, self.model, prompt_version, stored)
+            return value, call
+
+    def _format(self, name: str, json_schema: dict[str, Any]) -> dict[str, Any] | None:
+        if self.response_format == "json_schema":
+            return {
+                "type": "json_schema",
+                "json_schema": {"name": name, "schema": json_schema, "strict": True},
+            }
+        if self.response_format == "json_object":
+            return {"type": "json_object", "schema": json_schema}
+        return None
+
+    def _send(self, messages: list[dict[str, Any]], sampling: Sampling, fmt: dict[str, Any] | None) -> _Reply:
+        extra: dict[str, Any] = {}
+        if fmt is not None:
+            extra["response_format"] = fmt
+        if sampling.seed is not None:
+            extra["seed"] = sampling.seed
+        retries = 0
+        while True:
+            wait = self.limiter.reserve()
+            if wait > 0:
+                self.sleep(wait)
+            try:
+                with self._slots:
+                    started = time.perf_counter()
+                    response = self.client.chat.completions.create(
+                        model=self.model,
+                        messages=messages,  # type: ignore[arg-type]
+                        temperature=sampling.temperature,
+                        max_tokens=sampling.max_tokens,
+                        **extra,
+                    )
+                    latency = time.perf_counter() - started
+            except RETRYABLE as exc:
+                if retries >= self.max_retries:
+                    raise
+                delay = _retry_after(exc) or min(20.0, 0.5 * 2**retries) * (0.5 + random.random())
+                if isinstance(exc, openai.RateLimitError):
+                    self.limiter.pause(delay)
+                retries += 1
+                self.sleep(delay)
+                continue
+            usage = response.usage
+            choice = response.choices[0] if response.choices else None
+            return _Reply(
+                content=choice.message.content if choice is not None else None,
+                served_model=response.model,
+                prompt_tokens=usage.prompt_tokens if usage else 0,
+                completion_tokens=usage.completion_tokens if usage else 0,
+                latency_s=round(latency, 4),
+                retries=retries,
+            )
+
+
+def _retry_after(exc: Exception) -> float | None:
+    """The server's Retry-After (seconds or an HTTP date), capped; None when it sent none."""
+    response = getattr(exc, "response", None)
+    header = response.headers.get("retry-after") if response is not None else None
+    if not header:
+        return None
+    try:
+        seconds = float(header)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(header).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, min(seconds, MAX_RETRY_AFTER_S))
