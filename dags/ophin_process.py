@@ -56,10 +56,12 @@ with DAG(
 
     transcribe = stage_task("transcribe_video", ("transcribe",), pool="asr", queue="gpu")
     keyframes = stage_task("extract_keyframes", ("keyframes",))
-    # Pairing and cue scoring do 0.1-0.2 s of work each: one task per video saves a task's start-up.
-    pair_cues = stage_task("pair_and_separate_cues", ("pair", "cues"))
+    # Pairing and rule cue scoring do 0.1-0.2 s of work each: one task per video saves a task's start-up.
+    # Cue scoring, synthesis and verification may ask a model server (the LLM scorer and judge): the llm pool
+    # bounds how many videos do at once; each keeps up to OPHIN_LLM__MAX_IN_FLIGHT requests in flight.
+    pair_cues = stage_task("pair_and_separate_cues", ("pair", "cues"), pool="llm")
     synthesize = stage_task("synthesize_instructions", ("synthesize",), pool="llm", queue="gpu")
-    verify = stage_task("verify_instructions", ("verify",))
+    verify = stage_task("verify_instructions", ("verify",), pool="llm")
 
     @task(trigger_rule="all_done", retries=0)
     def check_videos() -> int:

@@ -21,7 +21,7 @@ def pools(settings: Settings) -> dict[str, dict[str, object]]:
     a = settings.airflow
     return {
         "asr": {"slots": a.asr_slots, "description": "Whisper transcription (CPU- or GPU-heavy)"},
-        "llm": {"slots": a.llm_slots, "description": "LLM synthesis calls"},
+        "llm": {"slots": a.llm_slots, "description": "Tasks that may ask the model server"},
         "youtube": {"slots": a.youtube_slots, "description": "Downloads from video hosts (politeness)"},
     }
 

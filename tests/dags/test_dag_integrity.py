@@ -60,6 +60,8 @@ def test_ophin_process_has_a_gate_after_every_stage_and_a_verdict(airflow_env) -
         assert gate in t[stage].downstream_task_ids, (stage, gate)
         assert t[gate].trigger_rule == "all_done"  # a failed video does not keep its batch from the gate
     assert t["transcribe_video"].pool == "asr" and t["synthesize_instructions"].pool == "llm"
+    # Cue scoring and verification may ask a model server too (the LLM scorer and judge).
+    assert t["pair_and_separate_cues"].pool == "llm" and t["verify_instructions"].pool == "llm"
     assert t["acquire_video"].pool == "youtube"
     assert {t["transcribe_video"].queue, t["synthesize_instructions"].queue} == {"gpu"}
     assert t["check_videos"].trigger_rule == "all_done"
