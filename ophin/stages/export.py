@@ -64,6 +64,8 @@ def llava_record(instr: Instruction, pair: Pair, frame: Frame, video: Video) -> 
             "instruction_id": str(instr.id),
             "generator": instr.generator,
             "model": instr.model,
+            "prompt_version": instr.prompt_version,
+            "served_model": (instr.llm or {}).get("served_model"),
         },
     }
 
