@@ -22,7 +22,7 @@ import openai
 from ophin.cues.base import CueContext, CueScorer, CueVerdict
 from ophin.cues.llm import LLMCueScorer
 from ophin.cues.rules import RuleCueScorer
-from ophin.llm.client import LlmCall, LlmClient, Sampling, StructuredOutputError
+from ophin.llm.client import CachedReply, LlmCall, LlmClient, Sampling, StructuredOutputError
 from ophin.llm.local_server import served_models
 from ophin.quality.cue_accuracy import corpus_truth, cue_accuracy
 from ophin.sample_corpus import SETS
@@ -51,6 +51,19 @@ class Recording:
         return verdicts
 
 
+class MemoryCache:
+    """Replies kept for the run: the lecture windows of the lectures+footage rows are asked once."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, CachedReply] = {}
+
+    def get(self, key: str) -> CachedReply | None:
+        return self.rows.get(key)
+
+    def put(self, key: str, model: str, prompt_version: str, reply: CachedReply) -> None:
+        self.rows.setdefault(key, reply)
+
+
 def measure(scorer: CueScorer) -> list[dict[str, Any]]:
     rows = []
     for set_name in SETS:
@@ -58,7 +71,7 @@ def measure(scorer: CueScorer) -> list[dict[str, Any]]:
             recording = Recording(scorer)
             started = time.perf_counter()
             result = cue_accuracy(recording, corpus_truth(set_name, footage=footage), errors=FAILURES)
-            calls = list(recording.calls.values())
+            calls = [c for c in recording.calls.values() if not c.cached]
             rows.append(
                 {
                     "scorer": scorer.name,
@@ -68,6 +81,7 @@ def measure(scorer: CueScorer) -> list[dict[str, Any]]:
                     "wall_s": round(time.perf_counter() - started, 1),
                     "requests": sum(c.attempts for c in calls),
                     "repaired": sum(1 for c in calls if c.attempts == 2),
+                    "cached": sum(1 for c in recording.calls.values() if c.cached),
                     "prompt_tokens": sum(c.prompt_tokens for c in calls),
                     "completion_tokens": sum(c.completion_tokens for c in calls),
                 }

@@ -36,8 +36,16 @@ def prompt_sha(version: str = PROMPT_VERSION) -> str:
 def render_prompt(sentences: Sequence[str], transcript: str, version: str = PROMPT_VERSION) -> str:
     numbered = "\n".join(f"{i}. {_SPACES.sub(' ', s).strip()}" for i, s in enumerate(sentences, start=1))
     context = _SPACES.sub(" ", transcript).strip() or "(no transcript)"
+    # One slot per index: a small model copies a one-entry example verbatim and answers one sentence.
+    slots = ", ".join(
+        f'{{"index": {i}, "visual": ..., "score": ..., "reason": "..."}}'
+        for i in range(1, len(sentences) + 1)
+    )
+    skeleton = f'{{"sentences": [{slots}]}}'
     # substitute(), not safe_substitute(): a template missing a placeholder fails at first use.
-    return load_prompt(version).substitute(sentences=numbered, transcript=context)
+    return load_prompt(version).substitute(
+        sentences=numbered, transcript=context, count=len(sentences), skeleton=skeleton
+    )
 
 
 class SentenceVerdict(BaseModel):

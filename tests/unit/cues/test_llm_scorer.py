@@ -37,7 +37,7 @@ def asked(request: dict[str, Any]) -> list[str]:
     """The sentences one request asks about, in order (from the first, un-repaired user message)."""
     content = request["messages"][0]["content"]
     text = content if isinstance(content, str) else content[0]["text"]
-    block = text.split("Sentences to label:", 1)[1].split("For every numbered sentence", 1)[0]
+    block = text.split("Sentences to label:", 1)[1].split("Answer with JSON only", 1)[0]
     return [m.group(2) for m in NUMBERED.finditer(block)]
 
 
@@ -251,3 +251,11 @@ def test_reply_schema_forbids_extra_fields_and_out_of_range_scores() -> None:
         CueReply.model_validate({"sentences": [{**good, "extra": 1}]})
     with pytest.raises(ValueError):
         CueReply.model_validate({"sentences": [{**good, "score": 1.5}]})
+
+
+def test_render_prompt_numbers_sentences_and_gives_one_slot_per_index() -> None:
+    prompt = cue_llm.render_prompt(["Here we see drusen.", "Thank\nyou."], "  the   window text ")
+    assert "1. Here we see drusen.\n2. Thank you." in prompt
+    assert "the window text" in prompt
+    assert '{"index": 1,' in prompt and '{"index": 2,' in prompt and '{"index": 3,' not in prompt
+    assert "$" not in prompt
