@@ -91,7 +91,7 @@ llm-server: llm-build llm-model ## serve it on 127.0.0.1:8011 (LLM_PORT) and pri
 	$(PY) -m ophin.llm.local_server --models-dir $(LLM_MODELS_DIR) serve --port $(LLM_PORT)
 
 bench-llm: llm-build llm-model ## instructions/s and tokens/s at concurrency 1/4/16, JSON failure rate, cache cost
-	$(PY) -m bench.llm --models-dir $(LLM_MODELS_DIR) --port $(LLM_PORT)
+	$(PY) -m bench.llm --models-dir $(LLM_MODELS_DIR)
 
 clean: ## stop the embedded Postgres and remove OPHIN_HOME (./.ophin)
 	-test -d .ophin/pgdata && $(PY) -c "from pathlib import Path; from ophin.db.session import stop_embedded_postgres; stop_embedded_postgres(Path('.ophin').resolve())"

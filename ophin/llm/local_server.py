@@ -222,8 +222,16 @@ def llm_env(base_url: str, model: str = QWEN_CODER_05B.alias) -> dict[str, str]:
     }
 
 
+def port_open(port: int) -> bool:
+    """Something listens on 127.0.0.1:port (a llama.cpp server busy with a request still accepts)."""
+    with socket.socket() as s:
+        s.settimeout(1.0)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def served_models(base_url: str, timeout_s: float = 2.0) -> list[str] | None:
-    """Model ids a running server lists at /v1/models; None when nothing answers there."""
+    """Model ids a running server lists at /v1/models; None when nothing answers in time. llama-cpp-python
+    answers /v1/models under the same lock as a completion: while one runs, this waits for it."""
     try:
         with urllib.request.urlopen(f"{base_url}/models", timeout=timeout_s) as response:
             return [m["id"] for m in json.load(response)["data"]]
@@ -309,6 +317,18 @@ class LlamaServer:
         self.stop()
 
 
+def _stop_on_signals() -> None:
+    """The server runs in its own process group, out of reach of the terminal's signals: the parent turns
+    ^C, SIGTERM (make killed) and SIGHUP (terminal closed) into a clean stop of it, even where a
+    background start left SIGINT ignored."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupt)
+
+
 def _print_env(env: dict[str, str]) -> None:
     print(" ".join(f"{k}={v}" for k, v in env.items()), flush=True)
 
@@ -340,9 +360,13 @@ def main(argv: list[str] | None = None) -> int:
         print("llama-cpp-python is not installed: run `make llm-build`", file=sys.stderr)
         return 2
     server = LlamaServer(path, args.port, n_ctx=args.n_ctx, threads=args.threads)
-    if served_models(server.base_url) is not None:
-        print(f"something already answers on {server.base_url}", file=sys.stderr)
+    if port_open(args.port):
+        print(
+            f"port {args.port} is taken (a server already runs? curl {server.base_url}/models)",
+            file=sys.stderr,
+        )
         return 2
+    _stop_on_signals()
     with server:
         print(f"llama.cpp serving {server.alias} on {server.base_url} (log {server.log_path}); ^C stops it")
         _print_env(llm_env(server.base_url))

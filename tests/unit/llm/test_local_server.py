@@ -4,6 +4,7 @@ server process's start-up failures, and (when `make llm-build llm-model` ran) on
 from __future__ import annotations
 
 import hashlib
+import socket
 import struct
 import sys
 import zipfile
@@ -21,9 +22,11 @@ from ophin.llm.local_server import (
     assemble_model,
     check_header,
     ensure_model,
+    free_port,
     gguf_architecture,
     llm_env,
     main,
+    port_open,
 )
 from ophin.settings import Settings
 from ophin.synthesis.openai_chat import TurnsReply, check_turns
@@ -185,4 +188,14 @@ def test_real_server_answers_a_synthesis_schema_by_grammar(llm_server: LlamaServ
         check=check_turns,
     )
     assert reply.turns[0].role == "human" and reply.turns[-1].role == "gpt"
-    assert call.served_model == QWEN_CODER_05B.alias and call.completion_tokens > 0
+    # The grammar rules out unparsable or off-schema JSON; only check_turns (role order) may ask a repair.
+    assert not [f for f in call.failures if "not valid JSON" in f or "does not match the schema" in f]
+    assert call.completion_tokens > 0
+
+
+def test_port_open_tells_a_listening_port_from_a_free_one() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        assert port_open(listener.getsockname()[1])
+    assert not port_open(free_port())
