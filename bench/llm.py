@@ -226,7 +226,8 @@ def local_server(models_dir: Path, port: int | None) -> Iterator[str]:
     """A private server on a free port (nobody else's requests in the figures), or the one already
     running on port (`make llm-server`, which others may be using too)."""
     if port is None:
-        with LlamaServer(ensure_model(models_dir), free_port()) as server:
+        model = ensure_model(models_dir)
+        with LlamaServer(model, free_port(), log_path=model.parent / "llama-server-bench.log") as server:
             yield server.base_url
         return
     base_url = f"http://127.0.0.1:{port}/v1"

@@ -335,7 +335,7 @@ def _print_env(env: dict[str, str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m ophin.llm.local_server", description=__doc__.splitlines()[0]
+        prog="python -m ophin.llm.local_server", description=__doc__.split("\n\n")[0].replace("\n", " ")
     )
     parser.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS_DIR)
     sub = parser.add_subparsers(dest="command", required=True)
