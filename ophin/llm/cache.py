@@ -29,7 +29,9 @@ class DbResponseCache:
                 row.content, row.served_model, row.prompt_tokens, row.completion_tokens, row.latency_s
             )
 
-    def put(self, key: str, model: str, prompt_version: str, reply: CachedReply) -> None:
+    def put(
+        self, key: str, model: str, prompt_version: str, reply: CachedReply, *, replace: bool = False
+    ) -> None:
         values = {
             "key": key,
             "model": model,
@@ -40,6 +42,14 @@ class DbResponseCache:
             "completion_tokens": reply.completion_tokens,
             "latency_s": reply.latency_s,
         }
-        with session_scope(self.sessions) as session:
+        statement = insert(LlmResponse).values(values)
+        if replace:
+            # The stored reply failed a check that grew stricter: the new one takes its place.
+            statement = statement.on_conflict_do_update(
+                index_elements=["key"], set_={k: v for k, v in values.items() if k != "key"} | {"hits": 0}
+            )
+        else:
             # Two workers asking the same thing at once both pay; the first answer stays.
-            session.execute(insert(LlmResponse).values(values).on_conflict_do_nothing(index_elements=["key"]))
+            statement = statement.on_conflict_do_nothing(index_elements=["key"])
+        with session_scope(self.sessions) as session:
+            session.execute(statement)

@@ -7,6 +7,7 @@ flight and rate limited per process; 429, 5xx, timeouts and refused connections 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
@@ -48,7 +49,11 @@ class CachedReply:
 class ResponseCache(Protocol):
     def get(self, key: str) -> CachedReply | None: ...
 
-    def put(self, key: str, model: str, prompt_version: str, reply: CachedReply) -> None: ...
+    def put(
+        self, key: str, model: str, prompt_version: str, reply: CachedReply, *, replace: bool = False
+    ) -> None:
+        """replace=False keeps a reply already stored under key; True overwrites one the client refused."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -124,11 +129,22 @@ def cache_key(
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def validate(content: str | None, schema: type[M], check: Callable[[M], None] | None) -> M:
+def validate(
+    content: str | None,
+    schema: type[M],
+    check: Callable[[M], None] | None,
+    finish_reason: str | None = "stop",
+) -> M:
     """The reply as a schema instance; MalformedOutputError saying what is wrong otherwise."""
     if content is None:
-        raise MalformedOutputError("reply has no content", None)
-    data = load_json_reply(content)
+        raise MalformedOutputError(f"reply has no content (finish_reason={finish_reason})", None)
+    try:
+        data = load_json_reply(content)
+    except MalformedOutputError as exc:
+        if finish_reason != "length":
+            raise
+        # The usual cause with small max_tokens; the record should say so, not only "invalid JSON".
+        raise MalformedOutputError(f"{exc.problem}, cut off at max_tokens", content) from exc
     try:
         value = schema.model_validate(data)
     except pydantic.ValidationError as exc:
@@ -161,6 +177,7 @@ def repair_messages(messages: list[dict[str, Any]], reply: str | None, problem: 
 @dataclass
 class _Reply:
     content: str | None
+    finish_reason: str | None  # None when the server sent no choice at all
     served_model: str | None
     prompt_tokens: int
     completion_tokens: int
@@ -184,6 +201,7 @@ class LlmClient:
         vision: bool = False,
         image_max_side: int = 768,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,  # the rate limiter's; a test pairs it with sleep
     ) -> None:
         self.client = client.with_options(max_retries=0)  # retries are ours: counted, and a 429 pauses all
         self.model = model
@@ -193,7 +211,7 @@ class LlmClient:
         self.response_format = response_format
         self.vision = vision
         self.image_max_side = image_max_side
-        self.limiter = RateLimiter(requests_per_minute)
+        self.limiter = RateLimiter(requests_per_minute, clock)
         self.sleep = sleep
         self._slots = threading.BoundedSemaphore(max_in_flight)
 
@@ -215,11 +233,12 @@ class LlmClient:
             LlmCall, self.model, prompt_version=prompt_version, sampling=asdict(sampling), cache_key=key
         )
         hit = self.cache.get(key) if self.cache is not None else None
+        stale = False
         if hit is not None:
             try:
                 value = validate(hit.content, schema, check)
             except MalformedOutputError:
-                pass  # a check grew stricter since it was stored: ask again
+                stale = True  # a check grew stricter since it was stored: ask again, and store the new reply
             else:
                 return value, record(
                     served_model=hit.served_model,
@@ -245,7 +264,7 @@ class LlmClient:
                 failures=tuple(failures),
             )
             try:
-                value = validate(reply.content, schema, check)
+                value = validate(reply.content, schema, check, reply.finish_reason)
             except MalformedOutputError as exc:
                 failures.append(f"{exc.problem}: {reply.content!r}"[:4000])
                 if len(replies) == 2:
@@ -263,7 +282,10 @@ class LlmClient:
                     call.completion_tokens,
                     call.latency_s,
                 )
-                self.cache.put(key, self.model, prompt_version, stored)
+                if stale:
+                    self.cache.put(key, self.model, prompt_version, stored, replace=True)
+                else:
+                    self.cache.put(key, self.model, prompt_version, stored)
             return value, call
 
     def _format(self, name: str, json_schema: dict[str, Any]) -> dict[str, Any] | None:
@@ -311,6 +333,7 @@ class LlmClient:
             choice = response.choices[0] if response.choices else None
             return _Reply(
                 content=choice.message.content if choice is not None else None,
+                finish_reason=choice.finish_reason if choice is not None else None,
                 served_model=response.model,
                 prompt_tokens=usage.prompt_tokens if usage else 0,
                 completion_tokens=usage.completion_tokens if usage else 0,
@@ -320,9 +343,14 @@ class LlmClient:
 
 
 def _retry_after(exc: Exception) -> float | None:
-    """The server's Retry-After (seconds or an HTTP date), capped; None when it sent none."""
+    """The server's Retry-After (seconds or an HTTP date; OpenAI's retry-after-ms first), capped; None when
+    it sent none."""
     response = getattr(exc, "response", None)
-    header = response.headers.get("retry-after") if response is not None else None
+    if response is None:
+        return None
+    with contextlib.suppress(TypeError, ValueError):
+        return max(0.0, min(float(response.headers.get("retry-after-ms")) / 1000, MAX_RETRY_AFTER_S))
+    header = response.headers.get("retry-after")
     if not header:
         return None
     try:

@@ -12,10 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 # str: the assistant message content. dict: {"status": int, "headers": {...}, "body": {...}} for an error
-# or a verbatim body, or {"content": str | None, "finish_reason": str} to shape a normal completion.
+# or a verbatim body, or {"content": str | None, "finish_reason": str, "model": str, "usage": {...}} to shape
+# a normal completion (model: what the server says it served; usage: prompt/completion token counts).
+# Any dict may carry "delay_s": the server waits that long before answering (a slow or stuck model).
 Responder = Callable[[dict[str, Any]], str | dict[str, Any]]
 
 CHAT_PATH = "/v1/chat/completions"
+MODELS_PATH = "/v1/models"
 
 
 @dataclass(frozen=True)
@@ -29,9 +32,12 @@ class RecordedRequest:
 class FakeOpenAIServer:
     """`with FakeOpenAIServer(responder) as server: OpenAI(base_url=server.base_url, api_key="k")`."""
 
-    def __init__(self, responder: Responder) -> None:
+    def __init__(self, responder: Responder, models: tuple[str, ...] = ("fake-model",)) -> None:
         self.responder = responder
+        self.models = models  # what GET /v1/models lists
         self.requests: list[RecordedRequest] = []
+        self.in_flight = 0  # chat completions being answered now...
+        self.max_in_flight = 0  # ...and the most ever answered at once
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._httpd: ThreadingHTTPServer | None = None
@@ -66,16 +72,33 @@ class FakeOpenAIServer:
         with self._lock:
             self.requests.append(request)
 
+    def enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
     def completion(
-        self, request: dict[str, Any], content: str | None, finish_reason: str = "stop"
+        self,
+        request: dict[str, Any],
+        content: str | None,
+        finish_reason: str = "stop",
+        model: str | None = None,
+        usage: dict[str, int] | None = None,
     ) -> dict[str, Any]:
-        prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in request.get("messages", []))
-        completion_tokens = len((content or "").split())
+        usage = usage or {}
+        prompt_tokens = usage.get(
+            "prompt_tokens", sum(len(str(m.get("content", "")).split()) for m in request.get("messages", []))
+        )
+        completion_tokens = usage.get("completion_tokens", len((content or "").split()))
         return {
             "id": f"chatcmpl-fake{next(self._ids)}",
             "object": "chat.completion",
             "created": int(time.time()),
-            "model": request.get("model", "fake-model"),
+            "model": model or request.get("model", "fake-model"),
             "choices": [
                 {
                     "index": 0,
@@ -128,10 +151,20 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             server.record(RecordedRequest("GET", self.path, _lower(self.headers.items()), None))
+            if self.path.split("?")[0] == MODELS_PATH:
+                models = [{"id": m, "object": "model", "owned_by": "fake"} for m in server.models]
+                self._send(200, {"object": "list", "data": models})
+                return
             self._send(404, _error_body(f"Invalid URL (GET {self.path})", "invalid_request_error"))
 
         def _respond(self, request: dict[str, Any]) -> None:
-            answer = server.responder(request)
+            server.enter()
+            try:
+                answer = server.responder(request)
+                if isinstance(answer, dict) and answer.get("delay_s"):
+                    time.sleep(float(answer["delay_s"]))
+            finally:
+                server.leave()
             if isinstance(answer, str):
                 self._send(200, server.completion(request, answer))
                 return
@@ -142,20 +175,27 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             elif status >= 400:
                 self._send(status, _error_body(f"scripted HTTP {status}", "server_error"), headers)
             else:
-                content = answer.get("content")
-                self._send(
-                    status, server.completion(request, content, answer.get("finish_reason", "stop")), headers
+                completion = server.completion(
+                    request,
+                    answer.get("content"),
+                    answer.get("finish_reason", "stop"),
+                    answer.get("model"),
+                    answer.get("usage"),
                 )
+                self._send(status, completion, headers)
 
         def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
             data = json.dumps(payload).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting (its timeout): a real server's write fails the same way
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # keep pytest output clean
