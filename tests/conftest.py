@@ -15,6 +15,7 @@ from ophin.adapters.asr import FasterWhisperTranscriber
 from ophin.db.migrate import upgrade
 from ophin.services import Services, build_services
 from ophin.settings import AsrSettings, Settings
+from tests.support.llm_server import llm_server  # noqa: F401 - the real local LLM (skips when not built)
 
 MACHINE_PG = os.environ.get(
     "OPHIN_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"

@@ -30,7 +30,7 @@ from ophin.llm.local_server import (
 )
 from ophin.settings import Settings
 from ophin.synthesis.openai_chat import TurnsReply, check_turns
-from tests.support.llm_server import llm_server, llm_settings  # noqa: F401 - the fixture
+from tests.support.llm_server import llm_settings
 
 
 def _string(text: str) -> bytes:
@@ -167,7 +167,7 @@ def test_llm_env_is_what_the_settings_accept(monkeypatch: pytest.MonkeyPatch, ca
     )  # fmt: skip
 
 
-def test_real_server_answers_a_synthesis_schema_by_grammar(llm_server: LlamaServer) -> None:  # noqa: F811
+def test_real_server_answers_a_synthesis_schema_by_grammar(llm_server: LlamaServer) -> None:
     """json_object + schema is constrained by grammar: the reply parses and matches the schema first time."""
     settings = llm_settings(llm_server)
     client = LlmClient(

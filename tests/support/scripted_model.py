@@ -1,0 +1,120 @@
+"""A scripted model for the OpenAI-compatible fake server: it reads which of the engine's prompts it got
+(from the response_format schema), answers it with valid JSON built from the prompt, and can be told to
+misbehave (garbage, 429, a reply slower than the client's timeout) a given number of times per prompt kind."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import defaultdict
+from typing import Any
+
+from ophin.cues.rules import RuleCueScorer
+
+RULES = RuleCueScorer(0.5)
+# The question the scripted synthesis writes per instruction kind (the judge sees it in its prompt).
+QUESTIONS = {
+    "vqa": "What is the main finding in this image?",
+    "conversation": "What do you notice first?",
+    "cot": "Examine this image step by step.",
+}
+
+
+def prompt_text(request: dict[str, Any]) -> str:
+    """The first user message's text (the repair request repeats it, then adds the rejected reply)."""
+    content = request["messages"][0]["content"]
+    if isinstance(content, str):
+        return content
+    return " ".join(part["text"] for part in content if part.get("type") == "text")
+
+
+def prompt_kind(request: dict[str, Any]) -> str:
+    schema = request.get("response_format", {}).get("json_schema", {}).get("schema", {})
+    props = set(schema.get("properties", {}))
+    if "turns" in props:
+        return "synthesis"
+    if "grounded" in props:
+        return "judge"
+    if "sentences" in props:
+        return "cues"
+    raise AssertionError(f"a prompt the scripted model does not know: {sorted(props)}")
+
+
+class ScriptedModel:
+    def __init__(self, timeout_sleep_s: float = 1.5) -> None:
+        self.faults: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+        self.calls: dict[str, int] = defaultdict(int)
+        self.models: list[str] = []
+        self.answered: list[tuple[str, str | None]] = []  # (the request's messages as JSON, its fault)
+        self.timeout_sleep_s = timeout_sleep_s
+        self.reject_kind: str | None = None  # the judge refuses instructions of this kind (vqa, cot, ...)
+        self._lock = threading.Lock()
+
+    def fail(self, kind: str, fault: str, times: int = 1, when: str | None = None) -> None:
+        """fault: garbage (not JSON), 429 (Retry-After: 0), timeout (answers after the client gave up);
+        when: only for prompts containing this text."""
+        with self._lock:
+            self.faults[kind].extend([(fault, when)] * times)
+
+    def _take_fault(self, kind: str, prompt: str) -> str | None:
+        for i, (fault, when) in enumerate(self.faults[kind]):
+            if when is None or when in prompt:
+                del self.faults[kind][i]
+                return fault
+        return None
+
+    def __call__(self, request: dict[str, Any]) -> str | dict[str, Any]:
+        kind, text = prompt_kind(request), prompt_text(request)
+        with self._lock:
+            self.calls[kind] += 1
+            self.models.append(request["model"])
+            fault = self._take_fault(kind, text)
+            self.answered.append((json.dumps(request["messages"], sort_keys=True), fault))
+        if fault == "garbage":
+            return "Sure! Here is what I think about the image: it is interesting."
+        if fault == "429":
+            return {"status": 429, "headers": {"Retry-After": "0"}}
+        if fault == "timeout":
+            time.sleep(self.timeout_sleep_s)
+        return json.dumps(getattr(self, kind)(text))
+
+    def cues(self, prompt: str) -> dict[str, Any]:
+        block = prompt.split("Sentences to label:", 1)[1]
+        numbered = re.findall(r"^(\d+)\. (.+)$", block, flags=re.MULTILINE)
+        verdicts = []
+        for index, sentence in numbered:
+            visual = RULES.score_one(sentence).is_visual  # a model that agrees with the rules
+            verdicts.append(
+                {"index": int(index), "visual": visual, "score": 0.9 if visual else 0.1, "reason": "scripted"}
+            )
+        return {"sentences": verdicts}
+
+    def synthesis(self, prompt: str) -> dict[str, Any]:
+        cues_block = prompt.split("Cues:", 1)[1].split("Context:", 1)[0]
+        cues = [re.sub(r"^[-*\d.\s]+", "", line).strip() for line in cues_block.splitlines() if line.strip()]
+        # Each kind answers differently, as a model following the prompts would (the verifier refuses
+        # kinds of one image that repeat each other).
+        if "step by step" in prompt:
+            steps = " ".join(f"Step {i}: {cue}" for i, cue in enumerate(cues, 1))
+            turns = [
+                ("human", "Examine this image step by step."),
+                ("gpt", f"{steps} Conclusion: {cues[-1]}"),
+            ]
+        elif "conversation" in prompt:
+            turns = [("human", QUESTIONS["conversation"]), ("gpt", cues[-1])]
+        else:
+            turns = [("human", QUESTIONS["vqa"]), ("gpt", cues[0])]
+        return {"turns": [{"role": r, "text": t} for r, t in turns]}
+
+    def judge(self, prompt: str) -> dict[str, Any]:
+        refuse = self.reject_kind is not None and QUESTIONS[self.reject_kind] in prompt
+        return {
+            "grounded": not refuse,
+            "faithful_to_image": None,
+            "invented_findings": ["a conclusion the cues do not state"] if refuse else [],
+            "clinically_plausible": True,
+            "score": 0.2 if refuse else 0.9,
+            "reason": "adds a conclusion" if refuse else "every claim is in the cues",
+        }
