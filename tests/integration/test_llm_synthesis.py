@@ -1,11 +1,12 @@
 """Synthesis through the OpenAI-compatible backend against a local server of that protocol: good answers
-become instructions, malformed ones become failed rows with reasons, and the rest of the batch proceeds."""
+become instructions, malformed ones (also after the one repair) become failed rows with reasons and their raw
+replies, and the rest of the batch proceeds."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
+import threading
 
 from sqlalchemy import select
 
@@ -13,21 +14,26 @@ from ophin.db.models import Instruction, StageRun
 from ophin.db.session import session_scope
 from ophin.pipeline import backfill, run_urls
 from ophin.sample_corpus import demo_videos
-from ophin.services import build_generator
+from ophin.synthesis.openai_chat import OpenAICompatibleGenerator
 from tests.conftest import make_services
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.media import cut
 
 
 def scripted_llm(healthy: list[bool] | None = None):  # noqa: ANN201
-    """Answers from the prompt's own cue lines; every third call returns something that is not JSON
-    (until healthy[0] is set)."""
-    calls = itertools.count(1)
+    """Answers from the prompt's own cue lines; every third distinct prompt is answered with something that
+    is not JSON, its repair request too (until healthy[0] is set)."""
+    seen: list[str] = []
+    lock = threading.Lock()  # the stage sends its requests concurrently
     healthy = healthy if healthy is not None else [False]
 
     def respond(request: dict) -> str:
-        prompt = request["messages"][-1]["content"]
-        if next(calls) % 3 == 0 and not healthy[0]:
+        prompt = request["messages"][0]["content"]  # a repair request repeats it, then adds the bad reply
+        with lock:
+            if prompt not in seen:
+                seen.append(prompt)
+            broken = (seen.index(prompt) + 1) % 3 == 0
+        if broken and not healthy[0]:
             return "Sure! Here is your question about the image: what is shown?"
         cues_block = prompt.split("Cues:", 1)[1].split("Context:", 1)[0]
         cues = [re.sub(r"^[-*\d.\s]+", "", line).strip() for line in cues_block.splitlines() if line.strip()]
@@ -65,11 +71,16 @@ def test_openai_backend_records_malformed_output_and_backfill_retries_only_those
                 "max_retries": 0,
                 "model": "fake-vlm",
             },
+            # Only synthesis asks the model here (test_llm_path.py covers cues and the judge too).
+            cues={"scorer": "rule-lexicon"},
+            verify={"judge": "none"},
         )
-        svc.generator = build_generator(svc.settings)
+        assert isinstance(svc.generator, OpenAICompatibleGenerator) and svc.generator.llm is svc.llm
         report = run_urls([clip.resolve().as_uri()], svc)
         first_requests = len(server.requests)
         assert first_requests >= 3
+        # Every request is a synthesis request asking for the turns schema.
+        assert {r.json["response_format"]["json_schema"]["name"] for r in server.requests} == {"TurnsReply"}
         assert report.failures == [] and [r.stage for r in report.partial] == ["synthesize"]
         with session_scope(svc.sessions) as session:
             rows = session.scalars(select(Instruction)).all()
@@ -77,9 +88,16 @@ def test_openai_backend_records_malformed_output_and_backfill_retries_only_those
         failed = [r for r in rows if r.status == "failed"]
         accepted = [r for r in rows if r.status == "accepted"]
         assert failed and accepted
-        assert all(r.error.startswith("MalformedOutputError") and r.turns is None for r in failed)
+        assert all(r.error.startswith("StructuredOutputError") and r.turns is None for r in failed)
+        # A failed row keeps both raw replies (the first and the repair) for the record.
+        assert all(r.llm["attempts"] == 2 and len(r.llm["failures"]) == 2 for r in failed)
+        assert all("Sure! Here is your question" in f for r in failed for f in r.llm["failures"])
         assert all(r.generator.startswith("openai-chat/") and r.prompt_version == "v1" for r in accepted)
+        assert all(r.llm["served_model"] == "fake-vlm" and r.llm["attempts"] == 1 for r in accepted)
+        assert all(r.llm["prompt_version"] == f"synthesis/{r.kind}.v1" for r in accepted)
         assert all(r.model == "fake-vlm" for r in rows)
+        # Each failed item was asked twice (the reply and its repair), every other item once.
+        assert first_requests == len(rows) + len(failed)
         # An attempt with failed items is partial, never succeeded: nothing is silently lost.
         assert synth.status == "partial" and synth.output["failed"] == len(failed)
 

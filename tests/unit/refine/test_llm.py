@@ -1,5 +1,5 @@
-"""LLM refiner against a local fake of the chat-completions protocol (real openai client): only vetted
-corrections reach the text, malformed replies raise."""
+"""LLM refiner through LlmClient against a local fake of the chat-completions protocol (real openai client):
+only vetted corrections reach the text, malformed replies raise after one repair."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from ophin.llm.client import LlmClient, Sampling, StructuredOutputError
+from ophin.llm.json_reply import MalformedOutputError
 from ophin.refine import build_refiner
-from ophin.refine.llm import LLMRefiner, parse_reply
-from ophin.synthesis.base import MalformedOutputError
+from ophin.refine.llm import LLMRefiner, RefineReply
 from ophin.synthesis.openai_chat import build_openai_client
 from tests.fakes.openai_server import FakeOpenAIServer
 
@@ -26,6 +27,8 @@ def _reply(*corrections: tuple[str, str], text: str = "ignored by the refiner") 
 
 
 class Script:
+    """One answer to every request (a malformed one is also the answer to the repair request)."""
+
     def __init__(self, answer: str | dict[str, Any]) -> None:
         self.answer = answer
 
@@ -44,9 +47,13 @@ def server(script: Script) -> Iterator[FakeOpenAIServer]:
         yield srv
 
 
-def _refiner(server: FakeOpenAIServer) -> LLMRefiner:
+def _llm(server: FakeOpenAIServer) -> LlmClient:
     client = build_openai_client(server.base_url, "test-key", timeout_s=5.0, max_retries=0)
-    return LLMRefiner(client, "fake-llm", max_tokens=123)
+    return LlmClient(client, "fake-llm", max_retries=0)
+
+
+def _refiner(server: FakeOpenAIServer) -> LLMRefiner:
+    return LLMRefiner(_llm(server), Sampling(temperature=0.0, max_tokens=123))
 
 
 def test_refine_applies_vetted_corrections_to_raw_text(server: FakeOpenAIServer) -> None:
@@ -61,7 +68,16 @@ def test_refine_applies_vetted_corrections_to_raw_text(server: FakeOpenAIServer)
     assert (body["model"], body["temperature"], body["max_tokens"]) == ("fake-llm", 0.0, 123)
     prompt = body["messages"][0]["content"]
     assert RAW in prompt and CONTEXT in prompt and "JSON only" in prompt
+    assert body["response_format"]["json_schema"]["schema"] == RefineReply.model_json_schema()
     assert refiner.name == "llm-refiner" and refiner.version.endswith("+fake-llm+t0.0")
+    assert refiner.config() == {"name": "llm-refiner", "version": refiner.version, "max_tokens": 123}
+
+
+def test_refine_version_follows_model_and_temperature(server: FakeOpenAIServer) -> None:
+    llm = _llm(server)
+    cold, warm = LLMRefiner(llm, Sampling(temperature=0.0)), LLMRefiner(llm, Sampling(temperature=0.5))
+    assert cold.version != warm.version and warm.version.endswith("+fake-llm+t0.5")
+    assert LLMRefiner(llm).sampling == Sampling(temperature=0.0, max_tokens=400)  # deterministic by default
 
 
 def test_refine_drops_unvetted_corrections(server: FakeOpenAIServer, script: Script) -> None:
@@ -94,30 +110,39 @@ def test_refine_rejects_malformed_json_with_excerpt(server: FakeOpenAIServer, sc
     script.answer = '{"text": "The fovea", "corrections": [' + "x" * 500
     with pytest.raises(ValueError, match="not valid JSON") as info:
         _refiner(server).refine(RAW)
-    assert isinstance(info.value, MalformedOutputError)
+    assert isinstance(info.value, MalformedOutputError) and isinstance(info.value, StructuredOutputError)
+    assert len(server.requests) == 2  # the reply and one repair
     assert len(str(info.value).split("output: ", 1)[1]) <= 200 + 2
+
+
+def test_refine_uses_a_repaired_reply(server: FakeOpenAIServer, script: Script) -> None:
+    answers = iter(["Here are the corrections: fovee -> fovea", _reply(("fovee", "fovea"))])
+    server.responder = lambda request: next(answers)
+    assert _refiner(server).refine(RAW).text == RAW.replace("fovee", "fovea")
+    assert len(server.requests) == 2
 
 
 @pytest.mark.parametrize(
     ("payload", "problem"),
     [
-        ([], 'string "text"'),
-        ({"corrections": []}, 'string "text"'),
-        ({"text": "x", "corrections": "fovee->fovea"}, "must be a list"),
-        ({"text": "x"}, "must be a list"),
-        ({"text": "x", "corrections": ["fovee"]}, "not an object"),
-        ({"text": "x", "corrections": [{"before": "fovee"}]}, 'string "before" and "after"'),
-        ({"text": "x", "corrections": [{"before": 1, "after": "fovea"}]}, 'string "before" and "after"'),
+        ([], "<root>: Input should be a valid dictionary"),
+        ({"corrections": []}, "text: Field required"),
+        ({"text": "x", "corrections": "fovee->fovea"}, "corrections: Input should be a valid list"),
+        ({"text": "x"}, "corrections: Field required"),
+        ({"text": "x", "corrections": ["fovee"]}, "corrections.0: Input should be a valid dictionary"),
+        ({"text": "x", "corrections": [{"before": "fovee"}]}, "corrections.0.after: Field required"),
+        ({"text": "x", "corrections": [{"before": 1, "after": "fovea"}]}, "corrections.0.before"),
+        ("  ", "empty output"),
     ],
 )
-def test_parse_reply_rejects_wrong_shape(payload: Any, problem: str) -> None:
-    with pytest.raises(MalformedOutputError, match=problem):
-        parse_reply(json.dumps(payload))
-
-
-def test_parse_reply_rejects_empty_output() -> None:
-    with pytest.raises(MalformedOutputError, match="empty output"):
-        parse_reply("  ")
+def test_refine_rejects_wrong_shape(
+    server: FakeOpenAIServer, script: Script, payload: Any, problem: str
+) -> None:
+    script.answer = payload if isinstance(payload, str) else json.dumps(payload)
+    with pytest.raises(MalformedOutputError) as info:
+        _refiner(server).refine(RAW)
+    failures = info.value.call.failures  # type: ignore[attr-defined]
+    assert len(failures) == 2 and all(problem in f for f in failures), failures
 
 
 def test_refine_rejects_null_content(server: FakeOpenAIServer, script: Script) -> None:
@@ -132,9 +157,8 @@ def test_refine_skips_the_model_for_blank_sentences(server: FakeOpenAIServer) ->
 
 
 def test_build_refiner_llm(server: FakeOpenAIServer) -> None:
-    client = build_openai_client(server.base_url, "test-key", timeout_s=5.0, max_retries=0)
-    refiner = build_refiner("llm", client=client, model="fake-llm", temperature=0.0)
+    refiner = build_refiner("llm", llm=_llm(server), sampling=Sampling(temperature=0.0))
     assert isinstance(refiner, LLMRefiner)
     assert refiner.refine(RAW).text.startswith("The fovea")
     with pytest.raises(ValueError, match="no LLM options"):
-        build_refiner("lexicon", model="fake-llm")
+        build_refiner("lexicon", llm=_llm(server))

@@ -1,7 +1,10 @@
-"""OpenAI-compatible generator against a local fake of the chat-completions protocol, real openai client."""
+"""OpenAI-compatible generator through LlmClient against a local fake of the chat-completions protocol (real
+openai client): the prompt it sends, its provenance, the frame for vision models, malformed replies."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import urllib.error
 import urllib.request
@@ -10,14 +13,18 @@ from typing import Any
 
 import openai
 import pytest
+from PIL import Image
 
-from ophin.synthesis.base import KINDS, MalformedOutputError, PairContext, Turn
+from ophin.llm.client import LlmCall, LlmClient, Sampling, StructuredOutputError, validate
+from ophin.llm.json_reply import MalformedOutputError
+from ophin.synthesis.base import KINDS, PairContext, Turn
 from ophin.synthesis.openai_chat import (
     PROMPT_VERSION,
     OpenAICompatibleGenerator,
+    TurnsReply,
     build_openai_client,
+    check_turns,
     load_prompt,
-    parse_turns,
     render_prompt,
 )
 from tests.fakes.openai_server import FakeOpenAIServer
@@ -56,9 +63,24 @@ def server(script: Script) -> Iterator[FakeOpenAIServer]:
         yield srv
 
 
-def _generator(server: FakeOpenAIServer, max_retries: int = 0) -> OpenAICompatibleGenerator:
-    client = build_openai_client(server.base_url, "test-key", timeout_s=5.0, max_retries=max_retries)
-    return OpenAICompatibleGenerator(client, "fake-vlm", temperature=0.1, max_tokens=321)
+def _generator(
+    server: FakeOpenAIServer, max_retries: int = 0, vision: bool = False, image_max_side: int = 768
+) -> OpenAICompatibleGenerator:
+    llm = LlmClient(
+        build_openai_client(server.base_url, "test-key", timeout_s=5.0, max_retries=0),
+        "fake-vlm",
+        max_retries=max_retries,
+        vision=vision,
+        image_max_side=image_max_side,
+        sleep=lambda _s: None,  # backoff waits are LlmClient's own tests' business
+    )
+    return OpenAICompatibleGenerator(llm, Sampling(temperature=0.1, max_tokens=321))
+
+
+def _png(size: tuple[int, int] = (1200, 800)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (180, 60, 30)).save(out, format="PNG")
+    return out.getvalue()
 
 
 def test_generate_parses_good_json_and_sends_prompt(server: FakeOpenAIServer) -> None:
@@ -66,16 +88,63 @@ def test_generate_parses_good_json_and_sends_prompt(server: FakeOpenAIServer) ->
     assert instruction.turns == tuple(Turn(t["role"], t["text"]) for t in GOOD["turns"])
     assert instruction.kind == "vqa"
     assert (instruction.generator, instruction.prompt_version) == ("openai-chat", "v1")
-    assert instruction.generator_version == "1+fake-vlm"
+    assert instruction.generator_version == "2+fake-vlm"
     (request,) = server.requests
     assert request.path == "/v1/chat/completions"
     assert request.headers["authorization"] == "Bearer test-key"
     body = request.json
     assert (body["model"], body["temperature"], body["max_tokens"]) == ("fake-vlm", 0.1, 321)
-    prompt = body["messages"][0]["content"]
+    (message,) = body["messages"]
+    assert message["role"] == "user" and isinstance(message["content"], str)
+    prompt = message["content"]
+    assert prompt == render_prompt(CTX, "vqa")
     assert "1. Here you can see the optic disc." in prompt
     assert "2. The cup is enlarged with a thin inferior rim." in prompt
     assert "JSON only" in prompt
+    schema = body["response_format"]["json_schema"]
+    assert schema["name"] == "TurnsReply" and schema["schema"] == TurnsReply.model_json_schema()
+
+
+def test_generate_records_the_llm_call(server: FakeOpenAIServer) -> None:
+    instruction = _generator(server).generate(CTX, "cot")
+    call = instruction.llm
+    assert isinstance(call, LlmCall)
+    assert (call.model, call.served_model, call.prompt_version) == (
+        "fake-vlm",
+        "fake-vlm",
+        "synthesis/cot.v1",
+    )
+    assert call.sampling == {"temperature": 0.1, "max_tokens": 321, "seed": None}
+    assert (call.attempts, call.cached) == (1, False) and call.completion_tokens > 0
+
+
+def test_generate_strips_whitespace_in_texts(server: FakeOpenAIServer, script: Script) -> None:
+    script.answers = ['{"turns": [{"role": "human", "text": " Q? "}, {"role": "gpt", "text": "A. "}]}']
+    assert _generator(server).generate(CTX, "vqa").turns == (Turn("human", "Q?"), Turn("gpt", "A."))
+
+
+def test_generate_sends_the_frame_only_to_a_vision_model(server: FakeOpenAIServer) -> None:
+    ctx = PairContext(CTX.pair_id, CTX.cues, CTX.transcript, image=_png())
+    _generator(server, vision=False).generate(ctx, "vqa")
+    _generator(server, vision=True, image_max_side=300).generate(ctx, "vqa")
+    _generator(server, vision=True).generate(CTX, "vqa")  # a vision model, but this pair has no frame
+    blind, seeing, no_frame = (r.json["messages"][0]["content"] for r in server.requests)
+    assert blind == no_frame == render_prompt(CTX, "vqa")
+    text, image = seeing
+    assert text == {"type": "text", "text": render_prompt(CTX, "vqa")}
+    url = image["image_url"]["url"]
+    assert image["type"] == "image_url" and url.startswith("data:image/jpeg;base64,")
+    with Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))) as sent:
+        assert sent.format == "JPEG" and sent.size == (300, 200)
+
+
+def test_config_names_what_changes_the_output(server: FakeOpenAIServer) -> None:
+    blind, seeing = _generator(server).config(), _generator(server, vision=True, image_max_side=512).config()
+    assert blind["model"] == "fake-vlm" and blind["version"] == "2" and blind["prompt_version"] == "v1"
+    assert blind["sampling"] == {"temperature": 0.1, "max_tokens": 321, "seed": None}
+    assert (blind["vision"], blind["image_max_side"]) == (False, None)
+    assert (seeing["vision"], seeing["image_max_side"]) == (True, 512)
+    assert blind["response_format"] == "json_schema" and len(str(blind["prompt_sha256"])) == 16
 
 
 def test_generate_accepts_fenced_json(server: FakeOpenAIServer, script: Script) -> None:
@@ -83,10 +152,20 @@ def test_generate_accepts_fenced_json(server: FakeOpenAIServer, script: Script) 
     assert len(_generator(server).generate(CTX, "conversation").turns) == 2
 
 
+def test_generate_repairs_once_then_succeeds(server: FakeOpenAIServer, script: Script) -> None:
+    script.answers = ["Sure! What is shown?", json.dumps(GOOD)]
+    instruction = _generator(server).generate(CTX, "vqa")
+    assert instruction.turns[1].role == "gpt" and instruction.llm.attempts == 2
+    assert len(server.requests) == 2
+    assert server.requests[1].json["messages"][1] == {"role": "assistant", "content": "Sure! What is shown?"}
+
+
 def test_generate_rejects_malformed_json(server: FakeOpenAIServer, script: Script) -> None:
     script.answers = ['{"turns": [{"role": "human", "text": "What is shown?"}, ' + "x" * 500]
     with pytest.raises(MalformedOutputError, match="not valid JSON") as info:
         _generator(server).generate(CTX, "vqa")
+    assert isinstance(info.value, StructuredOutputError)
+    assert len(server.requests) == 2  # the reply, then one repair
     quoted = str(info.value).split("output: ", 1)[1]
     assert len(quoted) <= 200 + 2  # repr quotes around a <=200-char excerpt
 
@@ -94,30 +173,59 @@ def test_generate_rejects_malformed_json(server: FakeOpenAIServer, script: Scrip
 @pytest.mark.parametrize(
     ("payload", "problem"),
     [
-        ([GOOD], '"turns" key'),
-        ({"answer": "x"}, '"turns" key'),
-        ({"turns": []}, "non-empty list"),
-        ({"turns": "human: hi"}, "non-empty list"),
-        ({"turns": [{"role": "gpt", "text": "The disc is pale."}]}, "expected 'human'"),
+        ([GOOD], "<root>: Input should be a valid dictionary"),
+        ({"answer": "x"}, "turns: Field required"),
+        ({"turns": []}, "turns: List should have at least 2 items"),
+        ({"turns": "human: hi"}, "turns: Input should be a valid list"),
+        ({"turns": [{"role": "human", "text": "Q?"}]}, "turns: List should have at least 2 items"),
+        ({"turns": [{"role": "gpt", "text": "A."}, {"role": "human", "text": "Q?"}]}, "expected 'human'"),
         ({"turns": [{"role": "human", "text": "Q?"}, {"role": "human", "text": "Q2?"}]}, "expected 'gpt'"),
-        ({"turns": [{"role": "human", "text": "Q?"}, {"role": "gpt", "text": "  "}]}, "non-empty string"),
-        ({"turns": [{"role": "human", "text": "Q?"}, {"role": "gpt", "text": 3}]}, "non-empty string"),
-        ({"turns": [{"role": "human", "text": "Q?"}]}, "end with a gpt turn"),
-        ({"turns": ["Q?", "A."]}, "not an object"),
+        ({"turns": [{"role": "human", "text": "Q?"}, {"role": "gpt", "text": "  "}]}, "turn 1 text is blank"),
+        ({"turns": [{"role": "human", "text": "Q?"}, {"role": "gpt", "text": ""}]}, "at least 1 character"),
+        ({"turns": [{"role": "human", "text": "Q?"}, {"role": "gpt", "text": 3}]}, "valid string"),
+        (
+            {
+                "turns": [
+                    {"role": "human", "text": "Q?"},
+                    {"role": "gpt", "text": "A."},
+                    {"role": "human", "text": "?"},
+                ]
+            },
+            "end with a gpt turn",
+        ),
+        ({"turns": ["Q?", "A."]}, "turns.0: Input should be a valid dictionary"),
+        ({"turns": [{"role": "doctor", "text": "Q?"}, {"role": "gpt", "text": "A."}]}, "turns.0.role"),
+        (
+            {"turns": [{"role": "human", "text": "Q?", "image": 1}, {"role": "gpt", "text": "A."}]},
+            "Extra inputs are not permitted",
+        ),
     ],
 )
 def test_generate_rejects_wrong_shape(
     server: FakeOpenAIServer, script: Script, payload: Any, problem: str
 ) -> None:
     script.answers = [json.dumps(payload)]
-    with pytest.raises(MalformedOutputError, match=problem):
+    with pytest.raises(MalformedOutputError, match="no valid reply after a repair") as info:
         _generator(server).generate(CTX, "vqa")
+    assert all(problem in failure for failure in info.value.call.failures), info.value.call.failures
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"turns": [{"role": "human", "text": "Q?"}, {"role": "gpt", "text": "A."}]},
+        {"turns": [{"role": r, "text": f"{r} {i}"} for i, r in enumerate(["human", "gpt"] * 3)]},
+    ],
+)
+def test_check_turns_accepts_alternating_turns_ending_with_gpt(payload: dict[str, Any]) -> None:
+    reply = validate(json.dumps(payload), TurnsReply, check_turns)
+    assert [t.role for t in reply.turns][-1] == "gpt"
 
 
 def test_generate_rejects_empty_choices(server: FakeOpenAIServer, script: Script) -> None:
     body = {"id": "chatcmpl-x", "object": "chat.completion", "created": 0, "model": "fake-vlm", "choices": []}
     script.answers = [{"status": 200, "body": body}]
-    with pytest.raises(MalformedOutputError, match="no choices"):
+    with pytest.raises(MalformedOutputError, match="no content"):
         _generator(server).generate(CTX, "vqa")
 
 
@@ -136,7 +244,8 @@ def test_generate_raises_openai_error_after_retries(server: FakeOpenAIServer, sc
 
 def test_generate_recovers_when_a_retry_succeeds(server: FakeOpenAIServer, script: Script) -> None:
     script.answers = [{"status": 503, "headers": {"retry-after-ms": "5"}}, json.dumps(GOOD)]
-    assert _generator(server, max_retries=1).generate(CTX, "vqa").turns[1].role == "gpt"
+    instruction = _generator(server, max_retries=1).generate(CTX, "vqa")
+    assert instruction.turns[1].role == "gpt" and instruction.llm.retries == 1
     assert len(server.requests) == 2
 
 
@@ -144,11 +253,6 @@ def test_generate_requires_cues(server: FakeOpenAIServer) -> None:
     with pytest.raises(ValueError, match="no visual-cue"):
         _generator(server).generate(PairContext("p", (), "text"), "vqa")
     assert server.requests == []
-
-
-def test_parse_turns_strips_whitespace_in_texts() -> None:
-    raw = '```\n{"turns": [{"role": "human", "text": " Q? "}, {"role": "gpt", "text": "A. "}]}\n```'
-    assert parse_turns(raw) == (Turn("human", "Q?"), Turn("gpt", "A."))
 
 
 def test_load_prompt_finds_every_kind_as_package_data() -> None:
