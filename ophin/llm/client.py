@@ -28,6 +28,7 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 ResponseFormat = Literal["json_schema", "json_object", "none"]
 RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError)
 MAX_RETRY_AFTER_S = 60.0
+REPAIR_TEMPERATURE = 0.7  # the least temperature a repair request is sampled at
 
 
 @dataclass(frozen=True)
@@ -250,9 +251,9 @@ class LlmClient:
         fmt = self._format(schema.__name__, json_schema)
         replies: list[_Reply] = []
         failures: list[str] = []
-        attempt_messages = messages
+        attempt_messages, attempt_sampling = messages, sampling
         while True:
-            reply = self._send(attempt_messages, sampling, fmt)
+            reply = self._send(attempt_messages, attempt_sampling, fmt)
             replies.append(reply)
             call = record(
                 served_model=reply.served_model,
@@ -273,6 +274,9 @@ class LlmClient:
                         f"no valid reply after a repair ({exc.problem})", reply.content, call
                     ) from exc
                 attempt_messages = repair_messages(messages, reply.content, exc.problem)
+                # Greedy decoding answers a repair with the reply it just gave (seen: 6 of 6 on Qwen 0.5B).
+                warmer = max(sampling.temperature, REPAIR_TEMPERATURE)
+                attempt_sampling = replace(sampling, temperature=warmer)
                 continue
             if self.cache is not None and reply.content is not None:
                 stored = CachedReply(

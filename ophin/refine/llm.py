@@ -20,16 +20,17 @@ MAX_WORDS = 4  # a term correction, not a rewrite: longer before/after spans are
 
 
 class Proposal(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # Every field required, none extra: what OpenAI's strict structured outputs accept as a schema.
+    model_config = ConfigDict(extra="forbid")
     before: str
     after: str
-    reason: str = ""
+    reason: str
 
 
 class RefineReply(BaseModel):
     """What the prompt asks for; the model's own "text" is read but never used."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
     text: str
     corrections: list[Proposal]
 

@@ -13,7 +13,14 @@ import openai
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from ophin.llm.client import LlmCall, LlmClient, RateLimiter, Sampling, StructuredOutputError
+from ophin.llm.client import (
+    REPAIR_TEMPERATURE,
+    LlmCall,
+    LlmClient,
+    RateLimiter,
+    Sampling,
+    StructuredOutputError,
+)
 from ophin.llm.json_reply import MalformedOutputError
 from tests.fakes.openai_server import FakeOpenAIServer
 
@@ -380,3 +387,12 @@ def test_fake_server_lists_models(serve) -> None:  # noqa: ANN001
     server = serve(GOOD)
     models = openai.OpenAI(base_url=server.base_url, api_key="k").models.list()
     assert [m.id for m in models] == ["fake-model"]
+
+
+@pytest.mark.parametrize(("temperature", "repair_at"), [(0.0, REPAIR_TEMPERATURE), (0.9, 0.9)])
+def test_structured_samples_a_repair_warmer_than_greedy(serve, temperature: float, repair_at: float) -> None:  # noqa: ANN001
+    """Greedy decoding answers a repair with the reply it was told is wrong; the repair is sampled warmer."""
+    server = serve("no JSON here", GOOD)
+    ask(client_for(server), Sampling(temperature=temperature))
+    first, repair = (r.json for r in server.requests)
+    assert (first["temperature"], repair["temperature"]) == (temperature, repair_at)
