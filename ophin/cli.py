@@ -17,6 +17,7 @@ from ophin.cli_common import console, fail, say
 from ophin.cli_common import load_services as _services
 from ophin.cli_common import load_settings as _settings
 from ophin.cli_crawl import register as register_crawl
+from ophin.cli_llm import register as register_llm
 
 
 class _OneLineErrors(TyperGroup):
@@ -47,6 +48,7 @@ app.add_typer(db_app, name="db")
 airflow_app = typer.Typer(help="What the Airflow DAGs need.", no_args_is_help=True)
 app.add_typer(airflow_app, name="airflow")
 register_crawl(app)  # `ophin source ...` and `ophin crawl`
+register_llm(app)  # `ophin llm check`
 
 
 @app.callback()

@@ -29,8 +29,9 @@ from ophin.synthesis.base import InstructionGenerator
 from ophin.verification.judge import InstructionJudge
 
 
-def build_llm_client(settings: Settings, sessions: sessionmaker[Session]) -> LlmClient | None:
-    """The one client every model-backed component of a process shares (one in-flight bound, one cache)."""
+def build_llm_client(settings: Settings, sessions: sessionmaker[Session] | None = None) -> LlmClient | None:
+    """The one client every model-backed component of a process shares (one in-flight bound, one cache:
+    the database's, when sessions are given)."""
     llm = settings.llm
     if llm.backend != "openai":
         return None
@@ -41,7 +42,7 @@ def build_llm_client(settings: Settings, sessions: sessionmaker[Session]) -> Llm
     return LlmClient(
         build_openai_client(llm.base_url, llm.api_key, llm.timeout_s, max_retries=0),
         llm.model,
-        cache=DbResponseCache(sessions) if llm.cache else None,
+        cache=DbResponseCache(sessions) if llm.cache and sessions is not None else None,
         max_in_flight=llm.max_in_flight,
         requests_per_minute=llm.requests_per_minute,
         max_retries=llm.max_retries,
