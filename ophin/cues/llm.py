@@ -3,34 +3,28 @@ context, the rule scorer as a cheap pre-filter that keeps plainly non-visual sen
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from functools import cache
-from importlib import resources
 from string import Template
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ophin.cues.base import CueContext, CueScorer, CueVerdict
+from ophin.llm import prompts
 from ophin.llm.client import LlmCall, LlmClient, Sampling
 from ophin.llm.images import user_message
 
 PROMPT_VERSION = "cues.v1"
-_PROMPT_PACKAGE = "ophin.cues"
 _SPACES = re.compile(r"\s+")
 
 
-@cache
 def load_prompt(version: str = PROMPT_VERSION) -> Template:
-    """Prompt templates ship as package data, so a checkout and a wheel find them the same way."""
-    path = resources.files(_PROMPT_PACKAGE).joinpath("prompts", f"{version}.txt")
-    return Template(path.read_text(encoding="utf-8"))
+    return prompts.load_prompt("ophin.cues", version)
 
 
 def prompt_sha(version: str = PROMPT_VERSION) -> str:
-    return hashlib.sha256(load_prompt(version).template.encode()).hexdigest()[:12]
+    return prompts.digest(load_prompt(version))
 
 
 def render_prompt(sentences: Sequence[str], transcript: str, version: str = PROMPT_VERSION) -> str:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-from functools import cache
-from importlib import resources
 from string import Template
 
 from pydantic import BaseModel, ConfigDict
 
+from ophin.llm import prompts
 from ophin.llm.client import LlmClient, Sampling
 from ophin.llm.images import user_message
 from ophin.refine.base import Correction, Refined, apply_corrections, keeps_invariants
@@ -35,10 +33,8 @@ class RefineReply(BaseModel):
     corrections: list[Proposal]
 
 
-@cache
 def load_prompt(version: str = PROMPT_VERSION) -> Template:
-    path = resources.files("ophin.refine").joinpath("prompts", f"refine.{version}.txt")
-    return Template(path.read_text(encoding="utf-8"))
+    return prompts.load_prompt("ophin.refine", f"refine.{version}")
 
 
 def render_prompt(sentence: str, context: str = "", version: str = PROMPT_VERSION) -> str:
@@ -59,7 +55,7 @@ class LLMRefiner:
         self.llm = llm
         self.sampling = sampling if sampling is not None else Sampling(temperature=0.0, max_tokens=400)
         self.vocab = vocabulary if vocabulary is not None else refiner_vocabulary()
-        prompt_sha = hashlib.sha256(load_prompt().template.encode()).hexdigest()[:10]
+        prompt_sha = prompts.digest(load_prompt(), length=10)
         # The model and what vets its answers are part of what produced the text.
         self.version = (
             f"2+{PROMPT_VERSION}.{prompt_sha}+{self.vocab.digest}+{llm.model}+t{self.sampling.temperature}"

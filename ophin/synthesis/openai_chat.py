@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict
-from functools import cache
-from importlib import resources
 from string import Template
 from typing import Literal
 
 import openai
 from pydantic import BaseModel, ConfigDict, Field
 
+from ophin.llm import prompts
 from ophin.llm.client import LlmClient, Sampling
 from ophin.llm.images import user_message
 from ophin.synthesis.base import KINDS, GeneratedInstruction, InstructionKind, PairContext, Turn
 
 PROMPT_VERSION = "v1"
-_PROMPT_PACKAGE = "ophin.synthesis"
 _ROLES = ("human", "gpt")
 
 
@@ -26,13 +23,10 @@ def build_openai_client(base_url: str, api_key: str, timeout_s: float, max_retri
     return openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries)
 
 
-@cache
 def load_prompt(kind: InstructionKind, version: str = PROMPT_VERSION) -> Template:
-    """Prompt templates ship as package data, so they are found the same way from a checkout or a wheel."""
     if kind not in KINDS:
         raise ValueError(f"unknown instruction kind {kind!r}; expected one of {KINDS}")
-    path = resources.files(_PROMPT_PACKAGE).joinpath("prompts", f"{kind}.{version}.txt")
-    return Template(path.read_text(encoding="utf-8"))
+    return prompts.load_prompt("ophin.synthesis", f"{kind}.{version}")
 
 
 def render_prompt(ctx: PairContext, kind: InstructionKind, version: str = PROMPT_VERSION) -> str:
@@ -77,7 +71,6 @@ class OpenAICompatibleGenerator:
         self.model = llm.model
 
     def config(self) -> dict[str, object]:
-        prompts = "".join(load_prompt(kind).template for kind in KINDS)
         return {
             "name": self.name,
             "version": self.version,
@@ -87,7 +80,7 @@ class OpenAICompatibleGenerator:
             "image_max_side": self.llm.image_max_side if self.llm.vision else None,
             "response_format": self.llm.response_format,
             "prompt_version": PROMPT_VERSION,
-            "prompt_sha256": hashlib.sha256(prompts.encode()).hexdigest()[:16],
+            "prompt_sha256": prompts.digest(*(load_prompt(kind) for kind in KINDS), length=16),
         }
 
     def __repr__(self) -> str:

@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from functools import cache
-from importlib import resources
 from string import Template
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ophin.llm import prompts
 from ophin.llm.images import user_message
 from ophin.synthesis.base import Turn
 
@@ -59,7 +57,6 @@ class InstructionJudge(Protocol):
 
 PROMPT_VERSION = "judge.v1"
 VERSION = 1  # bump when the pass rule or the refusals below change: they change verdicts as the prompt does
-_PROMPT_PACKAGE = "ophin.verification"
 _SPACES = re.compile(r"\s+")
 _SPEAKERS = {"human": "Question", "gpt": "Answer"}
 _KINDS = {
@@ -88,15 +85,12 @@ class JudgeReply(BaseModel):
     reason: str
 
 
-@cache
 def load_prompt(version: str = PROMPT_VERSION) -> Template:
-    """Prompt templates ship as package data, so a checkout and a wheel find them the same way."""
-    path = resources.files(_PROMPT_PACKAGE).joinpath("prompts", f"{version}.txt")
-    return Template(path.read_text(encoding="utf-8"))
+    return prompts.load_prompt("ophin.verification", version)
 
 
 def prompt_sha(version: str = PROMPT_VERSION) -> str:
-    return hashlib.sha256(load_prompt(version).template.encode()).hexdigest()[:12]
+    return prompts.digest(load_prompt(version))
 
 
 def _one_line(text: str) -> str:
