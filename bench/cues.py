@@ -3,7 +3,7 @@ LLM scorer when a model server answers, on the demo and held-out sets (lectures,
 
 The held-out set is for reporting only: tune the lexicon or the prompt on demo, never on heldout.
 
-    python -m bench.cues [--base-url URL] [--model NAME] [--response-format json_object] [--json]
+    python -m bench.cues [--base-url URL] [--model NAME] [--response-format json_object] [--sets demo]
 
 The LLM scorer runs with the OPHIN_LLM__* and OPHIN_CUES__* settings (a flag overrides one); the frame is not
 attached (the bench scores the labelled text, and the local model cannot see).
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -64,9 +65,9 @@ class MemoryCache:
         self.rows.setdefault(key, reply)
 
 
-def measure(scorer: CueScorer) -> list[dict[str, Any]]:
+def measure(scorer: CueScorer, sets: Sequence[str] = SETS) -> list[dict[str, Any]]:
     rows = []
-    for set_name in SETS:
+    for set_name in sets:
         for part, footage in (("lectures", False), ("all", True)):
             recording = Recording(scorer)
             started = time.perf_counter()
@@ -85,6 +86,10 @@ def measure(scorer: CueScorer) -> list[dict[str, Any]]:
                     "prompt_tokens": sum(c.prompt_tokens for c in calls),
                     "completion_tokens": sum(c.completion_tokens for c in calls),
                 }
+            )
+            print(
+                f"{scorer.name} {set_name} {part}: F1 {rows[-1]['f1']}, {rows[-1]['wall_s']} s",
+                file=sys.stderr,
             )
     return rows
 
@@ -126,6 +131,7 @@ def main() -> None:
     )
     parser.add_argument("--response-format", choices=("json_schema", "json_object", "none"))
     parser.add_argument("--max-tokens", type=int)
+    parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
     parser.add_argument("--no-llm", action="store_true", help="the rule scorer only")
     parser.add_argument("--mistakes", action="store_true", help="list every wrongly labelled sentence")
     parser.add_argument("--json", action="store_true")
@@ -139,7 +145,7 @@ def main() -> None:
             note = llm
         else:
             scorers.append(llm)
-    rows = [row for scorer in scorers for row in measure(scorer)]
+    rows = [row for scorer in scorers for row in measure(scorer, args.sets)]
     if args.json:
         print(json.dumps({"rows": rows, "scorers": [f"{s.name}/{s.version}" for s in scorers]}, indent=2))
         return
