@@ -23,7 +23,7 @@ import openai
 from ophin.cues.base import CueContext, CueScorer, CueVerdict
 from ophin.cues.llm import LLMCueScorer
 from ophin.cues.rules import RuleCueScorer
-from ophin.llm.client import CachedReply, LlmCall, LlmClient, Sampling, StructuredOutputError
+from ophin.llm.client import LlmCall, LlmClient, Sampling, StructuredOutputError
 from ophin.llm.local_server import served_models
 from ophin.quality.cue_accuracy import corpus_truth, cue_accuracy
 from ophin.sample_corpus import SETS
@@ -50,19 +50,6 @@ class Recording:
             if v.llm is not None:
                 self.calls[id(v.llm)] = v.llm
         return verdicts
-
-
-class MemoryCache:
-    """Replies kept for the run: the lecture windows of the lectures+footage rows are asked once."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, CachedReply] = {}
-
-    def get(self, key: str) -> CachedReply | None:
-        return self.rows.get(key)
-
-    def put(self, key: str, model: str, prompt_version: str, reply: CachedReply) -> None:
-        self.rows.setdefault(key, reply)
 
 
 def measure(scorer: CueScorer, sets: Sequence[str] = SETS) -> list[dict[str, Any]]:

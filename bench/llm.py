@@ -27,7 +27,8 @@ from typing import Any
 
 import openai
 
-from ophin.llm.client import CachedReply, LlmCall, LlmClient, Sampling, StructuredOutputError
+from ophin.llm.cache import MemoryResponseCache
+from ophin.llm.client import LlmCall, LlmClient, Sampling, StructuredOutputError
 from ophin.llm.local_server import (
     DEFAULT_MODELS_DIR,
     QWEN_CODER_05B,
@@ -115,17 +116,6 @@ def run_level(
     }
 
 
-class MemoryCache:
-    def __init__(self) -> None:
-        self.rows: dict[str, CachedReply] = {}
-
-    def get(self, key: str) -> CachedReply | None:
-        return self.rows.get(key)
-
-    def put(self, key: str, model: str, prompt_version: str, reply: CachedReply) -> None:
-        self.rows.setdefault(key, reply)
-
-
 @contextmanager
 def response_cache() -> Iterator[tuple[str, Any]]:
     """The engine's cache (the llm_response table) in a throwaway database on the machine's PostgreSQL, else
@@ -140,7 +130,7 @@ def response_cache() -> Iterator[tuple[str, Any]]:
         admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
         admin.connect().close()
     except sa.exc.OperationalError:
-        yield "in-process dict", MemoryCache()
+        yield "in-process dict", MemoryResponseCache()
         return
     name = f"ophin_bench_llm_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:

@@ -53,3 +53,21 @@ class DbResponseCache:
             statement = statement.on_conflict_do_nothing(index_elements=["key"])
         with session_scope(self.sessions) as session:
             session.execute(statement)
+
+
+class MemoryResponseCache:
+    """The same contract for one process (benchmarks): replies kept until it exits."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, CachedReply] = {}
+
+    def get(self, key: str) -> CachedReply | None:
+        return self.rows.get(key)
+
+    def put(
+        self, key: str, model: str, prompt_version: str, reply: CachedReply, *, replace: bool = False
+    ) -> None:
+        if replace:
+            self.rows[key] = reply
+        else:
+            self.rows.setdefault(key, reply)

@@ -219,3 +219,15 @@ def test_db_cache_replace_overwrites_and_resets_hits(cache) -> None:  # noqa: AN
     (row,) = rows(cache)
     assert (row.content, row.hits) == ('{"a": 2}', 0)
     assert cache.get("k1") == newer
+
+
+def test_memory_cache_keeps_the_first_reply_unless_told_to_replace() -> None:
+    from ophin.llm.cache import MemoryResponseCache
+
+    cache = MemoryResponseCache()
+    first, second = CachedReply("a", None, 1, 1, 0.1), CachedReply("b", None, 1, 1, 0.1)
+    cache.put("k", "m", "p.v1", first)
+    cache.put("k", "m", "p.v1", second)
+    assert cache.get("k") == first and cache.get("other") is None
+    cache.put("k", "m", "p.v1", second, replace=True)
+    assert cache.get("k") == second
