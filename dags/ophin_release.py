@@ -10,7 +10,8 @@ from ophin.orchestration import DEFAULT_ARGS, VERIFIED
 
 with DAG(
     dag_id="ophin_release",
-    description="LLaVA JSON + images + manifest of every instruction that passed every gate.",
+    description="A release (LLaVA, ShareGPT, Hugging Face; card, splits, manifest) of every instruction that "
+    "passed every gate, to the object store's release prefix.",
     schedule=[VERIFIED],  # each batch that passes its last gate; trigger by hand for one on demand
     start_date=datetime(2026, 1, 1),
     catchup=False,
@@ -18,8 +19,14 @@ with DAG(
     tags=["ophin"],
     default_args=DEFAULT_ARGS,
     params={
-        "format": Param("llava", type="string", enum=["llava"], description="Release format."),
-        "out": Param("", type="string", description="Folder (default OPHIN_HOME/dataset)."),
+        "formats": Param(
+            [],
+            type="array",
+            items={"type": "string", "enum": ["llava", "sharegpt", "hf"]},
+            description="Release formats (empty: OPHIN_RELEASE__FORMATS).",
+        ),
+        "kinds": Param([], type="array", items={"type": "string"}, description="Kinds (empty: all)."),
+        "out": Param("", type="string", description="Also copy the release to this folder (on the worker)."),
     },
 ) as dag:
 
@@ -28,6 +35,6 @@ with DAG(
         from ophin.orchestration import release
 
         params = get_current_context()["params"]
-        return release(params["format"], params["out"] or None)
+        return release(params["formats"], params["kinds"], params["out"] or None)
 
     export_release()

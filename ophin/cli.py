@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +18,9 @@ from ophin.cli_common import load_services as _services
 from ophin.cli_common import load_settings as _settings
 from ophin.cli_crawl import register as register_crawl
 from ophin.cli_llm import register as register_llm
+
+if TYPE_CHECKING:
+    from ophin.stages.export import ExportResult
 
 
 class _OneLineErrors(TyperGroup):
@@ -212,11 +215,7 @@ def demo(
     report = _run_with_progress("demo", lambda p: run_urls(urls, svc, progress=p))
     _print_batch(report)
     _print_counts(svc.sessions)
-    result = export_release(out or svc.settings.home_dir / "dataset", svc=svc)
-    typer.echo(
-        f"dataset: {result.records} instructions, {result.images} images -> "
-        f"{result.out_dir.resolve() / 'llava.json'} (release {result.release_id})"
-    )
+    _print_release(export_release(out or svc.settings.home_dir / "dataset", svc=svc))
     if not report.ok:
         raise typer.Exit(code=1)
 
@@ -340,18 +339,41 @@ def lineage(
 
 @app.command()
 def export(
-    out: Annotated[Path, typer.Option(help="Output folder (created).")],
-    format: Annotated[str, typer.Option(help="Release format.")] = "llava",
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the release to this local folder (replaced whole).")
+    ] = None,
+    formats: Annotated[
+        str | None, typer.Option("--format", help="Comma-separated: llava, sharegpt, hf (default: all).")
+    ] = None,
+    kinds: Annotated[
+        str | None, typer.Option(help="Comma-separated kinds: vqa, conversation, cot (default: all).")
+    ] = None,
 ) -> None:
-    """Write accepted instructions and their images as a release (LLaVA JSON + images/ + manifest)."""
+    """Publish a release of the accepted, gated instructions to the object store (and --out, if given):
+    LLaVA, ShareGPT/LLaMA-Factory and Hugging Face formats, a dataset card, splits and a manifest."""
     from ophin.stages.export import FORMATS, export_release
 
-    if format not in FORMATS:
-        raise fail(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
-    result = export_release(out, svc=_services(), fmt=format)
+    chosen = _csv(formats)
+    if chosen and set(chosen) - set(FORMATS):
+        raise fail(f"unknown format {formats!r}; choose from {', '.join(FORMATS)}")
+    result = export_release(out, svc=_services(), formats=chosen, kinds=_csv(kinds))
+    _print_release(result)
+
+
+def _csv(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def _print_release(result: ExportResult) -> None:
+    splits = ", ".join(f"{s} {c['records']}" for s, c in result.splits.items()) or "empty"
+    where = f"{result.location}" + (f" and {result.out_dir}" if result.out_dir else "")
+    state = "published" if result.published else "already published"
     typer.echo(
-        f"{result.records} instructions, {result.images} images -> {out} (release {result.release_id})"
+        f"release {result.release_id}: {result.records} instructions, {result.images} images "
+        f"({splits}) {state} -> {where}"
     )
+    for reason, n in result.left_out.items():
+        typer.echo(f"  left out: {n} ({reason})")
 
 
 @app.command()

@@ -204,14 +204,20 @@ def gate_and_verdict(planned: list[dict[str, Any]]) -> int:
     return verdict(urls, videos, svc)
 
 
-def release(fmt: str, out: str | None) -> dict[str, Any]:
+def release(formats: list[str], kinds: list[str], out: str | None) -> dict[str, Any]:
+    """The same export the CLI runs: to the object store under the release prefix; `out` adds a local copy."""
     from pathlib import Path
 
     from ophin.stages.export import export_release
 
-    svc = services()
-    result = export_release(Path(out) if out else svc.settings.home_dir / "dataset", svc=svc, fmt=fmt)
-    return {"release_id": result.release_id, "records": result.records, "location": str(result.out_dir)}
+    result = export_release(Path(out) if out else None, svc=services(), formats=formats or None, kinds=kinds)
+    return {
+        "release_id": result.release_id,
+        "records": result.records,
+        "splits": {s: c["records"] for s, c in result.splits.items()},
+        "location": result.location,
+        "published": result.published,
+    }
 
 
 def crawl_open(params: dict[str, Any]) -> list[str]:

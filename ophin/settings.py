@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -269,6 +269,31 @@ class RunSettings(BaseModel):
     lease_s: float = 60.0
 
 
+SPLITS = ("train", "validation", "test")  # the order splits are listed and written in
+
+
+class ReleaseSettings(BaseModel):
+    """What a release holds and where it goes (ophin/release/)."""
+
+    name: str = "ophin-instructions"  # the dataset's name on its card
+    prefix: str = "releases"  # object-store prefix: <prefix>/<release_id>/...
+    formats: list[str] = Field(default_factory=lambda: ["llava", "sharegpt", "hf"])
+    kinds: list[str] = Field(default_factory=list)  # instruction kinds to include; empty: all
+    # Split shares by group (a video joined with every video it shares a near-duplicate image with).
+    splits: dict[str, float] = Field(default_factory=lambda: {"train": 0.9, "validation": 0.05, "test": 0.05})
+    split_phash_distance: int = Field(8, ge=0, le=63)  # images this close (pHash bits) join their videos' groups
+    split_seed: str = "ophin-v1"  # changing it reshuffles every group: old test data may land in train
+    shard_records: int = Field(5000, ge=1)  # rows per Parquet shard (images embedded)
+
+    @field_validator("splits")
+    @classmethod
+    def _shares(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = set(value) - set(SPLITS)
+        if unknown or any(v < 0 for v in value.values()) or abs(sum(value.values()) - 1.0) > 1e-6:
+            raise ValueError(f"splits: non-negative shares of {', '.join(SPLITS)} summing to 1, got {value}")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPHIN_", env_nested_delimiter="__", extra="ignore")
 
@@ -289,6 +314,7 @@ class Settings(BaseSettings):
     airflow: AirflowSettings = Field(default_factory=AirflowSettings)
     license: LicenseSettings = Field(default_factory=LicenseSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    release: ReleaseSettings = Field(default_factory=ReleaseSettings)
 
     @property
     def home_dir(self) -> Path:

@@ -330,8 +330,9 @@ class VideoGate(Base):
 class Release(Base):
     __tablename__ = "release"
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    format: Mapped[str] = mapped_column(String(16))
-    location: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(Text)  # comma-separated: llava,sharegpt,hf
+    location: Mapped[str] = mapped_column(Text)  # the store URI of <release.prefix>/<id>/
+    local_path: Mapped[str | None] = mapped_column(Text)  # a local copy, when one was asked for
     n_records: Mapped[int] = mapped_column(Integer)
     n_images: Mapped[int] = mapped_column(Integer)
     content_sha256: Mapped[str] = mapped_column(String(64))

@@ -1,26 +1,36 @@
-"""Stage 8, export: accepted, gated instructions as LLaVA-style JSON plus images, each with its source."""
+"""Stage 8, export: a release of the accepted, gated instructions in every trainer's format (ophin/release/).
+
+The CLI, `ophin demo` and the DAG's release task all call export_release: plan (near-duplicates out,
+splits by group), stream the records into a staging folder, write the card and manifest, publish the folder
+to the object store under <release.prefix>/<release_id>/ and, on request, swap it into a local folder.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
-from ophin.db.models import Frame, Instruction, Pair, Release, Video
+from ophin import __version__
+from ophin.db.models import Release
 from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
-from ophin.domain.ids import make_id
-from ophin.quality.gates import gated_videos
+from ophin.release.build import ReleaseInfo, finish_release, write_records
+from ophin.release.formats import FORMATS
+from ophin.release.publish import publish, release_key
+from ophin.release.query import (
+    CROSS_VIDEO_DUPLICATE,
+    iter_records,
+    model_roles,
+    plan_release,
+    release_quality,
+)
 from ophin.services import Services
 
-FORMATS = ("llava",)
-IMAGE_TOKEN = "<image>"
+__all__ = ["CROSS_VIDEO_DUPLICATE", "FORMATS", "ExportError", "ExportResult", "export_release"]
 
 
 class ExportError(RuntimeError):
@@ -30,138 +40,128 @@ class ExportError(RuntimeError):
 @dataclass(frozen=True)
 class ExportResult:
     release_id: str
-    out_dir: Path
+    location: str  # the store URI of the release's prefix
+    out_dir: Path | None  # the local copy, when one was asked for
     records: int
     images: int
+    splits: dict[str, dict[str, int]]
+    published: bool  # False: the store already held this release (same content, same id)
     # Why records were left out, and how many ("cross-video near-duplicate": the same figure shown in an
     # earlier video of the release).
     left_out: dict[str, int] = field(default_factory=dict)
 
 
-def llava_record(instr: Instruction, pair: Pair, frame: Frame, video: Video) -> dict[str, Any]:
-    conversations = []
-    for i, turn in enumerate(instr.turns or []):
-        value = turn["text"]
-        if i == 0:  # LLaVA convention: the image token opens the first human turn
-            value = f"{IMAGE_TOKEN}\n{value}"
-        conversations.append({"from": "human" if turn["role"] == "human" else "gpt", "value": value})
-    return {
-        "id": str(instr.id),
-        "image": f"images/{frame.id}.jpg",
-        "conversations": conversations,
-        "kind": instr.kind,
-        "source": {
-            "video_url": video.url,
-            "video_title": video.title,
-            "video_channel": video.channel,
-            "video_upload_date": video.upload_date,
-            "license": video.license,
-            "frame_time_s": frame.t_s,
-            "transcript_window_s": [pair.start_s, pair.end_s],
-            "video_id": str(video.id),
-            "frame_id": str(frame.id),
-            "pair_id": str(pair.id),
-            "instruction_id": str(instr.id),
-            "generator": instr.generator,
-            "model": instr.model,
-            "prompt_version": instr.prompt_version,
-            "served_model": (instr.llm or {}).get("served_model"),
-        },
-    }
-
-
-CROSS_VIDEO_DUPLICATE = "cross-video near-duplicate"
-
-
 def export_release(
-    out_dir: Path, *, svc: Services, fmt: str = "llava", cross_video_phash_distance: int | None = None
+    out_dir: Path | None = None,
+    *,
+    svc: Services,
+    formats: Sequence[str] | None = None,
+    kinds: Sequence[str] | None = None,
+    cross_video_phash_distance: int | None = None,
 ) -> ExportResult:
-    """cross_video_phash_distance: leave out frames within it of a frame of an earlier video in the
-    release; None reads settings.image.cross_video_phash_distance; 0 disables."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    with session_scope(svc.sessions) as session:
-        rows = session.execute(
-            select(Instruction, Pair, Frame, Video)
-            .join(Pair, Pair.id == Instruction.pair_id)
-            .join(Frame, Frame.id == Instruction.frame_id)
-            .join(Video, Video.id == Pair.video_id)
-            # Only what passed every gate of the batch it was last checked in (video_gate), from videos
-            # whose licence the open-access gate accepted.
-            .where(Instruction.status == "accepted", Pair.video_id.in_(gated_videos()))
-            .where(Video.license_ok.is_(True))
-            .order_by(Video.url, Frame.t_s, Instruction.kind)
-        ).all()
-        d = cross_video_phash_distance
-        if d is None:
-            d = svc.settings.image.cross_video_phash_distance
-        rows, left_out = _without_cross_video_duplicates(list(rows), d)
-        records = [llava_record(*row) for row in rows]
-        frames = {row.Frame.id: row.Frame.object_key for row in rows}
-    missing = [key for key in frames.values() if not svc.store.exists(key)]
-    if missing:
-        raise ExportError(
-            f"{len(missing)} image(s) missing from the store (first: {missing[0]}); "
-            "re-run `ophin run` or `ophin backfill --stage keyframes` to make them again"
-        )
-    # Build beside the target and swap it in whole: a crash never leaves a half-written release.
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.parent / f".{out_dir.name}.{uuid.uuid4().hex[:8]}.tmp"
+    """formats/kinds: None reads settings.release; cross_video_phash_distance: None reads
+    settings.image.cross_video_phash_distance (0 disables)."""
+    cfg = svc.settings.release
+    formats = list(formats or cfg.formats)
+    kinds = list(kinds if kinds is not None else cfg.kinds)
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown or not formats:
+        raise ValueError(f"unknown export format(s) {unknown or formats}; choose from {', '.join(FORMATS)}")
+    d = svc.settings.image.cross_video_phash_distance if cross_video_phash_distance is None else (
+        cross_video_phash_distance
+    )
+    base = out_dir.parent if out_dir else svc.workdir
+    base.mkdir(parents=True, exist_ok=True)
+    staging = base / f".{out_dir.name if out_dir else 'release'}.{uuid.uuid4().hex[:8]}.tmp"
     try:
-        (staging / "images").mkdir(parents=True)
-        for fid, key in frames.items():
-            svc.store.get_file(key, staging / "images" / f"{fid}.jpg")
-        payload = json.dumps(records, indent=1, ensure_ascii=False, sort_keys=True)
-        manifest = _write_release(staging, payload, fmt, len(records), len(frames), left_out)
-        _swap_into_place(staging, out_dir)
+        with session_scope(svc.sessions) as session:
+            plan = plan_release(session, cfg, kinds=kinds, dedup_distance=d)
+            tally = write_records(
+                staging,
+                iter_records(session, plan),
+                formats=formats,
+                fetch_image=lambda key, path: _fetch(svc, key, path),
+                shard_records=cfg.shard_records,
+            )
+            videos = [uuid.UUID(v) for v in tally.videos]
+            info = ReleaseInfo(
+                name=cfg.name,
+                engine_version=__version__,
+                formats=formats,
+                kinds=kinds,
+                config=release_config(svc, d),
+                models=model_roles(session, plan),
+                quality=release_quality(session, plan, videos),
+                left_out=plan.left_out,
+                groups_by_split={s: plan.splits.groups(s) for s in ("train", "validation", "test")},
+            )
+        manifest = finish_release(staging, tally, info)
+        release_id = manifest["release_id"]
+        published = publish(staging, manifest, svc.store, cfg.prefix)
+        if out_dir:
+            _swap_into_place(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    release_id, digest = uuid.UUID(manifest["release_id"]), manifest["content_sha256"]
+    location = svc.store.uri(release_key(cfg.prefix, release_id))
+    summary = {k: v for k, v in manifest.items() if k != "files"} | {"files": len(manifest["files"])}
     with session_scope(svc.sessions) as session:
         upsert(
             session,
             Release,
             [
                 {
-                    "id": release_id,
-                    "format": fmt,
-                    "location": str(out_dir.resolve()),
-                    "n_records": len(records),
-                    "n_images": len(frames),
-                    "content_sha256": digest,
-                    "manifest": manifest,
+                    "id": uuid.UUID(release_id),
+                    "format": ",".join(formats),
+                    "location": location,
+                    "local_path": str(out_dir.resolve()) if out_dir else None,
+                    "n_records": manifest["records"],
+                    "n_images": manifest["images"],
+                    "content_sha256": manifest["content_sha256"],
+                    "manifest": summary,
                 }
             ],
         )
-    return ExportResult(str(release_id), out_dir, len(records), len(frames), left_out)
+    return ExportResult(
+        release_id,
+        location,
+        out_dir,
+        manifest["records"],
+        manifest["images"],
+        manifest["splits"],
+        published,
+        manifest["left_out"],
+    )
 
 
-def _without_cross_video_duplicates(rows: list[Any], max_distance: int) -> tuple[list[Any], dict[str, int]]:
-    """Rows (ordered by video, then time) less those whose frame repeats one of an earlier video."""
-    from ophin.imaging.phash_index import duplicates_across_groups
-
-    frames = {row.Frame.id: row.Frame for row in rows}
-    items = [(f.id, f.video_id, f.phash) for f in frames.values() if f.phash]
-    dropped = {fid for fid, _ in duplicates_across_groups(items, max_distance)}
-    kept = [row for row in rows if row.Frame.id not in dropped]
-    return kept, ({CROSS_VIDEO_DUPLICATE: len(rows) - len(kept)} if dropped else {})
+def _fetch(svc: Services, key: str, path: Path) -> None:
+    if not svc.store.exists(key):
+        raise ExportError(
+            f"image missing from the store: {key}; "
+            "re-run `ophin run` or `ophin backfill --stage keyframes` to make it again"
+        )
+    svc.store.get_file(key, path)
 
 
-def _write_release(
-    folder: Path, payload: str, fmt: str, n_records: int, n_images: int, left_out: dict[str, int]
-) -> dict[str, Any]:
-    (folder / "llava.json").write_text(payload)
-    digest = hashlib.sha256(payload.encode()).hexdigest()
-    manifest = {
-        "release_id": str(make_id("release", fmt, digest)),
-        "format": fmt,
-        "records": n_records,
-        "images": n_images,
-        "content_sha256": digest,
-        "files": ["llava.json", "images/"],
-    } | ({"left_out": left_out} if left_out else {})
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
-    return manifest
+def release_config(svc: Services, dedup_distance: int) -> dict[str, Any]:
+    """The settings that decided what is in the release (no secrets, no hosts): diffed between releases."""
+    s = svc.settings
+    from ophin.stages import cues, keyframes, pair, synthesize, transcribe, verify
+
+    return {
+        "stages": {
+            m.STAGE: m.VERSION for m in (transcribe, keyframes, pair, cues, synthesize, verify)
+        },
+        "pair": s.pair.model_dump(),
+        "cues": s.cues.model_dump(),
+        "refine": s.refine.model_dump(),
+        "synthesis": {"backend": s.llm.backend, "model": s.llm.model, "temperature": s.llm.temperature,
+                      "vision": s.llm.vision, "seed": s.llm.seed},
+        "verify": s.verify.model_dump(),
+        "gates": s.gates.model_dump(),
+        "image": s.image.model_dump() | {"cross_video_phash_distance": dedup_distance},
+        "license": s.license.model_dump(include={"allowed", "accept_unknown"}),
+        "release": s.release.model_dump(include={"splits", "split_phash_distance", "split_seed", "kinds"}),
+    }
 
 
 def _swap_into_place(staging: Path, out_dir: Path) -> None:

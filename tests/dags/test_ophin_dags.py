@@ -3,8 +3,6 @@ a backfill that repairs, and a release of gated instructions only."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
@@ -27,6 +25,7 @@ from ophin.sample_corpus import demo_videos
 from tests.conftest import make_services
 from tests.dags.conftest import DAGS_DIR
 from tests.support.media import cut, serve_directory
+from tests.support.release import llava_records
 
 LINEAGE = (Video, Clip, Frame, TranscriptSegment, Pair, VisualCue, Instruction)
 
@@ -144,9 +143,9 @@ def test_backfill_dag_repairs_a_video_that_appeared_later_and_release_ships_it(d
     assert [v for (t, _), v in s.items() if t == "backfill_entity"] == ["success"]
 
     out = folder.parent / "release"
-    released = run("ophin_release", {"format": "llava", "out": str(out)})
+    released = run("ophin_release", {"formats": ["llava"], "out": str(out)})
     assert str(released.state).endswith("success")
-    records = json.loads((out / "llava.json").read_text())
+    records = llava_records(out)
     assert records and {r["source"]["video_url"] for r in records} == {later}
 
 

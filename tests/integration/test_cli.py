@@ -84,6 +84,7 @@ def test_backfill_and_export_reject_unknown_names(env) -> None:  # noqa: ANN001
 def test_run_then_lineage_and_export_from_the_cli(env, tmp_path, monkeypatch) -> None:  # noqa: ANN001
     from ophin.sample_corpus import demo_videos
     from tests.support.media import cut
+    from tests.support.release import llava_records
 
     monkeypatch.setenv("OPHIN_ACQUIRE__ALLOW_FILE_URLS", "true")
     monkeypatch.setenv("OPHIN_LICENSE__ACCEPT_UNKNOWN", "true")  # test media states no licence
@@ -95,7 +96,7 @@ def test_run_then_lineage_and_export_from_the_cli(env, tmp_path, monkeypatch) ->
     assert result.exit_code == 0, result.output
     out = tmp_path / "release"
     assert runner.invoke(app, ["export", "--out", str(out)]).exit_code == 0
-    records = json.loads((out / "llava.json").read_text())
+    records = llava_records(out)
     assert records
     trace = runner.invoke(app, ["lineage", records[0]["id"], "--json"])
     assert trace.exit_code == 0, trace.output

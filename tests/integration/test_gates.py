@@ -3,7 +3,6 @@ says why (quality_run, `ophin run`, `ophin status`) and keeps that video out of 
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
@@ -19,6 +18,7 @@ from ophin.sample_corpus import demo_videos
 from ophin.settings import GateSettings, Settings, get_settings
 from tests.conftest import make_services
 from tests.support.media import cut
+from tests.support.release import llava_records
 
 OTHER = "00000000-0000-4000-8000-00000000beef"  # a second video, for relations across videos
 # A second video with a clip and a frame of its own, copied from the real one.
@@ -190,7 +190,7 @@ def test_a_failed_gate_stops_the_run_exits_nonzero_shows_in_status_and_leaves_re
     try:
         before = runner.invoke(app, ["export", "--out", str(tmp_path / "before")])
         assert before.exit_code == 0, before.output
-        assert json.loads((tmp_path / "before" / "llava.json").read_text())
+        assert llava_records(tmp_path / "before")
 
         # The same lecture with keyframes re-made at a scene threshold that finds almost nothing, and a
         # gate that wants two keyframes a minute: the gate stops the batch after keyframes.
@@ -212,7 +212,7 @@ def test_a_failed_gate_stops_the_run_exits_nonzero_shows_in_status_and_leaves_re
         assert "gate FAILED" in status.output and "keyframes per minute" in status.output
         after = runner.invoke(app, ["export", "--out", str(tmp_path / "after")])
         assert after.exit_code == 0, after.output
-        assert json.loads((tmp_path / "after" / "llava.json").read_text()) == []
+        assert llava_records(tmp_path / "after") == []
     finally:
         get_settings.cache_clear()
 

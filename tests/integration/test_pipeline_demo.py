@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from ophin.pipeline import STAGE_NAMES, run_urls
 from ophin.sample_corpus import demo_videos, ground_truth
 from ophin.stages.export import export_release
 from tests.conftest import make_services
+from tests.support.release import llava_records
 from tests.support.truth import scene_at, wer
 
 TABLES = (
@@ -155,11 +155,11 @@ def test_faces_and_title_cards_never_reach_instructions(demo) -> None:  # noqa: 
 def test_export_records_resolve_to_video_url_and_time(demo, tmp_path) -> None:  # noqa: ANN001
     svc, _, _, _ = demo
     result = export_release(tmp_path / "release", svc=svc)
-    records = json.loads((tmp_path / "release" / "llava.json").read_text())
+    records = llava_records(tmp_path / "release")
     assert result.records == len(records) > 0
     with session_scope(svc.sessions) as session:
         for record in records:
-            assert (tmp_path / "release" / record["image"]).stat().st_size > 1000
+            assert (tmp_path / "release" / "images" / record["image"]).stat().st_size > 1000
             assert record["conversations"][0]["value"].startswith("<image>\n")
             trace = lineage(session, record["id"])
             assert trace["video"]["url"] == record["source"]["video_url"]
@@ -172,17 +172,17 @@ def test_export_records_resolve_to_video_url_and_time(demo, tmp_path) -> None:  
 def test_release_carries_attribution_and_only_licensed_videos(demo, tmp_path) -> None:  # noqa: ANN001
     svc, _, _, _ = demo
     export_release(tmp_path / "all", svc=svc)
-    records = json.loads((tmp_path / "all" / "llava.json").read_text())
+    records = llava_records(tmp_path / "all")
     # The bundled lectures state CC BY 4.0 in their container tags: the evidence the gate read.
     assert {r["source"]["license"] for r in records} == {"CC-BY-4.0"}
-    assert all(r["source"]["video_title"] and r["source"]["video_channel"] for r in records)
+    assert all(r["source"]["video_title"] and r["source"]["creator"] for r in records)
     with session_scope(svc.sessions) as session:
         video = session.get(Video, uuid.UUID(records[0]["source"]["video_id"]))
         assert video.license_evidence["evidence"][0]["origin"] == "container"
         video.license_ok = False  # as if the policy had refused it
     try:
         export_release(tmp_path / "licensed", svc=svc)
-        kept = json.loads((tmp_path / "licensed" / "llava.json").read_text())
+        kept = llava_records(tmp_path / "licensed")
         assert kept and str(video.id) not in {r["source"]["video_id"] for r in kept}
     finally:
         with session_scope(svc.sessions) as session:
