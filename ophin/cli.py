@@ -18,6 +18,7 @@ from ophin.cli_common import load_services as _services
 from ophin.cli_common import load_settings as _settings
 from ophin.cli_crawl import register as register_crawl
 from ophin.cli_llm import register as register_llm
+from ophin.cli_release import register as register_release
 
 if TYPE_CHECKING:
     from ophin.stages.export import ExportResult
@@ -52,6 +53,7 @@ airflow_app = typer.Typer(help="What the Airflow DAGs need.", no_args_is_help=Tr
 app.add_typer(airflow_app, name="airflow")
 register_crawl(app)  # `ophin source ...` and `ophin crawl`
 register_llm(app)  # `ophin llm check`
+register_release(app)  # `ophin release diff|list`
 
 
 @app.callback()

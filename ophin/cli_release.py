@@ -1,8 +1,12 @@
-"""`ophin release diff` and `ophin release list`: compare two release folders, list the releases built."""
+"""`ophin release diff` and `ophin release list`: compare two releases, list the releases built.
+
+(`ophin export` builds and publishes a release.)
+"""
 
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -15,22 +19,54 @@ app = typer.Typer(help="Releases: diff, list", no_args_is_help=True)
 
 @app.command("diff")
 def diff(
-    old: Annotated[Path, typer.Argument(help="The older release folder (manifest.json + index.jsonl).")],
-    new: Annotated[Path, typer.Argument(help="The newer release folder.")],
+    old: Annotated[str, typer.Argument(help="The older release: a folder, or a release id (or its prefix).")],
+    new: Annotated[str, typer.Argument(help="The newer release: a folder or a release id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Every change, machine-readable.")] = False,
     limit: Annotated[int, typer.Option(help="Records listed per kind of change in text.")] = 20,
+    explain: Annotated[
+        bool, typer.Option(help="Add each removed record's status and reject reasons from the database.")
+    ] = False,
 ) -> None:
     """What was added, removed and changed between two releases, and why (exit 0 when they differ)."""
-    from ophin.release.diff import diff_releases, load_release
+    from ophin.db.session import session_scope
+    from ophin.release.diff import diff_releases, explain_removed, load_release
 
-    try:
-        result = diff_releases(load_release(old), load_release(new))
-    except (OSError, ValueError) as exc:
-        raise fail(str(exc)) from None
+    with tempfile.TemporaryDirectory(prefix="ophin-diff-") as tmp:
+        try:
+            before, after = (load_release(_folder(ref, Path(tmp))) for ref in (old, new))
+            result = diff_releases(before, after)
+        except (OSError, ValueError, LookupError) as exc:
+            raise fail(str(exc)) from None
+    if explain:
+        with session_scope(load_services().sessions) as session:
+            result = explain_removed(result, session)
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
         typer.echo(result.to_text(limit=limit), nl=False)
+
+
+def _folder(ref: str, tmp: Path) -> Path:
+    """A release folder as given, or a published release's manifest and index fetched from the store."""
+    if Path(ref).is_dir():
+        return Path(ref)
+    import sqlalchemy as sa
+
+    from ophin.db.models import Release
+    from ophin.db.session import session_scope
+    from ophin.release.publish import fetch_for_diff
+
+    svc = load_services()
+    with session_scope(svc.sessions) as session:
+        ids = session.scalars(
+            sa.select(Release.id).where(sa.cast(Release.id, sa.Text).startswith(ref.lower())).limit(2)
+        ).all()
+    if len(ids) != 1:
+        which = "a unique" if ids else "any"
+        raise LookupError(f"{ref!r} is neither a release folder nor {which} release id")
+    into = tmp / str(ids[0])
+    into.mkdir(exist_ok=True)
+    return fetch_for_diff(svc.store, svc.settings.release.prefix, str(ids[0]), into)
 
 
 @app.command("list")

@@ -115,7 +115,7 @@ def test_export_names_no_local_path(tmp_path, db_url, transcriber, clip_url) -> 
     assert run_urls([clip_url], svc).ok
     export_release(tmp_path / "release", svc=svc)
     for name, text in text_files(tmp_path / "release").items():
-        assert str(tmp_path) not in text and "file:" not in text, name
+        assert str(tmp_path) not in text and "file://" not in text, name
     records = llava_records(tmp_path / "release")
     assert {r["source"]["video_url"] for r in records} == {"local-file:fundus.mp4"}
     assert sha256_file(str(tmp_path / "release" / records[0]["image"]))

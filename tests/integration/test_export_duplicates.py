@@ -14,6 +14,7 @@ from ophin.sample_corpus import demo_videos
 from ophin.stages.export import CROSS_VIDEO_DUPLICATE, export_release
 from tests.conftest import make_services
 from tests.support.media import cut
+from tests.support.release import llava_records
 
 
 def test_export_leaves_out_a_figure_repeated_in_another_video(tmp_path, db_url, transcriber) -> None:  # noqa: ANN001
@@ -38,7 +39,7 @@ def test_export_leaves_out_a_figure_repeated_in_another_video(tmp_path, db_url, 
     assert plain.left_out == {} and plain.records > 0
     left = deduped.left_out[CROSS_VIDEO_DUPLICATE]
     assert left > 0 and deduped.records == plain.records - left
-    records = json.loads((tmp_path / "deduped" / "llava.json").read_text())
+    records = llava_records(tmp_path / "deduped")
     exported = {r["source"]["frame_id"] for r in records}
     assert not exported & {str(dup) for dup, _ in pairs}
     manifest = json.loads((tmp_path / "deduped" / "manifest.json").read_text())
