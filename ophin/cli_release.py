@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ import typer
 
 from ophin.cli_common import fail, load_services
 
+_RELEASE_ID = re.compile(r"[0-9a-fA-F-]{4,36}")  # a release id or a prefix of one
 app = typer.Typer(help="Releases: diff, list", no_args_is_help=True)
 
 
@@ -48,8 +50,8 @@ def diff(
 
 def _folder(ref: str, tmp: Path) -> Path:
     """A release folder as given, or a published release's manifest and index fetched from the store."""
-    if Path(ref).is_dir():
-        return Path(ref)
+    if Path(ref).is_dir() or not _RELEASE_ID.fullmatch(ref):
+        return Path(ref)  # load_release says what is wrong with a folder
     import sqlalchemy as sa
 
     from ophin.db.models import Release

@@ -238,7 +238,7 @@ def _loading(facts: CardFacts) -> str:
             "card map them to splits:\n\n```python\nfrom datasets import load_dataset\n\n"
             'ds = load_dataset("<release>")  # or the Hub repository it was uploaded to\n'
             f'ds = load_dataset("parquet", data_files={{{files}}})\n'
-            'ds = load_dataset("imagefolder", data_dir="<release>/images")  # images/<split>/metadata.jsonl\n'
+            'ds = load_dataset("imagefolder", data_dir="<release>/images")  # <split>/metadata.parquet\n'
             "```"
         )
     parts.append(

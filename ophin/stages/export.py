@@ -30,6 +30,7 @@ from ophin.release.query import (
 )
 from ophin.services import Services
 
+MODEL_SETTINGS = {"model", "temperature", "vision", "seed"}  # of settings.llm, named in a release's config
 __all__ = ["CROSS_VIDEO_DUPLICATE", "FORMATS", "ExportError", "ExportResult", "export_release"]
 
 
@@ -154,8 +155,9 @@ def release_config(svc: Services, dedup_distance: int) -> dict[str, Any]:
         "pair": s.pair.model_dump(),
         "cues": s.cues.model_dump(),
         "refine": s.refine.model_dump(),
-        "synthesis": {"backend": s.llm.backend, "model": s.llm.model, "temperature": s.llm.temperature,
-                      "vision": s.llm.vision, "seed": s.llm.seed},
+        # The model settings only matter (and are only true) when a model server writes the instructions.
+        "synthesis": {"backend": s.llm.backend}
+        | (s.llm.model_dump(include=MODEL_SETTINGS) if s.llm.backend == "openai" else {}),
         "verify": s.verify.model_dump(),
         "gates": s.gates.model_dump(),
         "image": s.image.model_dump() | {"cross_video_phash_distance": dedup_distance},

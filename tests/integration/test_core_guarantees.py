@@ -118,7 +118,7 @@ def test_export_names_no_local_path(tmp_path, db_url, transcriber, clip_url) -> 
         assert str(tmp_path) not in text and "file://" not in text, name
     records = llava_records(tmp_path / "release")
     assert {r["source"]["video_url"] for r in records} == {"local-file:fundus.mp4"}
-    assert sha256_file(str(tmp_path / "release" / records[0]["image"]))
+    assert sha256_file(str(tmp_path / "release" / "images" / records[0]["image"]))
 
 
 def test_attempt_that_lost_its_lease_fails_alone_and_leaves_the_new_holder(

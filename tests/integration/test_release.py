@@ -224,7 +224,7 @@ def test_release_diff_names_what_changed_and_why(published, engine, tmp_path, mo
         assert "threshold changed: verify.min_grounding" in removed["reason"]
         assert as_json["summary"]["added"] == 0 and as_json["summary"]["changed"] == 0
         missing = runner.invoke(app, ["release", "diff", "ffffffff", second.release_id])
-        assert missing.exit_code == 2 and "neither a release folder nor any release id" in missing.output
+        assert missing.exit_code == 1 and "neither a release folder nor any release id" in missing.output
         listed = runner.invoke(app, ["release", "list", "--json"])
         assert {first.release_id, second.release_id} <= {r["id"] for r in json.loads(listed.output)}
     finally:
