@@ -281,7 +281,7 @@ class ReleaseSettings(BaseModel):
     kinds: list[str] = Field(default_factory=list)  # instruction kinds to include; empty: all
     # Split shares by group (a video joined with every video it shares a near-duplicate image with).
     splits: dict[str, float] = Field(default_factory=lambda: {"train": 0.9, "validation": 0.05, "test": 0.05})
-    split_phash_distance: int = Field(8, ge=0, le=63)  # images this close (pHash bits) join their videos' groups
+    split_phash_distance: int = Field(8, ge=0, le=63)  # images this close (pHash bits) join their groups
     split_seed: str = "ophin-v1"  # changing it reshuffles every group: old test data may land in train
     shard_records: int = Field(5000, ge=1)  # rows per Parquet shard (images embedded)
 

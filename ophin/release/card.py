@@ -10,11 +10,11 @@ from typing import Any
 import yaml
 
 from ophin.domain.license import license_family
+from ophin.release.formats import FORMATS
 from ophin.release.markdown import md, md_url, one_line, table
 from ophin.release.public import check_public
 from ophin.release.record import SPLITS
 
-FORMATS = ("llava", "sharegpt", "hf")
 MODEL_ROLES = ("synthesis", "cues", "verification")
 # Licence ids the Hub knows (hf.co/docs/hub/repositories-licenses): the lower-cased SPDX id where listed.
 HUB_LICENSES = frozenset(

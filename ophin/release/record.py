@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ophin.settings import SPLITS
+
 IMAGE_TOKEN = "<image>"
-from ophin.settings import SPLITS  # noqa: F401  (re-exported: the order splits are listed and written in)
+__all__ = ["IMAGE_TOKEN", "SOURCE_TYPES", "SPLITS", "ReleaseRecord", "Source", "Turn"]
 
 
 @dataclass(frozen=True, slots=True)

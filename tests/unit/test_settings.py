@@ -36,3 +36,15 @@ def test_settings_acquire_fences_by_default(monkeypatch) -> None:  # noqa: ANN00
         monkeypatch.delenv(name, raising=False)
     s = Settings()
     assert s.acquire.allowed_hosts == () and s.acquire.allow_file_urls is False
+
+
+def test_settings_release_splits_from_env_and_refused_when_not_shares(monkeypatch) -> None:  # noqa: ANN001
+    import pytest
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("OPHIN_RELEASE__SPLITS", '{"train": 0.8, "test": 0.2}')
+    assert Settings().release.splits == {"train": 0.8, "test": 0.2}
+    for bad in ('{"train": 0.8}', '{"train": 1.2, "test": -0.2}', '{"train": 0.5, "dev": 0.5}'):
+        monkeypatch.setenv("OPHIN_RELEASE__SPLITS", bad)
+        with pytest.raises(ValidationError, match="summing to 1"):
+            Settings()
