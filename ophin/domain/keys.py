@@ -18,8 +18,9 @@ def frame_key(video: uuid.UUID, frame: uuid.UUID) -> str:
     return f"videos/{video}/frames/{frame}.jpg"
 
 
-def release_prefix(release: uuid.UUID) -> str:
-    return f"releases/{release}"
+def release_key(prefix: str, release: uuid.UUID | str, rel: str = "") -> str:
+    """<prefix>/<release id>/<file>: a release's files under the store's release prefix (settings.release)."""
+    return f"{prefix.strip('/')}/{release}/{rel}".rstrip("/")
 
 
 def subtitle_key(video: uuid.UUID, language: str, kind: str, ext: str) -> str:

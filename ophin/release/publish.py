@@ -14,15 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from ophin.adapters.object_store import ObjectStore, fetch_verified
+from ophin.domain.keys import release_key
 from ophin.release.build import INDEX, MANIFEST
 
 
 class ReleaseConflict(RuntimeError):
     """The store holds a different release under this id: something rewrote an immutable release."""
-
-
-def release_key(prefix: str, release_id: str, rel: str = "") -> str:
-    return f"{prefix.strip('/')}/{release_id}/{rel}".rstrip("/")
 
 
 def publish(root: Path, manifest: dict[str, Any], store: ObjectStore, prefix: str) -> bool:

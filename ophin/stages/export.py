@@ -18,9 +18,10 @@ from ophin import __version__
 from ophin.db.models import Release
 from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
+from ophin.domain.keys import release_key
 from ophin.release.build import ReleaseInfo, finish_release, write_records
 from ophin.release.formats import FORMATS
-from ophin.release.publish import publish, release_key
+from ophin.release.publish import publish
 from ophin.release.query import (
     CROSS_VIDEO_DUPLICATE,
     iter_records,

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from ophin.db.models import Frame, Instruction, Release, Video
 from ophin.db.session import session_scope
+from ophin.domain.keys import release_key
 from ophin.pipeline import run_urls
 from ophin.release.build import CARD, INDEX, MANIFEST, hash_files
-from ophin.release.publish import release_key
 from ophin.release.splits import split_for
 from ophin.sample_corpus import demo_videos
 from ophin.services import Services
