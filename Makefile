@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256s
 # tesseract: OCR for burned-in text; wamerican/wbritish-large: the vocabulary check's English word lists.
 APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium redis-server
 
-.PHONY: help system-deps install demo test test-fast lint bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl bench-cues quality corpus lock clean llm-build llm-model llm-server bench-llm
+.PHONY: help system-deps install demo test test-fast lint bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl bench-cues bench-workers quality corpus lock clean llm-build llm-model llm-server bench-llm
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -51,6 +51,9 @@ bench-asr: install ## WER and real-time factor per ASR backend (faster-whisper p
 
 bench-keyframes: install ## clips and kept frames per minute, static slide vs continuous footage; low-res decode + segmentation cost
 	$(PY) -m bench.keyframes
+
+bench-workers: install ## `ophin run --workers N`: wall, CPU busy share, videos/hour at 1 and 2 workers (4 x 5-min lectures)
+	$(PY) -m bench.workers
 
 bench-phash: install ## cross-video pHash index: query cost at 10k/100k frames vs brute force
 	$(PY) -m bench.phash_index

@@ -180,13 +180,20 @@ def airflow_init() -> None:
 
 
 @app.command()
-def run(targets: Annotated[list[str], typer.Argument(help="URLs, or files with one URL per line.")]) -> None:
+def run(
+    targets: Annotated[list[str], typer.Argument(help="URLs, or files with one URL per line.")],
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Videos worked on at once (default OPHIN_RUN__WORKERS; 0: one per CPU).", min=0),
+    ] = None,
+) -> None:
     """Run the whole pipeline for the given URLs. Re-running changes nothing; failures are recorded."""
     from ophin.pipeline import run_urls
 
     urls = read_targets(targets)
     svc = _services()
-    report = _run_with_progress("running", lambda p: run_urls(urls, svc, progress=p))
+    n = svc.settings.run.worker_count(workers)
+    report = _run_with_progress("running", lambda p: run_urls(urls, svc, progress=p, workers=n))
     _print_batch(report)
     _print_counts(svc.sessions)
     if not report.ok:
@@ -214,7 +221,8 @@ def demo(
     settings.acquire.allow_file_urls = True
     svc = _services(settings=settings)
     urls = [path.resolve().as_uri() for path in [*demo_videos(), *footage_videos("demo")]]
-    report = _run_with_progress("demo", lambda p: run_urls(urls, svc, progress=p))
+    n = svc.settings.run.worker_count()
+    report = _run_with_progress("demo", lambda p: run_urls(urls, svc, progress=p, workers=n))
     _print_batch(report)
     _print_counts(svc.sessions)
     _print_release(export_release(out or svc.settings.home_dir / "dataset", svc=svc))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -173,6 +174,29 @@ def gate_stage(stage: str, videos: list[uuid.UUID], svc: Services) -> GateResult
     return check_batch(svc.sessions, stage, videos, svc.settings.gates, svc.origin)
 
 
+def stage_waves(workers: int = 1) -> list[tuple[str, ...]]:
+    """The per-video stages in the order a batch runs them, grouped into waves that may run side by side.
+
+    With one worker every stage is its own wave (a failed gate stops the batch before the next stage).
+    With more, a wave holds every stage whose upstream stages ran in earlier waves: transcribe and keyframes
+    both read only the media, so they run together (as in the DAG), and their gates follow the wave.
+    """
+    if workers <= 1:
+        return [(name,) for name in VIDEO_STAGES]
+    waves: list[tuple[str, ...]] = []
+    done: set[str] = set()
+    while len(done) < len(VIDEO_STAGES):
+        wave = tuple(n for n, (_, _, up) in VIDEO_STAGES.items() if n not in done and done.issuperset(up))
+        waves.append(wave)
+        done.update(wave)
+    return waves
+
+
+# Stages whose work on one video reads nothing of another's, so several videos may run at once. Not verify:
+# a near-duplicate is judged against instructions other videos already had accepted, in batch order.
+ISOLATED_STAGES = frozenset({"transcribe", "keyframes", "pair", "cues", "synthesize"})
+
+
 def process_videos(
     videos: list[uuid.UUID],
     svc: Services,
@@ -181,34 +205,64 @@ def process_videos(
     *,
     progress: Progress | None = None,
     gate: bool = True,
+    workers: int = 1,
 ) -> None:
-    """Every per-video stage over the batch, stage by stage, a gate after each.
+    """Every per-video stage over the batch, wave by wave (see stage_waves), a gate after each stage.
 
-    A failed stage blocks only the stages of that video that read from it; a failed gate stops the whole
-    batch there (what it checked is in quality_run, and no later stage runs on output it refused).
+    workers: videos (and the stages of a wave) worked on at once by a thread pool; the rows are the same
+    as with one worker. A failed stage blocks only the stages of that video that read from it; a failed
+    gate stops the whole batch there (what it checked is in quality_run, and no later stage runs on output
+    it refused).
     """
     blocked: dict[uuid.UUID, set[str]] = {vid: set() for vid in videos}
-    for name, (fn, attr, upstream) in VIDEO_STAGES.items():
-        ran: list[uuid.UUID] = []
-        for vid in videos:
-            if blocked[vid].intersection(upstream):
+    for wave in stage_waves(workers):
+        jobs: list[tuple[str, uuid.UUID]] = []
+        for vid in videos:  # video-major: one video's transcription overlaps another's decoding
+            for name in wave:
+                if blocked[vid].intersection(VIDEO_STAGES[name][2]):
+                    blocked[vid].add(name)
+                else:
+                    jobs.append((name, vid))
+        parallel = workers if ISOLATED_STAGES.issuperset(wave) else 1
+        ran: dict[str, list[uuid.UUID]] = {name: [] for name in wave}
+        for (name, vid), outcome in zip(jobs, _run_jobs(jobs, svc, params, parallel, progress), strict=True):
+            if isinstance(outcome, StageFailed):
+                report.failures.append(outcome)
                 blocked[vid].add(name)
                 continue
-            if progress:
-                progress(str(vid), name)
-            try:
-                result = fn(vid, getattr(params, attr), svc=svc)
-            except StageFailed as failure:
-                report.failures.append(failure)
-                blocked[vid].add(name)
-                continue
-            if result.status == "partial":
-                report.partial.append(result)
-            ran.append(vid)
-        if gate and ran:
-            report.gates.append(gate_stage(name, ran, svc))
-            if report.stopped_at:
-                return
+            if outcome.status == "partial":
+                report.partial.append(outcome)
+            ran[name].append(vid)
+        for name in wave:
+            if gate and ran[name]:
+                report.gates.append(gate_stage(name, ran[name], svc))
+                if report.stopped_at:
+                    return
+
+
+def _run_jobs(
+    jobs: list[tuple[str, uuid.UUID]],
+    svc: Services,
+    params: StageParams,
+    workers: int,
+    progress: Progress | None,
+) -> list[StageResult | StageFailed]:
+    """Each (stage, video) job's result or failure, in job order; up to `workers` at once."""
+
+    def run(job: tuple[str, uuid.UUID]) -> StageResult | StageFailed:
+        name, vid = job
+        if progress:
+            progress(str(vid), name)
+        fn, attr, _ = VIDEO_STAGES[name]
+        try:
+            return fn(vid, getattr(params, attr), svc=svc)
+        except StageFailed as failure:
+            return failure
+
+    if workers <= 1 or len(jobs) <= 1:
+        return [run(job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ophin-stage") as pool:
+        return list(pool.map(run, jobs))
 
 
 def acquire_urls(urls: Iterable[str], svc: Services, report: BatchReport | None = None) -> BatchReport:
@@ -227,25 +281,35 @@ def acquire_urls(urls: Iterable[str], svc: Services, report: BatchReport | None 
 
 
 def run_urls(
-    urls: Iterable[str], svc: Services, *, progress: Progress | None = None, gate: bool = True
+    urls: Iterable[str],
+    svc: Services,
+    *,
+    progress: Progress | None = None,
+    gate: bool = True,
+    workers: int = 1,
 ) -> BatchReport:
     report = BatchReport()
     for url in dict.fromkeys(canonical_url(u) for u in urls):
         if progress:
             progress(url, "acquire")
         acquire_urls([url], svc, report)
-    return run_batch(report, svc, progress=progress, gate=gate)
+    return run_batch(report, svc, progress=progress, gate=gate, workers=workers)
 
 
 def run_batch(
-    report: BatchReport, svc: Services, *, progress: Progress | None = None, gate: bool = True
+    report: BatchReport,
+    svc: Services,
+    *,
+    progress: Progress | None = None,
+    gate: bool = True,
+    workers: int = 1,
 ) -> BatchReport:
     """The report's acquired videos as one batch: acquisition's gate, then every per-video stage."""
     if gate and report.videos:
         report.gates.append(gate_stage("acquire", report.videos, svc))
         if report.stopped_at:
             return report
-    process_videos(report.videos, svc, params_for(svc), report, progress=progress, gate=gate)
+    process_videos(report.videos, svc, params_for(svc), report, progress=progress, gate=gate, workers=workers)
     return report
 
 

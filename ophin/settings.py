@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -267,6 +268,13 @@ class RunSettings(BaseModel):
     # A worker holds a lease on each (stage, entity) it works on and renews it every lease_s / 4; when a
     # worker dies, another takes the work over lease_s after its last heartbeat.
     lease_s: float = 60.0
+    # Videos `ophin run` and `ophin demo` work on at once (threads: one video's transcription overlaps
+    # another's decoding); 0: one per CPU.
+    workers: int = Field(0, ge=0)
+
+    def worker_count(self, asked: int | None = None) -> int:
+        n = self.workers if asked is None else asked
+        return n or os.cpu_count() or 1
 
 
 SPLITS = ("train", "validation", "test")  # the order splits are listed and written in

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ class FasterWhisperTranscriber:
         self.name = f"faster-whisper/{params.model}"
         self._model = None
         self._batched = None
+        self._loading = threading.Lock()
 
     @property
     def device(self) -> str:
@@ -39,22 +41,25 @@ class FasterWhisperTranscriber:
         return resolve_compute_type(self.params.compute_type, self.device)
 
     def _load(self):  # noqa: ANN202 - faster_whisper.WhisperModel, imported lazily (heavy)
-        if self._model is None:
-            from faster_whisper import WhisperModel
+        with self._loading:  # `ophin run --workers N`: threads share one model, loaded once
+            if self._model is None:
+                from faster_whisper import WhisperModel
 
-            self._model = WhisperModel(
-                self.model_path,
-                device=self.device,
-                compute_type=self.compute_type,
-                cpu_threads=self.params.cpu_threads,
-            )
+                self._model = WhisperModel(
+                    self.model_path,
+                    device=self.device,
+                    compute_type=self.compute_type,
+                    cpu_threads=self.params.cpu_threads,
+                )
         return self._model
 
     def _pipeline(self):  # noqa: ANN202 - faster_whisper.BatchedInferencePipeline
-        if self._batched is None:
-            from faster_whisper import BatchedInferencePipeline
+        model = self._load()
+        with self._loading:
+            if self._batched is None:
+                from faster_whisper import BatchedInferencePipeline
 
-            self._batched = BatchedInferencePipeline(self._load())
+                self._batched = BatchedInferencePipeline(model)
         return self._batched
 
     def uses_batching(self, duration_s: float) -> bool:

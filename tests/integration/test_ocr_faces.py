@@ -120,6 +120,16 @@ def test_detect_faces_finds_the_astronaut_at_full_size(astronaut: np.ndarray) ->
     assert 170 < x + w / 2 < 270 and 80 < y + h / 2 < 160 and faces[0].score > 0.97
 
 
+def test_detect_faces_from_many_threads_at_once_agrees_with_one(astronaut: np.ndarray) -> None:
+    # `ophin run --workers N` runs keyframes of several videos at once: each thread has its own networks.
+    from concurrent.futures import ThreadPoolExecutor
+
+    alone = detect_faces(astronaut)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda _: detect_faces(astronaut), range(12)))
+    assert all(faces == alone for faces in together)
+
+
 @pytest.mark.parametrize(("size", "frac"), [((1411, 1411), 1 / 4), ((640, 360), 1 / 4), ((640, 360), 1 / 8)])
 def test_detect_faces_finds_a_webcam_inset(
     retina: np.ndarray, astronaut: np.ndarray, size: tuple[int, int], frac: float

@@ -12,13 +12,9 @@ from ophin.db.models import (
     Clip,
     Frame,
     Instruction,
-    Pair,
-    QualityRun,
     StageRun,
     TranscriptSegment,
-    Verification,
     Video,
-    VisualCue,
 )
 from ophin.db.session import session_scope
 from ophin.lineage import lineage
@@ -27,29 +23,8 @@ from ophin.sample_corpus import demo_videos, ground_truth
 from ophin.stages.export import export_release
 from tests.conftest import make_services
 from tests.support.release import llava_records
+from tests.support.snapshot import snapshot
 from tests.support.truth import scene_at, wer
-
-TABLES = (
-    Video,
-    Clip,
-    Frame,
-    TranscriptSegment,
-    Pair,
-    VisualCue,
-    Instruction,
-    Verification,
-    StageRun,
-    QualityRun,
-)
-
-
-def snapshot(svc) -> dict[str, list[str]]:  # noqa: ANN001
-    """Every id of every lineage table (and each stage_run's status), to compare runs exactly."""
-    with session_scope(svc.sessions) as session:
-        out = {m.__tablename__: sorted(str(i) for i in session.scalars(select(m.id))) for m in TABLES}
-        out["stage_run_status"] = sorted(f"{r.id}:{r.status}" for r in session.scalars(select(StageRun)))
-        out["instruction_status"] = sorted(f"{i.id}:{i.status}" for i in session.scalars(select(Instruction)))
-    return out
 
 
 @pytest.fixture(scope="module")

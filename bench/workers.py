@@ -1,0 +1,139 @@
+"""`ophin run --workers N`: wall time, CPU busy share and videos per hour at 1 and N workers.
+
+Each narrated sample lecture is looped to --minutes (made on the fly with ffmpeg, not committed) and the
+batch runs once per worker count on a fresh database and home; CPU time counts this process and its
+children (ffmpeg, tesseract). busy = CPU-seconds / (wall x cores).
+
+    python -m bench.workers [--videos 4] [--minutes 5] [--workers 1,2] [--db-url URL] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+def looped(src: Path, out: Path, minutes: float, offset_s: float) -> Path:
+    """src played in a loop for `minutes`, starting `offset_s` in (so each copy is other content)."""
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-ss", str(offset_s), "-i", str(src),
+         "-t", str(minutes * 60), "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", str(out)],
+        check=True,
+    )  # fmt: skip
+    return out
+
+
+def run_once(urls: list[str], workers: int, admin_url: str, home: Path) -> dict[str, Any]:
+    """One batch in a child process (fresh memory figures), on a database made for it."""
+    name = f"ophin_bench_workers_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    db_url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.workers", "--child", json.dumps([urls, workers, db_url, str(home)])],  # noqa: E501
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def child(urls: list[str], workers: int, db_url: str, home: str) -> dict[str, Any]:
+    from ophin.db.migrate import upgrade
+    from ophin.db.session import get_engine
+    from ophin.pipeline import run_urls
+    from ophin.services import build_services
+    from ophin.settings import Settings
+
+    settings = Settings(
+        home=Path(home),
+        db={"url": db_url},
+        acquire={"allow_file_urls": True},
+        license={"accept_unknown": True},
+    )
+    upgrade(get_engine(settings))
+    svc = build_services(settings, runner="bench")
+    cpu0 = _cpu_s()
+    t0 = time.perf_counter()
+    report = run_urls(urls, svc, workers=workers)
+    wall = time.perf_counter() - t0
+    cpu = _cpu_s() - cpu0
+    t0 = time.perf_counter()
+    run_urls(urls, svc, workers=workers)
+    rerun = time.perf_counter() - t0
+    cores = os.cpu_count() or 1
+    return {
+        "workers": workers,
+        "ok": report.ok,
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
+        "busy": round(cpu / (wall * cores), 3),
+        "videos_per_hour": round(len(urls) * 3600 / wall, 1),
+        "rerun_s": round(rerun, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def _cpu_s() -> float:
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--videos", type=int, default=4)
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    parser.add_argument("--db-url", default=ADMIN_URL, help="a Postgres admin URL (databases made per run)")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(*json.loads(args.child))))
+        return
+    from ophin.sample_corpus import demo_videos
+
+    lectures = demo_videos()
+    with tempfile.TemporaryDirectory(prefix="ophin-bench-workers-") as tmp:
+        folder = Path(tmp)
+        urls = [
+            looped(lectures[i % len(lectures)], folder / f"lecture{i}.mp4", args.minutes, 3.0 * i).as_uri()
+            for i in range(args.videos)
+        ]
+        counts = [int(n) for n in args.workers.split(",") if n.strip()]
+        rows = [run_once(urls, n, args.db_url, folder / f"home{n}") for n in counts]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return
+    print(f"{args.videos} videos x {args.minutes:g} min, {os.cpu_count()} cores")
+    header = ("workers", "wall s", "CPU s", "busy", "videos/h", "re-run s", "peak MB")
+    print("".join(f"{h:>10}" for h in header))
+    for r in rows:
+        cells = (r["workers"], r["wall_s"], r["cpu_s"], f"{r['busy']:.0%}", r["videos_per_hour"])
+        cells += (r["rerun_s"], r["peak_rss_mb"])
+        print("".join(f"{c:>10}" for c in cells) + ("" if r["ok"] else "  (not ok)"))
+
+
+if __name__ == "__main__":
+    main()
