@@ -37,6 +37,20 @@ def fetch_media(store: ObjectStore, video: Video, scratch: Path) -> Path:
         raise InputMissing(f"media of video {video.id}: {exc}") from exc
 
 
+def visual_cue_texts_of(session: Session, pair_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """visual_cue_texts of many pairs in one query: pair id -> its visual sentences in spoken order."""
+    out: dict[uuid.UUID, list[str]] = {}
+    if pair_ids:
+        rows = session.execute(
+            select(VisualCue.pair_id, VisualCue.text)
+            .where(VisualCue.pair_id.in_(pair_ids), VisualCue.is_visual)
+            .order_by(VisualCue.pair_id, VisualCue.sentence_index)
+        )
+        for pair_id, text in rows:
+            out.setdefault(pair_id, []).append(text)
+    return out
+
+
 def visual_cue_texts(session: Session, pair_id: uuid.UUID) -> list[str]:
     """The sentences of a pair classified as visual cues, in spoken order."""
     return list(

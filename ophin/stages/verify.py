@@ -19,7 +19,7 @@ from ophin.domain.ids import verification_id
 from ophin.llm.pool import Outcome, map_concurrent
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
-from ophin.stages.common import visual_cue_texts
+from ophin.stages.common import visual_cue_texts, visual_cue_texts_of
 from ophin.synthesis.base import PairContext, Turn
 from ophin.synthesis.offline import ANSWER_FRAMES, knowledge_for
 from ophin.verification.checks import (
@@ -62,33 +62,56 @@ def _answers(turns: list[Turn]) -> str:
     return " ".join(t.text for t in turns if t.role == "gpt")
 
 
-def duplicate_check(
-    session: Any, item: Instruction, vid: uuid.UUID, phash: str, max_distance: int
-) -> CheckResult:
-    """Exact text twin anywhere, or the same normalised answer on a near-identical image (the same
-    photograph in two videos, one file under several URLs). The first one stays: within a video the
-    smallest id, across videos the one already accepted."""
-    first = or_(
-        and_(Pair.video_id == vid, Instruction.id < item.id, Instruction.status != "failed"),
-        and_(Pair.video_id != vid, Instruction.status == "accepted"),
-    )
-    twins = session.execute(
-        select(Instruction.id, Instruction.fingerprint, Frame.phash)
+@dataclass(frozen=True)
+class Twin:
+    """An instruction that may say the same as one being verified: what the duplicate check compares."""
+
+    id: uuid.UUID
+    video_id: uuid.UUID
+    fingerprint: str | None
+    near_key: str | None
+    phash: str | None
+
+
+def twin_candidates(session: Any, vid: uuid.UUID, items: list[Instruction]) -> list[Twin]:
+    """One query for a video's whole batch: every instruction with the fingerprint or normalised answer of
+    one of items that may come first (this video's not failed, other videos' accepted), by id."""
+    if not items:
+        return []
+    fingerprints = {i.fingerprint for i in items if i.fingerprint}
+    near_keys = {i.near_key for i in items if i.near_key}
+    rows = session.execute(
+        select(Instruction.id, Pair.video_id, Instruction.fingerprint, Instruction.near_key, Frame.phash)
         .join(Pair, Pair.id == Instruction.pair_id)
         .join(Frame, Frame.id == Instruction.frame_id)
         .where(
-            Instruction.id != item.id,
-            or_(Instruction.fingerprint == item.fingerprint, Instruction.near_key == item.near_key),
-            first,
+            or_(Instruction.fingerprint.in_(fingerprints), Instruction.near_key.in_(near_keys)),
+            or_(
+                and_(Pair.video_id == vid, Instruction.status != "failed"),
+                and_(Pair.video_id != vid, Instruction.status == "accepted"),
+            ),
         )
         .order_by(Instruction.id)
     ).all()
-    for twin_id, twin_fp, twin_phash in twins:
-        if twin_fp == item.fingerprint:
-            return CheckResult("not_duplicate", False, None, f"exact duplicate of instruction {twin_id}")
-        distance = hash_distance(phash, twin_phash)
+    return [Twin(*row) for row in rows]
+
+
+def duplicate_check(
+    item: Instruction, vid: uuid.UUID, phash: str, max_distance: int, candidates: list[Twin]
+) -> CheckResult:
+    """Exact text twin anywhere, or the same normalised answer on a near-identical image (the same
+    photograph in two videos, one file under several URLs). The first one stays: within a video the
+    smallest id, across videos the one already accepted (candidates: twin_candidates of the batch)."""
+    for twin in candidates:
+        if twin.id == item.id or (twin.video_id == vid and twin.id > item.id):
+            continue
+        if twin.fingerprint == item.fingerprint:
+            return CheckResult("not_duplicate", False, None, f"exact duplicate of instruction {twin.id}")
+        if twin.near_key != item.near_key:
+            continue
+        distance = hash_distance(phash, twin.phash)
         if distance <= max_distance:
-            detail = f"near-duplicate of instruction {twin_id} (same answer, image pHash distance {distance})"
+            detail = f"near-duplicate of instruction {twin.id} (same answer, image pHash distance {distance})"
             return CheckResult("not_duplicate", False, None, detail)
     return CheckResult("not_duplicate", True, None, "no other instruction says the same about this image")
 
@@ -182,10 +205,14 @@ def verify_instructions(
                 item.near_key = near_duplicate_key(turns_of[item.id])
                 answers_by_pair[item.pair_id][item.id] = _answers(turns_of[item.id])
             session.flush()
+            # One query each for the batch's cues and possible twins, one upsert of every verdict.
+            twins = twin_candidates(session, vid, [item for item, _ in rows])
             cues_of: dict[uuid.UUID, tuple[list[str], tuple[str, ...]]] = {}
+            cue_texts = visual_cue_texts_of(session, {item.pair_id for item, _ in rows})
+            verdicts: list[dict[str, Any]] = []
             for item, phash in rows:
                 if item.pair_id not in cues_of:
-                    cues = visual_cue_texts(session, item.pair_id)
+                    cues = cue_texts.get(item.pair_id, [])
                     context = PairContext(str(item.pair_id), tuple(cues), "")
                     cues_of[item.pair_id] = (cues, (*knowledge_for(context), FRAME_TEXT))
                 cues, knowledge = cues_of[item.pair_id]
@@ -195,29 +222,27 @@ def verify_instructions(
                 results.append(
                     distinct_from_siblings(_answers(turns), siblings, params.max_sibling_similarity)
                 )
-                results.append(duplicate_check(session, item, vid, phash, params.near_duplicate_phash))
+                results.append(duplicate_check(item, vid, phash, params.near_duplicate_phash, twins))
                 if item.kind == "cot":
                     results.append(check_reasoning(turns, params.max_sibling_similarity))
-                upsert(
-                    session,
-                    Verification,
-                    [
-                        {
-                            "id": verification_id(item.id, r.check),
-                            "instruction_id": item.id,
-                            "check": r.check,
-                            "passed": r.passed,
-                            "score": r.score,
-                            "detail": r.detail,
-                        }
-                        for r in results
-                    ],
-                )
+                verdicts += [
+                    {
+                        "id": verification_id(item.id, r.check),
+                        "instruction_id": item.id,
+                        "check": r.check,
+                        "passed": r.passed,
+                        "score": r.score,
+                        "detail": r.detail,
+                    }
+                    for r in results
+                ]
                 failures = [f"{r.check}: {r.detail}" for r in results if not r.passed]
                 item.status = "rejected" if failures else "accepted"
                 item.reject_reasons = failures or None
                 accepted += not failures
                 rejected += bool(failures)
+            if verdicts:
+                upsert(session, Verification, verdicts)
             judged = [item.id for item, _ in rows if item.status == "accepted"] if svc.judge else []
             unjudged = [item.id for item, _ in rows if item.id not in set(judged)]
             # A verdict from an earlier run no longer stands for what the judge is not asked about now.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 from sqlalchemy import select
 
@@ -13,7 +14,7 @@ from ophin.pipeline import run_urls
 from ophin.sample_corpus import demo_videos
 from ophin.stages.export import CROSS_VIDEO_DUPLICATE, export_release
 from tests.conftest import make_services
-from tests.support.media import cut
+from tests.support.media import cut, ffmpeg
 from tests.support.release import llava_records
 
 
@@ -44,3 +45,41 @@ def test_export_leaves_out_a_figure_repeated_in_another_video(tmp_path, db_url, 
     assert not exported & {str(dup) for dup, _ in pairs}
     manifest = json.loads((tmp_path / "deduped" / "manifest.json").read_text())
     assert manifest["left_out"] == {CROSS_VIDEO_DUPLICATE: left}
+
+
+def test_verify_keeps_the_first_of_twins_across_and_within_videos(tmp_path, db_url, transcriber) -> None:  # noqa: ANN001
+    """The duplicate check's invariant over a real batch with one figure narrated in two videos: no two
+    accepted instructions are exact twins, or say the same about near-identical images; each rejected twin
+    names one that was accepted before it."""
+    import re
+
+    from ophin.adapters.vision import hash_distance
+    from ophin.db.models import Instruction, Pair
+    from ophin.pipeline import params_for
+
+    src = demo_videos()[0]
+    first = cut(src, tmp_path / "first.mp4", 16.0, 14.0)
+    again = tmp_path / "second.mp4"  # the same cut, picture encoded again: other bytes, the same speech
+    ffmpeg("-i", str(first), "-c:v", "libx264", "-crf", "30", "-c:a", "copy", str(again))
+    urls = [first.resolve().as_uri(), again.resolve().as_uri()]
+    svc = make_services(tmp_path / "h", db_url, transcriber)
+    assert run_urls(urls, svc).ok
+    max_distance = params_for(svc).verify.near_duplicate_phash
+    with session_scope(svc.sessions) as session:
+        rows = session.execute(
+            select(Instruction, Frame.phash, Pair.video_id)
+            .join(Frame, Frame.id == Instruction.frame_id)
+            .join(Pair, Pair.id == Instruction.pair_id)
+        ).all()
+    accepted = [(i, ph) for i, ph, _ in rows if i.status == "accepted"]
+    assert accepted
+    for n, (a, pa) in enumerate(accepted):
+        for b, pb in accepted[n + 1 :]:
+            assert a.fingerprint != b.fingerprint
+            assert a.near_key != b.near_key or hash_distance(pa, pb) > max_distance
+    by_id = {i.id: i for i, _, _ in rows}
+    twins = [(i, r) for i, _, _ in rows for r in i.reject_reasons or [] if r.startswith("not_duplicate")]
+    assert twins, "the second encoding of the same cut should repeat the first one's instructions"
+    for item, reason in twins:
+        first = by_id[uuid.UUID(re.search(r"instruction ([0-9a-f-]{36})", reason).group(1))]
+        assert first.status == "accepted" and first.id != item.id
