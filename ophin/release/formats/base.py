@@ -100,3 +100,22 @@ class JsonArrayFiles:
         for handle in self._files.values():
             handle.write("\n]\n")
             handle.close()
+
+
+class JsonArrayWriter:
+    """One JSON array per split, ``<root>/<name>/<split>.json``; a subclass shapes each record."""
+
+    name: ClassVar[str]
+
+    def __init__(self, root: Path, *, shard_records: int = 5000) -> None:
+        self.root = root
+        self._files = JsonArrayFiles(root / self.name)
+
+    def record(self, record: ReleaseRecord) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def add(self, record: ReleaseRecord) -> None:
+        self._files.append(record.split, self.record(record))
+
+    def close(self) -> None:
+        self._files.close()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
-from ophin.release.formats.base import JsonArrayFiles, image_conversation, typed_source
+from ophin.release.formats.base import JsonArrayWriter, image_conversation, typed_source
 from ophin.release.record import ReleaseRecord
 
 
@@ -19,17 +18,8 @@ def llava_record(record: ReleaseRecord) -> dict:
     }
 
 
-class LlavaWriter:
+class LlavaWriter(JsonArrayWriter):
     """One LLaVA record per instruction, streamed into one JSON array per split."""
 
     name: ClassVar[str] = "llava"
-
-    def __init__(self, root: Path, *, shard_records: int = 5000) -> None:
-        self.root = root
-        self._files = JsonArrayFiles(root / "llava")
-
-    def add(self, record: ReleaseRecord) -> None:
-        self._files.append(record.split, llava_record(record))
-
-    def close(self) -> None:
-        self._files.close()
+    record = staticmethod(llava_record)

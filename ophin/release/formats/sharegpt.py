@@ -7,10 +7,9 @@ relative to it: ``--dataset_dir <release> --dataset ophin_train``.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import ClassVar
 
-from ophin.release.formats.base import JsonArrayFiles, image_conversation, typed_source
+from ophin.release.formats.base import JsonArrayWriter, image_conversation, typed_source
 from ophin.release.record import SPLITS, ReleaseRecord
 
 DATASET_INFO = "dataset_info.json"  # LLaMA-Factory's extras.constants.DATA_CONFIG
@@ -36,20 +35,14 @@ def dataset_info_entry(split: str) -> dict:
     }
 
 
-class SharegptWriter:
+class SharegptWriter(JsonArrayWriter):
     """One ShareGPT record per instruction, streamed per split; ``dataset_info.json`` written at close."""
 
     name: ClassVar[str] = "sharegpt"
-
-    def __init__(self, root: Path, *, shard_records: int = 5000) -> None:
-        self.root = root
-        self._files = JsonArrayFiles(root / "sharegpt")
-
-    def add(self, record: ReleaseRecord) -> None:
-        self._files.append(record.split, sharegpt_record(record))
+    record = staticmethod(sharegpt_record)
 
     def close(self) -> None:
-        self._files.close()
+        super().close()
         written = [split for split in SPLITS if split in self._files.splits]
         info = {f"ophin_{split}": dataset_info_entry(split) for split in written}
         text = json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
