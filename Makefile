@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256s
 # tesseract: OCR for burned-in text; wamerican/wbritish-large: the vocabulary check's English word lists.
 APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium redis-server
 
-.PHONY: help system-deps install demo test test-fast lint bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl bench-cues bench-workers quality corpus lock clean llm-build llm-model llm-server bench-llm
+.PHONY: help system-deps install demo test test-fast lint bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl bench-lineage bench-cues bench-workers quality corpus lock clean llm-build llm-model llm-server bench-llm
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -60,6 +60,9 @@ bench-phash: install ## cross-video pHash index: query cost at 10k/100k frames v
 
 bench-crawl: install ## crawl discovery cost by feed size (1k-10k items), archive look-ups at 1k-100k rows
 	$(PY) -m bench.crawl
+
+bench-lineage: install ## lineage and status at the paper's scale (5k videos, 536k instructions, 5.4M verifications): p50/p95 per id kind, EXPLAIN plans (SCALE=0.01 for a quick check)
+	$(PY) -m bench.lineage_scale --scale $(or $(SCALE),1.0)
 
 bench-cues: install ## visual-cue accuracy against the corpus labels: rule scorer, and the LLM scorer when a server answers at OPHIN_LLM__BASE_URL
 	$(PY) -m bench.cues

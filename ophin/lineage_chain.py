@@ -59,7 +59,8 @@ def forward(session: Session, kind: str, oid: uuid.UUID, url: str | None) -> dic
         pairs = list(session.scalars(select(Pair).where(Pair.frame_id == oid)))
         out["instructions"] = instructions_where(session, Instruction.frame_id == oid)
     elif kind == "segment":
-        pairs = list(session.scalars(select(Pair).where(Pair.segment_ids.any(oid)).limit(LIMIT)))
+        # @> rather than = ANY: the GIN index on segment_ids serves only the containment operator.
+        pairs = list(session.scalars(select(Pair).where(Pair.segment_ids.contains([oid])).limit(LIMIT)))
         out["instructions"] = instructions_where(session, Instruction.pair_id.in_([p.id for p in pairs]))
     elif kind == "pair":
         out["instructions"] = instructions_where(session, Instruction.pair_id == oid)

@@ -147,7 +147,7 @@ class Frame(Timestamped, Base):
     redaction_reasons: Mapped[list[Any] | None] = mapped_column(JSONB)
     clinical_score: Mapped[float | None] = mapped_column(Float)
     clinical_reason: Mapped[str | None] = mapped_column(Text)
-    kept: Mapped[bool] = mapped_column(Boolean)
+    kept: Mapped[bool] = mapped_column(Boolean, index=True)  # index-only counts for `ophin status`
     drop_reason: Mapped[str | None] = mapped_column(Text)
     duplicate_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("frame.id", ondelete="SET NULL"))
     params_hash: Mapped[str] = mapped_column(String(16))
@@ -155,6 +155,8 @@ class Frame(Timestamped, Base):
 
 class Pair(Timestamped, Base):
     __tablename__ = "pair"
+    # GIN: the lineage page's "pairs spoken in this segment" (segment_ids @> ARRAY[id]) without a scan.
+    __table_args__ = (Index("ix_pair_segment_ids", "segment_ids", postgresql_using="gin"),)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     video_id: Mapped[uuid.UUID] = _fk("video")
     frame_id: Mapped[uuid.UUID] = _fk("frame")
@@ -164,7 +166,9 @@ class Pair(Timestamped, Base):
     segment_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
     cue_score: Mapped[float | None] = mapped_column(Float)
     n_cues: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | kept | dropped
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending", index=True
+    )  # pending | kept | dropped
     drop_reason: Mapped[str | None] = mapped_column(Text)
 
 
@@ -176,7 +180,7 @@ class VisualCue(Timestamped, Base):
     text: Mapped[str] = mapped_column(Text)  # refined (corrected) sentence
     raw_text: Mapped[str | None] = mapped_column(Text)  # as recognised, before refinement
     corrections: Mapped[list[Any] | None] = mapped_column(JSONB)  # [{rule, before, after, start, end}]
-    is_visual: Mapped[bool] = mapped_column(Boolean)
+    is_visual: Mapped[bool] = mapped_column(Boolean, index=True)
     score: Mapped[float] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(Text)
     scorer: Mapped[str] = mapped_column(Text)
@@ -202,7 +206,7 @@ class Instruction(Timestamped, Base):
     near_key: Mapped[str | None] = mapped_column(
         String(64), index=True
     )  # normalised text, for near-duplicates
-    status: Mapped[str] = mapped_column(String(16))  # generated | failed | accepted | rejected
+    status: Mapped[str] = mapped_column(String(16), index=True)  # generated | failed | accepted | rejected
     error: Mapped[str | None] = mapped_column(Text)
     reject_reasons: Mapped[list[Any] | None] = mapped_column(JSONB)
     llm: Mapped[dict[str, Any] | None] = mapped_column(
@@ -259,7 +263,8 @@ class StageRun(Base):
     map_index: Mapped[int | None] = mapped_column(Integer)
     try_number: Mapped[int | None] = mapped_column(Integer)
     run_id: Mapped[str | None] = mapped_column(Text)  # the Airflow DagRun's run_id
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Indexed: the latest failures and task instances are read newest first.
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     duration_s: Mapped[float | None] = mapped_column(Float)
