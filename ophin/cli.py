@@ -129,7 +129,10 @@ def _print_counts(sessions) -> None:  # noqa: ANN001
     from ophin.reports import counts
 
     with session_scope(sessions) as session:
-        c = counts(session)
+        _print_count_table(counts(session))
+
+
+def _print_count_table(c: dict) -> None:
     table = Table(title="OphIn Engine")
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -287,7 +290,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
     if as_json:
         typer.echo(json.dumps(data, indent=1, default=str))
         return
-    _print_counts(sessions)
+    _print_count_table(data)  # the counts read above, not read again
     for stage, by_status in sorted(data["stages"].items()):
         typer.echo(f"{stage:<11} " + ", ".join(f"{k}={v}" for k, v in sorted(by_status.items())))
     crawl = data["crawl"]
