@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256s
 # tesseract: OCR for burned-in text; wamerican/wbritish-large: the vocabulary check's English word lists.
 APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium redis-server
 
-.PHONY: help system-deps install demo test test-fast lint bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl bench-lineage bench-cues bench-workers quality corpus lock clean llm-build llm-model llm-server bench-llm
+.PHONY: help system-deps install demo test test-fast lint bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl bench-lineage bench-cues bench-workers bench-release quality corpus lock clean llm-build llm-model llm-server bench-llm
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -66,6 +66,9 @@ bench-lineage: install ## lineage and status at the paper's scale (5k videos, 53
 
 bench-cues: install ## visual-cue accuracy against the corpus labels: rule scorer, and the LLM scorer when a server answers at OPHIN_LLM__BASE_URL
 	$(PY) -m bench.cues
+
+bench-release: install ## release writing at 50k/500k synthetic records: time per phase, peak RSS per phase, bytes per format
+	$(PY) -m bench.release
 
 quality: install ## quality of the held-out release against its targets (fidelity, PHI, faces, checks)
 	$(VENV)/bin/ophin report --set heldout
