@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 ROW_GROUP_RECORDS = 100  # readers (and the Hub's viewer) load a row group at a time: 100 images, not a shard
+# The imagefolder metadata is one file per split, open for the whole release, and Arrow's writer keeps every
+# row group's metadata until it closes: with 100-row groups that grew by ~115 MB over 400K rows
+# (bench/release.py). It holds no images, so its row groups can be 5x larger (a buffer of 500 rows of text).
+METADATA_ROW_GROUP_RECORDS = 500
 # Parquet, not metadata.jsonl: imagefolder infers each split's JSONL types from its first rows and refuses
 # splits that differ, so a split whose optional column is all null (one video, no licence) broke loading.
 IMAGEFOLDER_METADATA = "metadata.parquet"
@@ -184,7 +188,7 @@ class HfWriter:
             data.mkdir(parents=True, exist_ok=True)
             shards = self._shards[split] = _SplitShards(data, split, self.shard_records)
             metadata = self.root / "images" / split / IMAGEFOLDER_METADATA
-            self._metadata[split] = _RowGroupFile(metadata, imagefolder_schema(), ROW_GROUP_RECORDS)
+            self._metadata[split] = _RowGroupFile(metadata, imagefolder_schema(), METADATA_ROW_GROUP_RECORDS)
         shards.add(hf_row(record, image_bytes))
         self._metadata[split].add(imagefolder_row(record))
 
