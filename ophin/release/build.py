@@ -85,8 +85,7 @@ def write_records(
     tally = Tally()
     with (root / INDEX).open("w", encoding="utf-8") as index:
         for record in records:
-            reason = _private_text(record)
-            if reason:
+            if _private_text(record):
                 tally.left_out[PRIVATE_TEXT] += 1
                 continue
             tally.count(record)

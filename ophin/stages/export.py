@@ -30,6 +30,7 @@ from ophin.release.query import (
     release_quality,
 )
 from ophin.services import Services
+from ophin.settings import SPLITS
 
 MODEL_SETTINGS = {"model", "temperature", "vision", "seed"}  # of settings.llm, named in a release's config
 __all__ = ["CROSS_VIDEO_DUPLICATE", "FORMATS", "ExportError", "ExportResult", "export_release"]
@@ -69,9 +70,9 @@ def export_release(
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown or not formats:
         raise ValueError(f"unknown export format(s) {unknown or formats}; choose from {', '.join(FORMATS)}")
-    d = svc.settings.image.cross_video_phash_distance if cross_video_phash_distance is None else (
-        cross_video_phash_distance
-    )
+    d = cross_video_phash_distance
+    if d is None:
+        d = svc.settings.image.cross_video_phash_distance
     base = out_dir.parent if out_dir else svc.workdir
     base.mkdir(parents=True, exist_ok=True)
     staging = base / f".{out_dir.name if out_dir else 'release'}.{uuid.uuid4().hex[:8]}.tmp"
@@ -95,7 +96,7 @@ def export_release(
                 models=model_roles(session, plan),
                 quality=release_quality(session, plan, videos),
                 left_out=plan.left_out,
-                groups_by_split={s: plan.splits.groups(s) for s in ("train", "validation", "test")},
+                groups_by_split={s: plan.splits.groups(s) for s in SPLITS},
             )
         manifest = finish_release(staging, tally, info)
         release_id = manifest["release_id"]
