@@ -94,7 +94,9 @@ def export_release(
                 kinds=kinds,
                 config=release_config(svc, d),
                 models=model_roles(session, plan),
-                quality=release_quality(session, plan, videos),
+                quality=release_quality(session, plan, videos)
+                # Near 1.0: one chain of look-alike images joined (almost) every video into one split.
+                | {"largest_split_group_video_share": round(plan.splits.largest_group_share(), 4)},
                 left_out=plan.left_out,
                 groups_by_split={s: plan.splits.groups(s) for s in SPLITS},
             )

@@ -122,6 +122,9 @@ def test_export_release_card_credits_every_video(published, engine) -> None:  # 
         assert (video.title or "") in line and (video.license or "unknown") in line, line
     manifest = json.loads((out / MANIFEST).read_text())
     assert set(manifest["videos"]) == released
+    # first and second share a figure: one group of two videos out of three.
+    assert manifest["quality"]["largest_split_group_video_share"] == round(2 / 3, 4)
+    assert "largest\\_split\\_group\\_video\\_share" in card or "largest_split_group_video_share" in card
 
 
 def test_export_release_is_content_addressed_immutable_and_hashes_every_file(published, engine, tmp_path):  # noqa: ANN001
