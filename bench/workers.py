@@ -84,6 +84,8 @@ def child(urls: list[str], workers: int, db_url: str, home: str) -> dict[str, An
     return {
         "workers": workers,
         "ok": report.ok,
+        "stopped_at": report.stopped_at.stage if report.stopped_at else None,
+        "failed": [f"{f.stage}: {type(f.cause).__name__}" for f in report.failures],
         "wall_s": round(wall, 1),
         "cpu_s": round(cpu, 1),
         "busy": round(cpu / (wall * cores), 3),
@@ -132,7 +134,8 @@ def main() -> None:
     for r in rows:
         cells = (r["workers"], r["wall_s"], r["cpu_s"], f"{r['busy']:.0%}", r["videos_per_hour"])
         cells += (r["rerun_s"], r["peak_rss_mb"])
-        print("".join(f"{c:>10}" for c in cells) + ("" if r["ok"] else "  (not ok)"))
+        why = f"  (gate {r['stopped_at']} stopped it)" if r["stopped_at"] else ""
+        print("".join(f"{c:>10}" for c in cells) + why + "".join(f"  failed {f}" for f in r["failed"]))
 
 
 if __name__ == "__main__":
