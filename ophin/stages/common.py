@@ -53,10 +53,4 @@ def visual_cue_texts_of(session: Session, pair_ids: set[uuid.UUID]) -> dict[uuid
 
 def visual_cue_texts(session: Session, pair_id: uuid.UUID) -> list[str]:
     """The sentences of a pair classified as visual cues, in spoken order."""
-    return list(
-        session.scalars(
-            select(VisualCue.text)
-            .where(VisualCue.pair_id == pair_id, VisualCue.is_visual)
-            .order_by(VisualCue.sentence_index)
-        )
-    )
+    return visual_cue_texts_of(session, {pair_id}).get(pair_id, [])

@@ -19,7 +19,7 @@ from ophin.domain.ids import verification_id
 from ophin.llm.pool import Outcome, map_concurrent
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
-from ophin.stages.common import visual_cue_texts, visual_cue_texts_of
+from ophin.stages.common import visual_cue_texts_of
 from ophin.synthesis.base import PairContext, Turn
 from ophin.synthesis.offline import ANSWER_FRAMES, knowledge_for
 from ophin.verification.checks import (
@@ -156,12 +156,13 @@ def judge_accepted(svc: Services, vid: uuid.UUID, ids: list[uuid.UUID]) -> int:
             .where(Instruction.id.in_(ids))
             .order_by(Instruction.id)
         ).all()
+        cue_texts = visual_cue_texts_of(session, {item.pair_id for item, _ in items})
         inputs = [
             JudgeInput(
                 instruction_id=str(item.id),
                 kind=item.kind,
                 turns=tuple(Turn(t["role"], t["text"]) for t in item.turns or []),
-                cues=tuple(visual_cue_texts(session, item.pair_id)),
+                cues=tuple(cue_texts.get(item.pair_id, [])),
                 image=svc.store.get_bytes(key) if vision else None,
             )
             for item, key in items
