@@ -103,6 +103,7 @@ class StageParams:
                         face_subject_fraction=k.face_subject_fraction, redact_regions=tuple(k.redact_regions)
                     ),
                 ),
+                decode=k.decode,
                 drift=k.drift,
                 sample_fps=k.sample_fps,
                 sample_width=k.sample_width,

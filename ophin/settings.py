@@ -142,6 +142,11 @@ class KeyframeSettings(BaseModel):
     clinical_threshold: float = Field(0.5, ge=0.0, le=1.0)
     # Regions always blacked out (a device's name banner), as [x, y, w, h] fractions; JSON in the environment.
     redact_regions: list[tuple[float, float, float, float]] = Field(default_factory=list)
+    # What the visual analysis decodes. keyframes: the keyframes only (about a tenth of a full decode), plus
+    # a full decode of just the stretches where a packet-size spike says a cut falls between two keyframes;
+    # drift boundaries are then placed to within one keyframe interval. full: every frame (ffmpeg's scene
+    # score at full resolution, drift on a sample_fps grid), for sub-GOP drift timing at ~3x the CPU.
+    decode: Literal["keyframes", "full"] = "keyframes"
     # Continuous footage (ophin/imaging/spans.py): inside each scene-cut span, a low-resolution grey decode
     # finds where the picture drifted away (pan, zoom) and stayed; false keeps scene cuts only.
     drift: bool = True

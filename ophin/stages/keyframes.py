@@ -41,6 +41,7 @@ class KeyframeParams:
     )
     # Per-frame refinement, scores, de-identification and the keep/drop rules (ophin/imaging/assess.py).
     image: ImageParams = field(default_factory=ImageParams)
+    decode: str = "keyframes"  # keyframes | full: see KeyframeSettings.decode
     # Continuous footage (drift=False: scene cuts only, one frame a little after each cut, as in version 3).
     drift: bool = True
     sample_fps: float = 4.0
