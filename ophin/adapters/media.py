@@ -1,11 +1,15 @@
 """ffmpeg (through ffmpeg-python): probe, decode check, 16 kHz mono audio, scene changes, single frames,
-and a low-resolution grey frame stream for visual-change segmentation."""
+low-resolution grey frame streams for visual-change segmentation (every frame, a sampled grid, or the
+keyframes only), and the video packets' sizes (read without decoding)."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 import tempfile
+import threading
+from array import array
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +42,22 @@ class DecodeReport:
     decoded_s: float  # how far (s) the decoded streams actually reached; compare with MediaInfo.duration_s
     errors: int  # error lines ffmpeg printed while decoding ("partial file", corrupt packets, ...)
     first_error: str | None
+
+
+@dataclass(frozen=True)
+class Packets:
+    """The video stream's packets in presentation order, as the demuxer sees them (nothing decoded): time
+    (s from the file's start), size in bytes, keyframe flag. Compact arrays: an hour at 30 fps is ~1.4 MB."""
+
+    t_s: array  # of float
+    size: array  # of int
+    key: array  # of 0/1
+
+    def __len__(self) -> int:
+        return len(self.t_s)
+
+
+_SHOWINFO_FRAME = re.compile(rb"\sn:\s*\d+\s+pts:\s*-?\d+\s+pts_time:\s*(-?[0-9.]+)")
 
 
 def _stderr(exc: ffmpeg.Error) -> str:
@@ -219,6 +239,97 @@ class FfmpegMedia:
                 lines = [ln for ln in err.read().decode(errors="replace").splitlines() if ln.strip()]
                 raise MediaError(f"frame stream failed: {lines[-1] if lines else 'ffmpeg failed'}")
 
+    def packets(self, path: Path) -> Packets:
+        """Every video packet's time, size and keyframe flag from a demux-only pass (no decoding: about 0.2
+        CPU-s for 7,500 packets of 720p H.264), in presentation order."""
+        cmd = [
+            "ffprobe", "-v", "error", "-select_streams", "v:0",
+            "-show_entries", "packet=pts_time,dts_time,size,flags:format=start_time",
+            "-of", "compact=p=0", str(path),
+        ]  # fmt: skip
+        times, sizes, keys = array("d"), array("q"), array("b")
+        start = 0.0
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                fields = dict(
+                    f.split("=", 1) for f in raw.decode(errors="replace").strip().split("|") if "=" in f
+                )
+                if "start_time" in fields:
+                    start = _seconds(fields["start_time"]) or 0.0
+                    continue
+                t = _seconds(fields.get("pts_time")) or _seconds(fields.get("dts_time"))
+                if t is None:
+                    continue
+                times.append(t)
+                sizes.append(int(fields.get("size") or 0))
+                keys.append(1 if "K" in fields.get("flags", "") else 0)
+            if proc.wait() != 0 and not times:
+                err.seek(0)
+                lines = [ln for ln in err.read().decode(errors="replace").splitlines() if ln.strip()]
+                raise MediaError(f"packet scan failed: {lines[-1] if lines else 'ffprobe failed'}")
+        order = sorted(range(len(times)), key=times.__getitem__)
+        return Packets(
+            array("d", (times[i] - start for i in order)),
+            array("q", (sizes[i] for i in order)),
+            array("b", (keys[i] for i in order)),
+        )
+
+    def small_frames(
+        self,
+        path: Path,
+        width: int = 160,
+        *,
+        keyframes_only: bool = False,
+        start_s: float | None = None,
+        duration_s: float | None = None,
+        info: MediaInfo | None = None,
+    ) -> Iterator[tuple[float, np.ndarray]]:
+        """(t_s, picture) of the decoded frames, scaled to width: every frame, or the keyframes only (the
+        decoder skips the rest: -skip_frame nokey); from start_s (a seek) for duration_s.
+
+        The picture is planar YUV 4:2:0 as one uint8 array of 1.5 x height rows (gops.luma is its grey
+        top), so a scene score can count colour the way ffmpeg's does. Times are the frames' own presentation
+        times (showinfo, read from stderr as the frames come), in seconds from the file's start, floored to
+        the millisecond so a seek to one lands on the frame itself. One frame is in memory at a time.
+        """
+        info = info or self.probe(path)
+        if info.width <= 0 or info.height <= 0:
+            raise MediaError("video stream has no frame size")
+        height = max(2, round(info.height * width / info.width / 2) * 2)
+        offset = max(start_s or 0.0, 0.0)
+        cmd = [
+            "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info",
+            *(["-skip_frame", "nokey"] if keyframes_only else []),
+            *(["-ss", f"{offset:.3f}"] if start_s is not None else []), "-i", str(path),
+            *(["-t", f"{duration_s:.3f}"] if duration_s is not None else []),
+            "-map", "0:v:0", "-vf", f"scale={width}:{height}:flags=area,showinfo", "-fps_mode", "passthrough",
+            "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
+        ]  # fmt: skip
+        yield from _frames_with_times(cmd, (height * 3 // 2, width), offset)
+
+    def keyframes_at(self, path: Path, times: list[float], batch: int = 100) -> dict[float, np.ndarray]:
+        """Full-resolution BGR pictures of the keyframes presented at `times` (within 1.5 ms), decoding the
+        keyframes only, in one ffmpeg run per `batch` times; times that are no keyframe are left out (ask
+        frame_at for those)."""
+        info = self.probe(path)
+        found: dict[float, np.ndarray] = {}
+        wanted = sorted(set(times))
+        for i in range(0, len(wanted), batch):
+            chunk = wanted[i : i + batch]
+            pick = "+".join(f"lt(abs(t-{t:.3f})\\,0.0015)" for t in chunk)
+            cmd = [
+                "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-skip_frame", "nokey",
+                "-i", str(path), "-map", "0:v:0", "-vf", f"select={pick},showinfo",
+                "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1",
+            ]  # fmt: skip
+            for t, image in _frames_with_times(cmd, (info.height, info.width, 3), 0.0):
+                near = min(chunk, key=lambda w: abs(w - t))
+                if abs(near - t) <= 2e-3:
+                    found[near] = image
+        return found
+
     def frame_at(self, path: Path, t_s: float) -> np.ndarray:
         """One decoded BGR frame: the first at or after t_s (accurate seek), else the last one before it.
 
@@ -239,9 +350,9 @@ class FfmpegMedia:
 
     def _grab(self, path: Path, t_s: float) -> np.ndarray | None:
         try:
-            out, _ = (
+            out, _ = (  # BMP: no compression to pay for on a frame decoded only to be read back
                 ffmpeg.input(str(path), ss=t_s)
-                .output("pipe:", vframes=1, format="image2", vcodec="png")
+                .output("pipe:", vframes=1, format="image2", vcodec="bmp")
                 .run(capture_stdout=True, capture_stderr=True)
             )
         except ffmpeg.Error as exc:
@@ -267,3 +378,59 @@ class FfmpegMedia:
         times = (_seconds(p.get("pts_time")) or _seconds(p.get("dts_time")) for p in data.get("packets", []))
         before = [t - start for t in times if t is not None and t - start <= t_s + 1e-6]
         return max(before) if before else None
+
+
+def _frames_with_times(
+    cmd: list[str], shape: tuple[int, ...], offset: float
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Run an ffmpeg rawvideo command whose filters end in showinfo; pair each frame with its pts_time.
+
+    A thread drains stderr (showinfo writes a line per frame before the frame reaches the pipe), so neither
+    pipe can fill and stall ffmpeg; the last lines are kept for the error message.
+    """
+    size = int(np.prod(shape))
+    times: deque[float] = deque()
+    tail: deque[str] = deque(maxlen=5)
+    ready = threading.Condition()
+    done = False
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+
+    def drain(stream: Any) -> None:
+        nonlocal done
+        for line in stream:
+            found = _SHOWINFO_FRAME.search(line)
+            with ready:
+                if found:
+                    times.append(float(found.group(1)))
+                    ready.notify()
+                elif b"Parsed_showinfo" not in line and line.strip():
+                    tail.append(line.decode(errors="replace").strip())
+        with ready:
+            done = True
+            ready.notify()
+
+    reader = threading.Thread(target=drain, args=(proc.stderr,), daemon=True)
+    reader.start()
+    count = 0
+    try:
+        while True:
+            buf = proc.stdout.read(size)
+            if len(buf) < size:
+                break
+            with ready:
+                ready.wait_for(lambda: times or done)
+                pts = times.popleft() if times else None
+            if pts is None:
+                raise MediaError("frame stream lost its timestamps")
+            t = int((offset + pts) * 1000) / 1000  # floored: a seek to t lands on this frame, not after it
+            yield t, np.frombuffer(buf, np.uint8).reshape(shape)
+            count += 1
+    finally:
+        proc.stdout.close()
+        if proc.poll() is None:
+            proc.kill()  # the consumer stopped early (or raised): no orphan decoder
+        proc.wait()
+        reader.join(timeout=5)
+    if proc.returncode != 0 and count == 0:
+        raise MediaError(f"frame stream failed: {tail[-1] if tail else 'ffmpeg failed'}")

@@ -4,6 +4,7 @@ stable, de-duplicated keyframe each."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import clip_id, frame_id, params_hash
 from ophin.domain.keys import frame_key
 from ophin.imaging.assess import ImageParams
+from ophin.imaging.gops import Gop, GopIndex, SampleLog, find_cuts, gops
 from ophin.imaging.spans import Span, SpanParams, segment
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
@@ -25,7 +27,8 @@ UPSTREAM: tuple[str, ...] = ()  # reads only the media
 # 3: faces blurred, burned-in PHI redacted, frames scored for clinical content, close cuts
 # 4: drift ("change") and max-length boundaries inside cut spans; the keyframe is the span's stable sample
 # 5: frames refined (borders trimmed, slides cropped to their photograph), scored and classified by modality
-VERSION = "5"
+# 6: decode="keyframes": cuts and drift from the keyframes and packet sizes, full decode only where needed
+VERSION = "6"
 SETTLE_S = 0.5  # grab a little after the cut: past fades and encoder smear
 
 
@@ -94,15 +97,16 @@ def keyframe_time(start_s: float, end_s: float, last_frame_s: float | None = Non
 
 
 def plan_spans(local: Any, info: Any, params: KeyframeParams, media: Any) -> list[Span]:
-    """Clips and their keyframe times: ffmpeg's scene cuts, then (drift on) the drift detector inside each
-    cut span over one low-resolution decode. A span with no decoded sample (a still picture muxed with a
-    long narration) keeps the frame a little after its start, never past the last video frame."""
-    cuts = plan_clips(info.duration_s, media.scene_changes(local, params.scene_threshold), params.min_scene_s)
+    """Clips and their keyframe times: scene cuts, then (drift on) the drift detector inside each cut span.
+    A span with no decoded sample (a still picture muxed with a long narration) keeps the frame a little
+    after its start, never past the last video frame."""
+    find = _keyframe_analysis if params.decode == "keyframes" else _full_analysis
+    cuts, samples = find(local, info, params, media)
+    cut_spans = plan_clips(info.duration_s, cuts, params.min_scene_s)
     if params.drift:
-        stream = media.stream_frames(local, fps=params.sample_fps, width=params.sample_width)
-        spans = segment(stream, cuts, params.spans())
+        spans = segment(samples(), cut_spans, params.spans())
     else:
-        spans = [Span(s, e, "start" if i == 0 else "cut", None, None) for i, (s, e) in enumerate(cuts)]
+        spans = [Span(s, e, "start" if i == 0 else "cut", None, None) for i, (s, e) in enumerate(cut_spans)]
     return [
         span
         if span.frame_t_s is not None
@@ -115,6 +119,49 @@ def plan_spans(local: Any, info: Any, params: KeyframeParams, media: Any) -> lis
         )
         for span in spans
     ]
+
+
+Analysis = tuple[list[float], Callable[[], Iterable[tuple[float, Any]]]]
+
+
+def _full_analysis(local: Any, info: Any, params: KeyframeParams, media: Any) -> Analysis:
+    """Every frame decoded twice: ffmpeg's scene score at full resolution, then a sample_fps grey grid."""
+    cuts = media.scene_changes(local, params.scene_threshold)
+    return cuts, lambda: media.stream_frames(local, fps=params.sample_fps, width=params.sample_width)
+
+
+def _keyframe_analysis(local: Any, info: Any, params: KeyframeParams, media: Any) -> Analysis:
+    """The keyframes and the packets' sizes, with a full decode of only the GOPs that need it (gops.py);
+    one pass, its samples spooled for the drift segmentation."""
+    width = params.sample_width
+    packets = media.packets(local)
+    if not any(packets.key):  # no keyframe flags (a raw stream): nothing cheaper to read
+        return _full_analysis(local, info, params, media)
+    index = GopIndex(gops(packets.t_s, packets.size, packets.key, info.duration_s))
+
+    def every_frame(gop: Gop) -> Iterable[tuple[float, Any]]:
+        return media.small_frames(
+            local, width, start_s=gop.start_s, duration_s=gop.end_s - gop.start_s, info=info
+        )
+
+    log = SampleLog()
+    cuts = find_cuts(
+        media.small_frames(local, width, keyframes_only=True, info=info),
+        index,
+        every_frame,
+        params.scene_threshold,
+        params.change_threshold,
+        sample_fps=params.sample_fps,
+        log=log if params.drift else None,
+    )
+
+    def samples() -> Iterator[tuple[float, Any]]:
+        try:
+            yield from log
+        finally:
+            log.close()
+
+    return cuts, samples
 
 
 def extract_keyframes(
@@ -158,8 +205,12 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
     phash = params_hash(params)
     info = svc.media.probe(local)
     clips, frames, kept_hashes = [], [], []
-    for index, span in enumerate(plan_spans(local, info, params, svc.media)):
-        start, end, t = span.start_s, span.end_s, round(span.frame_t_s or span.start_s, 3)
+    spans = plan_spans(local, info, params, svc.media)
+    times = [round(span.frame_t_s or span.start_s, 3) for span in spans]
+    # Most chosen frames are keyframes in decode=keyframes: one keyframe-only pass fetches them all.
+    pictures = svc.media.keyframes_at(local, times) if params.decode == "keyframes" else {}
+    for index, (span, t) in enumerate(zip(spans, times, strict=True)):
+        start, end = span.start_s, span.end_s
         cid = clip_id(vid, int(start * 1000), int(end * 1000), phash)
         clips.append(
             {
@@ -172,7 +223,7 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
                 "params_hash": phash,
             }
         )
-        image = svc.media.frame_at(local, t)
+        image = pictures[t] if t in pictures else svc.media.frame_at(local, t)
         fid = frame_id(vid, int(t * 1000), phash)
         verdict = assess_frame(image, ocr=ocr, detect_faces=detect, params=params.image)
         ph = verdict.phash  # of the refined picture: letterbox bars do not tell two copies apart

@@ -1,0 +1,185 @@
+"""Scene cuts from the cheap streams: the packets' sizes (read without decoding) and the keyframes (decoded
+alone, about a tenth of a full decode), with a full decode of only the keyframe intervals (GOPs) that need it.
+
+An encoder codes a picture it cannot predict from the one before (a cut) almost as a keyframe: either it
+places a keyframe there (x264's scene-cut detection) or the predicted packet balloons to a sizeable share
+of one. So, per GOP, from its packets alone:
+- still: its predicted packets are tiny next to its keyframe (slides measured <= 0.3 %, slowly roaming
+  720p fundus footage 3-8 %): the picture holds until the next keyframe, so if that one shows something
+  else, the cut is exactly there;
+- spike: a predicted packet far above its neighbours and a good share of the keyframe: a cut may fall
+  inside, so the GOP is decoded in full and ffmpeg's own scene score times it to the frame;
+- otherwise the footage moves: the drift segmentation (spans.py) places its boundaries at keyframes, and
+  only a GOP longer than MAX_SPARSE_GOP_S is decoded in full for it.
+A spike that is no cut costs one GOP's decode, never a wrong boundary: the decoded frames decide.
+"""
+
+from __future__ import annotations
+
+import bisect
+import struct
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from statistics import median
+
+import numpy as np
+
+from ophin.imaging.spans import distance, reduced
+
+Frames = Iterable[tuple[float, np.ndarray]]  # (t_s, small planar YUV 4:2:0 picture), as media.small_frames
+
+
+def luma(picture: np.ndarray) -> np.ndarray:
+    """The grey (Y) plane of a planar YUV 4:2:0 picture stored as 1.5 x height rows."""
+    return picture[: picture.shape[0] * 2 // 3]
+
+
+SPIKE_RATIO = 2.0  # a predicted packet this many times the median of its neighbours...
+SPIKE_KEY_FRACTION = 0.3  # ...and at least this share of its GOP's keyframe looks intra-coded
+SPIKE_WINDOW = 12  # neighbours each side
+STILL_RATIO = 0.02  # median predicted packet under this share of the keyframe: the picture holds
+MAX_SPARSE_GOP_S = 10.0  # moving footage with keyframes further apart is decoded in full for its drift
+
+
+@dataclass(frozen=True)
+class Gop:
+    start_s: float
+    end_s: float
+    still: bool
+    spike: bool
+
+    @property
+    def refine(self) -> bool:
+        """Decode this GOP in full: a cut may hide inside, or keyframes alone are too sparse for its drift."""
+        return self.spike or (not self.still and self.end_s - self.start_s > MAX_SPARSE_GOP_S)
+
+
+def gops(times: Iterable[float], sizes: Iterable[int], keys: Iterable[int], duration_s: float) -> list[Gop]:
+    """The GOPs of a video from its packets in presentation order (time, size, keyframe flag)."""
+    t, size, key = list(times), list(sizes), list(keys)
+    starts = [i for i, k in enumerate(key) if k]
+    spikes = set(_spikes(size, key))
+    out = []
+    for n, first in enumerate(starts):
+        last = starts[n + 1] if n + 1 < len(starts) else len(t)
+        predicted = size[first + 1 : last]
+        end = t[last] if last < len(t) else max(duration_s, t[-1])
+        still = not predicted or median(predicted) < STILL_RATIO * max(size[first], 1)
+        out.append(Gop(t[first], end, still, any(i in spikes for i in range(first + 1, last))))
+    return out
+
+
+def _spikes(size: list[int], key: list[int]) -> Iterator[int]:
+    """Indices of predicted packets that look like a cut (see the module docstring)."""
+    key_size = 0
+    for i, s in enumerate(size):
+        if key[i]:
+            key_size = s
+            continue
+        if not key_size or s < SPIKE_KEY_FRACTION * key_size:
+            continue
+        lo, hi = max(0, i - SPIKE_WINDOW), min(len(size), i + SPIKE_WINDOW + 1)
+        near = [size[j] for j in range(lo, hi) if j != i and not key[j]]
+        if near and s > SPIKE_RATIO * median(near):
+            yield i
+
+
+class GopIndex:
+    """The GOP a decoded keyframe starts, by bisection over the GOPs' start times. Containment, not
+    equality: the demuxer may list the first keyframe before 0 (an edit list) that decodes at 0."""
+
+    def __init__(self, all_gops: list[Gop]) -> None:
+        self.gops, self.starts = all_gops, [g.start_s for g in all_gops]
+
+    def at(self, t_s: float) -> Gop | None:
+        i = bisect.bisect_right(self.starts, t_s + 2e-3) - 1
+        return self.gops[i] if i >= 0 and t_s < self.gops[i].end_s else None
+
+
+def scene_score(prev: np.ndarray, cur: np.ndarray, prev_mafd: float) -> tuple[float, float]:
+    """ffmpeg's select-filter scene score of cur after prev: (score, this mafd). Over every plane of the
+    small planar YUV pictures, as ffmpeg counts them (a cut between two equally bright scenes of other
+    colours is still a cut).
+
+    mafd is the mean absolute frame difference in percent of full scale; the score is the smaller of it and
+    its change from the previous pair's, over 100 (a steady pan scores low, a cut high).
+    """
+    mafd = float(np.abs(cur.astype(np.int16) - prev.astype(np.int16)).mean()) * 100.0 / 256.0
+    return min(max(min(mafd, abs(mafd - prev_mafd)) / 100.0, 0.0), 1.0), mafd
+
+
+class SampleLog:
+    """The drift segmentation's (t, grey) samples, spooled to a temporary file as the cut search decodes
+    them and read back once, in order: no second decode, and memory does not grow with the video."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()
+        self._shape: tuple[int, ...] | None = None
+        self.count = 0
+
+    def append(self, t_s: float, grey: np.ndarray) -> None:
+        self._shape = self._shape or grey.shape
+        self._file.write(struct.pack("<d", t_s) + np.ascontiguousarray(grey, np.uint8).tobytes())
+        self.count += 1
+
+    def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
+        if self._shape is None:
+            return
+        size = int(np.prod(self._shape))
+        self._file.seek(0)
+        for _ in range(self.count):
+            record = self._file.read(8 + size)
+            yield struct.unpack("<d", record[:8])[0], np.frombuffer(record[8:], np.uint8).reshape(self._shape)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def find_cuts(
+    keyframes: Frames,
+    index: GopIndex,
+    decode: Callable[[Gop], Frames],
+    threshold: float,
+    change_threshold: float,
+    *,
+    sample_fps: float,
+    log: SampleLog | None = None,
+) -> list[float]:
+    """Cut times: at a keyframe that ends a still GOP and shows other content, or at a frame of a fully
+    decoded GOP (decode(gop): its every frame) whose scene score reaches threshold.
+
+    log, when given, gets the drift segmentation's samples: each keyframe, or, inside a decoded GOP, the
+    first frame at or after each point of a sample_fps grid from its start.
+    """
+    cuts: list[float] = []
+    prev: np.ndarray | None = None
+    prev_mafd: float | None = None  # set when prev is the frame right before this keyframe (decoded GOP)
+    prev_still = False
+    for t, grey in keyframes:
+        gop = index.at(t)
+        if prev is not None:
+            if prev_mafd is not None:
+                if scene_score(prev, grey, prev_mafd)[0] >= threshold:
+                    cuts.append(t)
+            elif prev_still and (
+                scene_score(prev, grey, 0.0)[0] >= threshold
+                or distance(reduced(luma(prev)), reduced(luma(grey))) > change_threshold
+            ):
+                cuts.append(t)
+        if gop is None or not gop.refine:
+            prev, prev_mafd, prev_still = grey, None, gop is not None and gop.still
+            if log is not None:
+                log.append(t, luma(grey))
+            continue
+        prev, prev_mafd, grid = grey, 0.0, 0
+        for frame_t, frame in decode(gop):
+            if frame_t > t + 1e-3:
+                score, prev_mafd = scene_score(prev, frame, prev_mafd)
+                if score >= threshold:
+                    cuts.append(frame_t)
+            if log is not None and frame_t >= t + grid / sample_fps - 1e-3:
+                log.append(frame_t, luma(frame))
+                grid = int((frame_t - t) * sample_fps + 1e-6) + 1
+            prev = frame
+    return sorted(set(cuts))
