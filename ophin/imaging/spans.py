@@ -132,6 +132,8 @@ class _Segmenter:
         self.index = 0
         self.current = _Open(self.bounds[0][0], "start")
         self.prev: np.ndarray | None = None
+        self.prev_t: float | None = None
+        self.dense = True  # samples closer than hold_s: a step says whether the picture holds
         self.pending: list[tuple[float, np.ndarray, float, float]] = []  # a drift being confirmed
 
     def run(self, frames: Iterable[tuple[float, np.ndarray]]) -> list[Span]:
@@ -142,7 +144,8 @@ class _Segmenter:
                 self.current, self.prev = _Open(self.bounds[self.index][0], "cut"), None
             small = reduced(grey)
             step = 1.0 if self.prev is None else distance(small, self.prev)  # a span's first never holds
-            self.prev = small
+            self.dense = self.prev_t is None or t - self.prev_t <= self.params.hold_s
+            self.prev, self.prev_t = small, t
             self._feed((t, small, step, sharpness(grey)))
         self._close(self.bounds[self.index][1])
         for start, end in self.bounds[self.index + 1 :]:  # cut spans past the last frame (a still picture)
@@ -157,9 +160,10 @@ class _Segmenter:
     def _feed(self, sample: tuple[float, np.ndarray, float, float]) -> None:
         t, small, step, sharp = sample
         p, current = self.params, self.current
-        if current.anchor is None or (not current.settled and step <= p.still_threshold):
+        if current.anchor is None or (self.dense and not current.settled and step <= p.still_threshold):
             # Until the picture first holds still, the latest picture is the reference: a pan still under
-            # way at a boundary measures its drift from where it comes to rest, not from its middle.
+            # way at a boundary measures its drift from where it comes to rest, not from its middle. Sparse
+            # samples (keyframes seconds apart) keep the span's first: two alike say nothing of the start.
             current.anchor, current.settled = small, step <= p.still_threshold
         if t - current.start_s >= p.max_clip_s:
             self._close(t)

@@ -76,12 +76,22 @@ def test_extract_keyframes_splits_footage_at_drift_and_cuts(footage, tmp_path, m
     svc = make_services(tmp_path, make_database(), transcriber)
     vid = acquire_urls([footage.resolve().as_uri()], svc).videos[0]
     params = params_for(svc).keyframes
-    result = extract_keyframes(vid, params, svc=svc)
-    assert result.status == "succeeded"
+    assert params.decode == "keyframes"
+    # Every frame decoded (decode=full): the drift boundary falls inside the pan, frames where it holds.
+    full = extract_keyframes(vid, replace(params, decode="full"), svc=svc)
+    assert full.status == "succeeded"
     clips = _clips(svc, vid)
     assert [c[0] for c in clips] == ["start", "change", "cut"], clips
     assert 15.0 <= clips[1][1] <= 18.0 and abs(clips[2][1] - 40.0) < 0.2
     assert all(c[3] == "settle" for c in clips) and clips[1][4] >= 17.0  # after the pan, in its clip
+    # Keyframes only (the default; this file has one every 10 s and a still GOP before the cut): the
+    # same clips, the drift boundary at the first keyframe after the pan, the cut exact.
+    result = extract_keyframes(vid, params, svc=svc)
+    assert result.status == "succeeded"
+    clips = _clips(svc, vid)
+    assert [c[0] for c in clips] == ["start", "change", "cut"], clips
+    assert 15.0 <= clips[1][1] <= 20.0 and abs(clips[2][1] - 40.0) < 0.05
+    assert clips[1][4] >= 18.0 and clips[0][4] < 15.0  # each clip's frame shows its own view
     # Scene cuts only (version 3's behaviour): the pan goes unnoticed.
     cuts_only = extract_keyframes(vid, replace(params, drift=False), svc=svc)
     assert cuts_only.status == "succeeded"
