@@ -4,14 +4,15 @@ alone, about a tenth of a full decode), with a full decode of only the keyframe 
 An encoder codes a picture it cannot predict from the one before (a cut) almost as a keyframe: either it
 places a keyframe there (x264's scene-cut detection) or the predicted packet balloons to a sizeable share
 of one. So, per GOP, from its packets alone:
-- still: its predicted packets are tiny next to its keyframe (slides measured <= 0.3 %, slowly roaming
-  720p fundus footage 3-8 %): the picture holds until the next keyframe, so if that one shows something
-  else, the cut is exactly there;
+- still: nearly all its predicted packets are tiny next to its keyframe (slides measured <= 0.3 %, slowly
+  roaming 720p fundus footage 3-8 %): the picture holds until the next keyframe, so if that one shows
+  something else, the cut is exactly there;
 - spike: a predicted packet far above its neighbours and a good share of the keyframe: a cut may fall
   inside, so the GOP is decoded in full and ffmpeg's own scene score times it to the frame;
-- otherwise the footage moves: the drift segmentation (spans.py) places its boundaries at keyframes, and
-  only a GOP longer than MAX_SPARSE_GOP_S is decoded in full for it.
-A spike that is no cut costs one GOP's decode, never a wrong boundary: the decoded frames decide.
+- otherwise the footage moves. Its drift boundaries are placed at keyframes by the drift segmentation
+  (spans.py); it is decoded in full only when it is longer than MAX_SPARSE_GOP_S, or when its closing
+  keyframe scores a cut against its opening one (a cut to a flat card is cheap to code: no spike).
+A decoded GOP that holds no cut costs its decode, never a wrong boundary: the decoded frames decide.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def luma(picture: np.ndarray) -> np.ndarray:
 SPIKE_RATIO = 2.0  # a predicted packet this many times the median of its neighbours...
 SPIKE_KEY_FRACTION = 0.3  # ...and at least this share of its GOP's keyframe looks intra-coded
 SPIKE_WINDOW = 12  # neighbours each side
-STILL_RATIO = 0.02  # median predicted packet under this share of the keyframe: the picture holds
+STILL_RATIO = 0.02  # 9 in 10 predicted packets under this share of the keyframe: the picture holds
 MAX_SPARSE_GOP_S = 10.0  # moving footage with keyframes further apart is decoded in full for its drift
 
 
@@ -65,7 +66,7 @@ def gops(times: Iterable[float], sizes: Iterable[int], keys: Iterable[int], dura
         last = starts[n + 1] if n + 1 < len(starts) else len(t)
         predicted = size[first + 1 : last]
         end = t[last] if last < len(t) else max(duration_s, t[-1])
-        still = not predicted or median(predicted) < STILL_RATIO * max(size[first], 1)
+        still = not predicted or float(np.percentile(predicted, 90)) < STILL_RATIO * max(size[first], 1)
         out.append(Gop(t[first], end, still, any(i in spikes for i in range(first + 1, last))))
     return out
 
@@ -146,40 +147,74 @@ def find_cuts(
     sample_fps: float,
     log: SampleLog | None = None,
 ) -> list[float]:
-    """Cut times: at a keyframe that ends a still GOP and shows other content, or at a frame of a fully
-    decoded GOP (decode(gop): its every frame) whose scene score reaches threshold.
+    """Cut times, from the keyframes in order and a full decode (decode(gop): its every frame) of:
+    - each GOP that refines (a packet spike, or too long for its drift), before reading on;
+    - a moving GOP whose closing keyframe scores a cut against its opening one: the cut is somewhere
+      inside, found after the fact.
+    A keyframe that ends a still GOP and shows other content is a cut without any decoding.
 
-    log, when given, gets the drift segmentation's samples: each keyframe, or, inside a decoded GOP, the
-    first frame at or after each point of a sample_fps grid from its start.
+    log, when given, gets the drift segmentation's samples in time order: each keyframe, or, inside a
+    decoded GOP, the first frame at or after each point of a sample_fps grid from its start.
     """
-    cuts: list[float] = []
-    prev: np.ndarray | None = None
-    prev_mafd: float | None = None  # set when prev is the frame right before this keyframe (decoded GOP)
-    prev_still = False
-    for t, grey in keyframes:
-        gop = index.at(t)
-        if prev is not None:
-            if prev_mafd is not None:
-                if scene_score(prev, grey, prev_mafd)[0] >= threshold:
-                    cuts.append(t)
-            elif prev_still and (
-                scene_score(prev, grey, 0.0)[0] >= threshold
-                or distance(reduced(luma(prev)), reduced(luma(grey))) > change_threshold
-            ):
-                cuts.append(t)
-        if gop is None or not gop.refine:
-            prev, prev_mafd, prev_still = grey, None, gop is not None and gop.still
-            if log is not None:
-                log.append(t, luma(grey))
-            continue
-        prev, prev_mafd, grid = grey, 0.0, 0
-        for frame_t, frame in decode(gop):
-            if frame_t > t + 1e-3:
-                score, prev_mafd = scene_score(prev, frame, prev_mafd)
-                if score >= threshold:
-                    cuts.append(frame_t)
-            if log is not None and frame_t >= t + grid / sample_fps - 1e-3:
-                log.append(frame_t, luma(frame))
-                grid = int((frame_t - t) * sample_fps + 1e-6) + 1
+    return _CutSearch(index, decode, threshold, change_threshold, sample_fps, log).run(keyframes)
+
+
+class _CutSearch:
+    def __init__(
+        self,
+        index: GopIndex,
+        decode: Callable[[Gop], Frames],
+        threshold: float,
+        change_threshold: float,
+        sample_fps: float,
+        log: SampleLog | None,
+    ) -> None:
+        self.index, self.decode, self.log = index, decode, log
+        self.threshold, self.change_threshold, self.fps = threshold, change_threshold, sample_fps
+        self.cuts: list[float] = []
+
+    def run(self, keyframes: Frames) -> list[float]:
+        # The GOP before the current keyframe: its start, its opening picture, and, once decoded, the
+        # picture right before the current keyframe with its mafd.
+        gop: Gop | None = None
+        opening: np.ndarray | None = None
+        last: tuple[np.ndarray, float] | None = None
+        for t, picture in keyframes:
+            if opening is not None:
+                if last is None and gop is not None and not gop.still:
+                    if scene_score(opening, picture, 0.0)[0] >= self.threshold:
+                        last = self._scan(gop, opening)  # the cut is inside: time it
+                if last is not None:
+                    if scene_score(last[0], picture, last[1])[0] >= self.threshold:
+                        self.cuts.append(t)
+                elif gop is not None and gop.still and self._changed(opening, picture):
+                    self.cuts.append(t)
+            gop, opening, last = self.index.at(t), picture, None
+            if self.log is not None:
+                self.log.append(t, luma(picture))
+            if gop is not None and gop.refine:
+                last = self._scan(gop, picture)
+        return sorted(set(self.cuts))
+
+    def _changed(self, a: np.ndarray, b: np.ndarray) -> bool:
+        return (
+            scene_score(a, b, 0.0)[0] >= self.threshold
+            or distance(reduced(luma(a)), reduced(luma(b))) > self.change_threshold
+        )
+
+    def _scan(self, gop: Gop, opening: np.ndarray) -> tuple[np.ndarray, float]:
+        """Decode the GOP: cuts between its frames, grid samples to the log (past its opening keyframe,
+        logged already); returns its last picture and that picture's mafd."""
+        prev, mafd, grid = opening, 0.0, 1
+        start: float | None = None
+        for frame_t, frame in self.decode(gop):
+            start = frame_t if start is None else start
+            if frame_t > start + 1e-3:
+                score, mafd = scene_score(prev, frame, mafd)
+                if score >= self.threshold:
+                    self.cuts.append(frame_t)
+                if self.log is not None and frame_t >= start + grid / self.fps - 1e-3:
+                    self.log.append(frame_t, luma(frame))
+                    grid = int((frame_t - start) * self.fps + 1e-6) + 1
             prev = frame
-    return sorted(set(cuts))
+        return prev, mafd
