@@ -49,7 +49,7 @@ bench-airflow: install ## ophin_process on a real Airflow stack (CeleryExecutor,
 bench-asr: install ## WER and real-time factor per ASR backend (faster-whisper plain/batched, openai-whisper, subtitles)
 	$(PY) -m bench.asr
 
-bench-keyframes: install ## clips and kept frames per minute, static slide vs continuous footage; low-res decode + segmentation cost
+bench-keyframes: install ## visual analysis CPU vs a bare full decode (target <= 0.3x), decode=keyframes vs full, slide vs continuous footage (5 min, 720p)
 	$(PY) -m bench.keyframes
 
 bench-workers: install ## `ophin run --workers N`: wall, CPU busy share, videos/hour at 1 and 2 workers (4 x 5-min lectures)
