@@ -58,7 +58,7 @@ def measure(path: Path, params: KeyframeParams, media: FfmpegMedia, bare_s: floa
     before, t0 = _cpu_s(), time.perf_counter()
     spans = plan_spans(path, info, params, media)
     times = [round(s.frame_t_s or s.start_s, 3) for s in spans]
-    pictures = media.keyframes_at(path, times) if params.decode == "keyframes" else {}
+    pictures = media.keyframes_at(path, times, info=info) if params.decode == "keyframes" else {}
     images = [pictures[t] if t in pictures else media.frame_at(path, t) for t in times]
     cpu_s, wall_s = _cpu_s() - before, time.perf_counter() - t0
     kept: list[str] = []

@@ -309,11 +309,13 @@ class FfmpegMedia:
         ]  # fmt: skip
         yield from _frames_with_times(cmd, (height * 3 // 2, width), offset)
 
-    def keyframes_at(self, path: Path, times: list[float], batch: int = 100) -> dict[float, np.ndarray]:
+    def keyframes_at(
+        self, path: Path, times: list[float], batch: int = 100, info: MediaInfo | None = None
+    ) -> dict[float, np.ndarray]:
         """Full-resolution BGR pictures of the keyframes presented at `times` (within 1.5 ms), decoding the
         keyframes only, in one ffmpeg run per `batch` times; times that are no keyframe are left out (ask
         frame_at for those)."""
-        info = self.probe(path)
+        info = info or self.probe(path)
         found: dict[float, np.ndarray] = {}
         wanted = sorted(set(times))
         for i in range(0, len(wanted), batch):

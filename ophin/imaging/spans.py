@@ -78,7 +78,7 @@ def choose_sample(
     """(time, how) of the span's keyframe from its (t, step to the previous sample, sharpness) samples."""
     earliest = start_s + min(SETTLE_S, (end_s - start_s) / 2)
     usable = [s for s in samples if s[0] >= earliest - 1e-6]
-    if not usable:  # only the picture at the boundary itself (a keyframe at a cut): the caller settles past it
+    if not usable:  # only the picture at the boundary (a keyframe at a cut): the caller settles past it
         return None, None
     held: list[tuple[float, float, float]] = []
     run: list[tuple[float, float, float]] = []

@@ -208,7 +208,7 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
     spans = plan_spans(local, info, params, svc.media)
     times = [round(span.frame_t_s or span.start_s, 3) for span in spans]
     # Most chosen frames are keyframes in decode=keyframes: one keyframe-only pass fetches them all.
-    pictures = svc.media.keyframes_at(local, times) if params.decode == "keyframes" else {}
+    pictures = svc.media.keyframes_at(local, times, info=info) if params.decode == "keyframes" else {}
     for index, (span, t) in enumerate(zip(spans, times, strict=True)):
         start, end = span.start_s, span.end_s
         cid = clip_id(vid, int(start * 1000), int(end * 1000), phash)
