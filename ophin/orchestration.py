@@ -8,6 +8,7 @@ Airflow only: the DAG files import it while they parse, and the engine loads ins
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -99,13 +100,19 @@ def acquire_unit(unit: dict[str, Any]) -> list[str]:
 
 
 def stage_unit(stages: tuple[str, ...], unit: dict[str, Any]) -> None:
-    """Run these per-video stages, in order, on each video of the unit (each skips when up to date)."""
-    from ophin.pipeline import run_video_stage
+    """Run these per-video stages, in order, on each video of the unit (each skips when up to date).
+
+    The unit's videos overlap on OPHIN_RUN__WORKERS threads, as in `ophin run --workers`, when the stages
+    read nothing of other videos (verify does: it runs them one by one).
+    """
+    from ophin.pipeline import ISOLATED_STAGES, run_video_stage
     from ophin.stages.base import StageFailed
 
     _label(unit)
-    svc, failures = services(), []
-    for key in unit["keys"]:
+    svc = services()
+
+    def run(key: str) -> list[Exception]:
+        failures: list[Exception] = []
         for stage in stages:
             try:
                 result = run_video_stage(stage, uuid.UUID(key), svc)
@@ -114,6 +121,11 @@ def stage_unit(stages: tuple[str, ...], unit: dict[str, Any]) -> None:
                 break
             if result.status == "partial":
                 failures.append(RuntimeError(f"{stage} {key}: {result.output.get('failed')} item(s) failed"))
+        return failures
+
+    workers = svc.settings.run.worker_count() if ISOLATED_STAGES.issuperset(stages) else 1
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(unit["keys"])))) as pool:
+        failures = [f for found in pool.map(run, unit["keys"]) for f in found]
     if failures:
         raise RuntimeError("; ".join(str(f) for f in failures[:10]))
 
