@@ -144,7 +144,7 @@ def _keyframe_analysis(local: Any, info: Any, params: KeyframeParams, media: Any
             local, width, start_s=gop.start_s, duration_s=gop.end_s - gop.start_s, info=info
         )
 
-    log = SampleLog()
+    log = SampleLog() if params.drift else None
     cuts = find_cuts(
         media.small_frames(local, width, keyframes_only=True, info=info),
         index,
@@ -152,10 +152,11 @@ def _keyframe_analysis(local: Any, info: Any, params: KeyframeParams, media: Any
         params.scene_threshold,
         params.change_threshold,
         sample_fps=params.sample_fps,
-        log=log if params.drift else None,
+        log=log,
     )
 
     def samples() -> Iterator[tuple[float, Any]]:
+        assert log is not None  # plan_spans asks for samples only with drift on
         try:
             yield from log
         finally:
