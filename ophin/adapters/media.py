@@ -57,6 +57,7 @@ class Packets:
         return len(self.t_s)
 
 
+_SCENE_SCORE = re.compile(rb"lavfi\.scene_score=([0-9.]+)")
 _SHOWINFO_FRAME = re.compile(rb"\sn:\s*\d+\s+pts:\s*-?\d+\s+pts_time:\s*(-?[0-9.]+)")
 
 
@@ -294,18 +295,43 @@ class FfmpegMedia:
         times (showinfo, read from stderr as the frames come), in seconds from the file's start, floored to
         the millisecond so a seek to one lands on the frame itself. One frame is in memory at a time.
         """
+        frames = self._small(path, width, keyframes_only, start_s, duration_s, info, scored=False)
+        for t, picture, _ in frames:
+            yield t, picture
+
+    def scored_frames(
+        self, path: Path, width: int, start_s: float, duration_s: float, info: MediaInfo | None = None
+    ) -> Iterator[tuple[float, np.ndarray, float]]:
+        """small_frames of every frame from start_s for duration_s, each with ffmpeg's scene score against
+        the frame before it, computed at full resolution (the select filter's, as scene_changes uses; the
+        first frame after the seek has none to compare with: 0)."""
+        for t, picture, score in self._small(path, width, False, start_s, duration_s, info, scored=True):
+            yield t, picture, score or 0.0
+
+    def _small(
+        self,
+        path: Path,
+        width: int,
+        keyframes_only: bool,
+        start_s: float | None,
+        duration_s: float | None,
+        info: MediaInfo | None,
+        *,
+        scored: bool,
+    ) -> Iterator[tuple[float, np.ndarray, float | None]]:
         info = info or self.probe(path)
         if info.width <= 0 or info.height <= 0:
             raise MediaError("video stream has no frame size")
         height = max(2, round(info.height * width / info.width / 2) * 2)
         offset = max(start_s or 0.0, 0.0)
+        score = "select=gte(scene\\,0),metadata=print:key=lavfi.scene_score," if scored else ""
         cmd = [
             "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info",
             *(["-skip_frame", "nokey"] if keyframes_only else []),
             *(["-ss", f"{offset:.3f}"] if start_s is not None else []), "-i", str(path),
             *(["-t", f"{duration_s:.3f}"] if duration_s is not None else []),
-            "-map", "0:v:0", "-vf", f"scale={width}:{height}:flags=area,showinfo", "-fps_mode", "passthrough",
-            "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
+            "-map", "0:v:0", "-vf", f"{score}scale={width}:{height}:flags=area,showinfo",
+            "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
         ]  # fmt: skip
         yield from _frames_with_times(cmd, (height * 3 // 2, width), offset)
 
@@ -326,7 +352,7 @@ class FfmpegMedia:
                 "-i", str(path), "-map", "0:v:0", "-vf", f"select={pick},showinfo",
                 "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1",
             ]  # fmt: skip
-            for t, image in _frames_with_times(cmd, (info.height, info.width, 3), 0.0):
+            for t, image, _ in _frames_with_times(cmd, (info.height, info.width, 3), 0.0):
                 near = min(chunk, key=lambda w: abs(w - t))
                 if abs(near - t) <= 2e-3:
                     found[near] = image
@@ -384,14 +410,16 @@ class FfmpegMedia:
 
 def _frames_with_times(
     cmd: list[str], shape: tuple[int, ...], offset: float
-) -> Iterator[tuple[float, np.ndarray]]:
-    """Run an ffmpeg rawvideo command whose filters end in showinfo; pair each frame with its pts_time.
+) -> Iterator[tuple[float, np.ndarray, float | None]]:
+    """Run an ffmpeg rawvideo command whose filters end in showinfo; pair each frame with its pts_time
+    and, when a metadata filter prints it, its lavfi.scene_score.
 
     A thread drains stderr (showinfo writes a line per frame before the frame reaches the pipe), so neither
     pipe can fill and stall ffmpeg; the last lines are kept for the error message.
     """
     size = int(np.prod(shape))
-    times: deque[float] = deque()
+    times: deque[tuple[float, float | None]] = deque()
+    score: float | None = None
     tail: deque[str] = deque(maxlen=5)
     ready = threading.Condition()
     done = False
@@ -399,14 +427,18 @@ def _frames_with_times(
     assert proc.stdout is not None and proc.stderr is not None
 
     def drain(stream: Any) -> None:
-        nonlocal done
+        nonlocal done, score
         for line in stream:
             found = _SHOWINFO_FRAME.search(line)
+            scored = _SCENE_SCORE.search(line)
             with ready:
                 if found:
-                    times.append(float(found.group(1)))
+                    times.append((float(found.group(1)), score))
+                    score = None
                     ready.notify()
-                elif b"Parsed_showinfo" not in line and line.strip():
+                elif scored:
+                    score = float(scored.group(1))
+                elif b"Parsed_" not in line and line.strip():
                     tail.append(line.decode(errors="replace").strip())
         with ready:
             done = True
@@ -422,11 +454,11 @@ def _frames_with_times(
                 break
             with ready:
                 ready.wait_for(lambda: times or done)
-                pts = times.popleft() if times else None
-            if pts is None:
+                stamp = times.popleft() if times else None
+            if stamp is None:
                 raise MediaError("frame stream lost its timestamps")
-            t = int((offset + pts) * 1000) / 1000  # floored: a seek to t lands on this frame, not after it
-            yield t, np.frombuffer(buf, np.uint8).reshape(shape)
+            t = int((offset + stamp[0]) * 1000) / 1000  # floored: a seek to t lands on this frame, not after
+            yield t, np.frombuffer(buf, np.uint8).reshape(shape), stamp[1]
             count += 1
     finally:
         proc.stdout.close()

@@ -139,10 +139,11 @@ def _keyframe_analysis(local: Any, info: Any, params: KeyframeParams, media: Any
         return _full_analysis(local, info, params, media)
     index = GopIndex(gops(packets.t_s, packets.size, packets.key, info.duration_s))
 
-    def every_frame(gop: Gop) -> Iterable[tuple[float, Any]]:
-        return media.small_frames(
-            local, width, start_s=gop.start_s, duration_s=gop.end_s - gop.start_s, info=info
-        )
+    frame_s = 1.0 / info.fps if info.fps > 0 else 0.04
+
+    def every_frame(gop: Gop) -> Iterable[tuple[float, Any, float]]:
+        # Half a frame past the GOP's end: the keyframe closing it, scored against the frame before it.
+        return media.scored_frames(local, width, gop.start_s, gop.end_s - gop.start_s + frame_s / 2, info)
 
     log = SampleLog() if params.drift else None
     cuts = find_cuts(

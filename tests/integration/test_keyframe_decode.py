@@ -28,13 +28,14 @@ def mid_gop_cut(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class CountingMedia(FfmpegMedia):
-    def __init__(self) -> None:
-        self.decoded: list[tuple[float | None, float | None]] = []
+    """Notes each GOP decoded in full (scored_frames: start, duration)."""
 
-    def small_frames(self, path, width=160, **kw):  # noqa: ANN001, ANN003, ANN201
-        if not kw.get("keyframes_only"):
-            self.decoded.append((kw.get("start_s"), kw.get("duration_s")))
-        return super().small_frames(path, width, **kw)
+    def __init__(self) -> None:
+        self.decoded: list[tuple[float, float]] = []
+
+    def scored_frames(self, path, width, start_s, duration_s, info=None):  # noqa: ANN001, ANN201
+        self.decoded.append((round(start_s, 3), round(duration_s)))
+        return super().scored_frames(path, width, start_s, duration_s, info)
 
 
 def test_packets_and_keyframes_are_read_without_a_full_decode(mid_gop_cut: Path) -> None:

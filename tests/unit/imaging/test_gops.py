@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ophin.imaging.gops import Gop, GopIndex, SampleLog, find_cuts, gops, luma, scene_score
+from ophin.imaging.gops import Gop, GopIndex, SampleLog, difference, find_cuts, gops, luma
 
 H, W = 18, 32  # a small planar YUV 4:2:0 picture: H luma rows, then H/2 rows holding U and V
 
@@ -46,17 +46,17 @@ def test_gop_index_finds_the_gop_a_keyframe_starts_even_before_zero() -> None:
     assert index.at(25.0) is None
 
 
-def test_scene_score_is_high_for_a_cut_and_low_for_a_steady_change() -> None:
+def test_difference_counts_every_plane() -> None:
     a, b = picture(60), picture(200, 1)
-    assert scene_score(a, b, 0.0)[0] > 0.3
-    assert scene_score(a, a.copy(), 0.0)[0] == 0.0
-    # The same large difference every frame (a steady pan) scores low against the previous pair's.
-    _, mafd = scene_score(a, b, 0.0)
-    assert scene_score(a, b, mafd)[0] < 0.01
-    # Colour counts: same brightness, other hues.
+    assert difference(a, b) > 0.3 and difference(a, a.copy()) == 0.0
     tinted = a.copy()
-    tinted[H:] = 250
-    assert scene_score(luma(a), luma(tinted), 0.0)[0] == 0.0 and scene_score(a, tinted, 0.0)[0] > 0.15
+    tinted[H:] = 250  # same brightness, other hues
+    assert difference(luma(a), luma(tinted)) == 0.0 and difference(a, tinted) > 0.15
+
+
+def scored(frames: list[tuple[float, np.ndarray]], cuts: set[float]) -> list[tuple[float, np.ndarray, float]]:
+    """Decoded frames as media.scored_frames gives them: ffmpeg's score is high at the cuts only."""
+    return [(t, p, 0.9 if t in cuts else 0.01) for t, p in frames]
 
 
 def _decoder(frames: dict[float, list[tuple[float, np.ndarray]]]):  # noqa: ANN202
@@ -79,9 +79,9 @@ def test_a_keyframe_ending_a_still_gop_with_other_content_is_a_cut() -> None:
 
 def test_a_moving_gop_is_decoded_only_when_its_keyframes_score_a_cut() -> None:
     index = GopIndex([Gop(0.0, 2.0, False, False), Gop(2.0, 4.0, False, False), Gop(4.0, 6.0, False, False)])
-    card = [(i / 10, picture(60)) for i in range(12)] + [(i / 10, picture(200, 1)) for i in range(12, 20)]
+    card = [(i / 10, picture(60)) for i in range(12)] + [(i / 10, picture(200, 1)) for i in range(12, 21)]
     keyframes = [(0.0, picture(60)), (2.0, picture(200, 1)), (4.0, picture(210, 1))]
-    decode, calls = _decoder({0.0: card})
+    decode, calls = _decoder({0.0: scored(card, {1.2})})
     # 0 -> 2 s scores a cut: that GOP is decoded after the fact and the cut timed; 2 -> 4 s is a drift.
     assert find_cuts(keyframes, index, decode, 0.3, 0.25, sample_fps=4) == [1.2]
     assert calls == [0.0]
@@ -89,9 +89,9 @@ def test_a_moving_gop_is_decoded_only_when_its_keyframes_score_a_cut() -> None:
 
 def test_a_spiking_gop_is_decoded_and_its_cut_timed_to_the_frame() -> None:
     index = GopIndex([Gop(0.0, 2.0, False, True), Gop(2.0, 4.0, False, False)])
-    first = [(i / 10, picture(60)) for i in range(13)] + [(i / 10, picture(200, 1)) for i in range(13, 20)]
+    first = [(i / 10, picture(60)) for i in range(13)] + [(i / 10, picture(200, 1)) for i in range(13, 21)]
     keyframes = [(0.0, first[0][1]), (2.0, picture(200, 1))]
-    decode, calls = _decoder({0.0: first})
+    decode, calls = _decoder({0.0: scored(first, {1.3})})
     log = SampleLog()
     assert find_cuts(keyframes, index, decode, 0.3, 0.25, sample_fps=4, log=log) == [1.3]
     assert calls == [0.0]
@@ -105,6 +105,6 @@ def test_a_spiking_gop_is_decoded_and_its_cut_timed_to_the_frame() -> None:
 def test_a_spike_that_is_no_cut_costs_a_decode_but_adds_no_boundary() -> None:
     index = GopIndex([Gop(0.0, 2.0, False, True)])
     drifting = [(i / 10, picture(60 + 4 * i)) for i in range(20)]  # brightening slowly, same pattern
-    decode, calls = _decoder({0.0: drifting})
+    decode, calls = _decoder({0.0: scored(drifting, set())})
     assert find_cuts([(0.0, drifting[0][1])], index, decode, 0.3, 0.25, sample_fps=4) == []
     assert calls == [0.0]
