@@ -59,7 +59,8 @@ def measure(path: Path, params: KeyframeParams, media: FfmpegMedia, bare_s: floa
     spans = plan_spans(path, info, params, media)
     times = [round(s.frame_t_s or s.start_s, 3) for s in spans]
     pictures = media.keyframes_at(path, times, info=info) if params.decode == "keyframes" else {}
-    images = [pictures[t] if t in pictures else media.frame_at(path, t) for t in times]
+    pictures |= media.frames_at(path, [t for t in times if t not in pictures])
+    images = [pictures[t] for t in times]
     cpu_s, wall_s = _cpu_s() - before, time.perf_counter() - t0
     kept: list[str] = []
     for image in images:  # the stage's phash dedup, without OCR/face work

@@ -209,8 +209,10 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
     clips, frames, kept_hashes = [], [], []
     spans = plan_spans(local, info, params, svc.media)
     times = [round(span.frame_t_s or span.start_s, 3) for span in spans]
-    # Most chosen frames are keyframes in decode=keyframes: one keyframe-only pass fetches them all.
+    # Most chosen frames are keyframes in decode=keyframes: one keyframe-only pass fetches them; the rest
+    # come a batch of seeks per ffmpeg run.
     pictures = svc.media.keyframes_at(local, times, info=info) if params.decode == "keyframes" else {}
+    pictures |= svc.media.frames_at(local, [t for t in times if t not in pictures])
     for index, (span, t) in enumerate(zip(spans, times, strict=True)):
         start, end = span.start_s, span.end_s
         cid = clip_id(vid, int(start * 1000), int(end * 1000), phash)
@@ -225,7 +227,7 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
                 "params_hash": phash,
             }
         )
-        image = pictures[t] if t in pictures else svc.media.frame_at(local, t)
+        image = pictures[t]
         fid = frame_id(vid, int(t * 1000), phash)
         verdict = assess_frame(image, ocr=ocr, detect_faces=detect, params=params.image)
         ph = verdict.phash  # of the refined picture: letterbox bars do not tell two copies apart

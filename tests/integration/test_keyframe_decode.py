@@ -12,7 +12,7 @@ from skimage.data import retina
 
 from ophin.adapters.media import FfmpegMedia
 from ophin.stages.keyframes import KeyframeParams, plan_spans
-from tests.support.media import concat_videos, footage_video
+from tests.support.media import concat_videos, footage_video, still_picture_video
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +62,15 @@ def test_the_cut_inside_a_gop_is_found_by_decoding_that_gop_only(mid_gop_cut: Pa
     # The full analysis agrees on the cut.
     full = plan_spans(mid_gop_cut, info, replace(KeyframeParams(), decode="full"), FfmpegMedia())
     assert [s.start_s for s in full if s.boundary == "cut"] == pytest.approx([spans[1].start_s], abs=0.05)
+
+
+def test_frames_at_batches_seeks_and_agrees_with_frame_at(mid_gop_cut: Path, tmp_path: Path) -> None:
+    media = FfmpegMedia()
+    times = [0.5, 12.25, 15.5, 24.9]
+    got = media.frames_at(mid_gop_cut, times, batch=3)  # two ffmpeg runs
+    assert sorted(got) == times
+    for t in times:
+        assert np.array_equal(got[t], media.frame_at(mid_gop_cut, t)), t
+    # A still picture muxed with 3 s of tone: nothing decodes at 2 s, so it is frame_at's last frame.
+    still = still_picture_video(tmp_path / "still.mp4", 3.0)
+    assert media.frames_at(still, [2.0])[2.0].shape == media.frame_at(still, 0.0).shape
