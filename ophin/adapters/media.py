@@ -206,39 +206,20 @@ class FfmpegMedia:
 
         Grey, not colour: frame differences and sharpness are luminance measures, fundus and slide colour
         shifts show in luma too, and one byte a pixel keeps an hour of 4 fps samples streaming at ~14 kB
-        each. Only one frame is in memory at a time; ffmpeg's stderr goes to a temporary file so a chatty
-        decoder cannot fill a pipe and stall. t_s is the sample's index over fps, the fps filter's own grid.
+        each. Only one frame is in memory at a time (see _frames_with_times). t_s is the sample's index over
+        fps, the fps filter's own grid.
         """
         info = self.probe(path)
         if info.width <= 0 or info.height <= 0:
             raise MediaError("video stream has no frame size")
         height = max(2, round(info.height * width / info.width / 2) * 2)
         cmd = [
-            "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-i", str(path),
-            "-map", "0:v:0", "-vf", f"fps={fps},scale={width}:{height}:flags=area",
+            "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-i", str(path),
+            "-map", "0:v:0", "-vf", f"fps={fps},scale={width}:{height}:flags=area,showinfo",
             "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1",
         ]  # fmt: skip
-        size = width * height
-        with tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
-            assert proc.stdout is not None
-            count = 0
-            try:
-                while True:
-                    buf = proc.stdout.read(size)
-                    if len(buf) < size:
-                        break
-                    yield round(count / fps, 3), np.frombuffer(buf, np.uint8).reshape(height, width)
-                    count += 1
-            finally:
-                proc.stdout.close()
-                if proc.poll() is None:
-                    proc.kill()  # the consumer stopped early (or raised): no orphan decoder
-                proc.wait()
-            if proc.returncode != 0 and count == 0:
-                err.seek(0)
-                lines = [ln for ln in err.read().decode(errors="replace").splitlines() if ln.strip()]
-                raise MediaError(f"frame stream failed: {lines[-1] if lines else 'ffmpeg failed'}")
+        for count, (_, grey, _) in enumerate(_frames_with_times(cmd, (height, width), 0.0)):
+            yield round(count / fps, 3), grey
 
     def packets(self, path: Path) -> Packets:
         """Every video packet's time, size and keyframe flag from a demux-only pass (no decoding: about 0.2
