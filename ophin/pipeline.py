@@ -80,6 +80,7 @@ class StageParams:
                 subtitles=a.subtitles,
                 automatic_subtitles=a.automatic_subtitles,
                 allowed_languages=tuple(a.allowed_languages),
+                window_s=a.window_s,
             ),
             keyframes=KeyframeParams(
                 scene_threshold=k.scene_threshold,

@@ -113,6 +113,9 @@ class AsrSettings(BaseModel):
     # bench/asr.py measured no gain (400 s input on 2 cores: RTF 0.187 batched vs 0.139 sequential).
     batch_size: int = Field(8, ge=1)
     batch_min_duration_s: float | None = Field(None, ge=0.0)
+    # Audio longer than this is transcribed window by window, each cut at a pause (ophin/adapters/
+    # asr_windows.py): memory stays that of one window whatever the video's length. None: whole files.
+    window_s: float | None = Field(600.0, ge=60.0)
     # Domain vocabulary primes the decoder: base models otherwise hear "optic disc" as "raptic disc".
     initial_prompt: str = (
         "Ophthalmology lecture. Glaucoma, optic disc, cup-to-disc ratio, fundus photograph, OCT B-scan, "

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ophin.adapters.asr_windows import detect_language_windowed, transcribe_windows
 from ophin.adapters.object_store import ObjectMissing
 from ophin.db.crawl_models import SubtitleTrack
 from ophin.db.models import TranscriptSegment, Video
@@ -35,7 +36,8 @@ STAGE = "transcribe"
 UPSTREAM: tuple[str, ...] = ()  # reads only the media (and the caption tracks acquisition stored)
 # 2: a video without audio has an empty transcript, not a failure
 # 3: caption tracks as a source, the spoken language detected, backend/source/language/params on rows
-VERSION = "3"
+# 4: audio longer than asr.window_s transcribed window by window, cut at pauses (bounded memory)
+VERSION = "4"
 SAMPLE_RATE = 16000  # Whisper's native rate
 log = logging.getLogger("ophin.stages")
 
@@ -55,6 +57,7 @@ class TranscribeParams:
     subtitles: str = "prefer"  # prefer | merge | ignore, for creator captions
     automatic_subtitles: str = "ignore"  # the same, for automatic captions
     allowed_languages: tuple[str, ...] = ("en",)
+    window_s: float | None = 600.0  # longer audio is transcribed window by window (asr_windows.py)
 
 
 def segment_rows(
@@ -131,8 +134,8 @@ def transcribe_audio(
     svc: Services, vid: uuid.UUID, wav: Path, params: TranscribeParams, tracks: list[SubtitleTrack]
 ) -> tuple[tuple[Segment, ...], dict[str, Transcript], LanguageGuess | None]:
     """(segments, transcript per source, spoken language): captions, ASR, or both, as params say."""
-    transcriber = svc.transcriber
-    spoken = transcriber.detect_language(wav) if tracks else None
+    transcriber, scratch = svc.transcriber, wav.parent
+    spoken = detect_language_windowed(transcriber, wav, params.window_s, scratch) if tracks else None
     choice = plan_sources(params, [(t.language, t.kind) for t in tracks], spoken)
     captions = None
     if choice is not None:
@@ -140,7 +143,7 @@ def transcribe_audio(
         captions = _caption_transcript(svc, track)
     if captions is not None and choice is not None and choice.policy == "prefer":
         return captions.segments, {"subtitles": captions}, spoken
-    asr = transcriber.transcribe(wav)
+    asr = transcribe_windows(transcriber, wav, params.window_s, scratch)
     if asr.language:
         spoken = LanguageGuess(asr.language, asr.language_probability)
     if captions is None:

@@ -1,0 +1,125 @@
+"""Long audio through any Transcriber in windows of bounded length, cut where it is quietest.
+
+Every backend reads its whole input into memory, and faster-whisper also computes the spectrogram of all of
+it at once: an hour of 16 kHz audio is 230 MB of float samples before the model sees any. Here the WAV the
+transcribe stage extracted is read a window at a time (the `wave` module, never the whole file), each window
+ends at the quietest 0.3 s of its last WINDOW_SEARCH_S seconds (a pause between sentences, so no word is cut),
+is written to a scratch WAV, transcribed, and its times moved by its start. Decoding never conditions on the
+previous text (asr settings), so a window loses nothing a whole-file pass would have used.
+"""
+
+from __future__ import annotations
+
+import wave
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from ophin.adapters.asr_base import Transcriber
+from ophin.domain.transcript import LanguageGuess, Segment, Transcript
+
+WINDOW_SEARCH_S = 30.0  # where, before a window's nominal end, its cut is looked for
+QUIET_S = 0.3  # the stretch whose loudness is measured
+HOP_S = 0.05
+
+
+def wav_seconds(path: Path) -> float:
+    with wave.open(str(path)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def quietest_point(samples: np.ndarray, rate: int) -> int:
+    """Sample index in the middle of the quietest QUIET_S stretch of samples (16-bit mono); the last
+    sample when they are shorter than that."""
+    size, hop = max(1, int(QUIET_S * rate)), max(1, int(HOP_S * rate))
+    if len(samples) <= size:
+        return len(samples)
+    energy = np.cumsum(np.concatenate([[0.0], samples.astype(np.float64) ** 2]))
+    starts = np.arange(0, len(samples) - size + 1, hop)
+    loudness = energy[starts + size] - energy[starts]
+    return int(starts[int(np.argmin(loudness))] + size // 2)
+
+
+def plan_windows(path: Path, window_s: float) -> list[tuple[int, int]]:
+    """[start, end) sample ranges covering the WAV, none longer than window_s, each (but the last) ending
+    at the quietest point of its last WINDOW_SEARCH_S seconds. Reads only those search regions."""
+    with wave.open(str(path)) as w:
+        rate, total = w.getframerate(), w.getnframes()
+        if w.getsampwidth() != 2 or w.getnchannels() != 1:
+            raise ValueError(f"{path.name}: expected 16-bit mono PCM")
+        size, search = int(window_s * rate), int(min(WINDOW_SEARCH_S, window_s / 2) * rate)
+        windows, start = [], 0
+        while total - start > size:
+            w.setpos(start + size - search)
+            region = np.frombuffer(w.readframes(search), np.int16)
+            end = start + size - search + quietest_point(region, rate)
+            windows.append((start, end))
+            start = end
+        windows.append((start, total))
+    return windows
+
+
+def _write(path: Path, source: Path, start: int, end: int) -> Path:
+    with wave.open(str(source)) as src, wave.open(str(path), "wb") as out:
+        out.setparams(src.getparams())
+        src.setpos(start)
+        out.writeframes(src.readframes(end - start))
+    return path
+
+
+def _moved(segment: Segment, offset: float) -> Segment:
+    words = tuple(replace(w, start_s=w.start_s + offset, end_s=w.end_s + offset) for w in segment.words)
+    return replace(segment, start_s=segment.start_s + offset, end_s=segment.end_s + offset, words=words)
+
+
+def transcribe_windows(
+    transcriber: Transcriber, wav: Path, window_s: float | None, scratch: Path
+) -> Transcript:
+    """transcriber.transcribe(wav), window by window when the audio is longer than window_s (None or 0:
+    the whole file at once). The language is the one heard over most of the audio."""
+    windows = plan_windows(wav, window_s) if window_s else []
+    if len(windows) <= 1:
+        return transcriber.transcribe(wav)
+    with wave.open(str(wav)) as w:
+        rate = w.getframerate()
+    parts: list[tuple[float, Transcript]] = []
+    for n, (start, end) in enumerate(windows):
+        chunk = _write(scratch / f"window-{n:04d}.wav", wav, start, end)
+        try:
+            parts.append((start / rate, transcriber.transcribe(chunk)))
+        finally:
+            chunk.unlink(missing_ok=True)
+    heard: Counter[str] = Counter()
+    for (_, part), (start, end) in zip(parts, windows, strict=True):
+        if part.language:
+            heard[part.language] += end - start
+    language = heard.most_common(1)[0][0] if heard else None
+    probabilities = [
+        p.language_probability for _, p in parts if p.language == language and p.language_probability
+    ]
+    first = parts[0][1]
+    return Transcript(
+        tuple(_moved(s, offset) for offset, part in parts for s in part.segments),
+        language,
+        first.model,
+        windows[-1][1] / rate,
+        backend=first.backend,
+        params={**first.params, "window_s": window_s, "windows": len(windows)},
+        language_probability=float(np.mean(probabilities)) if probabilities else None,
+    )
+
+
+def detect_language_windowed(
+    transcriber: Transcriber, wav: Path, window_s: float | None, scratch: Path
+) -> LanguageGuess | None:
+    """transcriber.detect_language on the first window only (the whole file when it is one window)."""
+    windows = plan_windows(wav, window_s) if window_s else []
+    if len(windows) <= 1:
+        return transcriber.detect_language(wav)
+    chunk = _write(scratch / "window-language.wav", wav, *windows[0])
+    try:
+        return transcriber.detect_language(chunk)
+    finally:
+        chunk.unlink(missing_ok=True)
