@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256s
 # tesseract: OCR for burned-in text; wamerican/wbritish-large: the vocabulary check's English word lists.
 APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium redis-server
 
-.PHONY: help system-deps install demo test test-fast lint bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl bench-lineage bench-cues bench-workers bench-release quality corpus lock clean llm-build llm-model llm-server bench-llm
+.PHONY: help system-deps install demo test test-fast lint bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl bench-lineage bench-cues bench-workers bench-memory bench-release quality corpus lock clean llm-build llm-model llm-server bench-llm
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -54,6 +54,9 @@ bench-keyframes: install ## visual analysis CPU vs a bare full decode (target <=
 
 bench-workers: install ## `ophin run --workers N`: wall, CPU busy share, videos/hour at 1 and 2 workers (4 x 5-min lectures)
 	$(PY) -m bench.workers
+
+bench-memory: install ## peak memory of the whole pipeline on a 5- and a 60-minute lecture (target: within 10 %)
+	$(PY) -m bench.memory
 
 bench-phash: install ## cross-video pHash index: query cost at 10k/100k frames vs brute force
 	$(PY) -m bench.phash_index

@@ -27,9 +27,20 @@ ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
 
 def looped(src: Path, out: Path, minutes: float, offset_s: float) -> Path:
-    """src played in a loop for `minutes`, starting `offset_s` in (so each copy is other content)."""
+    """src played in a loop for `minutes`, starting `offset_s` in (so each copy is other content), re-encoded.
+
+    The concat demuxer, not `-stream_loop -1 -ss X`: that one restarts the audio and video of each loop
+    at different points, so the file's audio outlasted its video and the transcribe gate rightly refused
+    segments ending past the video's end.
+    """
+    from ophin.adapters.media import FfmpegMedia
+
+    copies = int(minutes * 60 // max(FfmpegMedia().probe(src).duration_s - offset_s, 1.0)) + 2
+    listing = out.with_suffix(".txt")
+    entries = [f"file '{src.resolve()}'\ninpoint {offset_s:.3f}"] + [f"file '{src.resolve()}'"] * copies
+    listing.write_text("\n".join(entries) + "\n")
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-ss", str(offset_s), "-i", str(src),
+        ["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
          "-t", str(minutes * 60), "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", str(out)],
         check=True,
     )  # fmt: skip
@@ -45,7 +56,13 @@ def run_once(urls: list[str], workers: int, admin_url: str, home: Path) -> dict[
     db_url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     try:
         out = subprocess.run(
-            [sys.executable, "-m", "bench.workers", "--child", json.dumps([urls, workers, db_url, str(home)])],  # noqa: E501
+            [
+                sys.executable,
+                "-m",
+                "bench.workers",
+                "--child",
+                json.dumps([urls, workers, db_url, str(home)]),
+            ],  # noqa: E501
             check=True,
             capture_output=True,
             text=True,
@@ -92,6 +109,7 @@ def child(urls: list[str], workers: int, db_url: str, home: str) -> dict[str, An
         "videos_per_hour": round(len(urls) * 3600 / wall, 1),
         "rerun_s": round(rerun, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "children_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
     }
 
 

@@ -1,0 +1,50 @@
+"""Peak memory by video length: the whole pipeline on one narrated lecture looped to 5 and to 60 minutes
+(made on the fly, not committed), each in a fresh child process on its own database. The issue-12 target:
+the 60-minute peak within 10 % of the 5-minute one (ASR in windows of asr.window_s, the visual analysis
+streamed and spooled to disk).
+
+    python -m bench.memory [--minutes 5,60] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+from bench.workers import ADMIN_URL, looped, run_once
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--minutes", default="5,60", help="comma-separated video lengths")
+    parser.add_argument("--db-url", default=ADMIN_URL, help="a Postgres admin URL (databases made per run)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    from ophin.sample_corpus import demo_videos
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="ophin-bench-memory-") as tmp:
+        for minutes in (float(m) for m in args.minutes.split(",") if m.strip()):
+            video = looped(demo_videos()[0], Path(tmp) / f"lecture{minutes:g}.mp4", minutes, 0.0)
+            row = run_once([video.as_uri()], 1, args.db_url, Path(tmp) / f"home{minutes:g}")
+            rows.append({"minutes": minutes, **row})
+    base = rows[0]["peak_rss_mb"]
+    for row in rows:
+        row["peak_vs_first"] = round(row["peak_rss_mb"] / base, 3)
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return
+    header = ("minutes", "wall s", "CPU s", "peak MB", "vs first", "ffmpeg MB", "ok")
+    print("".join(f"{h:>12}" for h in header))
+    for r in rows:
+        cells = (f"{r['minutes']:g}", r["wall_s"], r["cpu_s"], r["peak_rss_mb"], r["peak_vs_first"])
+        cells += (r["children_peak_rss_mb"], r["ok"])
+        print("".join(f"{c!s:>12}" for c in cells) + "".join(f"  failed {f}" for f in r["failed"]))
+
+
+if __name__ == "__main__":
+    main()
