@@ -94,6 +94,7 @@ def child(urls: list[str], workers: int, db_url: str, home: str) -> dict[str, An
     report = run_urls(urls, svc, workers=workers)
     wall = time.perf_counter() - t0
     cpu = _cpu_s() - cpu0
+    stages = _stage_seconds(svc)  # before the re-run adds its (skipped) attempts
     t0 = time.perf_counter()
     run_urls(urls, svc, workers=workers)
     rerun = time.perf_counter() - t0
@@ -108,9 +109,23 @@ def child(urls: list[str], workers: int, db_url: str, home: str) -> dict[str, An
         "busy": round(cpu / (wall * cores), 3),
         "videos_per_hour": round(len(urls) * 3600 / wall, 1),
         "rerun_s": round(rerun, 2),
+        "stage_s": stages,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "children_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
     }
+
+
+def _stage_seconds(svc: Any) -> dict[str, float]:
+    """Wall seconds each stage's attempts took, summed over the batch's videos (stage_run rows)."""
+    from sqlalchemy import func, select
+
+    from ophin.db.models import StageRun
+    from ophin.db.session import session_scope
+
+    span = func.sum(func.extract("epoch", StageRun.finished_at - StageRun.started_at))
+    with session_scope(svc.sessions) as session:
+        rows = session.execute(select(StageRun.stage, span).group_by(StageRun.stage)).all()
+    return {stage: round(float(s or 0.0), 2) for stage, s in rows}
 
 
 def _cpu_s() -> float:
