@@ -38,11 +38,11 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows, indent=1))
         return
-    header = ("minutes", "wall s", "CPU s", "peak MB", "vs first", "ffmpeg MB", "ok")
+    header = ("minutes", "wall s", "CPU s", "peak MB", "vs first", "ok", "stopped at")
     print("".join(f"{h:>12}" for h in header))
     for r in rows:
         cells = (f"{r['minutes']:g}", r["wall_s"], r["cpu_s"], r["peak_rss_mb"], r["peak_vs_first"])
-        cells += (r["children_peak_rss_mb"], r["ok"])
+        cells += (r["ok"], r["stopped_at"] or "")
         print("".join(f"{c!s:>12}" for c in cells) + "".join(f"  failed {f}" for f in r["failed"]))
 
 

@@ -111,7 +111,6 @@ def child(urls: list[str], workers: int, db_url: str, home: str) -> dict[str, An
         "rerun_s": round(rerun, 2),
         "stage_s": stages,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "children_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
     }
 
 

@@ -115,7 +115,7 @@ class AsrSettings(BaseModel):
     batch_min_duration_s: float | None = Field(None, ge=0.0)
     # Audio longer than this is transcribed window by window, each cut at a pause (ophin/adapters/
     # asr_windows.py): memory stays that of one window whatever the video's length. None: whole files.
-    window_s: float | None = Field(600.0, ge=60.0)
+    window_s: float | None = Field(300.0, ge=60.0)
     # Domain vocabulary primes the decoder: base models otherwise hear "optic disc" as "raptic disc".
     initial_prompt: str = (
         "Ophthalmology lecture. Glaucoma, optic disc, cup-to-disc ratio, fundus photograph, OCT B-scan, "

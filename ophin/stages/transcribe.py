@@ -57,7 +57,7 @@ class TranscribeParams:
     subtitles: str = "prefer"  # prefer | merge | ignore, for creator captions
     automatic_subtitles: str = "ignore"  # the same, for automatic captions
     allowed_languages: tuple[str, ...] = ("en",)
-    window_s: float | None = 600.0  # longer audio is transcribed window by window (asr_windows.py)
+    window_s: float | None = 300.0  # longer audio is transcribed window by window (asr_windows.py)
 
 
 def segment_rows(
