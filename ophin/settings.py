@@ -279,6 +279,9 @@ class RunSettings(BaseModel):
     # Videos `ophin run` and `ophin demo` work on at once (threads: one video's transcription overlaps
     # another's decoding); 0: one per CPU.
     workers: int = Field(0, ge=0)
+    # Verified copies of video media kept under the work directory, so that transcribe and keyframes (and
+    # a re-run) download each video once per worker; least recently used go first past this bound; 0: off.
+    media_cache_gb: float = Field(10.0, ge=0.0)
 
     def worker_count(self, asked: int | None = None) -> int:
         n = self.workers if asked is None else asked

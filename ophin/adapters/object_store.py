@@ -32,6 +32,7 @@ class ObjectStore(Protocol):
     def get_file(self, key: str, path: Path) -> None: ...
     def get_bytes(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
+    def size(self, key: str) -> int: ...  # bytes of the object; ObjectMissing when absent
     def delete(self, key: str) -> None: ...
     def uri(self, key: str) -> str: ...
 
@@ -146,6 +147,12 @@ class LocalObjectStore:
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def size(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError as exc:
+            raise ObjectMissing(f"no object at {key!r} in {self.root}") from exc
+
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
@@ -232,6 +239,17 @@ class S3ObjectStore:
                 return False
             raise
         return True
+
+    def size(self, key: str) -> int:
+        from minio.error import S3Error
+
+        try:
+            stat = self.client.stat_object(self.bucket, _safe_key(key))
+        except S3Error as exc:
+            if exc.code in _MISSING_CODES:
+                raise ObjectMissing(f"no object at {key!r} in s3://{self.bucket}") from exc
+            raise
+        return int(stat.size or 0)
 
     def delete(self, key: str) -> None:
         # S3 answers 204 for an absent key too, so this is idempotent as it stands.

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ophin.adapters.media_cache import cache_for
 from ophin.adapters.object_store import ObjectCorrupt, ObjectMissing, ObjectStore, fetch_verified
 from ophin.db.models import Video, VisualCue
 
@@ -28,11 +29,19 @@ def require_video(session: Session, vid: uuid.UUID) -> Video:
 
 
 def fetch_media(store: ObjectStore, video: Video, scratch: Path) -> Path:
-    """The video's media in a scratch folder, verified against the sha256 recorded at acquisition."""
+    """The video's media in the attempt's scratch folder, verified against the sha256 recorded at acquisition.
+
+    The file is a link to the worker's media cache (beside the scratch folders, under the work directory), so
+    a second stage on the same video downloads nothing; read it, never write it (removing it, or the whole
+    scratch folder, is harmless). With the cache off (run.media_cache_gb = 0) it is a download of its own.
+    """
     assert video.media_key and video.sha256
     local = scratch / video.media_key.rsplit("/", 1)[-1]
+    cache = cache_for(scratch.parent)
     try:
-        return fetch_verified(store, video.media_key, local, video.sha256)
+        if cache is None:
+            return fetch_verified(store, video.media_key, local, video.sha256)
+        return cache.fetch(store, video.media_key, video.sha256, local)
     except (ObjectMissing, ObjectCorrupt) as exc:
         raise InputMissing(f"media of video {video.id}: {exc}") from exc
 
