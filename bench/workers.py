@@ -44,7 +44,23 @@ def looped(src: Path, out: Path, minutes: float, offset_s: float) -> Path:
          "-t", str(minutes * 60), "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", str(out)],
         check=True,
     )  # fmt: skip
+    audio_s, container_s = decoded_audio_s(out), FfmpegMedia().probe(out).duration_s
+    if abs(audio_s - container_s) > 1.0:
+        raise RuntimeError(
+            f"{out.name}: its audio decodes to {audio_s:.1f} s, its container says {container_s:.1f} s"
+        )
     return out
+
+
+def decoded_audio_s(path: Path, rate: int = 16000) -> float:
+    """Seconds of audio a decoder writes out (what the transcribe stage's WAV holds), whatever the
+    timestamps say: a -stream_loop file said 300 s and decoded to 337.4 s (37 s of packets 1 tick apart)."""
+    pcm = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(rate),
+         "-f", "s16le", "-"],
+        check=True, capture_output=True,
+    ).stdout  # fmt: skip
+    return len(pcm) / (2 * rate)
 
 
 def run_once(urls: list[str], workers: int, admin_url: str, home: Path) -> dict[str, Any]:
@@ -75,6 +91,7 @@ def run_once(urls: list[str], workers: int, admin_url: str, home: Path) -> dict[
 
 
 def child(urls: list[str], workers: int, db_url: str, home: str) -> dict[str, Any]:
+    from ophin.adapters.media_cache import configure as configure_media_cache
     from ophin.db.migrate import upgrade
     from ophin.db.session import get_engine
     from ophin.pipeline import run_urls
@@ -89,12 +106,14 @@ def child(urls: list[str], workers: int, db_url: str, home: str) -> dict[str, An
     )
     upgrade(get_engine(settings))
     svc = build_services(settings, runner="bench")
+    configure_media_cache(svc.workdir, settings.run.media_cache_gb)
     cpu0 = _cpu_s()
     t0 = time.perf_counter()
     report = run_urls(urls, svc, workers=workers)
     wall = time.perf_counter() - t0
     cpu = _cpu_s() - cpu0
     stages = _stage_seconds(svc)  # before the re-run adds its (skipped) attempts
+    lineage = lineage_ids(svc)
     t0 = time.perf_counter()
     run_urls(urls, svc, workers=workers)
     rerun = time.perf_counter() - t0
@@ -109,9 +128,38 @@ def child(urls: list[str], workers: int, db_url: str, home: str) -> dict[str, An
         "busy": round(cpu / (wall * cores), 3),
         "videos_per_hour": round(len(urls) * 3600 / wall, 1),
         "rerun_s": round(rerun, 2),
+        "rerun_same_lineage": lineage_ids(svc) == lineage,
+        "lineage": lineage,
         "stage_s": stages,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+
+
+def lineage_ids(svc: Any) -> dict[str, list[Any]]:
+    """Per lineage table: [row count, sha256 of its sorted ids]; ids derive from content and params, so runs
+    of the same videos at any worker count must agree on every one."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from ophin.db.models import (
+        Clip,
+        Frame,
+        Instruction,
+        Pair,
+        TranscriptSegment,
+        Verification,
+        Video,
+        VisualCue,
+    )
+    from ophin.db.session import session_scope
+
+    out: dict[str, list[Any]] = {}
+    with session_scope(svc.sessions) as session:
+        for model in (Video, Clip, Frame, TranscriptSegment, Pair, VisualCue, Instruction, Verification):
+            ids = sorted(str(i) for i in session.scalars(select(model.id)))
+            out[model.__tablename__] = [len(ids), hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]]
+    return out
 
 
 def _stage_seconds(svc: Any) -> dict[str, float]:
@@ -167,7 +215,24 @@ def main() -> None:
         cells = (r["workers"], r["wall_s"], r["cpu_s"], f"{r['busy']:.0%}", r["videos_per_hour"])
         cells += (r["rerun_s"], r["peak_rss_mb"])
         why = f"  (gate {r['stopped_at']} stopped it)" if r["stopped_at"] else ""
+        why += "" if r["rerun_same_lineage"] else "  (the re-run changed lineage rows)"
         print("".join(f"{c:>10}" for c in cells) + why + "".join(f"  failed {f}" for f in r["failed"]))
+    counts = ", ".join(f"{n} {table}" for table, (n, _) in rows[0]["lineage"].items())
+    differences = lineage_differences(rows)
+    print(f"lineage ({counts}): {'DIFFERS' if differences else 'identical'} across worker counts")
+    for line in differences:
+        print(f"  {line}")
+
+
+def lineage_differences(rows: list[dict[str, Any]]) -> list[str]:
+    """One line per table whose [count, id digest] at some worker count is not the first row's."""
+    first = rows[0]
+    return [
+        f"{table}: {first['lineage'][table]} at {first['workers']} workers, {got} at {r['workers']}"
+        for r in rows[1:]
+        for table, got in r["lineage"].items()
+        if got != first["lineage"].get(table)
+    ]
 
 
 if __name__ == "__main__":
