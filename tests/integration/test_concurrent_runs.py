@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from ophin.db.models import Instruction, StageRun, StageState, TranscriptSegment
+from ophin.db.models import Instruction, StageRun, StageState, TranscriptSegment, Video
 from ophin.db.session import session_scope
 from ophin.pipeline import run_urls
 from ophin.sample_corpus import demo_videos
@@ -45,6 +45,11 @@ def stored(sessions) -> dict[str, list]:  # noqa: ANN001
             ],
             "instructions": sorted((str(i.id), i.status) for i in session.scalars(select(Instruction))),
         }
+
+
+def stored_sha(sessions) -> str:  # noqa: ANN001
+    with session_scope(sessions) as session:
+        return session.scalars(select(Video.sha256)).one()
 
 
 def ophin(home: Path, db_url: str, *args: str, **env: str) -> subprocess.Popen:
@@ -86,7 +91,10 @@ def test_two_runs_at_once_on_a_fresh_database_and_home_do_each_stage_once(
     assert all(n == 1 for _, _, n in attempts)  # the second worker waited, then found the work done
     assert any("waiting for worker" in out for out in outputs)
     assert stored(sessions) == clean
-    assert not list((tmp_path / "home" / "work").iterdir())  # per-attempt scratch, removed after
+    work = tmp_path / "home" / "work"
+    assert [p.name for p in work.iterdir()] == ["media"]  # per-attempt scratch removed after; the cache stays
+    (cached,) = [p for p in (work / "media").iterdir() if not p.name.startswith(".")]  # one copy, both runs
+    assert cached.name.startswith(stored_sha(sessions))
 
 
 def test_run_killed_during_transcribe_is_taken_over_and_matches_a_clean_run(

@@ -6,12 +6,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
+from collections import Counter
 
 import pytest
 import yaml
 from sqlalchemy import select
 
-from ophin.db.models import Frame, Instruction, Release, Video
+from ophin.db.models import Frame, Instruction, Pair, Release, Video
 from ophin.db.session import session_scope
 from ophin.domain.keys import release_key
 from ophin.pipeline import run_urls
@@ -163,9 +164,15 @@ def test_export_release_names_no_local_path_or_private_host(published, engine, t
         video = session.scalars(select(Video).where(Video.url == "local-file:third.mp4")).one()
         title = video.title
         video.title = "Retina talk (draft at /home/drsmith/talks/retina.mp4)"
-        instr = session.scalars(
-            select(Instruction).where(Instruction.status == "accepted").order_by(Instruction.id)
-        ).first()
+        # One of several accepted from its video: the video stays, so the reason is the threshold.
+        accepted = session.execute(
+            select(Instruction, Pair.video_id)
+            .join(Pair, Pair.id == Instruction.pair_id)
+            .where(Instruction.status == "accepted")
+            .order_by(Instruction.id)
+        ).all()
+        per_video = Counter(video_id for _, video_id in accepted)
+        instr = next(i for i, video_id in accepted if per_video[video_id] > 1)
         turns = instr.turns
         instr.turns = [turns[0], {**turns[1], "text": "See http://192.168.1.20/case.jpg for the scan."}]
     try:
@@ -192,9 +199,15 @@ def test_release_diff_names_what_changed_and_why(published, engine, tmp_path, mo
     _, first = published
     _, svc = engine
     with session_scope(svc.sessions) as session:
-        instr = session.scalars(
-            select(Instruction).where(Instruction.status == "accepted").order_by(Instruction.id)
-        ).first()
+        # One of several accepted from its video: the video stays, so the reason is the threshold.
+        accepted = session.execute(
+            select(Instruction, Pair.video_id)
+            .join(Pair, Pair.id == Instruction.pair_id)
+            .where(Instruction.status == "accepted")
+            .order_by(Instruction.id)
+        ).all()
+        per_video = Counter(video_id for _, video_id in accepted)
+        instr = next(i for i, video_id in accepted if per_video[video_id] > 1)
         instr.status, instr.reject_reasons = "rejected", ["grounding 0.55 < 0.7"]
     stricter = svc.settings.model_copy(deep=True)
     stricter.verify.min_grounding = 0.7  # as if re-verified at a stricter threshold
