@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -31,7 +32,8 @@ def looped(src: Path, out: Path, minutes: float, offset_s: float) -> Path:
 
     The concat demuxer, not `-stream_loop -1 -ss X`: that one restarts the audio and video of each loop
     at different points, so the file's audio outlasted its video and the transcribe gate rightly refused
-    segments ending past the video's end.
+    segments ending past the video's end. Each copy's AAC priming still adds ~28 ms of samples beyond its
+    timestamps (60 copies: 3601.7 s of audio in a 3600 s file), so the audio is resampled to its timestamps.
     """
     from ophin.adapters.media import FfmpegMedia
 
@@ -41,7 +43,8 @@ def looped(src: Path, out: Path, minutes: float, offset_s: float) -> Path:
     listing.write_text("\n".join(entries) + "\n")
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
-         "-t", str(minutes * 60), "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", str(out)],
+         "-af", "aresample=async=1:first_pts=0", "-t", str(minutes * 60),
+         "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", str(out)],
         check=True,
     )  # fmt: skip
     audio_s, container_s = decoded_audio_s(out), FfmpegMedia().probe(out).duration_s
@@ -107,9 +110,14 @@ def child(urls: list[str], workers: int, db_url: str, home: str) -> dict[str, An
     upgrade(get_engine(settings))
     svc = build_services(settings, runner="bench")
     configure_media_cache(svc.workdir, settings.run.media_cache_gb)
+    split = StageCpu() if workers == 1 else None
     cpu0 = _cpu_s()
     t0 = time.perf_counter()
-    report = run_urls(urls, svc, workers=workers)
+    try:
+        report = run_urls(urls, svc, workers=workers)
+    finally:
+        if split is not None:
+            split.close()
     wall = time.perf_counter() - t0
     cpu = _cpu_s() - cpu0
     stages = _stage_seconds(svc)  # before the re-run adds its (skipped) attempts
@@ -131,8 +139,42 @@ def child(urls: list[str], workers: int, db_url: str, home: str) -> dict[str, An
         "rerun_same_lineage": lineage_ids(svc) == lineage,
         "lineage": lineage,
         "stage_s": stages,
+        "stage_cpu_s": split.seconds if split is not None else None,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+
+
+class StageCpu(logging.Handler):
+    """CPU seconds per stage at one worker, where a batch's stages run one after another: the CPU spent
+    since the previous stage or gate line goes to the stage (or "gates") whose line ends it. ffmpeg's CPU
+    counts once the stage has waited for it, which it has by the time it logs."""
+
+    LOGGERS = ("ophin.stages", "ophin.gates")
+    ENDS_ATTEMPT = (" in %.1f s (attempt", ": attempt %d failed")
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.seconds: dict[str, float] = {}
+        self._mark = _cpu_s()
+        for name in self.LOGGERS:
+            logger = logging.getLogger(name)
+            logger.setLevel(logging.INFO)
+            logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        msg = str(record.msg)
+        ends_attempt = record.name == "ophin.gates" or any(m in msg for m in self.ENDS_ATTEMPT)
+        if not ends_attempt:  # a stage's own line in mid-attempt
+            return
+        now = _cpu_s()
+        spent, self._mark = now - self._mark, now
+        key = "gates" if record.name == "ophin.gates" else str(record.args[0])
+        self.seconds[key] = round(self.seconds.get(key, 0.0) + spent, 2)
+
+    def close(self) -> None:
+        for name in self.LOGGERS:
+            logging.getLogger(name).removeHandler(self)
+        super().close()
 
 
 def lineage_ids(svc: Any) -> dict[str, list[Any]]:
