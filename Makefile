@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256s
 # tesseract: OCR for burned-in text; wamerican/wbritish-large: the vocabulary check's English word lists.
 APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium redis-server
 
-.PHONY: help system-deps install demo test test-fast lint bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl bench-lineage bench-cues bench-workers bench-memory bench-plan bench-release quality corpus lock clean llm-build llm-model llm-server bench-llm
+.PHONY: help system-deps install demo test test-fast lint bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl bench-lineage bench-cues bench-workers bench-memory bench-scale bench-plan bench-release quality corpus lock clean llm-build llm-model llm-server bench-llm
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -57,6 +57,13 @@ bench-workers: install ## `ophin run --workers N`: wall, CPU busy share, videos/
 
 bench-memory: install ## peak memory of the whole pipeline on a 5- and a 60-minute lecture (target: within 10 %)
 	$(PY) -m bench.memory
+
+bench-scale: install ## issue 12's figures in one go (~50 min): bench-keyframes, bench-workers (-> bench-workers.json), bench-memory at 5/20/60 min, bench-lineage, bench-plan
+	$(PY) -m bench.keyframes
+	$(PY) -m bench.workers --json > bench-workers.json && cat bench-workers.json
+	$(PY) -m bench.memory --minutes 5,20,60
+	$(PY) -m bench.lineage_scale --scale $(or $(SCALE),1.0)
+	$(PY) -m bench.plan --measured bench-workers.json
 
 bench-plan: install ## hours for the paper's 29,000 clips on an 8-GPU node and a CPU cluster, from bench-workers figures (MEASURED=rows.json)
 	$(PY) -m bench.plan --measured $(or $(MEASURED),bench-workers.json)

@@ -4,7 +4,7 @@ the 60-minute peak within 10 % of the 5-minute one (ASR in windows of asr.window
 streamed and spooled to disk). With it, per stage: wall and CPU seconds and the CPU's ratio to a bare full
 decode of the same file.
 
-    python -m bench.memory [--minutes 5,60] [--json]
+    python -m bench.memory [--minutes 5,60] [--footage] [--json]
 """
 
 from __future__ import annotations
@@ -25,14 +25,19 @@ def main() -> None:
     )
     parser.add_argument("--minutes", default="5,60", help="comma-separated video lengths")
     parser.add_argument("--db-url", default=ADMIN_URL, help="a Postgres admin URL (databases made per run)")
+    parser.add_argument(
+        "--footage", action="store_true", help="loop the continuous fundus footage instead of a lecture"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    from ophin.sample_corpus import demo_videos
+    from ophin.sample_corpus import demo_videos, footage_videos
+
+    source = footage_videos("demo", "continuous")[0] if args.footage else demo_videos()[0]
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="ophin-bench-memory-") as tmp:
         for minutes in (float(m) for m in args.minutes.split(",") if m.strip()):
-            video = looped(demo_videos()[0], Path(tmp) / f"lecture{minutes:g}.mp4", minutes, 0.0)
+            video = looped(source, Path(tmp) / f"lecture{minutes:g}.mp4", minutes, 0.0)
             row = run_once([video.as_uri()], 1, args.db_url, Path(tmp) / f"home{minutes:g}")
             bare = bare_decode_cpu_s(video)
             vs_bare = {s: round(c / bare, 3) for s, c in (row["stage_cpu_s"] or {}).items()}

@@ -1,10 +1,10 @@
 """Planning table for the paper's scale, from measured per-stage costs: hours for 29,000 clips on one 8-GPU
 node and on a CPU-only cluster, naming the stage that bounds each.
 
-The per-stage costs come from a `bench.workers --json` or `bench.memory --json` row (wall seconds per stage
-at one worker on this 2-core machine, per minute of video). What is assumed, not measured, is printed with
-the table: the corpus (videos, minutes each), how many cores a stage keeps busy, the GPU's ASR real-time
-factor (no GPU here), and the machines.
+The per-stage costs come from a `bench.workers --json` or `bench.memory --json` row at one worker on this
+2-core machine, per minute of video: CPU seconds per stage where the row has them, else wall seconds times
+an assumed number of busy cores. What is assumed, not measured, is printed with the table: the corpus
+(videos, minutes each), the GPU's ASR real-time factor (no GPU here), and the machines.
 
     python -m bench.plan --measured rows.json [--row 0] [--json]
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 # The paper's corpus: 29,000 clips, taken here as 5,000 videos (the lineage bench's scale) of 12 minutes.
 VIDEOS, MINUTES_PER_VIDEO = 5000, 12.0
-# Cores a stage keeps busy while it runs on this machine: CTranslate2 and ffmpeg use both, the rest one.
+# For rows without measured CPU per stage: cores a stage keeps busy (CTranslate2 and ffmpeg use both).
 CORES_BUSY = {"transcribe": 2.0, "keyframes": 1.5}
 GPU_ASR_RTF = 0.01  # assumed: faster-whisper base float16, batched, per GPU (not measured: no GPU here)
 AIRFLOW_TASK_S = 6.5  # measured by bench.airflow: 5-8 s of scheduling per task
@@ -32,7 +32,11 @@ MACHINES = {
 
 
 def core_seconds_per_minute(row: dict[str, Any]) -> dict[str, float]:
+    """CPU-seconds per minute of video by stage: measured (stage_cpu_s, a one-worker row) where the row has
+    them, else its wall seconds times CORES_BUSY. Acquisition is left out (the network bounds it)."""
     minutes = row["minutes"] * row.get("videos", 1)
+    if row.get("stage_cpu_s"):
+        return {s: c / minutes for s, c in row["stage_cpu_s"].items() if s != "acquire"}
     return {s: w * CORES_BUSY.get(s, 1.0) / minutes for s, w in row["stage_s"].items() if s != "acquire"}
 
 
@@ -48,9 +52,7 @@ def plan(per_minute: dict[str, float], max_mapped: int = 256) -> list[dict[str, 
         if m["gpus"]:
             hours["transcribe (GPU)"] = GPU_ASR_RTF * 60 * total_minutes / m["gpus"] / 3600
         bound = max(hours, key=hours.__getitem__)
-        wall = max(
-            cpu_h, hours.get("transcribe (GPU)", 0.0), *(hours[s] for s in m["serial"] if s in hours)
-        )
+        wall = max(cpu_h, hours.get("transcribe (GPU)", 0.0), *(hours[s] for s in m["serial"] if s in hours))
         out.append(
             {
                 "machines": name,
@@ -83,8 +85,8 @@ def main() -> None:
         print(json.dumps({"per_minute_core_s": per_minute, "plan": rows}, indent=1))
         return
     print(
-        f"assumed: {VIDEOS} videos x {MINUTES_PER_VIDEO:g} min; GPU ASR RTF {GPU_ASR_RTF}; "
-        f"cores busy {CORES_BUSY}"
+        f"assumed: {VIDEOS} videos x {MINUTES_PER_VIDEO:g} min; GPU ASR RTF {GPU_ASR_RTF}"
+        + ("" if row.get("stage_cpu_s") else f"; cores busy {CORES_BUSY}")
     )
     print(
         "measured core-seconds per minute of video: "

@@ -317,7 +317,7 @@ class FfmpegMedia:
         yield from _frames_with_times(cmd, (height * 3 // 2, width), offset)
 
     def keyframes_at(
-        self, path: Path, times: list[float], batch: int = 100, info: MediaInfo | None = None
+        self, path: Path, times: list[float], batch: int = 1000, info: MediaInfo | None = None
     ) -> dict[float, np.ndarray]:
         """Full-resolution BGR pictures of the keyframes presented at `times` (within 1.5 ms), decoding the
         keyframes only, in one ffmpeg run per `batch` times; times that are no keyframe are left out (ask
@@ -327,7 +327,7 @@ class FfmpegMedia:
         wanted = sorted(set(times))
         for i in range(0, len(wanted), batch):
             chunk = wanted[i : i + batch]
-            pick = "+".join(f"lt(abs(t-{t:.3f})\\,0.0015)" for t in chunk)
+            pick = _balanced_sum([f"lt(abs(t-{t:.3f})\\,0.0015)" for t in chunk])
             cmd = [
                 "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-skip_frame", "nokey",
                 "-i", str(path), "-map", "0:v:0", "-vf", f"select={pick},showinfo",
@@ -421,6 +421,15 @@ class FfmpegMedia:
         times = (_seconds(p.get("pts_time")) or _seconds(p.get("dts_time")) for p in data.get("packets", []))
         before = [t - start for t in times if t is not None and t - start <= t_s + 1e-6]
         return max(before) if before else None
+
+
+def _balanced_sum(terms: list[str]) -> str:
+    """`a+b+...` as a balanced tree of parenthesised sums: ffmpeg's expression evaluator nests a flat chain
+    one level per term and refuses one of 100 terms ("Cannot allocate memory"); the tree nests log2(n)."""
+    if len(terms) == 1:
+        return terms[0]
+    half = len(terms) // 2
+    return f"({_balanced_sum(terms[:half])}+{_balanced_sum(terms[half:])})"
 
 
 def _frames_with_times(

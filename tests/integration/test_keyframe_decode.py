@@ -74,3 +74,20 @@ def test_frames_at_batches_seeks_and_agrees_with_frame_at(mid_gop_cut: Path, tmp
     # A still picture muxed with 3 s of tone: nothing decodes at 2 s, so it is frame_at's last frame.
     still = still_picture_video(tmp_path / "still.mp4", 3.0)
     assert media.frames_at(still, [2.0])[2.0].shape == media.frame_at(still, 0.0).shape
+
+
+def test_keyframes_at_fetches_hundreds_of_times_in_one_run(tmp_path: Path) -> None:
+    """A long video's chosen keyframes (132 for 20 minutes of lectures) in one ffmpeg run: as a flat
+    `a+b+...` select expression ffmpeg refused 100 terms ("Cannot allocate memory")."""
+    import subprocess
+
+    video = tmp_path / "allkey.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=25:duration=6",
+         "-c:v", "libx264", "-g", "1", "-pix_fmt", "yuv420p", str(video)],
+        check=True,
+    )  # fmt: skip
+    times = [round(i / 25, 3) for i in range(150)]  # every frame is a keyframe
+    got = FfmpegMedia().keyframes_at(video, times)
+    assert sorted(got) == times
+    assert len({img.tobytes() for img in got.values()}) > 100  # each its own picture (testsrc counts up)
