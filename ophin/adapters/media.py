@@ -320,16 +320,18 @@ class FfmpegMedia:
         self, path: Path, times: list[float], batch: int = 1000, info: MediaInfo | None = None
     ) -> dict[float, np.ndarray]:
         """Full-resolution BGR pictures of the keyframes presented at `times` (within 1.5 ms), decoding the
-        keyframes only, in one ffmpeg run per `batch` times; times that are no keyframe are left out (ask
-        frame_at for those)."""
+        keyframes only, in one ffmpeg run per `batch` times that reads only the stretch those times span;
+        times that are no keyframe are left out (ask frame_at for those)."""
         info = info or self.probe(path)
         found: dict[float, np.ndarray] = {}
         wanted = sorted(set(times))
         for i in range(0, len(wanted), batch):
             chunk = wanted[i : i + batch]
             pick = _balanced_sum([f"lt(abs(t-{t:.3f})\\,0.0015)" for t in chunk])
+            start = max(chunk[0] - 1.0, 0.0)
             cmd = [
                 "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-skip_frame", "nokey",
+                "-ss", f"{start:.3f}", "-t", f"{chunk[-1] + 1.0 - start:.3f}", "-copyts",  # times as given
                 "-i", str(path), "-map", "0:v:0", "-vf", f"select={pick},showinfo",
                 "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1",
             ]  # fmt: skip

@@ -196,6 +196,20 @@ class OcrUnavailable(RuntimeError):
     """Burned-in text cannot be found without tesseract: refuse rather than export unredacted frames."""
 
 
+PICTURE_CHUNK = 32  # full-resolution pictures held at once (2.8 MB each at 720p), whatever the video's length
+
+
+def _pictures(media: Any, local: Any, times: list[float], info: Any, decode: str) -> Iterator[Any]:
+    """The full-resolution picture at each of `times` (ascending), in order, PICTURE_CHUNK at a time. In
+    decode=keyframes most are keyframes, fetched by a keyframe-only pass over the chunk's stretch; the rest
+    come a batch of seeks per ffmpeg run."""
+    for i in range(0, len(times), PICTURE_CHUNK):
+        chunk = times[i : i + PICTURE_CHUNK]
+        got = media.keyframes_at(local, chunk, info=info) if decode == "keyframes" else {}
+        got |= media.frames_at(local, [t for t in chunk if t not in got])
+        yield from (got[t] for t in chunk)
+
+
 def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) -> dict[str, Any]:
     from ophin.adapters import vision  # OpenCV import is slow; only stages that need it pay
     from ophin.imaging.assess import assess_frame
@@ -209,11 +223,8 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
     clips, frames, kept_hashes = [], [], []
     spans = plan_spans(local, info, params, svc.media)
     times = [round(span.frame_t_s or span.start_s, 3) for span in spans]
-    # Most chosen frames are keyframes in decode=keyframes: one keyframe-only pass fetches them; the rest
-    # come a batch of seeks per ffmpeg run.
-    pictures = svc.media.keyframes_at(local, times, info=info) if params.decode == "keyframes" else {}
-    pictures |= svc.media.frames_at(local, [t for t in times if t not in pictures])
-    for index, (span, t) in enumerate(zip(spans, times, strict=True)):
+    pictures = _pictures(svc.media, local, times, info, params.decode)
+    for index, (span, t, image) in enumerate(zip(spans, times, pictures, strict=True)):
         start, end = span.start_s, span.end_s
         cid = clip_id(vid, int(start * 1000), int(end * 1000), phash)
         clips.append(
@@ -227,7 +238,6 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
                 "params_hash": phash,
             }
         )
-        image = pictures[t]
         fid = frame_id(vid, int(t * 1000), phash)
         verdict = assess_frame(image, ocr=ocr, detect_faces=detect, params=params.image)
         ph = verdict.phash  # of the refined picture: letterbox bars do not tell two copies apart
