@@ -90,11 +90,13 @@ def _raise_failures(report: Any) -> None:  # noqa: ANN401 - ophin.pipeline.Batch
 
 
 def acquire_unit(unit: dict[str, Any]) -> list[str]:
-    """Acquire a unit's URLs; the rest of the unit proceeds when one fails, then the task fails."""
+    """Acquire a unit's URLs, on OPHIN_RUN__WORKERS threads; the rest of the unit proceeds when one fails,
+    then the task fails."""
     from ophin.pipeline import acquire_urls
 
     _label(unit)
-    report = acquire_urls(unit["keys"], services())
+    svc = services()
+    report = acquire_urls(unit["keys"], svc, workers=svc.settings.run.worker_count())
     _raise_failures(report)
     return [str(v) for v in report.videos]
 

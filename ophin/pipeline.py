@@ -267,16 +267,37 @@ def _run_jobs(
         return list(pool.map(run, jobs))
 
 
-def acquire_urls(urls: Iterable[str], svc: Services, report: BatchReport | None = None) -> BatchReport:
-    """Acquire each URL once (canonical spelling); the distinct videos they hold go into the report."""
+def acquire_urls(
+    urls: Iterable[str],
+    svc: Services,
+    report: BatchReport | None = None,
+    *,
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> BatchReport:
+    """Acquire each URL once (canonical spelling), up to `workers` at once (a download waits on the network,
+    its checks on ffmpeg); the distinct videos they hold go into the report in URL order, as with one."""
     params, report = params_for(svc), report or BatchReport()
-    for url in dict.fromkeys(canonical_url(u) for u in urls):
+
+    def acquire(url: str) -> StageResult | StageFailed:
+        if progress:
+            progress(url, "acquire")
         try:
-            acquired = acquire_video(url, params.acquire, svc=svc)
+            return acquire_video(url, params.acquire, svc=svc)
         except StageFailed as failure:
-            report.failures.append(failure)
+            return failure
+
+    unique = list(dict.fromkeys(canonical_url(u) for u in urls))
+    if workers > 1 and len(unique) > 1:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ophin-acquire") as pool:
+            outcomes = list(pool.map(acquire, unique))
+    else:
+        outcomes = [acquire(url) for url in unique]
+    for outcome in outcomes:
+        if isinstance(outcome, StageFailed):
+            report.failures.append(outcome)
             continue
-        vid = uuid.UUID(acquired.output["video_id"])
+        vid = uuid.UUID(outcome.output["video_id"])
         if vid not in report.videos:  # another URL of this batch may have had the same content
             report.videos.append(vid)
     return report
@@ -290,11 +311,7 @@ def run_urls(
     gate: bool = True,
     workers: int = 1,
 ) -> BatchReport:
-    report = BatchReport()
-    for url in dict.fromkeys(canonical_url(u) for u in urls):
-        if progress:
-            progress(url, "acquire")
-        acquire_urls([url], svc, report)
+    report = acquire_urls(urls, svc, workers=workers, progress=progress)
     return run_batch(report, svc, progress=progress, gate=gate, workers=workers)
 
 

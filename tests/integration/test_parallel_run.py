@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ophin.db.models import StageRun
 from ophin.db.session import session_scope
-from ophin.pipeline import ISOLATED_STAGES, VIDEO_STAGES, run_urls, stage_waves
+from ophin.pipeline import ISOLATED_STAGES, VIDEO_STAGES, acquire_urls, run_urls, stage_waves
 from ophin.sample_corpus import demo_videos
 from tests.conftest import make_services
 from tests.support.media import cut
@@ -38,9 +38,12 @@ def test_run_urls_with_workers_overlaps_videos_and_leaves_the_same_rows(
     assert gates[0] == gates[1]
     with session_scope(two.sessions) as session:
         runs = session.scalars(select(StageRun).where(StageRun.stage.in_(("transcribe", "keyframes")))).all()
+        acquired = session.scalars(select(StageRun).where(StageRun.stage == "acquire")).all()
     # Two stage runs were under way at the same time: the pool really overlapped them.
-    spans = [(r.id, r.started_at, r.finished_at) for r in runs]
-    assert any(a != b and s < f2 and s2 < f for a, s, f in spans for b, s2, f2 in spans), spans
+    for rows in (runs, acquired):
+        spans = [(r.id, r.started_at, r.finished_at) for r in rows]
+        assert any(a != b and s < f2 and s2 < f for a, s, f in spans for b, s2, f2 in spans), spans
+    assert parallel.videos == sequential.videos  # in URL order, whichever download finished first
     again = run_urls(clips, two, workers=2)  # and a re-run changes nothing
     assert again.ok and snapshot(two) == snapshot(one)
 
@@ -54,3 +57,15 @@ def test_stage_waves_run_only_isolated_stages_side_by_side() -> None:
         assert all(done.issuperset(VIDEO_STAGES[n][2]) for n in wave)
         done.update(wave)
     assert "verify" not in ISOLATED_STAGES  # near-duplicates are judged in batch order
+
+
+def test_parallel_acquisition_keeps_a_failed_url_on_its_own_row(clips, tmp_path, make_database, transcriber):  # noqa: ANN001, ANN201
+    svc = make_services(tmp_path, make_database(), transcriber)
+    missing = (tmp_path / "gone.mp4").resolve().as_uri()
+    report = acquire_urls([missing, clips[0], missing], svc, workers=2)
+    assert [f.entity_key for f in report.failures] == [missing] and len(report.videos) == 1
+    with session_scope(svc.sessions) as session:
+        rows = session.execute(
+            select(StageRun.entity_key, StageRun.status).where(StageRun.stage == "acquire")
+        )
+        assert sorted(rows) == sorted([(missing, "failed"), (clips[0], "succeeded")])
