@@ -246,7 +246,8 @@ def main() -> None:
             for i in range(args.videos)
         ]
         counts = [int(n) for n in args.workers.split(",") if n.strip()]
-        rows = [run_once(urls, n, args.db_url, folder / f"home{n}") for n in counts]
+        shape = {"videos": len(urls), "minutes": args.minutes}  # what bench.plan scales from
+        rows = [{**shape, **run_once(urls, n, args.db_url, folder / f"home{n}")} for n in counts]
     if args.json:
         print(json.dumps(rows, indent=1))
         return
