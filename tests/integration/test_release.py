@@ -164,15 +164,9 @@ def test_export_release_names_no_local_path_or_private_host(published, engine, t
         video = session.scalars(select(Video).where(Video.url == "local-file:third.mp4")).one()
         title = video.title
         video.title = "Retina talk (draft at /home/drsmith/talks/retina.mp4)"
-        # One of several accepted from its video: the video stays, so the reason is the threshold.
-        accepted = session.execute(
-            select(Instruction, Pair.video_id)
-            .join(Pair, Pair.id == Instruction.pair_id)
-            .where(Instruction.status == "accepted")
-            .order_by(Instruction.id)
-        ).all()
-        per_video = Counter(video_id for _, video_id in accepted)
-        instr = next(i for i, video_id in accepted if per_video[video_id] > 1)
+        instr = session.scalars(
+            select(Instruction).where(Instruction.status == "accepted").order_by(Instruction.id)
+        ).first()
         turns = instr.turns
         instr.turns = [turns[0], {**turns[1], "text": "See http://192.168.1.20/case.jpg for the scan."}]
     try:
