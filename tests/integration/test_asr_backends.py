@@ -240,9 +240,12 @@ def test_long_audio_is_transcribed_window_by_window_at_pauses(tmp_path, transcri
     def words(t) -> list[str]:  # noqa: ANN001
         return re.findall(r"[a-z]+", " ".join(s.text for s in t.segments).lower())
 
-    # No word lost or repeated at the joins: as many words as were spoken, each finding heard once. (One
-    # pass over the whole file lost most of this repetitive text here: 36 of 112 words.)
+    # No word lost or repeated at the joins: as many words as were spoken, no sentence twice. (One pass over
+    # the whole file lost most of this repetitive text here: 36 of 112 words.) Which words are heard right
+    # varies from run to run: on repetitive text faster-whisper falls back to sampling at a higher
+    # temperature ("finding" heard 7 times in one run, 5 in another, "i m ding" among the rest).
     spoken, heard = re.findall(r"[a-z0-9]+", text.lower()), words(windowed)
     assert 0.9 * len(spoken) <= len(heard) <= 1.05 * len(spoken), heard
-    assert 7 <= heard.count("finding") <= 8 and whole.language == windowed.language
+    assert heard.count("number") <= 8 and heard.count("pale") <= 8, heard
+    assert whole.language == windowed.language
     assert not list(tmp_path.glob("window-*.wav"))  # scratch windows removed
