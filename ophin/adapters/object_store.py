@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import shutil
@@ -33,6 +34,7 @@ class ObjectStore(Protocol):
     def get_bytes(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
     def size(self, key: str) -> int: ...  # bytes of the object; ObjectMissing when absent
+    def sha256(self, key: str) -> str: ...  # hex digest of the object, hashed as it streams; ObjectMissing
     def delete(self, key: str) -> None: ...
     def uri(self, key: str) -> str: ...
 
@@ -93,20 +95,49 @@ def _write_atomically(target: Path, write: Callable[[IO[bytes]], None]) -> None:
     _fsync_dir(target.parent)
 
 
-def fetch_verified(store: ObjectStore, key: str, path: Path, sha256: str) -> Path:
+def fetch_verified(store: ObjectStore, key: str, path: Path, sha256: str | None) -> Path:
     """Download key to path only if its bytes hash to sha256; path is never left holding other bytes.
 
-    Raises ObjectMissing when the key is absent and ObjectCorrupt on a mismatch.
+    Raises ObjectMissing when the key is absent and ObjectCorrupt on a mismatch (or no recorded sha256).
     """
-    want = sha256.lower()
     with _temp_beside(path) as (fh, tmp):
         fh.close()
         store.get_file(key, tmp)
-        got = sha256_file(str(tmp))
-        if got != want:
-            raise ObjectCorrupt(f"{key}: sha256 {got} != expected {want}")
+        _check(key, sha256_file(str(tmp)), sha256)
         os.replace(tmp, path)
     return path
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _check(key: str, got: str, sha256: str | None) -> None:
+    # A row from before checksums were recorded (NULL) proves nothing about the bytes: refuse it too.
+    if sha256 is None:
+        raise ObjectCorrupt(f"{key}: no sha256 recorded for it, so its bytes cannot be trusted")
+    if got != sha256.lower():
+        raise ObjectCorrupt(f"{key}: sha256 {got} != expected {sha256.lower()}")
+
+
+def get_verified_bytes(store: ObjectStore, key: str, sha256: str | None) -> bytes:
+    """The object's bytes, only if they hash to the sha256 recorded when it was written.
+
+    For small objects (frames, captions, info.json) read whole anyway: the hash costs no extra read.
+    Raises ObjectMissing when the key is absent and ObjectCorrupt on a mismatch or a missing record.
+    """
+    data = store.get_bytes(key)
+    _check(key, sha256_bytes(data), sha256)
+    return data
+
+
+def holds(store: ObjectStore, key: str, sha256: str | None) -> bool:
+    """Whether the store still holds exactly the bytes recorded for key (a stage's skip check)."""
+    try:
+        _check(key, store.sha256(key), sha256)
+    except (ObjectMissing, ObjectCorrupt):
+        return False
+    return True
 
 
 class LocalObjectStore:
@@ -150,6 +181,12 @@ class LocalObjectStore:
     def size(self, key: str) -> int:
         try:
             return self._path(key).stat().st_size
+        except FileNotFoundError as exc:
+            raise ObjectMissing(f"no object at {key!r} in {self.root}") from exc
+
+    def sha256(self, key: str) -> str:
+        try:
+            return sha256_file(str(self._path(key)))
         except FileNotFoundError as exc:
             raise ObjectMissing(f"no object at {key!r} in {self.root}") from exc
 
@@ -250,6 +287,19 @@ class S3ObjectStore:
                 raise ObjectMissing(f"no object at {key!r} in s3://{self.bucket}") from exc
             raise
         return int(stat.size or 0)
+
+    def sha256(self, key: str) -> str:
+        # Streamed through the hash, never held whole: release shards can be large. (S3's ETag is an MD5
+        # only for single-part uploads, and moto/MinIO differ on checksum headers, so hash the bytes.)
+        response = self._open(key)
+        digest = hashlib.sha256()
+        try:
+            for block in response.stream(1 << 20):
+                digest.update(block)
+        finally:
+            response.close()
+            response.release_conn()
+        return digest.hexdigest()
 
     def delete(self, key: str) -> None:
         # S3 answers 204 for an absent key too, so this is idempotent as it stands.

@@ -66,6 +66,7 @@ class Video(Timestamped, Base):
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     media_key: Mapped[str | None] = mapped_column(Text)
     info_key: Mapped[str | None] = mapped_column(Text)
+    info_sha256: Mapped[str | None] = mapped_column(String(64))  # of the info.json object, checked on read
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     has_audio: Mapped[bool | None] = mapped_column(Boolean)
@@ -126,6 +127,8 @@ class Frame(Timestamped, Base):
     clip_id: Mapped[uuid.UUID] = _fk("clip")
     t_s: Mapped[float] = mapped_column(Float)
     object_key: Mapped[str] = mapped_column(Text)
+    # Of the stored (redacted) JPEG; NULL only on rows from before revision 0012, which are made again.
+    sha256: Mapped[str | None] = mapped_column(String(64))
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     phash: Mapped[str] = mapped_column(String(32), index=True)

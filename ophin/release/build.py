@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ophin.adapters.object_store import ObjectCorrupt
 from ophin.domain.ids import make_id
 from ophin.release.card import CardFacts, VideoCredit, render_card
 from ophin.release.formats import WRITERS
@@ -94,7 +95,11 @@ def write_records(
                 target = root / path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 fetch_image(record.image_key, target)
-                tally.images[path] = _sha256(target)
+                tally.images[path] = got = _sha256(target)  # hashed once: for the index and the check
+                if record.image_sha256 is not None and got != record.image_sha256:
+                    raise ObjectCorrupt(
+                        f"{record.image_key}: sha256 {got} != {record.image_sha256} recorded when written"
+                    )
                 tally.images_by_split[record.split] += 1
                 tally.videos[record.source.video_id]["images"] += 1
             for writer in writers:

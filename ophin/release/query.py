@@ -86,6 +86,7 @@ def iter_records(session: Session, plan: ReleasePlan) -> Iterator[ReleaseRecord]
             Instruction.llm["served_model"].astext.label("served_model"),
             Frame.id.label("frame_id"),
             Frame.object_key,
+            Frame.sha256.label("image_sha256"),
             Frame.t_s,
             Frame.modality,
             Pair.id.label("pair_id"),
@@ -114,6 +115,7 @@ def iter_records(session: Session, plan: ReleasePlan) -> Iterator[ReleaseRecord]
             turns=tuple(Turn("human" if t["role"] == "human" else "gpt", t["text"]) for t in row.turns or ()),
             split=plan.splits.split_of[row.video_id],
             image_key=row.object_key,
+            image_sha256=row.image_sha256,
             source=Source(
                 video_id=str(row.video_id),
                 video_url=public_url(row.url),

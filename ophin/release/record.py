@@ -53,6 +53,9 @@ class ReleaseRecord:
     split: str  # one of SPLITS
     image_key: str  # the frame's object-store key
     source: Source
+    # The sha256 recorded when the frame was written; the fetched image must hash to it (None: not checked,
+    # for synthetic records; export refuses a frame without one).
+    image_sha256: str | None = None
 
     @property
     def image_path(self) -> str:

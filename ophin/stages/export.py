@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ophin import __version__
+from ophin.adapters.object_store import ObjectCorrupt
 from ophin.db.models import Release
 from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
@@ -29,6 +30,7 @@ from ophin.release.query import (
     plan_release,
     release_quality,
 )
+from ophin.release.record import ReleaseRecord
 from ophin.services import Services
 from ophin.settings import SPLITS
 
@@ -81,7 +83,7 @@ def export_release(
             plan = plan_release(session, cfg, kinds=kinds, dedup_distance=d)
             tally = write_records(
                 staging,
-                iter_records(session, plan),
+                _hashed(iter_records(session, plan)),
                 formats=formats,
                 fetch_image=lambda key, path: _fetch(svc, key, path),
                 shard_records=cfg.shard_records,
@@ -105,6 +107,8 @@ def export_release(
         published = publish(staging, manifest, svc.store, cfg.prefix)
         if out_dir:
             _swap_into_place(staging, out_dir)
+    except ObjectCorrupt as exc:  # an image is not the one keyframes stored (write_records hashes each)
+        raise ExportError(f"image does not match its recorded sha256: {exc}; {REMAKE}") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     location = svc.store.uri(release_key(cfg.prefix, release_id))
@@ -138,13 +142,21 @@ def export_release(
     )
 
 
+REMAKE = "re-run `ophin run` or `ophin backfill --stage keyframes` to make it again"
+
+
 def _fetch(svc: Services, key: str, path: Path) -> None:
     if not svc.store.exists(key):
-        raise ExportError(
-            f"image missing from the store: {key}; "
-            "re-run `ophin run` or `ophin backfill --stage keyframes` to make it again"
-        )
+        raise ExportError(f"image missing from the store: {key}; {REMAKE}")
     svc.store.get_file(key, path)
+
+
+def _hashed(records: Iterator[ReleaseRecord]) -> Iterator[ReleaseRecord]:
+    """Only records whose image has a recorded sha256: one written before hashes were kept is unverifiable."""
+    for record in records:
+        if record.image_sha256 is None:
+            raise ExportError(f"image has no recorded sha256: {record.image_key}; {REMAKE}")
+        yield record
 
 
 def release_config(svc: Services, dedup_distance: int) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ophin.adapters.object_store import holds, sha256_bytes
 from ophin.db.models import Clip, Frame
 from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
@@ -175,10 +176,13 @@ def extract_keyframes(
         return _extract(vid, fetch_media(svc.store, video, attempt.scratch), params, svc)
 
     def still_valid(output: dict[str, Any]) -> bool:
-        # Frames whose images vanished from the store are made again rather than exported broken.
+        # Frames whose images vanished from the store, or no longer hash to what was written (overwritten,
+        # or written before hashes were recorded), are made again rather than exported broken.
         with session_scope(svc.sessions) as session:
-            keys = session.scalars(select(Frame.object_key).where(Frame.video_id == vid, Frame.kept)).all()
-        return all(svc.store.exists(k) for k in keys)
+            rows = session.execute(
+                select(Frame.object_key, Frame.sha256).where(Frame.video_id == vid, Frame.kept)
+            ).all()
+        return all(holds(svc.store, key, sha) for key, sha in rows)
 
     return run_on_video(
         svc,
@@ -251,9 +255,8 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
             kept_hashes.append((fid, ph))
         key = frame_key(vid, fid)
         # Only the redacted image is ever stored: faces blurred, PHI lines filled.
-        svc.store.put_bytes(
-            key, vision.encode_jpeg(verdict.image, params.jpeg_quality), content_type="image/jpeg"
-        )
+        jpeg = vision.encode_jpeg(verdict.image, params.jpeg_quality)
+        svc.store.put_bytes(key, jpeg, content_type="image/jpeg")
         frames.append(
             {
                 "id": fid,
@@ -261,6 +264,7 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
                 "clip_id": cid,
                 "t_s": t,
                 "object_key": key,
+                "sha256": sha256_bytes(jpeg),  # checked by every reader: a same-size overwrite is caught
                 "selection": span.selection,
                 **verdict.frame_columns(),
                 "kept": drop is None,
