@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ophin.adapters.media import MediaError
+from ophin.adapters.object_store import holds, sha256_bytes
 from ophin.adapters.video_source import FetchedVideo, Subtitle, TooLarge
 from ophin.db.crawl_models import SubtitleTrack
 from ophin.db.models import Video, VideoAlias
@@ -115,11 +116,18 @@ def acquire_video(
         return _store(url, fetched, params, svc, replace=force, verdict=verdict, hints=hints, via=origin)
 
     def still_valid(output: dict[str, Any]) -> bool:
-        # Skip only while the media is really there: a lost object is fetched again by the next run.
+        # Skip only while the media is really there: a lost object is fetched again by the next run. The
+        # small objects (info.json, captions) are hashed too: one overwritten with other bytes is re-made.
+        # An info.json from before its hash was recorded (NULL) is not worth a re-download: nothing reads it.
         with session_scope(svc.sessions) as session:
             video = session.get(Video, uuid.UUID(output["video_id"])) if "video_id" in output else None
-            key = video.media_key if video else None
-        return key is not None and svc.store.exists(key)
+            if video is None or video.media_key is None:
+                return False
+            key, info = video.media_key, (video.info_key, video.info_sha256)
+            small = [info] if info[0] and info[1] else []
+            tracks = select(SubtitleTrack.object_key, SubtitleTrack.sha256)
+            small += session.execute(tracks.where(SubtitleTrack.video_id == video.id)).all()
+        return svc.store.exists(key) and all(holds(svc.store, k, h) for k, h in small)
 
     return run_stage(
         svc,
@@ -172,9 +180,8 @@ def _store(
     key = media_key(sha, path.suffix)
     if replace or not svc.store.exists(key):  # replace: a forced re-fetch repairs a corrupted object
         svc.store.put_file(key, path, content_type="video/mp4")
-    svc.store.put_bytes(
-        info_key(vid), json.dumps(info, default=str, sort_keys=True).encode(), content_type="application/json"
-    )
+    info_json = json.dumps(info, default=str, sort_keys=True).encode()
+    svc.store.put_bytes(info_key(vid), info_json, content_type="application/json")
     decision = verdict.decision
     row = {
         "id": vid,
@@ -189,6 +196,7 @@ def _store(
         "size_bytes": path.stat().st_size,
         "media_key": key,
         "info_key": info_key(vid),
+        "info_sha256": sha256_bytes(info_json),
         "width": media.width,
         "height": media.height,
         "has_audio": media.has_audio,

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ophin.adapters.asr_windows import detect_language_windowed, transcribe_windows
-from ophin.adapters.object_store import ObjectMissing
+from ophin.adapters.object_store import ObjectCorrupt, ObjectMissing, get_verified_bytes
 from ophin.db.crawl_models import SubtitleTrack
 from ophin.db.models import TranscriptSegment, Video
 from ophin.db.session import session_scope
@@ -30,7 +30,7 @@ from ophin.domain.text import clean_text
 from ophin.domain.transcript import LanguageGuess, Segment, Transcript
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
-from ophin.stages.common import fetch_media, require_video
+from ophin.stages.common import InputMissing, fetch_media, require_video
 
 STAGE = "transcribe"
 UPSTREAM: tuple[str, ...] = ()  # reads only the media (and the caption tracks acquisition stored)
@@ -106,8 +106,12 @@ def _tracks(session: Any, vid: uuid.UUID) -> list[SubtitleTrack]:
 def _caption_transcript(svc: Services, track: SubtitleTrack) -> Transcript | None:
     """The stored track as a Transcript; None (and a warning) when it does not parse: ASR then."""
     try:
-        text = svc.store.get_bytes(track.object_key).decode("utf-8", "replace")
+        data = get_verified_bytes(svc.store, track.object_key, track.sha256)
+        text = data.decode("utf-8", "replace")
         t = captions_transcript(text, language_base(track.language), f"subtitles/{track.kind}")
+    except ObjectCorrupt as exc:
+        # Not the bytes acquisition stored: never transcribe them. The next run's acquire re-makes them.
+        raise InputMissing(f"caption track of video {track.video_id}: {exc}") from exc
     except (SubtitleError, ObjectMissing, OSError) as exc:
         log.warning(
             "transcribe %s: caption track %s unusable (%s); ASR instead", track.video_id, track.id, exc
