@@ -70,14 +70,22 @@ def canonical_url(url: str) -> str:
         return _canonical_file_url(parts.netloc, parts.path)
     if not parts.netloc:
         # mailto:, data: and bare paths name no host; only the scheme's case is normalised.
-        return urlunsplit((scheme, "", parts.path, parts.query, "")) if scheme else text
+        return _encode_edge_blanks(urlunsplit((scheme, "", parts.path, parts.query, ""))) if scheme else text
     host = (parts.hostname or "").lower()
     video_id = _youtube_video_id(host, parts.path, parts.query)
     if video_id:
         return f"https://www.youtube.com/watch?v={video_id}"
     path = parts.path or ("/" if scheme in _DEFAULT_PORTS else "")
     netloc = _canonical_netloc(scheme, parts)
-    return urlunsplit((scheme, netloc, path, _strip_tracking(parts.query), ""))
+    return _encode_edge_blanks(urlunsplit((scheme, netloc, path, _strip_tracking(parts.query), "")))
+
+
+def _encode_edge_blanks(url: str) -> str:
+    """Percent-encode blanks the result ends with (a dropped fragment or tracking parameter can leave
+    "a/b " behind), which canonical_url would otherwise strip on the next call: a canonical URL is a fixed
+    point."""
+    body = url.rstrip()
+    return body + "".join(quote(c) for c in url[len(body) :])
 
 
 def _canonical_netloc(scheme: str, parts: SplitResult) -> str:

@@ -36,6 +36,18 @@ LOCAL = [
     "see /home/alice/notes.txt for details",
     "sample-corpus:/home/alice/x.mp4",
     "\\\\fileserver\\share\\x.mp4",
+    # Issue 22: every absolute path, not only home and temp folders.
+    "/srv/media/lecture.mp4",
+    "/var/tmp/ophin/x.jpg",
+    "/opt/ophin/models/base",
+    "/data/frames/1.jpg",
+    "config read from /etc/ophin/settings.env",
+    "installed under /opt",
+    "/usr/local/share/x",
+    "(/mnt/nas/x)",
+    '"/workspace/run/x"',
+    "~alice/videos/x.mp4",
+    "file://localhost/srv/x.mp4",
 ]
 
 PRIVATE = [
@@ -61,6 +73,78 @@ PRIVATE = [
     "database at 192.168.0.10",
     "https://user:secret@example.com/x",
     "http://[::1",
+    # Issue 22: bare host:port, IPv6 and the short, decimal, octal and hex spellings of private addresses.
+    "minio:9000",
+    "the store at minio:9000/bucket",
+    "llm-server:8000",
+    "http://127.1/x",
+    "http://127.1:9000/x",
+    "127.1:8080",
+    "http://0177.0.0.1/x",
+    "http://0x7f.0.0.1/x",
+    "http://0x7f000001/x",
+    "http://10.1/x",
+    "http://192.168.257/x",
+    "0x0a.0.0.1",
+    "http://[fe80::1%25eth0]/x",
+    "fe80::1",
+    "listening on ::1",
+    "[::1]:8080",
+    "::ffff:192.168.0.1",
+    "http://[64:ff9b::c0a8:1]/x",
+    "http://[2002:c0a8:101::1]/x",
+    "http://0.0.0.0:8000/x",
+    "http://100.64.0.1/x",
+    "http://intranet/x",
+    "http://db.corp/x",
+    "http://printer.home.arpa/x",
+    "http://1.2.3.4.5/x",
+    "http://localhost./x",
+    "http://%31%32%37.0.0.1/x",
+    "http://\uff11\uff12\uff17.0.0.1/x",
+]
+
+CREDENTIALS = [
+    "https://bucket.s3.amazonaws.com/x.mp4?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc123",
+    "https://bucket.s3.amazonaws.com/x.mp4?X-Amz-Credential=AKIA%2F20260101",
+    "https://storage.googleapis.com/b/x.mp4?X-Goog-Signature=deadbeef",
+    "https://cdn.example.com/v.mp4?token=abc",
+    "https://cdn.example.com/v.mp4?exp=1&sig=xyz",
+    "https://api.example.com/v?access_token=ya29.a0",
+    "https://api.example.com/v?key=AIzaSy123",
+    "https://x.blob.core.windows.net/c/v.mp4?sv=2021&sig=abc%3D",
+    "access_key=AKIAIOSFODNN7EXAMPLE",
+    "set AWSAccessKeyId=AKIA and go",
+    "secret_key=minioadmin",
+    "client_secret=s3cr3t",
+]
+
+# Ordinary clinical text: nothing in it is a path, a host or a credential.
+CLINICAL = [
+    "20/20 vision",
+    "Visual acuity 6/6 OD and 6/12 OS",
+    "VA OD:20/40, OS:20/200",
+    "1/2 disc diameter from the fovea",
+    "5/10 patients improved",
+    "~5/10 patients",
+    "IOP 21 mmHg",
+    "IOP 10.5 mmHg, then 15/17 mmHg",
+    "a tear at 3 o'clock",
+    "at 10:30 the patient returned",
+    "cup/disc ratio 0.3:1",
+    "a 1:100 dilution",
+    "0.5 mg/kg/day of prednisolone",
+    "retina and/or choroid",
+    "Fig. 3: OCT of the macula",
+    "ICD-10: H35.31",
+    "doi:10.1001/jama.2020.1234",
+    "refraction -2.00/-0.50x180",
+    "Score:12 on the questionnaire",
+    "time 12:30:45",
+    "Glaucoma / OCT basics",
+    "Stage 2+/4 cells",
+    "the key finding is drusen",
+    "a token amount of haemorrhage",
 ]
 
 
@@ -79,6 +163,17 @@ def test_check_public_refuses_local_paths(value: str) -> None:
 def test_check_public_refuses_private_hosts(value: str) -> None:
     reason = check_public(value)
     assert reason and any(word in reason for word in ("host", "password"))
+
+
+@pytest.mark.parametrize("value", CREDENTIALS)
+def test_check_public_refuses_credential_parameters(value: str) -> None:
+    reason = check_public(value)
+    assert reason and "credential" in reason
+
+
+@pytest.mark.parametrize("value", CLINICAL)
+def test_check_public_passes_ordinary_clinical_text(value: str) -> None:
+    assert check_public(value) is None
 
 
 def test_check_public_does_not_take_172_32_for_private() -> None:
@@ -115,3 +210,8 @@ def test_public_url_replaces_local_and_private_urls_by_their_name(value: str, ex
 
 def test_public_url_drops_a_password_but_keeps_a_public_url() -> None:
     assert public_url("https://user:secret@example.com/x.mp4") == "https://example.com/x.mp4"
+
+
+def test_public_url_drops_a_signed_query_but_keeps_a_public_url() -> None:
+    signed = "https://b.s3.amazonaws.com/x.mp4?X-Amz-Signature=abc&X-Amz-Credential=AKIA"
+    assert public_url(signed) == "https://b.s3.amazonaws.com/x.mp4"
