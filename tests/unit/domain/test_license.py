@@ -76,7 +76,7 @@ def test_normalise_license_maps_real_world_spellings(text: str, expected: str) -
     "text",
     [
         "",
-        "MIT",
+        "MIT OpenCourseWare",  # a bare word inside a sentence is no SPDX id ("MIT" alone is)
         "Creative Commons",  # which one?
         "Some rights reserved",
         "Attribution required",
