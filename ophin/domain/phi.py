@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ophin.domain.person_names import find_person_names
+
 REDACTED = "[REDACTED]"
 
 
@@ -98,6 +100,7 @@ def find_phi(text: str) -> list[PhiMatch]:
     """Non-overlapping PHI spans in text order; the longest wins where two kinds overlap."""
     found = [
         *_people(text),
+        *(PhiMatch("person name", text[a:b], a, b) for a, b in find_person_names(text)),
         *_dates(text),
         *_numbers(text),
         *(PhiMatch("email", m.group(0), m.start(), m.end()) for m in _EMAIL.finditer(text)),
