@@ -43,6 +43,10 @@ class CrawlRun(Base):
     rejected: Mapped[dict[str, Any]] = mapped_column(server_default="{}")  # reason class -> count
     error: Mapped[str | None] = mapped_column(Text)
     origin: Mapped[dict[str, Any]] = mapped_column(server_default="{}")  # the Airflow task, if any
+    # The lease of a running crawl, renewed by its heartbeat: once expired, the next crawl fails the run
+    # (its process died without closing it). NULL on runs opened before leases: started_at stands in.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CrawlCandidate(Timestamped, Base):
