@@ -1,0 +1,1 @@
+"""Redaction recall of burned-in camera labels: labelled frames (frames.py) and the report (report.py)."""
