@@ -51,7 +51,7 @@ _CC0 = re.compile(
 _PUBLIC_DOMAIN = re.compile(r"\bpublic[\s-]+domain(?:\s+mark)?(?:\s+1\.0)?\b", re.IGNORECASE)
 # Words that speak of an open licence without naming one: they name nothing, but "not ..." denies.
 _VAGUE = re.compile(
-    r"creative\s*commons|\bcc[\s_-]*(?:by|0|zero|licen[cs]e)\b|\bopen[\s-]+(?:access|licen[cs]e)",
+    r"creative\s*commons?|\bcc[\s_-]*(?:by|0|zero|licen[cs]e)\b|\bopen[\s-]+(?:access|licen[cs]e)",
     re.IGNORECASE,
 )
 # Any word for a licence: "not licensed", "no licence" deny whatever an href beside them names.
@@ -63,8 +63,8 @@ _YOUTUBE = re.compile(
     r"(creative commons attribution licen[cs]e \(reuse allowed\))|(standard youtube licen[cs]e)",
     re.IGNORECASE,
 )
-# "Public domain? No.", "CC BY: no": the statement answers its own question in the negative.
-_ANSWER_NO = re.compile(r"^\s*[?:]\s*(?:no|false|none)\b(?!\s*[\w-])", re.IGNORECASE)
+# "Public domain? No.", "CC BY-SA 3.0 de? No.", "CC BY: no": the statement answers its own question: no.
+_ANSWER_NO = re.compile(r"^[^?:.;!\n]{0,40}?[?:]\s*(?:no|false|none)\b(?!\s*[\w-])", re.IGNORECASE)
 _NON_BEFORE = re.compile(r"\bnon[\s-]*$", re.IGNORECASE)
 _SPDX_TOKEN = re.compile(r"(?<![\w.+-])[A-Za-z][A-Za-z0-9.+-]*[A-Za-z0-9+]")
 _EXPRESSION = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9.+() -]{1,200}")
@@ -178,6 +178,9 @@ def read_license(text: object) -> LicenseReading:
         for v in _LICENCE_WORD.finditer(masked)
         if not _overlaps(v.start(), v.end(), taken) and _denied(scoped, v.start(), v.end())
     ]
+    # Restriction words inside a licence's own name ("CC BY-NC", "Attribution-NoDerivs") are that licence.
+    named_spans = [(m.start, m.end) for m in mentions if m.start >= 0]
+    restrictions = [(k, m) for k, m in restrictions if not _overlaps(m.start(), m.end(), named_spans)]
     phrases = tuple(dict.fromkeys(" ".join(m.group(0).split()).lower() for _, m in restrictions))
     kinds = {kind for kind, _ in restrictions}
     if denied:
