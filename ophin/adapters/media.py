@@ -19,9 +19,7 @@ import cv2
 import ffmpeg
 import numpy as np
 
-
-class MediaError(RuntimeError):
-    """ffmpeg could not read or convert the media (corrupt file, missing stream)."""
+from ophin.adapters.media_safety import SAFE_INPUT, SAFE_KWARGS, MediaError, probe_container, safe_input
 
 
 @dataclass(frozen=True)
@@ -38,10 +36,30 @@ class MediaInfo:
 
 
 @dataclass(frozen=True)
+class StreamDecode:
+    """One decoded input stream's counts, as ffmpeg's final statistics give them."""
+
+    index: int
+    kind: str  # video | audio | ...
+    packets: int  # read from the container
+    frames: int  # decoded from them: a corrupt packet decodes to nothing
+
+    @property
+    def undecoded(self) -> float:
+        """The share of the stream's packets that decoded to nothing (0-1)."""
+        return max(self.packets - self.frames, 0) / self.packets if self.packets else 0.0
+
+
+@dataclass(frozen=True)
 class DecodeReport:
     decoded_s: float  # how far (s) the decoded streams actually reached; compare with MediaInfo.duration_s
     errors: int  # error lines ffmpeg printed while decoding ("partial file", corrupt packets, ...)
     first_error: str | None
+    # Per decoded stream: the furthest-stream time above hides an audio track whose packets do not decode.
+    streams: tuple[StreamDecode, ...] = ()
+
+    def stream(self, kind: str) -> StreamDecode | None:
+        return next((s for s in self.streams if s.kind == kind), None)
 
 
 @dataclass(frozen=True)
@@ -59,6 +77,25 @@ class Packets:
 
 _SCENE_SCORE = re.compile(rb"lavfi\.scene_score=([0-9.]+)")
 _SHOWINFO_FRAME = re.compile(rb"\sn:\s*\d+\s+pts:\s*-?\d+\s+pts_time:\s*(-?[0-9.]+)")
+
+
+def require_decoded(info: MediaInfo, report: DecodeReport, max_missing_s: float) -> None:
+    """Raise MediaError when less of the media decodes than its container claims, by more than max_missing_s
+    or 2 % of its duration: the furthest stream (a truncated file), then the audio track on its own (its
+    corrupt packets decode to nothing while the video runs to the end)."""
+    allowed = max(max_missing_s, 0.02 * info.duration_s)
+    if info.duration_s - report.decoded_s > allowed:
+        raise MediaError(
+            f"truncated or corrupt media: only {report.decoded_s:.1f} s of the container's "
+            f"{info.duration_s:.1f} s decode"
+        )
+    audio = report.stream("audio")
+    if audio is not None and audio.undecoded * info.duration_s > allowed:
+        raise MediaError(
+            f"corrupt audio: {audio.packets - audio.frames} of its {audio.packets} packets do not decode "
+            f"(about {audio.undecoded * info.duration_s:.1f} s of {info.duration_s:.1f} s)"
+            + (f"; first error: {report.first_error}" if report.first_error else "")
+        )
 
 
 def _stderr(exc: ffmpeg.Error) -> str:
@@ -109,17 +146,34 @@ def _progress_end_s(progress: str) -> float:
     return end
 
 
+# ffmpeg's final statistics (verbose): "Input stream #0:1 (audio): 260 packets read (52191 bytes); 9 frames
+# decoded (9216 samples);". A stream that is demuxed but not decoded has no "frames decoded".
+_STREAM_STATS = re.compile(
+    r"Input stream #\d+:(\d+) \((\w+)\): (\d+) packets read[^;]*; (\d+) frames decoded"
+)
+_LEVEL = re.compile(r"\[(fatal|error|panic)\] ")
+
+
+def _stream_stats(stderr: str) -> tuple[StreamDecode, ...]:
+    return tuple(
+        StreamDecode(int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4)))
+        for m in _STREAM_STATS.finditer(stderr)
+    )
+
+
 def _count_errors(stderr: str) -> tuple[int, str | None]:
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    count, first = 0, None
-    for line in lines:
-        # ffmpeg folds identical consecutive messages into one line; count them all the same.
+    """Error lines of a `-loglevel level+verbose` run (each line carries its level), without the prefix."""
+    count, first, in_error = 0, None, False
+    for line in (line.strip() for line in stderr.splitlines()):
+        # ffmpeg folds identical consecutive messages into one unprefixed line; count them all the same.
         repeated = re.search(r"Last message repeated (\d+) times?", line)
         if repeated:
-            count += int(repeated.group(1))
+            count += int(repeated.group(1)) if in_error else 0
             continue
-        count += 1
-        first = first or line
+        in_error = bool(_LEVEL.search(line))
+        if in_error:
+            count += 1
+            first = first or _LEVEL.sub("", line).strip()
     return count, first
 
 
@@ -127,10 +181,7 @@ class FfmpegMedia:
     """Every call shells out to ffmpeg/ffprobe; nothing is decoded in Python except single frames."""
 
     def probe(self, path: Path) -> MediaInfo:
-        try:
-            data: dict[str, Any] = ffmpeg.probe(str(path))
-        except ffmpeg.Error as exc:
-            raise MediaError(f"not a readable media file: {_stderr(exc)}") from exc
+        data = probe_container(path)  # refuses playlists, lists and images before anything decodes
         streams = data.get("streams", [])
         video = next((s for s in streams if s.get("codec_type") == "video"), None)
         if video is None:
@@ -157,11 +208,13 @@ class FfmpegMedia:
         18.1 s decode. Cost: 0.25-0.28 s wall (5 runs) for the 63.5 s, 640x360 sample lecture on a 2-core
         development machine, about 240x real time: cheap enough to run on every upload.
         decoded_s is the furthest any decoded stream reached, as ffmpeg's own progress reports it (the
-        same convention as the container duration, so the two compare directly).
+        same convention as the container duration, so the two compare directly). streams counts, per
+        decoded stream, the packets read and the frames they decoded to, from ffmpeg's verbose statistics:
+        an audio track of garbage decodes to nothing while the video carries decoded_s to the end.
         """
         cmd = [
-            "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "error",
-            "-progress", "pipe:1", "-i", str(path), "-f", "null", "-",
+            "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+verbose",
+            "-progress", "pipe:1", *safe_input(path), "-f", "null", "-",
         ]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, check=False)
         stderr = proc.stderr.decode(errors="replace")
@@ -170,12 +223,12 @@ class FfmpegMedia:
         if proc.returncode != 0 and decoded_s == 0.0:
             # ffmpeg could not even open the input: that is no decode report, it is not media.
             raise MediaError(f"not a readable media file: {first_error or 'ffmpeg failed'}")
-        return DecodeReport(decoded_s=decoded_s, errors=errors, first_error=first_error)
+        return DecodeReport(decoded_s, errors, first_error, _stream_stats(stderr))
 
     def extract_audio(self, path: Path, out: Path, sample_rate: int = 16000) -> Path:
         try:
             (
-                ffmpeg.input(str(path))
+                ffmpeg.input(str(path), **SAFE_KWARGS)
                 .output(str(out), vn=None, ac=1, ar=sample_rate, acodec="pcm_s16le", map="0:a:0")
                 .overwrite_output()
                 .run(capture_stdout=True, capture_stderr=True)
@@ -188,7 +241,7 @@ class FfmpegMedia:
         """Times (s) where ffmpeg's scene score exceeds threshold. Frame 0 is never among them."""
         try:
             _, err = (
-                ffmpeg.input(str(path))
+                ffmpeg.input(str(path), **SAFE_KWARGS)
                 .video.filter("select", f"gt(scene,{threshold})")
                 .filter("showinfo")
                 .output("-", format="null")
@@ -214,7 +267,7 @@ class FfmpegMedia:
             raise MediaError("video stream has no frame size")
         height = max(2, round(info.height * width / info.width / 2) * 2)
         cmd = [
-            "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-i", str(path),
+            "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", *safe_input(path),
             "-map", "0:v:0", "-vf", f"fps={fps},scale={width}:{height}:flags=area,showinfo",
             "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1",
         ]  # fmt: skip
@@ -227,7 +280,7 @@ class FfmpegMedia:
         cmd = [
             "ffprobe", "-v", "error", "-select_streams", "v:0",
             "-show_entries", "packet=pts_time,dts_time,size,flags:format=start_time",
-            "-of", "compact=p=0", str(path),
+            "-of", "compact=p=0", *SAFE_INPUT, str(path),
         ]  # fmt: skip
         times, sizes, keys = array("d"), array("q"), array("b")
         start = 0.0
@@ -309,7 +362,7 @@ class FfmpegMedia:
         cmd = [
             "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info",
             *(["-skip_frame", "nokey"] if keyframes_only else []),
-            *(["-ss", f"{offset:.3f}"] if start_s is not None else []), "-i", str(path),
+            *(["-ss", f"{offset:.3f}"] if start_s is not None else []), *safe_input(path),
             *(["-t", f"{duration_s:.3f}"] if duration_s is not None else []),
             "-map", "0:v:0", "-vf", f"{score}scale={width}:{height}:flags=area,showinfo",
             "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
@@ -332,7 +385,7 @@ class FfmpegMedia:
             cmd = [
                 "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info", "-skip_frame", "nokey",
                 "-ss", f"{start:.3f}", "-t", f"{chunk[-1] + 1.0 - start:.3f}", "-copyts",  # times as given
-                "-i", str(path), "-map", "0:v:0", "-vf", f"select={pick},showinfo",
+                *safe_input(path), "-map", "0:v:0", "-vf", f"select={pick},showinfo",
                 "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1",
             ]  # fmt: skip
             for t, image, _ in _frames_with_times(cmd, (info.height, info.width, 3), 0.0):
@@ -349,7 +402,7 @@ class FfmpegMedia:
         with tempfile.TemporaryDirectory() as tmp:
             for i in range(0, len(wanted), batch):
                 chunk = wanted[i : i + batch]
-                inputs = [a for t in chunk for a in ("-ss", f"{t:.3f}", "-i", str(path))]
+                inputs = [a for t in chunk for a in ("-ss", f"{t:.3f}", *safe_input(path))]
                 outputs = [
                     a
                     for n in range(len(chunk))
@@ -396,7 +449,7 @@ class FfmpegMedia:
     def _grab(self, path: Path, t_s: float) -> np.ndarray | None:
         try:
             out, _ = (  # BMP: no compression to pay for on a frame decoded only to be read back
-                ffmpeg.input(str(path), ss=t_s)
+                ffmpeg.input(str(path), ss=t_s, **SAFE_KWARGS)
                 .output("pipe:", vframes=1, format="image2", vcodec="bmp")
                 .run(capture_stdout=True, capture_stderr=True)
             )
@@ -413,7 +466,10 @@ class FfmpegMedia:
         """
         try:
             data: dict[str, Any] = ffmpeg.probe(
-                str(path), select_streams="v:0", show_entries="packet=pts_time,dts_time:format=start_time"
+                str(path),
+                select_streams="v:0",
+                show_entries="packet=pts_time,dts_time:format=start_time",
+                **SAFE_KWARGS,
             )
         except ffmpeg.Error as exc:
             raise MediaError(f"packet scan failed: {_stderr(exc)}") from exc

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ophin.adapters.media_safety import SAFE_INPUT
 from ophin.settings import AcquireSettings
 
 if TYPE_CHECKING:
@@ -101,6 +102,14 @@ class VideoSource(Protocol):
 # ffmpeg is only ever handed local files: yt-dlp's HLS downloader passes streams it cannot parse (live,
 # AES-128 without pycryptodomex) to an ffmpeg subprocess, whose requests no yt-dlp request handler sees.
 _FFMPEG_INPUT_ARGS = ["-protocol_whitelist", "file,crypto,data"]
+# yt-dlp's own ffmpeg post-processing of downloaded bytes: the fixups would ffprobe and remux them with no
+# whitelist (a "segment" that is itself a playlist makes ffmpeg read local files or fetch any URL), so none
+# runs (acquire's probe accepts MPEG-TS in a .mp4 name as it is); merging separate video and audio formats,
+# when a format selector asks for it, opens only media demuxers on local files.
+_NO_FIXUP = {
+    "fixup": "never",
+    "postprocessor_args": {"merger+ffmpeg_i": list(SAFE_INPUT)},
+}
 
 
 class YtDlpVideoSource:
@@ -132,6 +141,7 @@ class YtDlpVideoSource:
             "enable_file_urls": self.policy.allow_file_urls,
             "restrictfilenames": True,
             "external_downloader_args": {"ffmpeg_i": _FFMPEG_INPUT_ARGS},
+            **_NO_FIXUP,
             # Politeness inside one process; the crawler spaces hosts and downloads across processes.
             "sleep_interval_requests": self.request_interval_s,
             "extractor_args": p.extractor_args,

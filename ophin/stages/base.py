@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import re
 import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -13,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import ophin
+from ophin.db.models import StageState
 from ophin.db.session import session_scope
 from ophin.db.stage_runs import (
     USABLE,
@@ -63,6 +68,73 @@ class Attempt:
     scratch: Path
 
 
+# An attempt's scratch folder: <stage>-<stage_run id>, directly under the work dir.
+_SCRATCH = re.compile(r"^[a-z_]+-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+_prepared: set[Path] = set()
+_preparing = threading.Lock()
+
+
+def prepare_workdir(svc: Services) -> None:
+    """Once per process and work dir, before its first attempt: fail with a configuration error naming the
+    folder when it cannot be written (not as the first item's own failure), and clean up what killed
+    attempts left (sweep_scratch)."""
+    root = svc.workdir.resolve()
+    with _preparing:
+        if root in _prepared:
+            return
+        _require_writable(root)
+        sweep_scratch(svc)
+        _prepared.add(root)
+
+
+def _require_writable(root: Path) -> None:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".writable-"):
+            pass
+    except OSError as exc:
+        # Said as the OSError the CLI reports in one line ("cannot write <path>: ..."), and for the folder
+        # itself: mkdir over a file says EEXIST, which would read as if nothing were wrong.
+        code = errno.ENOTDIR if root.exists() and not root.is_dir() else (exc.errno or errno.EACCES)
+        raise OSError(code, f"{os.strerror(code)} (the work folder under OPHIN_HOME)", str(root)) from exc
+
+
+def sweep_scratch(svc: Services) -> list[Path]:
+    """Remove the scratch folders under the work dir whose attempt no worker holds a live lease on: what a
+    killed attempt (kill -9, a lost host) left behind. A live attempt's folder, and anything that is no
+    scratch folder, stays. Returns the removed folders."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    root = svc.workdir
+    found = {}
+    for entry in root.iterdir() if root.is_dir() else ():
+        match = _SCRATCH.match(entry.name)
+        if match and entry.is_dir() and not entry.is_symlink():
+            found[uuid.UUID(match.group(1))] = entry
+    if not found:
+        return []
+    # Listed before the query: an attempt claims its lease (committed) before it makes its folder, so any
+    # folder seen above whose attempt is live shows here as held.
+    with session_scope(svc.sessions) as session:
+        live = set(
+            session.scalars(
+                select(StageState.stage_run_id).where(
+                    StageState.stage_run_id.in_(list(found)),
+                    StageState.lease_owner.is_not(None),
+                    StageState.lease_expires_at > datetime.now(UTC),
+                )
+            )
+        )
+    removed = [path for run_id, path in found.items() if run_id not in live]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    if removed:
+        log.info("removed %d stale scratch folder(s) under %s", len(removed), root)
+    return removed
+
+
 def run_stage(
     svc: Services,
     *,
@@ -101,6 +173,7 @@ def run_stage(
             log.warning("%s %s: could not check stored objects (%s); re-running", stage, entity_key, exc)
             return False
 
+    prepare_workdir(svc)
     waited = False
     while True:
         outcome = claim(
