@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ophin.adapters.media import MediaError
+from ophin.adapters.media import require_decoded
 from ophin.adapters.object_store import holds, sha256_bytes
 from ophin.adapters.video_source import FetchedVideo, Subtitle, TooLarge
 from ophin.db.crawl_models import SubtitleTrack
@@ -162,12 +162,7 @@ def _store(
     if media.height and media.height > params.max_height:
         raise TooLarge(f"{media.width}x{media.height} is over the {params.max_height}p resolution cap")
     decoded = svc.media.decode_check(path)
-    missing = media.duration_s - decoded.decoded_s
-    if missing > max(params.max_missing_s, 0.02 * media.duration_s):
-        raise MediaError(
-            f"truncated or corrupt media: only {decoded.decoded_s:.1f} s of the container's "
-            f"{media.duration_s:.1f} s decode"
-        )
+    require_decoded(media, decoded, params.max_missing_s)  # the video and, on its own, the audio track
     if decoded.errors:
         log.warning("acquire %s: %d decode error(s), first: %s", url, decoded.errors, decoded.first_error)
     sha = sha256_file(str(path))
