@@ -16,6 +16,7 @@ def describe(exc: BaseException) -> str | None:
     import sqlalchemy.exc
 
     from ophin.db.migrate import SchemaNotReady
+    from ophin.db.session import DatabaseUrlError
     from ophin.quality.gates import QualityGateFailed
     from ophin.stages.export import ExportError
 
@@ -41,7 +42,7 @@ def describe(exc: BaseException) -> str | None:
     ):
         where = exc.filename or "OPHIN_HOME"
         return f"cannot write {where}: {exc.strerror}; point OPHIN_HOME at a writable folder"
-    if isinstance(exc, SchemaNotReady):
+    if isinstance(exc, SchemaNotReady | DatabaseUrlError):
         return str(exc)
     if isinstance(exc, ExportError | QualityGateFailed):
         return str(exc)

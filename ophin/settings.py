@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,22 @@ class DbSettings(BaseModel):
     # Empty: start an embedded PostgreSQL (pgserver) with its data under OPHIN_HOME/pgdata.
     url: str = ""
     echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        # Checked here, not at connect time, so a typo is one line, not a traceback from SQLAlchemy. The
+        # message never repeats the URL: it may hold a password.
+        text = value.strip()
+        if text and not re.fullmatch(r"(?i)postgres(?:ql)?(?:\+(?:psycopg2|psycopg))?://[^\s]+", text):
+            scheme = text.partition("://")[0] if "://" in text else None
+            named = scheme and scheme.isascii() and len(scheme) < 40
+            got = f"a {scheme.lower()!r} URL" if named else "no URL"
+            raise ValueError(
+                f"expected postgresql://user[:password]@host[:port]/database (or empty for the embedded "
+                f"PostgreSQL), got {got}"
+            )
+        return text
 
 
 class StoreSettings(BaseModel):
@@ -51,6 +68,14 @@ class AcquireSettings(BaseModel):
     cookies_file: str = ""
     extractor_args: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
     js_runtimes: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    @field_validator("allow_hosts")
+    @classmethod
+    def _host_entries(cls, value: str) -> str:
+        from ophin.adapters.fetch_policy import FetchPolicy  # the one parser of these entries
+
+        FetchPolicy(allow_hosts=tuple(h.strip() for h in value.split(",") if h.strip()))  # raises ValueError
+        return value
 
     @property
     def allowed_hosts(self) -> tuple[str, ...]:

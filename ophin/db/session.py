@@ -28,16 +28,29 @@ def embedded_postgres_url(home: Path) -> str:
     return server.get_uri()
 
 
+class DatabaseUrlError(ValueError):
+    """OPHIN_DB__URL names no database SQLAlchemy can open (said without the URL: it may hold a password)."""
+
+
 def database_url(settings: Settings) -> str:
     url = settings.db.url or embedded_postgres_url(settings.home_dir)
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg2://" + url.removeprefix("postgresql://")
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() in ("postgresql", "postgres"):  # "postgres://": libpq's spelling too
+        url = "postgresql+psycopg2://" + rest
     return url
 
 
 @lru_cache(maxsize=8)
 def _engine_for(url: str, echo: bool) -> Engine:
-    return create_engine(url, echo=echo, pool_pre_ping=True, future=True)
+    import sqlalchemy.exc
+
+    try:
+        return create_engine(url, echo=echo, pool_pre_ping=True, future=True)
+    except (sqlalchemy.exc.ArgumentError, ImportError) as exc:  # a bad URL, a dialect or driver not here
+        raise DatabaseUrlError(
+            f"OPHIN_DB__URL cannot be opened ({type(exc).__name__}); expected "
+            "postgresql://user[:password]@host[:port]/database, or empty for the embedded PostgreSQL"
+        ) from None
 
 
 def get_engine(settings: Settings) -> Engine:

@@ -48,3 +48,48 @@ def test_settings_release_splits_from_env_and_refused_when_not_shares(monkeypatc
         monkeypatch.setenv("OPHIN_RELEASE__SPLITS", bad)
         with pytest.raises(ValidationError, match="summing to 1"):
             Settings()
+
+
+def test_settings_refuse_a_database_url_that_is_not_postgres(monkeypatch) -> None:  # noqa: ANN001
+    import pydantic
+    import pytest
+
+    for bad in ("notaurl", "mysql://root:hunter2@db/ophin", "postgresql+asyncpg://u@h/db", "sqlite:///x.db"):
+        monkeypatch.setenv("OPHIN_DB__URL", bad)
+        with pytest.raises(pydantic.ValidationError) as raised:
+            Settings()
+        (error,) = raised.value.errors()
+        assert error["loc"] == ("db", "url") and "expected postgresql://" in error["msg"]
+        assert "hunter2" not in error["msg"]
+    for good in ("", "postgresql://u@h/db", "postgres://u@h:5433/db", "postgresql+psycopg2://u:p@h/db"):
+        monkeypatch.setenv("OPHIN_DB__URL", good)
+        assert Settings().db.url == good
+
+
+def test_settings_refuse_a_malformed_allow_hosts_entry(monkeypatch) -> None:  # noqa: ANN001
+    import pydantic
+    import pytest
+
+    for bad in ("[::1", "host:port", "a:b:c", "127.0.0.1:80x"):
+        monkeypatch.setenv("OPHIN_ACQUIRE__ALLOW_HOSTS", bad)
+        with pytest.raises(pydantic.ValidationError) as raised:
+            Settings()
+        (error,) = raised.value.errors()
+        assert error["loc"] == ("acquire", "allow_hosts") and "allow_hosts entry" in error["msg"]
+
+
+def test_database_url_names_no_password_when_sqlalchemy_cannot_open_it() -> None:
+    import pytest
+
+    from ophin.db.session import DatabaseUrlError, database_url, get_engine
+    from ophin.settings import DbSettings
+
+    settings = Settings()
+    # model_construct skips validation: as a settings object built in code would reach the engine.
+    for bad in ("notaurl", "mysql://root:hunter2@db/ophin"):
+        settings.db = DbSettings.model_construct(url=bad, echo=False)
+        with pytest.raises(DatabaseUrlError) as raised:
+            get_engine(settings)
+        assert "hunter2" not in str(raised.value) and "postgresql://" in str(raised.value)
+    settings.db = DbSettings(url="postgres://u@h/db")  # libpq's spelling opens with psycopg2
+    assert database_url(settings) == "postgresql+psycopg2://u@h/db"
