@@ -26,7 +26,7 @@ from ophin.domain.urls import canonical_url, file_path, is_file_url
 from ophin.sample_corpus import CORPUS_DIR
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_stage
-from ophin.stages.license_gate import LicenseRejected, Verdict, judge_url
+from ophin.stages.license_gate import LicenseRejected, Verdict, judge_url, with_container_tags
 
 STAGE = "acquire"
 VERSION = "3"  # 2: content identity (aliases), end-to-end decode check; 3: licence gate, captions
@@ -116,18 +116,16 @@ def acquire_video(
         return _store(url, fetched, params, svc, replace=force, verdict=verdict, hints=hints, via=origin)
 
     def still_valid(output: dict[str, Any]) -> bool:
-        # Skip only while the media is really there: a lost object is fetched again by the next run. The
-        # small objects (info.json, captions) are hashed too: one overwritten with other bytes is re-made.
-        # An info.json from before its hash was recorded (NULL) is not worth a re-download: nothing reads it.
+        # Skip only while the media is really there: a lost object is fetched again by the next run. So is
+        # an info.json overwritten with other bytes (one from before its hash was recorded, NULL, is not
+        # worth a re-download: nothing reads it). Captions are checked where transcribe reads them.
         with session_scope(svc.sessions) as session:
             video = session.get(Video, uuid.UUID(output["video_id"])) if "video_id" in output else None
-            if video is None or video.media_key is None:
-                return False
-            key, info = video.media_key, (video.info_key, video.info_sha256)
-            small = [info] if info[0] and info[1] else []
-            tracks = select(SubtitleTrack.object_key, SubtitleTrack.sha256)
-            small += session.execute(tracks.where(SubtitleTrack.video_id == video.id)).all()
-        return svc.store.exists(key) and all(holds(svc.store, k, h) for k, h in small)
+            key = video.media_key if video else None
+            info = (video.info_key, video.info_sha256) if video else (None, None)
+        if key is None or not svc.store.exists(key):
+            return False
+        return not (info[0] and info[1]) or holds(svc.store, info[0], info[1])
 
     return run_stage(
         svc,
@@ -159,6 +157,8 @@ def _store(
 ) -> dict[str, Any]:
     path, info = fetched.path, fetched.info
     media = svc.media.probe(path)  # raises MediaError for anything that is not a video
+    # The file's own licence tags are evidence too, judged before anything of it is stored.
+    verdict = with_container_tags(verdict, media.tags, url, svc)  # raises LicenseRejected
     if media.height and media.height > params.max_height:
         raise TooLarge(f"{media.width}x{media.height} is over the {params.max_height}p resolution cap")
     decoded = svc.media.decode_check(path)
