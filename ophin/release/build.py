@@ -17,6 +17,7 @@ from typing import Any
 
 from ophin.adapters.object_store import ObjectCorrupt
 from ophin.domain.ids import make_id
+from ophin.domain.phi import find_phi
 from ophin.release.card import CardFacts, VideoCredit, render_card
 from ophin.release.formats import WRITERS
 from ophin.release.public import check_public
@@ -26,6 +27,7 @@ MANIFEST = "manifest.json"
 CARD = "README.md"
 INDEX = "index.jsonl"
 PRIVATE_TEXT = "local path or private host in text"
+TITLE_WITHHELD = "video title withheld (a person's name, PHI or an instruction to a model)"
 
 FetchImage = Callable[[str, Path], None]  # (object key, destination) -> the file is there
 
@@ -89,6 +91,7 @@ def write_records(
             if _private_text(record):
                 tally.left_out[PRIVATE_TEXT] += 1
                 continue
+            record = _withhold_title(record, tally)
             tally.count(record)
             path = record.image_path
             if path not in tally.images:
@@ -118,6 +121,24 @@ def _private_text(record: ReleaseRecord) -> str | None:
         if isinstance(value, str) and (reason := check_public(value)):
             return reason
     return None
+
+
+def _withhold_title(record: ReleaseRecord, tally: Tally) -> ReleaseRecord:
+    """A title naming a person (or holding other PHI, or words aimed at a model) is published as None in
+    every format, the card and the manifest; the channel stays as attribution, the URL still credits."""
+    from dataclasses import replace
+
+    from ophin.verification.phrases import INJECTION
+
+    title = record.source.video_title
+    if not title:
+        return record
+    injected = any(kind != "url" and pattern.search(title) for kind, pattern in INJECTION)
+    if not (injected or find_phi(title)):
+        return record
+    if record.source.video_id not in tally.videos:  # counted once per video, not per record
+        tally.left_out[TITLE_WITHHELD] += 1
+    return replace(record, source=replace(record.source, video_title=None))
 
 
 def _index_line(record: ReleaseRecord, image_sha256: str) -> dict[str, Any]:
