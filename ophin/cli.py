@@ -13,7 +13,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from typer.core import TyperGroup
 
-from ophin.cli_common import console, fail, say
+from ophin.cli_common import console, fail, say, usage_error
 from ophin.cli_common import load_services as _services
 from ophin.cli_common import load_settings as _settings
 from ophin.cli_crawl import register as register_crawl
@@ -353,7 +353,11 @@ def lineage(
 @app.command()
 def export(
     out: Annotated[
-        Path | None, typer.Option(help="Also write the release to this local folder (replaced whole).")
+        Path | None,
+        typer.Option(
+            help="Also write the release to this local folder: a new or empty one, or an earlier export "
+            "(replaced whole). Any other folder, or a file, is refused and left as it is."
+        ),
     ] = None,
     formats: Annotated[
         str | None, typer.Option("--format", help="Comma-separated: llava, sharegpt, hf (default: all).")
@@ -361,15 +365,25 @@ def export(
     kinds: Annotated[
         str | None, typer.Option(help="Comma-separated kinds: vqa, conversation, cot (default: all).")
     ] = None,
+    allow_empty: Annotated[
+        bool,
+        typer.Option("--allow-empty", help="Publish a release with no instruction (refused by default)."),
+    ] = False,
 ) -> None:
     """Publish a release of the accepted, gated instructions to the object store (and --out, if given):
-    LLaVA, ShareGPT/LLaMA-Factory and Hugging Face formats, a dataset card, splits and a manifest."""
-    from ophin.stages.export import FORMATS, export_release
+    LLaVA, ShareGPT/LLaMA-Factory and Hugging Face formats, a dataset card, splits and a manifest.
+
+    Exit 2 with one line: an unknown format or kind, an --out that may not be replaced, nothing to release.
+    """
+    from ophin.stages.export import FORMATS, KINDS, export_release
 
     chosen = _csv(formats)
     if chosen and set(chosen) - set(FORMATS):
-        raise fail(f"unknown format {formats!r}; choose from {', '.join(FORMATS)}")
-    result = export_release(out, svc=_services(), formats=chosen, kinds=_csv(kinds))
+        raise usage_error(f"unknown format {formats!r}; choose from {', '.join(FORMATS)}")
+    chosen_kinds = _csv(kinds)
+    if chosen_kinds and set(chosen_kinds) - set(KINDS):
+        raise usage_error(f"unknown kind {kinds!r}; choose from {', '.join(KINDS)}")
+    result = export_release(out, svc=_services(), formats=chosen, kinds=chosen_kinds, allow_empty=allow_empty)
     _print_release(result)
 
 

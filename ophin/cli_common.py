@@ -19,6 +19,12 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def usage_error(message: str) -> typer.Exit:
+    """A bad argument or setting: one line, exit code 2 (as click's own usage errors)."""
+    say("error:", "red", message)
+    return typer.Exit(code=2)
+
+
 def load_settings():  # noqa: ANN202 - ophin.settings.Settings, imported lazily
     from ophin.settings import get_settings
 

@@ -3,10 +3,14 @@
 The CLI, `ophin demo` and the DAG's release task all call export_release: plan (near-duplicates out,
 splits by group), stream the records into a staging folder, write the card and manifest, publish the folder
 to the object store under <release.prefix>/<release_id>/ and, on request, swap it into a local folder.
+That folder is replaced only when it is new, empty or an earlier export (its marker names the release whose
+manifest is beside it, and it holds nothing else): a user's folder or file is never deleted.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
@@ -20,7 +24,7 @@ from ophin.db.models import Release
 from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
 from ophin.domain.keys import release_key
-from ophin.release.build import ReleaseInfo, finish_release, write_records
+from ophin.release.build import MANIFEST, ReleaseInfo, finish_release, write_records
 from ophin.release.formats import FORMATS
 from ophin.release.publish import publish
 from ophin.release.query import (
@@ -33,13 +37,18 @@ from ophin.release.query import (
 from ophin.release.record import ReleaseRecord
 from ophin.services import Services
 from ophin.settings import SPLITS
+from ophin.synthesis.base import KINDS
 
 MODEL_SETTINGS = {"model", "temperature", "vision", "seed"}  # of settings.llm, named in a release's config
-__all__ = ["CROSS_VIDEO_DUPLICATE", "FORMATS", "ExportError", "ExportResult", "export_release"]
+# In a local copy only (not in the manifest, not published): the id of the release the folder holds.
+MARKER = ".ophin-export"
+__all__ = ["CROSS_VIDEO_DUPLICATE", "FORMATS", "KINDS", "MARKER"]
+__all__ += ["ExportError", "ExportResult", "check_out_dir", "export_release"]
 
 
 class ExportError(RuntimeError):
-    """The release cannot be written whole (its images are missing from the store); nothing was written."""
+    """The release cannot be written whole (images missing from the store, an --out that is not ours to
+    replace, nothing to release); nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -63,21 +72,26 @@ def export_release(
     formats: Sequence[str] | None = None,
     kinds: Sequence[str] | None = None,
     cross_video_phash_distance: int | None = None,
+    allow_empty: bool = False,
 ) -> ExportResult:
     """formats/kinds: None reads settings.release; cross_video_phash_distance: None reads
-    settings.image.cross_video_phash_distance (0 disables)."""
+    settings.image.cross_video_phash_distance (0 disables). A release with no record is refused unless
+    allow_empty."""
     cfg = svc.settings.release
     formats = list(formats or cfg.formats)
     kinds = list(kinds if kinds is not None else cfg.kinds)
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown or not formats:
         raise ValueError(f"unknown export format(s) {unknown or formats}; choose from {', '.join(FORMATS)}")
+    if unknown_kinds := sorted(set(kinds) - set(KINDS)):
+        raise ValueError(f"unknown instruction kind(s) {unknown_kinds}; choose from {', '.join(KINDS)}")
     d = cross_video_phash_distance
     if d is None:
         d = svc.settings.image.cross_video_phash_distance
-    base = out_dir.parent if out_dir else svc.workdir
-    base.mkdir(parents=True, exist_ok=True)
-    staging = base / f".{out_dir.name if out_dir else 'release'}.{uuid.uuid4().hex[:8]}.tmp"
+    if out_dir is not None:
+        out_dir = Path(os.path.abspath(out_dir))  # "." and "a/.." have a name and a parent to stage beside
+        check_out_dir(out_dir)  # before any work: a refused folder costs nothing
+    staging = _make_staging(out_dir, svc.workdir)
     try:
         with session_scope(svc.sessions) as session:
             plan = plan_release(session, cfg, kinds=kinds, dedup_distance=d)
@@ -102,11 +116,18 @@ def export_release(
                 left_out=plan.left_out,
                 groups_by_split={s: plan.splits.groups(s) for s in SPLITS},
             )
+        if tally.records == 0 and not allow_empty:
+            why = ", ".join(f"{n} {reason}" for reason, n in (plan.left_out | dict(tally.left_out)).items())
+            raise ExportError(
+                "the release would be empty: no accepted instruction of a gated, licensed video"
+                + (f" (left out: {why})" if why else "")
+                + "; nothing was published (`ophin export --allow-empty` publishes it anyway)"
+            )
         manifest = finish_release(staging, tally, info)
         release_id = manifest["release_id"]
         published = publish(staging, manifest, svc.store, cfg.prefix)
         if out_dir:
-            _swap_into_place(staging, out_dir)
+            _swap_into_place(staging, out_dir, release_id)
     except ObjectCorrupt as exc:  # an image is not the one keyframes stored (write_records hashes each)
         raise ExportError(f"image does not match its recorded sha256: {exc}; {REMAKE}") from exc
     finally:
@@ -182,10 +203,76 @@ def release_config(svc: Services, dedup_distance: int) -> dict[str, Any]:
     }
 
 
-def _swap_into_place(staging: Path, out_dir: Path) -> None:
+def check_out_dir(out_dir: Path) -> None:
+    """Raise ExportError unless out_dir may be replaced: it does not exist, is an empty folder, or holds an
+    earlier export of this engine and nothing else."""
+    if out_dir.is_symlink():
+        raise ExportError(f"--out {out_dir} is a symbolic link; nothing was replaced: name a folder itself")
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise ExportError(f"--out {out_dir} is a file, not a folder; nothing was replaced")
+    try:
+        empty = next(out_dir.iterdir(), None) is None
+        problem = None if empty else _not_an_export(out_dir)
+    except OSError as exc:
+        raise ExportError(f"cannot read --out {out_dir}: {exc.strerror}") from None
+    if problem:
+        raise ExportError(
+            f"--out {out_dir} is a non-empty folder that is not an earlier ophin export ({problem}); "
+            "nothing was replaced: choose a new or empty folder"
+        )
+
+
+def _not_an_export(folder: Path) -> str | None:
+    """Why folder is not an untouched earlier export; None when it is one. The marker must name the release
+    whose manifest is beside it, and every file must be one the manifest lists, at its size."""
+    marker = folder / MARKER
+    if not marker.is_file() or marker.is_symlink():
+        return f"no {MARKER} marker"
+    manifest_path = folder / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        listed = {rel: int(meta["bytes"]) for rel, meta in manifest["files"].items()}
+        release_id = str(manifest["release_id"])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return f"no readable {MANIFEST}"
+    if marker.read_text(encoding="utf-8", errors="replace").strip() != release_id:
+        return f"its {MARKER} does not name the release in {MANIFEST}"
+    for dirpath, _, filenames in os.walk(folder):
+        for name in filenames:
+            path = Path(dirpath) / name
+            rel = path.relative_to(folder).as_posix()
+            if rel in (MARKER, MANIFEST):
+                continue
+            if rel not in listed or path.is_symlink() or path.stat().st_size != listed[rel]:
+                return f"{rel} is not a file of that release"
+    return None
+
+
+def _make_staging(out_dir: Path | None, workdir: Path) -> Path:
+    """A fresh folder beside out_dir (so the swap is a rename), or in the work directory."""
+    base = out_dir.parent if out_dir else workdir
+    staging = base / f".{out_dir.name if out_dir else 'release'}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        staging.mkdir()
+    except OSError as exc:
+        if out_dir is None:
+            raise  # the work directory: the CLI says "cannot write OPHIN_HOME"
+        raise ExportError(f"cannot write --out {out_dir}: {exc.strerror}") from None
+    return staging
+
+
+def _swap_into_place(staging: Path, out_dir: Path, release_id: str) -> None:
     """Rename the finished folder into place; an earlier release there is moved aside, then removed."""
+    (staging / MARKER).write_text(release_id + "\n", encoding="utf-8")
+    check_out_dir(out_dir)  # again: the folder may have been filled while the release was built
     old = out_dir.parent / f".{out_dir.name}.{uuid.uuid4().hex[:8]}.old"
-    if out_dir.exists():
-        out_dir.rename(old)
-    staging.rename(out_dir)
+    try:
+        if out_dir.exists():
+            out_dir.rename(old)
+        staging.rename(out_dir)
+    except OSError as exc:
+        raise ExportError(f"cannot write --out {out_dir}: {exc.strerror}") from None
     shutil.rmtree(old, ignore_errors=True)

@@ -78,7 +78,8 @@ def test_backfill_and_export_reject_unknown_names(env) -> None:  # noqa: ANN001
         app, ["backfill", "--error-class", "MediaError", "--since", "2026-01-01", "--dry-run"]
     )
     assert dry.exit_code == 0 and "0 URL(s), 0 video(s) would re-run" in dry.output
-    assert runner.invoke(app, ["export", "--out", str(env / "o"), "--format", "nope"]).exit_code == 1
+    bad_format = runner.invoke(app, ["export", "--out", str(env / "o"), "--format", "nope"])
+    assert bad_format.exit_code == 2 and "unknown format" in _one_line(bad_format)
 
 
 def test_run_then_lineage_and_export_from_the_cli(env, tmp_path, monkeypatch) -> None:  # noqa: ANN001
@@ -201,3 +202,97 @@ def test_embedded_postgres_fallback_runs_db_tests_without_a_server(tmp_path) -> 
         timeout=300,
     )
     assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout + done.stderr
+
+
+def test_export_unknown_kind_is_a_usage_error_exit_2(env) -> None:  # noqa: ANN001
+    result = runner.invoke(app, ["export", "--kinds", "foo", "--allow-empty"])
+    assert result.exit_code == 2 and "unknown kind 'foo'" in _one_line(result)
+    assert "vqa, conversation, cot" in result.output
+
+
+def test_export_refuses_an_empty_release_unless_asked(env) -> None:  # noqa: ANN001
+    out = env / "release"
+    result = runner.invoke(app, ["export", "--out", str(out)])
+    assert result.exit_code == 2 and "the release would be empty" in _one_line(result)
+    assert "--allow-empty" in result.output and not out.exists()
+    listed = runner.invoke(app, ["release", "list", "--json"])
+    assert json.loads(listed.output) == []  # nothing was published either
+    allowed = runner.invoke(app, ["export", "--out", str(out), "--allow-empty"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "0 instructions" in allowed.output and (out / "manifest.json").is_file()
+
+
+def test_export_on_an_unmigrated_database_publishes_nothing(make_env, make_database, tmp_path) -> None:  # noqa: ANN001
+    make_env(OPHIN_HOME=str(tmp_path / "h"), OPHIN_DB__URL=make_database(migrate=False))
+    result = runner.invoke(app, ["export", "--out", str(tmp_path / "release")])
+    assert result.exit_code == 2 and "the release would be empty" in _one_line(result)
+    assert not (tmp_path / "release").exists()
+
+
+def test_export_never_replaces_a_users_folder_or_file(env) -> None:  # noqa: ANN001
+    folder = env / "thesis"
+    folder.mkdir()
+    (folder / "chapter1.docx").write_text("two years of work")
+    result = runner.invoke(app, ["export", "--out", str(folder), "--allow-empty"])
+    assert result.exit_code == 2 and "not an earlier ophin export" in _one_line(result)
+    assert [p.name for p in folder.iterdir()] == ["chapter1.docx"]
+    assert (folder / "chapter1.docx").read_text() == "two years of work"
+
+    notes = env / "notes.txt"
+    notes.write_text("keep me")
+    result = runner.invoke(app, ["export", "--out", str(notes), "--allow-empty"])
+    assert result.exit_code == 2 and "is a file, not a folder" in _one_line(result)
+    assert notes.read_text() == "keep me"
+    assert sorted(p.name for p in env.iterdir()) == ["home", "notes.txt", "thesis"]  # nothing moved aside
+
+
+def test_export_replaces_only_an_untouched_earlier_export(env) -> None:  # noqa: ANN001
+    from ophin.stages.export import MARKER
+
+    out = env / "release"
+    out.mkdir()  # an empty folder is no one's work: it may be used
+    assert runner.invoke(app, ["export", "--out", str(out), "--allow-empty"]).exit_code == 0
+    release_id = (out / MARKER).read_text().strip()
+    assert json.loads((out / "manifest.json").read_text())["release_id"] == release_id
+    again = runner.invoke(app, ["export", "--out", str(out), "--allow-empty"])
+    assert again.exit_code == 0, again.output  # an earlier export is swapped whole, as before
+
+    (out / "my-notes.md").write_text("added by hand")
+    added = runner.invoke(app, ["export", "--out", str(out), "--allow-empty"])
+    assert added.exit_code == 2 and "my-notes.md is not a file of that release" in _one_line(added)
+    assert (out / "my-notes.md").read_text() == "added by hand"
+    (out / "my-notes.md").unlink()
+
+    (out / MARKER).write_text("00000000-0000-0000-0000-000000000000\n")  # a marker copied from elsewhere
+    forged = runner.invoke(app, ["export", "--out", str(out), "--allow-empty"])
+    assert forged.exit_code == 2 and "does not name the release" in _one_line(forged)
+    (out / MARKER).write_text(release_id + "\n")
+    (out / "README.md").write_text("my own card")  # an edited file of the release: its size changed
+    edited = runner.invoke(app, ["export", "--out", str(out), "--allow-empty"])
+    assert edited.exit_code == 2 and "README.md is not a file of that release" in _one_line(edited)
+    assert (out / "README.md").read_text() == "my own card"
+
+
+def test_export_to_an_unwritable_place_is_one_line_exit_2(env) -> None:  # noqa: ANN001
+    result = runner.invoke(app, ["export", "--out", "/proc/x", "--allow-empty"])
+    assert result.exit_code == 2 and "cannot write --out /proc/x" in _one_line(result)
+
+
+@pytest.mark.parametrize(
+    "url", ["notaurl", "mysql://root:hunter2@db:3306/ophin", "postgresql+asyncpg://u@h/d"]
+)
+def test_bad_database_url_is_one_line_exit_2(make_env, tmp_path, url: str) -> None:  # noqa: ANN001
+    make_env(OPHIN_HOME=str(tmp_path / "h"), OPHIN_DB__URL=url)
+    for command in (["status"], ["export", "--allow-empty"], ["db", "upgrade"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2 and "bad settings: db.url" in _one_line(result), result.output
+        assert "hunter2" not in result.output and "Traceback" not in result.output
+
+
+def test_malformed_allow_hosts_is_one_line_exit_2(make_env, db_url, tmp_path) -> None:  # noqa: ANN001
+    make_env(
+        OPHIN_HOME=str(tmp_path / "h"), OPHIN_DB__URL=db_url, OPHIN_ACQUIRE__ALLOW_HOSTS="127.0.0.1,[::1"
+    )
+    result = runner.invoke(app, ["run", "http://127.0.0.1:1/a.mp4"])
+    assert result.exit_code == 2 and "bad settings: acquire.allow_hosts" in _one_line(result)
+    assert "[::1" in result.output
