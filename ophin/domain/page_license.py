@@ -8,7 +8,8 @@ from urllib.parse import urljoin
 from xml.etree import ElementTree as ET
 from xml.parsers import expat
 
-from ophin.domain.license import LicenseEvidence, normalise_license
+from ophin.domain.license import LicenseEvidence
+from ophin.domain.license_text import read_license
 from ophin.domain.urls import canonical_url
 
 MAX_HTML_CHARS = 2 * 2**20
@@ -99,7 +100,8 @@ def license_from_feed(xml: bytes, feed_url: str) -> FeedLicenses:
         evidence = _licences(item, feed_url, exclude_items=False)
         # Items inherit the feed's licence, but one naming its own overrides it (CC RSS module, Media RSS):
         # listing both would read as a conflict and refuse a video its publisher licensed item by item.
-        if not any(normalise_license(e.value) for e in evidence):
+        # An item that denies or restricts ("NOT CC-BY", "personal use only") speaks for itself too.
+        if not any(read_license(e.value).states_anything for e in evidence):
             evidence += [e for e in channel if e not in evidence]
         for url in _item_urls(item):
             # The first item to name a URL keeps it: a feed listing one video twice cannot relabel it.

@@ -1,7 +1,8 @@
 """The open-access gate: gather what a video's sources say about its licence, then let the policy decide.
 
 Runs before any media is downloaded. Evidence comes from yt-dlp's metadata, YouTube's Data API (with a
-key), the page or feed that listed the video, and, for a local file only, its container tags.
+key), the page or feed that listed the video; once downloaded, the file's container tags are judged with
+it before the video is accepted (a local file's, before anything is read).
 """
 
 from __future__ import annotations
@@ -52,6 +53,18 @@ def container_evidence(tags: dict[str, str], url: str) -> list[LicenseEvidence]:
         if value:
             found.append(LicenseEvidence(value, f"container:{tag}", "container", url))
     return found
+
+
+def with_container_tags(verdict: Verdict, tags: dict[str, str], url: str, svc: Services) -> Verdict:
+    """The verdict again, with what the downloaded file's own tags say (ffprobe's format tags): a container
+    that says "All rights reserved" or names another licence than the metadata refuses the video."""
+    found = [e for e in container_evidence(tags, url) if e not in verdict.decision.evidence]
+    if not found:
+        return verdict
+    decision = decide([*verdict.decision.evidence, *found], policy_for(svc))
+    if not decision.accepted:
+        raise LicenseRejected(f"container tags: {decision.reason}")
+    return Verdict(decision, verdict.info)
 
 
 def policy_for(svc: Services) -> LicensePolicy:
