@@ -136,6 +136,7 @@ def crawl(
 
     Exit code 1 when a source failed or the crawl stopped on a rate limit (a later crawl resumes it).
     """
+    from ophin.crawl.runs import Terminated, sigterm_raises
     from ophin.crawl.runs import crawl as run_crawl
     from ophin.crawl.sources import find_source
     from ophin.db.session import session_scope
@@ -148,7 +149,12 @@ def crawl(
                 ids = [find_source(session, ref).id for ref in source]
             except LookupError as exc:
                 raise fail(str(exc)) from None
-    report = run_crawl(svc, source_ids=ids, discover_pass=discover, download_pass=download)
+    try:
+        with sigterm_raises():  # a SIGTERM closes the crawl_run (failed, saying so) before the exit
+            report = run_crawl(svc, source_ids=ids, discover_pass=discover, download_pass=download)
+    except Terminated as exc:
+        say("crawl stopped:", "red", f"{exc}; its crawl_run is closed as failed")
+        raise typer.Exit(code=143) from None
     c = report.counts
     say(
         f"crawl {report.status}:",
@@ -159,6 +165,10 @@ def crawl(
     )
     for rule, n in sorted(report.rejected.items()):
         say("rejected:", "yellow", f"{n} for {rule}")
+    for line in report.invalid[:20]:
+        say("rejected line:", "yellow", line)
+    if len(report.invalid) > 20:
+        say("rejected line:", "yellow", f"... and {len(report.invalid) - 20} more (crawl_candidate rows)")
     for sid, outcome in report.sources.items():
         if "error" in outcome:
             say("source failed:", "red", f"{sid[:8]}: {outcome['error']}")

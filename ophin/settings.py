@@ -113,6 +113,12 @@ class CrawlSettings(BaseModel):
     max_backoff_s: float = Field(3600.0, ge=0.0)
     max_attempts: int = Field(3, ge=1)
     max_downloads: int = Field(100, ge=0)  # per crawl; the rest wait for the next one
+    # Bounds on one listing the crawler reads itself (a feed, a URL list): past any of them the source
+    # fails with the reason (an endless feed once grew the process to 863 MB). Items: what one listing
+    # may hold in all (max_items of them, newest first, are judged); seconds: the whole read.
+    listing_max_bytes: int = Field(10 * 2**20, ge=1024)
+    listing_max_items: int = Field(5000, ge=1)
+    listing_timeout_s: float = Field(120.0, gt=0.0)
 
 
 class AsrSettings(BaseModel):

@@ -7,6 +7,7 @@ import http.client
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -136,6 +137,32 @@ class PolicyHttp:
         if len(body) > self.max_bytes:
             raise HttpError(final_url, status, f"body over the {self.max_bytes}-byte limit")
         return HttpResponse(url=final_url, status=status, headers=got, body=body)
+
+    def stream(self, url: str, *, timeout_s: float | None = None, chunk: int = 64 * 2**10) -> Iterator[bytes]:
+        """The body as it arrives, chunk by chunk (each as soon as the socket has some): the caller bounds
+        the bytes and the time it reads for. Refusals and failures as for `get`, raised while iterating."""
+        self.policy.check(url)
+        scheme = urlsplit(url.strip()).scheme.lower()
+        if scheme not in ("http", "https"):
+            raise FetchRefused(url, f"scheme {scheme!r}: PolicyHttp fetches http and https only")
+        request = urllib.request.Request(url, headers={"User-Agent": self.user_agent})
+        # Each socket wait at most timeout_s: a host that stalls cannot outlast the caller's time bound by
+        # more than one wait.
+        wait_s = min(self.timeout_s, timeout_s) if timeout_s else self.timeout_s
+        try:
+            with self._opener.open(request, timeout=wait_s) as response:
+                while block := response.read1(chunk):
+                    yield block
+        except urllib.error.HTTPError as exc:
+            raise self._status_error(url, exc) from None
+        except urllib.error.URLError as exc:
+            raise HttpError(url, None, str(exc.reason)) from None
+        except TimeoutError as exc:
+            raise HttpError(url, None, f"timed out after {wait_s:g} s ({exc})") from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise HttpError(url, None, str(exc) or type(exc).__name__) from None
+        except ValueError as exc:
+            raise HttpError(url, None, f"invalid request ({exc})") from None
 
     def _refuse_declared_size(self, url: str, status: int, headers: dict[str, str]) -> None:
         length = headers.get("content-length", "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -12,12 +13,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ophin.adapters.fetch_policy import FetchPolicy
 from ophin.adapters.video_source import AcquireError, RateLimited
 from ophin.crawl.archive import PostgresArchive, candidate_key, entry_url
 from ophin.crawl.filters import CrawlFilters
+from ophin.crawl.listings import (
+    Listing,
+    ListingBounds,
+    ListingUnbounded,
+    invalid_key,
+    printable,
+    read_feed,
+    read_url_list,
+)
 from ophin.crawl.politeness import HostThrottle, Sleep, as_acquire_error, backoff_s
-from ophin.crawl.sources import listing_target
+from ophin.crawl.sources import PAGINATED, listing_target
 from ophin.db.crawl_models import CrawlCandidate, CrawlSighting, Source
 from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
@@ -25,7 +34,6 @@ from ophin.domain.ids import candidate_id, sighting_id
 from ophin.domain.license import LicenseEvidence
 from ophin.domain.page_license import license_from_feed, license_from_html
 from ophin.domain.text import plain_text
-from ophin.domain.urls import file_path, is_file_url
 from ophin.services import Services
 from ophin.settings import CrawlSettings
 from ophin.stages.acquire import upload_date
@@ -55,6 +63,7 @@ class Crawl:
     counts: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
     recorded: set[str] = field(default_factory=set)  # keys this run added (a restart must not stop there)
+    invalid: list[str] = field(default_factory=list)  # listing lines rejected as no URL, with the reason
 
     @property
     def archive(self) -> PostgresArchive:
@@ -90,11 +99,14 @@ class Crawl:
 def discover_source(source: Source, crawl: Crawl) -> dict[str, int]:
     """Record the source's new entries; returns this source's counts. Raises CrawlStopped, AcquireError."""
     counts: Counter[str] = Counter()
-    stop_at_known = source.newest_first and source.listing_complete
-    listed = _evidence_by_url(source, crawl)
+    # Only a paginated listing saves requests by stopping at a known video; a single page (a feed, a page,
+    # a URL list) is read whole anyway, and a feed may append new items at its end or date them alike.
+    stop_at_known = source.newest_first and source.listing_complete and source.kind in PAGINATED
+    read: list[Listing] = []  # the feed as read for its entries: its licence statements come from it too
+    listed = _evidence_by_url(source, crawl, read)
     complete = False
     try:
-        entries = _entries(source, crawl)
+        entries = _entries(source, crawl, read)
         sizes = itertools.chain(_PAGES if stop_at_known else (), itertools.repeat(_PAGE))
         for size in sizes:
             page = list(itertools.islice(entries, size))
@@ -116,63 +128,76 @@ def discover_source(source: Source, crawl: Crawl) -> dict[str, int]:
     return dict(counts)
 
 
-def _entries(source: Source, crawl: Crawl) -> Iterator[dict[str, Any]]:
+def _entries(source: Source, crawl: Crawl, read: list[Listing]) -> Iterator[dict[str, Any]]:
     """The listing, restarted after a rate-limit (backoff), never yielding more than max_items entries."""
     target = listing_target(source)
-    yielded = 0
+    bounds = ListingBounds.from_settings(crawl.settings)
     if source.kind == "urls":
-        lines = crawl.patiently(target, lambda: _url_list(target, crawl), f"list {target}")
-        yield from ({"url": u, "_type": "url"} for u in lines[: source.max_items])
+        lines = crawl.patiently(target, lambda: read_url_list(crawl.svc, target, bounds), f"list {target}")
+        yield from lines[: source.max_items]
         return
+    if source.kind == "feed":
+        read.append(crawl.patiently(target, lambda: read_feed(crawl.svc, target, bounds), f"read {target}"))
+        yield from read[0].entries[: source.max_items]
+        return
+    yield from _ytdlp_entries(source, target, bounds, crawl)
+
+
+def _ytdlp_entries(
+    source: Source, target: str, bounds: ListingBounds, crawl: Crawl
+) -> Iterator[dict[str, Any]]:
+    """A listing yt-dlp reads (pages come as entries are taken), bounded in the time spent waiting for it."""
+    yielded, waited = 0, 0.0
     for attempt in itertools.count(1):
         crawl.throttle.wait(target)
         try:
-            for index, entry in enumerate(crawl.svc.video_source.list_entries(target)):
-                if index >= source.max_items:
+            listing = iter(crawl.svc.video_source.list_entries(target))
+            for index in itertools.count():
+                started = time.monotonic()
+                entry = next(listing, None)
+                waited += time.monotonic() - started
+                if waited > bounds.timeout_s:
+                    raise ListingUnbounded(
+                        f"{target}: listing took over {bounds.timeout_s:g} s (crawl.listing_timeout_s)"
+                    )
+                if entry is None or index >= source.max_items:
                     return
                 if index >= yielded:  # a restarted listing skips what it already gave
                     yielded += 1
                     yield entry
-            return
         except RateLimited as exc:
             crawl.back_off(attempt, exc, f"listing {target}")
 
 
-def _url_list(target: str, crawl: Crawl) -> list[str]:
-    if is_file_url(target):  # a list on this machine: only where file:// URLs are allowed
-        FetchPolicy.from_settings(crawl.svc.settings.acquire).check(target)
-        body = file_path(target).read_text(errors="replace")
-    else:
-        body = crawl.svc.http.get(target).body.decode("utf-8", "replace")
-    lines = (line.strip() for line in body.splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
-
-
-def _evidence_by_url(source: Source, crawl: Crawl) -> Callable[[str], list[LicenseEvidence]]:
+def _evidence_by_url(
+    source: Source, crawl: Crawl, read: list[Listing]
+) -> Callable[[str], list[LicenseEvidence]]:
     """What the listing page or feed itself says about licences: read once, when the first new video
     needs it (a crawl that finds nothing new does not fetch or parse it)."""
     if source.kind not in ("feed", "page"):
         return lambda url: []
-    read: list[Callable[[str], list[LicenseEvidence]]] = []
+    parsed: list[Callable[[str], list[LicenseEvidence]]] = []
 
     def lookup(url: str) -> list[LicenseEvidence]:
-        if not read:
-            read.append(_read_listing_licences(source, crawl))
-        return read[0](url)
+        if not parsed:
+            parsed.append(_read_listing_licences(source, crawl, read))
+        return parsed[0](url)
 
     return lookup
 
 
-def _read_listing_licences(source: Source, crawl: Crawl) -> Callable[[str], list[LicenseEvidence]]:
-    response = crawl.patiently(
-        source.target, lambda: crawl.svc.http.get(source.target), f"read {source.target}"
-    )
-    if source.kind == "feed":
+def _read_listing_licences(
+    source: Source, crawl: Crawl, read: list[Listing]
+) -> Callable[[str], list[LicenseEvidence]]:
+    if source.kind == "feed" and read:  # the bytes its entries came from: no second request
         try:
-            feed = license_from_feed(response.body, response.url)
+            feed = license_from_feed(read[0].body, read[0].url)
         except ValueError as exc:
             raise AcquireError(f"feed {source.target}: {exc}") from None
         return feed.for_url
+    response = crawl.patiently(
+        source.target, lambda: crawl.svc.http.get(source.target), f"read {source.target}"
+    )
     page = license_from_html(response.body.decode("utf-8", "replace"), response.url)
     return lambda url: page
 
@@ -186,7 +211,7 @@ def _judge_page(
     stop_at_known: bool,
 ) -> bool:
     """Judge one page of entries; True when the listing reached a video known before this crawl."""
-    keyed = [(candidate_key(e), e) for e in page]
+    keyed = [(_key(e), e) for e in page]
     known = crawl.archive.known(k for k, _ in keyed)
     asked = _ask_youtube_api([e for k, e in keyed if k not in known and k not in crawl.recorded], crawl)
     reached_old, stopped = False, None
@@ -221,6 +246,17 @@ def _judge_page(
     if stopped:
         raise CrawlStopped(stopped)
     return reached_old
+
+
+def _key(entry: dict[str, Any]) -> str:
+    """The entry's archive key; an entry that has none (a listing line that is no URL) is marked invalid
+    and keyed by a hash of what it holds, so that it is rejected on its own row and the listing goes on."""
+    if not entry.get("_invalid"):
+        try:
+            return candidate_key(entry)
+        except ValueError as exc:
+            entry["_invalid"] = f"no archive key ({exc})"
+    return invalid_key(str(entry.get("url") or entry.get("id") or entry))
 
 
 Asked = tuple[list[LicenseEvidence], dict[str, Any]]  # the Data API's licence evidence and metadata
@@ -269,6 +305,8 @@ def _judge_entry(
     asked: Asked | None = None,
 ) -> dict[str, Any]:
     """A candidate row: rejected with a reason, accepted, or pending when the host stopped answering."""
+    if entry.get("_invalid"):
+        return _invalid_row(key, entry, source, crawl)
     url = entry_url(entry)
     api_evidence, api_meta = asked or ([], {})
     # The listing's own values first; what the Data API adds (age rating, language) fills the gaps.
@@ -292,6 +330,9 @@ def _judge_entry(
     except AcquireError as exc:
         status, reason, failure = "rejected", str(exc), exc.failure_class
         crawl.rejected[exc.failure_class] += 1
+    except ValueError as exc:  # a URL the policy or yt-dlp cannot even parse: this entry only
+        status, reason, failure = "rejected", f"invalid URL ({exc})", "invalid_url"
+        crawl.rejected["invalid_url"] += 1
     if rule is not None:
         status, reason = "rejected", rule[1]
         crawl.rejected[rule[0]] += 1
@@ -320,6 +361,34 @@ def _judge_entry(
         "next_attempt_at": datetime.now(UTC) + timedelta(seconds=crawl.settings.backoff_s)
         if failure == "rate_limited"
         else None,
+    }
+
+
+def _invalid_row(key: str, entry: dict[str, Any], source: Source, crawl: Crawl) -> dict[str, Any]:
+    """A rejected candidate for a listing line that is no URL: the line (escaped) and why."""
+    reason = f"{entry['_invalid']}: {str(entry.get('url') or '')[:200]!r}"  # repr escapes controls
+    crawl.rejected["invalid_url"] += 1
+    crawl.invalid.append(f"{source.target}: {reason}")
+    log.warning("crawl: %s: rejected %s", source.target, reason)
+    return {
+        "id": candidate_id(key),
+        "key": key,
+        "url": printable(str(entry.get("url") or "")),
+        "source_id": source.id,
+        "first_crawl_run_id": crawl.run_id,
+        "last_crawl_run_id": crawl.run_id,
+        "status": "rejected",
+        "reason": plain_text(reason, 1000),
+        "failure_class": "invalid_url",
+        "license": None,
+        "license_ok": None,
+        "license_evidence": None,
+        "title": None,
+        "channel": None,
+        "upload_date": None,
+        "duration_s": None,
+        "language": None,
+        "next_attempt_at": None,
     }
 
 

@@ -6,15 +6,19 @@ per source for discovery) and closes the run with what every task reported.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select, update
 
 from ophin.adapters.video_source import AcquireError
 from ophin.crawl.discover import Crawl, CrawlStopped, discover_source, judge_pending
@@ -42,6 +46,7 @@ class CrawlPart:
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # source id -> its counts or error
     stopped: list[str] = field(default_factory=list)  # rate-limit storms that ended a part early
     urls: list[str] = field(default_factory=list)  # public URLs of newly downloaded videos
+    invalid: list[str] = field(default_factory=list)  # listing lines rejected as no URL, with the reason
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,12 +61,39 @@ class CrawlReport:
     sources: dict[str, dict[str, Any]]
     urls: list[str]
     error: str | None
+    invalid: list[str] = field(default_factory=list)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the crawl is so that its run is closed on the way out. A BaseException, like
+    KeyboardInterrupt: no per-source handler takes it for one source's failure."""
+
+
+@contextlib.contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """While the block runs, SIGTERM raises Terminated in the main thread instead of ending the process."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; a worker thread's crawl relies on its lease
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated(f"terminated by {signal.Signals(signum).name}")
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def open_run(
     svc: Services, run_key: str | None = None, source_ids: list[uuid.UUID] | None = None
 ) -> uuid.UUID:
-    """Record a running crawl; `run_key` (an Airflow run id) makes its id deterministic for retries."""
+    """Record a running crawl; `run_key` (an Airflow run id) makes its id deterministic for retries.
+    Crawls whose process died (their lease expired) are failed first."""
+    reaped = reap_stale_runs(svc)
+    if reaped:
+        log.warning("crawl: %d crawl run(s) left running by a dead process closed as failed", reaped)
     run_id = make_id("crawl_run", run_key) if run_key else uuid.uuid4()
     sources = source_ids if source_ids is not None else [s.id for s in enabled_sources(svc)]
     row = {
@@ -74,7 +106,69 @@ def open_run(
     }
     with session_scope(svc.sessions) as session:
         upsert(session, CrawlRun, [row])
+    _beat(svc, run_id)
     return run_id
+
+
+def reap_stale_runs(svc: Services) -> int:
+    """Fail every running crawl whose lease expired (on the database's clock): its process was killed
+    or lost its host without closing the run. Runs from before leases count from their start."""
+    with session_scope(svc.sessions) as session:
+        now = session.scalar(select(func.now()))
+        stale = session.scalars(
+            select(CrawlRun)
+            .where(CrawlRun.status == "running")
+            .where(
+                or_(
+                    CrawlRun.lease_expires_at < now,
+                    and_(
+                        CrawlRun.lease_expires_at.is_(None),
+                        CrawlRun.started_at < now - timedelta(seconds=svc.lease_s),
+                    ),
+                )
+            )
+            .with_for_update(skip_locked=True)
+        ).all()
+        for run in stale:
+            alive = (run.heartbeat_at or run.started_at).astimezone(UTC)
+            run.status = "failed"
+            run.error = (
+                f"abandoned: its process stopped heartbeating (last seen {alive:%Y-%m-%d %H:%M:%S} UTC, "
+                "lease expired); reaped by the next crawl"
+            )
+            run.finished_at = now
+            run.lease_expires_at = None
+    return len(stale)
+
+
+def _beat(svc: Services, run_id: uuid.UUID) -> None:
+    with session_scope(svc.sessions) as session:
+        session.execute(
+            update(CrawlRun)
+            .where(CrawlRun.id == run_id, CrawlRun.status == "running")
+            .values(heartbeat_at=func.now(), lease_expires_at=func.now() + timedelta(seconds=svc.lease_s))
+        )
+
+
+@contextlib.contextmanager
+def _leased(svc: Services, run_id: uuid.UUID) -> Iterator[None]:
+    """Heartbeat the run's lease every lease_s / 4 while the block runs (like a stage attempt's)."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(svc.lease_s / 4):
+            try:
+                _beat(svc, run_id)
+            except Exception as exc:  # a database blip must not end the crawl; the next beat retries
+                log.warning("crawl_run %s: heartbeat failed: %s", run_id, exc)
+
+    thread = threading.Thread(target=beat, name="ophin-crawl-lease", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def enabled_sources(svc: Services) -> list[Any]:
@@ -91,7 +185,7 @@ def _crawl(svc: Services, run_id: uuid.UUID, sleep: Sleep) -> Crawl:
 
 
 def _part(c: Crawl, part: CrawlPart) -> CrawlPart:
-    part.counts, part.rejected = dict(c.counts), dict(c.rejected)
+    part.counts, part.rejected, part.invalid = dict(c.counts), dict(c.rejected), list(c.invalid)
     return part
 
 
@@ -101,17 +195,22 @@ def discover(
     """Discovery over these sources (each failure stays with its source), then pending candidates."""
     c, part = _crawl(svc, run_id, sleep), CrawlPart()
     wanted = set(source_ids)
-    for source in (s for s in enabled_sources(svc) if s.id in wanted):
-        try:
-            part.sources[str(source.id)] = discover_source(source, c)
-        except CrawlStopped as exc:
-            part.stopped.append(str(exc))
-            part.sources[str(source.id)] = {"error": str(exc), "failure_class": "rate_limited"}
-        except AcquireError as exc:  # a 404 feed, a refused URL: this source only
-            part.sources[str(source.id)] = {"error": str(exc), "failure_class": exc.failure_class}
-            log.warning("crawl: source %s (%s) failed: %s", source.id, source.target, exc)
-    if not part.stopped:  # a host that just rate-limited us is not asked again this crawl
-        judge_pending(c)
+    with _leased(svc, run_id):
+        for source in (s for s in enabled_sources(svc) if s.id in wanted):
+            try:
+                part.sources[str(source.id)] = discover_source(source, c)
+            except CrawlStopped as exc:
+                part.stopped.append(str(exc))
+                part.sources[str(source.id)] = {"error": str(exc), "failure_class": "rate_limited"}
+            except AcquireError as exc:  # a 404 feed, a refused URL, an endless feed: this source only
+                part.sources[str(source.id)] = {"error": str(exc), "failure_class": exc.failure_class}
+                log.warning("crawl: source %s (%s) failed: %s", source.id, source.target, exc)
+            except Exception as exc:  # unforeseen (a parser's error): still this source's alone
+                error = f"{type(exc).__name__}: {exc}"
+                part.sources[str(source.id)] = {"error": error, "failure_class": "error"}
+                log.exception("crawl: source %s (%s) failed: %s", source.id, source.target, error)
+        if not part.stopped:  # a host that just rate-limited us is not asked again this crawl
+            judge_pending(c)
     return _part(c, part)
 
 
@@ -119,7 +218,8 @@ def download(svc: Services, run_id: uuid.UUID, sleep: Sleep = time.sleep) -> Cra
     c, part = _crawl(svc, run_id, sleep), CrawlPart()
     videos: list[uuid.UUID] = []
     try:
-        videos = download_due(c)
+        with _leased(svc, run_id):
+            videos = download_due(c)
     except CrawlStopped as exc:
         part.stopped.append(str(exc))
         videos = exc.args[1] if len(exc.args) > 1 else []
@@ -128,27 +228,34 @@ def download(svc: Services, run_id: uuid.UUID, sleep: Sleep = time.sleep) -> Cra
     return _part(c, part)
 
 
-def close_run(svc: Services, run_id: uuid.UUID, parts: list[CrawlPart]) -> CrawlReport:
-    """The parts summed into the crawl_run row: succeeded, partial (a source or download failed) or
-    rate_limited."""
+def close_run(
+    svc: Services, run_id: uuid.UUID, parts: list[CrawlPart], failure: BaseException | None = None
+) -> CrawlReport:
+    """The parts summed into the crawl_run row: succeeded, partial (a source or download failed),
+    rate_limited, or failed (`failure` ended the crawl: an error, SIGTERM)."""
     counts: Counter[str] = Counter()
     rejected: Counter[str] = Counter()
     sources: dict[str, dict[str, Any]] = {}
     stopped: list[str] = []
     urls: list[str] = []
+    invalid: list[str] = []
     for p in parts:
         counts.update(p.counts)
         rejected.update(p.rejected)
         sources |= p.sources
         stopped += p.stopped
         urls += p.urls
+        invalid += p.invalid
     failed = counts["failed"] + sum(
         1 for s in sources.values() if "error" in s and s["failure_class"] != "rate_limited"
     )
     status = "rate_limited" if stopped else ("partial" if failed else "succeeded")
     errors = stopped + [f"source {sid}: {s['error']}" for sid, s in sources.items() if "error" in s]
+    if failure is not None:
+        status = "failed"
+        errors.insert(0, f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__)
     report = CrawlReport(
-        run_id, status, dict(counts), dict(rejected), sources, urls, "; ".join(errors) or None
+        run_id, status, dict(counts), dict(rejected), sources, urls, "; ".join(errors) or None, invalid
     )
     row = {
         "id": run_id,
@@ -157,6 +264,7 @@ def close_run(svc: Services, run_id: uuid.UUID, parts: list[CrawlPart]) -> Crawl
         "rejected": report.rejected,
         "error": plain_text(report.error, 2000),
         "finished_at": datetime.now(UTC),
+        "lease_expires_at": None,
     }
     with session_scope(svc.sessions) as session:
         upsert(session, CrawlRun, [row])
@@ -172,12 +280,20 @@ def crawl(
     run_key: str | None = None,
     sleep: Sleep = time.sleep,
 ) -> CrawlReport:
-    """One crawl in this process: discovery, then downloads, recorded as one crawl_run."""
+    """One crawl in this process: discovery, then downloads, recorded as one crawl_run, which is closed
+    however the crawl ends (an exception or Terminated closes it as failed, then propagates)."""
     ids = source_ids if source_ids is not None else [s.id for s in enabled_sources(svc)]
     run_id = open_run(svc, run_key, ids)
-    parts = []
-    if discover_pass:
-        parts.append(discover(svc, run_id, ids, sleep))
-    if download_pass:
-        parts.append(download(svc, run_id, sleep))
+    parts: list[CrawlPart] = []
+    try:
+        if discover_pass:
+            parts.append(discover(svc, run_id, ids, sleep))
+        if download_pass:
+            parts.append(download(svc, run_id, sleep))
+    except BaseException as exc:
+        try:
+            close_run(svc, run_id, parts, failure=exc)
+        except Exception as closing:  # the database itself may be what failed; the lease reaps it then
+            log.error("crawl_run %s: could not be closed (%s); the next crawl reaps it", run_id, closing)
+        raise
     return close_run(svc, run_id, parts)

@@ -28,6 +28,9 @@ KINDS: dict[str, tuple[str, bool]] = {
     "urls": ("a URL (http or file) of a text file with one video URL per line", False),
 }
 
+# Listings that come page by page: only there does stopping at a known video save requests.
+PAGINATED = frozenset({"youtube_search", "youtube_channel", "youtube_playlist"})
+
 
 @dataclass(frozen=True)
 class SourceSpec:
