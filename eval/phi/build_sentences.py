@@ -6,6 +6,8 @@ which ones ophin/knowledge/not_people/eponyms.txt holds). Labels: has_phi is tru
 person who is not an eponym. A clinician's own name in a lecture intro counts (decided: the dataset's
 instructions describe images, not people; the lecturer is credited through the channel and URL fields,
 and a name in an instruction cannot be told apart from a patient's). Authors' names count too.
+A third half, `dev2` (eval/phi/dev2.py), was added when `dev` reached recall 1.0: other names, templates and
+negatives, for development; its rows come last so the first two halves stay byte-identical.
 Run: python -m eval.phi.build_sentences
 """
 
@@ -14,6 +16,8 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+
+from eval.phi import dev2
 
 OUT = Path(__file__).with_name("sentences.jsonl")
 
@@ -379,7 +383,8 @@ def build(half: str) -> list[dict[str, object]]:
 
 
 def main() -> None:
-    rows = build("dev") + build("heldout")
+    # dev2 comes last so the first two halves stay byte-identical to their first build.
+    rows = build("dev") + build("heldout") + dev2.build(_row)
     with OUT.open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from eval.phi_report import SENTENCES, TARGETS, report
+from eval.phi_report import DEVELOPMENT, HALVES, SENTENCES, TARGETS, report
 
 
-def test_phi_report_meets_the_targets_on_both_halves() -> None:
+def test_phi_report_meets_the_targets_on_every_half() -> None:
     rows = [json.loads(line) for line in Path(SENTENCES).read_text().splitlines()]
     assert len(rows) >= 300
+    assert {r["half"] for r in rows} == set(HALVES)
+    assert sum(r["half"] == "dev2" for r in rows) >= 150
     figures = report()
-    for half in ("dev", "heldout"):
-        assert figures[half]["recall"] >= TARGETS["recall"], (half, figures[half]["recall"])
+    for half in (*HALVES, "all"):
         assert figures[half]["eponym_false_positive_rate"] <= TARGETS["eponym_false_positive_rate"], half
+    for half in DEVELOPMENT:
+        assert figures[half]["recall"] >= TARGETS["recall"], (half, figures[half]["recall"])
+    # The held-out half is never tuned on; its recall is the honest figure and is held to the same target.
+    assert figures["heldout"]["recall"] >= TARGETS["recall"], ("heldout", figures["heldout"]["recall"])

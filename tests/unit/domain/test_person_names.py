@@ -57,3 +57,37 @@ def test_find_phi_finds_a_planted_name_from_the_resource(first: str, last: str, 
     assert any(
         m.kind == "person name" and m.start < start + len(name) and start < m.end for m in find_phi(text)
     )
+
+
+def _names(text: str) -> list[str]:
+    return [m.text for m in find_phi(text) if m.kind == "person name"]
+
+
+def test_find_phi_finds_names_the_first_name_list_does_not_lead() -> None:
+    # Particles, hyphenated first names, an initial before an unlisted surname, an unlisted first name
+    # before a listed surname, "Surname, First" and a name before an introduction's "I'm".
+    for text, name in (
+        ("Review of Yusuf al-Hashimi in the uveitis clinic.", "al-Hashimi"),
+        ("The referral for Marie-Claire Dubois mentions a field defect.", "Marie-Claire Dubois"),
+        ("I reviewed R. Gunnarsdottir in the glaucoma clinic.", "R. Gunnarsdottir"),
+        ("Yesterday Sigrún Jonsson rang about flashing lights.", "Sigrún Jonsson"),
+        ("Theatre list: Mensah, Abena; then the retina cases.", "Mensah, Abena"),
+        ("Welcome back, I'm Marie-Claire Dubois.", "Marie-Claire Dubois"),
+    ):
+        assert any(name in found for found in _names(text)), (text, _names(text))
+
+
+def test_find_phi_finds_names_in_lowercase_asr_text() -> None:
+    assert _names("so this is abena mensah she came in with a red eye") == ["abena mensah"]
+    assert _names("hi everyone i'm sigrun jonsson one of the fellows") == ["sigrun jonsson"]
+
+
+def test_find_phi_leaves_jargon_acronyms_and_licences_alone() -> None:
+    for text in (
+        "pars plana vitrectomy was done and the retina is flat",
+        "so the stargardt patients usually present in their teens",
+        "Creative Commons Attribution-ShareAlike 4.0 International",
+        "Iris atrophy was seen after the attack.",
+        "The Ahmed valve has a flow restrictor.",
+    ):
+        assert _names(text) == [], text
