@@ -111,7 +111,12 @@ def assess_frame(
     from ophin.imaging.scores import image_scores
 
     refined = refine_image(image_bgr, params.refine_params())
-    deid = deidentify(refined.image, ocr=ocr, params=params.deid, detect_faces=detect_faces)
+    deid = deidentify(
+        _redacted_crop(image_bgr, refined, ocr, params),
+        ocr=ocr,
+        params=params.deid,
+        detect_faces=detect_faces,
+    )
     # Scores read the refined image before redaction: a black PHI bar is not crushed exposure.
     s = image_scores(refined.image, deid.ocr_words, faces=deid.faces, face_fraction=deid.face_fraction)
     clinical = clinical_score(
@@ -150,6 +155,30 @@ def assess_frame(
         drop_reason=None,
     )
     return _with_decision(assessment, params)
+
+
+def _redacted_crop(image_bgr: np.ndarray, refined: Any, ocr: Ocr | None, params: ImageParams) -> np.ndarray:
+    """The refined crop with the whole frame's text redaction already in it.
+
+    A camera label is read as one block on the whole frame (name over date of birth over record number);
+    the crop to the photograph can cut the lower lines off and leave a name line that, alone, reads as no
+    PHI. So text is redacted on the frame first (faces are left to the crop's pass), then cropped; the
+    crop's own pass then reads its text at the crop's scale. A frame the refinement left whole needs one.
+    """
+    from dataclasses import replace
+
+    from ophin.imaging.refine import as_bgr_uint8, cap_long_side
+
+    src = as_bgr_uint8(image_bgr)
+    h, w = src.shape[:2]
+    if tuple(refined.box) == (0, 0, w, h):
+        return refined.image
+    from ophin.imaging.deid import deidentify
+
+    text_only = replace(params.deid, redact_regions=())  # the crop's pass fills configured regions
+    whole = deidentify(src, ocr=ocr, params=text_only, detect_faces=lambda im: []).image
+    x, y, bw, bh = refined.box
+    return cap_long_side(whole[y : y + bh, x : x + bw], params.long_side)
 
 
 def decide(a: FrameAssessment, p: ImageParams) -> str | None:

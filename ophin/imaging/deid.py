@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ophin.adapters.ocr import Box, Ocr, OcrLine, OcrWord, lines
+from ophin.imaging.labels import LabelParams
 
 NormBox = tuple[float, float, float, float]  # x, y, w, h as fractions of the frame's width and height
 
@@ -33,6 +35,13 @@ class DeidParams:
     # Re-read the redacted frame while the last read found new PHI: once its neighbours are gone, a
     # word tesseract could not segment is often read (up to ocr_rounds reads in all; a clean frame: one).
     ocr_rounds: int = 3
+    # Camera labels in the border bands (ophin/imaging/labels.py): a text line found there is filled unless
+    # OCR, re-reading it upscaled and inverted, read every word at label_read_conf or more and the line
+    # is neither PHI nor name-shaped. Small light text on black is where OCR fails and names are written.
+    labels: LabelParams = field(default_factory=LabelParams)
+    label_read_conf: float = 80
+    label_read_height: int = 40  # px a label line is scaled to before it is re-read
+    label_max_reads: int = 8  # re-reads per frame; lines past it are filled unread
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,12 @@ def deidentify(
         reasons += kinds
         out = vision.fill_boxes(out, [_pad_line(b, params.text_pad) for b in boxes], params.fill_colour)
 
+    if ocr is not None or params.labels.enabled:
+        boxes, kinds = _unread_labels(image_bgr, out, seen, redacted, ocr, params)
+        redacted += boxes
+        reasons += kinds
+        out = vision.fill_boxes(out, [_pad_line(b, params.text_pad) for b in boxes], params.fill_colour)
+
     sure = [wd for wd in seen if wd.conf >= params.text_min_conf]
     return DeidResult(
         image=out,
@@ -141,6 +156,16 @@ def _phi_lines(found: list[OcrLine]) -> tuple[list[Box], list[str]]:
                 continue  # that line was flagged on its own
             flagged[i] = flagged[j] = None
             kinds.append(m.kind)
+    # A camera label is one block: name over date of birth over record number. When one line of a block
+    # is PHI, the lines stacked with it are too (the name line alone reads as no PHI to find_phi).
+    grew = True
+    while grew:
+        grew = False
+        for i, j in _stacked_pairs(found):
+            if (i in flagged) != (j in flagged):
+                flagged[i] = flagged[j] = None
+                kinds.append("label block")
+                grew = True
     return [found[i].box for i in sorted(flagged)], kinds
 
 
@@ -166,3 +191,88 @@ def _pad_line(box: Box, pad: float) -> Box:
 def _to_pixels(region: NormBox, w: int, h: int) -> Box:
     x, y, rw, rh = region
     return (round(x * w), round(y * h), max(1, round(rw * w)), max(1, round(rh * h)))
+
+
+# Words a camera or a slide writes in a corner that are not names (laterality, modality, field, units).
+OVERLAY_WORDS = frozenset(
+    """od os ou re le r l right left eye eyes fundus colour color red free redfree oct fa icg faf af
+    autofluorescence angiography macula macular disc optic retina retinal cornea anterior posterior segment
+    field wide widefield ultra deg mm um scale bar image scan b-scan a-scan cross line raster volume enhanced
+    depth edi avg average quality signal strength fig figure slide case normal""".split()
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+
+
+def name_shaped(text: str) -> bool:
+    """A line that could be a person's name in a label: one to four capitalised words, no digits, not all
+    of them overlay vocabulary ("DOE, JANE", "Chidi Okafor"; not "OCT B-scan, right eye", not "OD")."""
+    words = _WORD.findall(text)
+    if not 1 <= len(words) <= 4 or any(c.isdigit() for c in text):
+        return False
+    if not all(w[0].isupper() for w in words):
+        return False
+    return not all(w.lower() in OVERLAY_WORDS for w in words)
+
+
+def _unread_labels(
+    original: np.ndarray,
+    current: np.ndarray,
+    seen: list[OcrWord],
+    redacted: list[Box],
+    ocr: Ocr | None,
+    params: DeidParams,
+) -> tuple[list[Box], list[str]]:
+    """Label lines in the border bands that are still there and could not be read as harmless."""
+    from ophin.imaging.labels import label_lines
+
+    found = [b for b in label_lines(current, params.labels) if not any(_overlaps(b, r) for r in redacted)]
+    boxes: list[Box] = []
+    kinds: list[str] = []
+    for n, box in enumerate(found):
+        words = [w for w in seen if _overlaps(w.box, box)]
+        if not _read_as_harmless(words, params) and ocr is not None and n < params.label_max_reads:
+            words = _reread(original, box, ocr, params)
+        if _read_as_harmless(words, params):
+            continue
+        boxes.append(box)
+        kinds.append("name-shaped label" if words and _named(words) else "unreadable label text")
+    return boxes, kinds
+
+
+def _named(words: list[OcrWord]) -> bool:
+    return any(name_shaped(line.text) for line in lines(words))
+
+
+def _read_as_harmless(words: list[OcrWord], params: DeidParams) -> bool:
+    from ophin.domain.phi import find_phi
+
+    if not words or any(w.conf < params.label_read_conf for w in words):
+        return False
+    return not any(find_phi(line.text) or name_shaped(line.text) for line in lines(words))
+
+
+def _reread(image: np.ndarray, box: Box, ocr: Ocr, params: DeidParams) -> list[OcrWord]:
+    """OCR of one label line at a legible scale: cropped with a margin, scaled to label_read_height,
+    inverted when light on dark (tesseract reads dark text on light best); boxes back in frame pixels."""
+    import cv2
+
+    x, y, w, h = box
+    m = max(3, h // 2)
+    x0, y0 = max(0, x - m), max(0, y - m)
+    crop = image[y0 : y + h + m, x0 : x + w + m]
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    scale = max(1.0, params.label_read_height / max(h, 1))
+    big = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    if float(np.median(big)) < 128:
+        big = 255 - big
+    pad = cv2.copyMakeBorder(big, 16, 16, 16, 16, cv2.BORDER_REPLICATE)
+    out = []
+    for wd in ocr.words(cv2.cvtColor(pad, cv2.COLOR_GRAY2BGR)):
+        bx, by, bw, bh = wd.box
+        fx, fy = x0 + (bx - 16) / scale, y0 + (by - 16) / scale
+        out.append(
+            OcrWord(
+                wd.text, wd.conf, (round(fx), round(fy), max(1, round(bw / scale)), max(1, round(bh / scale)))
+            )
+        )
+    return out or []

@@ -1,0 +1,75 @@
+"""Where burned-in labels live: text-like stroke clusters in the frame's border bands, found without OCR.
+
+Camera labels (name, date of birth, record number) sit in the corners and the top and bottom bands of a
+clinical picture, often small and light on black, where tesseract reads little or nothing. Whether text is
+there is a simpler question than what it says: strokes brighter (or, on a light ground, darker) than their
+surroundings, thinner than a morphological kernel, grouped into lines of a plausible height. De-identification
+fills such a line unless OCR read it with confidence as something other than a name (ophin/imaging/deid.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ophin.adapters.ocr import Box
+
+
+@dataclass(frozen=True)
+class LabelParams:
+    enabled: bool = True
+    band: float = 0.22  # outer share of the width and of the height searched (corners, top/bottom, sides)
+    contrast: int = 70  # stroke against its ground (the local median), grey levels
+    light_ground: int = 175  # dark strokes count only on a ground at least this light (fundus tissue: ~110)
+    min_height: int = 5  # px in the frame: smaller is not legible
+    max_height: float = 0.07  # of the frame's height: taller is a picture's structure, not a label line
+    min_fill: float = 0.12  # share of a line's box that is stroke: text 0.2-0.5, speckle blobs more
+    max_fill: float = 0.7
+    # Labels are written on a plain ground (black surround, slide fill, dark vitreous): the grey-level std
+    # of the non-stroke pixels around a line. Black surround with JPEG noise: < 5; fundus tissue 10-20;
+    # OCT speckle and noise 40+, where stroke-like blobs are texture, not text.
+    flat_std: float = 22.0
+
+
+def label_lines(image_bgr: np.ndarray, p: LabelParams | None = None) -> list[Box]:
+    """Boxes (frame pixels) of text-like lines in the border bands."""
+    import cv2
+
+    p = p or LabelParams()
+    if not p.enabled:
+        return []
+    gray = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY) if image_bgr.ndim == 3 else image_bgr
+    h, w = gray.shape
+    # The ground is the median over a window about twice a label line's height: text covers well under
+    # half of it, so the median is the paper the text is written on (an opening or closing would fill the
+    # gaps between letters and call them strokes of the other polarity).
+    k = max(15, round(h / 24)) | 1
+    ground = cv2.medianBlur(gray, k)
+    bright = cv2.subtract(gray, ground) > p.contrast
+    dark = (cv2.subtract(ground, gray) > p.contrast) & (ground >= p.light_ground)
+    strokes = (bright | dark).astype(np.uint8)
+    bx, by = round(p.band * w), round(p.band * h)
+    strokes[by : h - by, bx : w - bx] = 0  # the middle of the picture is the clinical content
+    # Letters into words into lines: close gaps narrower than a word space at the largest legible size.
+    gap = max(5, round(h / 90))
+    merged = cv2.morphologyEx(strokes, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
+    merged = cv2.dilate(merged, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    near = cv2.dilate(strokes, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))) > 0  # with antialiasing
+    n, _, stats, _ = cv2.connectedComponentsWithStats(merged, connectivity=8)
+    out: list[Box] = []
+    for x, y, cw, ch, _area in (tuple(int(v) for v in s) for s in stats[1:n]):
+        if not p.min_height <= ch <= p.max_height * h or cw < 0.8 * ch:
+            continue
+        fill = float(strokes[y : y + ch, x : x + cw].mean())
+        if p.min_fill <= fill <= p.max_fill and _ground_std(gray, near, (x, y, cw, ch)) <= p.flat_std:
+            out.append((x, y, cw, ch))
+    return out
+
+
+def _ground_std(gray: np.ndarray, near: np.ndarray, box: Box) -> float:
+    """Grey-level std of the pixels around a line (grown by its height) that are not near a stroke."""
+    x, y, w, h = box
+    y0, y1, x0, x1 = max(0, y - h), y + 2 * h, max(0, x - h), x + w + h
+    ground = gray[y0:y1, x0:x1][~near[y0:y1, x0:x1]]
+    return float(ground.std()) if ground.size >= 16 else 255.0
