@@ -57,6 +57,7 @@ class DecodeReport:
     first_error: str | None
     # Per decoded stream: the furthest-stream time above hides an audio track whose packets do not decode.
     streams: tuple[StreamDecode, ...] = ()
+    stopped: str | None = None  # ffmpeg's last error when it gave up before the end (a non-zero exit)
 
     def stream(self, kind: str) -> StreamDecode | None:
         return next((s for s in self.streams if s.kind == kind), None)
@@ -96,6 +97,8 @@ def require_decoded(info: MediaInfo, report: DecodeReport, max_missing_s: float)
             f"(about {audio.undecoded * info.duration_s:.1f} s of {info.duration_s:.1f} s)"
             + (f"; first error: {report.first_error}" if report.first_error else "")
         )
+    if report.stopped:  # e.g. a corrupt frame that changes the channel layout mid-stream aborts the decode
+        raise MediaError(f"corrupt media: decoding stopped at {report.decoded_s:.1f} s: {report.stopped}")
 
 
 def _stderr(exc: ffmpeg.Error) -> str:
@@ -223,7 +226,11 @@ class FfmpegMedia:
         if proc.returncode != 0 and decoded_s == 0.0:
             # ffmpeg could not even open the input: that is no decode report, it is not media.
             raise MediaError(f"not a readable media file: {first_error or 'ffmpeg failed'}")
-        return DecodeReport(decoded_s, errors, first_error, _stream_stats(stderr))
+        stopped = None
+        if proc.returncode != 0:
+            stopped = next((ln for ln in reversed(stderr.splitlines()) if _LEVEL.search(ln)), "ffmpeg failed")
+            stopped = _LEVEL.sub("", stopped).strip()
+        return DecodeReport(decoded_s, errors, first_error, _stream_stats(stderr), stopped)
 
     def extract_audio(self, path: Path, out: Path, sample_rate: int = 16000) -> Path:
         try:

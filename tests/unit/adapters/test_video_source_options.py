@@ -32,3 +32,12 @@ def test_options_leave_out_what_is_not_configured(tmp_path: Path) -> None:
     assert "cookiefile" not in options and "js_runtimes" not in options and "writesubtitles" not in options
     # A metadata probe or a listing writes nothing: no output template, no captions.
     assert "outtmpl" not in YtDlpVideoSource(AcquireSettings())._options()
+
+
+def test_options_run_no_ffmpeg_fixup_and_fence_the_merger(tmp_path: Path) -> None:
+    """yt-dlp's fixups would ffprobe and remux downloaded bytes unfenced (a segment that is a playlist)."""
+    from ophin.adapters.media_safety import SAFE_INPUT
+
+    options = YtDlpVideoSource(AcquireSettings())._options(tmp_path)
+    assert options["fixup"] == "never"
+    assert options["postprocessor_args"]["merger+ffmpeg_i"] == list(SAFE_INPUT)
