@@ -33,7 +33,7 @@ def init_airflow(settings: Settings, *, airflow: str = "airflow") -> dict[str, d
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(wanted, f)
     try:
-        done = subprocess.run(
+        done = subprocess.run(  # noqa: S603 - the airflow CLI's argv, no shell
             [airflow, "pools", "import", f.name], capture_output=True, text=True, env=os.environ.copy()
         )
     finally:

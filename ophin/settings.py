@@ -40,7 +40,7 @@ class StoreSettings(BaseModel):
     root: str = ""
     endpoint: str = "127.0.0.1:9000"
     access_key: str = "minioadmin"
-    secret_key: str = "minioadmin"
+    secret_key: str = "minioadmin"  # noqa: S105 - MinIO's local default; set OPHIN_STORE__SECRET_KEY on a cluster
     bucket: str = "ophin"
     secure: bool = False
     region: str = "us-east-1"

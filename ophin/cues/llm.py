@@ -136,7 +136,7 @@ class LLMCueScorer:
             batch = asked[start : start + self.batch_size]
             for i, verdict in zip(batch, self._ask([sentences[i] for i in batch], context), strict=True):
                 verdicts[i] = verdict
-        assert all(v is not None for v in verdicts)
+        assert all(v is not None for v in verdicts)  # noqa: S101 - invariant: every batch filled its slots
         return verdicts  # type: ignore[return-value]
 
     def _ask(self, batch: list[str], context: CueContext) -> list[CueVerdict]:

@@ -180,7 +180,8 @@ def finish(
             select(StageState).where(StageState.id == key.state_id).with_for_update()
         ).one()
         run = session.get(StageRun, run_id)
-        assert run is not None, f"stage_run {run_id} vanished"
+        if run is None:
+            raise LookupError(f"stage_run {run_id} vanished")
         lost = state.lease_owner != worker or state.stage_run_id != run_id
         if lost and error is None:
             error = LeaseLost(f"lease lost to {state.lease_owner or 'nobody'}; this attempt's result is void")

@@ -19,12 +19,12 @@ class PhiMatch:
 
 
 # A name token: "Smith", "O'Brien", "Smith-Jones", "J." or all-caps "SMITH" (OCR'd overlays).
-_NAME_TOKEN = (
+_NAME_PART = (
     r"(?:(?:[A-Z]['’])?[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:['’-][A-Z]?[a-z]+)*"  # Smith, O'Brien, McDonald
     r"|(?:[A-Z]['’])?[A-Z]{2,}(?:['’-][A-Z]+)*|[A-Z]\.)"  # SMITH, O'NEIL, J.
 )
-_NAME_TOKEN_RE = re.compile(_NAME_TOKEN)
-_NAME = rf"{_NAME_TOKEN}\.?(?:,?[ \t]+{_NAME_TOKEN}\.?){{0,3}}"
+_NAME_PART_RE = re.compile(_NAME_PART)
+_NAME = rf"{_NAME_PART}\.?(?:,?[ \t]+{_NAME_PART}\.?){{0,3}}"
 # Honorifics are case-sensitive ("Miss" the title, not "miss" the verb); labels and "patient" are not.
 # Capitalised "MS" and "DR" are multiple sclerosis and diabetic retinopathy far more often than titles.
 _HONORIFIC = r"(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Professor|Doctor|MR|MRS|MISS|PROF)\.?"
@@ -129,7 +129,7 @@ def _people(text: str) -> list[PhiMatch]:
     out = []
     for m in _PERSON.finditer(text):
         start, end = m.start("name"), None
-        for token in _NAME_TOKEN_RE.finditer(text, m.start("name"), m.end("name")):
+        for token in _NAME_PART_RE.finditer(text, m.start("name"), m.end("name")):
             word = token.group(0).lower()
             if end is None and _HONORIFIC_RE.fullmatch(token.group(0) + "."):
                 # "my name is Dr. Patel": the name starts after the title; the honorific match covers it.

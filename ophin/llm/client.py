@@ -327,7 +327,7 @@ class LlmClient:
             except RETRYABLE as exc:
                 if retries >= self.max_retries:
                     raise
-                delay = _retry_after(exc) or min(20.0, 0.5 * 2**retries) * (0.5 + random.random())
+                delay = _retry_after(exc) or min(20.0, 0.5 * 2**retries) * (0.5 + random.random())  # noqa: S311 - jitter
                 if isinstance(exc, openai.RateLimitError):
                     self.limiter.pause(delay)
                 retries += 1

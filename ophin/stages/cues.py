@@ -85,7 +85,7 @@ def separate_visual_cues(
                     ]
                     n_failed += 1
                     continue
-                assert outcome.value is not None
+                assert outcome.value is not None  # noqa: S101 - type narrowing: failed outcomes continued above
                 refined, verdicts = outcome.value.refined, outcome.value.verdicts
                 rows = [
                     {

@@ -53,7 +53,7 @@ def _generated(outcome: Outcome[GeneratedInstruction]) -> dict[str, Any]:
             "llm": call.as_json() if call is not None else None,
         }
     out = outcome.value
-    assert out is not None
+    assert out is not None  # noqa: S101 - type narrowing: a failed outcome returned above
     return {
         "turns": [{"role": t.role, "text": t.text} for t in out.turns],
         "prompt_version": out.prompt_version,

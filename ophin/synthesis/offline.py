@@ -644,7 +644,7 @@ def _groups(cues: Iterable[_Cue], limit: int) -> list[tuple[str, list[_Cue]]]:
     by_label: dict[str, list[_Cue]] = {}
     topics: dict[str, str] = {}
     for cue in cues:
-        assert cue.label is not None and cue.topic is not None
+        assert cue.label is not None and cue.topic is not None  # noqa: S101 - kept cues are labelled
         by_label.setdefault(cue.label, []).append(cue)
         topics.setdefault(cue.label, cue.topic)
     return [(topics[label], group[:limit]) for label, group in by_label.items()]

@@ -21,5 +21,5 @@ def test_phi_report_meets_the_targets_on_development_halves_and_holds_the_heldou
     for half in DEVELOPMENT:
         assert figures[half]["recall"] >= TARGETS["recall"], (half, figures[half]["recall"])
     # The held-out half is never tuned on: below the 0.98 target, its recall is a red figure in the report
-    # (make eval-phi), not a failed build; this floor catches a regression below the last measurement (0.9688).
+    # (make eval-phi), not a failed build; this floor catches a regression below the last measured 0.9688.
     assert figures["heldout"]["recall"] >= HELDOUT_RECALL_FLOOR, ("heldout", figures["heldout"]["recall"])
