@@ -52,6 +52,9 @@ bench-airflow: install ## ophin_process on a real Airflow stack (CeleryExecutor,
 bench-asr: install ## WER and real-time factor per ASR backend (faster-whisper plain/batched, openai-whisper, subtitles)
 	$(PY) -m bench.asr
 
+eval-redaction: install ## redaction recall of burned-in camera labels (Hershey dev set, TrueType held-out set), false redaction, ms/frame
+	$(PY) -m eval.redaction.report
+
 bench-keyframes: install ## visual analysis CPU vs a bare full decode (target <= 0.3x), decode=keyframes vs full, slide vs continuous footage (5 min, 720p)
 	$(PY) -m bench.keyframes
 

@@ -111,12 +111,8 @@ def assess_frame(
     from ophin.imaging.scores import image_scores
 
     refined = refine_image(image_bgr, params.refine_params())
-    deid = deidentify(
-        _redacted_crop(image_bgr, refined, ocr, params),
-        ocr=ocr,
-        params=params.deid,
-        detect_faces=detect_faces,
-    )
+    crop, frame_reasons = _redacted_crop(image_bgr, refined, ocr, params)
+    deid = deidentify(crop, ocr=ocr, params=params.deid, detect_faces=detect_faces)
     # Scores read the refined image before redaction: a black PHI bar is not crushed exposure.
     s = image_scores(refined.image, deid.ocr_words, faces=deid.faces, face_fraction=deid.face_fraction)
     clinical = clinical_score(
@@ -147,8 +143,8 @@ def assess_frame(
         faces_blurred=deid.faces_blurred,
         face_fraction=deid.face_fraction,
         face_is_subject=deid.face_is_subject,
-        text_redacted=deid.text_boxes_redacted,
-        redaction_reasons=deid.redaction_reasons,
+        text_redacted=deid.text_boxes_redacted + len(frame_reasons),
+        redaction_reasons=list(dict.fromkeys(deid.redaction_reasons + frame_reasons)),
         clinical_score=clinical.score,
         clinical_reason=clinical.reason,
         is_clinical=clinical.is_clinical,
@@ -157,7 +153,9 @@ def assess_frame(
     return _with_decision(assessment, params)
 
 
-def _redacted_crop(image_bgr: np.ndarray, refined: Any, ocr: Ocr | None, params: ImageParams) -> np.ndarray:
+def _redacted_crop(
+    image_bgr: np.ndarray, refined: Any, ocr: Ocr | None, params: ImageParams
+) -> tuple[np.ndarray, list[str]]:
     """The refined crop with the whole frame's text redaction already in it.
 
     A camera label is read as one block on the whole frame (name over date of birth over record number);
@@ -172,13 +170,14 @@ def _redacted_crop(image_bgr: np.ndarray, refined: Any, ocr: Ocr | None, params:
     src = as_bgr_uint8(image_bgr)
     h, w = src.shape[:2]
     if tuple(refined.box) == (0, 0, w, h):
-        return refined.image
+        return refined.image, []
     from ophin.imaging.deid import deidentify
 
     text_only = replace(params.deid, redact_regions=())  # the crop's pass fills configured regions
-    whole = deidentify(src, ocr=ocr, params=text_only, detect_faces=lambda im: []).image
+    whole = deidentify(src, ocr=ocr, params=text_only, detect_faces=lambda im: [])
     x, y, bw, bh = refined.box
-    return cap_long_side(whole[y : y + bh, x : x + bw], params.long_side)
+    reasons = [f"whole frame: {r}" for r in whole.redaction_reasons]
+    return cap_long_side(whole.image[y : y + bh, x : x + bw], params.long_side), reasons
 
 
 def decide(a: FrameAssessment, p: ImageParams) -> str | None:
