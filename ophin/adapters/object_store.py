@@ -206,7 +206,7 @@ class S3ObjectStore:
     def __init__(self, client: object, bucket: str) -> None:
         from minio import Minio
 
-        assert isinstance(client, Minio)
+        assert isinstance(client, Minio)  # noqa: S101 - type narrowing: the client is typed object to keep minio lazy
         self.client = client
         self.bucket = bucket
         if not client.bucket_exists(bucket):

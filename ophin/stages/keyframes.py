@@ -158,7 +158,7 @@ def _keyframe_analysis(local: Any, info: Any, params: KeyframeParams, media: Any
     )
 
     def samples() -> Iterator[tuple[float, Any]]:
-        assert log is not None  # plan_spans asks for samples only with drift on
+        assert log is not None  # noqa: S101 - type narrowing: plan_spans asks for samples only with drift on
         try:
             yield from log
         finally:
