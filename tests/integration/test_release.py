@@ -21,7 +21,7 @@ from ophin.release.splits import split_for
 from ophin.sample_corpus import demo_videos
 from ophin.services import Services
 from ophin.settings import ReleaseSettings
-from ophin.stages.export import export_release
+from ophin.stages.export import MARKER, export_release
 from tests.conftest import make_services
 from tests.support.consumers import hf_load_imagefolder, hf_load_parquet, llamafactory_load, llava_check
 from tests.support.media import cut
@@ -132,7 +132,10 @@ def test_export_release_is_content_addressed_immutable_and_hashes_every_file(pub
     out, result = published
     _, svc = engine
     manifest = json.loads((out / MANIFEST).read_text())
-    assert hash_files(out, {}) == manifest["files"]  # every file, re-hashed from disk
+    on_disk = hash_files(out, {})
+    # Every file, re-hashed from disk, but the local copy's marker (the release id, written last).
+    assert on_disk.pop(MARKER)["bytes"] == len(result.release_id) + 1
+    assert on_disk == manifest["files"]
     assert {INDEX, CARD, "dataset_info.json"} <= set(manifest["files"])
     for rel in manifest["files"]:  # and every file in the store, under the release prefix
         assert svc.store.exists(release_key("releases", result.release_id, rel)), rel
