@@ -296,3 +296,17 @@ def test_malformed_allow_hosts_is_one_line_exit_2(make_env, db_url, tmp_path) ->
     result = runner.invoke(app, ["run", "http://127.0.0.1:1/a.mp4"])
     assert result.exit_code == 2 and "bad settings: acquire.allow_hosts" in _one_line(result)
     assert "[::1" in result.output
+
+
+def test_export_refuses_a_link_and_a_folder_whose_manifest_is_unreadable(env) -> None:  # noqa: ANN001
+    out = env / "release"
+    assert runner.invoke(app, ["export", "--out", str(out), "--allow-empty"]).exit_code == 0
+    link = env / "link"
+    link.symlink_to(out, target_is_directory=True)
+    linked = runner.invoke(app, ["export", "--out", str(link), "--allow-empty"])
+    assert linked.exit_code == 2 and "is a symbolic link" in _one_line(linked)
+    assert link.is_symlink() and (out / "manifest.json").is_file()
+    (out / "manifest.json").write_text("{not json")
+    broken = runner.invoke(app, ["export", "--out", str(out), "--allow-empty"])
+    assert broken.exit_code == 2 and "no readable manifest.json" in _one_line(broken)
+    assert (out / "manifest.json").read_text() == "{not json"
