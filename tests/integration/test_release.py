@@ -155,6 +155,9 @@ def test_export_release_selects_kinds_and_formats(engine, tmp_path) -> None:  # 
     assert not (tmp_path / "vqa" / "sharegpt").exists() and not (tmp_path / "vqa" / "data").exists()
     with pytest.raises(ValueError, match="unknown export format"):
         export_release(tmp_path / "bad", svc=svc, formats=["alpaca"])
+    with pytest.raises(ValueError, match="unknown instruction kind"):  # the DAG's kinds param, too
+        export_release(tmp_path / "bad", svc=svc, kinds=["foo"])
+    assert not (tmp_path / "bad").exists()
 
 
 def test_export_release_names_no_local_path_or_private_host(published, engine, tmp_path) -> None:  # noqa: ANN001
