@@ -222,9 +222,14 @@ def release(formats: list[str], kinds: list[str], out: str | None) -> dict[str, 
     """The same export the CLI runs: to the object store under the release prefix; `out` adds a local copy."""
     from pathlib import Path
 
-    from ophin.stages.export import export_release
+    from ophin.stages.export import EmptyRelease, export_release
 
-    result = export_release(Path(out) if out else None, svc=services(), formats=formats or None, kinds=kinds)
+    try:
+        result = export_release(
+            Path(out) if out else None, svc=services(), formats=formats or None, kinds=kinds
+        )
+    except EmptyRelease as exc:  # a batch with nothing accepted publishes nothing; the run stays green
+        raise AirflowSkipException(str(exc)) from None
     return {
         "release_id": result.release_id,
         "records": result.records,

@@ -43,12 +43,16 @@ MODEL_SETTINGS = {"model", "temperature", "vision", "seed"}  # of settings.llm, 
 # In a local copy only (not in the manifest, not published): the id of the release the folder holds.
 MARKER = ".ophin-export"
 __all__ = ["CROSS_VIDEO_DUPLICATE", "FORMATS", "KINDS", "MARKER"]
-__all__ += ["ExportError", "ExportResult", "check_out_dir", "export_release"]
+__all__ += ["EmptyRelease", "ExportError", "ExportResult", "check_out_dir", "export_release"]
 
 
 class ExportError(RuntimeError):
     """The release cannot be written whole (images missing from the store, an --out that is not ours to
     replace, nothing to release); nothing was written."""
+
+
+class EmptyRelease(ExportError):
+    """Nothing passed every gate and check: refused unless an empty release is asked for."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ def export_release(
             )
         if tally.records == 0 and not allow_empty:
             why = ", ".join(f"{n} {reason}" for reason, n in (plan.left_out | dict(tally.left_out)).items())
-            raise ExportError(
+            raise EmptyRelease(
                 "the release would be empty: no accepted instruction of a gated, licensed video"
                 + (f" (left out: {why})" if why else "")
                 + "; nothing was published (`ophin export --allow-empty` publishes it anyway)"
