@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 
@@ -14,8 +16,10 @@ from ophin.pipeline import run_urls
 from ophin.sample_corpus import demo_videos
 from ophin.stages.export import CROSS_VIDEO_DUPLICATE, export_release
 from tests.conftest import make_services
+from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.media import cut, ffmpeg
 from tests.support.release import llava_records
+from tests.support.scripted_model import ScriptedModel
 
 
 def test_export_leaves_out_a_figure_repeated_in_another_video(tmp_path, db_url, transcriber) -> None:  # noqa: ANN001
@@ -47,6 +51,24 @@ def test_export_leaves_out_a_figure_repeated_in_another_video(tmp_path, db_url, 
     assert manifest["left_out"] == {CROSS_VIDEO_DUPLICATE: left}
 
 
+class ClauseModel(ScriptedModel):
+    """Answers each kind from its own clauses of the cues, so a pair narrated in one sentence still gets
+    kinds that do not repeat each other; the same cues always get the same answers."""
+
+    def synthesis(self, prompt: str) -> dict[str, Any]:
+        cues = prompt.split("Cues:", 1)[1].split("Context:", 1)[0]
+        lines = (re.sub(r"^[-*\d.\s]+", "", line) for line in cues.splitlines())
+        clauses = [c.strip(" .") for line in lines for c in re.split(r"[,;]", line) if c.strip(" .")]
+        if "step by step" in prompt:
+            steps = " ".join(f"Step {n}: {c}." for n, c in enumerate(clauses, 1))
+            turns = [("human", "Examine this image step by step."), ("gpt", steps)]
+        elif "conversation" in prompt:
+            turns = [("human", "What do you notice first?"), ("gpt", f"{clauses[-1]}.")]
+        else:
+            turns = [("human", "What is the main finding in this image?"), ("gpt", f"{clauses[0]}.")]
+        return {"turns": [{"role": r, "text": t} for r, t in turns]}
+
+
 def test_verify_keeps_the_first_of_twins_across_and_within_videos(tmp_path, db_url, transcriber) -> None:  # noqa: ANN001
     """The duplicate check's invariant over a real batch with one figure narrated in two videos: no two
     accepted instructions are exact twins, or say the same about near-identical images; each rejected twin
@@ -62,8 +84,20 @@ def test_verify_keeps_the_first_of_twins_across_and_within_videos(tmp_path, db_u
     again = tmp_path / "second.mp4"  # the same cut, picture encoded again: other bytes, the same speech
     ffmpeg("-i", str(first), "-c:v", "libx264", "-crf", "30", "-c:a", "copy", str(again))
     urls = [first.resolve().as_uri(), again.resolve().as_uri()]
-    svc = make_services(tmp_path / "h", db_url, transcriber)
-    assert run_urls(urls, svc).ok
+    # A model that answers the same cues the same way, so the second video repeats the first one's
+    # instructions. The offline template would not do: it varies its phrasing by pair id on purpose, so
+    # whether two videos' pairs phrase alike is chance (it broke when a keyframes param changed the ids).
+    llm = {"backend": "openai", "api_key": "test-key", "model": "fake-vlm", "max_retries": 0}
+    with FakeOpenAIServer(ClauseModel()) as server:
+        svc = make_services(
+            tmp_path / "h",
+            db_url,
+            transcriber,
+            llm=llm | {"base_url": server.base_url},
+            cues={"scorer": "rule-lexicon"},
+            verify={"judge": "none"},
+        )
+        assert run_urls(urls, svc).ok
     max_distance = params_for(svc).verify.near_duplicate_phash
     with session_scope(svc.sessions) as session:
         rows = session.execute(
