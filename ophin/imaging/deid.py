@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,6 +56,9 @@ class DeidResult:
     ocr_text: str = ""  # every OCR line, PHI included, for scoring only: callers must not store it
     ocr_words: tuple[OcrWord, ...] = ()  # for clinical_score, which measures text area from the boxes
     ocr_ran: bool = False
+    # Every word read (unsure ones and label re-reads included) outside the redacted lines: what a caller
+    # that crops this image and redacts the crop hands back as `words`, so the crop is not read again.
+    kept_words: tuple[OcrWord, ...] = ()
 
 
 def deidentify(
@@ -64,12 +67,15 @@ def deidentify(
     ocr: Ocr | None,
     params: DeidParams,
     detect_faces: Callable[[np.ndarray], list] | None = None,
+    words: Sequence[OcrWord] | None = None,
 ) -> DeidResult:
     """Blur every face (the subject's too, so a caller that forgets to drop the frame still leaks none),
     fill each OCR line that find_phi flags, and fill the configured regions.
 
     For PHI, give an OCR that keeps unsure words (TesseractOcr(min_conf=0)): over-redacting a frame costs
     a black bar, missing a record number leaks it. detect_faces: (image) -> [Face]; vision's by default.
+    words: this image's words already read at this scale (a larger frame's kept_words mapped into its
+    crop); they stand for the first OCR read, which costs seconds on a speckled OCT frame.
     """
     from ophin.adapters import vision
 
@@ -88,9 +94,10 @@ def deidentify(
     seen: list[OcrWord] = []
     for round_ in range(params.ocr_rounds if ocr is not None else 0):
         # The first read sees the frame as it came (blur and fills can merge or cut glyphs).
-        words = ocr.words(image_bgr if round_ == 0 else out)
-        seen += [wd for wd in words if not any(_overlaps(wd.box, s.box) for s in seen)]
-        boxes, kinds = _phi_lines(lines(words))
+        given = round_ == 0 and words is not None
+        read = list(words or ()) if given else ocr.words(image_bgr if round_ == 0 else out)
+        seen += [wd for wd in read if not any(_overlaps(wd.box, s.box) for s in seen)]
+        boxes, kinds = _phi_lines(lines(read))
         boxes = [b for b in boxes if not any(_overlaps(b, r) for r in redacted)]
         if not boxes:
             break
@@ -98,8 +105,9 @@ def deidentify(
         reasons += kinds
         out = vision.fill_boxes(out, [_pad_line(b, params.text_pad) for b in boxes], params.fill_colour)
 
+    reread: list[OcrWord] = []
     if ocr is not None or params.labels.enabled:
-        boxes, kinds = _unread_labels(image_bgr, out, seen, redacted, ocr, params)
+        boxes, kinds, reread = _unread_labels(image_bgr, out, seen, redacted, ocr, params)
         redacted += boxes
         reasons += kinds
         out = vision.fill_boxes(out, [_pad_line(b, params.text_pad) for b in boxes], params.fill_colour)
@@ -116,6 +124,7 @@ def deidentify(
         ocr_text="\n".join(line.text for line in lines(sure)),
         ocr_words=tuple(sure),
         ocr_ran=ocr is not None,
+        kept_words=tuple(wd for wd in seen + reread if not any(_overlaps(wd.box, r) for r in redacted)),
     )
 
 
@@ -221,22 +230,25 @@ def _unread_labels(
     redacted: list[Box],
     ocr: Ocr | None,
     params: DeidParams,
-) -> tuple[list[Box], list[str]]:
-    """Label lines in the border bands that are still there and could not be read as harmless."""
+) -> tuple[list[Box], list[str], list[OcrWord]]:
+    """Label lines in the border bands that are still there and could not be read as harmless; and the
+    words re-read on the lines that were (kept for a later pass over a crop of this image)."""
     from ophin.imaging.labels import label_lines
 
     found = [b for b in label_lines(current, params.labels) if not any(_overlaps(b, r) for r in redacted)]
     boxes: list[Box] = []
     kinds: list[str] = []
+    harmless: list[OcrWord] = []
     for n, box in enumerate(found):
         words = [w for w in seen if _overlaps(w.box, box)]
         if not _read_as_harmless(words, params) and ocr is not None and n < params.label_max_reads:
             words = _reread(original, box, ocr, params)
         if _read_as_harmless(words, params):
+            harmless += words
             continue
         boxes.append(box)
         kinds.append("name-shaped label" if words and _named(words) else "unreadable label text")
-    return boxes, kinds
+    return boxes, kinds, harmless
 
 
 def _named(words: list[OcrWord]) -> bool:
