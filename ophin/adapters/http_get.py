@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import http.client
 import time
@@ -112,29 +113,12 @@ class PolicyHttp:
 
     def get(self, url: str, *, headers: dict[str, str] | None = None) -> HttpResponse:
         """Raises FetchRefused (policy), HttpError (non-2xx, oversize, network); returns the whole body."""
-        self.policy.check(url)
-        scheme = urlsplit(url.strip()).scheme.lower()
-        if scheme not in ("http", "https"):  # the policy may allow file://; this client is for the web
-            raise FetchRefused(url, f"scheme {scheme!r}: PolicyHttp fetches http and https only")
-        # http(s) only (checked above), the URL and each redirect hop judged by the fetch policy.
-        request = urllib.request.Request(url, headers={"User-Agent": self.user_agent, **(headers or {})})  # noqa: S310
-        try:
-            with self._opener.open(request, timeout=self.timeout_s) as response:
-                final_url = response.geturl()
-                status = response.status
-                got = _headers(response.headers)
-                self._refuse_declared_size(final_url, status, got)
-                body = response.read(self.max_bytes + 1)
-        except urllib.error.HTTPError as exc:
-            raise self._status_error(url, exc) from None
-        except urllib.error.URLError as exc:
-            raise HttpError(url, None, str(exc.reason)) from None
-        except TimeoutError as exc:
-            raise HttpError(url, None, f"timed out after {self.timeout_s:g} s ({exc})") from None
-        except (OSError, http.client.HTTPException) as exc:  # a reset or truncated body, a bad status line
-            raise HttpError(url, None, str(exc) or type(exc).__name__) from None
-        except ValueError as exc:  # http.client.InvalidURL: a control character or space in the URL
-            raise HttpError(url, None, f"invalid request ({exc})") from None
+        with self._open(url, headers or {}, self.timeout_s) as response:
+            final_url = response.geturl()
+            status = response.status
+            got = _headers(response.headers)
+            self._refuse_declared_size(final_url, status, got)
+            body = response.read(self.max_bytes + 1)
         if len(body) > self.max_bytes:
             raise HttpError(final_url, status, f"body over the {self.max_bytes}-byte limit")
         return HttpResponse(url=final_url, status=status, headers=got, body=body)
@@ -142,28 +126,34 @@ class PolicyHttp:
     def stream(self, url: str, *, timeout_s: float | None = None, chunk: int = 64 * 2**10) -> Iterator[bytes]:
         """The body as it arrives, chunk by chunk (each as soon as the socket has some): the caller bounds
         the bytes and the time it reads for. Refusals and failures as for `get`, raised while iterating."""
-        self.policy.check(url)
-        scheme = urlsplit(url.strip()).scheme.lower()
-        if scheme not in ("http", "https"):
-            raise FetchRefused(url, f"scheme {scheme!r}: PolicyHttp fetches http and https only")
-        # http(s) only (checked above), the URL and each redirect hop judged by the fetch policy.
-        request = urllib.request.Request(url, headers={"User-Agent": self.user_agent})  # noqa: S310
         # Each socket wait at most timeout_s: a host that stalls cannot outlast the caller's time bound by
         # more than one wait.
         wait_s = min(self.timeout_s, timeout_s) if timeout_s else self.timeout_s
+        with self._open(url, {}, wait_s) as response:
+            while block := response.read1(chunk):
+                yield block
+
+    @contextlib.contextmanager
+    def _open(self, url: str, headers: dict[str, str], wait_s: float) -> Iterator[Any]:
+        """The response of a policy-checked http(s) request; every failure while it is read, an HttpError."""
+        self.policy.check(url)
+        scheme = urlsplit(url.strip()).scheme.lower()
+        if scheme not in ("http", "https"):  # the policy may allow file://; this client is for the web
+            raise FetchRefused(url, f"scheme {scheme!r}: PolicyHttp fetches http and https only")
+        # http(s) only (checked above), the URL and each redirect hop judged by the fetch policy.
+        request = urllib.request.Request(url, headers={"User-Agent": self.user_agent, **headers})  # noqa: S310
         try:
             with self._opener.open(request, timeout=wait_s) as response:
-                while block := response.read1(chunk):
-                    yield block
+                yield response
         except urllib.error.HTTPError as exc:
             raise self._status_error(url, exc) from None
         except urllib.error.URLError as exc:
             raise HttpError(url, None, str(exc.reason)) from None
         except TimeoutError as exc:
             raise HttpError(url, None, f"timed out after {wait_s:g} s ({exc})") from None
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, http.client.HTTPException) as exc:  # a reset or truncated body, a bad status line
             raise HttpError(url, None, str(exc) or type(exc).__name__) from None
-        except ValueError as exc:
+        except ValueError as exc:  # http.client.InvalidURL: a control character or space in the URL
             raise HttpError(url, None, f"invalid request ({exc})") from None
 
     def _refuse_declared_size(self, url: str, status: int, headers: dict[str, str]) -> None:
