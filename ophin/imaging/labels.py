@@ -24,6 +24,9 @@ class LabelParams:
     light_ground: int = 175  # dark strokes count only on a ground at least this light (fundus tissue: ~110)
     min_height: int = 5  # px in the frame: smaller is not legible
     max_height: float = 0.07  # of the frame's height: taller is a picture's structure, not a label line
+    # A name needs several letters: a line at least this many times as wide as tall. One- or two-glyph
+    # clusters are what OCT speckle makes in a crop's bands (a clean B-scan lost 9.7 % of its area to them).
+    min_aspect: float = 2.0
     min_fill: float = 0.12  # share of a line's box that is stroke: text 0.2-0.5, speckle blobs more
     max_fill: float = 0.7
     # Labels are written on a plain ground (black surround, slide fill, dark vitreous): the grey-level std
@@ -59,7 +62,7 @@ def label_lines(image_bgr: np.ndarray, p: LabelParams | None = None) -> list[Box
     n, _, stats, _ = cv2.connectedComponentsWithStats(merged, connectivity=8)
     out: list[Box] = []
     for x, y, cw, ch, _area in (tuple(int(v) for v in s) for s in stats[1:n]):
-        if not p.min_height <= ch <= p.max_height * h or cw < 0.8 * ch:
+        if not p.min_height <= ch <= p.max_height * h or cw < p.min_aspect * ch:
             continue
         fill = float(strokes[y : y + ch, x : x + cw].mean())
         if p.min_fill <= fill <= p.max_fill and _ground_std(gray, near, (x, y, cw, ch)) <= p.flat_std:
