@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ophin.adapters.object_store import ObjectStore
+from ophin.adapters.object_store import ObjectCorrupt, ObjectMissing, ObjectStore, get_verified_bytes
 from ophin.adapters.ocr import Ocr
 from ophin.db.models import Frame, Instruction, Pair, Video
 from ophin.domain.phi import find_phi
@@ -173,7 +173,7 @@ def measure(
         for r in records
         for leak in _leaks(" ".join(t["text"] for t in r.instruction.turns or []), planted)
     ]
-    image_leaks, faces = _image_problems(store, frames.values(), planted, ocr, detect_faces)
+    image_leaks, faces, unverified = _image_problems(store, frames.values(), planted, ocr, detect_faces)
 
     report.figures = {
         "clinical_frame_precision": round(len(clinical_frames) / max(len(frames), 1), 4),
@@ -181,7 +181,8 @@ def measure(
         "fidelity": round(sum(fidelity) / max(len(fidelity), 1), 4),
         "records_with_nonwords": round(len(nonword) / max(len(records), 1), 4),
         "images_with_repeated_kinds": round(len(repeated) / max(len(by_image), 1), 4),
-        "phi_leaks": len(text_leaks) + len(image_leaks),
+        # An image that is not the stored bytes cannot be shown free of PHI: it counts against the gate.
+        "phi_leaks": len(text_leaks) + len(image_leaks) + len(unverified),
         "unblurred_faces": len(faces),
     }
     report.counts = {
@@ -202,6 +203,7 @@ def measure(
         + [f"PHI in text of {iid}: {kind}" for iid, kind in text_leaks]
         + [f"PHI readable in image {fid}" for fid in image_leaks]
         + [f"face visible in image {fid}" for fid in faces]
+        + [f"image {fid} unreadable as stored: {why}" for fid, why in unverified]
     )  # fmt: skip
     return report
 
@@ -222,12 +224,18 @@ def _cue_texts(session: Session, pair_ids: set[Any]) -> dict[Any, tuple[str, ...
 
 def _image_problems(
     store: ObjectStore, records: Any, planted: list[str], ocr: Ocr | None, detect_faces: Any
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[str], list[str], list[tuple[str, str]]]:
     """Exported images (the stored, redacted ones) read back: planted PHI OCR can still read, faces a
-    detector still finds."""
-    leaks, faces = [], []
+    detector still finds, and images that are not the bytes keyframes recorded (frame.sha256)."""
+    leaks: list[str] = []
+    faces: list[str] = []
+    unverified: list[tuple[str, str]] = []
     for record in records:
-        data = store.get_bytes(record.frame.object_key)
+        try:
+            data = get_verified_bytes(store, record.frame.object_key, record.frame.sha256)
+        except (ObjectMissing, ObjectCorrupt) as exc:
+            unverified.append((str(record.frame.id), str(exc)))
+            continue
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         if ocr is not None:
             text = " ".join(w.text for w in ocr.words(image))
@@ -235,7 +243,7 @@ def _image_problems(
                 leaks.append(str(record.frame.id))
         if detect_faces(image):
             faces.append(str(record.frame.id))
-    return leaks, faces
+    return leaks, faces, unverified
 
 
 def render(report: QualityReport) -> str:

@@ -9,7 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ophin.adapters.media_cache import cache_for
-from ophin.adapters.object_store import ObjectCorrupt, ObjectMissing, ObjectStore, fetch_verified
+from ophin.adapters.object_store import (
+    ObjectCorrupt,
+    ObjectMissing,
+    ObjectStore,
+    fetch_verified,
+    get_verified_bytes,
+)
 from ophin.db.models import Video, VisualCue
 
 
@@ -44,6 +50,15 @@ def fetch_media(store: ObjectStore, video: Video, scratch: Path) -> Path:
         return cache.fetch(store, video.media_key, video.sha256, local)
     except (ObjectMissing, ObjectCorrupt) as exc:
         raise InputMissing(f"media of video {video.id}: {exc}") from exc
+
+
+def read_frame(store: ObjectStore, key: str, sha256: str | None) -> bytes:
+    """A frame's image for a model, only if it is the bytes keyframes stored (frame.sha256); InputMissing
+    otherwise, raised for that one item: keyframes' skip check re-makes the frame on the next run."""
+    try:
+        return get_verified_bytes(store, key, sha256)
+    except (ObjectMissing, ObjectCorrupt) as exc:
+        raise InputMissing(f"frame image: {exc}") from exc
 
 
 def visual_cue_texts_of(session: Session, pair_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[str]]:

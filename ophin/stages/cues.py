@@ -19,6 +19,7 @@ from ophin.llm.pool import map_concurrent
 from ophin.refine.base import Refined
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
+from ophin.stages.common import InputMissing, read_frame
 
 STAGE = "cues"
 UPSTREAM = ("pair",)  # the stages whose rows this one reads
@@ -26,7 +27,7 @@ VERSION = (
     "3"  # 2: sentences refined before scoring, raw text kept; 3: pairs scored concurrently, LLM provenance
 )
 # A model that could not answer sinks one pair (the attempt is partial); anything else is a bug.
-ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError)
+ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError, InputMissing)
 
 
 @dataclass(frozen=True)
@@ -54,18 +55,18 @@ def separate_visual_cues(
     phash = params_hash(params)
     vision = svc.llm is not None and svc.llm.vision
 
-    def score_pair(item: tuple[uuid.UUID, str, str | None]) -> _Scored:
-        _, text, frame_key = item
+    def score_pair(item: tuple[uuid.UUID, str, str | None, str | None]) -> _Scored:
+        _, text, frame_key, frame_sha = item
         # The window is the context: a term named in one sentence licenses a fix in the next.
         refined = [refiner.refine(sentence, context=text) for sentence in sentences(text)]
-        image = svc.store.get_bytes(frame_key) if vision and frame_key else None
+        image = read_frame(svc.store, frame_key, frame_sha) if vision and frame_key else None
         return _Scored(refined, scorer.score([r.text for r in refined], CueContext(text, image)))
 
     def work(attempt: Attempt) -> dict[str, Any]:
         n_cues = n_kept = n_corrections = n_failed = 0
         with session_scope(svc.sessions) as session:
             todo = session.execute(
-                select(Pair.id, Pair.text, Frame.object_key)
+                select(Pair.id, Pair.text, Frame.object_key, Frame.sha256)
                 .outerjoin(Frame, Frame.id == Pair.frame_id)
                 .where(Pair.video_id == vid, or_(Pair.status != "dropped", Pair.n_cues.is_not(None)))
                 .order_by(Pair.start_s)
@@ -73,7 +74,7 @@ def separate_visual_cues(
         # Outside the transaction: a model may take seconds per pair, and pairs are asked about concurrently.
         outcomes = map_concurrent(score_pair, todo, svc.llm.max_in_flight if svc.llm else 1)
         with session_scope(svc.sessions) as session:
-            for (pair_id, _, _), outcome in zip(todo, outcomes, strict=True):
+            for (pair_id, *_), outcome in zip(todo, outcomes, strict=True):
                 pair = session.get_one(Pair, pair_id)
                 if outcome.error is not None:
                     if not isinstance(outcome.error, ITEM_ERRORS):

@@ -16,7 +16,7 @@ from ophin.domain.ids import instruction_id, params_hash
 from ophin.llm.pool import Outcome, map_concurrent
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
-from ophin.stages.common import visual_cue_texts
+from ophin.stages.common import InputMissing, read_frame, visual_cue_texts
 from ophin.synthesis.base import KINDS, GeneratedInstruction, PairContext
 
 STAGE = "synthesize"
@@ -24,7 +24,7 @@ UPSTREAM = ("cues",)  # the stages whose rows this one reads
 VERSION = "3"  # 2: failed items make the attempt partial, retried alone; 3: concurrent requests, provenance
 # Errors that sink one item (malformed output is a ValueError, transport errors are OpenAIError);
 # anything else is a bug and fails the whole stage.
-ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError)
+ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError, InputMissing)
 DONE = ("generated", "accepted", "rejected")
 
 
@@ -73,28 +73,36 @@ def synthesize_instructions(
     def work(attempt: Attempt) -> dict[str, Any]:
         with session_scope(svc.sessions) as session:
             pairs = session.execute(
-                select(Pair, Frame.object_key)
+                select(Pair, Frame.object_key, Frame.sha256)
                 .join(Frame, Frame.id == Pair.frame_id)
                 .where(Pair.video_id == vid, Pair.status == "kept")
                 .order_by(Pair.start_s)
             ).all()
-            contexts = [(p, key, pair_context(session, p)) for p, key in pairs]
+            contexts = [(p, key, sha, pair_context(session, p)) for p, key, sha in pairs]
             of_video = Instruction.pair_id.in_(select(Pair.id).where(Pair.video_id == vid))
             # Same id = same pair, kind, params and context: what already came out well is not paid for twice.
             done = set(session.scalars(select(Instruction.id).where(of_video, Instruction.status.in_(DONE))))
         todo, keep = [], []
-        for pair, frame_key, ctx in contexts:
+        unreadable: dict[uuid.UUID, InputMissing] = {}  # pair id -> why its frame cannot go to the model
+        for pair, frame_key, frame_sha, ctx in contexts:
             if vision:
-                ctx = replace(ctx, image=svc.store.get_bytes(frame_key))
+                try:
+                    ctx = replace(ctx, image=read_frame(svc.store, frame_key, frame_sha))
+                except InputMissing as exc:
+                    unreadable[pair.id] = exc
             for kind in params.kinds:
                 iid = instruction_id(pair.id, kind, params_hash([phash, ctx.cues, ctx.transcript]))
                 keep.append(iid)
                 if force or iid not in done:
                     todo.append((iid, pair, ctx, kind))
+
+        def generate(item: tuple[uuid.UUID, Pair, PairContext, str]) -> GeneratedInstruction:
+            if item[1].id in unreadable:  # fails this pair's items on their own rows
+                raise unreadable[item[1].id]
+            return generator.generate(item[2], item[3])
+
         # Outside the transaction and concurrently: each instruction is one model request.
-        outcomes = map_concurrent(
-            lambda item: generator.generate(item[2], item[3]), todo, svc.llm.max_in_flight if svc.llm else 1
-        )
+        outcomes = map_concurrent(generate, todo, svc.llm.max_in_flight if svc.llm else 1)
         rows = [
             {
                 "id": iid,

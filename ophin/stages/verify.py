@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import openai
@@ -19,7 +19,7 @@ from ophin.domain.ids import verification_id
 from ophin.llm.pool import Outcome, map_concurrent
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
-from ophin.stages.common import visual_cue_texts_of
+from ophin.stages.common import InputMissing, read_frame, visual_cue_texts_of
 from ophin.synthesis.base import PairContext, Turn
 from ophin.synthesis.offline import ANSWER_FRAMES, knowledge_for
 from ophin.verification.checks import (
@@ -40,7 +40,7 @@ VERSION = (
     "5"  # 3: polarity/number grounding, vocabulary, PHI, injection, distinct, near-dups; 4: "OCTs"; 5: judge
 )
 # A judge that could not answer leaves one instruction unverified (the attempt is partial); else a bug.
-ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError)
+ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError, InputMissing)
 # The fixed words answers are framed in ("Abnormal:", "in keeping with"): structure, not claims to ground.
 FRAME_TEXT = " ".join(re.sub(r"\{\w*\}", " ", frame) for frame in ANSWER_FRAMES)
 
@@ -151,26 +151,33 @@ def judge_accepted(svc: Services, vid: uuid.UUID, ids: list[uuid.UUID]) -> int:
     vision = svc.llm is not None and svc.llm.vision
     with session_scope(svc.sessions) as session:
         items = session.execute(
-            select(Instruction, Frame.object_key)
+            select(Instruction, Frame.object_key, Frame.sha256)
             .join(Frame, Frame.id == Instruction.frame_id)
             .where(Instruction.id.in_(ids))
             .order_by(Instruction.id)
         ).all()
-        cue_texts = visual_cue_texts_of(session, {item.pair_id for item, _ in items})
+        cue_texts = visual_cue_texts_of(session, {item.pair_id for item, *_ in items})
         inputs = [
             JudgeInput(
                 instruction_id=str(item.id),
                 kind=item.kind,
                 turns=tuple(Turn(t["role"], t["text"]) for t in item.turns or []),
                 cues=tuple(cue_texts.get(item.pair_id, [])),
-                image=svc.store.get_bytes(key) if vision else None,
             )
-            for item, key in items
+            for item, _, _ in items
         ]
-    outcomes = map_concurrent(judge.judge, inputs, svc.llm.max_in_flight if svc.llm else 1)
+    frames = {str(item.id): (key, sha) for item, key, sha in items}
+
+    def ask(inp: JudgeInput) -> JudgeResult:
+        # Read here, per item: a frame that is not the stored bytes fails its own verdict (InputMissing).
+        return judge.judge(
+            replace(inp, image=read_frame(svc.store, *frames[inp.instruction_id])) if vision else inp
+        )
+
+    outcomes = map_concurrent(ask, inputs, svc.llm.max_in_flight if svc.llm else 1)
     missing = 0
     with session_scope(svc.sessions) as session:
-        for (item, _), outcome in zip(items, outcomes, strict=True):
+        for (item, *_), outcome in zip(items, outcomes, strict=True):
             if outcome.error is not None and not isinstance(outcome.error, ITEM_ERRORS):
                 raise outcome.error
             row = _judge_row(item.id, outcome, judge.model)
