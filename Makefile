@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256s
 # tesseract: OCR for burned-in text; wamerican/wbritish-large: the vocabulary check's English word lists.
 APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium redis-server
 
-.PHONY: help system-deps install demo test test-fast lint eval-phi bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl bench-lineage bench-cues bench-workers bench-memory bench-scale bench-plan bench-release quality corpus lock clean llm-build llm-model llm-server bench-llm
+.PHONY: help system-deps install demo test test-fast lint eval-phi eval-redaction bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl bench-lineage bench-cues bench-workers bench-memory bench-scale bench-plan bench-release quality corpus lock clean llm-build llm-model llm-server bench-llm
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
