@@ -79,8 +79,9 @@ def test_assess_text_fraction_over_the_limit_drops_the_frame() -> None:
     words = write(caption, "Optic disc with cupping", 150, 30, 0.8, (255, 255, 255), 2)
     a = _assess(caption, ocr=_Words([]))
     assert a.drop_reason is None
-    # The OCR is asked about the refined (cropped) image: give it words that cover much of it.
-    big = [OcrWord("CAPTION", 95.0, (0, 0, 300, 200))]
+    # The OCR reads the whole frame once (its words are mapped into the crop): words over most of it.
+    h, w = caption.shape[:2]
+    big = [OcrWord("CAPTION", 95.0, (0, 0, w, round(0.6 * h)))]
     dropped = _assess(caption, ocr=_Words(big))
     assert dropped.text_fraction > 0.3
     assert dropped.drop_reason is not None and (
@@ -119,3 +120,19 @@ def test_assess_slide_is_dropped_as_not_clinical() -> None:
 def test_assess_refine_setting_turns_the_crop_off(refine: bool) -> None:
     a = _assess(fit(fundus_photo()), ImageParams(refine=refine))
     assert (a.crop_box["box"] == [0, 0, 640, 360]) is not refine
+
+
+def test_assess_reads_a_cropped_frame_once() -> None:
+    """The crop's pass reuses the frame pass's words: OCR (seconds a frame on OCT speckle) runs once."""
+    calls: list[tuple[int, ...]] = []
+
+    class Counting(_Words):
+        def words(self, image_bgr: np.ndarray) -> list[OcrWord]:
+            calls.append(image_bgr.shape)
+            return super().words(image_bgr)
+
+    frame = fit(fundus_photo())
+    a = _assess(frame, ocr=Counting([OcrWord("Optic", 95.0, (400, 300, 60, 20))]))
+    assert a.crop_box["box"][2] < frame.shape[1]  # cropped: both passes ran
+    assert calls == [frame.shape]
+    assert a.text_redacted == 0
