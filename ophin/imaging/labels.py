@@ -29,10 +29,14 @@ class LabelParams:
     min_aspect: float = 2.0
     min_fill: float = 0.12  # share of a line's box that is stroke: text 0.2-0.5, speckle blobs more
     max_fill: float = 0.7
-    # Labels are written on a plain ground (black surround, slide fill, dark vitreous): the grey-level std
-    # of the non-stroke pixels around a line. Black surround with JPEG noise: < 5; fundus tissue 10-20;
-    # OCT speckle and noise 40+, where stroke-like blobs are texture, not text.
-    flat_std: float = 22.0
+    # Labels are written on a ground without strokes of its own: the 90th percentile of the non-stroke
+    # pixels' distance from the local median (the ground) around a line. A spread of grey levels is not
+    # texture: a smooth gradient (fundus tissue near the field's edge) or a ground of two tones (a slide
+    # next to the photograph's edge) has a small residual, which a plain std (up to 76 there) took for
+    # texture. OCT speckle stays far above: stroke-like blobs there are texture, not text.
+    flat_residual: float = 20.0
+    # Stroke clusters smaller than this (px) are speckle, not glyph parts (a 10 px glyph has 15+).
+    min_stroke_area: int = 6
 
 
 def label_lines(image_bgr: np.ndarray, p: LabelParams | None = None) -> list[Box]:
@@ -54,25 +58,41 @@ def label_lines(image_bgr: np.ndarray, p: LabelParams | None = None) -> list[Box
     strokes = (bright | dark).astype(np.uint8)
     bx, by = round(p.band * w), round(p.band * h)
     strokes[by : h - by, bx : w - bx] = 0  # the middle of the picture is the clinical content
+    strokes = _without_specks(strokes, p.min_stroke_area)
     # Letters into words into lines: close gaps narrower than a word space at the largest legible size.
     gap = max(5, round(h / 90))
     merged = cv2.morphologyEx(strokes, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
     merged = cv2.dilate(merged, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
     near = cv2.dilate(strokes, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))) > 0  # with antialiasing
+    residual = cv2.absdiff(gray, ground)
     n, _, stats, _ = cv2.connectedComponentsWithStats(merged, connectivity=8)
     out: list[Box] = []
     for x, y, cw, ch, _area in (tuple(int(v) for v in s) for s in stats[1:n]):
         if not p.min_height <= ch <= p.max_height * h or cw < p.min_aspect * ch:
             continue
         fill = float(strokes[y : y + ch, x : x + cw].mean())
-        if p.min_fill <= fill <= p.max_fill and _ground_std(gray, near, (x, y, cw, ch)) <= p.flat_std:
+        if (
+            p.min_fill <= fill <= p.max_fill
+            and _ground_texture(residual, near, (x, y, cw, ch)) <= p.flat_residual
+        ):
             out.append((x, y, cw, ch))
     return out
 
 
-def _ground_std(gray: np.ndarray, near: np.ndarray, box: Box) -> float:
-    """Grey-level std of the pixels around a line (grown by its height) that are not near a stroke."""
+def _without_specks(strokes: np.ndarray, min_area: int) -> np.ndarray:
+    """Stroke pixels in clusters of at least min_area px spanning at least 3 px (glyph parts, not noise)."""
+    import cv2
+
+    n, lab, st, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
+    keep = (st[:, cv2.CC_STAT_AREA] >= min_area) & (np.maximum(st[:, 2], st[:, 3]) >= 3)
+    keep[0] = False
+    return keep[lab].astype(np.uint8)
+
+
+def _ground_texture(residual: np.ndarray, near: np.ndarray, box: Box) -> float:
+    """90th percentile of the ground's residual (|grey - local median|) around a line (grown by its
+    height), leaving out the pixels near a stroke."""
     x, y, w, h = box
     y0, y1, x0, x1 = max(0, y - h), y + 2 * h, max(0, x - h), x + w + h
-    ground = gray[y0:y1, x0:x1][~near[y0:y1, x0:x1]]
-    return float(ground.std()) if ground.size >= 16 else 255.0
+    ground = residual[y0:y1, x0:x1][~near[y0:y1, x0:x1]]
+    return float(np.percentile(ground, 90)) if ground.size >= 16 else 255.0

@@ -41,6 +41,28 @@ def test_label_lines_finds_small_light_text_on_black_in_each_corner() -> None:
         assert any(abs(b[1] - y) <= h and b[0] <= x + w and x <= b[0] + b[2] for b in found), place
 
 
+def _hits(found: list, box: tuple) -> bool:
+    x, y, w, h = box
+    return any(abs(b[1] - y) <= h and b[0] <= x + w and x <= b[0] + b[2] for b in found)
+
+
+@pytest.mark.parametrize("place", ["top", "bottom"])
+def test_label_lines_finds_a_name_written_over_fundus_tissue(place: str) -> None:
+    # Top and bottom centre: the name lies on the field's vessels and edge gradient, not on black.
+    for ink in ((255, 255, 255), (0, 225, 250)):
+        image, box = _fundus_label(["SATO, HIRO", "DOB 03/04/1970"], place, 10, ink=ink)
+        assert _hits(label_lines(image), box), ink
+
+
+def test_label_lines_finds_dark_text_on_a_slide_next_to_the_photograph() -> None:
+    # Below the photograph on a light slide: the ground around the line is slide and photograph edge.
+    frame, _, _, anchor = background("slide", 1280, 720)
+    block = ["SATO, HIRO", "DOB 03/04/1970", "ID 458706"]
+    image, box, _ = burn_label(frame, block, place="bottom", anchor=anchor, height=10, ink=(45, 45, 45),
+                               family="dev", font=0)  # fmt: skip
+    assert _hits(label_lines(image), box)
+
+
 def test_label_lines_finds_nothing_in_a_clean_fundus() -> None:
     frame, _, _, _ = background("fundus", 1280, 720)
     assert sum(b[2] * b[3] for b in label_lines(frame)) < 0.001 * 1280 * 720
