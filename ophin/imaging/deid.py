@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ophin.adapters.ocr import Box, Ocr, OcrLine, OcrWord, lines, union_box
+from ophin.imaging.field import FieldParams
 from ophin.imaging.labels import LabelParams
 
 NormBox = tuple[float, float, float, float]  # x, y, w, h as fractions of the frame's width and height
@@ -39,6 +40,9 @@ class DeidParams:
     # OCR, re-reading it upscaled and inverted, read every word at label_read_conf or more and the line
     # is neither PHI nor name-shaped. Small light text on black is where OCR fails and names are written.
     labels: LabelParams = field(default_factory=LabelParams)
+    # A fundus photograph's round field on a black surround (ophin/imaging/field.py): the surround, where
+    # cameras write their labels in any font and colour, is filled whole.
+    fundus_field: FieldParams = field(default_factory=FieldParams)
     label_read_conf: float = 80
     label_vocab_conf: float = 50  # a word read as overlay vocabulary: "B-scan," reads at 65
     label_read_height: int = 40  # px a label line is scaled to before it is re-read
@@ -91,6 +95,9 @@ def deidentify(
     regions = [_to_pixels(r, w, h) for r in params.redact_regions]
     out = vision.fill_boxes(out, regions, params.fill_colour)
     reasons = ["configured region"] if regions else []
+    out, surround = _clear_surround(out, params)
+    if surround:
+        reasons.append("fundus surround")
     redacted: list[Box] = []
     seen: list[OcrWord] = []
     for round_ in range(params.ocr_rounds if ocr is not None else 0):
@@ -120,13 +127,25 @@ def deidentify(
         faces_blurred=len(faces),
         face_fraction=round(largest / float(h * w), 5),
         face_is_subject=any(_is_subject(f.box, w, h, params) for f in faces),
-        text_boxes_redacted=len(redacted) + len(regions),
+        text_boxes_redacted=len(redacted) + len(regions) + surround,
         redaction_reasons=list(dict.fromkeys(reasons)),
         ocr_text="\n".join(line.text for line in lines(sure)),
         ocr_words=tuple(sure),
         ocr_ran=ocr is not None,
         kept_words=tuple(wd for wd in seen + reread if not any(_overlaps(wd.box, r) for r in redacted)),
     )
+
+
+def _clear_surround(image: np.ndarray, params: DeidParams) -> tuple[np.ndarray, int]:
+    """The image with a fundus field's surround filled, and 1 when that removed something lit (a label,
+    a tab, the rim's glare), else 0. Only a black fill: another colour would add a ring to a black field."""
+    from ophin.imaging.field import clear_surround
+
+    if params.fill_colour != (0, 0, 0):
+        return image, 0
+    out, removed = clear_surround(image, params.fundus_field)
+    # Antialiasing and JPEG noise leave a few lit pixels on any surround: that is no label.
+    return out, int(removed >= 20)
 
 
 def _is_subject(box: Box, w: int, h: int, p: DeidParams) -> bool:
