@@ -27,6 +27,9 @@ class LabelParams:
     # A name needs several letters: a line at least this many times as wide as tall. One- or two-glyph
     # clusters are what OCT speckle makes in a crop's bands (a clean B-scan lost 9.7 % of its area to them).
     min_aspect: float = 2.0
+    # A part of a line (a letter of large text, a short word) only joins a row of such parts: alone, a
+    # part as wide as this share of its height is not a line.
+    min_part_aspect: float = 0.3
     min_fill: float = 0.12  # share of a line's box that is stroke: text 0.2-0.5, speckle blobs more
     max_fill: float = 0.7
     # Labels are written on a ground without strokes of its own: the 90th percentile of the non-stroke
@@ -66,17 +69,34 @@ def label_lines(image_bgr: np.ndarray, p: LabelParams | None = None) -> list[Box
     near = cv2.dilate(strokes, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))) > 0  # with antialiasing
     residual = cv2.absdiff(gray, ground)
     n, _, stats, _ = cv2.connectedComponentsWithStats(merged, connectivity=8)
-    out: list[Box] = []
+    parts: list[Box] = []
     for x, y, cw, ch, _area in (tuple(int(v) for v in s) for s in stats[1:n]):
-        if not p.min_height <= ch <= p.max_height * h or cw < p.min_aspect * ch:
+        if not p.min_height <= ch <= p.max_height * h or cw < p.min_part_aspect * ch:
             continue
         fill = float(strokes[y : y + ch, x : x + cw].mean())
         if (
             p.min_fill <= fill <= p.max_fill
             and _ground_texture(residual, near, (x, y, cw, ch)) <= p.flat_residual
         ):
-            out.append((x, y, cw, ch))
-    return out
+            parts.append((x, y, cw, ch))
+    return [b for b in _rows_of(parts) if b[2] >= p.min_aspect * b[3]]
+
+
+def _rows_of(parts: list[Box]) -> list[Box]:
+    """Parts on one row, of one height, less than a line height apart, as one box: large text's letters
+    stand apart wider than the closing joins, and a short last word ("JANE") is no line on its own."""
+    rows: list[Box] = []
+    for b in sorted(parts):
+        x, y, w, h = b
+        for k, (rx, ry, rw, rh) in enumerate(rows):
+            over = min(y + h, ry + rh) - max(y, ry)
+            if over >= 0.6 * max(h, rh) and x - (rx + rw) <= max(h, rh):
+                x0, y0 = min(x, rx), min(y, ry)
+                rows[k] = (x0, y0, max(x + w, rx + rw) - x0, max(y + h, ry + rh) - y0)
+                break
+        else:
+            rows.append(b)
+    return rows
 
 
 def _without_specks(strokes: np.ndarray, min_area: int) -> np.ndarray:

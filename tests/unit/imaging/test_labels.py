@@ -54,6 +54,16 @@ def test_label_lines_finds_a_name_written_over_fundus_tissue(place: str) -> None
         assert _hits(label_lines(image), box), ink
 
 
+@pytest.mark.parametrize("px", [18, 24])
+def test_label_lines_finds_large_text_whose_letters_stand_apart(px: int) -> None:
+    # Letters of large text are further apart than the closing joins; the line is their row.
+    image, box = _fundus_label(["DOE, JANE", "DOB 25/07/1964"], "tl", px, ink=(60, 200, 60))
+    x, y, w, h = box
+    found = [b for b in label_lines(image) if abs(b[1] - y) <= h]
+    covered = sum(max(0, min(b[0] + b[2], x + w) - max(b[0], x)) for b in found)
+    assert covered >= 0.9 * w
+
+
 def test_label_lines_finds_dark_text_on_a_slide_next_to_the_photograph() -> None:
     # Below the photograph on a light slide: the ground around the line is slide and photograph edge.
     frame, _, _, anchor = background("slide", 1280, 720)
