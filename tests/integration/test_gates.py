@@ -210,7 +210,9 @@ def test_a_failed_gate_stops_the_run_exits_nonzero_shows_in_status_and_leaves_re
 
         status = runner.invoke(app, ["status"])
         assert "gate FAILED" in status.output and "keyframes per minute" in status.output
-        after = runner.invoke(app, ["export", "--out", str(tmp_path / "after")])
+        refused = runner.invoke(app, ["export", "--out", str(tmp_path / "after")])
+        assert refused.exit_code == 2 and "the release would be empty" in refused.output, refused.output
+        after = runner.invoke(app, ["export", "--allow-empty", "--out", str(tmp_path / "after")])
         assert after.exit_code == 0, after.output
         assert llava_records(tmp_path / "after") == []
     finally:
