@@ -14,6 +14,7 @@ from ophin.adapters.ocr import TesseractOcr, lines
 from ophin.adapters.vision import detect_faces
 from ophin.imaging.clinical import clinical_score
 from ophin.imaging.deid import DeidParams, deidentify
+from ophin.imaging.field import FieldParams
 from tests.support.media import ffmpeg
 
 CORPUS = Path(__file__).resolve().parents[2] / "ophin" / "sample_corpus"
@@ -94,14 +95,25 @@ def test_deidentify_redacts_burned_in_phi_and_keeps_the_caption(
     before = _read(ocr, frame)
     assert "448812" in before and "12/03/1961" in before  # the check below means something
 
-    r = deidentify(frame, ocr=ocr, params=DeidParams())
+    # The caption sits on the black surround, which the fundus field fill clears whole (field.py): the
+    # OCR's own redaction, which must keep a harmless caption, is checked with that fill off.
+    r = deidentify(frame, ocr=ocr, params=DeidParams(fundus_field=FieldParams(enabled=False)))
 
     after = _read(ocr, r.image)
     for secret in ("Jane", "448812", "1961", "MRN", "DOB"):
         assert secret not in after
     assert "B-scan" in after
     assert {"record number", "date of birth"} <= set(r.redaction_reasons)
-    assert r.text_boxes_redacted == 1 and r.faces == 0
+    # The PHI line is filled, in one piece or more (the label finder fills what the OCR's line box left
+    # of it), and nothing below it: every filled pixel lies in the top band.
+    assert r.text_boxes_redacted >= 1 and r.faces == 0
+    filled = (r.image.max(axis=2) == 0) & (frame.max(axis=2) > 0)
+    assert filled.any() and np.nonzero(filled)[0].max() < 0.15 * frame.shape[0]
+
+    cleared = deidentify(frame, ocr=ocr, params=DeidParams())
+    after = _read(ocr, cleared.image)
+    assert not any(secret in after for secret in ("Jane", "448812", "1961", "MRN", "DOB"))
+    assert "fundus surround" in cleared.redaction_reasons
 
 
 @needs_tesseract
