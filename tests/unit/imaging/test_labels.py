@@ -110,10 +110,12 @@ def test_clean_frames_are_not_blacked_out(ocr: TesseractOcr, reader) -> None:
 
 
 # Every 17th labelled frame (backgrounds, places, sizes 10-32 px, inks and cut blocks all vary along it).
-# Measured on this sample at 8bd9862: dev recall 4/7, held-out 5/7, false redaction 1.7 % / 1.2 %. The
-# targets (recall >= 0.95, false redaction <= 1 %) are NOT met: make eval-redaction prints them red. These
-# are regression floors until the label finder reads text over texture (OCT speckle, fundus tissue).
-DEV_FLOOR, HELDOUT_FLOOR, FALSE_CEILING = 0.57, 0.71, 0.02
+# Measured on this sample at 8bd9862: dev recall 4/7, held-out 5/7, false redaction 1.7 % / 1.2 %; with
+# the residual ground test, rows of parts and the fundus surround fill: dev 6/7, held-out 5/7, false
+# redaction 1.9 % / 1.3 % (a label over tissue takes the tissue between its letters). The targets (recall
+# >= 0.95, false redaction <= 1 %) are NOT met: make eval-redaction prints them red. These are regression
+# floors until the label finder reads text over OCT speckle (the dev miss left here).
+DEV_FLOOR, HELDOUT_FLOOR, FALSE_CEILING = 0.85, 0.71, 0.02
 
 
 @pytest.mark.slow  # about 14 frames of real OCR: a minute or more
