@@ -125,7 +125,12 @@ def find_person_names(text: str, resource: NameResource | None = None) -> list[t
             # The possessive is part of the last word; the narration test reads from its apostrophe.
             end -= len(_POSSESSIVE.search(group[-1].text)[0])
             tail = text[end:]
-            context = bool(_AFTER.match(tail) or _BEFORE.search(text[max(0, start - 24) : start]))
+            before = _BEFORE.search(text[max(0, start - 24) : start])
+            # A lone two-letter word ("Ya", "Jo", "Li") is an OCR fragment or an abbreviation far more often
+            # than a name: a word before it ("by Ya") is not enough, narration after it must place a person.
+            if len(group) == 1 and len(_fold(group[0].text)) <= 2:
+                before = None
+            context = bool(_AFTER.match(tail) or before)
             bare = any(t.cls == "first" for t in group) and known + unknown >= 2 and known >= 1
             # Two or more name words the lists know or do not know, with no common word among them and at
             # least one a listed name or an initial: "Bjørn Håkansson", "Xiaoling Zhou", "W. Parata".

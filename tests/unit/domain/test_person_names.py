@@ -91,3 +91,15 @@ def test_find_phi_leaves_jargon_acronyms_and_licences_alone() -> None:
         "The Ahmed valve has a flow restrictor.",
     ):
         assert _names(text) == [], text
+
+
+def test_find_phi_does_not_read_a_two_letter_ocr_fragment_as_a_name() -> None:
+    # What OCR read off a redacted fundus photograph's vessels and exudates: "Ya" is on the first-name list
+    # and "by" before it used to be enough to call it a person, failing the release's phi_leaks gate.
+    assert find_phi("ath Sed lal Sete if a 4s by Ya ed fm") == []
+    for short in ("Ya", "Li", "Yu", "Jo", "Al"):
+        assert _names(f"seen by {short} ed") == [], short
+    # A two-letter name is still found with narration after it, a second name word, or a title.
+    assert _names("Li came in with floaters.") == ["Li"]
+    assert _names("hosted by Jo Smith") == ["Jo Smith"]
+    assert _names("seen by Dr Li") == ["Li"]
