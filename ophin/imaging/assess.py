@@ -112,7 +112,11 @@ def assess_frame(
 
     refined = refine_image(image_bgr, params.refine_params())
     crop, frame_boxes, frame_reasons, words = _redacted_crop(image_bgr, refined, ocr, params)
-    deid = deidentify(crop, ocr=ocr, params=params.deid, detect_faces=detect_faces, words=words)
+    # Faces are looked for in the picture as it came, not in the crop the frame pass already filled: a
+    # black bar over the lower middle of a round red field reads to MTCNN as a mouth in a face (0.96).
+    detect = detect_faces or (lambda im: vision.detect_faces(im, min_score=params.deid.face_min_score))
+    faces = detect(refined.image)
+    deid = deidentify(crop, ocr=ocr, params=params.deid, detect_faces=lambda _im: faces, words=words)
     # Scores read the refined image before redaction: a black PHI bar is not crushed exposure.
     s = image_scores(refined.image, deid.ocr_words, faces=deid.faces, face_fraction=deid.face_fraction)
     clinical = clinical_score(

@@ -40,6 +40,13 @@ class LabelParams:
     flat_residual: float = 20.0
     # Stroke clusters smaller than this (px) are speckle, not glyph parts (a 10 px glyph has 15+).
     min_stroke_area: int = 6
+    # Glyphs stand up: a stem or a bowl's side crosses its column from near the top to near the bottom.
+    # A curve or a slanted line lying along the band crosses each column once, a stroke's width high: the
+    # lower arc of a ring drawn round a lesion on a teaching slide, cut by the band's edge, is one stroke
+    # 4 times as wide as tall with no column crossed over half its height. A stroke cluster at least
+    # min_aspect times as wide as tall with under this share of such tall columns is a drawn line, not
+    # text (letters joined to a rule keep their stems; a hyphen or an underline is one stroke high).
+    max_tall_columns: float = 0.05
 
 
 def label_lines(image_bgr: np.ndarray, p: LabelParams | None = None) -> list[Box]:
@@ -62,6 +69,7 @@ def label_lines(image_bgr: np.ndarray, p: LabelParams | None = None) -> list[Box
     bx, by = round(p.band * w), round(p.band * h)
     strokes[by : h - by, bx : w - bx] = 0  # the middle of the picture is the clinical content
     strokes = _without_specks(strokes, p.min_stroke_area)
+    strokes = _without_curves(strokes, p.min_aspect, p.max_tall_columns)
     # Letters into words into lines: close gaps narrower than a word space at the largest legible size.
     gap = max(5, round(h / 90))
     merged = cv2.morphologyEx(strokes, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
@@ -107,6 +115,25 @@ def _without_specks(strokes: np.ndarray, min_area: int) -> np.ndarray:
     keep = (st[:, cv2.CC_STAT_AREA] >= min_area) & (np.maximum(st[:, 2], st[:, 3]) >= 3)
     keep[0] = False
     return keep[lab].astype(np.uint8)
+
+
+def _without_curves(strokes: np.ndarray, min_aspect: float, max_tall: float) -> np.ndarray:
+    """Strokes less the clusters that are wide, flat curves or slanted lines (see max_tall_columns)."""
+    import cv2
+
+    n, lab, st, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
+    out = strokes.copy()
+    for i in range(1, n):
+        x, y, w, h = (int(v) for v in st[i, :4])
+        if w < min_aspect * h or h < 4:
+            continue
+        sub = lab[y : y + h, x : x + w] == i
+        cols = sub.any(axis=0)
+        top = sub.argmax(axis=0)[cols]
+        bottom = h - 1 - sub[::-1].argmax(axis=0)[cols]
+        if ((bottom - top + 1) >= 0.5 * h).mean() < max_tall:
+            out[y : y + h, x : x + w][sub] = 0
+    return out
 
 
 def _ground_texture(residual: np.ndarray, near: np.ndarray, box: Box) -> float:

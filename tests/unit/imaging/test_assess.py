@@ -142,3 +142,46 @@ def test_assess_reads_a_cropped_frame_once() -> None:
     assert a.crop_box["box"][2] < frame.shape[1]  # cropped: both passes ran
     assert calls == [frame.shape]
     assert a.text_redacted == 0
+
+
+def _ringed_fundus() -> np.ndarray:
+    """A teaching slide's fundus: numbered rings drawn round lesions, two of them crossing the top and bottom
+    border bands (the demo's slide_fundus_findings.mp4 frame, redrawn)."""
+    import cv2
+
+    img = fit(fundus_photo())
+    for i, (cx, cy) in enumerate([(190, 165), (295, 95), (318, 178), (303, 256)], 1):
+        cv2.circle(img, (cx, cy), 34 if i == 3 else 36, (255, 255, 255), 2, cv2.LINE_AA)
+        cv2.putText(img, str(i), (cx + 26, cy - 34), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
+    return img
+
+
+def test_assess_keeps_a_slide_fundus_with_rings_drawn_round_its_lesions() -> None:
+    # The rings' arcs in the bands are no label lines: nothing is filled, the photograph is kept whole.
+    frame = _ringed_fundus()
+    a = _assess(frame)
+    assert a.drop_reason is None
+    assert a.redaction_reasons == [] and a.text_redacted == 0
+    x, y, w, h = a.crop_box["box"]
+    photo = frame[y : y + h, x : x + w]
+    blacked = (a.image.max(axis=2) <= 20) & (photo.max(axis=2) > 40)  # tissue or ring turned black
+    assert blacked.sum() < 20, blacked.sum()  # no bar over the lesions (old code: 4353 px under the two arcs)
+
+
+def test_assess_looks_for_faces_before_the_frame_pass_fills_a_label() -> None:
+    # A label over the tissue is filled on the whole frame; the black bar on a round red field reads to
+    # MTCNN as a mouth. The detector is asked about the picture as it came, so the bar is no face.
+    import cv2
+
+    frame = fit(fundus_photo())
+    cv2.putText(frame, "SATO, HIRO", (272, 330), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1)
+
+    def sees_the_fill_as_a_mouth(image: np.ndarray) -> list[Face]:
+        h, w = image.shape[:2]
+        centre = image[h // 4 :, w // 4 : 3 * w // 4]
+        filled = int((centre.max(axis=2) == 0).sum())
+        return [Face((0, 0, w, h), 0.96)] if filled > 100 else []
+
+    a = _assess(frame, faces=sees_the_fill_as_a_mouth)
+    assert "whole frame: unreadable label text" in a.redaction_reasons  # the label was filled
+    assert a.face_count == 0 and a.drop_reason is None

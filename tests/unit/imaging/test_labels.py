@@ -127,3 +127,17 @@ def test_redaction_recall_on_labelled_frames_holds_its_floor() -> None:
         assert report[family]["false_redaction_mean"] <= FALSE_CEILING, family
     assert report["heldout"]["missed"] == [] and report["heldout"]["by"] == {}  # never tuned on, never shown
     assert labelled_set("dev", limit=1)  # the generator runs without a font on the machine
+
+
+def test_label_lines_takes_no_ring_drawn_round_a_lesion_for_a_line() -> None:
+    # A teaching slide rings its lesions in white; the band's edge cuts a ring into a wide, flat arc with
+    # a clean ground, which the line tests alone took for a label (and the photograph got a black bar).
+    import cv2
+
+    frame, _, _, _ = background("fundus", 1280, 720)
+    for cx, cy in ((600, 190), (640, 520)):
+        cv2.circle(frame, (cx, cy), 72, (255, 255, 255), 4, cv2.LINE_AA)
+    assert label_lines(frame) == []
+    image, box = _fundus_label(["SATO, HIRO", "DOB 03/04/1970"], "bottom", 10)
+    cv2.circle(image, (640, 520), 72, (255, 255, 255), 4, cv2.LINE_AA)
+    assert _hits(label_lines(image), box)  # a name under the ring is still found
