@@ -105,7 +105,7 @@ def assess_frame(
 ) -> FrameAssessment:
     from ophin.adapters import vision
     from ophin.imaging.clinical import ClinicalParams, clinical_score
-    from ophin.imaging.deid import deidentify
+    from ophin.imaging.deid import deidentify, face_detector
     from ophin.imaging.modality import get_classifier
     from ophin.imaging.refine import refine_image
     from ophin.imaging.scores import image_scores
@@ -114,8 +114,7 @@ def assess_frame(
     crop, frame_boxes, frame_reasons, words = _redacted_crop(image_bgr, refined, ocr, params)
     # Faces are looked for in the picture as it came, not in the crop the frame pass already filled: a
     # black bar over the lower middle of a round red field reads to MTCNN as a mouth in a face (0.96).
-    detect = detect_faces or (lambda im: vision.detect_faces(im, min_score=params.deid.face_min_score))
-    faces = detect(refined.image)
+    faces = face_detector(params.deid, detect_faces)(refined.image)
     deid = deidentify(crop, ocr=ocr, params=params.deid, detect_faces=lambda _im: faces, words=words)
     # Scores read the refined image before redaction: a black PHI bar is not crushed exposure.
     s = image_scores(refined.image, deid.ocr_words, faces=deid.faces, face_fraction=deid.face_fraction)

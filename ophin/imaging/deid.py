@@ -66,6 +66,17 @@ class DeidResult:
     kept_words: tuple[OcrWord, ...] = ()
 
 
+def face_detector(
+    params: DeidParams, detect_faces: Callable[[np.ndarray], list] | None = None
+) -> Callable[[np.ndarray], list]:
+    """The detector given, else vision's MTCNN at params.face_min_score."""
+    if detect_faces is not None:
+        return detect_faces
+    from ophin.adapters import vision
+
+    return lambda im: vision.detect_faces(im, min_score=params.face_min_score)
+
+
 def deidentify(
     image_bgr: np.ndarray,
     *,
@@ -85,8 +96,7 @@ def deidentify(
     from ophin.adapters import vision
 
     h, w = image_bgr.shape[:2]
-    detect = detect_faces or (lambda im: vision.detect_faces(im, min_score=params.face_min_score))
-    faces = detect(image_bgr)
+    faces = face_detector(params, detect_faces)(image_bgr)
     largest = max((f.box[2] * f.box[3] for f in faces), default=0)
     out = image_bgr.copy()
     if faces:
