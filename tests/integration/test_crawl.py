@@ -250,16 +250,9 @@ def test_cli_adds_lists_crawls_and_disables_a_source(
 
     from ophin.cli import app
     from ophin.settings import get_settings
+    from tests.integration.test_crawl_robustness import _cli_env
 
-    for name, value in {
-        "OPHIN_HOME": str(tmp_path / "home"),
-        "OPHIN_DB__URL": db_url,
-        "OPHIN_ACQUIRE__ALLOW_HOSTS": "127.0.0.1",
-        "OPHIN_CRAWL__REQUEST_INTERVAL_S": "0",
-        "OPHIN_CRAWL__DOWNLOAD_INTERVAL_S": "0",
-    }.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
+    _cli_env(monkeypatch, tmp_path, db_url)
     runner = CliRunner()
     feed = site.feed("cli.xml", [("Fundus", "a.mp4", CC_BY), ("Unlicensed", "b.mp4", None)])
     added = runner.invoke(app, ["source", "add", "feed", feed, "--name", "retina", "--max-items", "10"])
