@@ -36,8 +36,7 @@ class _OneLineErrors(TyperGroup):
             message = describe(exc)
             if message is None:
                 raise
-            say("error", "red", message)
-            raise typer.Exit(code=2) from None
+            raise usage_error(message) from None
 
 
 app = typer.Typer(
