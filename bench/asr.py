@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from bench.run import _wer as wer  # the same WER as the stage bench
+from eval.corpus import demo_videos, ground_truth, heldout_videos
 from ophin.adapters.asr import FasterWhisperTranscriber, OpenAIWhisperTranscriber
 from ophin.adapters.media import FfmpegMedia
 from ophin.domain.subtitles import captions_transcript
-from ophin.sample_corpus import demo_videos, ground_truth, heldout_videos
 from ophin.settings import AsrSettings
 
 

@@ -20,13 +20,13 @@ from typing import Any
 
 import openai
 
+from eval.corpus import SETS
+from eval.quality.cue_accuracy import corpus_truth, cue_accuracy
 from ophin.cues.base import CueContext, CueScorer, CueVerdict
 from ophin.cues.llm import LLMCueScorer
 from ophin.cues.rules import RuleCueScorer
 from ophin.llm.client import LlmCall, LlmClient, Sampling, StructuredOutputError
 from ophin.llm.local_server import served_models
-from ophin.quality.cue_accuracy import corpus_truth, cue_accuracy
-from ophin.sample_corpus import SETS
 from ophin.settings import get_settings
 
 FAILURES = (ValueError, openai.OpenAIError)  # what the cue stage records as a failed pair

@@ -27,6 +27,7 @@ from typing import Any
 
 import openai
 
+from eval.corpus import ground_truth
 from ophin.llm.cache import MemoryResponseCache
 from ophin.llm.client import LlmCall, LlmClient, Sampling, StructuredOutputError
 from ophin.llm.local_server import (
@@ -39,7 +40,6 @@ from ophin.llm.local_server import (
     served_models,
 )
 from ophin.llm.pool import map_concurrent
-from ophin.sample_corpus import ground_truth
 from ophin.synthesis.base import KINDS, InstructionKind, PairContext
 from ophin.synthesis.openai_chat import PROMPT_VERSION, TurnsReply, check_turns, render_prompt
 

@@ -30,7 +30,7 @@ def main() -> None:
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    from ophin.sample_corpus import demo_videos, footage_videos
+    from eval.corpus import demo_videos, footage_videos
 
     source = footage_videos("demo", "continuous")[0] if args.footage else demo_videos()[0]
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from eval.corpus import demo_videos, ground_truth, heldout_videos
 from ophin.adapters.asr import FasterWhisperTranscriber
 from ophin.adapters.media import FfmpegMedia
 from ophin.db.migrate import upgrade
 from ophin.db.models import StageRun
 from ophin.db.session import get_engine, session_scope
 from ophin.pipeline import run_urls
-from ophin.sample_corpus import demo_videos, ground_truth, heldout_videos
 from ophin.services import build_services
 from ophin.settings import AsrSettings, Settings
 

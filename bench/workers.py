@@ -236,7 +236,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(*json.loads(args.child))))
         return
-    from ophin.sample_corpus import demo_videos
+    from eval.corpus import demo_videos
 
     lectures = demo_videos()
     with tempfile.TemporaryDirectory(prefix="ophin-bench-workers-") as tmp:

@@ -23,7 +23,6 @@ from ophin.domain.ids import alias_id, sha256_file, subtitle_id, video_id
 from ophin.domain.keys import info_key, media_key, subtitle_key
 from ophin.domain.text import clean_text, plain_text
 from ophin.domain.urls import canonical_url, file_path, is_file_url
-from ophin.sample_corpus import CORPUS_DIR
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_stage
 from ophin.stages.license_gate import LicenseRejected, Verdict, judge_url, with_container_tags
@@ -89,14 +88,8 @@ def video_row(
 
 
 def public_url(url: str) -> str:
-    """The URL a release shows: a web URL as is; a local file by its corpus name, never an absolute path."""
-    if not is_file_url(url):
-        return url
-    path = file_path(url)
-    try:
-        return f"sample-corpus:{path.relative_to(CORPUS_DIR.resolve()).as_posix()}"
-    except ValueError:
-        return f"local-file:{path.name}"
+    """The URL a release shows: a web URL as is; a local file by its name only, never a path."""
+    return url if not is_file_url(url) else f"local-file:{file_path(url).name}"
 
 
 def acquire_video(

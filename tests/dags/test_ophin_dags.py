@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
+from eval.corpus import demo_videos
 from ophin.db.models import (
     Clip,
     Frame,
@@ -21,7 +22,6 @@ from ophin.db.models import (
 )
 from ophin.db.session import session_scope
 from ophin.pipeline import run_urls
-from ophin.sample_corpus import demo_videos
 from tests.conftest import make_services
 from tests.dags.conftest import DAGS_DIR
 from tests.support.media import cut, serve_directory

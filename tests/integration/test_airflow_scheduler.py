@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ophin.sample_corpus import demo_videos
+from eval.corpus import demo_videos
 from tests.support.airflow_stack import BIN, REPO, AirflowStack, running_stack, stack_config
 from tests.support.media import cut
 

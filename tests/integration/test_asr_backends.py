@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from eval.corpus import demo_videos, ground_truth
 from ophin.adapters.asr import FasterWhisperTranscriber, OpenAIWhisperTranscriber
 from ophin.adapters.media import FfmpegMedia
 from ophin.db.crawl_models import SubtitleTrack
@@ -20,7 +21,6 @@ from ophin.db.upsert import upsert
 from ophin.domain.ids import subtitle_id
 from ophin.domain.keys import subtitle_key
 from ophin.pipeline import acquire_urls, acquired_videos, params_for
-from ophin.sample_corpus import demo_videos, ground_truth
 from ophin.settings import AsrSettings
 from ophin.stages.transcribe import transcribe_video
 from tests.conftest import make_services

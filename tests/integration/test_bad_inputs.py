@@ -7,11 +7,11 @@ import shutil
 import pytest
 from sqlalchemy import func, select
 
+from eval.corpus import demo_videos
 from ophin.db.models import Frame, Pair, StageRun, TranscriptSegment, Video, VideoAlias
 from ophin.db.session import session_scope
 from ophin.domain.urls import canonical_url
 from ophin.pipeline import BackfillFilter, BackfillPlan, backfill, plan_backfill, run_urls
-from ophin.sample_corpus import demo_videos
 from tests.conftest import make_services
 from tests.support.media import cut, ffmpeg, serve_directory, short_video, silent_video
 

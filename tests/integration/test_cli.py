@@ -48,7 +48,7 @@ def test_run_empty_url_file_exits_nonzero_with_one_line_reason(env) -> None:  # 
 
 
 def test_run_given_a_video_file_says_to_pass_its_url(env) -> None:  # noqa: ANN001
-    from ophin.sample_corpus import demo_videos
+    from eval.corpus import demo_videos
 
     result = runner.invoke(app, ["run", str(demo_videos()[0])])
     assert result.exit_code == 1 and "a media file, not a file of URLs" in result.output
@@ -83,7 +83,7 @@ def test_backfill_and_export_reject_unknown_names(env) -> None:  # noqa: ANN001
 
 
 def test_run_then_lineage_and_export_from_the_cli(env, tmp_path, monkeypatch) -> None:  # noqa: ANN001
-    from ophin.sample_corpus import demo_videos
+    from eval.corpus import demo_videos
     from tests.support.media import cut
     from tests.support.release import llava_records
 
@@ -179,7 +179,7 @@ def test_run_prints_markup_like_urls_as_text_and_exits_1_naming_failures(env) ->
 
 
 def test_file_urls_are_refused_by_default(env, tmp_path) -> None:  # noqa: ANN001
-    from ophin.sample_corpus import demo_videos
+    from eval.corpus import demo_videos
 
     result = runner.invoke(app, ["run", demo_videos()[0].resolve().as_uri()])
     assert result.exit_code == 1 and "FetchRefused" in result.output

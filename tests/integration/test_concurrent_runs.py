@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
+from eval.corpus import demo_videos
 from ophin.db.models import Instruction, StageRun, StageState, TranscriptSegment, Video
 from ophin.db.session import session_scope
 from ophin.pipeline import run_urls
-from ophin.sample_corpus import demo_videos
 from tests.conftest import make_services
 from tests.support.media import cut
 

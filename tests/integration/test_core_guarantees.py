@@ -9,11 +9,11 @@ import logging
 import pytest
 from sqlalchemy import select
 
+from eval.corpus import demo_videos
 from ophin.db.models import Frame, Instruction, Pair, StageState, Video, VisualCue
 from ophin.db.session import session_scope
 from ophin.domain.ids import sha256_file
 from ophin.pipeline import STAGE_NAMES, backfill, run_urls
-from ophin.sample_corpus import demo_videos
 from ophin.stages.export import ExportError, export_release
 from tests.conftest import make_services
 from tests.support.media import cut

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from eval.corpus import demo_videos
 from ophin.db.models import Frame, Video
 from ophin.db.session import session_scope
 from ophin.imaging.phash_index import cross_video_duplicates
 from ophin.pipeline import run_urls
-from ophin.sample_corpus import demo_videos
 from ophin.stages.export import CROSS_VIDEO_DUPLICATE, export_release
 from tests.conftest import make_services
 from tests.fakes.openai_server import FakeOpenAIServer

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from eval.corpus import SETS, footage_truth, footage_videos
+from eval.quality.report import measure
+from eval.quality.transcription import PairWindow, TimedSentence, long_slide_pairing, span_coverage
+from eval.quality.transcription_report import measure_transcription, render_transcription, spoken_sentences
 from ophin.adapters import vision
 from ophin.db.models import Frame, Pair, Video
 from ophin.db.session import session_scope
 from ophin.pipeline import run_urls
-from ophin.quality.report import measure
-from ophin.quality.transcription import PairWindow, TimedSentence, long_slide_pairing, span_coverage
-from ophin.quality.transcription_report import measure_transcription, render_transcription, spoken_sentences
-from ophin.sample_corpus import SETS, footage_truth, footage_videos
 from tests.conftest import make_services
 
 

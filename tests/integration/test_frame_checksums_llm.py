@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from eval.corpus import demo_videos
 from ophin.db.models import Frame, Instruction, Pair, Verification
 from ophin.db.session import session_scope
 from ophin.pipeline import params_for, run_urls
-from ophin.sample_corpus import demo_videos
 from ophin.stages.synthesize import synthesize_instructions
 from ophin.stages.verify import verify_instructions
 from tests.conftest import make_services

@@ -9,12 +9,12 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from eval.corpus import demo_videos
 from ophin.cli import app
 from ophin.db.models import QualityRun, StageRun, Video
 from ophin.db.session import session_factory, session_scope
 from ophin.pipeline import run_urls
 from ophin.quality.gates import check_batch
-from ophin.sample_corpus import demo_videos
 from ophin.settings import GateSettings, Settings, get_settings
 from tests.conftest import make_services
 from tests.support.media import cut

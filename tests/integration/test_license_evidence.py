@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from eval.corpus import demo_videos
 from ophin.crawl.runs import crawl
 from ophin.crawl.sources import SourceSpec, add_sources
 from ophin.db.crawl_models import CrawlCandidate
@@ -17,7 +18,6 @@ from ophin.db.models import Video
 from ophin.db.session import session_scope
 from ophin.domain.ids import sha256_file
 from ophin.domain.keys import media_key
-from ophin.sample_corpus import demo_videos
 from tests.conftest import make_services
 from tests.integration.test_crawl import Site
 from tests.support.media import cut, ffmpeg

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from eval.corpus import demo_videos
 from ophin.db.models import Instruction, Verification, VisualCue
 from ophin.db.session import session_scope
 from ophin.llm.local_server import QWEN_CODER_05B
 from ophin.pipeline import run_urls
-from ophin.sample_corpus import demo_videos
 from tests.conftest import make_services
 from tests.support.llm_server import llm_settings
 from tests.support.media import cut

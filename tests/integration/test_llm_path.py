@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from eval.corpus import demo_videos
 from ophin.db.models import Instruction, LlmResponse, Pair, StageRun, Verification, VisualCue
 from ophin.db.session import session_scope
 from ophin.pipeline import backfill, run_urls
-from ophin.sample_corpus import demo_videos
 from ophin.services import Services
 from tests.conftest import make_services
 from tests.fakes.openai_server import FakeOpenAIServer

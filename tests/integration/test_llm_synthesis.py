@@ -10,10 +10,10 @@ import threading
 
 from sqlalchemy import select
 
+from eval.corpus import demo_videos
 from ophin.db.models import Instruction, StageRun
 from ophin.db.session import session_scope
 from ophin.pipeline import backfill, run_urls
-from ophin.sample_corpus import demo_videos
 from ophin.synthesis.openai_chat import OpenAICompatibleGenerator
 from tests.conftest import make_services
 from tests.fakes.openai_server import FakeOpenAIServer

@@ -6,11 +6,11 @@ import uuid
 
 import pytest
 
+from eval.corpus import demo_videos
 from ophin.adapters.media_cache import cache_for, configure
 from ophin.db.models import Video
 from ophin.db.session import session_scope
 from ophin.pipeline import params_for
-from ophin.sample_corpus import demo_videos
 from ophin.stages.acquire import acquire_video
 from ophin.stages.keyframes import extract_keyframes
 from ophin.stages.transcribe import transcribe_video

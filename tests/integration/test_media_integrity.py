@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from eval.corpus import demo_videos
 from ophin.adapters.media import FfmpegMedia, MediaError
-from ophin.sample_corpus import demo_videos
 from tests.support.media import short_video, still_picture_video
 
 media = FfmpegMedia()

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from eval.corpus import demo_videos
 from ophin.adapters.media import FfmpegMedia, MediaError
 from ophin.adapters.media_safety import probe_container
 from ophin.db.models import Frame, StageRun, TranscriptSegment, Video, VideoAlias
 from ophin.db.session import session_scope
 from ophin.domain.urls import canonical_url
 from ophin.pipeline import run_urls
-from ophin.sample_corpus import demo_videos
 from tests.conftest import make_services
 from tests.support.media import cut, ffmpeg, serve_directory
 

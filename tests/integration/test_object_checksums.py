@@ -12,6 +12,7 @@ import pytest
 from minio import Minio
 from sqlalchemy import func, select
 
+from eval.corpus import demo_videos
 from ophin.adapters.object_store import (
     LocalObjectStore,
     ObjectCorrupt,
@@ -25,7 +26,6 @@ from ophin.domain.keys import release_key
 from ophin.pipeline import run_urls
 from ophin.release.build import INDEX, MANIFEST
 from ophin.release.publish import fetch_for_diff
-from ophin.sample_corpus import demo_videos
 from ophin.stages.base import StageFailed
 from ophin.stages.export import ExportError, export_release
 from tests.conftest import make_services

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from eval.corpus import demo_videos
 from ophin.db.models import StageRun
 from ophin.db.session import session_scope
 from ophin.pipeline import ISOLATED_STAGES, VIDEO_STAGES, acquire_urls, run_urls, stage_waves
-from ophin.sample_corpus import demo_videos
 from tests.conftest import make_services
 from tests.support.media import cut
 from tests.support.snapshot import snapshot

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from eval.corpus import demo_videos, ground_truth
 from ophin.db.models import (
     Clip,
     Frame,
@@ -19,7 +20,6 @@ from ophin.db.models import (
 from ophin.db.session import session_scope
 from ophin.lineage import lineage
 from ophin.pipeline import STAGE_NAMES, run_urls
-from ophin.sample_corpus import demo_videos, ground_truth
 from ophin.stages.export import export_release
 from tests.conftest import make_services
 from tests.support.release import llava_records

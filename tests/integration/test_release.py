@@ -12,13 +12,13 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from eval.corpus import demo_videos
 from ophin.db.models import Frame, Instruction, Pair, Release, Video
 from ophin.db.session import session_scope
 from ophin.domain.keys import release_key
 from ophin.pipeline import run_urls
 from ophin.release.build import CARD, INDEX, MANIFEST, hash_files
 from ophin.release.splits import split_for
-from ophin.sample_corpus import demo_videos
 from ophin.services import Services
 from ophin.settings import ReleaseSettings
 from ophin.stages.export import MARKER, export_release

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from eval.corpus import demo_videos
 from ophin.pipeline import VIDEO_STAGES, params_for, run_video_stage
-from ophin.sample_corpus import demo_videos
 from ophin.services import Services
 from ophin.stages.acquire import acquire_video
 from ophin.stages.base import StageFailed

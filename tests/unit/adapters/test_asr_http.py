@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from eval.corpus import demo_videos
 from ophin.adapters.asr import OpenAICompatibleTranscriber, TranscriptionAPIError, build_transcriber
 from ophin.adapters.asr_http import language_code, parse_verbose_json
-from ophin.sample_corpus import demo_videos
 from ophin.settings import AsrSettings
 from tests.fakes.transcription_server import FakeTranscriptionServer, Scripted
 

@@ -35,7 +35,7 @@ def clip(tmp_path_factory) -> Path:  # noqa: ANN001
     """Two sentences of the glaucoma lecture's first fundus slide (16.5-25.8 s), 16 kHz mono."""
     import subprocess
 
-    from ophin.sample_corpus import demo_videos
+    from eval.corpus import demo_videos
 
     wav = tmp_path_factory.mktemp("clip") / "clip.wav"
     subprocess.run(

@@ -14,7 +14,7 @@ SETS = ("demo", "heldout")
 
 
 def _narrations(name: str) -> list[list[str]]:
-    path = resources.files("ophin.sample_corpus").joinpath(name, "ground_truth.json")
+    path = resources.files("eval.corpus").joinpath(name, "ground_truth.json")
     data = json.loads(path.read_text(encoding="utf-8"))
     return [[s["text"] for scene in v["scenes"] for s in scene["sentences"]] for v in data["videos"]]
 

@@ -102,10 +102,10 @@ def test_video_row_prefers_the_listing_then_tags_over_a_generic_file_name() -> N
 
 
 def test_public_url_never_shows_a_local_path() -> None:
-    from ophin.sample_corpus import demo_videos
+    from eval.corpus import demo_videos
 
     bundled = demo_videos()[0].resolve().as_uri()
-    assert public_url(bundled) == f"sample-corpus:demo/{demo_videos()[0].name}"
+    assert public_url(bundled) == f"local-file:{demo_videos()[0].name}"
     assert public_url("file:///home/alice/private/talk.mp4") == "local-file:talk.mp4"
     assert (
         public_url("https://www.youtube.com/watch?v=abcdefghijk")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from eval.quality.planted import BAD, GOOD, PLANTED, Planted, confusion, run_checks
 from ophin.synthesis.base import PairContext, Turn
 from ophin.synthesis.offline import OfflineCueGenerator, knowledge_for
 from ophin.verification.checks import (
@@ -16,7 +17,6 @@ from ophin.verification.checks import (
     fingerprint,
     near_duplicate_key,
 )
-from ophin.verification.planted import BAD, GOOD, PLANTED, Planted, confusion, run_checks
 
 CUES = (
     "Here you can see the optic disc with an enlarged cup.",

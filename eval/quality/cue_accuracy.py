@@ -22,7 +22,7 @@ class TruthSentence:
 def corpus_truth(set_name: str, *, footage: bool = True) -> list[TruthSentence]:
     """Every labelled sentence of a sample-corpus set: one window per lecture scene, and per footage span
     (and its intro) when footage is on."""
-    from ophin.sample_corpus import ground_truth
+    from eval.corpus import ground_truth
 
     truth = ground_truth(set_name)
     windows: list[tuple[str, list[dict[str, Any]]]] = [

@@ -37,8 +37,8 @@ Requires ``ffmpeg``/``ffprobe`` (with libx264 and the native AAC encoder) and
 
 Usage::
 
-    python scripts/make_sample_corpus.py                 # writes ophin/sample_corpus
-    python scripts/make_sample_corpus.py --out /tmp/corpus --verify
+    python -m eval.corpus.generate                 # writes eval/corpus
+    python -m eval.corpus.generate --out /tmp/corpus --verify
 """
 
 from __future__ import annotations
@@ -1917,8 +1917,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--out",
         type=Path,
-        default=Path(__file__).resolve().parent.parent / "ophin" / "sample_corpus",
-        help="output directory for the demo/ and heldout/ sets (default: ophin/sample_corpus in this repo)",
+        default=Path(__file__).resolve().parent,
+        help="output directory for the demo/ and heldout/ sets (default: eval/corpus in this repo)",
     )
     parser.add_argument(
         "--sets",

@@ -25,7 +25,7 @@ a visual-sounding text slide, normal vs abnormal images, a webcam inset) with ex
 per-scene fields: ``findings``, ``normal``, ``phi_text``/``phi_box``,
 ``webcam_inset``/``face_box``, and per-sentence ``phi_spoken``/``phi``.
 
-Regenerate with ``python scripts/make_sample_corpus.py``; see ``README.md``.
+Regenerate with ``python -m eval.corpus.generate``; see ``README.md``.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ __all__ = [
     "footage_videos",
     "ground_truth",
     "heldout_videos",
+    "released_urls",
     "set_dir",
     "videos",
 ]
@@ -89,3 +90,8 @@ def footage_videos(set_name: str, kind: str | None = None) -> list[Path]:
     """Paths of a set's continuous-footage and long-slide videos (not part of :func:`videos`)."""
     base = set_dir(set_name)
     return [base / entry["file"] for entry in footage_truth(set_name, kind)]
+
+
+def released_urls(set_name: str) -> list[str]:
+    """How the engine names this set's lectures and footage in its rows and releases (a local file by name)."""
+    return [f"local-file:{path.name}" for path in [*videos(set_name), *footage_videos(set_name)]]

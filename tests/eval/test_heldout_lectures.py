@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from eval.corpus import heldout_videos
+from eval.quality.report import TARGETS, measure, render
 from ophin.adapters import vision
 from ophin.db.session import session_scope
 from ophin.pipeline import run_urls
-from ophin.quality.report import TARGETS, measure, render
-from ophin.sample_corpus import heldout_videos
 from tests.conftest import make_services
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ophin.quality.transcription import (
+from eval.quality.transcription import (
     PairWindow,
     TimedSentence,
     WordErrors,
@@ -17,7 +17,7 @@ from ophin.quality.transcription import (
     word_error_rate,
     words_of,
 )
-from ophin.quality.transcription_report import footage_tolerance_s, spoken_sentences, true_boundaries
+from eval.quality.transcription_report import footage_tolerance_s, spoken_sentences, true_boundaries
 
 TRUE = [7.7, 16.8, 29.3]
 

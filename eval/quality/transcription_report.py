@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ophin.db.models import Clip, Frame, Pair, StageRun, TranscriptSegment, Video
-from ophin.quality.transcription import (
+from eval.corpus import ground_truth, released_urls
+from eval.quality.transcription import (
     BoundaryScore,
     PairWindow,
     TimedSentence,
@@ -30,7 +30,7 @@ from ophin.quality.transcription import (
     span_coverage,
     word_error_rate,
 )
-from ophin.sample_corpus import ground_truth
+from ophin.db.models import Clip, Frame, Pair, StageRun, TranscriptSegment, Video
 
 # A slide cut is exact (frame-aligned, ffmpeg finds it to the frame): half a second is generous.  A
 # finding-to-finding boundary in footage is the middle of a camera pan ``pan_s`` long; the view changes
@@ -80,7 +80,7 @@ def _pool_boundaries(scores: list[BoundaryScore]) -> dict[str, Any]:
 
 def _rows(session: Session, set_name: str) -> dict[str, Any]:
     videos = session.execute(
-        select(Video.id, Video.url).where(Video.url.like(f"sample-corpus:{set_name}/%"))
+        select(Video.id, Video.url).where(Video.url.in_(released_urls(set_name)))
     ).all()
     ids = [vid for vid, _ in videos]
     rows: dict[str, Any] = {"names": {vid: PurePosixPath(url).name for vid, url in videos}}

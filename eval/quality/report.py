@@ -18,17 +18,17 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from eval.corpus import ground_truth, released_urls
+from eval.quality.planted import confusion
+from eval.quality.transcription_report import measure_transcription, render_transcription
 from ophin.adapters.object_store import ObjectCorrupt, ObjectMissing, ObjectStore, get_verified_bytes
 from ophin.adapters.ocr import Ocr
 from ophin.db.models import Frame, Instruction, Pair, Video
 from ophin.domain.phi import find_phi
-from ophin.quality.transcription_report import measure_transcription, render_transcription
-from ophin.sample_corpus import ground_truth
 from ophin.synthesis.base import PairContext
 from ophin.synthesis.offline import ANSWER_FRAMES, knowledge_for
 from ophin.verification.checks import content_words, distinct_from_siblings
 from ophin.verification.claims import normalize_spelling
-from ophin.verification.planted import confusion
 from ophin.verification.vocabulary import unknown_words
 
 # The targets of issue 6 ("Done when"): a release below any of them is not one a trainer would keep.
@@ -61,7 +61,7 @@ class QualityReport:
     checks: dict[str, dict[str, int]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # what missed a target, for a reader to look at
     # Segmentation, frames per minute, footage coverage, long-slide pairing, WER, real-time factors
-    # (ophin/quality/transcription_report.py): figures without targets yet.
+    # (eval/quality/transcription_report.py): figures without targets yet.
     engine: dict[str, Any] = field(default_factory=dict)
 
     def passed(self) -> dict[str, bool]:
@@ -82,7 +82,7 @@ def _records(session: Session, set_name: str, truth: dict[str, dict[str, Any]]) 
         .join(Pair, Pair.id == Instruction.pair_id)
         .join(Frame, Frame.id == Instruction.frame_id)
         .join(Video, Video.id == Pair.video_id)
-        .where(Instruction.status == "accepted", Video.url.like(f"sample-corpus:{set_name}/%"))
+        .where(Instruction.status == "accepted", Video.url.in_(released_urls(set_name)))
         .order_by(Video.url, Frame.t_s, Instruction.kind)
     ).all()
     records = []

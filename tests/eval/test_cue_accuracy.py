@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import pytest
 
+from eval.quality.cue_accuracy import TruthSentence, confusion, corpus_truth, cue_accuracy
 from ophin.cues.base import CueContext, CueVerdict
 from ophin.cues.rules import RuleCueScorer
-from ophin.quality.cue_accuracy import TruthSentence, confusion, corpus_truth, cue_accuracy
 
 
 class KeywordScorer:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ophin.quality.report import TARGETS, QualityReport, _leaks, _planted_phi, _words
+from eval.quality.report import TARGETS, QualityReport, _leaks, _planted_phi, _words
 
 
 def test_planted_phi_and_its_identifying_parts_are_found() -> None:

@@ -1,0 +1,49 @@
+"""`python -m eval.quality`: run the engine on corpus sets with ground truth and print the quality report.
+
+A missed target is a red figure in the report; the exit status is 0 unless `--strict` (or the run failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+from eval.corpus import SETS, footage_videos, videos
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.quality", description=__doc__)
+    parser.add_argument("--set", dest="sets", action="append", choices=SETS, help="corpus set (repeatable)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+
+    from eval.quality.report import measure, render
+    from ophin.adapters import vision
+    from ophin.cli import _print_batch, _run_with_progress
+    from ophin.cli_common import load_services, load_settings
+    from ophin.db.session import session_scope
+    from ophin.pipeline import run_urls
+
+    missed = False
+    for set_name in args.sets or ["heldout"]:
+        settings = load_settings().model_copy(deep=True)
+        settings.acquire.allow_file_urls = True  # the sets are bundled files
+        svc = load_services(settings=settings)
+        urls = [p.resolve().as_uri() for p in [*videos(set_name), *footage_videos(set_name)]]
+        batch = _run_with_progress(set_name, lambda p: run_urls(urls, svc, progress=p, gate=False))  # noqa: B023
+        _print_batch(batch)
+        with session_scope(svc.sessions) as session:
+            result = measure(session, svc.store, set_name, ocr=svc.ocr, detect_faces=vision.detect_faces)
+        if args.json:
+            print(json.dumps({**asdict(result), "passed": result.passed()}, indent=1, default=str))
+        else:
+            print(render(result))
+        missed |= not all(result.passed().values()) or not batch.ok
+    return 1 if (missed and args.strict) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
