@@ -93,5 +93,5 @@ def footage_videos(set_name: str, kind: str | None = None) -> list[Path]:
 
 
 def released_urls(set_name: str) -> list[str]:
-    """How the engine names this set's lectures and footage in its rows and releases (a local file by name)."""
+    """The URLs the engine stores and releases for this set's videos (a local file by its name)."""
     return [f"local-file:{path.name}" for path in [*videos(set_name), *footage_videos(set_name)]]
