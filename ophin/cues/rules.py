@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ophin.cues.base import CueContext, CueVerdict
+from ophin.cues.base import CueContext, CueVerdict, split_sentences
 from ophin.cues.lexicon import (
     DEICTIC_TERMS,
     LEXICON_DIGEST,
@@ -25,6 +25,12 @@ NEGATIVE_WEIGHT = -0.40
 NEGATIVE_CAP = -0.60
 SHORT_PENALTY = -0.30
 SHORT_WORDS = 4
+# A finding sentence whose finding word was misheard ("many small yellow <garbled> are scattered") keeps
+# its anatomy or its appearance words but loses the finding's weight. In a window that is visual (another
+# sentence scores visual on its own) such a sentence is still about the picture: kept, for the refiner to
+# correct or a later check to drop with a reason, instead of scored "not visual" and lost silently.
+# Talk about the disease (a negative term, a diagnosis without a deictic) never gets it.
+WINDOW_WEIGHT = 0.15
 
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
@@ -34,7 +40,7 @@ class RuleCueScorer:
 
     name = "rule-lexicon"
     # The lexicon's digest is part of the version: editing a pattern re-runs the cue stage, never skips it.
-    version = f"1.{LEXICON_DIGEST}"
+    version = f"2.{LEXICON_DIGEST}"  # 2: the visual-window rule
 
     def __init__(self, threshold: float = 0.5) -> None:
         if not 0.0 <= threshold <= 1.0:
@@ -45,10 +51,19 @@ class RuleCueScorer:
         return f"RuleCueScorer(threshold={self.threshold})"
 
     def score(self, sentences: Sequence[str], context: CueContext | None = None) -> list[CueVerdict]:
-        return [self.score_one(sentence) for sentence in sentences]
+        alone = [self.score_one(sentence) for sentence in sentences]
+        window = split_sentences(context.transcript) if context and context.transcript else list(sentences)
+        visual = {s for s in window if self.score_one(s).is_visual}
+        return [
+            self.score_one(v.sentence, visual_window=bool(visual - {v.sentence})) if not v.is_visual else v
+            for v in alone
+        ]
 
-    def score_one(self, sentence: str) -> CueVerdict:
+    def score_one(self, sentence: str, *, visual_window: bool = False) -> CueVerdict:
+        """visual_window: another sentence of the sentence's window is a visual cue on its own."""
         parts = _contributions(sentence)
+        if visual_window and _describes_unnamed_finding(sentence, parts):
+            parts.append(("finding-like description in a visual window", WINDOW_WEIGHT))
         raw = sum(delta for _, delta in parts)
         # Rounding first keeps 0.35 + 0.15 from landing a hair under a 0.5 threshold.
         score = round(min(1.0, max(0.0, raw)), 4)
@@ -93,6 +108,17 @@ def _contributions(sentence: str) -> list[tuple[str, float]]:
     if n_words < SHORT_WORDS:
         parts.append((f"short ({n_words} word{'s' if n_words != 1 else ''})", SHORT_PENALTY))
     return [(text, round(delta, 4)) for text, delta in parts]
+
+
+def _describes_unnamed_finding(sentence: str, parts: list[tuple[str, float]]) -> bool:
+    """Anatomy or appearance words (colour, size, shape, distribution), no negative term, no disease named
+    without a deictic, and long enough to be a sentence: what is left of a finding sentence whose finding
+    word was misheard."""
+    if any(delta < 0 for _, delta in parts) or any(t.startswith("diagnosis ") for t, _ in parts):
+        return False
+    described = any(m.term.label == "descriptor" for m in find_terms(sentence, DEICTIC_TERMS))
+    anchored = bool(terms_of_kind(find_terms(sentence, TERMS), "anatomy", "finding"))
+    return described or anchored
 
 
 def _first_per_label(matches: Sequence[TermMatch]) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ophin.cues.base import CueScorer
+from ophin.cues.base import CueContext, CueScorer
 from ophin.cues.lexicon import TERMS, find_terms
 from ophin.cues.rules import RuleCueScorer
 
@@ -157,7 +157,7 @@ def test_score_one_respects_threshold() -> None:
 
 def test_score_is_deterministic_and_satisfies_protocol() -> None:
     scorer: CueScorer = RuleCueScorer()
-    assert scorer.name == "rule-lexicon" and scorer.version.startswith("1.")
+    assert scorer.name == "rule-lexicon" and scorer.version.startswith("2.")
     sentences = VISUAL + NON_VISUAL
     assert scorer.score(sentences) == RuleCueScorer().score(sentences)
     assert [v.sentence for v in scorer.score(sentences)] == sentences
@@ -167,3 +167,37 @@ def test_find_terms_prefers_the_longest_overlapping_term() -> None:
     matches = find_terms("A cup to disc ratio of 0.8 and a macular hole.", TERMS)
     found = [(m.term.label, m.text) for m in matches]
     assert found == [("cup-to-disc ratio", "cup to disc ratio"), ("hole", "macular hole")]
+
+
+# A finding sentence whose finding word was misheard keeps only its anatomy or appearance words.
+_GARBLED = [
+    "Many small yellow mumps are scattered around.",
+    "There are bruises spread over the macula.",
+    "They sit along the lower arcade near the vessels.",
+]
+_VISUAL_NEIGHBOUR = "Several hard exudates are scattered temporal to the fovea."
+
+
+@pytest.mark.parametrize("sentence", _GARBLED)
+def test_score_keeps_a_garbled_finding_sentence_in_a_visual_window(sentence: str) -> None:
+    alone = RuleCueScorer().score([sentence])[0]
+    window = RuleCueScorer().score(
+        [_VISUAL_NEIGHBOUR, sentence], CueContext(f"{_VISUAL_NEIGHBOUR} {sentence}")
+    )[1]
+    assert not alone.is_visual, alone
+    assert window.is_visual and "visual window" in window.reason, window
+
+
+@pytest.mark.parametrize("sentence", _GARBLED)
+def test_score_gives_no_window_credit_when_no_other_sentence_is_visual(sentence: str) -> None:
+    talk = "We will repeat the examination in three months."
+    verdict = RuleCueScorer().score([talk, sentence], CueContext(f"{talk} {sentence}"))[1]
+    assert not verdict.is_visual and "visual window" not in verdict.reason, verdict
+
+
+@pytest.mark.parametrize("sentence", NON_VISUAL + CHIT_CHAT)
+def test_score_gives_no_window_credit_to_disease_talk(sentence: str) -> None:
+    verdict = RuleCueScorer().score(
+        [_VISUAL_NEIGHBOUR, sentence], CueContext(f"{_VISUAL_NEIGHBOUR} {sentence}")
+    )[1]
+    assert not verdict.is_visual, verdict
