@@ -19,7 +19,8 @@ from ophin.stages.transcribe import load_segments
 STAGE = "pair"
 UPSTREAM = ("transcribe", "keyframes")  # the stages whose rows this one reads
 # 2: input-digest skipping, no-audio reasons; 3: long windows split, lag, spoken language; 4: topic pauses
-VERSION = "4"
+# 5: a picture shown again after another gets a window of its own
+VERSION = "5"
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,12 @@ class TimedText:
 
 def screen_windows(
     clips: list[Clip], frames_by_clip: dict[uuid.UUID, Frame]
-) -> dict[uuid.UUID, tuple[float, float]]:
-    """On-screen span of each kept frame: its clip, extended over following clips that repeat the image."""
-    windows: dict[uuid.UUID, tuple[float, float]] = {}
+) -> list[tuple[uuid.UUID, tuple[float, float]]]:
+    """(kept frame, on-screen span) in time order: its clip, extended over following clips that repeat the
+    image. A clip whose picture repeats an earlier, not adjacent, kept frame (footage that comes back to
+    the disc, a slide shown again after another) is a window of that frame of its own: the narration
+    there is about that picture, and without it the span would yield no pair at all."""
+    windows: list[tuple[uuid.UUID, tuple[float, float]]] = []
     current: uuid.UUID | None = None
     for clip in sorted(clips, key=lambda c: c.start_s):
         frame = frames_by_clip.get(clip.id)
@@ -56,9 +60,12 @@ def screen_windows(
             current = None
         elif frame.kept:
             current = frame.id
-            windows[current] = (clip.start_s, clip.end_s)
-        elif current is not None and frame.duplicate_of == current:
-            windows[current] = (windows[current][0], clip.end_s)
+            windows.append((current, (clip.start_s, clip.end_s)))
+        elif frame.duplicate_of is not None and frame.duplicate_of == current:
+            windows[-1] = (current, (windows[-1][1][0], clip.end_s))
+        elif frame.duplicate_of is not None:
+            current = frame.duplicate_of
+            windows.append((current, (clip.start_s, clip.end_s)))
         else:
             current = None
     return windows
@@ -175,11 +182,11 @@ def pair_frames(vid: uuid.UUID, params: PairParams, *, svc: Services, force: boo
             frames = {f.clip_id: f for f in session.scalars(select(Frame).where(Frame.video_id == vid))}
             pieces = lagged(timed_pieces(load_segments(session, vid)), params.lag_s)
             windows = screen_windows(clips, frames)
-            assigned = assign_pieces(windows, pieces, params.min_overlap)
+            assigned = assign_pieces(dict(enumerate(windows)), pieces, params.min_overlap)
             rows = []
-            for fid, whole in windows.items():
+            for n, (fid, whole) in enumerate(windows):
                 for window, spoken in split_window(
-                    whole, assigned[fid], params.max_window_s, params.min_window_s, params.topic_pause_s
+                    whole, assigned[n], params.max_window_s, params.min_window_s, params.topic_pause_s
                 ):
                     rows.append(_row(vid, fid, window, spoken, params, has_audio, refusal))
             upsert(session, Pair, rows)

@@ -45,7 +45,19 @@ def test_screen_windows_extend_over_repeated_images() -> None:
     f_c = SimpleNamespace(id="fc", kept=False, duplicate_of=None)  # a face: no pair, ends the run
     f_d = SimpleNamespace(id="fd", kept=True, duplicate_of=None)
     windows = screen_windows([d, c, b, a], {a.id: f_a, b.id: f_b, c.id: f_c, d.id: f_d})
-    assert windows == {"fa": (0, 9), "fd": (12, 20)}
+    assert windows == [("fa", (0, 9)), ("fd", (12, 20))]
+
+
+def test_screen_windows_give_a_picture_shown_again_later_a_window_of_its_own() -> None:
+    # Footage: disc (a), macula (b), back at the disc (c, a near-duplicate of a), then a frame too blurred.
+    a, b, c, d, e = _clip(0, 10), _clip(10, 20), _clip(20, 30), _clip(30, 35), _clip(35, 40)
+    f_a = SimpleNamespace(id="fa", kept=True, duplicate_of=None)
+    f_b = SimpleNamespace(id="fb", kept=True, duplicate_of=None)
+    f_c = SimpleNamespace(id="fc", kept=False, duplicate_of="fa")
+    f_d = SimpleNamespace(id="fd", kept=False, duplicate_of="fa")  # still the disc: extends c's window
+    f_e = SimpleNamespace(id="fe", kept=False, duplicate_of=None)
+    windows = screen_windows([a, b, c, d, e], {a.id: f_a, b.id: f_b, c.id: f_c, d.id: f_d, e.id: f_e})
+    assert windows == [("fa", (0, 10)), ("fb", (10, 20)), ("fa", (20, 35))]
 
 
 def test_timed_pieces_rebuilds_sentences_and_words_in_assigns_each_once() -> None:
