@@ -14,6 +14,7 @@ from ophin.verification.checks import (
     check_reasoning,
     distinct_from_siblings,
 )
+from ophin.verification.record_checks import RecordContext, check_record
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class Planted:
     knowledge: tuple[str, ...]
     must_fail: str  # the check that must refuse it; "" for a good instruction that every check must accept
     siblings: tuple[str, ...] = ()  # answers of the other instruction kinds of the same image
+    kind: str = ""  # vqa | conversation | cot: the kind-specific record checks run only when it is given
+    modality: str | None = None  # the frame's stored modality; None: the modality check does not judge
+    narration: tuple[str, ...] | None = None  # what was said on screen; None: the cues
 
 
 def _qa(question: str, *answers: str) -> tuple[Turn, ...]:
@@ -128,6 +132,69 @@ GOOD: tuple[Planted, ...] = (
         ),
         (),
         "",
+    ),
+)
+
+_AMD_SIBLING = "Yellow drusen cover the macula, and some pigment clumps lie temporal to the fovea."
+GOOD += (
+    Planted(
+        "good_vqa_answers_its_focus",
+        _qa(
+            "Describe the macula in this fundus photograph.",
+            "Numerous yellow drusen are scattered across the macula, with pigment clumping temporal to the "
+            "fovea.",
+        ),
+        _AMD_CUES,
+        (),
+        "",
+        kind="vqa",
+        modality="colour_fundus",
+    ),
+    Planted(
+        "good_modality_question",
+        _qa(
+            "Which imaging modality is shown here?",
+            "This is an OCT scan, with cystoid spaces within the retina.",
+        ),
+        _OCT_CUES,
+        (),
+        "",
+        kind="vqa",
+        modality="oct",
+    ),
+    Planted(
+        "good_three_turn_conversation",
+        (
+            Turn("human", "What does this fundus photograph show?"),
+            Turn("gpt", "Numerous yellow drusen are scattered across the macula."),
+            Turn("human", "Is there anything close to the fovea?"),
+            Turn("gpt", "There is pigment clumping temporal to the fovea."),
+            Turn("human", "Is there any fluid or haemorrhage?"),
+            Turn("gpt", "There is no subretinal fluid and no haemorrhage."),
+        ),
+        _AMD_CUES,
+        (),
+        "",
+        kind="conversation",
+        modality="colour_fundus",
+    ),
+    Planted(
+        "good_cot_hedged_cited_diagnosis",
+        (
+            Turn("human", _COT_Q),
+            Turn(
+                "gpt",
+                "Step 1: Numerous yellow drusen are scattered across the macula.\n"
+                "Step 2: There is no subretinal fluid or haemorrhage.\n"
+                "Conclusion: These findings are consistent with age-related macular degeneration.",
+            ),
+        ),
+        _AMD_CUES,
+        _AMD_KNOWLEDGE,
+        "",
+        siblings=(_AMD_SIBLING,),
+        kind="cot",
+        modality="colour_fundus",
     ),
 )
 
@@ -346,6 +413,170 @@ BAD: tuple[Planted, ...] = (
     ),
 )
 
+_AMD_CONVERSATION = (
+    Turn("human", "What does this fundus photograph show?"),
+    Turn("gpt", "Yellow drusen cover the macula."),
+    Turn("human", "Anything near the fovea?"),
+    Turn("gpt", "Some pigment clumps lie temporal to the fovea."),
+    Turn("human", "Is there fluid?"),
+    Turn("gpt", "There is no subretinal fluid and no haemorrhage."),
+)
+BAD += (
+    # modality: the record names a modality the frame is not
+    Planted(
+        "fundus_cot_cites_oct",
+        (
+            Turn("human", _COT_Q),
+            Turn(
+                "gpt",
+                "Step 1: Numerous yellow drusen are scattered across the macula.\n"
+                "Interpretation: for comparison, a healthy OCT shows a smooth foveal contour.\n"
+                "Conclusion: The macula carries drusen without fluid.",
+            ),
+        ),
+        _AMD_CUES,
+        ("A healthy OCT shows a smooth foveal contour.",),
+        "modality",
+        kind="cot",
+        modality="colour_fundus",
+    ),
+    Planted(
+        "slit_lamp_called_fundus_photograph",
+        _qa(
+            "What does this image show?", "This fundus photograph shows numerous yellow drusen at the macula."
+        ),
+        _AMD_CUES,
+        (),
+        "modality",
+        kind="vqa",
+        modality="slit_lamp",
+    ),
+    # diagnosis: named as fact, or derived with no narrated premise
+    Planted(
+        "diagnosis_stated_as_fact",
+        _qa(_FUNDUS_Q, "Numerous yellow drusen lie across the macula; the patient has macular degeneration."),
+        _AMD_CUES,
+        _AMD_KNOWLEDGE,
+        "diagnosis",
+        kind="vqa",
+        modality="colour_fundus",
+    ),
+    Planted(
+        "hedged_diagnosis_without_premise",
+        _qa(_FUNDUS_Q, "The cup-to-disc ratio is about 0.8, consistent with diabetic retinopathy."),
+        _DISC_CUES,
+        (),
+        "diagnosis",
+        kind="vqa",
+        modality="colour_fundus",
+    ),
+    # focus: the answer is about something else than the question asks
+    Planted(
+        "fovea_question_disc_answer",
+        _qa("Describe the fovea in this fundus photograph.", "The optic disc has an enlarged cup."),
+        _DISC_CUES,
+        (),
+        "focus",
+        kind="vqa",
+        modality="colour_fundus",
+    ),
+    Planted(
+        "modality_question_answered_with_findings",
+        _qa(
+            "Which imaging modality is shown here?", "Numerous yellow drusen are scattered across the macula."
+        ),
+        _AMD_CUES,
+        (),
+        "focus",
+        kind="vqa",
+        modality="colour_fundus",
+    ),
+    # no_artefacts: the lecture's voice left in the record
+    Planted(
+        "as_you_can_see",
+        _qa(_FUNDUS_Q, "As you can see, numerous yellow drusen are scattered across the macula."),
+        _AMD_CUES,
+        (),
+        "no_artefacts",
+        kind="vqa",
+    ),
+    Planted(
+        "on_this_slide",
+        _qa(_FUNDUS_Q, "On this slide, numerous yellow drusen are scattered across the macula."),
+        _AMD_CUES,
+        (),
+        "no_artefacts",
+        kind="vqa",
+    ),
+    Planted(
+        "greeting",
+        _qa(_FUNDUS_Q, "Good morning, numerous yellow drusen are scattered across the macula."),
+        _AMD_CUES,
+        (),
+        "no_artefacts",
+        kind="vqa",
+    ),
+    Planted(
+        "narrator_first_person",
+        _qa(_FUNDUS_Q, "I think numerous yellow drusen are scattered across the macula."),
+        _AMD_CUES,
+        (),
+        "no_artefacts",
+        kind="vqa",
+    ),
+    # cot_copy: a step re-serves a sentence of another kind's answer about the same image
+    Planted(
+        "cot_step_copies_conversation_answer",
+        (
+            Turn("human", _COT_Q),
+            Turn(
+                "gpt",
+                "Step 1: Yellow drusen cover the macula.\n"
+                "Step 2: There is no subretinal fluid or haemorrhage.\n"
+                "Conclusion: These findings are consistent with age-related macular degeneration.",
+            ),
+        ),
+        _AMD_CUES,
+        _AMD_KNOWLEDGE,
+        "cot_copy",
+        siblings=tuple(t.text for t in _AMD_CONVERSATION if t.role == "gpt"),
+        kind="cot",
+    ),
+    Planted(
+        "cot_conclusion_copies_vqa_sentence",
+        (
+            Turn("human", _COT_Q),
+            Turn(
+                "gpt",
+                "Step 1: Drusen are present.\n"
+                "Conclusion: Numerous yellow drusen are scattered across the macula.",
+            ),
+        ),
+        _AMD_CUES,
+        (),
+        "cot_copy",
+        siblings=("Numerous yellow drusen are scattered across the macula. No fluid is present.",),
+        kind="cot",
+    ),
+    # depth: a conversation of fewer than three exchanges
+    Planted(
+        "one_turn_conversation",
+        _qa(_FUNDUS_Q, "Numerous yellow drusen are scattered across the macula."),
+        _AMD_CUES,
+        (),
+        "depth",
+        kind="conversation",
+    ),
+    Planted(
+        "two_turn_conversation",
+        _AMD_CONVERSATION[:4],
+        _AMD_CUES,
+        (),
+        "depth",
+        kind="conversation",
+    ),
+)
+
 PLANTED: tuple[Planted, ...] = BAD + GOOD
 
 
@@ -358,6 +589,9 @@ def run_checks(item: Planted, params: CheckParams | None = None) -> dict[str, Ch
         results.append(check_reasoning(item.turns))
     if item.siblings:
         results.append(distinct_from_siblings(" ".join(answers), item.siblings))
+    narration = item.cues if item.narration is None else item.narration
+    siblings = tuple(("vqa", s) for s in item.siblings)
+    results += check_record(item.turns, RecordContext(item.kind, item.modality, narration, siblings))
     return {r.check: r for r in results}
 
 

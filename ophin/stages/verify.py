@@ -12,7 +12,7 @@ import openai
 from sqlalchemy import and_, delete, func, or_, select
 
 from ophin.adapters.vision import hash_distance
-from ophin.db.models import Frame, Instruction, Pair, Verification
+from ophin.db.models import Frame, Instruction, Pair, Verification, VisualCue
 from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
 from ophin.domain.ids import verification_id
@@ -33,12 +33,13 @@ from ophin.verification.checks import (
 )
 from ophin.verification.judge import CHECK as JUDGE_CHECK
 from ophin.verification.judge import JudgeInput, JudgeResult
+from ophin.verification.record_checks import RecordContext, check_record
 
 STAGE = "verify"
 UPSTREAM = ("synthesize",)  # the stages whose rows this one reads
-VERSION = (
-    "5"  # 3: polarity/number grounding, vocabulary, PHI, injection, distinct, near-dups; 4: "OCTs"; 5: judge
-)
+# 3: polarity/number grounding, vocabulary, PHI, injection, distinct, near-dups; 4: "OCTs"; 5: judge;
+# 6: modality, invented diagnosis, question focus, narration artefacts, CoT step copies, conversation depth
+VERSION = "6"
 # A judge that could not answer leaves one instruction unverified (the attempt is partial); else a bug.
 ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError, InputMissing)
 # The fixed words answers are framed in ("Abnormal:", "in keeping with"): structure, not claims to ground.
@@ -60,6 +61,24 @@ class VerifyParams:
 
 def _answers(turns: list[Turn]) -> str:
     return " ".join(t.text for t in turns if t.role == "gpt")
+
+
+def narration_of(session: Any, pairs: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, ...]]:
+    """What was said while each pair's image was on screen: its window's text, then every sentence the cue
+    stage read (refined where the refiner corrected a word), so a corrected term counts as said."""
+    out: dict[uuid.UUID, list[str]] = defaultdict(list)
+    if not pairs:
+        return {}
+    for pid, text in session.execute(select(Pair.id, Pair.text).where(Pair.id.in_(pairs))):
+        out[pid].append(text or "")
+    rows = session.execute(
+        select(VisualCue.pair_id, VisualCue.text)
+        .where(VisualCue.pair_id.in_(pairs))
+        .order_by(VisualCue.pair_id, VisualCue.sentence_index)
+    )
+    for pid, text in rows:
+        out[pid].append(text)
+    return {pid: tuple(texts) for pid, texts in out.items()}
 
 
 @dataclass(frozen=True)
@@ -199,20 +218,26 @@ def verify_instructions(
         accepted = rejected = 0
         with session_scope(svc.sessions) as session:
             rows = session.execute(
-                select(Instruction, Frame.phash)
+                select(Instruction, Frame.phash, Frame.modality)
                 .join(Pair, Pair.id == Instruction.pair_id)
                 .join(Frame, Frame.id == Instruction.frame_id)
                 .where(Pair.video_id == vid, Instruction.status != "failed")
                 .order_by(Instruction.id)
             ).all()
+            modality_of = {item.id: modality for item, _, modality in rows}
+            rows = [(item, phash) for item, phash, _ in rows]
             turns_of = {i.id: [Turn(t["role"], t["text"]) for t in i.turns or []] for i, _ in rows}
             answers_by_pair: dict[uuid.UUID, dict[uuid.UUID, str]] = defaultdict(dict)
+            # The other kinds of the same image (every pair of its frame): what a CoT step may not copy.
+            answers_by_frame: dict[uuid.UUID, dict[uuid.UUID, tuple[str, str]]] = defaultdict(dict)
             # Keys first, so the duplicate check sees every sibling of this batch.
             for item, _ in rows:
                 item.fingerprint = fingerprint(turns_of[item.id])
                 item.near_key = near_duplicate_key(turns_of[item.id])
                 answers_by_pair[item.pair_id][item.id] = _answers(turns_of[item.id])
+                answers_by_frame[item.frame_id][item.id] = (item.kind, _answers(turns_of[item.id]))
             session.flush()
+            narration = narration_of(session, {item.pair_id for item, _ in rows})
             # One query each for the batch's cues and possible twins, one upsert of every verdict.
             twins = twin_candidates(session, vid, [item for item, _ in rows])
             cues_of: dict[uuid.UUID, tuple[list[str], tuple[str, ...]]] = {}
@@ -233,6 +258,13 @@ def verify_instructions(
                 results.append(duplicate_check(item, vid, phash, params.near_duplicate_phash, twins))
                 if item.kind == "cot":
                     results.append(check_reasoning(turns, params.max_sibling_similarity))
+                context = RecordContext(
+                    kind=item.kind,
+                    modality=modality_of[item.id],
+                    narration=narration.get(item.pair_id, ()),
+                    siblings=tuple(a for i, a in answers_by_frame[item.frame_id].items() if i != item.id),
+                )
+                results += check_record(turns, context)
                 verdicts += [
                     {
                         "id": verification_id(item.id, r.check),

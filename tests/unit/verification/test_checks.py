@@ -17,6 +17,7 @@ from ophin.verification.checks import (
     fingerprint,
     near_duplicate_key,
 )
+from ophin.verification.record_checks import RECORD_CHECKS
 
 CUES = (
     "Here you can see the optic disc with an enlarged cup.",
@@ -56,7 +57,7 @@ def test_planted_good_instruction_passes_every_check(item: Planted) -> None:
 
 def test_planted_cover_every_check_at_least_twice() -> None:
     named = [p.must_fail for p in PLANTED if p.must_fail]
-    for check in (*CHECKS, "reasoning", "distinct"):
+    for check in (*CHECKS, "reasoning", "distinct", *RECORD_CHECKS):
         assert named.count(check) >= 2, check
     assert len(GOOD) >= 5
     assert len({p.name for p in PLANTED}) == len(PLANTED)
