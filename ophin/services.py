@@ -103,6 +103,8 @@ def build_judge(settings: Settings, llm: LlmClient | None) -> InstructionJudge |
 def build_refiner(settings: Settings, llm: LlmClient | None) -> TranscriptRefiner:
     from ophin.refine import build_refiner as build
 
+    if settings.refine.backend == "lexicon":
+        return build("lexicon", low_p=settings.refine.low_p)
     if settings.refine.backend != "llm":
         return build(settings.refine.backend)
     return build("llm", llm=_require(llm, "refine.backend=llm"), sampling=sampling_of(settings))

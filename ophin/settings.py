@@ -246,6 +246,9 @@ class RefineSettings(BaseModel):
     # lexicon: offline, conservative correction of mis-heard ophthalmic terms; llm: the OpenAI-compatible
     # server of OPHIN_LLM__* proposes corrections (kept only when they are known words); none: as heard.
     backend: Literal["lexicon", "llm", "none"] = "lexicon"
+    # lexicon: a real word heard at less than this probability that sounds like a domain term in a clinical
+    # sentence is corrected (rule "low-confidence") or its sentence dropped (ophin/refine/confidence.py).
+    low_p: float = Field(0.4, ge=0.0, le=1.0)
 
 
 class LlmSettings(BaseModel):

@@ -11,15 +11,15 @@ BACKENDS = ("lexicon", "llm", "none")
 __all__ = ["BACKENDS", "Correction", "Refined", "TranscriptRefiner", "build_refiner"]
 
 
-def build_refiner(backend: str, **llm_kwargs: Any) -> TranscriptRefiner:
-    """ "lexicon" (the default elsewhere: deterministic, offline), "llm" (LLMRefiner(llm=LlmClient,
-    sampling=...)), or "none" (text unchanged, no corrections)."""
+def build_refiner(backend: str, *, low_p: float | None = None, **llm_kwargs: Any) -> TranscriptRefiner:
+    """ "lexicon" (the default elsewhere: deterministic, offline; low_p: refine.low_p), "llm"
+    (LLMRefiner(llm=LlmClient, sampling=...)), or "none" (text unchanged, no corrections)."""
     if backend == "lexicon":
         if llm_kwargs:
             raise ValueError(f"the lexicon refiner takes no LLM options, got {sorted(llm_kwargs)}")
         from ophin.refine.lexicon import LexiconRefiner
 
-        return LexiconRefiner()
+        return LexiconRefiner() if low_p is None else LexiconRefiner(low_p=low_p)
     if backend == "llm":
         from ophin.refine.llm import LLMRefiner
 

@@ -21,6 +21,17 @@ class Correction:
     after: str
     start: int  # offsets in the raw sentence, so an edit can always be traced back to what was heard
     end: int
+    # The recogniser's confidence in the heard word, when a rule acted because it was low.
+    probability: float | None = None
+
+
+@dataclass(frozen=True)
+class HeardWord:
+    """A recognised word's span in the sentence and the recogniser's probability for it."""
+
+    start: int
+    end: int
+    probability: float
 
 
 @dataclass(frozen=True)
@@ -28,14 +39,17 @@ class Refined:
     raw: str
     text: str
     corrections: tuple[Correction, ...]
+    # Why the sentence must not become a training target (a doubtful word no rule could settle); None: keep.
+    dropped: str | None = None
 
 
 class TranscriptRefiner(Protocol):
     name: str
     version: str  # changes whenever the output could: code, data tables, word lists, prompt, model
 
-    def refine(self, sentence: str, context: str = "") -> Refined:
-        """`context` is the neighbouring sentences of the same window; rules may read it, never edit it."""
+    def refine(self, sentence: str, context: str = "", words: tuple[HeardWord, ...] = ()) -> Refined:
+        """`context` is the neighbouring sentences of the same window; rules may read it, never edit it.
+        `words`: the recogniser's per-word probabilities (spans in `sentence`) where it gave them."""
         ...
 
 
@@ -66,5 +80,5 @@ class NullRefiner:
     name = "none"
     version = "1"
 
-    def refine(self, sentence: str, context: str = "") -> Refined:
+    def refine(self, sentence: str, context: str = "", words: tuple[HeardWord, ...] = ()) -> Refined:
         return Refined(raw=sentence, text=sentence, corrections=())

@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 from ophin.cues.lexicon import TERMS, find_terms
-from ophin.refine.base import NEGATIONS, Correction, Refined, apply_corrections, keeps_invariants
+from ophin.refine.base import (
+    NEGATIONS,
+    Correction,
+    HeardWord,
+    Refined,
+    apply_corrections,
+    keeps_invariants,
+)
+from ophin.refine.confidence import LOW_P, sounds_like
 from ophin.refine.confusions import CONTEXT_RULES, HEAD_NOUNS, MISHEARD, UNITS
 from ophin.refine.vocabulary import (
     DEFAULT_WORDLISTS,
@@ -39,6 +47,7 @@ class _Edit:
     start: int
     end: int
     after: str
+    probability: float | None = None
 
 
 @dataclass
@@ -80,10 +89,12 @@ class _Pass:
             for m in WORD.finditer(self.text)
         )
 
-    def add(self, rule: str, start: int, end: int, after: str) -> None:
+    def add(self, rule: str, start: int, end: int, after: str, probability: float | None = None) -> bool:
         before = self.text[start:end]
         if before != after and self.free(start, end) and keeps_invariants(before, after):
-            self.edits.append(_Edit(rule, start, end, after))
+            self.edits.append(_Edit(rule, start, end, after, probability))
+            return True
+        return False
 
 
 class LexiconRefiner:
@@ -91,9 +102,12 @@ class LexiconRefiner:
 
     name = "lexicon-refiner"
 
-    def __init__(self, vocabulary: Vocabulary | None = None, max_distance: float = 0.2) -> None:
+    def __init__(
+        self, vocabulary: Vocabulary | None = None, max_distance: float = 0.2, low_p: float = LOW_P
+    ) -> None:
         self.vocab = vocabulary if vocabulary is not None else refiner_vocabulary()
         self.max_distance = max_distance
+        self.low_p = low_p  # a recognised word below this probability is doubtful (refine.low_p)
         tables = repr(
             (
                 MISHEARD,
@@ -103,6 +117,7 @@ class LexiconRefiner:
                 max_distance,
                 HYPHENATED_MAX_DISTANCE,
                 HYPHENATED_MIN_LETTERS,
+                low_p,
             )
         )
         digest = hashlib.sha256(f"{tables}|{self.vocab.digest}".encode()).hexdigest()[:10]
@@ -119,24 +134,33 @@ class LexiconRefiner:
     def __repr__(self) -> str:
         return f"LexiconRefiner(version={self.version!r})"
 
-    def refine(self, sentence: str, context: str = "") -> Refined:
+    def refine(self, sentence: str, context: str = "", words: tuple[HeardWord, ...] = ()) -> Refined:
         # The context is for cues only; a caller passing the whole window must not let a word cue itself.
         context = context.replace(sentence, " ") if sentence.strip() else context
         text = sentence
         locked: list[tuple[int, int]] = []
         applied: list[list[_Edit]] = []
-        for _ in range(MAX_PASSES):
+        doubts: list[str] = []
+        for n in range(MAX_PASSES):
             p = _Pass(text, context, self._context_cue, self.vocab, locked)
             self._apply_misheard(p)
             self._apply_context(p, context)
             self._apply_vocabulary(p)
+            if n == 0:  # probabilities are of the words as heard: the first pass's text
+                doubts = self._apply_uncertain(p, words)
             self._apply_spacing(p)
             if not p.edits:
                 break
             applied.append(sorted(p.edits, key=lambda e: e.start))
             text, locked = _splice(text, applied[-1], locked)
         corrections = tuple(sorted(_to_raw(sentence, applied), key=lambda c: c.start))
-        return Refined(raw=sentence, text=apply_corrections(sentence, corrections), corrections=corrections)
+        dropped = "; ".join(doubts) or None
+        return Refined(
+            raw=sentence,
+            text=apply_corrections(sentence, corrections),
+            corrections=corrections,
+            dropped=dropped,
+        )
 
     # --- rules -------------------------------------------------------------------------------------------
 
@@ -173,6 +197,29 @@ class LexiconRefiner:
             if fix is not None and p.has_cue(fix[0], fix[1]):
                 start, end, term = fix
                 p.add("vocabulary", start, end, _match_case(p.text[start:end], term))
+
+    def _apply_uncertain(self, p: _Pass, words: tuple[HeardWord, ...]) -> list[str]:
+        """A real word heard with low probability that sounds like a domain term, in a clinical sentence:
+        corrected when one term is clearly meant; otherwise a doubt that drops the sentence (returned).
+        Words heard with confidence, and doubtful ones that sound like no term, stay as heard."""
+        doubts: list[str] = []
+        for w in words:
+            word = p.text[w.start : w.end]
+            if w.probability >= self.low_p or not WORD.fullmatch(word) or not self.vocab.is_word(word):
+                continue  # confident, or not a word: the vocabulary rule judges non-words
+            if word.lower() in NEGATIONS or self.vocab.is_known(word) or p.in_term(w.start, w.end):
+                continue  # a domain word heard as such, or a fact the refiner never touches
+            if any(e.start < w.end and w.start < e.end for e in p.edits) or not p.has_cue(w.start, w.end):
+                continue  # another rule settled it, or nothing clinical around it
+            verdict = sounds_like(self.vocab, word)
+            if verdict is None:
+                continue
+            after = _match_case(word, verdict.term)
+            if verdict.action == "fix" and not _sibling(word.lower(), verdict.match):
+                if p.add("low-confidence", w.start, w.end, after, round(w.probability, 3)):
+                    continue
+            doubts.append(f"doubtful word {word!r} (p={w.probability:.2f}) sounds like {verdict.term!r}")
+        return doubts
 
     def _suspect(self, p: _Pass, tokens: list[re.Match[str]], i: int) -> bool:
         tok = tokens[i]
@@ -403,7 +450,9 @@ def _to_raw(raw: str, passes: list[list[_Edit]]) -> list[Correction]:
     done: list[Correction] = []
     for edits in passes:
         mapped = [(e, _raw_offset(e.start, done), _raw_offset(e.end, done)) for e in edits]
-        new = [Correction(e.rule, raw[start:end], e.after, start, end) for e, start, end in mapped]
+        new = [
+            Correction(e.rule, raw[start:end], e.after, start, end, e.probability) for e, start, end in mapped
+        ]
         done = [c for c in done if not any(n.start <= c.start and c.end <= n.end for n in new)] + new
     return done
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from ophin.llm import prompts
 from ophin.llm.client import LlmClient, Sampling
 from ophin.llm.images import user_message
-from ophin.refine.base import Correction, Refined, apply_corrections, keeps_invariants
+from ophin.refine.base import Correction, HeardWord, Refined, apply_corrections, keeps_invariants
 from ophin.refine.vocabulary import WORD, Vocabulary
 
 PROMPT_VERSION = "v1"
@@ -67,7 +67,7 @@ class LLMRefiner:
     def config(self) -> dict[str, object]:
         return {"name": self.name, "version": self.version, "max_tokens": self.sampling.max_tokens}
 
-    def refine(self, sentence: str, context: str = "") -> Refined:
+    def refine(self, sentence: str, context: str = "", words: tuple[HeardWord, ...] = ()) -> Refined:
         if not sentence.strip():
             return Refined(raw=sentence, text=sentence, corrections=())
         reply, _ = self.llm.structured(

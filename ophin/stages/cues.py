@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import openai
@@ -11,12 +11,13 @@ from sqlalchemy import or_, select
 
 from ophin.cues.base import CueContext, CueVerdict, split_sentences
 from ophin.cues.clauses import split_clauses
-from ophin.db.models import Frame, Pair, VisualCue
+from ophin.db.models import Frame, Pair, TranscriptSegment, VisualCue
 from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import cue_id, params_hash
 from ophin.llm.pool import map_concurrent
 from ophin.refine.base import Refined
+from ophin.refine.confidence import refine_window
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
 from ophin.stages.common import InputMissing, read_frame
@@ -55,22 +56,36 @@ def separate_visual_cues(
     phash = params_hash(params)
     vision = svc.llm is not None and svc.llm.vision
 
-    def score_pair(item: tuple[uuid.UUID, str, str | None, str | None]) -> _Scored:
-        _, text, frame_key, frame_sha = item
-        # The window is the context: a term named in one sentence licenses a fix in the next.
-        refined = [refiner.refine(sentence, context=text) for sentence in sentences(text)]
+    heard: dict[uuid.UUID, list[tuple[str, float | None]]] = {}  # segment -> its words and probabilities
+
+    def score_pair(item: tuple[uuid.UUID, str, str | None, str | None, list[uuid.UUID] | None]) -> _Scored:
+        _, text, frame_key, frame_sha, segment_ids = item
+        # The window is the context: a term named in one sentence licenses a fix in the next; the words'
+        # probabilities let the refiner doubt a real word heard with low confidence.
+        words = [w for sid in segment_ids or () for w in heard.get(sid, ())]
+        refined = refine_window(refiner, sentences(text), text, words)
         image = read_frame(svc.store, frame_key, frame_sha) if vision and frame_key else None
-        return _Scored(refined, scorer.score([r.text for r in refined], CueContext(text, image)))
+        verdicts = scorer.score([r.text for r in refined], CueContext(text, image))
+        # A sentence with a doubtful word no rule could settle never becomes a target; the reason is kept.
+        verdicts = [
+            replace(v, is_visual=False, reason=f"dropped: {r.dropped}") if r.dropped else v
+            for r, v in zip(refined, verdicts, strict=True)
+        ]
+        return _Scored(refined, verdicts)
 
     def work(attempt: Attempt) -> dict[str, Any]:
         n_cues = n_kept = n_corrections = n_failed = 0
         with session_scope(svc.sessions) as session:
             todo = session.execute(
-                select(Pair.id, Pair.text, Frame.object_key, Frame.sha256)
+                select(Pair.id, Pair.text, Frame.object_key, Frame.sha256, Pair.segment_ids)
                 .outerjoin(Frame, Frame.id == Pair.frame_id)
                 .where(Pair.video_id == vid, or_(Pair.status != "dropped", Pair.n_cues.is_not(None)))
                 .order_by(Pair.start_s)
             ).all()  # a pair dropped upstream (no speech) has nothing to score
+            segments = session.execute(
+                select(TranscriptSegment.id, TranscriptSegment.words).where(TranscriptSegment.video_id == vid)
+            ).all()
+            heard.update({sid: [(w["word"], w.get("p")) for w in words or ()] for sid, words in segments})
         # Outside the transaction: a model may take seconds per pair, and pairs are asked about concurrently.
         outcomes = map_concurrent(score_pair, todo, svc.llm.max_in_flight if svc.llm else 1)
         with session_scope(svc.sessions) as session:

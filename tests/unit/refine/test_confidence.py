@@ -1,0 +1,97 @@
+"""Doubtful words: a low-probability English word that sounds like a domain term is corrected or drops its
+sentence; a confident word, or one that sounds like no term, stays. Sentences written for these tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ophin.refine import build_refiner
+from ophin.refine.base import HeardWord
+from ophin.refine.confidence import align_words, refine_window, sounds_like
+from ophin.refine.lexicon import LexiconRefiner, refiner_vocabulary
+from ophin.refine.vocabulary import DEFAULT_WORDLISTS
+
+
+@pytest.fixture(scope="module")
+def refiner() -> LexiconRefiner:
+    assert any(Path(p).is_file() for p in DEFAULT_WORDLISTS), "English word lists missing (make system-deps)"
+    return LexiconRefiner()
+
+
+def _heard(sentence: str, doubtful: dict[str, float]) -> list[tuple[str, float]]:
+    """The sentence's words as a recogniser would give them: 0.95 each, except the doubtful ones."""
+    return [(w, doubtful.get(w.strip(".,"), 0.95)) for w in sentence.split()]
+
+
+def _one(refiner: LexiconRefiner, sentence: str, doubtful: dict[str, float]):  # noqa: ANN202
+    return refine_window(refiner, [sentence], sentence, _heard(sentence, doubtful))[0]
+
+
+def test_apply_uncertain_corrects_a_doubtful_word_that_sounds_like_one_term(refiner: LexiconRefiner) -> None:
+    out = _one(refiner, "The corner looks hazy next to the iris.", {"corner": 0.2})
+    assert out.text == "The cornea looks hazy next to the iris."
+    assert out.dropped is None
+    (c,) = out.corrections
+    assert (c.rule, c.before, c.after, c.probability) == ("low-confidence", "corner", "cornea", 0.2)
+
+
+def test_apply_uncertain_keeps_a_confident_real_word(refiner: LexiconRefiner) -> None:
+    out = _one(refiner, "The corner looks hazy next to the iris.", {})
+    assert out.text == "The corner looks hazy next to the iris."
+    assert out.corrections == () and out.dropped is None
+
+
+def test_apply_uncertain_drops_the_sentence_when_no_term_is_sure(refiner: LexiconRefiner) -> None:
+    out = _one(refiner, "Look for loosen at the macula.", {"loosen": 0.1})
+    assert out.text == "Look for loosen at the macula."  # not guessed
+    assert out.dropped is not None and "'loosen'" in out.dropped and "drusen" in out.dropped
+
+
+def test_apply_uncertain_leaves_a_doubtful_word_that_sounds_like_no_term(refiner: LexiconRefiner) -> None:
+    out = _one(refiner, "She noticed blurred vision at the macula.", {"blurred": 0.05})
+    assert out.text == "She noticed blurred vision at the macula." and out.dropped is None
+
+
+def test_apply_uncertain_needs_a_clinical_context(refiner: LexiconRefiner) -> None:
+    out = _one(refiner, "Meet me at the corner after lunch.", {"corner": 0.2})
+    assert out.text == "Meet me at the corner after lunch." and out.dropped is None
+
+
+def test_apply_uncertain_never_touches_a_negation_or_a_domain_word(refiner: LexiconRefiner) -> None:
+    out = _one(refiner, "There is no fluid in the retina.", {"no": 0.1, "retina": 0.1, "fluid": 0.1})
+    assert out.text == "There is no fluid in the retina." and out.dropped is None
+
+
+def test_low_p_setting_changes_the_threshold_and_the_version() -> None:
+    strict = LexiconRefiner(low_p=0.1)
+    assert strict.version != LexiconRefiner().version
+    out = _one(strict, "The corner looks hazy next to the iris.", {"corner": 0.2})
+    assert out.text == "The corner looks hazy next to the iris."
+    assert build_refiner("lexicon", low_p=0.1).version == strict.version
+
+
+def test_sounds_like_separates_fix_doubt_and_nothing() -> None:
+    vocab = refiner_vocabulary()
+    fix, doubt = sounds_like(vocab, "corner"), sounds_like(vocab, "loosen")
+    assert fix is not None and (fix.action, fix.term) == ("fix", "cornea")
+    assert doubt is not None and (doubt.action, doubt.term) == ("doubt", "drusen")
+    assert sounds_like(vocab, "blurred") is None
+    assert sounds_like(vocab, "can") is None  # too short to judge
+
+
+def test_align_words_maps_probabilities_onto_the_text_despite_punctuation() -> None:
+    text = "Here, the disc is pale. It is cupped."
+    heard = [("Here,", 0.9), ("the", 0.8), ("disc", 0.3), ("is", 0.9), ("pale.", 0.7), ("It", 0.9)]
+    spans = align_words(text, heard)
+    assert [text[w.start : w.end] for w in spans] == ["Here", "the", "disc", "is", "pale", "It"]
+    assert spans[2] == HeardWord(10, 14, 0.3)
+
+
+def test_refine_window_gives_each_sentence_its_own_words(refiner: LexiconRefiner) -> None:
+    one, two = "The corner of the slit-lamp is clear.", "The corner is scarred."
+    heard = _heard(one, {}) + _heard(two, {"corner": 0.2})
+    first, second = refine_window(refiner, [one, two], f"{one} {two}", heard)
+    assert first.text == one  # the same word, heard with confidence
+    assert second.text == "The cornea is scarred."  # the first sentence is its clinical context
