@@ -36,6 +36,7 @@ from typing import Any
 
 __all__ = [
     "CORPUS_DIR",
+    "HELDOUT_SETS",
     "SETS",
     "demo_videos",
     "footage_truth",
@@ -48,11 +49,14 @@ __all__ = [
 ]
 
 CORPUS_DIR = Path(__file__).parent
-SETS = ("demo", "heldout")
+# heldout2 (a second held-out corpus made differently: drawn images, other voices, room noise) once generated.
+_HELDOUT2 = (CORPUS_DIR / "heldout2" / "ground_truth.json").exists()
+SETS = ("demo", "heldout", *(("heldout2",) if _HELDOUT2 else ()))
+HELDOUT_SETS = tuple(s for s in SETS if s.startswith("heldout"))
 
 
 def set_dir(set_name: str) -> Path:
-    """Directory of one corpus set (``"demo"`` or ``"heldout"``)."""
+    """Directory of one corpus set (``"demo"``, ``"heldout"`` or ``"heldout2"``)."""
     if set_name not in SETS:
         raise ValueError(f"unknown sample corpus set {set_name!r}; expected one of {SETS}")
     return CORPUS_DIR / set_name

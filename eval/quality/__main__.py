@@ -10,12 +10,18 @@ import json
 import sys
 from dataclasses import asdict
 
-from eval.corpus import SETS, footage_videos, videos
+from eval.corpus import HELDOUT_SETS, SETS, footage_videos, videos
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.quality", description=__doc__)
-    parser.add_argument("--set", dest="sets", action="append", choices=SETS, help="corpus set (repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        choices=SETS,
+        help=f"corpus set (repeatable; default {HELDOUT_SETS})",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -28,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     from ophin.pipeline import run_urls
 
     missed = False
-    for set_name in args.sets or ["heldout"]:
+    for set_name in args.sets or HELDOUT_SETS:
         settings = load_settings().model_copy(deep=True)
         settings.acquire.allow_file_urls = True  # the sets are bundled files
         svc = load_services(settings=settings)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ophin.verification.claims import normalize_spelling
+from eval.quality.vocab import fold
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ _WORD = re.compile(r"[a-z0-9']+")
 
 def words_of(text: str) -> list[str]:
     """Lowercased words with British spellings folded, hyphens and punctuation dropped."""
-    return _WORD.findall(normalize_spelling(text).replace("-", " "))
+    return _WORD.findall(fold(text).strip().replace("-", " "))
 
 
 def word_edits(reference: Sequence[str], hypothesis: Sequence[str]) -> int:

@@ -79,9 +79,7 @@ def _pool_boundaries(scores: list[BoundaryScore]) -> dict[str, Any]:
 
 
 def _rows(session: Session, set_name: str) -> dict[str, Any]:
-    videos = session.execute(
-        select(Video.id, Video.url).where(Video.url.in_(released_urls(set_name)))
-    ).all()
+    videos = session.execute(select(Video.id, Video.url).where(Video.url.in_(released_urls(set_name)))).all()
     ids = [vid for vid, _ in videos]
     rows: dict[str, Any] = {"names": {vid: PurePosixPath(url).name for vid, url in videos}}
     # Clip boundaries forced by the maximum clip length ("max") are splits for size, not a claim that the
