@@ -89,8 +89,8 @@ bench-cues: install ## visual-cue accuracy against the corpus labels: rule score
 bench-release: install ## release writing at 50k/500k synthetic records: time per phase, peak RSS per phase, bytes per format
 	$(PY) -m bench.release
 
-quality: install ## quality of the held-out release against its targets (fidelity, PHI, faces, checks)
-	$(PY) -m eval.quality --set heldout
+quality: install ## the trainer's figures on the held-out sets (heldout, heldout2) against issue 23's targets
+	$(PY) -m eval.quality
 
 corpus: install ## regenerate the sample lecture videos and ground truth (needs espeak-ng)
 	$(PY) -m eval.corpus.generate --out eval/corpus
