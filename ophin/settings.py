@@ -291,6 +291,9 @@ class GateSettings(BaseModel):
     max_failed_instructions: float = Field(0.2, ge=0.0, le=1.0)
     max_rejected: float = Field(0.6, ge=0.0, le=1.0)
     max_duplicates: float = Field(0.0, ge=0.0, le=1.0)  # accepted instructions repeating another
+    # Kept images with a narrated finding in none of their accepted records (each such image is left out of
+    # releases whatever this is; past this share the batch fails).
+    max_images_losing_findings: float = Field(0.1, ge=0.0, le=1.0)
     # Shares of items are judged on at least this many items (a 15 s clip with 3 instructions is no sample).
     min_sample: int = Field(10, ge=1)
 
@@ -337,6 +340,8 @@ class ReleaseSettings(BaseModel):
     split_phash_distance: int = Field(8, ge=0, le=63)  # images this close (pHash bits) join their groups
     split_seed: str = "ophin-v1"  # changing it reshuffles every group: old test data may land in train
     shard_records: int = Field(5000, ge=1)  # rows per Parquet shard (images embedded)
+    # At most this many records per image, chosen to keep every finding of the image (ophin/release/cap.py).
+    max_records_per_image: int = Field(6, ge=1)
 
     @field_validator("splits")
     @classmethod

@@ -110,13 +110,24 @@ def check_batch(
     failed: list[str] = []
     evaluated = succeeded = 0
     for part in parts:
+        if part.frame.empty and part.inputs:
+            # The stage had work and made nothing of it: a broken stage, not a quiet batch.
+            evaluated += 1
+            failed.append(f"{part.name}: no output from {part.inputs} input item(s)")
+            results[part.name] = {"success": False, "rows": 0, "inputs": part.inputs, "empty_output": True}
+            continue
         if part.frame.empty or len(part.frame) < part.min_rows:
-            # Nothing to judge (a batch of silent videos has no segments), or too few items for a share
-            # to mean anything: recorded as not judged, not failed.
+            # Nothing to judge because nothing came in (a batch of silent videos has no segments), or too
+            # few items for a share to mean anything: recorded as not judged, not failed.
             results[part.name] = {"success": True, "rows": len(part.frame), "not_judged": True}
+            if part.notes:
+                results[part.name]["notes"] = part.notes
+            continue
+        if not part.checks:  # a part that only says the stage made something
+            results[part.name] = {"success": True, "rows": len(part.frame)}
             continue
         result = validate_frame(part.frame, f"{stage}.{part.name}", part.checks)
-        results[part.name] = result
+        results[part.name] = result | ({"notes": part.notes} if part.notes else {})
         for check, outcome in zip(part.checks, result["expectations"], strict=True):
             evaluated += 1
             succeeded += bool(outcome["success"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -30,6 +30,7 @@ from ophin.db.models import (
     Video,
     VisualCue,
 )
+from ophin.quality.coverage import coverage_rows
 from ophin.settings import GateSettings
 
 # Slack for float rounding between ffprobe's duration and decoded frame/word times.
@@ -56,6 +57,10 @@ class Part:
     # Shares of items (rejected, failed, kept for a cue) say nothing about a handful of items: fewer rows
     # than this and the part is recorded as not judged (GateSettings.min_sample).
     min_rows: int = 0
+    # How many items the stage read to make these rows; an empty frame fails when it read any (None: the
+    # frame is the stage's input itself, and an empty one is simply nothing to judge).
+    inputs: int | None = None
+    notes: list[str] = field(default_factory=list)  # per-item verdicts recorded with the result
 
 
 Suite = Callable[[Session, list[uuid.UUID], GateSettings], list[Part]]
@@ -136,7 +141,9 @@ def transcribe_suite(session: Session, videos: list[uuid.UUID], g: GateSettings)
             .group_by(TranscriptSegment.video_id)
         ).all()
     )
-    with_audio = session.scalars(select(Video.id).where(Video.id.in_(videos), Video.has_audio.is_(True)))
+    with_audio = list(
+        session.scalars(select(Video.id).where(Video.id.in_(videos), Video.has_audio.is_(True)))
+    )
     per_video = [{"video_id": str(v), "empty": int(counts.get(v, 0) == 0)} for v in with_audio]
     return [
         Part(
@@ -147,6 +154,7 @@ def transcribe_suite(session: Session, videos: list[uuid.UUID], g: GateSettings)
                 _between("segments have text", "text_chars", 1),
                 _between("no-speech probabilities lie in [0, 1]", "no_speech_prob", 0.0, 1.0),
             ],
+            inputs=len(with_audio),
         ),
         Part(
             "videos",
@@ -197,6 +205,7 @@ def keyframes_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) 
                 _true("a frame belongs to its clip's video", "same_video_as_clip"),
                 _true("a dropped frame says why", "kept_or_reasoned"),
             ],
+            inputs=len(videos),
         ),
         Part(
             "videos",
@@ -230,6 +239,11 @@ def pair_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> li
         for p, frame_video, kept, duration in found
     ]
     columns = ["id", "start_s", "length_s", "past_end_s", "same_video_as_frame", "frame_kept"]
+    # Kept frames of videos with speech: each must fall in some transcript window.
+    spoken = select(TranscriptSegment.video_id).where(TranscriptSegment.video_id.in_(videos)).distinct()
+    inputs = session.scalar(
+        select(func.count()).select_from(Frame).where(Frame.video_id.in_(spoken), Frame.kept.is_(True))
+    )
     return [
         Part(
             "pairs",
@@ -239,6 +253,7 @@ def pair_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> li
                 _true("a pair's frame is of the pair's video", "same_video_as_frame"),
                 _true("pairs are made of kept frames only", "frame_kept"),
             ],
+            inputs=inputs or 0,
         )
     ]
 
@@ -255,6 +270,12 @@ def cues_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> li
         select(Pair.id, Pair.status, Pair.n_cues).where(Pair.video_id.in_(videos), Pair.n_cues.is_not(None))
     ).all()
     per_pair = [{"id": str(p.id), "with_cue": int(p.status == "kept")} for p in scored]
+    # The pairs the cue stage reads (ophin.stages.cues): every one with words has sentences to score.
+    inputs = session.scalar(
+        select(func.count())
+        .select_from(Pair)
+        .where(Pair.video_id.in_(videos), (Pair.status != "dropped") | Pair.n_cues.is_not(None))
+    )
     return [
         Part(
             "cues",
@@ -263,6 +284,7 @@ def cues_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> li
                 _between("cue scores lie in [0, 1]", "score", 0.0, 1.0),
                 _between("scored sentences have text", "text_chars", 1),
             ],
+            inputs=inputs or 0,
         ),
         Part(
             "pairs",
@@ -296,7 +318,7 @@ def synthesize_suite(session: Session, videos: list[uuid.UUID], g: GateSettings)
             )
         )
     )
-    kept = session.scalars(select(Pair.id).where(Pair.video_id.in_(videos), Pair.status == "kept"))
+    kept = list(session.scalars(select(Pair.id).where(Pair.video_id.in_(videos), Pair.status == "kept")))
     per_pair = [{"id": str(p), "has_instructions": p in written} for p in kept]
     return [
         Part(
@@ -311,6 +333,7 @@ def synthesize_suite(session: Session, videos: list[uuid.UUID], g: GateSettings)
                 _true("every written instruction has a question and an answer", "turns_or_failed"),
                 _true("an instruction shows its pair's frame", "same_frame_as_pair"),
             ],
+            inputs=len(kept),
         ),
         Part(
             "generation",
@@ -362,6 +385,8 @@ def verify_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> 
         }
         for i in items
     ]
+    accepted = [{"id": str(i.id)} for i in items if i.status == "accepted"]
+    images = [r | {"lost_any": int(bool(r["lost"]))} for r in coverage_rows(session, videos)]
     return [
         Part(
             "instructions",
@@ -379,6 +404,24 @@ def verify_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> 
             _frame(rows, ["id", "rejected"]),
             [_mean("share of instructions rejected by verification", "rejected", None, g.max_rejected)],
             min_rows=g.min_sample,
+        ),
+        # What verification passes on: none accepted of any written is an empty output.
+        Part("accepted", _frame(accepted, ["id"]), [], inputs=len(rows)),
+        # An image that loses a narrated finding fails on its own (its records stay out of releases, the
+        # reason is in `notes`); the batch fails when too many do.
+        Part(
+            "images",
+            _frame(images, ["frame_id", "lost", "lost_any"]),
+            [
+                _mean(
+                    "share of kept images with a narrated finding in none of their accepted records",
+                    "lost_any",
+                    None,
+                    g.max_images_losing_findings,
+                )
+            ],
+            min_rows=g.min_sample,
+            notes=[r["lost"] for r in images if r["lost"]],
         ),
     ]
 

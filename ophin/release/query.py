@@ -17,11 +17,14 @@ from sqlalchemy.orm import Session
 
 from ophin.db.models import Frame, Instruction, Pair, Verification, Video, VisualCue
 from ophin.imaging.phash_index import duplicates_across_groups
+from ophin.quality.coverage import coverage_rows
 from ophin.quality.gates import gated_videos
+from ophin.release.cap import LOST_FINDING, OVER_CAP, Candidate, choose_records
 from ophin.release.public import check_public, public_url
 from ophin.release.record import ReleaseRecord, Source, Turn
 from ophin.release.splits import SplitPlan, assign_splits
 from ophin.settings import ReleaseSettings
+from ophin.verification.coverage import record_findings
 
 CROSS_VIDEO_DUPLICATE = "cross-video near-duplicate"
 BATCH = 2000  # rows per round trip of the record cursor
@@ -30,7 +33,10 @@ BATCH = 2000  # rows per round trip of the record cursor
 @dataclass(frozen=True)
 class ReleasePlan:
     kinds: tuple[str, ...]  # empty: every kind
-    dropped_frames: frozenset[uuid.UUID]  # near-duplicates of an earlier video's image
+    dropped_frames: frozenset[
+        uuid.UUID
+    ]  # near-duplicates of an earlier video's image, images losing findings
+    dropped_records: frozenset[uuid.UUID]  # records past the per-image cap
     splits: SplitPlan  # video -> split
     left_out: dict[str, int]  # reason -> instructions
 
@@ -49,7 +55,8 @@ def _releasable(kinds: Sequence[str]) -> Select[Any]:
 def plan_release(
     session: Session, settings: ReleaseSettings, *, kinds: Sequence[str], dedup_distance: int
 ) -> ReleasePlan:
-    """Drop cross-video near-duplicate images (the earlier video keeps its figure), then split by group."""
+    """Drop cross-video near-duplicate images (the earlier video keeps its figure) and images that lost a
+    narrated finding, cap each image's records, then split by group."""
     ids = _releasable(kinds).subquery()
     frames = session.execute(
         select(Frame.id, Frame.video_id, Frame.phash, func.count(ids.c.id))
@@ -60,7 +67,10 @@ def plan_release(
         .order_by(Video.url, Frame.t_s, Frame.id)
     ).all()
     items = [(f.id, f.video_id, f.phash) for f in frames if f.phash]
-    dropped = frozenset(fid for fid, _ in duplicates_across_groups(items, dedup_distance))
+    duplicates = frozenset(fid for fid, _ in duplicates_across_groups(items, dedup_distance))
+    videos = sorted({f.video_id for f in frames}, key=str)
+    lost = frozenset(uuid.UUID(r["frame_id"]) for r in coverage_rows(session, videos) if r["lost"])
+    dropped = duplicates | lost
     kept = [f for f in frames if f.id not in dropped]
     plan = assign_splits(
         ((f.video_id, f.phash) for f in kept),
@@ -68,8 +78,45 @@ def plan_release(
         max_distance=settings.split_phash_distance,
         seed=settings.split_seed,
     )
-    n_dropped = sum(f[3] for f in frames if f.id in dropped)
-    return ReleasePlan(tuple(kinds), dropped, plan, {CROSS_VIDEO_DUPLICATE: n_dropped} if n_dropped else {})
+    over_cap = _over_cap(session, kinds, dropped, settings.max_records_per_image)
+    counts = {
+        CROSS_VIDEO_DUPLICATE: sum(f[3] for f in frames if f.id in duplicates),
+        LOST_FINDING: sum(f[3] for f in frames if f.id in lost - duplicates),
+        OVER_CAP: len(over_cap),
+    }
+    left_out = {reason: n for reason, n in counts.items() if n}
+    return ReleasePlan(tuple(kinds), dropped, over_cap, plan, left_out)
+
+
+def _over_cap(
+    session: Session, kinds: Sequence[str], dropped: frozenset[uuid.UUID], cap: int
+) -> frozenset[uuid.UUID]:
+    """The records of each image past `cap`, read an image at a time (choose_records picks the kept)."""
+    ids = _releasable(kinds).subquery()
+    rows = session.execute(
+        select(Instruction.id, Instruction.frame_id, Instruction.kind, Instruction.turns)
+        .join(ids, ids.c.id == Instruction.id)
+        .order_by(Instruction.frame_id, Instruction.id)
+        .execution_options(yield_per=BATCH)
+    )
+    out: set[uuid.UUID] = set()
+    frame: uuid.UUID | None = None
+    group: list[Candidate] = []
+
+    def close() -> None:
+        if len(group) > cap:
+            kept = set(choose_records(group, cap))
+            out.update(uuid.UUID(c.id) for c in group if c.id not in kept)
+
+    for row in rows:
+        if row.frame_id in dropped:
+            continue
+        if row.frame_id != frame:
+            close()
+            frame, group = row.frame_id, []
+        group.append(Candidate(str(row.id), row.kind, frozenset(record_findings(row.turns or []))))
+    close()
+    return frozenset(out)
 
 
 def iter_records(session: Session, plan: ReleasePlan) -> Iterator[ReleaseRecord]:
@@ -107,7 +154,7 @@ def iter_records(session: Session, plan: ReleasePlan) -> Iterator[ReleaseRecord]
         .execution_options(yield_per=BATCH)
     )
     for row in rows:
-        if row.frame_id in plan.dropped_frames:
+        if row.frame_id in plan.dropped_frames or row.id in plan.dropped_records:
             continue
         yield ReleaseRecord(
             id=str(row.id),
@@ -157,8 +204,9 @@ def release_quality(session: Session, plan: ReleasePlan, video_ids: Sequence[uui
     )
     made = sum(by_status.values())
     pairs = session.execute(
-        select(func.count(), func.count().filter(Pair.status == "kept"), func.avg(Pair.cue_score))
-        .where(Pair.video_id.in_(video_ids))
+        select(func.count(), func.count().filter(Pair.status == "kept"), func.avg(Pair.cue_score)).where(
+            Pair.video_id.in_(video_ids)
+        )
     ).one()
     frames = session.execute(
         select(

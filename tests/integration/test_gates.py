@@ -97,6 +97,17 @@ BROKEN = [
         {},
     ),
     ("verify", "UPDATE instruction SET status = 'rejected'", "rejected by verification", {"min_sample": 1}),
+    # An empty output from a non-empty input: nothing accepted, no cue sentence scored.
+    ("verify", "UPDATE instruction SET status = 'rejected'", "accepted: no output from", {}),
+    ("cues", "DELETE FROM visual_cue", "cues: no output from", {}),
+    # Accepted records that carry none of their image's narrated findings.
+    (
+        "verify",
+        """UPDATE instruction SET turns = '[{"role": "human", "text": "What is this?"},'"""
+        """ '{"role": "gpt", "text": "A picture of the back of the eye."}]' WHERE status = 'accepted'""",
+        "narrated finding in none of their accepted records",
+        {"min_sample": 1},
+    ),
     (
         "verify",
         "UPDATE instruction SET fingerprint = 'same' WHERE status = 'accepted'",
@@ -224,7 +235,7 @@ def test_a_share_over_fewer_items_than_min_sample_is_recorded_as_not_judged(proc
     url = _copy(svc, pg_admin_url)
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE instruction SET status = 'rejected'")
+        conn.exec_driver_sql(f"UPDATE instruction SET status = 'rejected' WHERE id = {ONE_ACCEPTED}")
     engine.dispose()
     sessions = session_factory(Settings(db={"url": url}))
     gate = check_batch(sessions, "verify", _videos(sessions), GateSettings(min_sample=1000))
@@ -232,3 +243,26 @@ def test_a_share_over_fewer_items_than_min_sample_is_recorded_as_not_judged(proc
         result = session.get(QualityRun, gate.quality_run_id).result
     sessions.kw["bind"].dispose()
     assert gate.success and result["verdicts"]["not_judged"] is True
+
+
+def test_check_batch_fails_an_empty_output_only_when_its_input_was_not_empty(
+    processed, pg_admin_url, monkeypatch
+) -> None:  # noqa: ANN001
+    import pandas as pd
+
+    from ophin.quality import gates
+    from ophin.quality.suites import Part
+
+    svc, _ = processed
+    sessions = session_factory(Settings(db={"url": _copy(svc, pg_admin_url)}))
+    inputs = {"n": 0}
+    fake = {
+        "cues": lambda session, videos, g: [Part("made", pd.DataFrame({"id": []}), [], inputs=inputs["n"])]
+    }
+    monkeypatch.setattr(gates, "SUITES", fake)
+    quiet = check_batch(sessions, "cues", _videos(sessions), GateSettings())
+    assert quiet.success
+    inputs["n"] = 3
+    broken = check_batch(sessions, "cues", _videos(sessions), GateSettings())
+    assert not broken.success and broken.failed == ["made: no output from 3 input item(s)"]
+    sessions.kw["bind"].dispose()
