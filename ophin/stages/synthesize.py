@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import openai
@@ -18,10 +18,12 @@ from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_on_video
 from ophin.stages.common import InputMissing, read_frame, visual_cue_texts
 from ophin.synthesis.base import KINDS, GeneratedInstruction, PairContext
+from ophin.synthesis.offline import applicable_kinds
 
 STAGE = "synthesize"
 UPSTREAM = ("cues",)  # the stages whose rows this one reads
-VERSION = "3"  # 2: failed items make the attempt partial, retried alone; 3: concurrent requests, provenance
+VERSION = "4"  # 2: failed items make the attempt partial, retried alone; 3: concurrent requests, provenance;
+# 4: the frame's modality in the context, only the kinds the narration supports, citations kept
 # Errors that sink one item (malformed output is a ValueError, transport errors are OpenAIError);
 # anything else is a bug and fails the whole stage.
 ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError, InputMissing)
@@ -35,9 +37,9 @@ class SynthesisParams:
     kinds: tuple[str, ...] = KINDS
 
 
-def pair_context(session: Any, pair: Pair) -> PairContext:
+def pair_context(session: Any, pair: Pair, modality: str | None = None) -> PairContext:
     cues = visual_cue_texts(session, pair.id)
-    return PairContext(pair_id=str(pair.id), cues=tuple(cues), transcript=pair.text)
+    return PairContext(pair_id=str(pair.id), cues=tuple(cues), transcript=pair.text, modality=modality)
 
 
 def _generated(outcome: Outcome[GeneratedInstruction]) -> dict[str, Any]:
@@ -54,8 +56,11 @@ def _generated(outcome: Outcome[GeneratedInstruction]) -> dict[str, Any]:
         }
     out = outcome.value
     assert out is not None  # noqa: S101 - type narrowing: a failed outcome returned above
+    turns: list[dict[str, Any]] = [{"role": t.role, "text": t.text} for t in out.turns]
+    if out.citations:  # the relations the answer states, with their sources, on the turn that states them
+        turns[-1]["cites"] = [asdict(c) for c in out.citations]
     return {
-        "turns": [{"role": t.role, "text": t.text} for t in out.turns],
+        "turns": turns,
         "prompt_version": out.prompt_version,
         "status": "generated",
         "error": None,
@@ -73,12 +78,12 @@ def synthesize_instructions(
     def work(attempt: Attempt) -> dict[str, Any]:
         with session_scope(svc.sessions) as session:
             pairs = session.execute(
-                select(Pair, Frame.object_key, Frame.sha256)
+                select(Pair, Frame.object_key, Frame.sha256, Frame.modality)
                 .join(Frame, Frame.id == Pair.frame_id)
                 .where(Pair.video_id == vid, Pair.status == "kept")
                 .order_by(Pair.start_s)
             ).all()
-            contexts = [(p, key, sha, pair_context(session, p)) for p, key, sha in pairs]
+            contexts = [(p, key, sha, pair_context(session, p, modality)) for p, key, sha, modality in pairs]
             of_video = Instruction.pair_id.in_(select(Pair.id).where(Pair.video_id == vid))
             # Same id = same pair, kind, params and context: what already came out well is not paid for twice.
             done = set(session.scalars(select(Instruction.id).where(of_video, Instruction.status.in_(DONE))))
@@ -90,8 +95,12 @@ def synthesize_instructions(
                     ctx = replace(ctx, image=read_frame(svc.store, frame_key, frame_sha))
                 except InputMissing as exc:
                     unreadable[pair.id] = exc
-            for kind in params.kinds:
-                iid = instruction_id(pair.id, kind, params_hash([phash, ctx.cues, ctx.transcript]))
+            # A conversation needs three narrated findings, whichever generator writes it: none is asked for.
+            # No usable cue at all: every kind is asked, and fails on its own row with the reason.
+            for kind in applicable_kinds(ctx, params.kinds) or params.kinds:
+                iid = instruction_id(
+                    pair.id, kind, params_hash([phash, ctx.cues, ctx.transcript, ctx.modality])
+                )
                 keep.append(iid)
                 if force or iid not in done:
                     todo.append((iid, pair, ctx, kind))

@@ -18,12 +18,24 @@ class PairContext:
     cues: tuple[str, ...]  # visual-cue sentences, in spoken order
     transcript: str  # whole window text (an LLM may use it as context; the offline generator must not)
     image: bytes | None = None  # the pair's frame, loaded only for a generator that sends it to the model
+    # The frame classifier's label (ophin.imaging.modality.LABELS); None where no classifier ran.
+    modality: str | None = None
 
 
 @dataclass(frozen=True)
 class Turn:
     role: Literal["human", "gpt"]
     text: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A relation an answer states: what it ties together and where that is written."""
+
+    finding: str
+    indicates: str
+    statement: str
+    source: str
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,7 @@ class GeneratedInstruction:
     generator_version: str
     prompt_version: str | None  # template file version for LLM backends, None for offline
     llm: LlmCall | None = None  # the request that wrote it, for LLM backends
+    citations: tuple[Citation, ...] = ()  # the relations its answers state, with their sources
 
 
 class InstructionGenerator(Protocol):

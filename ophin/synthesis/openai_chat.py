@@ -12,9 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from ophin.llm import prompts
 from ophin.llm.client import LlmClient, Sampling
 from ophin.llm.images import user_message
-from ophin.synthesis.base import KINDS, GeneratedInstruction, InstructionKind, PairContext, Turn
+from ophin.synthesis.base import KINDS, Citation, GeneratedInstruction, InstructionKind, PairContext, Turn
+from ophin.synthesis.reading import read_image
 
-PROMPT_VERSION = "v1"
+PROMPT_VERSION = "v2"  # v2: one modality, cited relations hedged, >= 3 turns, CoT that reasons, no artefacts
 _ROLES = ("human", "gpt")
 
 
@@ -30,9 +31,30 @@ def load_prompt(kind: InstructionKind, version: str = PROMPT_VERSION) -> Templat
 
 
 def render_prompt(ctx: PairContext, kind: InstructionKind, version: str = PROMPT_VERSION) -> str:
-    cues = "\n".join(f"{i}. {cue.strip()}" for i, cue in enumerate(ctx.cues, start=1))
+    """The same reading as the offline generator's: cues without narration artefacts or another modality's
+    name, the one modality the record may name, and only the relations whose finding is narrated and whose
+    modality fits."""
+    image = read_image(ctx)
+    cues = "\n".join(f"{i}. {cue.text}" for i, cue in enumerate(image.cues, start=1))
+    relations = "\n".join(f"- {r.statement}" for r in image.relations) or "(none)"
     # substitute() (not safe_substitute) so a template missing a placeholder fails loudly at first use.
-    return load_prompt(kind, version).substitute(cues=cues, transcript=ctx.transcript.strip())
+    return load_prompt(kind, version).substitute(
+        cues=cues,
+        transcript=ctx.transcript.strip(),
+        noun=image.noun,
+        modality=f"a {image.noun}" if image.modality else '"image" (its kind is not settled)',
+        relations=relations,
+    )
+
+
+def cited(ctx: PairContext, turns: tuple[Turn, ...]) -> tuple[Citation, ...]:
+    """The offered relations whose meaning a reply states, with their sources."""
+    text = " ".join(t.text.lower() for t in turns if t.role == "gpt")
+    return tuple(
+        Citation(r.finding, r.indicates, r.statement, r.source)
+        for r in read_image(ctx).relations
+        if r.indicates.lower() in text
+    )
 
 
 class TurnReply(BaseModel):
@@ -98,12 +120,14 @@ class OpenAICompatibleGenerator:
             sampling=self.sampling,
             check=check_turns,
         )
+        turns = tuple(Turn(role=t.role, text=t.text.strip()) for t in reply.turns)
         return GeneratedInstruction(
             kind=kind,
-            turns=tuple(Turn(role=t.role, text=t.text.strip()) for t in reply.turns),
+            turns=turns,
             generator=self.name,
             # The model is part of what produced the data; keep it in the provenance string.
             generator_version=f"{self.version}+{self.model}",
             prompt_version=PROMPT_VERSION,
             llm=call,
+            citations=cited(ctx, turns),
         )

@@ -8,11 +8,13 @@ from dataclasses import replace
 import pytest
 
 from ophin.knowledge import RELATIONS, RELATIONS_DIGEST
+from ophin.stages.verify import FRAME_TEXT
 from ophin.synthesis.base import KINDS, InstructionGenerator, PairContext
 from ophin.synthesis.offline import (
     ANSWER_FRAMES,
     TEMPLATES_DIGEST,
     OfflineCueGenerator,
+    applicable_kinds,
     knowledge_for,
     normalize_cue,
 )
@@ -69,7 +71,20 @@ OCT = PairContext(
     cues=("on the OCT you can see subretinal fluid under the fovea", "and the rpe is elevated nasally"),
     transcript="on the OCT you can see subretinal fluid under the fovea and the rpe is elevated nasally",
 )
-CONTEXTS = (NORMAL_FUNDUS, GLAUCOMA, AMD, DME, NEGATION_AND_NUMBER, OCT)
+MANY = PairContext(
+    pair_id="pair-many",
+    cues=(
+        "Hello everyone, welcome back.",
+        "This is a colour fundus photograph of the left eye.",
+        "As you can see, there is a flame haemorrhage at the disc margin.",
+        "Hard exudates surround the fovea.",
+        "Multiple large drusen are scattered at the macula.",
+        "On this slide the cup-to-disc ratio is enlarged.",
+    ),
+    transcript="",
+    modality="colour_fundus",
+)
+CONTEXTS = (NORMAL_FUNDUS, GLAUCOMA, AMD, DME, NEGATION_AND_NUMBER, OCT, MANY)
 PAIR_IDS = tuple(f"p-{i}" for i in range(25))  # template choice depends on the pair id: try many
 
 _MARKER = re.compile(r"^(?:step\s+\d+\s*:|conclusion\s*:)\s*", re.IGNORECASE)
@@ -81,6 +96,8 @@ def _variants(ctx: PairContext) -> list[PairContext]:
 
 
 def _answers(ctx: PairContext, kind: str) -> list[str]:
+    if kind not in applicable_kinds(ctx):
+        return []
     return [t.text for t in OfflineCueGenerator().generate(ctx, kind).turns if t.role == "gpt"]  # type: ignore[arg-type]
 
 
@@ -131,7 +148,11 @@ def _cot_parts(ctx: PairContext) -> tuple[list[str], str]:
         ),
         ("okay so on the left you can see subretinal fluid here", "Subretinal fluid here."),
         ("  The   disc is   pale ", "The disc is pale."),
-        ("you can see drusen", "You can see drusen."),  # stripping would leave too little: keep it whole
+        ("you can see drusen", "Drusen."),  # the framing goes; the finding it names stays
+        ("Hello everyone, welcome back to the lecture.", ""),  # nothing about the picture: dropped
+        ("The disc, as you can see, is swollen.", "The disc is swollen."),
+        ("On this slide we have drusen at the macula.", "Drusen at the macula."),
+        ("Let's look at the macula, which shows drusen.", "The macula, which shows drusen."),
         (  # the lead belongs to a longer phrase: stripping it would leave "Of the right eye, ..."
             "In this fundus photograph of the right eye, the disc is pink.",
             "In this fundus photograph of the right eye, the disc is pink.",
@@ -196,64 +217,6 @@ def test_generate_vqa_cues_share_one_topic() -> None:
         assert used and any(used <= group for group in groups), (variant.pair_id, answer)
 
 
-def test_generate_vqa_about_the_modality_names_it() -> None:
-    questions = {}
-    for variant in _variants(AMD):
-        turns = OfflineCueGenerator().generate(variant, "vqa").turns
-        questions[turns[0].text] = turns[1].text
-    answer = (
-        questions.get("What kind of image is this?") or questions["Which imaging modality is shown here?"]
-    )
-    assert answer == "This is a colour fundus photograph of the left macula."
-
-
-def test_generate_conversation_walks_overview_then_findings_then_interpretation() -> None:
-    spoken_out_of_order = PairContext(
-        "p-order",
-        (
-            "These findings are consistent with glaucoma.",
-            "The cup-to-disc ratio is enlarged.",
-            "A fundus photograph of the right eye.",
-            "There is a haemorrhage at the disc margin.",
-        ),
-        "",
-    )
-    expected = [
-        "fundus photograph of the right eye",
-        "cup-to-disc ratio is enlarged",
-        "haemorrhage at the disc margin",
-        "consistent with glaucoma",
-    ]
-    for variant in _variants(spoken_out_of_order):
-        turns = OfflineCueGenerator().generate(variant, "conversation").turns
-        answers = [t.text for t in turns if t.role == "gpt"]
-        assert [next(i for i, a in enumerate(answers) if e in a) for e in expected] == [0, 1, 2, 3]
-        assert all(sum(_body(c) in a.lower() for c in variant.cues) == 1 for a in answers)  # one cue each
-
-
-def test_generate_conversation_questions_name_their_topic() -> None:
-    for variant in _variants(DME):
-        turns = OfflineCueGenerator().generate(variant, "conversation").turns
-        questions = [t.text for t in turns if t.role == "human"]
-        assert "this OCT scan" in questions[0]
-        assert "cystoid spaces" in questions[0]
-        assert "subretinal fluid" in questions[1]
-        assert len(set(questions)) == len(questions)
-        assert questions[-1] in (
-            "What do these findings suggest?",
-            "What condition do these findings point to?",
-        )
-        assert "macular oedema" in turns[-1].text  # the closing interpretation, from a cited relation
-
-
-def test_generate_conversation_asks_about_adjectives_by_their_noun() -> None:
-    cues = ("The macula is thickened.", "A dark cystic space sits within the inner retina.")
-    turns = OfflineCueGenerator().generate(PairContext("p-adj", cues, ""), "conversation").turns
-    questions = [t.text for t in turns if t.role == "human"]
-    assert "macula" in questions[0] and "this image" in questions[0]
-    assert "cyst" in questions[1] and "cystic" not in questions[1]
-
-
 @pytest.mark.parametrize("ctx", CONTEXTS, ids=lambda c: c.pair_id)
 def test_generate_cot_concludes_with_a_synthesis_not_a_step(ctx: PairContext) -> None:
     for variant in _variants(ctx):
@@ -266,57 +229,11 @@ def test_generate_cot_concludes_with_a_synthesis_not_a_step(ctx: PairContext) ->
         assert check_reasoning(OfflineCueGenerator().generate(variant, "cot").turns).passed
 
 
-def test_generate_cot_interprets_with_relations_only_for_named_findings() -> None:
-    drusen = "Drusen are a hallmark of age-related macular degeneration."
-    steps, conclusion = _cot_parts(AMD)
-    assert f"Interpretation: {drusen[0].lower()}{drusen[1:]}" in steps
-    assert "age-related macular degeneration" in conclusion
-    # AMD names "no haemorrhage": nothing about haemorrhages may be interpreted or concluded.
-    assert not any("haemorrhage" in s for s in steps if s.startswith("Interpretation"))
-    no_drusen = PairContext("p-nodrusen", ("There are no drusen at the macula.", "The fovea is flat."), "")
-    assert drusen not in knowledge_for(no_drusen)
-    steps, conclusion = _cot_parts(no_drusen)
-    assert "degeneration" not in " ".join(steps) + conclusion
-    sign_statements = {r.statement for r in RELATIONS if r.kind == "sign"}
-    assert not sign_statements & set(knowledge_for(NORMAL_FUNDUS))
-
-
-def test_generate_cot_uses_the_narrators_diagnosis_when_spoken() -> None:
-    steps, conclusion = _cot_parts(GLAUCOMA)
-    assert "Interpretation: these findings are consistent with glaucoma." in steps
-    assert "glaucoma" in conclusion and "cup-to-disc ratio" in conclusion
-    assert "Interpretation: an enlarged or asymmetric cup-to-disc ratio" in " ".join(steps)
-
-
-def test_generate_calls_a_normal_image_normal_and_an_abnormal_one_abnormal() -> None:
-    verdicts = {"normal": set(), "abnormal": set()}
-    for ctx, status in ((NORMAL_FUNDUS, "normal"), (GLAUCOMA, "abnormal"), (DME, "abnormal")):
-        for variant in _variants(ctx):
-            question, answer = (t.text for t in OfflineCueGenerator().generate(variant, "vqa").turns)
-            if "normal" in question:
-                verdicts[status].add(answer.split(":")[0])
-            _, conclusion = _cot_parts(variant)
-            assert ("normal fundus photograph" in conclusion) is (status == "normal")
-    assert verdicts == {"normal": {"Normal"}, "abnormal": {"Abnormal"}}
-    closing = _answers(NORMAL_FUNDUS, "conversation")[-1]
-    assert re.search(r"Nothing abnormal|\bnormal\b", closing), closing
-
-
-def test_generate_single_cue_vqa_is_a_short_verdict() -> None:
-    ctx = PairContext("p-one", ("The optic disc is swollen with blurred margins.",), "")
-    (answer,) = _answers(ctx, "vqa")
-    assert answer == "Abnormal: this image shows the swollen optic disc."
-    assert_grounded(ctx, answer)
-
-
 def test_generate_preserves_negations_and_numbers() -> None:
     everything = re.sub(
         r"Step \d+:", "", " ".join(a for k in KINDS for a in _answers(NEGATION_AND_NUMBER, k))
     )
     assert set(re.findall(r"\d+(?:\.\d+)?", everything)) <= {"62", "0.8"}
-    conversation = " ".join(_answers(NEGATION_AND_NUMBER, "conversation"))
-    for cue in NEGATION_AND_NUMBER.cues:
-        assert _body(cue) in conversation.lower()  # spoken words kept whole, "no" and "0.8" included
     for variant in _variants(NEGATION_AND_NUMBER):
         for kind in KINDS:
             for answer in _answers(variant, kind):
@@ -333,22 +250,22 @@ def test_generate_is_deterministic_yet_varied_across_pairs() -> None:
     assert (first.kind, first.generator, first.generator_version, first.prompt_version) == (
         "vqa",
         "offline-cue-template",
-        "2",
+        "3",
         None,
     )
-    for kind in KINDS:
+    for kind in ("vqa", "cot"):
         questions = {generator.generate(v, kind).turns[0].text for v in _variants(GLAUCOMA)}
         assert len(questions) >= 2, kind
 
 
 def test_generate_output_passes_the_verifier_with_its_knowledge() -> None:
     for ctx in CONTEXTS:
-        for kind in KINDS:
+        for kind in applicable_kinds(ctx):
             instruction = OfflineCueGenerator().generate(ctx, kind)
             results = {
                 r.check: r
                 for r in check_instruction(
-                    instruction.turns, ctx.cues, CheckParams(), knowledge=knowledge_for(ctx)
+                    instruction.turns, ctx.cues, CheckParams(), knowledge=(*knowledge_for(ctx), FRAME_TEXT)
                 )
             }
             for name in ("grounded", "no_leakage", "length", "well_formed"):
@@ -367,15 +284,9 @@ def test_knowledge_for_lists_the_statements_used() -> None:
 
 def test_config_changes_with_templates_and_relations() -> None:
     config = OfflineCueGenerator().config()
-    assert config["version"] == "2"
+    assert config["version"] == "3"
     assert config["templates"] == TEMPLATES_DIGEST and config["relations"] == RELATIONS_DIGEST
     assert "lexicon" in config
-
-
-def test_generate_drops_repeated_cues() -> None:
-    ctx = PairContext("p-r", ("The disc is swollen.", "the disc is swollen", "Haemorrhages surround it."), "")
-    answers = _answers(ctx, "conversation")
-    assert sum("disc is swollen" in a.lower() for a in answers) == 1
 
 
 def test_generate_rejects_empty_cues_and_unknown_kind() -> None:

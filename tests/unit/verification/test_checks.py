@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from eval.quality.planted import BAD, GOOD, PLANTED, Planted, confusion, run_checks
+from ophin.stages.verify import FRAME_TEXT
 from ophin.synthesis.base import PairContext, Turn
-from ophin.synthesis.offline import OfflineCueGenerator, knowledge_for
+from ophin.synthesis.offline import OfflineCueGenerator, applicable_kinds, knowledge_for
 from ophin.verification.checks import (
     CHECKS,
     CheckParams,
@@ -303,9 +304,11 @@ def test_offline_instructions_pass_every_check_with_their_knowledge() -> None:
         "The ellipsoid zone is disrupted beneath the fovea.",
     )
     ctx = PairContext("p1", cues, "")
-    made = {k: OfflineCueGenerator().generate(ctx, k).turns for k in ("vqa", "conversation", "cot")}
+    made = {k: OfflineCueGenerator().generate(ctx, k).turns for k in applicable_kinds(ctx)}
     for kind, turns in made.items():
-        results = check_instruction(turns, cues, CheckParams(), knowledge=knowledge_for(ctx))
+        # As the verify stage does: the relation statements and the generator's fixed frames.
+        knowledge = (*knowledge_for(ctx), FRAME_TEXT)
+        results = check_instruction(turns, cues, CheckParams(), knowledge=knowledge)
         assert {r.check: r.detail for r in results if not r.passed} == {}, kind
 
 

@@ -1,0 +1,1 @@
+"""The three instruction kinds the offline generator writes, one module each."""

@@ -1,0 +1,113 @@
+"""Chain of thought: what is seen (the findings as phrases, not the cue sentences other kinds answer with),
+what each finding means and why (cited relations whose modality fits), and a conclusion that hedges a derived
+diagnosis and states only the narration's own as a diagnosis."""
+
+from __future__ import annotations
+
+from ophin.synthesis.base import Citation, Turn
+from ophin.synthesis.reading import Image
+from ophin.synthesis.templates import (
+    A_CONCLUDE_DERIVED,
+    A_CONCLUDE_FALLBACK,
+    A_CONCLUDE_NARRATED,
+    A_CONCLUDE_NARRATED_ONLY,
+    A_CONCLUDE_NORMAL,
+    A_CONCLUDE_OPEN,
+    A_INTERPRET_COMPARE,
+    A_INTERPRET_NORMAL,
+    A_INTERPRET_NOTHING,
+    A_INTERPRET_OPEN,
+    A_INTERPRET_SIGN,
+    A_OBSERVE_FALLBACK,
+    A_OBSERVE_FINDINGS,
+    A_OBSERVE_NONE,
+    A_OBSERVE_NORMAL,
+    A_OBSERVE_STRUCTURES,
+    COT_QUESTION,
+    and_,
+    cap,
+    embed,
+    fill,
+    is_plural,
+    pick,
+    rotate,
+)
+
+MAX_INTERPRETATIONS = 3
+
+
+def cot(pair_id: str, image: Image) -> tuple[tuple[Turn, ...], tuple[Citation, ...]]:
+    noun = image.noun
+    used = image.relations[:MAX_INTERPRETATIONS]
+    steps = [_observation(image)]
+    for r in used:
+        finding = next((f"the {f}" for f in image.findings if _shares_word(f, r.finding)), f"the {r.finding}")
+        verb = "are" if is_plural(finding) else "is"
+        steps.append(
+            A_INTERPRET_SIGN.replace("{is}", verb).format(
+                statement=embed(r.statement), finding=finding, indicates=r.indicates
+            )
+        )
+    if not used:
+        if image.status == "normal":
+            steps += [A_INTERPRET_NORMAL.format(statement=embed(r.statement)) for r in image.normals]
+            steps += [] if image.normals else [A_INTERPRET_NOTHING]
+        elif image.status == "abnormal" and image.findings:
+            steps.append(fill(A_INTERPRET_OPEN, image.findings))
+            steps += [A_INTERPRET_COMPARE.format(statement=embed(r.statement)) for r in image.normals[:1]]
+    lines = [f"Step {n}: {step}" for n, step in enumerate(steps, start=1)]
+    lines.append(_conclusion(pair_id, image))
+    question = COT_QUESTION[pick(pair_id, "cot:question", len(COT_QUESTION))].format(noun=noun)
+    cited = (*used, *(image.normals if not used and image.status == "normal" else ()))
+    if not used and image.status == "abnormal" and image.findings:
+        cited = (*cited, *image.normals[:1])
+    citations = tuple(Citation(r.finding, r.indicates, r.statement, r.source) for r in dict.fromkeys(cited))
+    return (Turn("human", question), Turn("gpt", "\n".join(lines))), citations
+
+
+def _observation(image: Image) -> str:
+    noun = image.noun
+    # As spoken only ("no X"): "not swollen" denies oedema and "no disc haemorrhage" only the disc's, so
+    # "no oedema" or "no haemorrhage" would say more than the narration.
+    denied = list(
+        dict.fromkeys(d for c in image.cues for d in c.denied if f"no {d.lower()}" in c.text.lower())
+    )
+    denied = denied[:3]
+    if image.findings and image.status == "abnormal":
+        text = fill(A_OBSERVE_FINDINGS, image.findings, noun=noun)
+    else:
+        structures = list(dict.fromkeys(a for c in image.cues for a in c.anatomy))[:3]
+        if not structures:
+            return A_OBSERVE_FALLBACK.format(noun=noun) + "."
+        # A normal structure is not "shown" like a finding: it is where nothing abnormal is.
+        template = A_OBSERVE_NORMAL if image.status == "normal" else A_OBSERVE_STRUCTURES
+        listed = (
+            and_(structures)
+            if template is A_OBSERVE_STRUCTURES
+            else and_(structures).replace(" and ", " or ")
+        )
+        text = template.format(noun=noun, structures=listed)
+    if denied:
+        text += A_OBSERVE_NONE.format(denied=and_(denied).replace(" and ", " or "))
+    return cap(text) + "."
+
+
+def _conclusion(pair_id: str, image: Image) -> str:
+    noun, findings = image.noun, image.findings
+    if image.diagnoses:
+        diagnosis = and_(list(image.diagnoses[:2]))
+        if not findings:
+            return A_CONCLUDE_NARRATED_ONLY.format(diagnosis=diagnosis)
+        template = rotate(A_CONCLUDE_NARRATED, pair_id)[0]
+        return fill(template, findings, diagnosis=diagnosis, noun=noun)
+    if image.meanings:
+        return rotate(A_CONCLUDE_DERIVED, pair_id)[0].format(noun=noun, meaning=and_(list(image.meanings)))
+    if image.status == "normal":
+        return rotate(A_CONCLUDE_NORMAL, pair_id)[0].format(noun=noun)
+    if image.status == "abnormal":
+        return rotate(A_CONCLUDE_OPEN, pair_id)[0].format(noun=noun)
+    return A_CONCLUDE_FALLBACK.format(noun=noun)
+
+
+def _shares_word(phrase: str, finding: str) -> bool:
+    return bool(set(phrase.lower().split()) & set(finding.lower().split()) - {"the", "of", "and", "a"})

@@ -1,0 +1,79 @@
+"""VQA: one question about one focus term narrated for the image (a finding or a structure), answered by the
+cue sentences that name that term."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ophin.synthesis.base import Turn
+from ophin.synthesis.reading import Cue, Image, noun_phrase
+from ophin.synthesis.templates import (
+    A_NO,
+    A_STATUS,
+    A_THIS_IS,
+    A_VERDICTS,
+    VQA_DESCRIBE,
+    VQA_MODALITY,
+    VQA_PRESENT,
+    VQA_STATUS,
+    VQA_WHOLE,
+    Ledger,
+    cap,
+    embed,
+    join,
+    one_sentence,
+    pick,
+    topic_slots,
+)
+
+MAX_VQA_CUES = 2  # a focused answer: one or two sentences about one thing
+
+Option = tuple[Sequence[str], dict[str, str], str]  # question templates, their slots, the answer
+
+
+def vqa(pair_id: str, image: Image, ledger: Ledger) -> tuple[Turn, ...]:
+    noun, cues = image.noun, image.cues
+    limit = min(MAX_VQA_CUES, max(1, len(cues) // 2))
+    # A narrated finding first (what a trainer most wants asked), then a structure, then an absent finding.
+    findings = [
+        (VQA_PRESENT if pick(pair_id, f"vqa:{t}", 2) else VQA_DESCRIBE, topic_slots(t), one_sentence(group))
+        for t, group in _groups(
+            (c for c in cues if c.topic_kind == "finding" and c.polarity == "abnormal"), limit
+        )
+    ]
+    structures = [
+        (VQA_DESCRIBE, topic_slots(t), one_sentence(group))
+        for t, group in _groups((c for c in cues if c.stage == 1 and c.topic_kind == "anatomy"), limit)
+    ]
+    absent = [
+        (VQA_PRESENT, topic_slots(c.denied[0]), A_NO.format(cues=embed(c.text))) for c in cues if c.denied
+    ]
+    options: list[Option] = findings or structures or absent or _whole(image)
+    templates, slots, answer = options[pick(pair_id, "vqa:topic", len(options))]
+    question = templates[pick(pair_id, "vqa:question", len(templates))].format(noun=noun, **slots)
+    return (Turn("human", cap(question)), Turn("gpt", ledger.take([answer])))
+
+
+def _whole(image: Image) -> list[Option]:
+    """No focus term was narrated: the picture's kind, its verdict, or what it shows."""
+    cues = image.cues
+    overview = [c for c in cues if c.stage == 0 and noun_phrase(c.text)][:1]
+    if overview:
+        return [(VQA_MODALITY, {}, A_THIS_IS[0].format(cue=embed(noun_phrase(overview[0].text) or "")))]
+    if image.status != "unknown":
+        chosen = [c for c in cues if c.polarity == image.status][:MAX_VQA_CUES]
+        verdict = A_VERDICTS[image.status != "normal"]
+        return [(VQA_STATUS, {}, A_STATUS.format(verdict=verdict, cues=join(chosen)))]
+    return [(VQA_WHOLE, {}, one_sentence(cues[:MAX_VQA_CUES]))]
+
+
+def _groups(cues: Iterable[Cue], limit: int) -> list[tuple[str, list[Cue]]]:
+    """Cues by focus label: an answer pairs cues about one thing, never two."""
+    by_label: dict[str, list[Cue]] = {}
+    topics: dict[str, str] = {}
+    for cue in cues:
+        if cue.label is None or cue.topic is None:
+            continue
+        by_label.setdefault(cue.label, []).append(cue)
+        topics.setdefault(cue.label, cue.topic)
+    return [(topics[label], group[:limit]) for label, group in by_label.items()]

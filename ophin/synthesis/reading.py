@@ -1,0 +1,263 @@
+"""Reading an image's cue sentences: polarity, stage, focus terms, findings, fitting relations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ophin.cues.lexicon import TERMS, TermMatch, find_terms, terms_of_kind
+from ophin.knowledge.relations import Relation, is_negated, normal_relations, relations_in
+from ophin.synthesis.base import PairContext
+from ophin.synthesis.modality import fits, narrated_modalities, noun, other_modalities, record_modality, scrub
+from ophin.synthesis.normalize import normalize_cue
+
+_SPACES = re.compile(r"\s+")
+_ACRONYM = re.compile(
+    r"^(?:rpe|cnvm?|peds?|irf|srf|r?nfl|gcl|elm|cdr|irma|nv[de]|n?pdr|amd|[cb]r[va]o|cscr?|oct)$",
+    re.IGNORECASE,
+)
+# "What about the cystic?" reads badly: adjective forms are asked about by their lexicon label instead.
+_ADJECTIVE = re.compile(r"(?:ic|al|ous|ed|ar|ary|ive|en|oid|pale)$", re.IGNORECASE)
+_NOT_ADJECTIVES = frozenset({"drusen", "scar", "bleed"})  # nouns that merely end like adjectives
+_COPULA = re.compile(r"\b(?:is|are|was|were|be|been|looks?|appears?|seems?|becomes?|became)\s+$", re.I)
+_FUNCTION_WORDS = frozenset(
+    "a an and are as at but by for from in into is of on or over the to under was were which with".split()
+)
+# A cue's polarity. Findings like "hyperreflective band" or "pigmentation" are normal anatomy as often as not.
+SOFT_FINDINGS = frozenset({"reflectivity", "pigmentary change"})
+NORMAL = re.compile(
+    r"\b(?:normal|healthy|unremarkable|physiological|within normal limits|well[\s-]*defined|sharp(?:ly)?"
+    r"|crisp|intact|preserved|regular|clear|flat|symmetric(?:al)?)\b",
+    re.IGNORECASE,
+)
+ABNORMAL = re.compile(
+    r"\b(?:abnormal\w*|patholog\w*|enlarg\w*|increased|elevated|raised|dilated|distort\w*|disrupt\w*"
+    r"|irregular\w*|loss of|lost|attenuated|narrowed|blurr(?:ed|y)|indistinct|ill[\s-]*defined|asymmetr\w*"
+    r"|engorged)\b",
+    re.IGNORECASE,
+)
+INTERPRETIVE = re.compile(
+    r"\b(?:consistent with|suggest\w*|indicat\w*|typical of|characteristic of|diagnos\w*|in keeping with"
+    r"|compatible with|pathognomonic|hallmark)\b",
+    re.IGNORECASE,
+)
+# A picture named as a noun phrase ("A fundus photograph of the right eye."): no verb of its own.
+_VERB = re.compile(
+    r"\b(?:is|are|was|were|has|have|had|can|could|will|would|shows?|showing|demonstrates?|reveals?|appears?"
+    r"|looks?|sits?|lies|lines?|stands?)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Cue:
+    text: str  # normalised sentence, naming no modality but the record's
+    stage: int  # 0 modality/overview, 1 anatomy/findings, 2 interpretation/diagnosis
+    polarity: str  # "normal" | "abnormal" | "neutral"
+    topic: str | None  # what a question about this cue names (may be a lexicon label)
+    label: str | None
+    topic_kind: str | None  # the lexicon kind of the topic: "finding", "anatomy", ...
+    denied: tuple[str, ...]  # findings the cue says are absent, as spoken
+    phrase: str | None  # the abnormality as spoken, safe to restate ("enlarged cup-to-disc ratio")
+    anatomy: tuple[str, ...]  # anatomy as spoken
+    labels: tuple[str, ...]  # anatomy labels, for normal-appearance relations
+    findings: tuple[str, ...]  # lexicon labels of the findings the cue asserts (not negated)
+    diagnosis: str | None  # a named diagnosis, as spoken
+    relations: tuple[Relation, ...]  # sign relations asserted here whose modality fits the record's
+    names_modality: bool
+
+
+@dataclass(frozen=True)
+class Image:
+    modality: str | None  # the one modality the records name (lexicon label), or None
+    noun: str
+    cues: tuple[Cue, ...]  # clinical order: overview, anatomy/findings, interpretation
+    status: str  # "normal" | "abnormal" | "unknown"
+    relations: tuple[Relation, ...]
+    normals: tuple[Relation, ...]
+    findings: tuple[str, ...]  # abnormalities as spoken, for summaries
+    diagnoses: tuple[str, ...]  # diagnoses the narration names
+    meanings: tuple[str, ...]  # what cited relations say the findings indicate (derived, never as fact)
+
+
+def clean_cues(cues: Iterable[str]) -> list[str]:
+    # Whisper sometimes repeats a sentence verbatim across segment boundaries.
+    seen: dict[str, str] = {}
+    for cue in cues:
+        text = normalize_cue(cue) if cue and cue.strip() else ""
+        if text and text.lower() not in seen:
+            seen[text.lower()] = text
+    return list(seen.values())
+
+
+@lru_cache(maxsize=1024)
+def read_image(ctx: PairContext) -> Image:
+    modality = record_modality(ctx.modality, ctx.cues)
+    texts = []
+    for text in clean_cues(ctx.cues):
+        others = other_modalities(text, modality)
+        # The slide shows this picture and another one: a cue naming only the other is about the other.
+        if others and modality is not None and modality not in narrated_modalities([text]):
+            continue
+        texts.append(scrub(text, modality))
+    cues = sorted((read_cue(t, modality) for t in texts), key=lambda c: c.stage)  # stable: spoken order
+    abnormal = [c for c in cues if c.polarity == "abnormal"]
+    status = "abnormal" if abnormal else "normal" if any(c.polarity == "normal" for c in cues) else "unknown"
+    relations = tuple(dict.fromkeys(r for c in cues for r in c.relations))
+    # How the structures the cues name look when healthy: the reading of a normal image, and the reference
+    # an undiagnosed one is compared with. Never about anatomy the cues do not name.
+    normals: dict[Relation, None] = {}
+    for cue in (c for c in cues if status != "normal" or c.polarity == "normal"):
+        fitting = [r for r in normal_relations(cue.labels, modality) if fits(r, modality)]
+        normals.update(dict.fromkeys(fitting[:1]))
+    findings = tuple(dict.fromkeys(c.phrase for c in abnormal if c.phrase))[:3]
+    diagnoses = tuple(dict.fromkeys(c.diagnosis for c in cues if c.diagnosis))
+    return Image(
+        modality=modality,
+        noun=noun(modality),
+        cues=tuple(cues),
+        status=status,
+        relations=relations,
+        normals=tuple(normals)[:2],
+        findings=findings or tuple(r.finding for r in relations)[:2],
+        diagnoses=diagnoses,
+        meanings=tuple(dict.fromkeys(r.indicates for r in relations))[:2],
+    )
+
+
+def finding_cues(image: Image) -> list[tuple[str, Cue]]:
+    """One cue per narrated finding: each cue takes the first finding it asserts that no earlier cue took, so
+    two findings in one sentence count once (a turn cannot split a sentence)."""
+    taken: dict[str, Cue] = {}
+    for cue in image.cues:
+        label = next((f for f in cue.findings if f not in taken), None)
+        if label is not None and cue not in taken.values():
+            taken[label] = cue
+    return list(taken.items())
+
+
+def read_cue(text: str, modality: str | None = None) -> Cue:
+    matches = find_terms(text, TERMS)
+    asserted = [m for m in matches if m.term.kind in ("anatomy", "modality") or not _negated(text, m)]
+    denied = [m for m in matches if m.term.kind in ("finding", "diagnosis") and _negated(text, m)]
+    strong = [m for m in terms_of_kind(asserted, "finding") if m.term.label not in SOFT_FINDINGS]
+    diagnoses = terms_of_kind(asserted, "diagnosis")
+    anatomy = terms_of_kind(asserted, "anatomy")
+    markers = [m for m in ABNORMAL.finditer(text) if not is_negated(text, m.start(), m.end())]
+    normal = [m for m in NORMAL.finditer(text) if not is_negated(text, m.start(), m.end())]
+    denied_normal = len(list(NORMAL.finditer(text))) > len(normal)  # "the disc is not normal"
+    relations = tuple(r for r in relations_in(text) if fits(r, modality))
+    if strong or diagnoses or markers or relations or denied_normal:
+        polarity = "abnormal"
+    elif normal or denied or len(list(ABNORMAL.finditer(text))) > len(markers):
+        polarity = "normal"
+    else:
+        polarity = "neutral"
+    names_modality = bool(terms_of_kind(asserted, "modality"))
+    if diagnoses or INTERPRETIVE.search(text):
+        stage = 2
+    elif names_modality and not terms_of_kind(asserted, "finding") and (not anatomy or noun_phrase(text)):
+        stage = 0
+    else:
+        stage = 1
+    topic = _topic_match(text, strong, diagnoses, terms_of_kind(asserted, "finding"), anatomy)
+    diagnosis = next((spoken(m.text) for m in diagnoses if not is_adjective(m.text)), None)
+    return Cue(
+        text=text,
+        stage=stage,
+        polarity=polarity,
+        topic=question_topic(topic),
+        label=topic.term.label if topic else None,
+        topic_kind=topic.term.kind if topic else None,
+        denied=tuple(dict.fromkeys(t for t in map(question_topic, denied) if t)),
+        phrase=_phrase(text, strong, anatomy, markers) if polarity == "abnormal" else None,
+        anatomy=tuple(dict.fromkeys(spoken(m.text) for m in anatomy)),
+        labels=tuple(dict.fromkeys(m.term.label for m in anatomy)),
+        findings=tuple(dict.fromkeys(m.term.label for m in strong)),
+        diagnosis=diagnosis,
+        relations=relations,
+        names_modality=names_modality,
+    )
+
+
+def noun_phrase(text: str) -> str | None:
+    """'A fundus photo of ...' or 'This is a fundus photo of ...' -> 'a fundus photo of ...'; None for a
+    sentence with a verb of its own, or one that does not name the picture."""
+    m = re.match(r"(?:(?:this|it) is\s+)?((?:a|an)\s.*?)[.!?]?$", text, re.IGNORECASE)
+    if not m or _VERB.search(m.group(1)) or not terms_of_kind(find_terms(m.group(1), TERMS), "modality"):
+        return None
+    return m.group(1)
+
+
+def _negated(text: str, match: TermMatch) -> bool:
+    return is_negated(text, match.start, match.end)
+
+
+def _topic_match(
+    text: str,
+    strong: list[TermMatch],
+    diagnoses: list[TermMatch],
+    findings: list[TermMatch],
+    anatomy: list[TermMatch],
+) -> TermMatch | None:
+    # "The disc is swollen": asked about as the disc; "a cystic space": asked about as the cyst (its label).
+    # The structure described is the one just before the copula ("near the fovea the disc is swollen": the
+    # disc), or a question about the fovea gets an answer about the disc.
+    if strong and is_adjective(strong[0].text) and _COPULA.search(text[: strong[0].start]) and anatomy:
+        before = [a for a in anatomy if a.end <= strong[0].start]
+        return before[-1] if before else anatomy[0]
+    for group in (strong, diagnoses, findings, anatomy):
+        if group:
+            return group[0]
+    return None
+
+
+def question_topic(match: TermMatch | None) -> str | None:
+    if match is None:
+        return None
+    text = _SPACES.sub(" ", match.text)
+    if _ACRONYM.match(text):
+        return text.upper()
+    return match.term.label if is_adjective(text) else text.lower()
+
+
+def _phrase(
+    text: str, strong: list[TermMatch], anatomy: list[TermMatch], markers: list[re.Match[str]]
+) -> str | None:
+    """The abnormality in the cue's own words: a finding noun, an adjective with its noun, or a marker with
+    the anatomy it qualifies. None when the cue offers no such phrase."""
+    if strong:
+        first = strong[0]
+        if not is_adjective(first.text):
+            return spoken(first.text)
+        noun_after = re.match(r"\s+([a-z][a-z'-]+)", text[first.end :], re.IGNORECASE)
+        # "a cystic space" (attributive) vs "the disc is swollen" (predicative: describes the anatomy).
+        attributive = (
+            noun_after and not _COPULA.search(text[: first.start]) and not noun_after.group(1).endswith("ly")
+        )
+        if attributive and noun_after.group(1).lower() not in _FUNCTION_WORDS:
+            return f"{spoken(first.text)} {noun_after.group(1).lower()}"
+        return f"{spoken(first.text)} {spoken(anatomy[0].text)}" if anatomy else None
+    if markers and anatomy:
+        return f"{markers[0].group(0).lower()} {spoken(anatomy[0].text)}"
+    return None
+
+
+def spoken(text: str) -> str:
+    text = _SPACES.sub(" ", text).strip()
+    return text.upper() if _ACRONYM.match(text) else text.lower()
+
+
+def is_adjective(text: str) -> bool:
+    return bool(_ADJECTIVE.search(text)) and text.lower() not in _NOT_ADJECTIVES
+
+
+def mentions(cue: Cue, label: str) -> bool:
+    """Whether the cue names this lexicon label (asserted or denied)."""
+    return any(m.term.label == label for m in find_terms(cue.text, TERMS))
+
+
+def chunks(items: Sequence[Cue], size: int) -> list[Sequence[Cue]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
