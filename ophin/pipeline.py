@@ -81,6 +81,12 @@ class StageParams:
                 automatic_subtitles=a.automatic_subtitles,
                 allowed_languages=tuple(a.allowed_languages),
                 window_s=a.window_s,
+                bias=a.bias,
+                bias_slides=a.bias_slides,
+                bias_slide_every_s=a.bias_slide_every_s,
+                bias_max_terms=a.bias_max_terms,
+                language_windows=a.language_windows,
+                language_margin=a.language_margin,
             ),
             keyframes=KeyframeParams(
                 scene_threshold=k.scene_threshold,

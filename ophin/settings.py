@@ -158,6 +158,19 @@ class AsrSettings(BaseModel):
     # not), so they are preferred; automatic captions are another ASR without punctuation, so ignored.
     subtitles: Literal["prefer", "merge", "ignore"] = "prefer"
     automatic_subtitles: Literal["prefer", "merge", "ignore"] = "ignore"
+    # Domain-biased decoding (ophin/adapters/asr_bias.py): initial_prompt, the terms OCR reads on the slides
+    # shown during the window, then the lexicon's labels (at most bias_max_terms), in front of every 30 s
+    # chunk (faster-whisper hotwords, openai-whisper carry_initial_prompt, the API's prompt). Off: the
+    # initial_prompt alone, which both Whisper implementations use for the first chunk only.
+    bias: bool = True
+    bias_slides: bool = True  # read the slides (tesseract, one frame every bias_slide_every_s per window)
+    bias_slide_every_s: float = Field(10.0, gt=0.0)
+    bias_max_terms: int = Field(40, ge=0)
+    # The spoken language is detected over language_windows 30 s windows spread over the audio (the
+    # detector's distribution averaged); an allowed language wins when it has at least language_margin
+    # times the top language's probability (noise tipped one English lecture to Latin at low probability).
+    language_windows: int = Field(3, ge=1, le=20)
+    language_margin: float = Field(0.5, ge=0.0, le=1.0)
     # openai-api backend: base_url ends before /audio/transcriptions (e.g. http://host:8000/v1).
     api_base_url: str = ""
     api_key: str = ""

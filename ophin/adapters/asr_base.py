@@ -13,7 +13,9 @@ from ophin.settings import AsrSettings
 class Transcriber(Protocol):
     name: str  # backend/model, recorded as model_version on stage runs
 
-    def transcribe(self, audio: Path) -> Transcript: ...
+    def transcribe(self, audio: Path, prompt: str | None = None) -> Transcript:
+        """`prompt`: the domain-biased prompt (asr_bias.py) for this audio; None: asr.initial_prompt."""
+        ...
 
     def detect_language(self, audio: Path) -> LanguageGuess | None: ...
 

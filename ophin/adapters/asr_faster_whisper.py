@@ -79,7 +79,22 @@ class FasterWhisperTranscriber:
         )
         return LanguageGuess(language, float(probability))
 
-    def transcribe(self, audio: Path) -> Transcript:
+    def language_probabilities(self, audio: Path) -> dict[str, float] | None:
+        """The detector's whole distribution over one (30 s) window: asr_language averages several."""
+        samples = _decode(audio)
+        if len(samples) == 0:
+            return None
+        try:
+            _, _, probabilities = self._load().detect_language(
+                samples, vad_filter=self.params.vad_filter, language_detection_segments=1
+            )
+        except ValueError:  # the VAD kept nothing (noise, silence): nothing to concatenate
+            return None
+        return {lang: float(p) for lang, p in probabilities}
+
+    def transcribe(self, audio: Path, prompt: str | None = None) -> Transcript:
+        """`prompt`: the domain-biased prompt (asr_bias.py), given as hotwords so that every 30 s chunk is
+        decoded under it; None: asr.initial_prompt, which faster-whisper uses for the first chunk only."""
         p = self.params
         samples = _decode(audio)
         duration = len(samples) / SAMPLE_RATE
@@ -92,7 +107,8 @@ class FasterWhisperTranscriber:
             "beam_size": p.beam_size,
             "word_timestamps": True,
             "condition_on_previous_text": False,
-            "initial_prompt": p.initial_prompt or None,
+            "initial_prompt": None if prompt is not None else p.initial_prompt or None,
+            "hotwords": prompt or None,
         }
         if batched:  # the pipeline needs VAD (or clip timestamps) to cut the audio into chunks
             segments, info = self._pipeline().transcribe(
@@ -109,11 +125,13 @@ class FasterWhisperTranscriber:
             self.name,
             float(duration),
             backend=self.backend,
-            params=self.describe(batched, guess),
+            params=self.describe(batched, guess, prompt),
             language_probability=guess.probability,
         )
 
-    def describe(self, batched: bool, guess: LanguageGuess | None) -> dict[str, Any]:
+    def describe(
+        self, batched: bool, guess: LanguageGuess | None, prompt: str | None = None
+    ) -> dict[str, Any]:
         p = self.params
         return {
             "model": p.model,
@@ -122,7 +140,8 @@ class FasterWhisperTranscriber:
             "beam_size": p.beam_size,
             "vad": True if batched else p.vad_filter,
             "batch_size": p.batch_size if batched else None,
-            "prompt_hash": prompt_hash(p.initial_prompt),
+            "prompt_hash": prompt_hash(prompt if prompt is not None else p.initial_prompt),
+            "bias": prompt is not None,
             **language_params(p, guess),
         }
 

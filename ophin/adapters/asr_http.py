@@ -64,10 +64,12 @@ class OpenAICompatibleTranscriber:
         code = language_code(_field(body, "language", str, required=False))
         return LanguageGuess(code, None) if code else None
 
-    def transcribe(self, audio: Path) -> Transcript:
+    def transcribe(self, audio: Path, prompt: str | None = None) -> Transcript:
+        """`prompt`: the domain-biased prompt (asr_bias.py) instead of asr.initial_prompt."""
         p = self.params
         guess = self.detect_language(audio) if p.language else None
-        body = self._post(audio.read_bytes(), audio.name, language=p.language, prompt=p.initial_prompt)
+        text = prompt if prompt is not None else p.initial_prompt
+        body = self._post(audio.read_bytes(), audio.name, language=p.language, prompt=text)
         segments = parse_verbose_json(body)
         if guess is None:
             code = language_code(_field(body, "language", str, required=False))
@@ -85,7 +87,8 @@ class OpenAICompatibleTranscriber:
                 "beam_size": None,  # the server's choice: not part of the protocol
                 "vad": None,
                 "batch_size": None,
-                "prompt_hash": prompt_hash(p.initial_prompt),
+                "prompt_hash": prompt_hash(text),
+                "bias": prompt is not None,
                 **language_params(p, guess),
             },
             language_probability=guess.probability if guess else None,

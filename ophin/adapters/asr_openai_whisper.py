@@ -95,6 +95,18 @@ class OpenAIWhisperTranscriber:
             return self._detect_language(audio)
 
     def _detect_language(self, audio: Path) -> LanguageGuess | None:
+        probs = self._probabilities(audio)
+        if not probs:
+            return None
+        language = max(probs, key=probs.__getitem__)
+        return LanguageGuess(language, probs[language])
+
+    def language_probabilities(self, audio: Path) -> dict[str, float] | None:
+        """The detector's whole distribution over the first 30 s: asr_language averages several windows."""
+        with self._lock:
+            return self._probabilities(audio)
+
+    def _probabilities(self, audio: Path) -> dict[str, float] | None:
         model = self._load()
         if not hasattr(model, "detect_language"):  # a stand-in model handed in (tests): no detector
             return None
@@ -103,14 +115,15 @@ class OpenAIWhisperTranscriber:
         samples = whisper.pad_or_trim(whisper.load_audio(str(audio)))
         mel = whisper.log_mel_spectrogram(samples, model.dims.n_mels).to(model.device)
         _, probs = model.detect_language(mel)
-        language = max(probs, key=probs.get)
-        return LanguageGuess(language, float(probs[language]))
+        return {lang: float(p) for lang, p in probs.items()}
 
-    def transcribe(self, audio: Path) -> Transcript:
+    def transcribe(self, audio: Path, prompt: str | None = None) -> Transcript:
+        """`prompt`: the domain-biased prompt (asr_bias.py), carried in front of every 30 s chunk; None:
+        asr.initial_prompt, which openai-whisper drops after the first chunk without previous text."""
         with self._lock:
-            return self._transcribe(audio)
+            return self._transcribe(audio, prompt)
 
-    def _transcribe(self, audio: Path) -> Transcript:
+    def _transcribe(self, audio: Path, prompt: str | None = None) -> Transcript:
         p = self.params
         guess = self.detect_language(audio) if p.language else None
         result = self._load().transcribe(
@@ -120,7 +133,8 @@ class OpenAIWhisperTranscriber:
             word_timestamps=True,
             fp16=self.device.startswith("cuda"),
             condition_on_previous_text=False,
-            initial_prompt=p.initial_prompt or None,
+            initial_prompt=prompt if prompt is not None else p.initial_prompt or None,
+            carry_initial_prompt=prompt is not None,
             temperature=FALLBACK_TEMPERATURES,
         )
         out = []
@@ -146,11 +160,11 @@ class OpenAIWhisperTranscriber:
             guess.language if guess else None,
             self.name,
             backend=self.backend,
-            params=self.describe(guess),
+            params=self.describe(guess, prompt),
             language_probability=guess.probability if guess else None,
         )
 
-    def describe(self, guess: LanguageGuess | None) -> dict[str, Any]:
+    def describe(self, guess: LanguageGuess | None, prompt: str | None = None) -> dict[str, Any]:
         p = self.params
         return {
             "model": p.model,
@@ -159,6 +173,7 @@ class OpenAIWhisperTranscriber:
             "beam_size": p.beam_size,
             "vad": False,  # openai-whisper has no VAD
             "batch_size": None,
-            "prompt_hash": prompt_hash(p.initial_prompt),
+            "prompt_hash": prompt_hash(prompt if prompt is not None else p.initial_prompt),
+            "bias": prompt is not None,
             **language_params(p, guess),
         }

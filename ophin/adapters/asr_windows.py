@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import wave
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ophin.adapters.asr_base import Transcriber
-from ophin.domain.transcript import LanguageGuess, Segment, Transcript
+from ophin.domain.transcript import Segment, Transcript
 
 WINDOW_SEARCH_S = 30.0  # where, before a window's nominal end, its cut is looked for
 QUIET_S = 0.3  # the stretch whose loudness is measured
@@ -74,21 +75,34 @@ def _moved(segment: Segment, offset: float) -> Segment:
     return replace(segment, start_s=segment.start_s + offset, end_s=segment.end_s + offset, words=words)
 
 
+Prompt = Callable[[float, float], str | None]  # (start_s, end_s) of a window -> its decoding prompt
+
+
+def _transcribe(transcriber: Transcriber, audio: Path, prompt: str | None) -> Transcript:
+    return transcriber.transcribe(audio, prompt) if prompt is not None else transcriber.transcribe(audio)
+
+
 def transcribe_windows(
-    transcriber: Transcriber, wav: Path, window_s: float | None, scratch: Path
+    transcriber: Transcriber,
+    wav: Path,
+    window_s: float | None,
+    scratch: Path,
+    prompt: Prompt | None = None,
 ) -> Transcript:
     """transcriber.transcribe(wav), window by window when the audio is longer than window_s (None or 0:
-    the whole file at once). The language is the one heard over most of the audio."""
+    the whole file at once), each under prompt(start_s, end_s) when given (asr_bias.py). The language is
+    the one heard over most of the audio."""
     windows = plan_windows(wav, window_s) if window_s else []
-    if len(windows) <= 1:
-        return transcriber.transcribe(wav)
     with wave.open(str(wav)) as w:
-        rate = w.getframerate()
+        rate, total = w.getframerate(), w.getnframes()
+    if len(windows) <= 1:
+        return _transcribe(transcriber, wav, prompt(0.0, total / rate) if prompt else None)
     parts: list[tuple[float, Transcript]] = []
     for n, (start, end) in enumerate(windows):
         chunk = _write(scratch / f"window-{n:04d}.wav", wav, start, end)
         try:
-            parts.append((start / rate, transcriber.transcribe(chunk)))
+            text = prompt(start / rate, end / rate) if prompt else None
+            parts.append((start / rate, _transcribe(transcriber, chunk, text)))
         finally:
             chunk.unlink(missing_ok=True)
     heard: Counter[str] = Counter()
@@ -109,17 +123,3 @@ def transcribe_windows(
         params={**first.params, "window_s": window_s, "windows": len(windows)},
         language_probability=float(np.mean(probabilities)) if probabilities else None,
     )
-
-
-def detect_language_windowed(
-    transcriber: Transcriber, wav: Path, window_s: float | None, scratch: Path
-) -> LanguageGuess | None:
-    """transcriber.detect_language on the first window only (the whole file when it is one window)."""
-    windows = plan_windows(wav, window_s) if window_s else []
-    if len(windows) <= 1:
-        return transcriber.detect_language(wav)
-    chunk = _write(scratch / "window-language.wav", wav, *windows[0])
-    try:
-        return transcriber.detect_language(chunk)
-    finally:
-        chunk.unlink(missing_ok=True)

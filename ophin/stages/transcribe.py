@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from ophin.adapters.asr_windows import detect_language_windowed, transcribe_windows
+from ophin.adapters.asr_bias import build_prompt, window_slide_terms
+from ophin.adapters.asr_language import detect_language_robust
+from ophin.adapters.asr_windows import Prompt, transcribe_windows
 from ophin.adapters.object_store import ObjectCorrupt, ObjectMissing, get_verified_bytes
 from ophin.db.crawl_models import SubtitleTrack
 from ophin.db.models import TranscriptSegment, Video
@@ -37,7 +39,8 @@ UPSTREAM: tuple[str, ...] = ()  # reads only the media (and the caption tracks a
 # 2: a video without audio has an empty transcript, not a failure
 # 3: caption tracks as a source, the spoken language detected, backend/source/language/params on rows
 # 4: audio longer than asr.window_s transcribed window by window, cut at pauses (bounded memory)
-VERSION = "4"
+# 5: domain-biased decoding (lexicon + slide OCR) on every chunk; language over several windows, with margin
+VERSION = "5"
 SAMPLE_RATE = 16000  # Whisper's native rate
 log = logging.getLogger("ophin.stages")
 
@@ -58,6 +61,12 @@ class TranscribeParams:
     automatic_subtitles: str = "ignore"  # the same, for automatic captions
     allowed_languages: tuple[str, ...] = ("en",)
     window_s: float | None = 300.0  # longer audio is transcribed window by window (asr_windows.py)
+    bias: bool = True  # domain-biased prompt on every chunk (asr_bias.py)
+    bias_slides: bool = True
+    bias_slide_every_s: float = 10.0
+    bias_max_terms: int = 40
+    language_windows: int = 3  # the spoken language over this many windows (asr_language.py)
+    language_margin: float = 0.5
 
 
 def segment_rows(
@@ -134,12 +143,42 @@ def plan_sources(
     )
 
 
+def decoding_prompt(svc: Services, params: TranscribeParams, media: Path | None) -> Prompt | None:
+    """The prompt of each window: asr.initial_prompt, the terms on the slides shown in it (when the media
+    has a picture and OCR is installed), the lexicon's labels. None when biasing is off."""
+    if not params.bias:
+        return None
+    ocr = svc.ocr if params.bias_slides and media is not None else None
+
+    def prompt(start_s: float, end_s: float) -> str:
+        slides = (
+            window_slide_terms(svc.media, ocr, media, start_s, end_s, params.bias_slide_every_s)
+            if ocr
+            else []
+        )
+        return build_prompt(params.initial_prompt, slides, params.bias_max_terms)
+
+    return prompt
+
+
 def transcribe_audio(
-    svc: Services, vid: uuid.UUID, wav: Path, params: TranscribeParams, tracks: list[SubtitleTrack]
+    svc: Services,
+    vid: uuid.UUID,
+    wav: Path,
+    params: TranscribeParams,
+    tracks: list[SubtitleTrack],
+    media: Path | None = None,
 ) -> tuple[tuple[Segment, ...], dict[str, Transcript], LanguageGuess | None]:
     """(segments, transcript per source, spoken language): captions, ASR, or both, as params say."""
     transcriber, scratch = svc.transcriber, wav.parent
-    spoken = detect_language_windowed(transcriber, wav, params.window_s, scratch) if tracks else None
+    spoken, evidence = detect_language_robust(
+        transcriber,
+        wav,
+        scratch,
+        allowed=params.allowed_languages,
+        margin=params.language_margin,
+        windows=params.language_windows,
+    )
     choice = plan_sources(params, [(t.language, t.kind) for t in tracks], spoken)
     captions = None
     if choice is not None:
@@ -147,9 +186,16 @@ def transcribe_audio(
         captions = _caption_transcript(svc, track)
     if captions is not None and choice is not None and choice.policy == "prefer":
         return captions.segments, {"subtitles": captions}, spoken
-    asr = transcribe_windows(transcriber, wav, params.window_s, scratch)
-    if asr.language:
+    asr = transcribe_windows(transcriber, wav, params.window_s, scratch, decoding_prompt(svc, params, media))
+    if spoken is None and asr.language:  # a backend without a detector: the language it decoded in
         spoken = LanguageGuess(asr.language, asr.language_probability)
+    elif spoken is not None:  # the windowed decision stands over one window's guess; its evidence on rows
+        asr = replace(
+            asr,
+            language=spoken.language,
+            language_probability=spoken.probability,
+            params={**asr.params, "language_evidence": evidence},
+        )
     if captions is None:
         return asr.segments, {"asr": asr}, spoken
     return merge_segments(captions.segments, asr.segments), {"subtitles": captions, "asr": asr}, spoken
@@ -178,7 +224,7 @@ def transcribe_video(
         else:
             local = fetch_media(svc.store, video, attempt.scratch)
             wav = svc.media.extract_audio(local, attempt.scratch / "audio.wav", SAMPLE_RATE)
-            segments, by_source, spoken = transcribe_audio(svc, vid, wav, params, tracks)
+            segments, by_source, spoken = transcribe_audio(svc, vid, wav, params, tracks, local)
         language = spoken.language if spoken else None
         rows = segment_rows(vid, segments, by_source, language, params_hash(params))
         allowed = language_allowed(spoken, params.allowed_languages)

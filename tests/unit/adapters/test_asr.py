@@ -44,6 +44,19 @@ def test_openai_whisper_transcriber_maps_segments_and_passes_options(tmp_path) -
     assert "optic disc" in model.calls[0]["initial_prompt"]
 
 
+def test_openai_whisper_transcribe_carries_a_bias_prompt_to_every_chunk(tmp_path) -> None:  # noqa: ANN001
+    model = _WhisperModelStandIn()
+    t = OpenAIWhisperTranscriber(AsrSettings(backend="openai-whisper"), model=model)
+    biased = t.transcribe(tmp_path / "a.wav", "Ophthalmology lecture. drusen, fovea.")
+    plain = t.transcribe(tmp_path / "a.wav")
+    assert model.calls[0]["initial_prompt"] == "Ophthalmology lecture. drusen, fovea."
+    assert model.calls[0]["carry_initial_prompt"] is True  # not only the first 30 s chunk
+    assert model.calls[1]["carry_initial_prompt"] is False
+    assert "optic disc" in model.calls[1]["initial_prompt"]
+    assert biased.params["bias"] is True and plain.params["bias"] is False
+    assert biased.params["prompt_hash"] != plain.params["prompt_hash"]
+
+
 def test_build_transcriber_picks_backend_from_settings(tmp_path) -> None:  # noqa: ANN001
     assert build_transcriber(AsrSettings(backend="openai-whisper"), tmp_path).name == "openai-whisper/base"
     assert build_transcriber(AsrSettings(), tmp_path).name == "faster-whisper/base"
