@@ -56,7 +56,7 @@ A_OBSERVE_NONE = ", with no {denied}"
 A_OBSERVE_NORMAL = "Observation: this {noun} shows no abnormality of the {structures}"
 A_OBSERVE_FALLBACK = "Observation: this {noun} is examined feature by feature"
 # Derived from a cited relation: what the finding is consistent with, and why (the relation's statement).
-A_INTERPRET_SIGN = "Interpretation: {statement}; so {finding} here {is} consistent with {indicates}."
+A_INTERPRET_SIGN = "Interpretation: {statement}; so {finding} {is} consistent with {indicates}."
 A_INTERPRET_NORMAL = "Interpretation: {statement}."
 A_INTERPRET_COMPARE = "Interpretation: for comparison, {statement}."
 A_INTERPRET_OPEN = (

@@ -137,3 +137,14 @@ def test_normal_relations_follow_anatomy_and_modality() -> None:
 
 def test_relations_digest_is_short_and_stable() -> None:
     assert re.fullmatch(r"[0-9a-f]{12}", RELATIONS_DIGEST)
+
+
+def test_relations_statement_names_only_its_own_modality() -> None:
+    # The generator states a relation only for a frame of the relation's modality; a statement naming a
+    # modality its `modality` field does not declare would slip a second one into a record.
+    from ophin.cues.lexicon import TERMS, find_terms, terms_of_kind
+    from ophin.knowledge.relations import RELATIONS
+
+    for r in RELATIONS:
+        named = {m.term.label for m in terms_of_kind(find_terms(r.statement, TERMS), "modality")}
+        assert named <= {r.modality}, (r.finding, named, r.modality)
