@@ -46,10 +46,22 @@ class Tally:
     videos: dict[str, dict[str, Any]] = field(default_factory=dict)  # video id -> credit fields and counts
     synthesis: Counter[tuple[str | None, str | None, str | None]] = field(default_factory=Counter)
     left_out: Counter[str] = field(default_factory=Counter)
+    by_image: Counter[str] = field(default_factory=Counter)
+    example: dict[str, Any] | None = None  # the first record written, for the card
 
     def count(self, record: ReleaseRecord) -> None:
         s = record.source
         self.records += 1
+        self.by_image[record.image_path] += 1
+        if self.example is None:
+            self.example = {
+                "id": record.id,
+                "kind": record.kind,
+                "split": record.split,
+                "image": record.image_path,
+                "turns": [{"role": t.role, "text": t.text} for t in record.turns],
+                **record.source_dict(),
+            }
         self.by_split[record.split] += 1
         self.by_kind[record.kind] += 1
         self.by_modality[s.modality or "unknown"] += 1
@@ -255,6 +267,8 @@ def finish_release(root: Path, tally: Tally, info: ReleaseInfo) -> dict[str, Any
         models=synthesis + info.models,
         quality=info.quality,
         left_out=left_out,
+        example=tally.example,
+        by_image=dict(sorted(tally.by_image.items())),
     )
     (root / CARD).write_text(render_card(facts), encoding="utf-8")
     files[CARD] = {"sha256": _sha256(root / CARD), "bytes": (root / CARD).stat().st_size}

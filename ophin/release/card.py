@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 import yaml
 
 from ophin.domain.license import license_family
+from ophin.release.card_sections import (
+    citation_section,
+    how_text_was_made,
+    measured_limitations,
+    schema_section,
+)
 from ophin.release.formats import FORMATS
 from ophin.release.markdown import md, md_url, one_line, table
 from ophin.release.public import check_public
@@ -55,6 +61,8 @@ class CardFacts:
     models: list[dict[str, Any]]  # {"role", "model", "prompt_version", "served_model", "records"}
     quality: dict[str, Any]  # figures measured at release time
     left_out: dict[str, int]  # reason -> records left out
+    example: dict[str, Any] | None = None  # one released record, as a user reads it (the first written)
+    by_image: dict[str, int] = field(default_factory=dict)  # image path -> records
 
     @property
     def records(self) -> int:
@@ -76,7 +84,9 @@ def render_card(facts: CardFacts) -> str:
         _quality(facts),
         _splits(facts),
         _attribution(facts),
-        _limitations(),
+        schema_section(facts.example),
+        citation_section(facts.engine_version),
+        _limitations(facts),
         _license_terms(facts),
     ]
     return "\n\n".join(s.strip("\n") for s in sections) + "\n"
@@ -202,15 +212,16 @@ def _ordered_splits(facts: CardFacts) -> list[str]:
 
 
 def _summary(facts: CardFacts) -> str:
-    kinds = ", ".join(md(k) for k in facts.kinds) or "none"
+    kinds = ", ".join(f"{md(k)} ({n})" for k, n in _by_count(facts.by_kind)) or "none"
+    views = ", ".join(f"{md(k)} ({n})" for k, n in _by_count(facts.by_modality)) or "none"
     return (
         f"# {md(facts.name)}\n\n"
         f"{facts.records} image–instruction records ({kinds}) made by OphIn Engine from "
         f"{len(facts.videos)} ophthalmology teaching videos (each credited under Attribution). Each record "
-        "pairs one keyframe of a lecture (fundus photographs, OCT scans, slit-lamp and surgical views, "
-        "slides) with instructions a language model wrote from what the lecturer said around that frame; "
-        "every record carries its source video, time window, licence and the model and prompt that wrote "
-        "it.\n\n"
+        f"pairs one keyframe of a lecture (modalities, as labelled automatically: {views}) with "
+        "instructions written from what the lecturer said around that frame by "
+        f"{how_text_was_made(facts.models, facts.config)}; every record carries its source video, time "
+        "window, licence and what wrote it.\n\n"
         f"Release `{md(facts.release_id)}`, OphIn Engine {md(facts.engine_version)}. "
         "**Research use only: not for clinical use** (see Known limitations)."
     )
@@ -371,10 +382,10 @@ _LIMITATIONS = (
     "**Machine transcription.** The text comes from automatic speech recognition of lectures; drug "
     "names, anatomical terms, numbers and laterality can be misheard, and the rule-based corrections are "
     "incomplete.",
-    "**Synthetic instructions.** Questions, answers, conversations and reasoning were written by a language "
-    "model (or a template) from the transcript, not by clinicians. Automatic verification (rules and a judge "
-    "model) lowers but does not remove statements the lecture did not make, or remarks about another "
-    "slide attributed to this image.",
+    "**Synthetic instructions.** Questions, answers, conversations and reasoning were written by machine "
+    "(see How it was made) from the transcript, not by clinicians. Automatic verification lowers but does "
+    "not remove statements the lecture did not make, or remarks about another slide attributed to this "
+    "image.",
     "**One frame per window.** The speaker may describe a moment before or after the keyframe, or something "
     "not visible in it.",
     "**Automatic labels.** Modality labels and visual-cue scores are automatic and can be wrong.",
@@ -394,8 +405,9 @@ _LIMITATIONS = (
 )
 
 
-def _limitations() -> str:
-    return "## Known limitations\n\n" + "\n".join(f"- {item}" for item in _LIMITATIONS)
+def _limitations(facts: CardFacts) -> str:
+    measured = measured_limitations(facts.by_modality, facts.by_image, facts.models, facts.left_out)
+    return "## Known limitations\n\n" + "\n".join(f"- {item}" for item in (*measured, *_LIMITATIONS))
 
 
 def _license_terms(facts: CardFacts) -> str:

@@ -302,3 +302,25 @@ def test_render_card_hf_config_loads_parquet_by_split(tmp_path: Path) -> None:
     ds = load_dataset(str(tmp_path), cache_dir=str(tmp_path / "cache"))
     assert sorted(ds) == ["test", "train"]
     assert ds["train"].num_rows == 3 and ds["test"]["id"] == ["test-0", "test-1"]
+
+
+def test_render_card_says_templates_wrote_template_text_and_names_only_present_views() -> None:
+    template = [{"role": "synthesis", "model": "offline-cue-template", "prompt_version": None, "records": 9}]
+    example = {"id": "i1", "kind": "vqa", "turns": [{"role": "human", "text": "Q?"}], "modality": "oct"}
+    card = render_card(
+        _facts(models=template, by_modality={"oct": 9}, example=example, by_image={"images/train/f.jpg": 9})
+    )
+    summary = card.split("## How to load")[0]
+    assert "templates (offline generator `offline-cue-template`" in summary
+    assert "language model" not in summary and "slit-lamp" not in summary and "surgical" not in summary
+    assert "oct (9)" in summary
+    schema = _section(card, "Record schema")
+    assert '"kind": "vqa"' in schema and "| modality |" in schema
+    assert "arXiv 2605.27916" in _section(card, "Citation")
+    limitations = _section(card, "Known limitations")
+    assert "Only these modalities occur" in limitations and "(100% of the release)" in limitations
+    assert "Template text" in limitations
+    model = [{"role": "synthesis", "model": "qwen2.5-vl-7b", "prompt_version": "v3", "records": 9}]
+    assert (
+        "the language model `qwen2.5-vl-7b`" in render_card(_facts(models=model)).split("## How to load")[0]
+    )
