@@ -182,7 +182,8 @@ def pair_frames(vid: uuid.UUID, params: PairParams, *, svc: Services, force: boo
             frames = {f.clip_id: f for f in session.scalars(select(Frame).where(Frame.video_id == vid))}
             pieces = lagged(timed_pieces(load_segments(session, vid)), params.lag_s)
             windows = screen_windows(clips, frames)
-            assigned = assign_pieces(dict(enumerate(windows)), pieces, params.min_overlap)
+            spans = {n: span for n, (_, span) in enumerate(windows)}
+            assigned = assign_pieces(spans, pieces, params.min_overlap)
             rows = []
             for n, (fid, whole) in enumerate(windows):
                 for window, spoken in split_window(
