@@ -24,9 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--examples", action="store_true", help="also print five records of each kind")
     args = parser.parse_args(argv)
 
-    from eval.quality.report import measure, render
+    from eval.quality.report import measure, render, render_examples
     from ophin.adapters import vision
     from ophin.cli import _print_batch, _run_with_progress
     from ophin.cli_common import load_services, load_settings
@@ -47,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({**asdict(result), "passed": result.passed()}, indent=1, default=str))
         else:
             print(render(result))
+            if args.examples:
+                print(render_examples(result))
         missed |= not all(result.passed().values()) or not batch.ok
     return 1 if (missed and args.strict) else 0
 

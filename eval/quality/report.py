@@ -53,6 +53,7 @@ class QualityReport:
     checks: dict[str, dict[str, int]] = field(default_factory=dict)  # the engine's checks on planted cases
     problems: list[str] = field(default_factory=list)  # what missed a target, for a reader to look at
     engine: dict[str, Any] = field(default_factory=dict)  # segmentation, WER, speed (transcription_report)
+    examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # a few records of each kind
 
     def passed(self) -> dict[str, bool]:
         out = {}
@@ -165,6 +166,7 @@ def measure(session: Session, store: Any, set_name: str, *, ocr: Any, detect_fac
         **{f"kind_{k}": sum(r.kind == k for r in records) for k in sorted({r.kind for r in records})},
     }
     report.modality_confusion = trainer.modality_confusion(kept)
+    report.examples = examples(records)
     report.checks, report.engine = _engine_figures(session, set_name, report)
     passed = report.passed()
     report.problems += [p for name, m in measured.items() if not passed.get(name, True) for p in m.problems]
@@ -175,6 +177,37 @@ def measure(session: Session, store: Any, set_name: str, *, ocr: Any, detect_fac
         + [f"image {fid} unreadable as stored: {why}" for fid, why in unverified]
     )
     return report
+
+
+def examples(records: list[Rec], per_kind: int = 5) -> dict[str, list[dict[str, Any]]]:
+    """Up to `per_kind` records of each kind, each from another image where the release allows."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for kind in sorted({r.kind for r in records}):
+        of_kind = [r for r in records if r.kind == kind]
+        seen: set[str] = set()
+        spread = [r for r in of_kind if not (r.image in seen or seen.add(r.image))]
+        ids = {r.id for r in spread}
+        chosen = (spread + [r for r in of_kind if r.id not in ids])[:per_kind]
+        out[kind] = [
+            {
+                "id": r.id,
+                "image": r.image,
+                "scene": r.scene.key,
+                "modality": r.scene.modality,
+                "turns": r.turns,
+            }
+            for r in chosen
+        ]
+    return out
+
+
+def render_examples(report: QualityReport) -> str:
+    lines = []
+    for kind, recs in report.examples.items():
+        for r in recs:
+            lines.append(f"[{kind}] {r['scene']} ({r['modality']}), image {r['image']}")
+            lines += [f"    {t['role']}: {t['text']}" for t in r["turns"]]
+    return "\n".join(lines)
 
 
 def _engine_figures(session: Session, set_name: str, report: QualityReport) -> tuple[dict, dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from eval.quality import grounding
 from eval.quality.records import Rec
-from eval.quality.report import TARGETS, QualityReport, render, set_urls
+from eval.quality.report import TARGETS, QualityReport, examples, render, set_urls
 from eval.quality.truth import Scene, locate, scenes
 
 OCT = Scene(
@@ -120,3 +120,13 @@ def test_render_paints_red_and_green_only_when_asked() -> None:
     assert "\033[" not in plain and "MISS fidelity" in plain
     painted = render(report, color=True)
     assert "\033[31m  MISS fidelity" in painted and "\033[32m  ok   garbled" in painted
+
+
+def test_examples_spread_over_images_and_cap_per_kind() -> None:
+    records = [rec("Fluid.", image="f1") for _ in range(4)] + [
+        rec("Fluid.", image=f"f{i}") for i in range(2, 9)
+    ]
+    for n, r in enumerate(records):
+        r.id = f"r{n}"
+    chosen = examples(records)["vqa"]
+    assert len(chosen) == 5 and len({c["image"] for c in chosen}) == 5
