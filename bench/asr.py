@@ -1,26 +1,43 @@
-"""WER and real-time factor per ASR backend on the sample corpus: faster-whisper plain and batched,
-openai-whisper on the converted base weights, and caption tracks; plus plain vs batched on a long input
-(the corpus audio concatenated). Prints a table; numbers go into issue notes, not into tests.
+"""ASR on the sample corpus. By default: WER and KEY-TERM RECALL per backend (faster-whisper, openai-whisper)
+with and without domain-biased decoding, on a corpus set and on a noisy variant of it (sox: tempo and pitch
+changed, pink noise mixed in at --snr-db). With --speed also the older table: WER and real-time factor of
+faster-whisper plain and batched, openai-whisper and caption tracks, and plain vs batched on a long input.
+Prints tables; numbers go into issue notes, not into tests.
 
-    python -m bench.asr [--ow-videos 1] [--ow-beam 1] [--long-repeat 2]
+Modes: `none` (no prompt), `static` (asr.initial_prompt alone, which both Whisper implementations use for the
+first 30 s chunk only), `biased` (ophin/adapters/asr_bias.py: initial_prompt + the slide terms OCR reads +
+the lexicon's labels, on every chunk, as the transcribe stage does). Key-term recall: of the domain-lexicon
+terms the true narration names (ophin/cues/lexicon.py, counted per video), the share the transcript names.
+Held-out sets may be scored (--sets demo,heldout,heldout2): figures only, never their text.
+
+    python -m bench.asr [--sets demo] [--backends faster-whisper,openai-whisper] [--ow-videos 3] [--speed]
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import tempfile
 import time
 import wave
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bench.run import _wer as wer  # the same WER as the stage bench
-from eval.corpus import demo_videos, ground_truth, heldout_videos
+from eval.corpus import demo_videos, ground_truth, heldout_videos, videos
 from ophin.adapters.asr import FasterWhisperTranscriber, OpenAIWhisperTranscriber
+from ophin.adapters.asr_bias import build_prompt, window_slide_terms
 from ophin.adapters.media import FfmpegMedia
+from ophin.adapters.ocr import TesseractOcr
+from ophin.cues.lexicon import TERMS, find_terms
 from ophin.domain.subtitles import captions_transcript
 from ophin.settings import AsrSettings
+
+RATE = 16000
 
 
 def _stamp(t: float) -> str:
@@ -77,14 +94,93 @@ def long_input(wavs: list[Path], repeat: int, out: Path) -> tuple[Path, float]:
     return out, len(samples) / 16000
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ow-videos", type=int, default=1, help="openai-whisper over the first N demo lectures")
-    ap.add_argument("--ow-beam", type=int, default=1, help="openai-whisper beam (1: greedy; 5 is ~3x slower)")
-    ap.add_argument("--long-repeat", type=int, default=1, help="demo+heldout audio concatenated N times")
-    ap.add_argument("--batch-size", type=int, default=8)
-    args = ap.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="ophin-bench-asr-"))
+@dataclass(frozen=True)
+class Item:
+    name: str
+    video: Path
+    wav: Path
+    reference: str
+    duration_s: float
+
+
+def noisy_copy(wav: Path, out: Path, snr_db: float, tempo: float, pitch_cents: int, seed: int = 7) -> Path:
+    """The narration slowed or sped up (tempo), its pitch moved, and pink noise at snr_db under it."""
+    shifted = out.with_suffix(".shifted.wav")
+    noise = out.with_suffix(".noise.wav")
+    subprocess.run(  # noqa: S603, S607 - sox from PATH, argv list
+        ["sox", str(wav), "-r", str(RATE), "-c", "1", "-b", "16", str(shifted), "tempo", f"{tempo}",
+         "pitch", f"{pitch_cents}"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    with wave.open(str(shifted)) as w:
+        seconds = w.getnframes() / RATE
+    subprocess.run(  # noqa: S603, S607
+        ["sox", "-R", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(noise), "synth", f"{seconds:.3f}",
+         "pinknoise"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    speech, pink = _read(shifted), _read(noise)
+    pink = pink[: len(speech)] if len(pink) >= len(speech) else np.resize(pink, len(speech))
+    if not pink.any():  # sox -R seeds pink noise the same each run; fall back to a seeded generator
+        pink = np.random.default_rng(seed).normal(0, 1, len(speech))
+    gain = np.sqrt(np.mean(speech**2) / max(np.mean(pink**2), 1e-12) / 10 ** (snr_db / 10))
+    _write(out, speech + gain * pink)
+    shifted.unlink(missing_ok=True)
+    noise.unlink(missing_ok=True)
+    return out
+
+
+def _read(path: Path) -> np.ndarray:
+    with wave.open(str(path)) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float64) / 32768
+
+
+def _write(path: Path, samples: np.ndarray) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+
+
+def key_terms(text: str) -> Counter[str]:
+    return Counter(
+        m.term.label for m in find_terms(text, TERMS) if m.term.kind not in ("deictic", "negative")
+    )
+
+
+def term_recall(reference: str, hypothesis: str) -> tuple[int, int]:
+    """(terms of the reference also named in the hypothesis, terms of the reference), per label counts."""
+    ref, hyp = key_terms(reference), key_terms(hypothesis)
+    return sum(min(n, hyp[label]) for label, n in ref.items()), sum(ref.values())
+
+
+def slide_prompt(item: Item, media: object, ocr: object, base: str, max_terms: int, every_s: float) -> str:
+    """What the transcribe stage gives a window of at most asr.window_s: here the whole (short) lecture."""
+    slides = window_slide_terms(media, ocr, item.video, 0.0, item.duration_s, every_s)
+    return build_prompt(base, slides, max_terms)
+
+
+def score_terms(label: str, transcribe: Callable[[Item], str], items: list[Item]) -> dict[str, float | str]:
+    errors = words = hit = total = seconds = audio = 0.0
+    for item in items:
+        t0 = time.perf_counter()
+        text = transcribe(item)
+        seconds += time.perf_counter() - t0
+        n = len(item.reference.split())
+        errors, words = errors + wer(item.reference, text) * n, words + n
+        h, t = term_recall(item.reference, text)
+        hit, total, audio = hit + h, total + t, audio + item.duration_s
+    return {
+        "label": label,
+        "wer": errors / max(words, 1),
+        "term_recall": hit / max(total, 1),
+        "terms": total,
+        "rtf": seconds / max(audio, 1e-9),
+    }
+
+
+def speed_table(args: argparse.Namespace, home: Path) -> None:
     media = FfmpegMedia()
     truth = {v["file"]: v for v in ground_truth("demo")["videos"]}
     items = []
@@ -134,6 +230,85 @@ def main() -> None:
         error = wer(" ".join([reference] * args.long_repeat), text)
         print(f"long input {duration:.0f} s, faster-whisper {name:<12} rtf={elapsed / duration:.4f} "
               f"wer={error:.3f} segments={len(segments)}")  # fmt: skip
+
+
+def bias_table(args: argparse.Namespace, home: Path) -> None:
+    """WER and key-term recall per backend x mode x (clean, noisy) on each set asked for."""
+    media, ocr = FfmpegMedia(), (TesseractOcr(min_conf=0) if TesseractOcr.available() else None)
+    base = AsrSettings().initial_prompt
+    models = home / "models"
+    fw = FasterWhisperTranscriber(AsrSettings(initial_prompt=""), models)
+    fw_static = FasterWhisperTranscriber(AsrSettings(), models)
+    fw_static._model = fw._load()  # one set of weights for every mode
+    ow = ow_static = None
+    if "openai-whisper" in args.backends:
+        ow_settings = AsrSettings(backend="openai-whisper", beam_size=args.ow_beam)
+        ow = OpenAIWhisperTranscriber(ow_settings.model_copy(update={"initial_prompt": ""}), cache_dir=models)
+        ow_static = OpenAIWhisperTranscriber(ow_settings, model=ow._load(), cache_dir=models)
+    print(f"# bias: noisy = tempo {args.tempo}, pitch {args.pitch} cents, pink noise {args.snr_db} dB SNR;"
+          f" slides OCR {'on' if ocr else 'OFF'}; openai-whisper beam {args.ow_beam}")  # fmt: skip
+    for set_name in args.sets.split(","):
+        truth = {v["file"]: v for v in ground_truth(set_name)["videos"]}
+        clean: list[Item] = []
+        for path in videos(set_name)[: args.videos]:
+            if path.name not in truth:
+                continue
+            wav = media.extract_audio(path, home / f"{set_name}-{path.stem}.wav")
+            clean.append(
+                Item(path.stem, path, wav, _narration(truth[path.name]), truth[path.name]["duration_s"])
+            )
+        noisy = [
+            Item(i.name, i.video, noisy_copy(i.wav, home / f"{set_name}-{i.name}-noisy.wav", args.snr_db,
+                                             args.tempo, args.pitch), i.reference, i.duration_s / args.tempo)
+            for i in clean
+        ]  # fmt: skip
+        prompts = {i.name: slide_prompt(i, media, ocr, base, args.max_terms, 10.0) for i in clean}
+        print(f"# set {set_name}: {len(clean)} videos, {sum(i.duration_s for i in clean):.0f} s")
+        backends: list[tuple[str, object, object, int]] = [("faster-whisper", fw, fw_static, len(clean))]
+        if ow is not None:
+            backends.append(("openai-whisper", ow, ow_static, args.ow_videos))
+        for backend, plain, static, n in backends:
+            modes: dict[str, Callable[[Item], str]] = {
+                "none": lambda i, t=plain: _text(t.transcribe(i.wav)),
+                "static": lambda i, t=static: _text(t.transcribe(i.wav)),
+                "biased": lambda i, t=plain, p=prompts: _text(t.transcribe(i.wav, p[i.name])),
+            }
+            for mode in args.modes.split(","):
+                for condition, items in (("clean", clean[:n]), ("noisy", noisy[:n])):
+                    r = score_terms(mode, modes[mode], items)
+                    print(f"asr-bias {set_name:<8} {backend:<15} {condition:<5} {mode:<6} wer={r['wer']:.3f}"
+                          f" term_recall={r['term_recall']:.3f} (of {r['terms']}) rtf={r['rtf']:.3f} n={n}",
+                          flush=True)  # fmt: skip
+
+
+def _text(transcript: object) -> str:
+    return " ".join(s.text for s in transcript.segments)  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sets", default="demo", help="corpus sets, comma-separated (demo, heldout, heldout2)")
+    ap.add_argument("--backends", default="faster-whisper,openai-whisper")
+    ap.add_argument("--modes", default="none,static,biased")
+    ap.add_argument("--max-terms", type=int, default=AsrSettings().bias_max_terms)
+    ap.add_argument("--snr-db", type=float, default=15.0)
+    ap.add_argument("--tempo", type=float, default=1.1)
+    ap.add_argument("--pitch", type=int, default=-200, help="cents")
+    ap.add_argument("--videos", type=int, default=None, help="only the first N videos of each set")
+    ap.add_argument("--ow-videos", type=int, default=3, help="openai-whisper over the first N lectures")
+    ap.add_argument("--ow-beam", type=int, default=1, help="openai-whisper beam (1: greedy; 5 is ~3x slower)")
+    ap.add_argument(
+        "--speed", action="store_true", help="also the speed table (batched, captions, long input)"
+    )
+    ap.add_argument(
+        "--long-repeat", type=int, default=1, help="--speed: demo+heldout audio concatenated N times"
+    )
+    ap.add_argument("--batch-size", type=int, default=8)
+    args = ap.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="ophin-bench-asr-"))
+    bias_table(args, home)
+    if args.speed:
+        speed_table(args, home)
 
 
 if __name__ == "__main__":
