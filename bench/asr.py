@@ -35,7 +35,11 @@ from ophin.adapters.media import FfmpegMedia
 from ophin.adapters.ocr import TesseractOcr
 from ophin.cues.lexicon import TERMS, find_terms
 from ophin.domain.subtitles import captions_transcript
+from ophin.domain.transcript import Transcript
+from ophin.refine.confidence import refine_window
+from ophin.refine.lexicon import LexiconRefiner
 from ophin.settings import AsrSettings
+from ophin.stages.cues import sentences as cue_sentences
 
 RATE = 16000
 
@@ -161,22 +165,51 @@ def slide_prompt(item: Item, media: object, ocr: object, base: str, max_terms: i
     return build_prompt(base, slides, max_terms)
 
 
-def score_terms(label: str, transcribe: Callable[[Item], str], items: list[Item]) -> dict[str, float | str]:
-    errors = words = hit = total = seconds = audio = 0.0
+def refine_transcript(
+    refiner: LexiconRefiner, transcript: Transcript, use_words: bool
+) -> tuple[str, int, int, int]:
+    """(kept sentences' refined text, sentences corrected, sentences dropped, sentences), the transcript
+    taken as one window; use_words: with the words' probabilities (the engine now) or without (before)."""
+    text = " ".join(s.text for s in transcript.segments)
+    heard = [(w.text, w.probability) for s in transcript.segments for w in s.words] if use_words else []
+    out = refine_window(refiner, cue_sentences(text), text, heard)
+    kept = " ".join(r.text for r in out if not r.dropped)
+    return kept, sum(bool(r.corrections) for r in out), sum(bool(r.dropped) for r in out), len(out)
+
+
+def score_terms(
+    label: str,
+    transcribe: Callable[[Item], Transcript],
+    items: list[Item],
+    refine: Callable[[Transcript], tuple[str, int, int, int]],
+) -> dict[str, float | str]:
+    errors = words = hit = total = seconds = audio = r_hit = fixed = dropped = n_sentences = 0.0
     for item in items:
         t0 = time.perf_counter()
-        text = transcribe(item)
+        transcript = transcribe(item)
         seconds += time.perf_counter() - t0
+        text = " ".join(s.text for s in transcript.segments)
         n = len(item.reference.split())
         errors, words = errors + wer(item.reference, text) * n, words + n
         h, t = term_recall(item.reference, text)
         hit, total, audio = hit + h, total + t, audio + item.duration_s
+        kept, c, d, k = refine(transcript)
+        r_hit, fixed, dropped, n_sentences = (
+            r_hit + term_recall(item.reference, kept)[0],
+            fixed + c,
+            dropped + d,
+            n_sentences + k,
+        )
     return {
         "label": label,
         "wer": errors / max(words, 1),
         "term_recall": hit / max(total, 1),
         "terms": total,
         "rtf": seconds / max(audio, 1e-9),
+        "refined_recall": r_hit / max(total, 1),
+        "corrected": fixed,
+        "dropped": dropped,
+        "sentences": n_sentences,
     }
 
 
@@ -236,6 +269,7 @@ def bias_table(args: argparse.Namespace, home: Path) -> None:
     """WER and key-term recall per backend x mode x (clean, noisy) on each set asked for."""
     media, ocr = FfmpegMedia(), (TesseractOcr(min_conf=0) if TesseractOcr.available() else None)
     base = AsrSettings().initial_prompt
+    refiner = LexiconRefiner()
     models = home / "models"
     fw = FasterWhisperTranscriber(AsrSettings(initial_prompt=""), models)
     fw_static = FasterWhisperTranscriber(AsrSettings(), models)
@@ -264,25 +298,29 @@ def bias_table(args: argparse.Namespace, home: Path) -> None:
         ]  # fmt: skip
         prompts = {i.name: slide_prompt(i, media, ocr, base, args.max_terms, 10.0) for i in clean}
         print(f"# set {set_name}: {len(clean)} videos, {sum(i.duration_s for i in clean):.0f} s")
-        backends: list[tuple[str, object, object, int]] = [("faster-whisper", fw, fw_static, len(clean))]
+        backends: list[tuple[str, object, object, int]] = []
+        if "faster-whisper" in args.backends:
+            backends.append(("faster-whisper", fw, fw_static, len(clean)))
         if ow is not None:
             backends.append(("openai-whisper", ow, ow_static, args.ow_videos))
         for backend, plain, static, n in backends:
-            modes: dict[str, Callable[[Item], str]] = {
-                "none": lambda i, t=plain: _text(t.transcribe(i.wav)),
-                "static": lambda i, t=static: _text(t.transcribe(i.wav)),
-                "biased": lambda i, t=plain, p=prompts: _text(t.transcribe(i.wav, p[i.name])),
+            modes: dict[str, Callable[[Item], Transcript]] = {
+                "none": lambda i, t=plain: t.transcribe(i.wav),
+                "static": lambda i, t=static: t.transcribe(i.wav),
+                "biased": lambda i, t=plain, p=prompts: t.transcribe(i.wav, p[i.name]),
             }
             for mode in args.modes.split(","):
+                # The refiner as it was (no probabilities) after the static prompt; as it is now when biased.
+                use_words = mode == "biased"
                 for condition, items in (("clean", clean[:n]), ("noisy", noisy[:n])):
-                    r = score_terms(mode, modes[mode], items)
+                    r = score_terms(
+                        mode, modes[mode], items, lambda t, u=use_words: refine_transcript(refiner, t, u)
+                    )
                     print(f"asr-bias {set_name:<8} {backend:<15} {condition:<5} {mode:<6} wer={r['wer']:.3f}"
-                          f" term_recall={r['term_recall']:.3f} (of {r['terms']}) rtf={r['rtf']:.3f} n={n}",
-                          flush=True)  # fmt: skip
-
-
-def _text(transcript: object) -> str:
-    return " ".join(s.text for s in transcript.segments)  # type: ignore[attr-defined]
+                          f" recall={r['term_recall']:.3f} (of {r['terms']:.0f}) rtf={r['rtf']:.2f} n={n}"
+                          f" | refined{'+p' if use_words else ''}: recall={r['refined_recall']:.3f}"
+                          f" sentences={r['sentences']:.0f} corrected={r['corrected']:.0f}"
+                          f" dropped={r['dropped']:.0f}", flush=True)  # fmt: skip
 
 
 def main() -> None:
