@@ -232,7 +232,12 @@ def _phrase(
         first = strong[0]
         if not is_adjective(first.text):
             return spoken(first.text)
-        noun_after = re.match(r"\s+([a-z][a-z'-]+)", text[first.end :], re.IGNORECASE)
+        # "pale central cup": further adjectives up to the noun they qualify.
+        noun_after = re.match(
+            r"\s+((?:[a-z'-]+(?:ic|al|ous|ed|ar|ary|ive|en|oid)\s+){0,2}[a-z][a-z'-]+)",
+            text[first.end :],
+            re.I,
+        )
         # "a cystic space" (attributive) vs "the disc is swollen" (predicative: describes the anatomy).
         attributive = (
             noun_after and not _COPULA.search(text[: first.start]) and not noun_after.group(1).endswith("ly")

@@ -144,3 +144,10 @@ def test_generate_leaves_narration_artefacts_out() -> None:
     for kind in applicable_kinds(ctx):
         assert find_artefacts(_text(ctx, kind)) == [], kind
         assert "morning" not in _text(ctx, kind).lower()
+
+
+def test_read_cue_phrase_reaches_the_noun_after_several_adjectives() -> None:
+    from ophin.synthesis.reading import read_cue
+
+    assert read_cue("The pale central cup is enlarged.").phrase == "pale central cup"  # not "pale central"
+    assert read_cue("A dark cystic space sits within the inner retina.").phrase == "cystic space"
