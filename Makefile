@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256s
 # tesseract: OCR for burned-in text; wamerican/wbritish-large: the vocabulary check's English word lists.
 APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium redis-server
 
-.PHONY: help system-deps install demo test test-fast lint eval-phi eval-redaction bench bench-airflow bench-asr bench-keyframes bench-phash bench-crawl bench-lineage bench-cues bench-workers bench-memory bench-scale bench-plan bench-release quality corpus corpus-heldout2 lock clean llm-build llm-model llm-server bench-llm
+.PHONY: help system-deps install demo test test-fast lint eval-phi eval-redaction bench bench-airflow bench-asr bench-keyframes bench-modality bench-phash bench-crawl bench-lineage bench-cues bench-workers bench-memory bench-scale bench-plan bench-release quality corpus corpus-heldout2 lock clean llm-build llm-model llm-server bench-llm
 
 help:
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -57,6 +57,9 @@ eval-redaction: install ## redaction recall of burned-in camera labels (Hershey 
 
 bench-keyframes: install ## visual analysis CPU vs a bare full decode (target <= 0.3x), decode=keyframes vs full, slide vs continuous footage (5 min, 720p)
 	$(PY) -m bench.keyframes
+
+bench-modality: install ## confusion matrix of the modality step on the DEV image set (tests/fixtures/modality_dev), ~3 min
+	$(PY) -m bench.modality
 
 bench-workers: install ## `ophin run --workers N`: wall, CPU busy share, videos/hour at 1 and 2 workers (4 x 5-min lectures)
 	$(PY) -m bench.workers

@@ -235,7 +235,8 @@ class ImageSettings(BaseModel):
     max_text_fraction: float = Field(0.3, ge=0.0, le=1.0)
     allowed_modalities: list[str] = Field(
         default_factory=lambda: [
-            "colour_fundus", "oct", "angiography", "slit_lamp", "external_eye", "surgical_microscope"
+            "colour_fundus", "oct", "angiography", "slit_lamp", "external_eye", "surgical_microscope",
+            "visual_field",
         ]
     )  # fmt: skip
     classifier: str = "classical"  # a name registered with ophin.imaging.modality.register_classifier

@@ -14,7 +14,7 @@ import numpy as np
 
 from ophin.adapters.ocr import Ocr, OcrWord
 from ophin.imaging.deid import DeidParams
-from ophin.imaging.modality import CLINICAL_LABELS
+from ophin.imaging.modality import CHART_LABELS, CLINICAL_LABELS
 from ophin.imaging.refine import RefineParams
 
 
@@ -126,6 +126,9 @@ def assess_frame(
         "face_is_subject": deid.face_is_subject,
     }
     modality = get_classifier(params.classifier).classify(refined.image, features)
+    # A perimetry printout is clinical without photographic texture: the clinical score cannot see it.
+    chart = modality.label in CHART_LABELS
+    clinical_reason = f"clinical: {modality.reason}" if chart else clinical.reason
     shape = {k: v for k, v in vars(s).items() if k not in ("faces", "face_fraction")}
     measured = features | shape | {"faces": deid.faces, "classifier": params.classifier}
     assessment = FrameAssessment(
@@ -149,8 +152,8 @@ def assess_frame(
         text_redacted=deid.text_boxes_redacted + frame_boxes,
         redaction_reasons=list(dict.fromkeys(deid.redaction_reasons + frame_reasons)),
         clinical_score=clinical.score,
-        clinical_reason=clinical.reason,
-        is_clinical=clinical.is_clinical,
+        clinical_reason=clinical_reason,
+        is_clinical=clinical.is_clinical or chart,
         drop_reason=None,
     )
     return _with_decision(assessment, params)
@@ -216,6 +219,10 @@ def decide(a: FrameAssessment, p: ImageParams) -> str | None:
         return f"modality {a.modality} not allowed ({a.modality_reason})"
     if a.sharpness < p.min_sharpness:
         return f"too blurred: sharpness {a.sharpness:.1f} < {p.min_sharpness}"
+    if a.modality in CHART_LABELS:
+        # A printout is black on white by design and carries its numbers: the photograph's exposure,
+        # clipping and text-share rules would drop every one.
+        return None
     if a.exposure < p.min_exposure:
         return f"too dark: exposure {a.exposure:.2f} < {p.min_exposure}"
     if a.exposure > p.max_exposure:

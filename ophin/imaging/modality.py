@@ -21,10 +21,13 @@ LABELS = (
     "slit_lamp",
     "external_eye",
     "surgical_microscope",
+    "visual_field",
     "diagram_or_slide",
     "non_clinical",
 )
-CLINICAL_LABELS = LABELS[:6]
+CLINICAL_LABELS = LABELS[:7]
+# Labels that are clinical although not photographs: the clinical score (photographic texture) misses them.
+CHART_LABELS = ("visual_field",)
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,14 @@ class ModalityClassifier(Protocol):
 
 class ClassicalModalityClassifier:
     """Rules: circular bright field on black + warm hue = fundus; greyscale horizontal layers = OCT;
-    greyscale without layering (round field helps) = angiography; a face in the frame = non-clinical."""
+    greyscale without layering (round field helps) = angiography; a pupil ringed by coloured tissue =
+    anterior segment (one large eye: slit lamp; small eyes in skin: external eye); a white page of printer
+    dots = visual field; a face in the frame = non-clinical."""
 
     name = "classical"
 
     def classify(self, image_bgr: np.ndarray, features: Mapping[str, Any]) -> Modality:
-        f = dict(features) | field_shape(image_bgr)
+        f = dict(features) | field_shape(image_bgr) | eye_shape(image_bgr) | printout_shape(image_bgr)
         scores = classical_scores(f)
         label = max(scores, key=lambda k: scores[k])
         return Modality(label, scores, _reason(label, f))
@@ -77,21 +82,43 @@ def classical_scores(f: Mapping[str, Any]) -> dict[str, float]:
     # (angiography). camera() is grey, unlayered and square: a full-frame angiogram crop reads the same,
     # which is where a learned classifier has to take over.
     scan = grey * max(layered, round_)
+    # An eye seen from the front: a round dark pupil inside coloured tissue (not a grey scan's dark spot).
+    pupil = _clip(float(f.get("pupil_fraction", 0.0)) / 0.001) * (1 - grey)
+    sclera = _clip(float(f.get("sclera_fraction", 0.0)) / 0.05)
+    small_eyes = 1.0 if float(f.get("pupil_fraction", 0.0)) < 0.006 or f.get("pupils", 0) >= 2 else 0.0
+    anterior = pupil * (0.6 + 0.4 * sclera)
+    printout = _clip((float(f.get("paper_fraction", 0.0)) - 0.5) / 0.2) * _clip(
+        float(f.get("dot_density", 0.0)) / 60
+    )
     scores = {
-        "colour_fundus": photo_cue * warm * (0.8 + 0.2 * round_) * (1 - 0.6 * blown) * no_face,
+        "colour_fundus": photo_cue
+        * warm
+        * (0.8 + 0.2 * round_)
+        * (1 - 0.6 * blown)
+        * (1 - anterior)
+        * no_face,
         "oct": photo_cue * grey * layered * no_face,
         "angiography": photo_cue * grey * (1 - layered) * (0.35 + 0.65 * round_) * no_face,
-        # A beam or an anterior segment in a dark room, not a round camera field; weak on purpose.
-        "slit_lamp": 0.7
+        # One large eye (an anterior segment in a dark room or under diffuse light), not a round camera field.
+        "slit_lamp": max(
+            0.7 * _clip((surround - 0.3) / 0.3) * (1 - round_) * max(warm, 0.5),
+            anterior * (1 - small_eyes) * (1 - 0.5 * round_),
+        )
         * photo_cue
-        * _clip((surround - 0.3) / 0.3)
-        * (1 - round_)
-        * max(warm, 0.5)
         * no_face,
-        "external_eye": 0.6 * photo_cue * skin * no_face,
-        "surgical_microscope": photo_cue * warm * round_ * blown * no_face,
-        "diagram_or_slide": max(1 - photo_cue, text_share),
-        "non_clinical": max(face, photo_cue * (1 - max(warm, scan, 0.6 * skin))),
+        "external_eye": max(0.6 * skin * (1 - pupil), anterior * small_eyes) * photo_cue * no_face,
+        # An operating field lit hard (instruments, reflexes): a fundus photograph's pale disc can blow a
+        # few pixels too, so the fundus reading keeps the label unless the glare is broad.
+        "surgical_microscope": photo_cue
+        * warm
+        * round_
+        * blown
+        * (1 - anterior)
+        * no_face
+        * _clip(float(f.get("blown_fraction", 0.0)) / 0.05),
+        "visual_field": printout * no_face,
+        "diagram_or_slide": max(1 - photo_cue, text_share) * (1 - printout),
+        "non_clinical": max(face, photo_cue * (1 - max(warm, scan, 0.6 * skin, anterior))),
     }
     return {k: round(float(v), 4) for k, v in scores.items()}
 
@@ -117,6 +144,55 @@ def field_shape(image_bgr: np.ndarray) -> dict[str, float]:
             "blown_fraction": round(float((luma >= 250).mean()), 4)}  # fmt: skip
 
 
+def eye_shape(image_bgr: np.ndarray) -> dict[str, float]:
+    """pupil_fraction: the largest dark round blob enclosed by lighter tissue (not the border-connected
+    surround), 0.08-12 % of the frame, as its share; pupils: how many; sclera_fraction: bright unsaturated
+    pixels (the white of the eye; also paper and glare, so only a helper)."""
+    import cv2
+
+    h0, w0 = image_bgr.shape[:2]
+    s = min(1.0, 320 / max(h0, w0))
+    im = cv2.resize(image_bgr, (max(1, round(w0 * s)), max(1, round(h0 * s))), interpolation=cv2.INTER_AREA)
+    hsv = cv2.cvtColor(im, cv2.COLOR_BGR2HSV)
+    sat, val = hsv[..., 1] / 255.0, hsv[..., 2] / 255.0
+    dark = (val < 0.16).astype(np.uint8)
+    n, _, st, cen = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    h, w = dark.shape
+    pupils = []
+    for i in range(1, n):
+        x, y, bw, bh, area = (int(v) for v in st[i])
+        r = max(bw, bh) / 2
+        if x == 0 or y == 0 or x + bw >= w or y + bh >= h or not 0.0008 <= area / (h * w) <= 0.12:
+            continue
+        if not 0.6 <= bw / max(bh, 1) <= 1.6 or area / (np.pi * r * r) < 0.6:
+            continue
+        ring = np.zeros_like(dark)  # lighter tissue all round, about a pupil's radius out
+        cv2.circle(ring, (int(cen[i][0]), int(cen[i][1])), int(r * 2.2) + 1, 1, max(1, int(r * 0.6)))
+        if ring.any() and float(val[ring > 0].mean()) > 0.25:
+            pupils.append(area / (h * w))
+    sclera = float(((val > 0.62) & (sat < 0.22)).mean())
+    return {"pupil_fraction": round(max(pupils, default=0.0), 5), "pupils": len(pupils),
+            "sclera_fraction": round(sclera, 4)}  # fmt: skip
+
+
+def printout_shape(image_bgr: np.ndarray) -> dict[str, float]:
+    """paper_fraction: white page; dot_density: isolated printer dots (<= 6 px at 720 px) per 10,000 px,
+    the dither a perimeter prints its grey-scale plot with (letters and line art are larger strokes)."""
+    import cv2
+
+    g = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY) if image_bgr.ndim == 3 else image_bgr
+    h0, w0 = g.shape
+    s = min(1.0, 720 / max(h0, w0))
+    g = cv2.resize(g, (max(1, round(w0 * s)), max(1, round(h0 * s))), interpolation=cv2.INTER_AREA)
+    ink = (g < 110).astype(np.uint8)
+    _, _, st, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    dots = int((st[1:, 4] <= 6).sum())
+    return {
+        "paper_fraction": round(float((g > 200).mean()), 4),
+        "dot_density": round(dots / (g.size / 1e4), 2),
+    }
+
+
 def _reason(label: str, f: Mapping[str, Any]) -> str:
     photo = float(f.get("photo_fraction", 0.0))
     cues = (
@@ -124,6 +200,11 @@ def _reason(label: str, f: Mapping[str, Any]) -> str:
         f"layering {f.get('horizontal_ratio', 0.5):.2f}, round field {f.get('round_field', 0):.2f}, "
         f"text {f.get('text_fraction', 0):.0%}"
     )
+    if f.get("pupil_fraction"):
+        pupils, sclera = f.get("pupils", 0), f.get("sclera_fraction", 0)
+        cues += f", pupil {f['pupil_fraction']:.1%} ({pupils}), sclera {sclera:.0%}"
+    if f.get("dot_density", 0) > 10:
+        cues += f", paper {f.get('paper_fraction', 0):.0%}, printer dots {f['dot_density']:.0f}/10k px"
     if f.get("face_is_subject"):
         cues += f", face {f['face_fraction']:.0%}"
     return f"{label}: {cues}"
