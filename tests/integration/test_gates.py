@@ -103,8 +103,8 @@ BROKEN = [
     # Accepted records that carry none of their image's narrated findings.
     (
         "verify",
-        """UPDATE instruction SET turns = '[{"role": "human", "text": "What is this?"},'"""
-        """ '{"role": "gpt", "text": "A picture of the back of the eye."}]' WHERE status = 'accepted'""",
+        """UPDATE instruction SET turns = '[{"role": "human", "text": "What is this?"}, """
+        """{"role": "gpt", "text": "A picture of the back of the eye."}]' WHERE status = 'accepted'""",
         "narrated finding in none of their accepted records",
         {"min_sample": 1},
     ),
