@@ -26,7 +26,7 @@ from statistics import median
 
 import numpy as np
 
-from ophin.imaging.spans import distance, reduced
+from ophin.imaging.spans import detail, detail_jump, distance, reduced
 
 Frames = Iterable[tuple[float, np.ndarray]]  # (t_s, small planar YUV 4:2:0 picture), as media.small_frames
 ScoredFrames = Iterable[tuple[float, np.ndarray, float]]  # ... with ffmpeg's scene score, media.scored_frames
@@ -190,9 +190,12 @@ class _CutSearch:
         return sorted(set(self.cuts))
 
     def _changed(self, a: np.ndarray, b: np.ndarray) -> bool:
+        """Two keyframes around a still GOP show other content: a scene-score jump, a coarse change, or
+        (two photographs of one kind back to back) fine structure that no longer correlates."""
         return (
             difference(a, b) >= self.threshold
             or distance(reduced(luma(a)), reduced(luma(b))) > self.change_threshold
+            or detail_jump(detail(luma(a)), detail(luma(b)))
         )
 
     def _scan(self, gop: Gop) -> None:

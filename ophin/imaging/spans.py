@@ -65,6 +65,29 @@ def distance(a: np.ndarray, b: np.ndarray) -> float:
     return max(0.0, 1.0 - float((a * b).mean()) / float(np.sqrt(va * vb)))
 
 
+DETAIL_JUMP = 0.6  # 1 - correlation of two held pictures' fine detail beyond which they are two images
+_DETAIL_FLOOR = 4.0  # detail variance (grey levels^2) below which a picture has no detail to compare
+
+
+def detail(grey: np.ndarray) -> np.ndarray:
+    """The picture's fine structure (vessels, lesions, edges): 2x2 block means less their 8x8 block means.
+    Two photographs of one kind (two fundi: a round orange field on black) correlate closely in block
+    means, so distance() sees no cut between them; their vessels do not correlate at all."""
+    fine = reduced(grey, 2)
+    h, w = (fine.shape[0] // 4) * 4, (fine.shape[1] // 4) * 4
+    fine = fine[:h, :w]
+    coarse = np.kron(reduced(fine, 4), np.ones((4, 4), np.float32))
+    return fine - coarse
+
+
+def detail_jump(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two pictures (detail() of each) show different images: their fine structure does not correlate.
+    Only for pictures that each hold still: the detail of moving footage decorrelates with any shift."""
+    if a.shape != b.shape or a.var() < _DETAIL_FLOOR or b.var() < _DETAIL_FLOOR:
+        return False
+    return distance(a, b) > DETAIL_JUMP
+
+
 def sharpness(grey: np.ndarray) -> float:
     """Variance of the 4-neighbour Laplacian: high for crisp edges, low for motion or focus blur."""
     g = grey.astype(np.float32)

@@ -128,3 +128,21 @@ def test_a_hard_cut_ffmpeg_missed_becomes_a_change_at_the_cut_itself() -> None:
     """Two regions of the same fundus look alike to a scene score; the drift starts at the jump."""
     jump = segment(camera(lambda t: ((0.7 if t >= 20.0 else 0.3), 0.5, 3.0), 40), [(0.0, 40.0)], SpanParams())
     assert _boundaries(jump) == [("start", 0.0), ("change", 20.0)]
+
+
+def test_detail_jump_tells_two_fundi_apart_but_not_one_fundus_and_its_noisy_copy() -> None:
+    import cv2
+
+    from ophin.imaging.spans import detail, detail_jump
+    from tests.fixtures.modality_dev.generate import fundus
+
+    def grey(seed: int) -> np.ndarray:
+        im = cv2.resize(fundus(np.random.default_rng(seed)), (160, 120), interpolation=cv2.INTER_AREA)
+        return cv2.cvtColor(im, cv2.COLOR_BGR2GRAY)
+
+    a, b = grey(1), grey(2)
+    noisy = np.clip(a + np.random.default_rng(0).normal(0, 1.5, a.shape), 0, 255).astype(np.uint8)
+    assert detail_jump(detail(a), detail(b))
+    assert not detail_jump(detail(a), detail(noisy))
+    flat = np.full_like(a, 128)
+    assert not detail_jump(detail(flat), detail(flat))
