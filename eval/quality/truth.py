@@ -9,7 +9,7 @@ diagnoses (the demo and heldout sets), they are derived here with the evaluation
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from eval.quality.vocab import DIAGNOSES, FINDINGS, KIND_MODALITY, canonical, terms
@@ -85,10 +85,17 @@ def scenes(truth: dict[str, Any]) -> dict[str, list[Scene]]:
     for video in truth.get("footage", []):
         clinical = video.get("clinical_image", True)
         modality = _modality(video, clinical)
+        # One eye throughout: a diagnosis named anywhere in the footage's narration is named for every span.
+        said = [s["text"] for part in (video.get("intro", []), *(sp["sentences"] for sp in video["spans"]))
+                for s in part]  # fmt: skip
+        named = _diagnoses(video.get("diagnoses"), said)
         out[video["file"]] = [
-            _scene(video["file"], f"{video['file']}@{span['index']}", span, clinical, modality,
-                   span.get("findings") or [span["finding"]], True)
-            for span in video["spans"]
+            replace(scene, diagnoses=scene.diagnoses | named)
+            for scene in (
+                _scene(video["file"], f"{video['file']}@{span['index']}", span, clinical, modality,
+                       span.get("findings") or [span["finding"]], True)
+                for span in video["spans"]
+            )
         ]  # fmt: skip
     return out
 

@@ -89,7 +89,8 @@ def test_locate_picks_the_scene_of_a_lecture_frame_and_the_span_of_footage() -> 
                 {"text": "Drusen lift the pigment epithelium.", "describes_image": True}]}]}],
         "footage": [{"file": "f.mp4", "modality": "fundus", "clinical_image": True, "spans": [
             {"index": 0, "start_s": 0, "end_s": 10, "finding": "cupping", "sentences": []},
-            {"index": 1, "start_s": 12, "end_s": 20, "finding": "drusen", "sentences": []}]}],
+            {"index": 1, "start_s": 12, "end_s": 20, "finding": "drusen", "sentences": [
+                {"text": "These drusen mean macular degeneration.", "describes_image": True}]}]}],
     }  # fmt: skip
     by_file = scenes(truth)
     assert locate(by_file["l.mp4"], 6.0).key == "l.mp4#1"
@@ -97,6 +98,7 @@ def test_locate_picks_the_scene_of_a_lecture_frame_and_the_span_of_footage() -> 
     footage = by_file["f.mp4"]
     assert locate(footage, 1.0, (11.0, 19.0)).key == "f.mp4@1"  # one slide frame, the later span's narration
     assert footage[0].modality == "colour_fundus" and footage[0].findings == {"cupping"}
+    assert footage[0].diagnoses == {"macular degeneration"}  # named later in the same eye's footage
 
 
 def test_set_urls_accepts_the_older_engines_name_too() -> None:
