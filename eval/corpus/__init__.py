@@ -6,6 +6,9 @@ scene cuts, sentence timings and which sentences describe the visible image:
 * ``demo/``    -- ``lecture_glaucoma.mp4``, ``lecture_macula.mp4``, ``lecture_cases.mp4``
 * ``heldout/`` -- ``heldout_retina.mp4``, ``heldout_oct.mp4``, ``heldout_cases.mp4``
   (independently worded; use these as "never seen" lectures in tests)
+* ``heldout2/`` -- a second held-out set made differently (drawn images of several modalities, other
+  voices, room noise; ``make_heldout2.py``), whose ground truth states each clinical scene's ``modality``,
+  ``findings`` and ``diagnoses``; present in ``SETS`` once generated
 
 Each set also holds two "footage" videos, listed under ``footage`` in its ground truth and kept out of
 ``videos()`` (tests iterate over the lectures and their expected figures must not shift):
