@@ -64,21 +64,27 @@ def sounds_like(vocab: Vocabulary, heard: str) -> Verdict | None:
     return Verdict("fix" if sure and not rivals else "doubt", best.term, best)
 
 
-def align_words(text: str, heard: Sequence[tuple[str, float | None]]) -> list[HeardWord]:
-    """Spans in `text` of the recognised words (text, probability) it was made from, matched in order on
-    their letters (punctuation and case aside); words the text no longer holds are skipped."""
+def align_words(
+    text: str, heard: Sequence[tuple[str, float | None]], start: int = 0, stop: int | None = None
+) -> tuple[list[HeardWord], int]:
+    """(spans in `text` of the recognised words (text, probability) heard[start:stop] it was made from,
+    matched in order on their letters, punctuation and case aside; the index after the last word matched,
+    or `start`). Words the text no longer holds are skipped; the text's own rewrites (a clause splitter's
+    "macula, this" -> "macula. This") do not stop the others matching."""
     tokens = list(_TOKEN.finditer(text))
-    heard_norm = [re.sub(r"[^a-z0-9']", "", w.lower()) for w, _ in heard]
-    text_norm = [t.group(0).lower() for t in tokens]
+    stop = len(heard) if stop is None else min(stop, len(heard))
+    heard_norm = [re.sub(r"[^a-z0-9']", "", w.lower()) for w, _ in heard[start:stop]]
+    matcher = SequenceMatcher(None, [t.group(0).lower() for t in tokens], heard_norm, autojunk=False)
     out: list[HeardWord] = []
-    matcher = SequenceMatcher(None, text_norm, heard_norm, autojunk=False)
+    after = start
     for block in matcher.get_matching_blocks():
         for k in range(block.size):
-            p = heard[block.b + k][1]
+            p = heard[start + block.b + k][1]
             if p is not None:
                 t = tokens[block.a + k]
                 out.append(HeardWord(t.start(), t.end(), float(p)))
-    return out
+            after = start + block.b + k + 1
+    return out, after
 
 
 def refine_window(
@@ -87,19 +93,14 @@ def refine_window(
     text: str,
     heard: Sequence[tuple[str, float | None]] = (),
 ) -> list[Refined]:
-    """Each sentence of a window refined with the window as context and its own words' probabilities."""
-    spans = align_words(text, heard) if heard else []
+    """Each sentence of a window refined with the window as context and its own words' probabilities:
+    the sentences are matched in order to the words heard, a cursor moving past each sentence's words."""
     out: list[Refined] = []
-    pos = 0
+    cursor = 0
     for sentence in sentences:
-        at = text.find(sentence, pos)
-        words: tuple[HeardWord, ...] = ()
-        if at >= 0:
-            pos = at + len(sentence)
-            words = tuple(
-                HeardWord(w.start - at, w.end - at, w.probability)
-                for w in spans
-                if at <= w.start and w.end <= pos
-            )
-        out.append(refiner.refine(sentence, context=text, words=words))
+        words: list[HeardWord] = []
+        if heard:
+            reach = cursor + 2 * len(_TOKEN.findall(sentence)) + 8  # a sentence never spans far more words
+            words, cursor = align_words(sentence, heard, cursor, reach)
+        out.append(refiner.refine(sentence, context=text, words=tuple(words)))
     return out

@@ -143,9 +143,11 @@ def plan_sources(
     )
 
 
-def decoding_prompt(svc: Services, params: TranscribeParams, media: Path | None) -> Prompt | None:
+def decoding_prompt(
+    svc: Services, params: TranscribeParams, media: Path | None, found: list[str] | None = None
+) -> Prompt | None:
     """The prompt of each window: asr.initial_prompt, the terms on the slides shown in it (when the media
-    has a picture and OCR is installed), the lexicon's labels. None when biasing is off."""
+    has a picture and OCR is installed; each added to `found`), the lexicon's labels. None: biasing off."""
     if not params.bias:
         return None
     ocr = svc.ocr if params.bias_slides and media is not None else None
@@ -156,6 +158,8 @@ def decoding_prompt(svc: Services, params: TranscribeParams, media: Path | None)
             if ocr
             else []
         )
+        if found is not None:
+            found.extend(t for t in slides if t not in found)
         return build_prompt(params.initial_prompt, slides, params.bias_max_terms)
 
     return prompt
@@ -186,7 +190,12 @@ def transcribe_audio(
         captions = _caption_transcript(svc, track)
     if captions is not None and choice is not None and choice.policy == "prefer":
         return captions.segments, {"subtitles": captions}, spoken
-    asr = transcribe_windows(transcriber, wav, params.window_s, scratch, decoding_prompt(svc, params, media))
+    slides: list[str] = []
+    asr = transcribe_windows(
+        transcriber, wav, params.window_s, scratch, decoding_prompt(svc, params, media, slides)
+    )
+    if params.bias:  # what the slides added to the prompt, for the rows (the prompt itself is hashed)
+        asr = replace(asr, params={**asr.params, "bias_slide_terms": slides})
     if spoken is None and asr.language:  # a backend without a detector: the language it decoded in
         spoken = LanguageGuess(asr.language, asr.language_probability)
     elif spoken is not None:  # the windowed decision stands over one window's guess; its evidence on rows

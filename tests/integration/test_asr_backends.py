@@ -127,6 +127,9 @@ def test_transcribe_does_not_flag_english(svc, tmp_path) -> None:  # noqa: ANN00
     assert params["compute_type"] == "int8" and params["device"] == "cpu"  # auto, on a CPU
     assert params["beam_size"] == 5 and params["batch_size"] is None  # 14 s: not batched
     assert len(params["prompt_hash"]) == 12 and "optic" in " ".join(r.text for r in rows).lower()
+    # Domain-biased decoding on by default, its slide terms and the language's evidence on the rows.
+    assert params["bias"] is True and isinstance(params["bias_slide_terms"], list)
+    assert params["language_evidence"]["rule"] == "top" and params["language_evidence"]["windows"]
 
 
 CAPTIONS = """WEBVTT

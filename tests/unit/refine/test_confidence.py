@@ -84,9 +84,20 @@ def test_sounds_like_separates_fix_doubt_and_nothing() -> None:
 def test_align_words_maps_probabilities_onto_the_text_despite_punctuation() -> None:
     text = "Here, the disc is pale. It is cupped."
     heard = [("Here,", 0.9), ("the", 0.8), ("disc", 0.3), ("is", 0.9), ("pale.", 0.7), ("It", 0.9)]
-    spans = align_words(text, heard)
+    spans, after = align_words(text, heard)
     assert [text[w.start : w.end] for w in spans] == ["Here", "the", "disc", "is", "pale", "It"]
-    assert spans[2] == HeardWord(10, 14, 0.3)
+    assert spans[2] == HeardWord(10, 14, 0.3) and after == 6
+
+
+def test_refine_window_follows_sentences_the_clause_splitter_rewrote(refiner: LexiconRefiner) -> None:
+    # Heard as one run ("..., this patient"); scored as two sentences, the first ending in a new full stop.
+    heard = _heard("The corner is scarred near the optic disc, this patient was seen.", {"corner": 0.2})
+    text = "The corner is scarred near the optic disc, this patient was seen."
+    first, second = refine_window(
+        refiner, ["The corner is scarred near the optic disc.", "This patient was seen."], text, heard
+    )
+    assert first.text == "The cornea is scarred near the optic disc."
+    assert second.text == "This patient was seen."
 
 
 def test_refine_window_gives_each_sentence_its_own_words(refiner: LexiconRefiner) -> None:
