@@ -2,9 +2,10 @@
 
 Five narrated lectures and one continuous fundus examination, written once with a fixed seed to
 ``eval/corpus/heldout2/`` with ``ground_truth.json``.  Pictures are procedural (``heldout2_fundus``,
-``heldout2_images``), narration is ``heldout2_script`` read by espeak-ng voices the sample corpus does not
-use, at per-lecture speed and pitch, over room noise (pink or brown noise, mains hum) with reverb on two
-lectures.  Sentence times are measured from the synthesized speech before noise is added.
+``heldout2_images``); the narration, ``heldout2/script.py`` (kept with the held-out data), is read by
+espeak-ng voices the sample corpus does not use, at per-lecture speed and pitch, over room noise (pink or
+brown noise, mains hum) with reverb on two lectures.  Sentence times are measured from the synthesized
+speech before noise is added.
 
 Never read this corpus's transcripts or ground truth while tuning the engine: it is a test.
 
@@ -30,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from eval.corpus import heldout2_images as im
+from eval.corpus.heldout2.script import Footage, Lecture, Line, Scene, Voice, footage, lectures
 from eval.corpus.heldout2_fundus import fundus_diagram, fundus_photo, geometry
-from eval.corpus.heldout2_script import Footage, Lecture, Line, Scene, Voice, footage, lectures
 
 SEED = 20261206
 W, H, FPS = im.W, im.H, 25
@@ -169,8 +170,9 @@ def room(speech: np.ndarray, voice: Voice, rng: np.random.Generator, work: Path)
     n = speech.size
     if voice.reverb:
         _write(work / "dry.wav", speech * 0.5)
-        subprocess.run(["sox", str(work / "dry.wav"), str(work / "wet.wav"), "reverb", "35", "60", "70"],
-                       check=True, capture_output=True)  # fmt: skip
+        # -D: no dither, -R: repeatable; sox otherwise dithers with fresh random noise on every run
+        sox = ["sox", "-D", "-R", str(work / "dry.wav"), str(work / "wet.wav"), "reverb", "35", "60", "70"]
+        subprocess.run(sox, check=True, capture_output=True)
         wet = _read(work / "wet.wav")[:n]
         speech = np.pad(wet, (0, n - wet.size)) * 2
     white = rng.standard_normal(n + RATE).astype(np.float32)

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from eval.corpus import heldout2_images as im
+from eval.corpus.heldout2.script import _s, aside, footage, lectures, see
 from eval.corpus.heldout2_fundus import Fundus, fundus_photo, geometry
-from eval.corpus.heldout2_script import _s, aside, footage, lectures, see
 
 HELDOUT2 = Path(__file__).resolve().parents[2] / "eval" / "corpus" / "heldout2"
 MODALITIES = {"colour_fundus", "oct", "angiography", "slit_lamp", "external_eye", "surgical_microscope",
