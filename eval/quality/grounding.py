@@ -10,7 +10,7 @@ from typing import Any
 
 from eval.quality.records import Measured, Rec, content_words, sentences, share
 from eval.quality.truth import Scene
-from eval.quality.vocab import DIAGNOSES, FINDINGS, MODALITIES, fold, terms
+from eval.quality.vocab import DIAGNOSES, FINDINGS, MODALITIES, fold, mentions, terms
 
 WORD_LISTS = (
     "/usr/share/dict/american-english-large",
@@ -49,8 +49,18 @@ def scene_recall(records: list[Rec], scenes: list[Scene]) -> Measured:
     return share(len(wanted) - len(missed), len(wanted), missed)
 
 
-def _mentioned(text: str) -> set[str]:
-    return terms(text, FINDINGS, affirmed=False) | terms(text, DIAGNOSES, affirmed=False)
+def _grounded_terms(sentence: str, scene: Scene) -> bool:
+    """Every diagnosis the sentence names is named in the scene's narration; every finding too, or in other
+    words the narration holds ("the retina thickened" for "thickened retina": a vocabulary gap is no lie)."""
+    if not terms(sentence, DIAGNOSES, affirmed=False) <= terms(scene.narration, DIAGNOSES, affirmed=False):
+        return False
+    said = terms(scene.narration, FINDINGS, affirmed=False)
+    said_words = set(content_words(scene.narration))
+    folded = fold(sentence)
+    return all(
+        m.term in said or set(content_words(folded[m.start : m.end])) <= said_words
+        for m in mentions(sentence, FINDINGS)
+    )
 
 
 _CLAIM_WORDS = frozenset(content_words("normal abnormal abnormality healthy unremarkable"))
@@ -71,7 +81,7 @@ def supported(sentence: str, scene: Scene, threshold: float = 0.6) -> bool | Non
     words = set(content_words(sentence)) - _MODALITY_WORDS - _CLAIM_WORDS
     if not words:
         return None
-    if not _mentioned(sentence) <= _mentioned(scene.narration):
+    if not _grounded_terms(sentence, scene):
         return False
     best = max((len(words & set(content_words(s))) / len(words) for s in scene.sentences), default=0.0)
     return best >= threshold

@@ -48,7 +48,8 @@ def share(hits: int, total: int, problems: list[str] | None = None) -> Measured:
     return Measured(round(hits / total, 4) if total else None, hits, total, problems or [])
 
 
-_STEP = re.compile(r"^\s*(?:step\s*\d+\s*[:.)-]|\d+\s*[.)]|conclusion\s*:|answer\s*:)\s*", re.IGNORECASE)
+# "Step 2:", "3)", and a one-word label ("Conclusion:", "Observation:") are structure, not a claim.
+_STEP = re.compile(r"^\s*(?:step\s*\d+\s*[:.)-]|\d+\s*[.)])?\s*(?:[A-Za-z]+\s*:)?\s*", re.IGNORECASE)
 
 
 def sentences(text: str) -> list[str]:

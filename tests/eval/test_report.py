@@ -4,7 +4,7 @@ non-words, lost scenes and non-clinical images move their figures, missed target
 from __future__ import annotations
 
 from eval.quality import grounding
-from eval.quality.records import Rec
+from eval.quality.records import Rec, sentences
 from eval.quality.report import TARGETS, QualityReport, examples, render, set_urls
 from eval.quality.truth import Scene, locate, scenes
 
@@ -132,3 +132,16 @@ def test_examples_spread_over_images_and_cap_per_kind() -> None:
         r.id = f"r{n}"
     chosen = examples(records)["vqa"]
     assert len(chosen) == 5 and len({c["image"] for c in chosen}) == 5
+
+
+def test_supported_accepts_a_finding_in_the_narrations_own_words_but_not_an_unsaid_one() -> None:
+    scene = Scene(
+        "c#1", "c", 0, 1, True, "oct", sentences=("The central retina is thickened by dark spaces.",)
+    )
+    assert grounding.supported("Observation: the thickened retina.", scene) is True
+    assert grounding.supported("Observation: the thickened retina with drusen.", scene) is False
+
+
+def test_sentences_drop_step_numbers_and_labels() -> None:
+    text = "Step 1: Observation: subretinal fluid.\nConclusion: a dome of fluid."
+    assert sentences(text) == ["subretinal fluid.", "a dome of fluid."]
