@@ -34,7 +34,7 @@ Regenerate with ``python -m eval.corpus.generate``; see ``README.md``.
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 __all__ = [
@@ -46,7 +46,9 @@ __all__ = [
     "footage_videos",
     "ground_truth",
     "heldout_videos",
+    "file_of",
     "released_urls",
+    "stored_urls",
     "set_dir",
     "videos",
 ]
@@ -102,3 +104,15 @@ def footage_videos(set_name: str, kind: str | None = None) -> list[Path]:
 def released_urls(set_name: str) -> list[str]:
     """The URLs the engine stores and releases for this set's videos (a local file by its name)."""
     return [f"local-file:{path.name}" for path in [*videos(set_name), *footage_videos(set_name)]]
+
+
+def stored_urls(set_name: str) -> list[str]:
+    """Every URL a set's videos may be stored under: as released now (``local-file:<name>``), or by an engine
+    from before the evaluation left it (``sample-corpus:<set>/<name>``), so older runs measure the same."""
+    urls = released_urls(set_name)
+    return urls + [f"sample-corpus:{set_name}/{url.split(':', 1)[1]}" for url in urls]
+
+
+def file_of(url: str) -> str:
+    """The video file name a stored URL names (``local-file:x.mp4``, ``sample-corpus:heldout/x.mp4``)."""
+    return PurePosixPath(url.split(":", 1)[-1]).name

@@ -10,13 +10,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from eval.corpus import ground_truth, released_urls
+from eval.corpus import file_of, ground_truth, stored_urls
 from eval.quality import grounding, trainer
 from eval.quality.records import Measured, Rec
 from eval.quality.truth import Scene, locate, scenes
@@ -64,22 +63,11 @@ class QualityReport:
         return out
 
 
-def set_urls(set_name: str) -> list[str]:
-    """The URLs a set's videos may be stored under: released now (local-file:<name>), or by an engine from
-    before issue 23 (sample-corpus:<set>/<name>)."""
-    urls = released_urls(set_name)
-    return urls + [f"sample-corpus:{set_name}/{u.split(':', 1)[1]}" for u in urls]
-
-
-def _file(url: str) -> str:
-    return PurePosixPath(url.split(":", 1)[-1]).name
-
-
 def load_records(session: Session, set_name: str, by_file: dict[str, list[Scene]]) -> tuple[list[Rec], list]:
     """Accepted instructions of the set as records, and every kept frame as (image, true, stored modality)."""
     from ophin.db.models import Frame, Instruction, Pair, Video
 
-    urls = set_urls(set_name)
+    urls = stored_urls(set_name)
     rows = session.execute(
         select(Instruction.id, Instruction.kind, Instruction.turns, Frame.id, Frame.t_s, Frame.modality,
                Frame.object_key, Frame.sha256, Pair.start_s, Pair.end_s, Video.url)
@@ -91,7 +79,7 @@ def load_records(session: Session, set_name: str, by_file: dict[str, list[Scene]
     ).all()  # fmt: skip
     records = []
     for iid, kind, turns, fid, t_s, modality, key, sha, start, end, url in rows:
-        file = _file(url)
+        file = file_of(url)
         if file not in by_file:
             continue
         scene = locate(by_file[file], t_s, (start, end))
@@ -105,9 +93,9 @@ def load_records(session: Session, set_name: str, by_file: dict[str, list[Scene]
         .where(Frame.kept, Video.url.in_(urls))
     ).all()
     kept = [
-        (str(fid), locate(by_file[_file(url)], t_s).modality, modality)
+        (str(fid), locate(by_file[file_of(url)], t_s).modality, modality)
         for fid, t_s, modality, url in frames
-        if _file(url) in by_file
+        if file_of(url) in by_file
     ]
     return records, kept
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import asdict
-from pathlib import PurePosixPath
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from eval.corpus import ground_truth, released_urls
+from eval.corpus import file_of, ground_truth, stored_urls
 from eval.quality.transcription import (
     BoundaryScore,
     PairWindow,
@@ -79,9 +78,9 @@ def _pool_boundaries(scores: list[BoundaryScore]) -> dict[str, Any]:
 
 
 def _rows(session: Session, set_name: str) -> dict[str, Any]:
-    videos = session.execute(select(Video.id, Video.url).where(Video.url.in_(released_urls(set_name)))).all()
+    videos = session.execute(select(Video.id, Video.url).where(Video.url.in_(stored_urls(set_name)))).all()
     ids = [vid for vid, _ in videos]
-    rows: dict[str, Any] = {"names": {vid: PurePosixPath(url).name for vid, url in videos}}
+    rows: dict[str, Any] = {"names": {vid: file_of(url) for vid, url in videos}}
     # Clip boundaries forced by the maximum clip length ("max") are splits for size, not a claim that the
     # picture changed: they are left out of the predictions (and counted).
     rows["clips"] = session.execute(

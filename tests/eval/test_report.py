@@ -3,9 +3,10 @@ non-words, lost scenes and non-clinical images move their figures, missed target
 
 from __future__ import annotations
 
+from eval.corpus import file_of, stored_urls
 from eval.quality import grounding
 from eval.quality.records import Rec, sentences
-from eval.quality.report import TARGETS, QualityReport, examples, render, set_urls
+from eval.quality.report import TARGETS, QualityReport, examples, render
 from eval.quality.truth import Scene, locate, scenes
 
 OCT = Scene(
@@ -101,9 +102,11 @@ def test_locate_picks_the_scene_of_a_lecture_frame_and_the_span_of_footage() -> 
     assert footage[0].diagnoses == {"macular degeneration"}  # named later in the same eye's footage
 
 
-def test_set_urls_accepts_the_older_engines_name_too() -> None:
-    urls = set_urls("heldout")
+def test_stored_urls_accept_the_older_engines_name_too() -> None:
+    urls = stored_urls("heldout")
     assert "local-file:heldout_retina.mp4" in urls and "sample-corpus:heldout/heldout_retina.mp4" in urls
+    assert {file_of(u) for u in urls} == {file_of(u) for u in urls[: len(urls) // 2]}
+    assert file_of("local-file:heldout_retina.mp4") == file_of("sample-corpus:heldout/heldout_retina.mp4")
 
 
 def test_report_marks_each_missed_target_and_an_uncomputed_figure() -> None:
