@@ -47,6 +47,7 @@ INFORMATIVE = ("invented_diagnoses_hedged",)
 class QualityReport:
     set_name: str
     figures: dict[str, float | None] = field(default_factory=dict)  # None: nothing to compute it over
+    totals: dict[str, int] = field(default_factory=dict)  # what each share was computed over
     counts: dict[str, int] = field(default_factory=dict)
     parts: dict[str, dict[str, float | None]] = field(default_factory=dict)  # lectures / footage alone
     modality_confusion: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -136,6 +137,7 @@ def measure(session: Session, store: Any, set_name: str, *, ocr: Any, detect_fac
     images = {r.image: r.extra for r in records}
     image_leaks, faces, unverified = _image_problems(store, images, planted, ocr, detect_faces)
     report.figures = {name: m.value for name, m in measured.items()}
+    report.totals = {name: m.total for name, m in measured.items()}
     # An image that is not the stored bytes cannot be shown free of PHI: it counts against the gate.
     report.figures["phi_leaks"] = len(text_leaks) + len(image_leaks) + len(unverified)
     report.figures["unblurred_faces"] = len(faces)
