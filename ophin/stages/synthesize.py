@@ -19,11 +19,13 @@ from ophin.stages.base import Attempt, StageResult, run_on_video
 from ophin.stages.common import InputMissing, read_frame, visual_cue_texts
 from ophin.synthesis.base import KINDS, GeneratedInstruction, PairContext
 from ophin.synthesis.offline import applicable_kinds
+from ophin.synthesis.reading import clean_cues
 
 STAGE = "synthesize"
 UPSTREAM = ("cues",)  # the stages whose rows this one reads
-VERSION = "4"  # 2: failed items make the attempt partial, retried alone; 3: concurrent requests, provenance;
-# 4: the frame's modality in the context, only the kinds the narration supports, citations kept
+VERSION = "5"  # 2: failed items make the attempt partial, retried alone; 3: concurrent requests, provenance;
+# 4: the frame's modality in the context, only the kinds the narration supports, citations kept;
+# 5: a pair whose narration teaches nothing (no finding, diagnosis or appearance) gets no instruction
 # Errors that sink one item (malformed output is a ValueError, transport errors are OpenAIError);
 # anything else is a bug and fails the whole stage.
 ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError, InputMissing)
@@ -95,9 +97,10 @@ def synthesize_instructions(
                     ctx = replace(ctx, image=read_frame(svc.store, frame_key, frame_sha))
                 except InputMissing as exc:
                     unreadable[pair.id] = exc
-            # A conversation needs three narrated findings, whichever generator writes it: none is asked for.
-            # No usable cue at all: every kind is asked, and fails on its own row with the reason.
-            for kind in applicable_kinds(ctx, params.kinds) or params.kinds:
+            # Only the kinds the narration supports, whichever generator writes them (no conversation under
+            # three findings, no CoT or VQA with nothing to teach). No usable cue at all: every kind is asked,
+            # and fails on its own row with the reason.
+            for kind in applicable_kinds(ctx, params.kinds) if clean_cues(ctx.cues) else params.kinds:
                 iid = instruction_id(
                     pair.id, kind, params_hash([phash, ctx.cues, ctx.transcript, ctx.modality])
                 )

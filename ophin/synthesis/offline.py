@@ -9,8 +9,8 @@ from ophin.cues.lexicon import LEXICON_DIGEST
 from ophin.knowledge.relations import RELATIONS_DIGEST, normal_relations, relations_in
 from ophin.synthesis.base import KINDS, Citation, GeneratedInstruction, InstructionKind, PairContext, Turn
 from ophin.synthesis.kinds.conversation import conversation, has_conversation
-from ophin.synthesis.kinds.cot import cot
-from ophin.synthesis.kinds.vqa import vqa
+from ophin.synthesis.kinds.cot import cot, has_cot
+from ophin.synthesis.kinds.vqa import has_vqa, vqa
 from ophin.synthesis.modality import NOUNS
 from ophin.synthesis.normalize import normalize_cue
 from ophin.synthesis.reading import clean_cues, read_cue, read_image
@@ -33,8 +33,10 @@ class OfflineCueGenerator:
 
     name = "offline-cue-template"
     # 3: one modality per record, artefacts removed, focused VQA, conversation of >= 3 findings or none,
-    # CoT from phrases and cited relations (hedged) that copies no other kind's answer
-    version = "3"
+    # CoT from phrases and cited relations (hedged) that copies no other kind's answer; 4: run-on cues split
+    # into clauses, noun phrases taken whole, each premise named in the observation, no CoT or VQA without
+    # a finding, a diagnosis or a described appearance
+    version = "4"
     model = "offline-cue-template"
 
     def config(self) -> dict[str, object]:
@@ -53,7 +55,7 @@ class OfflineCueGenerator:
             raise ValueError(f"pair {ctx.pair_id}: no visual-cue sentences to build an instruction from")
         plan = _plan(ctx)
         if kind not in plan:  # the stage asks applicable_kinds() first; a direct caller learns why
-            raise ValueError(f"pair {ctx.pair_id}: fewer than three narrated findings, so no {kind}")
+            raise ValueError(f"pair {ctx.pair_id}: the narration supports no {kind} ({_WHY[kind]})")
         turns, citations = plan[kind]
         return GeneratedInstruction(
             kind=kind,
@@ -65,12 +67,22 @@ class OfflineCueGenerator:
         )
 
 
+_WHY = {
+    "vqa": "no finding or appearance narrated, only where structures sit",
+    "conversation": "fewer than three narrated findings",
+    "cot": "no narrated finding, diagnosis or normal appearance to reason about",
+}
+_SUPPORTS = {"vqa": has_vqa, "conversation": has_conversation, "cot": has_cot}
+
+
 def applicable_kinds(ctx: PairContext, kinds: tuple[str, ...] = KINDS) -> tuple[str, ...]:
     """The kinds an image's narration supports, for any generator: no conversation under three narrated
-    findings (a one-turn exchange teaches nothing the VQA does not), nothing without a cue."""
+    findings (a one-turn exchange teaches nothing the VQA does not), no CoT without a finding, diagnosis or
+    normal appearance, no VQA that only locates a structure; nothing without a cue."""
     if not clean_cues(ctx.cues):
         return ()
-    return tuple(k for k in kinds if k != "conversation" or has_conversation(read_image(ctx)))
+    image = read_image(ctx)
+    return tuple(k for k in kinds if k in _SUPPORTS and _SUPPORTS[k](image))
 
 
 def knowledge_for(ctx: PairContext) -> tuple[str, ...]:
@@ -90,9 +102,13 @@ def knowledge_for(ctx: PairContext) -> tuple[str, ...]:
 @lru_cache(maxsize=1024)
 def _plan(ctx: PairContext) -> dict[str, tuple[tuple[Turn, ...], tuple[Citation, ...]]]:
     image, ledger = read_image(ctx), Ledger()
-    first = vqa(ctx.pair_id, image, ledger)  # first: the focused answer keeps the plain cue wording
-    plan: dict[str, tuple[tuple[Turn, ...], tuple[Citation, ...]]] = {"vqa": (first, ())}
+    plan: dict[str, tuple[tuple[Turn, ...], tuple[Citation, ...]]] = {}
+    first = vqa(ctx.pair_id, image, ledger) if has_vqa(image) else ()  # first: keeps the plain cue wording
+    if first:
+        plan["vqa"] = (first, ())
     if has_conversation(image):
-        plan["conversation"] = (conversation(ctx.pair_id, image, ledger, vqa_question=first[0].text), ())
-    plan["cot"] = cot(ctx.pair_id, image)
+        asked = first[0].text if first else ""
+        plan["conversation"] = (conversation(ctx.pair_id, image, ledger, vqa_question=asked), ())
+    if has_cot(image):
+        plan["cot"] = cot(ctx.pair_id, image)
     return plan

@@ -12,8 +12,10 @@ from ophin.knowledge.relations import Relation, is_negated, normal_relations, re
 from ophin.synthesis.base import PairContext
 from ophin.synthesis.modality import fits, narrated_modalities, noun, other_modalities, record_modality, scrub
 from ophin.synthesis.normalize import normalize_cue
+from ophin.synthesis.phrases import clauses, noun_phrase_at
 
 _SPACES = re.compile(r"\s+")
+MAX_FINDINGS = 4  # an observation names at most this many findings (each interpretation's premise among them)
 _ACRONYM = re.compile(
     r"^(?:rpe|cnvm?|peds?|irf|srf|r?nfl|gcl|elm|cdr|irma|nv[de]|n?pdr|amd|[cb]r[va]o|cscr?|oct)$",
     re.IGNORECASE,
@@ -22,6 +24,7 @@ _ACRONYM = re.compile(
 _ADJECTIVE = re.compile(r"(?:ic|al|ous|ed|ar|ary|ive|en|oid|pale)$", re.IGNORECASE)
 _NOT_ADJECTIVES = frozenset({"drusen", "scar", "bleed"})  # nouns that merely end like adjectives
 _COPULA = re.compile(r"\b(?:is|are|was|were|be|been|looks?|appears?|seems?|becomes?|became)\s+$", re.I)
+_EXISTENTIAL = re.compile(r"\bthere\s+(?:is|are|was|were)\s+$", re.IGNORECASE)
 _FUNCTION_WORDS = frozenset(
     "a an and are as at but by for from in into is of on or over the to under was were which with".split()
 )
@@ -41,6 +44,13 @@ ABNORMAL = re.compile(
 INTERPRETIVE = re.compile(
     r"\b(?:consistent with|suggest\w*|indicat\w*|typical of|characteristic of|diagnos\w*|in keeping with"
     r"|compatible with|pathognomonic|hallmark)\b",
+    re.IGNORECASE,
+)
+# How something looks: a cue with one of these describes, a cue without only locates.
+APPEARANCE = re.compile(
+    r"\b(?:appear\w*|looks?|colou?r\w*|dark\w*|bright\w*|pale\w*|pink\w*|red\w*|yellow\w*|white\w*"
+    r"|gr[ae]y\w*|smooth\w*|thin\w*|thick\w*|round\w*|oval|small\w*|large\w*|even(?:ly)?|shin\w*"
+    r"|reflex\w*|stacked|swollen|spots?|streaks?|patch\w*|bumps?)\b",
     re.IGNORECASE,
 )
 # A picture named as a noun phrase ("A fundus photograph of the right eye."): no verb of its own.
@@ -78,17 +88,23 @@ class Image:
     relations: tuple[Relation, ...]
     normals: tuple[Relation, ...]
     findings: tuple[str, ...]  # abnormalities as spoken, for summaries
+    # (the noun phrase naming a relation's finding in its cue, the relation): an interpretation's premise,
+    # which the observation names in these same words
+    premises: tuple[tuple[str, Relation], ...]
     diagnoses: tuple[str, ...]  # diagnoses the narration names
     meanings: tuple[str, ...]  # what cited relations say the findings indicate (derived, never as fact)
 
 
 def clean_cues(cues: Iterable[str]) -> list[str]:
+    """Normalised cue clauses: a run-on of several sentences joined by commas (ASR without full stops)
+    becomes one clause each, so an answer takes only the clauses about its focus."""
     # Whisper sometimes repeats a sentence verbatim across segment boundaries.
     seen: dict[str, str] = {}
     for cue in cues:
-        text = normalize_cue(cue) if cue and cue.strip() else ""
-        if text and text.lower() not in seen:
-            seen[text.lower()] = text
+        whole = normalize_cue(cue) if cue and cue.strip() else ""
+        for text in (normalize_cue(c) for c in clauses(whole)) if whole else ():
+            if text and text.lower() not in seen:
+                seen[text.lower()] = text
     return list(seen.values())
 
 
@@ -112,7 +128,10 @@ def read_image(ctx: PairContext) -> Image:
     for cue in (c for c in cues if status != "normal" or c.polarity == "normal"):
         fitting = [r for r in normal_relations(cue.labels, modality) if fits(r, modality)]
         normals.update(dict.fromkeys(fitting[:1]))
-    findings = tuple(dict.fromkeys(c.phrase for c in abnormal if c.phrase))[:3]
+    premises = tuple(
+        dict.fromkeys((p, r) for c in abnormal for r in c.relations if (p := premise(c.text, r)) is not None)
+    )
+    findings = tuple(dict.fromkeys([*(p for p, _ in premises), *(c.phrase for c in abnormal if c.phrase)]))
     diagnoses = tuple(dict.fromkeys(c.diagnosis for c in cues if c.diagnosis))
     return Image(
         modality=modality,
@@ -121,10 +140,44 @@ def read_image(ctx: PairContext) -> Image:
         status=status,
         relations=relations,
         normals=tuple(normals)[:2],
-        findings=findings or tuple(r.finding for r in relations)[:2],
+        findings=findings[:MAX_FINDINGS],
+        premises=tuple((p, r) for p, r in premises if p in findings[:MAX_FINDINGS]),
         diagnoses=diagnoses,
-        meanings=tuple(dict.fromkeys(r.indicates for r in relations))[:2],
+        meanings=tuple(dict.fromkeys(r.indicates for p, r in premises if p in findings[:MAX_FINDINGS]))[:2],
     )
+
+
+def _bare(phrase: str) -> str:
+    """A phrase without its leading determiner: the frames add their own ("the ...")."""
+    return re.sub(r"^(?:a|an|the|these|those|this|its|their)\s+", "", phrase)
+
+
+def premise(text: str, relation: Relation) -> str | None:
+    """The noun phrase of the cue that names the relation's finding, taken whole with its qualifiers."""
+    named = (m for m in find_terms(text, TERMS) if m.term.label in relation.labels and not _negated(text, m))
+    match = next(named, None)
+    if match is None:
+        return None
+    # "... consistent with macular oedema": the narrator's conclusion, not something seen, is no premise.
+    if INTERPRETIVE.search(text[: match.start]):
+        return None
+    return _bare(noun_phrase_at(text, match.start, match.end, known_words()))
+
+
+def known_words() -> frozenset[str] | None:
+    """English and ophthalmic words: a garbled word ends a phrase. None where no word list is installed."""
+    from ophin.verification.vocabulary import WordListMissingError, vocabulary
+
+    try:
+        return vocabulary()
+    except WordListMissingError:
+        return None
+
+
+def describes(cue: Cue) -> bool:
+    """Whether a cue says how something looks (a finding, a normal appearance, a colour or shape), not only
+    where a structure sits ("the macula sits in the middle of the image" teaches nothing)."""
+    return cue.polarity != "neutral" or bool(APPEARANCE.search(cue.text))
 
 
 def finding_cues(image: Image) -> list[tuple[str, Cue]]:
@@ -230,20 +283,12 @@ def _phrase(
     the anatomy it qualifies. None when the cue offers no such phrase."""
     if strong:
         first = strong[0]
-        if not is_adjective(first.text):
-            return spoken(first.text)
-        # "pale central cup": further adjectives up to the noun they qualify.
-        noun_after = re.match(
-            r"\s+((?:[a-z'-]+(?:ic|al|ous|ed|ar|ary|ive|en|oid)\s+){0,2}[a-z][a-z'-]+)",
-            text[first.end :],
-            re.I,
-        )
-        # "a cystic space" (attributive) vs "the disc is swollen" (predicative: describes the anatomy).
-        attributive = (
-            noun_after and not _COPULA.search(text[: first.start]) and not noun_after.group(1).endswith("ly")
-        )
-        if attributive and noun_after.group(1).lower() not in _FUNCTION_WORDS:
-            return f"{spoken(first.text)} {noun_after.group(1).lower()}"
+        # "the disc is swollen" (predicative: describes the anatomy) reads "swollen disc"; otherwise the noun
+        # phrase around the finding, taken whole ("a thin dark crescent of pigment", "the pale central cup").
+        before = text[: first.start]
+        predicative = _COPULA.search(before) and not _EXISTENTIAL.search(before)  # not "there are cystic"
+        if not (is_adjective(first.text) and predicative):
+            return _bare(noun_phrase_at(text, first.start, first.end, known_words()))
         return f"{spoken(first.text)} {spoken(anatomy[0].text)}" if anatomy else None
     if markers and anatomy:
         return f"{markers[0].group(0).lower()} {spoken(anatomy[0].text)}"

@@ -53,7 +53,7 @@ A_REFRAME = (
 A_OBSERVE_FINDINGS = "Observation: this {noun} shows {findings}"
 A_OBSERVE_STRUCTURES = "Observation: this {noun} shows the {structures}"
 A_OBSERVE_NONE = ", with no {denied}"
-A_OBSERVE_NORMAL = "Observation: this {noun} shows no abnormality of the {structures}"
+A_OBSERVE_NORMAL = "Observation: in this {noun}, the {structures} appear normal"
 A_OBSERVE_FALLBACK = "Observation: this {noun} is examined feature by feature"
 # Derived from a cited relation: what the finding is consistent with, and why (the relation's statement).
 A_INTERPRET_SIGN = "Interpretation: {statement}; so {finding} {is} consistent with {indicates}."
@@ -150,8 +150,15 @@ def and_(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+_QUALIFIER = re.compile(
+    r"\s+(?:of|at|in|around|within|above|below|near|along|on|under|beneath|over|across|from)\s+", re.I
+)
+
+
 def is_plural(phrase: str) -> bool:
-    last = phrase.split()[-1].lower()
+    # The head noun stands before a qualifier: "the cotton wool spots at the bottom" is plural.
+    head = _QUALIFIER.split(phrase)[0]
+    last = head.split()[-1].lower()
     return last in {"drusen", "emboli", "striae", "precipitates"} or (
         last.endswith("s") and not last.endswith(("ss", "us", "is"))
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ophin.cues.lexicon import TERMS, find_terms
 from ophin.synthesis.base import Turn
-from ophin.synthesis.reading import Cue, Image, finding_cues, noun_phrase, question_topic
+from ophin.synthesis.reading import Cue, Image, describes, finding_cues, noun_phrase, question_topic
 from ophin.synthesis.templates import (
     A_REFRAME,
     A_THIS_IS,
@@ -43,7 +43,7 @@ def conversation(pair_id: str, image: Image, ledger: Ledger, vqa_question: str) 
     plan += [
         (CONV_STRUCTURE, topic_slots(c.topic), c)
         for c in image.cues
-        if c.stage == 1 and id(c) not in taken and c.topic_kind == "anatomy" and c.topic
+        if c.stage == 1 and id(c) not in taken and c.topic_kind == "anatomy" and c.topic and describes(c)
     ]
     plan += [(CONV_DIAGNOSIS, {}, c) for c in image.cues if c.stage == 2][:1]
     turns: list[Turn] = []

@@ -36,12 +36,21 @@ from ophin.synthesis.templates import (
 MAX_INTERPRETATIONS = 3
 
 
+def has_cot(image: Image) -> bool:
+    """A chain of thought needs something to reason about: a narrated finding or diagnosis, or a picture
+    narrated as normal. Anatomy named without a word on how it looks gives an observation with nothing to
+    interpret ("this photograph shows the macula ... these observations summarise what it shows")."""
+    return bool(image.findings or image.diagnoses) or image.status == "normal"
+
+
 def cot(pair_id: str, image: Image) -> tuple[tuple[Turn, ...], tuple[Citation, ...]]:
     noun = image.noun
-    used = image.relations[:MAX_INTERPRETATIONS]
+    # Every interpretation's premise is a finding the observation names, in the same words.
+    premises = image.premises[:MAX_INTERPRETATIONS]
+    used = tuple(r for _, r in premises)
     steps = [_observation(image)]
-    for r in used:
-        finding = next((f"the {f}" for f in image.findings if _shares_word(f, r.finding)), f"the {r.finding}")
+    for phrase, r in premises:
+        finding = f"the {phrase}"
         verb = "are" if is_plural(finding) else "is"
         steps.append(
             A_INTERPRET_SIGN.replace("{is}", verb).format(
@@ -81,12 +90,7 @@ def _observation(image: Image) -> str:
             return A_OBSERVE_FALLBACK.format(noun=noun) + "."
         # A normal structure is not "shown" like a finding: it is where nothing abnormal is.
         template = A_OBSERVE_NORMAL if image.status == "normal" else A_OBSERVE_STRUCTURES
-        listed = (
-            and_(structures)
-            if template is A_OBSERVE_STRUCTURES
-            else and_(structures).replace(" and ", " or ")
-        )
-        text = template.format(noun=noun, structures=listed)
+        text = template.format(noun=noun, structures=and_(structures))
     if denied:
         text += A_OBSERVE_NONE.format(denied=and_(denied).replace(" and ", " or "))
     return cap(text) + "."
@@ -107,7 +111,3 @@ def _conclusion(pair_id: str, image: Image) -> str:
     if image.status == "abnormal":
         return rotate(A_CONCLUDE_OPEN, pair_id)[0].format(noun=noun)
     return A_CONCLUDE_FALLBACK.format(noun=noun)
-
-
-def _shares_word(phrase: str, finding: str) -> bool:
-    return bool(set(phrase.lower().split()) & set(finding.lower().split()) - {"the", "of", "and", "a"})

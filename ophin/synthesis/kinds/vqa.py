@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from ophin.synthesis.base import Turn
-from ophin.synthesis.reading import Cue, Image, noun_phrase
+from ophin.synthesis.reading import Cue, Image, describes, noun_phrase
 from ophin.synthesis.templates import (
     A_NO,
     A_STATUS,
@@ -31,8 +31,23 @@ MAX_VQA_CUES = 2  # a focused answer: one or two sentences about one thing
 Option = tuple[Sequence[str], dict[str, str], str]  # question templates, their slots, the answer
 
 
+def has_vqa(image: Image) -> bool:
+    """A VQA needs a focus whose answer says how something looks: an answer that only locates a normal
+    structure ("the macula sits in the middle of the image") teaches nothing."""
+    return bool(_options("", image))
+
+
 def vqa(pair_id: str, image: Image, ledger: Ledger) -> tuple[Turn, ...]:
-    noun, cues = image.noun, image.cues
+    options = _options(pair_id, image)
+    if not options:
+        raise ValueError(f"pair {pair_id}: no narrated finding or appearance to ask about (no VQA)")
+    templates, slots, answer = options[pick(pair_id, "vqa:topic", len(options))]
+    question = templates[pick(pair_id, "vqa:question", len(templates))].format(noun=image.noun, **slots)
+    return (Turn("human", cap(question)), Turn("gpt", ledger.take([answer])))
+
+
+def _options(pair_id: str, image: Image) -> list[Option]:
+    cues = image.cues
     limit = min(MAX_VQA_CUES, max(1, len(cues) // 2))
     # A narrated finding first (what a trainer most wants asked), then a structure, then an absent finding.
     findings = [
@@ -43,15 +58,14 @@ def vqa(pair_id: str, image: Image, ledger: Ledger) -> tuple[Turn, ...]:
     ]
     structures = [
         (VQA_DESCRIBE, topic_slots(t), one_sentence(group))
-        for t, group in _groups((c for c in cues if c.stage == 1 and c.topic_kind == "anatomy"), limit)
+        for t, group in _groups(
+            (c for c in cues if c.stage == 1 and c.topic_kind == "anatomy" and describes(c)), limit
+        )
     ]
     absent = [
         (VQA_PRESENT, topic_slots(c.denied[0]), A_NO.format(cues=embed(c.text))) for c in cues if c.denied
     ]
-    options: list[Option] = findings or structures or absent or _whole(image)
-    templates, slots, answer = options[pick(pair_id, "vqa:topic", len(options))]
-    question = templates[pick(pair_id, "vqa:question", len(templates))].format(noun=noun, **slots)
-    return (Turn("human", cap(question)), Turn("gpt", ledger.take([answer])))
+    return findings or structures or absent or _whole(image)
 
 
 def _whole(image: Image) -> list[Option]:
@@ -64,7 +78,8 @@ def _whole(image: Image) -> list[Option]:
         chosen = [c for c in cues if c.polarity == image.status][:MAX_VQA_CUES]
         verdict = A_VERDICTS[image.status != "normal"]
         return [(VQA_STATUS, {}, A_STATUS.format(verdict=verdict, cues=join(chosen)))]
-    return [(VQA_WHOLE, {}, one_sentence(cues[:MAX_VQA_CUES]))]
+    described = [c for c in cues if describes(c)][:MAX_VQA_CUES]
+    return [(VQA_WHOLE, {}, one_sentence(described))] if described else []
 
 
 def _groups(cues: Iterable[Cue], limit: int) -> list[tuple[str, list[Cue]]]:

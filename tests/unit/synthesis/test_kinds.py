@@ -150,4 +150,5 @@ def test_read_cue_phrase_reaches_the_noun_after_several_adjectives() -> None:
     from ophin.synthesis.reading import read_cue
 
     assert read_cue("The pale central cup is enlarged.").phrase == "pale central cup"  # not "pale central"
-    assert read_cue("A dark cystic space sits within the inner retina.").phrase == "cystic space"
+    # Taken whole with its qualifiers (issue 23, round 2): "dark" stays, the verb "sits" ends it.
+    assert read_cue("A dark cystic space sits within the inner retina.").phrase == "dark cystic space"
