@@ -295,6 +295,29 @@ def cues_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> li
     ]
 
 
+def _teaches_nothing(session: Session, pairs: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Of these pairs, those with usable cues for which the synthesis supports no kind of instruction."""
+    from ophin.stages.common import visual_cue_texts_of
+    from ophin.synthesis.base import PairContext
+    from ophin.synthesis.offline import applicable_kinds
+    from ophin.synthesis.reading import clean_cues
+
+    if not pairs:
+        return set()
+    cues = visual_cue_texts_of(session, set(pairs))
+    modality = dict(
+        session.execute(
+            select(Pair.id, Frame.modality).join(Frame, Frame.id == Pair.frame_id).where(Pair.id.in_(pairs))
+        ).all()
+    )
+    out: set[uuid.UUID] = set()
+    for p in pairs:
+        ctx = PairContext(str(p), tuple(cues.get(p, [])), "", modality=modality.get(p))
+        if clean_cues(ctx.cues) and not applicable_kinds(ctx):
+            out.add(p)
+    return out
+
+
 def synthesize_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> list[Part]:
     found = session.execute(
         select(Instruction, Pair.frame_id.label("pair_frame"))
@@ -319,7 +342,9 @@ def synthesize_suite(session: Session, videos: list[uuid.UUID], g: GateSettings)
         )
     )
     kept = list(session.scalars(select(Pair.id).where(Pair.video_id.in_(videos), Pair.status == "kept")))
-    per_pair = [{"id": str(p), "has_instructions": p in written} for p in kept]
+    # A pair whose narration teaches nothing (only where structures sit) is meant to get no instruction.
+    idle = _teaches_nothing(session, [p for p in kept if p not in written])
+    per_pair = [{"id": str(p), "has_instructions": p in written or p in idle} for p in kept]
     return [
         Part(
             "pairs",
