@@ -134,8 +134,27 @@ def _masks(image_bgr: np.ndarray, ocr_words: Sequence[OcrWord], p: ClinicalParam
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
     photo = cv2.morphologyEx(textured.astype(np.uint8), cv2.MORPH_CLOSE, k)
     photo = cv2.morphologyEx(photo, cv2.MORPH_OPEN, k).astype(bool) & ~near_text
+    # A round field on a dark surround (fundus camera, angiogram) is tissue edge to edge: its smooth
+    # periphery and macula read flat, yet the whole disc is the photograph (not text, not line art).
+    disc = _round_field(im)
+    if disc is not None:
+        photo |= disc & ~dark & ~near_text & ~graphic
     arrays = {"im": im, "gray": gray, "hue": hue, "sat": sat, "val": val, "text": text, "flat": flat}
     return arrays | {"dark": dark, "graphic": graphic, "photo": photo, "noise": noise, "scale": s}
+
+
+def _round_field(im: np.ndarray) -> np.ndarray | None:
+    """The disc of a round field on a dark surround (field.field_circle), as a mask, or None."""
+    import cv2
+
+    from ophin.imaging.field import field_circle
+
+    circle = field_circle(im)
+    if circle is None:
+        return None
+    disc = np.zeros(im.shape[:2], np.uint8)
+    cv2.circle(disc, circle[:2], circle[2], 1, -1)
+    return disc.astype(bool)
 
 
 def _text_mask(shape: tuple[int, ...], words: Sequence[OcrWord], s: float) -> np.ndarray:

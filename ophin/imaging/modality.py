@@ -47,8 +47,8 @@ class ModalityClassifier(Protocol):
 
 
 class ClassicalModalityClassifier:
-    """Rules: circular bright field on black + warm hue = fundus; greyscale horizontal layers = OCT;
-    greyscale without layering (round field helps) = angiography; a pupil ringed by coloured tissue =
+    """Rules: warm tissue in a round field on black, or with a vessel tree = fundus; greyscale horizontal
+    layers = OCT; greyscale without layering in a round field or with vessels = angiography; a pupil ringed by coloured tissue =
     anterior segment (one large eye: slit lamp; small eyes in skin: external eye); a white page of printer
     dots = visual field; a face in the frame = non-clinical."""
 
@@ -56,6 +56,7 @@ class ClassicalModalityClassifier:
 
     def classify(self, image_bgr: np.ndarray, features: Mapping[str, Any]) -> Modality:
         f = dict(features) | field_shape(image_bgr) | eye_shape(image_bgr) | printout_shape(image_bgr)
+        f |= vessel_shape(image_bgr)
         scores = classical_scores(f)
         label = max(scores, key=lambda k: scores[k])
         return Modality(label, scores, _reason(label, f))
@@ -78,10 +79,17 @@ def classical_scores(f: Mapping[str, Any]) -> dict[str, float]:
     face = 1.0 if f.get("face_is_subject") else 0.0
     text_share = text / (text + photo + 1e-6)
     no_face = 1 - face
+    # A fundus has a fundus's shape: a round field on a dark surround (the camera's mask), or, zoomed past
+    # the mask, a vessel tree (long thin dark lines making up most of the dark detail). Warm colour alone
+    # is skin, wood, fur and coffee.
+    vessels = _clip(float(f.get("vessel_fraction", 0.0)) / 0.04) * _clip(
+        (float(f.get("vessel_purity", 0.0)) - 0.45) / 0.25
+    )
+    fundus_shape = max(round_, vessels)
     # A grey photograph is a scan only with a scan's shape: layers (OCT) or a round camera field
     # (angiography). camera() is grey, unlayered and square: a full-frame angiogram crop reads the same,
     # which is where a learned classifier has to take over.
-    scan = grey * max(layered, round_)
+    scan = grey * max(layered, round_, vessels)
     # An eye seen from the front: a round dark pupil inside coloured tissue (not a grey scan's dark spot).
     pupil = _clip(float(f.get("pupil_fraction", 0.0)) / 0.001) * (1 - grey)
     sclera = _clip(float(f.get("sclera_fraction", 0.0)) / 0.05)
@@ -93,12 +101,13 @@ def classical_scores(f: Mapping[str, Any]) -> dict[str, float]:
     scores = {
         "colour_fundus": photo_cue
         * warm
-        * (0.8 + 0.2 * round_)
+        * fundus_shape
         * (1 - 0.6 * blown)
         * (1 - anterior)
         * no_face,
         "oct": photo_cue * grey * layered * no_face,
-        "angiography": photo_cue * grey * (1 - layered) * (0.35 + 0.65 * round_) * no_face,
+        # A grey fundus: its round field, or its vessel tree where the crop lost the mask.
+        "angiography": photo_cue * grey * (1 - layered) * (0.35 + 0.65 * max(round_, vessels)) * no_face,
         # One large eye (an anterior segment in a dark room or under diffuse light), not a round camera field.
         "slit_lamp": max(
             0.7 * _clip((surround - 0.3) / 0.3) * (1 - round_) * max(warm, 0.5),
@@ -118,7 +127,7 @@ def classical_scores(f: Mapping[str, Any]) -> dict[str, float]:
         * _clip(float(f.get("blown_fraction", 0.0)) / 0.05),
         "visual_field": printout * no_face,
         "diagram_or_slide": max(1 - photo_cue, text_share) * (1 - printout),
-        "non_clinical": max(face, photo_cue * (1 - max(warm, scan, 0.6 * skin, anterior))),
+        "non_clinical": max(face, photo_cue * (1 - max(warm * fundus_shape, scan, 0.6 * skin, anterior))),
     }
     return {k: round(float(v), 4) for k, v in scores.items()}
 
@@ -142,6 +151,31 @@ def field_shape(image_bgr: np.ndarray) -> dict[str, float]:
         round_ = _clip((cv2.contourArea(big) / (np.pi * r * r + 1e-6) - 0.6) / 0.3)
     return {"round_field": round(round_, 4), "surround_fraction": round(share, 4),
             "blown_fraction": round(float((luma >= 250).mean()), 4)}  # fmt: skip
+
+
+def vessel_shape(image_bgr: np.ndarray) -> dict[str, float]:
+    """vessel_fraction: share of the content in long thin dark lines of the green channel (a black top-hat
+    narrower than 5 % of the short side: retinal vessels, which are darker than the tissue in every
+    fundus and red-free view); vessel_purity: those lines' share of all the dark thin detail, high where
+    the dark detail is a vessel tree, low where it is texture, edges of objects, hair or fabric."""
+    import cv2
+
+    h0, w0 = image_bgr.shape[:2]
+    s = min(1.0, 320 / max(h0, w0))
+    im = cv2.resize(image_bgr, (max(1, round(w0 * s)), max(1, round(h0 * s))), interpolation=cv2.INTER_AREA)
+    green = im[..., 1] if im.ndim == 3 else im
+    luma = cv2.cvtColor(im, cv2.COLOR_BGR2GRAY) if im.ndim == 3 else im
+    content = cv2.erode((luma > 12).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    side = min(im.shape[:2])
+    k = max(5, round(side * 0.05)) | 1
+    hat = cv2.morphologyEx(cv2.GaussianBlur(green, (0, 0), 1.0), cv2.MORPH_BLACKHAT,
+                           cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))  # fmt: skip
+    line = (hat > 10) & content  # 10 grey levels: a vessel's depth; sensor grain stays under it
+    n, _, st, _ = cv2.connectedComponentsWithStats(line.astype(np.uint8), connectivity=8)
+    diag = np.hypot(st[1:, 2], st[1:, 3])
+    thin = (diag >= 0.08 * side) & (st[1:, 4] <= diag * (0.08 * diag + 3))  # long, and about a line's area
+    kept, total, area = float(st[1:, 4][thin].sum()), float(line.sum()), float(max(1, content.sum()))
+    return {"vessel_fraction": round(kept / area, 4), "vessel_purity": round(kept / max(total, 1.0), 4)}
 
 
 def eye_shape(image_bgr: np.ndarray) -> dict[str, float]:
@@ -200,6 +234,8 @@ def _reason(label: str, f: Mapping[str, Any]) -> str:
         f"layering {f.get('horizontal_ratio', 0.5):.2f}, round field {f.get('round_field', 0):.2f}, "
         f"text {f.get('text_fraction', 0):.0%}"
     )
+    if f.get("vessel_fraction"):
+        cues += f", vessels {f['vessel_fraction']:.1%} (purity {f.get('vessel_purity', 0):.2f})"
     if f.get("pupil_fraction"):
         pupils, sclera = f.get("pupils", 0), f.get("sclera_fraction", 0)
         cues += f", pupil {f['pupil_fraction']:.1%} ({pupils}), sclera {sclera:.0%}"

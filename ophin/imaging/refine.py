@@ -104,6 +104,9 @@ def find_region(image: np.ndarray, p: RefineParams) -> tuple[Box | None, list[st
     from ophin.imaging.clinical import photographic_mask
 
     h, w = image.shape[:2]
+    field = _round_field_box(image, p)
+    if field is not None:
+        return field
     mask, s = photographic_mask(image, ())
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     mh, mw = mask.shape
@@ -129,6 +132,26 @@ def find_region(image: np.ndarray, p: RefineParams) -> tuple[Box | None, list[st
     if any(not _intersects(i[:4], box) for i in insets):
         removed.append("inset")
     return (x0, y0, x1 - x0, y1 - y0), removed, f"cropped to the photograph ({len(comps)} region(s) found)"
+
+
+def _round_field_box(image: np.ndarray, p: RefineParams) -> tuple[Box | None, list[str], str] | None:
+    """A round field on a dark surround (fundus camera, angiogram) is kept whole: its bounding box, not the
+    bounding box of its textured parts. The photographic mask misses a fundus's smooth periphery, so the
+    component crop cut the rim off the stored image and the black surround with it, the round-field cue
+    the modality step reads. None when the frame holds no such field."""
+    from ophin.imaging.field import field_circle
+
+    h, w = image.shape[:2]
+    circle = field_circle(image)
+    if circle is None:
+        return None
+    cx, cy, r = circle
+    x0, y0, x1, y1 = max(0, cx - r), max(0, cy - r), min(w, cx + r), min(h, cy + r)
+    if (x1 - x0) * (y1 - y0) >= p.region_full * w * h:
+        return None, [], "the round field fills the frame"
+    box = (x0, y0, x1 - x0, y1 - y0)
+    removed = ["slide-text" if _has_strokes(image, box) else "slide-chrome"]
+    return box, removed, "cropped to the round field (the whole disc and its rim kept)"
 
 
 def _is_inset(c: tuple[int, ...], w: int, h: int, p: RefineParams) -> bool:

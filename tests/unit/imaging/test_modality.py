@@ -146,3 +146,42 @@ def test_modality_visual_field_is_clinical_in_assess_frame() -> None:
 
     a = assess_frame(_dev("visual_field", 0), ocr=None, detect_faces=lambda _im: [], params=ImageParams())
     assert a.modality == "visual_field" and a.is_clinical and a.drop_reason is None, a.drop_reason
+
+
+def _zoomed_fundus() -> np.ndarray:
+    """A fundus photograph zoomed past its round mask: tissue edge to edge, the vessel tree its only shape."""
+    return cv2.resize(fundus_photo()[300:1100, 300:1400], (640, 360), interpolation=cv2.INTER_AREA)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_modality_angiogram_in_its_round_field_is_angiography(seed: int) -> None:
+    from ophin.imaging.assess import ImageParams, assess_frame
+
+    a = assess_frame(_dev("angiogram", seed), ocr=None, detect_faces=lambda _im: [], params=ImageParams())
+    assert a.modality == "angiography" and a.is_clinical, (a.modality, a.modality_reason, a.clinical_reason)
+
+
+def test_modality_grey_fundus_zoomed_past_its_mask_is_angiography_by_its_vessels() -> None:
+    grey = cv2.cvtColor(cv2.cvtColor(_zoomed_fundus(), cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    m = _classify(grey)
+    assert m.label == "angiography" and "vessels" in m.reason, m
+
+
+def test_modality_fundus_zoomed_past_its_mask_is_colour_fundus_by_its_vessels() -> None:
+    m = _classify(_zoomed_fundus())
+    assert m.label == "colour_fundus" and "round field 0.00" in m.reason and "vessels" in m.reason, m
+
+
+@pytest.mark.parametrize("name", ["chelsea", "warm_texture"])
+def test_modality_warm_photograph_without_a_fundus_shape_is_not_colour_fundus(name: str) -> None:
+    from skimage import data
+
+    if name == "warm_texture":  # orange all over, textured, no round field and no vessel tree
+        rng = np.random.default_rng(0)
+        base = np.array([40, 100, 210], np.float32)
+        noise = cv2.GaussianBlur(rng.normal(0, 25, (360, 640)).astype(np.float32), (0, 0), 2)
+        image = np.clip(base[None, None] + noise[..., None], 0, 255).astype(np.uint8)
+    else:
+        image = cv2.cvtColor(data.chelsea(), cv2.COLOR_RGB2BGR)
+    m = _classify(image)
+    assert m.label != "colour_fundus", m

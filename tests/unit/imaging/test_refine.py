@@ -127,3 +127,27 @@ def test_as_bgr_uint8_normalises_format(image: np.ndarray) -> None:
 def test_refine_blank_frame_keeps_everything() -> None:
     r = refine_image(np.zeros((H, W, 3), np.uint8))
     assert r.box == (0, 0, W, H)
+
+
+def test_refine_keeps_a_labelled_round_field_whole() -> None:
+    """A fundus camera's frame: the round field on black with a patient label in the corner. The crop keeps
+    the whole disc (its smooth periphery reads flat to the photographic mask) and its dark surround."""
+    frame = fit(fundus_photo())
+    disc = fit(fundus_photo()).max(axis=2) > 20
+    ys, xs = np.nonzero(disc)
+    write(frame, "Jane Doe  DOB 01/02/1950", 8, 20, 0.5, (230, 230, 230), 1)
+    r = refine_image(frame)
+    lit = (int(xs.min()), int(ys.min()), int(xs.max() - xs.min()), int(ys.max() - ys.min()))
+    assert _inside(list(r.box), lit, slack=2), (r.box, lit)
+    assert "round field" in r.reason
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_refine_keeps_an_angiogram_round_field_and_its_surround(seed: int) -> None:
+    from ophin.imaging.modality import field_shape
+    from tests.fixtures.modality_dev.generate import angiogram
+
+    image = angiogram(np.random.default_rng(seed))
+    r = refine_image(image)
+    shape = field_shape(r.image)
+    assert shape["round_field"] >= 0.8 and shape["surround_fraction"] >= 0.08, (r.box, r.reason, shape)
