@@ -48,9 +48,9 @@ class ModalityClassifier(Protocol):
 
 class ClassicalModalityClassifier:
     """Rules: warm tissue in a round field on black, or with a vessel tree = fundus; greyscale horizontal
-    layers = OCT; greyscale without layering in a round field or with vessels = angiography; a pupil ringed by coloured tissue =
-    anterior segment (one large eye: slit lamp; small eyes in skin: external eye); a white page of printer
-    dots = visual field; a face in the frame = non-clinical."""
+    layers = OCT; greyscale without layering in a round field or with vessels = angiography; a pupil
+    ringed by coloured tissue = anterior segment (one large eye: slit lamp; small eyes in skin: external
+    eye); a white page of printer dots = visual field; a face in the frame = non-clinical."""
 
     name = "classical"
 
@@ -99,12 +99,7 @@ def classical_scores(f: Mapping[str, Any]) -> dict[str, float]:
         float(f.get("dot_density", 0.0)) / 60
     )
     scores = {
-        "colour_fundus": photo_cue
-        * warm
-        * fundus_shape
-        * (1 - 0.6 * blown)
-        * (1 - anterior)
-        * no_face,
+        "colour_fundus": photo_cue * warm * fundus_shape * (1 - 0.6 * blown) * (1 - anterior) * no_face,
         "oct": photo_cue * grey * layered * no_face,
         # A grey fundus: its round field, or its vessel tree where the crop lost the mask.
         "angiography": photo_cue * grey * (1 - layered) * (0.35 + 0.65 * max(round_, vessels)) * no_face,
