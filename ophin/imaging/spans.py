@@ -158,6 +158,10 @@ class _Segmenter:
         self.prev_t: float | None = None
         self.dense = True  # samples closer than hold_s: a step says whether the picture holds
         self.pending: list[tuple[float, np.ndarray, float, float]] = []  # a drift being confirmed
+        # The fine detail of the last sample that held still, the time of the first sample after it, and
+        # how many samples have not held since.
+        self.held: tuple[np.ndarray, float | None, int] | None = None
+        self.switch: tuple[float, np.ndarray] | None = None  # a detail jump (when, detail before) holding
 
     def run(self, frames: Iterable[tuple[float, np.ndarray]]) -> list[Span]:
         for t, grey in frames:
@@ -165,10 +169,12 @@ class _Segmenter:
                 self._close(self.bounds[self.index][1])
                 self.index += 1
                 self.current, self.prev = _Open(self.bounds[self.index][0], "cut"), None
+                self.held, self.switch = None, None
             small = reduced(grey)
             step = 1.0 if self.prev is None else distance(small, self.prev)  # a span's first never holds
             self.dense = self.prev_t is None or t - self.prev_t <= self.params.hold_s
             self.prev, self.prev_t = small, t
+            self._detail_cut(t, grey, step)
             self._feed((t, small, step, sharpness(grey)))
         self._close(self.bounds[self.index][1])
         for start, end in self.bounds[self.index + 1 :]:  # cut spans past the last frame (a still picture)
@@ -179,6 +185,43 @@ class _Segmenter:
             t, how = choose_sample(c.samples, c.start_s, c.end_s, self.params)
             spans.append(Span(round(c.start_s, 3), round(c.end_s, 3), c.boundary, t, how))
         return spans
+
+    def _detail_cut(self, t: float, grey: np.ndarray, step: float) -> None:
+        """Two photographs of one kind back to back (two fundi): block means alike, so neither a scene
+        score nor the drift sees a cut, but the fine detail of the picture held before and the one held
+        after no longer correlates (gops' keyframe rule, here between consecutive held samples). Only an
+        immediate switch counts (at most one sample caught between the two pictures): across a pan or a
+        zoom the detail decorrelates too, and that is the drift rule's business. The new span starts at
+        the first sample after the one that held, once the new picture has lasted hold_s (a passing hand
+        that comes back is no cut)."""
+        if step > self.params.still_threshold or not self.dense:
+            if self.held is not None:
+                self.held = (self.held[0], self.held[1] if self.held[1] is not None else t, self.held[2] + 1)
+            return
+        fine = detail(grey)
+        if self.switch is not None:
+            at, before = self.switch
+            if not detail_jump(before, fine):  # it came back: a hand or an instrument passed
+                self.switch = None
+            elif t - at >= self.params.hold_s - 1e-6:
+                self.switch = None
+                self._split(at)
+        elif self.held is not None and self.held[2] <= 1 and detail_jump(self.held[0], fine):
+            self.switch = (self.held[1] if self.held[1] is not None else t, self.held[0])
+        self.held = (fine, None, 0)
+
+    def _split(self, at: float) -> None:
+        """Close the open span at `at` and open a "change" span there with the samples from `at` on."""
+        current = self.current
+        if at <= current.start_s + 1e-6:
+            return  # the drift rule already started a span there
+        current.samples.extend((q[0], q[2], q[3]) for q in self.pending)
+        self.pending = []
+        after = [q for q in current.samples if q[0] >= at - 1e-6]
+        current.samples = [q for q in current.samples if q[0] < at - 1e-6]
+        self._close(at)
+        self.current = _Open(at, "change", samples=[(q[0], 1.0 if i == 0 else q[1], q[2])
+                                                    for i, q in enumerate(after)])  # fmt: skip
 
     def _feed(self, sample: tuple[float, np.ndarray, float, float]) -> None:
         t, small, step, sharp = sample

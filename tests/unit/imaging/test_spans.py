@@ -146,3 +146,35 @@ def test_detail_jump_tells_two_fundi_apart_but_not_one_fundus_and_its_noisy_copy
     assert not detail_jump(detail(a), detail(noisy))
     flat = np.full_like(a, 128)
     assert not detail_jump(detail(flat), detail(flat))
+
+
+def _two_fundi(seed_a: int, seed_b: int, switch_s: float, duration_s: float) -> Iterator:
+    """decode=full's grid: one fundus photograph held, then another of the same kind, each with a little
+    sensor noise on every sample (a re-encoded slide is never bit-identical)."""
+    from tests.fixtures.modality_dev.generate import fundus
+
+    def grey(seed: int) -> np.ndarray:
+        im = cv2.resize(fundus(np.random.default_rng(seed)), (160, 90), interpolation=cv2.INTER_AREA)
+        return cv2.cvtColor(im, cv2.COLOR_BGR2GRAY).astype(np.float32)
+
+    a, b = grey(seed_a), grey(seed_b)
+    noise = np.random.default_rng(0)
+    for n in range(int(duration_s * FPS)):
+        t = n / FPS
+        pic = (b if t >= switch_s else a) + noise.normal(0, 0.8, a.shape)
+        yield t, np.clip(pic, 0, 255).astype(np.uint8)
+
+
+def test_segment_cuts_between_two_held_photographs_of_one_kind() -> None:
+    """The block means of two fundi correlate (no drift), their vessels do not: a cut at the switch."""
+    frames = list(_two_fundi(1, 2, 10.0, 20.0))
+    a, b = reduced(frames[0][1]), reduced(frames[-1][1])
+    assert distance(a, b) < SpanParams().change_threshold  # what the drift rule alone cannot see
+    spans = segment(iter(frames), [(0.0, 20.0)], SpanParams())
+    assert _boundaries(spans) == [("start", 0.0), ("change", 10.0)]
+    assert spans[1].frame_t_s is not None and spans[1].frame_t_s >= 10.0
+
+
+def test_segment_keeps_one_held_photograph_whole_despite_its_noise() -> None:
+    spans = segment(_two_fundi(1, 1, 10.0, 20.0), [(0.0, 20.0)], SpanParams())
+    assert _boundaries(spans) == [("start", 0.0)]
