@@ -161,7 +161,11 @@ def premise(text: str, relation: Relation) -> str | None:
     # "... consistent with macular oedema": the narrator's conclusion, not something seen, is no premise.
     if INTERPRETIVE.search(text[: match.start]):
         return None
-    return _bare(noun_phrase_at(text, match.start, match.end, known_words()))
+    phrase = _bare(noun_phrase_at(text, match.start, match.end, known_words()))
+    if phrase == spoken(match.text) and is_adjective(match.text):  # "its cup is large and pale": "pale cup"
+        before = [m for m in terms_of_kind(find_terms(text, TERMS), "anatomy") if m.end <= match.start]
+        return f"{phrase} {spoken(before[-1].text)}" if before else None
+    return phrase
 
 
 def known_words() -> frozenset[str] | None:
@@ -287,8 +291,10 @@ def _phrase(
         # phrase around the finding, taken whole ("a thin dark crescent of pigment", "the pale central cup").
         before = text[: first.start]
         predicative = _COPULA.search(before) and not _EXISTENTIAL.search(before)  # not "there are cystic"
-        if not (is_adjective(first.text) and predicative):
-            return _bare(noun_phrase_at(text, first.start, first.end, known_words()))
+        phrase = _bare(noun_phrase_at(text, first.start, first.end, known_words()))
+        # A lone adjective ("its cup is large and pale") is predicative too: it describes the anatomy.
+        if not (is_adjective(first.text) and (predicative or phrase == spoken(first.text))):
+            return phrase
         return f"{spoken(first.text)} {spoken(anatomy[0].text)}" if anatomy else None
     if markers and anatomy:
         return f"{markers[0].group(0).lower()} {spoken(anatomy[0].text)}"

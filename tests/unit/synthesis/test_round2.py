@@ -163,3 +163,9 @@ def test_generate_vqa_prefers_a_finding_over_a_structure() -> None:
 def test_is_plural_reads_the_head_noun_before_a_qualifier() -> None:
     assert is_plural("the cotton wool spots at the bottom")
     assert not is_plural("a thin crescent of pigments")
+
+
+def test_generate_cot_premise_of_a_predicative_adjective_names_its_structure() -> None:
+    ctx = PairContext("p-pale", ("Its cup is large and pale.",), "", modality="colour_fundus")
+    observation, interpretations = _steps(_turns(ctx, "cot")[1])
+    assert "the pale cup" in observation and not re.search(r"the pale\b(?! cup)", observation)
