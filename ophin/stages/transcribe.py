@@ -64,7 +64,7 @@ class TranscribeParams:
     bias: bool = True  # domain-biased prompt on every chunk (asr_bias.py)
     bias_slides: bool = True
     bias_slide_every_s: float = 10.0
-    bias_max_terms: int = 40
+    bias_max_terms: int = 12
     language_windows: int = 3  # the spoken language over this many windows (asr_language.py)
     language_margin: float = 0.5
 
