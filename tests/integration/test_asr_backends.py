@@ -252,3 +252,26 @@ def test_long_audio_is_transcribed_window_by_window_at_pauses(tmp_path, transcri
     assert heard.count("number") <= 8 and heard.count("pale") <= 8, heard
     assert whole.language == windowed.language
     assert not list(tmp_path.glob("window-*.wav"))  # scratch windows removed
+
+
+def test_detect_language_robust_keeps_a_british_voice_over_room_noise_english(tmp_path, transcriber) -> None:  # noqa: ANN001
+    """A British espeak voice in a reverberant room under pink noise at -3 dB SNR: one encoder window hears
+    Welsh or Latin at low probability with English close behind; the windowed rule keeps it English."""
+    from bench.asr import noisy_copy
+    from ophin.adapters.asr_language import detect_language_robust
+
+    video = ground_truth("demo")["videos"][1]
+    text = " ".join(s["text"] for sc in video["scenes"] for s in sc["sentences"])
+    raw, dry = tmp_path / "raw.wav", tmp_path / "dry.wav"
+    subprocess.run(["espeak-ng", "-v", "en-gb", "-s", "140", "-w", str(raw), text], check=True)
+    subprocess.run(
+        ["sox", "-V1", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(dry), "reverb", "70"], check=True
+    )
+    noisy = noisy_copy(dry, tmp_path / "noisy.wav", -3.0, 1.0, 0)
+    guess, evidence = detect_language_robust(
+        transcriber, noisy, tmp_path, allowed=("en",), margin=0.5, windows=3
+    )
+    assert guess is not None and guess.language == "en", evidence
+    assert evidence["rule"] in ("top", "allowed-within-margin") and len(evidence["windows"]) >= 2
+    # The premise: the noise made it a close call (another language holds a fifth of the probability).
+    assert any(lang != "en" and p >= 0.2 for lang, p in evidence["mean"].items()), evidence
