@@ -59,6 +59,15 @@ def refine_image(image: np.ndarray, params: RefineParams | None = None) -> Refin
     if region is not None:
         box = (box[0] + region[0], box[1] + region[1], region[2], region[3])
         removed += region_removed
+    inset = framed_inset(src[box[1] : box[1] + box[3], box[0] : box[0] + box[2]], p)
+    if inset is not None:
+        # A picture-in-picture pasted over the photograph (a webcam over a zoomed fundus) touches it, so
+        # the component search cannot tell them apart; its straight frame can. The larger side of the
+        # photograph beside it is kept, the inset left out.
+        keep = _beside(box[2], box[3], inset)
+        box = (box[0] + keep[0], box[1] + keep[1], keep[2], keep[3])
+        removed.append("inset")
+        why = f"{why}; webcam inset left out" if why else "webcam inset left out"
     if box[2] * box[3] < p.min_crop_share * w * h or min(box[2], box[3]) < p.min_crop_side:
         size = f"{box[2]}x{box[3]}"
         return Refined(cap_long_side(src, p.long_side), (0, 0, w, h), [], f"crop {size} too small", (w, h))
@@ -152,6 +161,94 @@ def _round_field_box(image: np.ndarray, p: RefineParams) -> tuple[Box | None, li
     box = (x0, y0, x1 - x0, y1 - y0)
     removed = ["slide-text" if _has_strokes(image, box) else "slide-chrome"]
     return box, removed, "cropped to the round field (the whole disc and its rim kept)"
+
+
+def framed_inset(image: np.ndarray, p: RefineParams) -> Box | None:
+    """A picture-in-picture in a corner, found by its frame: a straight vertical and a straight horizontal
+    step in colour (at least 8 % of the frame's side each) meeting at the inset's inner corner, the
+    rectangle they close with the frame's corner 0.5 %-inset_max_share of the frame. Box in the image's
+    pixels, or None. Photographs have no long straight steps that meet at a right angle near a corner."""
+    import cv2
+
+    h, w = image.shape[:2]
+    if min(h, w) < 64:
+        return None
+    im = cv2.GaussianBlur(image, (0, 0), 1.0).astype(np.int16)
+    dx = np.zeros((h, w), bool)  # a step between column x-1 and x
+    dy = np.zeros((h, w), bool)
+    dx[:, 1:] = np.abs(np.diff(im, axis=1)).max(axis=2) > 40
+    dy[1:] = np.abs(np.diff(im, axis=0)).max(axis=2) > 40
+    # A step between an edge's antialiased pixels can straddle two columns: either counts.
+    dx[:, :-1] |= dx[:, 1:]
+    dy[:-1] |= dy[1:]
+    # Where the inset's content matches the photograph's colour for a few pixels, its frame has a gap:
+    # closed along the edge's own direction.
+    dx = cv2.morphologyEx(dx.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((9, 1), np.uint8)).astype(bool)
+    dy = cv2.morphologyEx(dy.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((1, 9), np.uint8)).astype(bool)
+    for flip_x in (False, True):
+        for flip_y in (False, True):
+            vx = dx[:, ::-1] if flip_x else dx
+            vy = dy[:, ::-1] if flip_x else dy
+            vx, vy = (vx[::-1], vy[::-1]) if flip_y else (vx, vy)
+            found = _corner_frame(vx, vy, w, h, p)
+            if found is None:
+                continue
+            x, y, bw, bh = found  # in the flipped picture, the corner at the bottom right
+            return (int(w - x - bw if flip_x else x), int(h - y - bh if flip_y else y), int(bw), int(bh))
+    return None
+
+
+def _corner_frame(vx: np.ndarray, vy: np.ndarray, w: int, h: int, p: RefineParams) -> Box | None:
+    """_frame's search in the bottom-right corner: the inset's left edge is a column of steps running
+    down from its top edge, a row of steps running right from its left edge."""
+    import cv2
+
+    x_lo, y_lo = int(w * (1 - p.inset_zone - 0.1)), int(h * (1 - p.inset_zone - 0.1))
+    min_v, min_h = max(12, int(0.08 * h)), max(12, int(0.08 * w))
+    cols = vx[y_lo:, x_lo:]
+    rows = vy[y_lo:, x_lo:]
+    best: Box | None = None
+    # Steps from (y, x) on, going down and going right; the two edges' ends may miss each other by a
+    # pixel or two at the corner (antialiasing), so each run is read over a 5x5 neighbourhood.
+    k = np.ones((5, 5), np.uint8)
+    col_run = cv2.dilate(_runs(cols.T).T.astype(np.float32), k)
+    row_run = cv2.dilate(_runs(rows).astype(np.float32), k)
+    ys, xs = np.nonzero((col_run >= min_v) & (row_run >= min_h))
+    for y, x in zip(ys, xs, strict=True):
+        bh, bw = int(col_run[y, x]), int(row_run[y, x])
+        gx, gy = x_lo + x, y_lo + y
+        # The rectangle reaches (near) the frame's corner: no more than a margin of picture beyond it.
+        if w - (gx + bw) > 0.04 * w or h - (gy + bh) > 0.06 * h:
+            continue
+        area = (w - gx) * (h - gy)
+        if not 0.005 * w * h <= area <= p.inset_max_share * w * h * 1.6:
+            continue
+        if best is None or area > best[2] * best[3]:
+            best = (gx, gy, w - gx, h - gy)
+    return best
+
+
+def _runs(mask: np.ndarray) -> np.ndarray:
+    """For each cell, how many consecutive True cells start there going right along its row."""
+    out = np.zeros(mask.shape, np.int32)
+    run = np.zeros(mask.shape[0], np.int32)
+    for x in range(mask.shape[1] - 1, -1, -1):
+        run = np.where(mask[:, x], run + 1, 0)
+        out[:, x] = run
+    return out
+
+
+def _beside(w: int, h: int, inset: Box) -> Box:
+    """The larger rectangle of a w x h picture that leaves the inset out: the side beside it or the band
+    above or below it."""
+    x, y, bw, bh = inset
+    options = [
+        (0, 0, x, h) if x > 0 else None,  # left of it
+        (x + bw, 0, w - x - bw, h) if x + bw < w else None,  # right of it
+        (0, 0, w, y) if y > 0 else None,  # above it
+        (0, y + bh, w, h - y - bh) if y + bh < h else None,  # below it
+    ]
+    return max((o for o in options if o is not None), key=lambda o: o[2] * o[3], default=(0, 0, w, h))
 
 
 def _is_inset(c: tuple[int, ...], w: int, h: int, p: RefineParams) -> bool:

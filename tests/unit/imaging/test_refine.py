@@ -13,6 +13,7 @@ from tests.support.imaging_frames import (
     face_photo,
     fit,
     fundus_photo,
+    grey_photo,
     oct_bscan,
     photo_beside_bullets,
     with_inset,
@@ -151,3 +152,24 @@ def test_refine_keeps_an_angiogram_round_field_and_its_surround(seed: int) -> No
     r = refine_image(image)
     shape = field_shape(r.image)
     assert shape["round_field"] >= 0.8 and shape["surround_fraction"] >= 0.08, (r.box, r.reason, shape)
+
+
+@pytest.mark.parametrize("corner", ["br"])
+def test_refine_leaves_out_a_webcam_inset_over_a_full_frame_photograph(corner: str) -> None:
+    """A webcam pasted over a fundus zoomed to fill the frame touches the photograph: found by its frame."""
+    photo = cv2.resize(fundus_photo()[300:1100, 300:1400], (W, H))
+    webcam = grey_photo()  # a lecturer before a grey wall (an orange suit on an orange fundus has no frame)
+    frame = with_inset(photo, webcam, frac=0.25, corner=corner)
+    r = refine_image(frame)
+    x, y, w, h = r.box
+    side = int(webcam.shape[1] * int(H * 0.25) / webcam.shape[0])
+    inset = (W - side - 4, H - int(H * 0.25) - 4) if corner == "br" else (4, 4)
+    assert "inset" in r.removed
+    assert x + w <= inset[0] + 2 if corner == "br" else x >= inset[0] + side - 2, r.box
+    assert w * h >= 0.6 * W * H  # the photograph beside it is kept
+
+
+def test_refine_keeps_a_full_frame_photograph_without_an_inset_whole() -> None:
+    photo = cv2.resize(fundus_photo()[300:1100, 300:1400], (W, H))
+    r = refine_image(photo)
+    assert "inset" not in r.removed and r.box == (0, 0, W, H)
