@@ -133,8 +133,8 @@ class OpenAIWhisperTranscriber:
             word_timestamps=True,
             fp16=self.device.startswith("cuda"),
             condition_on_previous_text=False,
-            initial_prompt=prompt if prompt is not None else p.initial_prompt or None,
-            carry_initial_prompt=prompt is not None,
+            initial_prompt=(prompt if prompt is not None else p.initial_prompt) or None,
+            carry_initial_prompt=bool(prompt),
             temperature=FALLBACK_TEMPERATURES,
         )
         out = []

@@ -78,8 +78,34 @@ def _moved(segment: Segment, offset: float) -> Segment:
 Prompt = Callable[[float, float], str | None]  # (start_s, end_s) of a window -> its decoding prompt
 
 
+# A prompt can make Whisper close a 30 s chunk early on a lone timestamp and seek past the rest of it
+# (bench: a noisy lecture lost 9-30 s under the biased prompt). A silence this long inside the speech of a
+# biased window triggers one decoding with no prompt at all (asr.initial_prompt misleads it as well), whose
+# segments fill the gaps the biased one left.
+SKIP_GAP_S = 12.0
+
+
+def _gaps(t: Transcript) -> list[tuple[float, float]]:
+    ends = [0.0] + [s.end_s for s in t.segments]
+    starts = [s.start_s for s in t.segments]
+    return [(a, b) for a, b in zip(ends, starts, strict=False) if b - a >= SKIP_GAP_S]
+
+
 def _transcribe(transcriber: Transcriber, audio: Path, prompt: str | None) -> Transcript:
-    return transcriber.transcribe(audio, prompt) if prompt is not None else transcriber.transcribe(audio)
+    """Decoded under the prompt; where that left a long gap, the unprompted decoding's words fill it."""
+    if prompt is None:
+        return transcriber.transcribe(audio)
+    biased = transcriber.transcribe(audio, prompt)
+    gaps = _gaps(biased)
+    if not gaps:
+        return biased
+    plain = transcriber.transcribe(audio, "")
+    fill = [s for s in plain.segments if any(a <= (s.start_s + s.end_s) / 2 < b for a, b in gaps)]
+    if not fill:
+        return biased
+    segments = tuple(sorted((*biased.segments, *fill), key=lambda s: s.start_s))
+    filled = [[round(a, 2), round(b, 2)] for a, b in gaps]
+    return replace(biased, segments=segments, params={**biased.params, "bias_gaps_filled": filled})
 
 
 def transcribe_windows(

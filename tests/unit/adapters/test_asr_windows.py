@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ophin.adapters.asr_windows import WINDOW_SEARCH_S, plan_windows, quietest_point
+from ophin.adapters.asr_windows import WINDOW_SEARCH_S, plan_windows, quietest_point, transcribe_windows
+from ophin.domain.transcript import Segment, Transcript
 
 RATE = 16000
 
@@ -50,3 +51,49 @@ def test_windows_cover_the_audio_end_at_pauses_and_stay_bounded(tmp_path: Path) 
     steady = write(tmp_path / "b.wav", tone(95.0))
     assert all(e - s <= 40 * RATE for s, e in plan_windows(steady, 40.0))
     assert plan_windows(steady, 200.0) == [(0, 95 * RATE)]
+
+
+class _Skipper:
+    """Under a prompt, decodes `biased` segments; without one, `plain`. Counts its calls."""
+
+    name = "stand-in"
+
+    def __init__(self, biased: list[tuple[float, float, str]], plain: list[tuple[float, float, str]]) -> None:
+        self.biased, self.plain, self.calls = biased, plain, []
+
+    def transcribe(self, audio: Path, prompt: str | None = None) -> Transcript:
+        self.calls.append(prompt)
+        rows = self.biased if prompt else self.plain
+        return Transcript(
+            tuple(Segment(a, b, t) for a, b, t in rows), "en", "m", params={"bias": prompt is not None}
+        )
+
+    def detect_language(self, audio: Path) -> None:
+        return None
+
+
+def test_transcribe_windows_fills_a_gap_the_prompt_skipped(tmp_path: Path) -> None:
+    wav = write(tmp_path / "a.wav", tone(40.0))
+    plain = [(0.0, 9.0, "won two"), (9.5, 20.0, "five six seven eight"), (20.5, 29.0, "nine ten")]
+    skipper = _Skipper([(0.0, 9.0, "one two three four"), (30.0, 38.0, "eleven")], plain)
+    out = transcribe_windows(skipper, wav, None, tmp_path, lambda a, b: "Ophthalmology lecture.")
+    assert skipper.calls == ["Ophthalmology lecture.", ""]  # the second with no prompt at all
+    # The biased words stay where they were heard; the unprompted ones fill 9-30 s.
+    assert [s.text for s in out.segments] == [
+        "one two three four",
+        "five six seven eight",
+        "nine ten",
+        "eleven",
+    ]
+    assert out.params["bias"] is True and out.params["bias_gaps_filled"] == [[9.0, 30.0]]
+
+
+def test_transcribe_windows_keeps_the_biased_decoding_without_a_gap(tmp_path: Path) -> None:
+    wav = write(tmp_path / "a.wav", tone(40.0))
+    skipper = _Skipper([(0.0, 9.0, "one two three four"), (9.5, 20.0, "five six")], [(0.0, 9.0, "x")])
+    out = transcribe_windows(skipper, wav, None, tmp_path, lambda a, b: "P")
+    assert skipper.calls == ["P"] and "bias_gaps_filled" not in out.params  # decoded once
+    # A real pause between slides: the unprompted decoding hears nothing there either; nothing changes.
+    skipper = _Skipper([(0.0, 5.0, "one"), (25.0, 30.0, "two")], [(0.0, 5.0, "won"), (25.0, 30.0, "too")])
+    out = transcribe_windows(skipper, wav, None, tmp_path, lambda a, b: "P")
+    assert skipper.calls == ["P", ""] and [s.text for s in out.segments] == ["one", "two"]
