@@ -40,7 +40,7 @@ TARGETS: dict[str, tuple[str, float]] = {
 }
 PROBLEMS_PER_FIGURE = 6
 # Figures shown beside the targets (no target of their own).
-INFORMATIVE = ("invented_diagnoses_hedged",)
+INFORMATIVE = ("invented_diagnoses_stated",)
 
 
 @dataclass
@@ -103,13 +103,13 @@ def load_records(session: Session, set_name: str, by_file: dict[str, list[Scene]
 
 def trainer_figures(records: list[Rec], all_scenes: list[Scene], narration: str) -> dict[str, Measured]:
     """Every record-text figure of the report, over the given records (all, or one part of the set)."""
-    fact, hedged = trainer.invented_diagnoses(records)
+    named, stated = trainer.invented_diagnoses(records)
     qa, _generic = trainer.qa_focus_match(records)
     return {
         "key_finding_recall": trainer.key_finding_recall(records),
         "modality_contradictions": trainer.modality_contradictions(records),
-        "invented_diagnoses": fact,
-        "invented_diagnoses_hedged": hedged,
+        "invented_diagnoses": named,
+        "invented_diagnoses_stated": stated,
         "qa_focus_match": qa,
         "conversations_3_turns": trainer.conversation_depth(records),
         "cot_overlap": trainer.cot_overlap(records),

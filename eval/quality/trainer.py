@@ -44,21 +44,23 @@ def modality_contradictions(records: list[Rec]) -> Measured:
 
 
 def invented_diagnoses(records: list[Rec]) -> tuple[Measured, Measured]:
-    """(stated as fact, only hedged): records naming a diagnosis the scene's narration does not name."""
-    fact, hedged = [], []
+    """(named at all, stated as fact): records naming a diagnosis the scene's narration does not name.
+
+    A hedge ("consistent with", "suggests") still puts the diagnosis in the record a model learns from, so the
+    target counts every naming; the stated-as-fact share beside it shows how much of that is unhedged."""
+    named, fact = [], []
     for r in records:
         invented = [
             m for m in mentions(r.answers, DIAGNOSES) if not m.negated and m.term not in r.scene.diagnoses
         ]
-        if any(not m.hedged for m in invented):
-            fact.append(
-                f"record {r.id} ({r.scene.key}) states {', '.join(sorted({m.term for m in invented}))}"
-            )
-        elif invented:
-            hedged.append(
-                f"record {r.id} ({r.scene.key}) hedges {', '.join(sorted({m.term for m in invented}))}"
-            )
-    return share(len(fact), len(records), fact), share(len(hedged), len(records), hedged)
+        if not invented:
+            continue
+        how = "states" if any(not m.hedged for m in invented) else "hedges"
+        line = f"record {r.id} ({r.scene.key}) {how} {', '.join(sorted({m.term for m in invented}))}"
+        named.append(line)
+        if how == "states":
+            fact.append(line)
+    return share(len(named), len(records), named), share(len(fact), len(records), fact)
 
 
 def _focus(text: str) -> set[str]:

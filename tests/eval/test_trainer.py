@@ -56,18 +56,18 @@ def test_modality_contradictions_counts_a_record_naming_another_modality() -> No
     assert bad.value == 0.5 and "oct" in bad.problems[0]
 
 
-def test_invented_diagnoses_separates_fact_from_hedge() -> None:
-    fact, hedged = trainer.invented_diagnoses([rec("The drusen show macular degeneration.")])
-    assert fact.value == 0.0 and hedged.value == 0.0  # narrated: no invention
-    fact, hedged = trainer.invented_diagnoses([rec("This is glaucoma."), rec("Drusen.")])
-    assert fact.value == 0.5 and hedged.value == 0.0
-    fact, hedged = trainer.invented_diagnoses([rec("The haemorrhage is consistent with a vein occlusion.")])
-    assert fact.value == 0.0 and hedged.value == 1.0
+def test_invented_diagnoses_counts_a_hedged_naming_too() -> None:
+    named, stated = trainer.invented_diagnoses([rec("The drusen show macular degeneration.")])
+    assert named.value == 0.0 and stated.value == 0.0  # narrated: no invention
+    named, stated = trainer.invented_diagnoses([rec("This is glaucoma."), rec("Drusen.")])
+    assert named.value == 0.5 and stated.value == 0.5
+    named, stated = trainer.invented_diagnoses([rec("The haemorrhage is consistent with a vein occlusion.")])
+    assert named.value == 1.0 and stated.value == 0.0
 
 
 def test_invented_diagnoses_ignores_a_negated_diagnosis() -> None:
-    fact, _ = trainer.invented_diagnoses([rec("There is no sign of glaucoma.")])
-    assert fact.value == 0.0
+    named, _ = trainer.invented_diagnoses([rec("There is no sign of glaucoma.")])
+    assert named.value == 0.0
 
 
 def test_qa_focus_match_refuses_an_answer_about_another_part() -> None:
