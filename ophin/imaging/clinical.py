@@ -139,6 +139,10 @@ def _masks(image_bgr: np.ndarray, ocr_words: Sequence[OcrWord], p: ClinicalParam
     disc = _round_field(im)
     if disc is not None:
         photo |= disc & ~dark & ~near_text & ~graphic
+    # Zoomed past the mask (a macula close-up, out of focus) the retina is smooth orange-red edge to edge:
+    # the same tissue, read as photograph when the fundus hue band fills the frame and has relief.
+    elif _retina_edge_to_edge(im):
+        photo |= ~dark & ~near_text & ~graphic
     arrays = {"im": im, "gray": gray, "hue": hue, "sat": sat, "val": val, "text": text, "flat": flat}
     return arrays | {"dark": dark, "graphic": graphic, "photo": photo, "noise": noise, "scale": s}
 
@@ -155,6 +159,20 @@ def _round_field(im: np.ndarray) -> np.ndarray | None:
     disc = np.zeros(im.shape[:2], np.uint8)
     cv2.circle(disc, circle[:2], circle[2], 1, -1)
     return disc.astype(bool)
+
+
+def _retina_edge_to_edge(im: np.ndarray) -> bool:
+    """modality.tissue_shape's fundus hue band over >= 90 % of the frame with relief (std >= 4 grey
+    levels at the macula's scale): an orange fill or grainy wall has none. The band's share there leaves
+    paper white out, so the frame must also be near free of white (a slide's page is not retina)."""
+    import cv2
+
+    from ophin.imaging.modality import tissue_shape
+
+    hsv = cv2.cvtColor(im, cv2.COLOR_BGR2HSV)
+    white = float(((hsv[..., 1] < 38) & (hsv[..., 2] > 216)).mean())
+    t = tissue_shape(im)
+    return white < 0.05 and t["tissue_band"] >= 0.9 and t["tissue_relief"] >= 4.0
 
 
 def _text_mask(shape: tuple[int, ...], words: Sequence[OcrWord], s: float) -> np.ndarray:

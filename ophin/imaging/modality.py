@@ -47,7 +47,8 @@ class ModalityClassifier(Protocol):
 
 
 class ClassicalModalityClassifier:
-    """Rules: warm tissue in a round field on black, or with a vessel tree = fundus; greyscale horizontal
+    """Rules: warm tissue in a round field on black, or with a vessel tree, or zoomed in (orange-red edge
+    to edge, with relief) = fundus; greyscale horizontal
     layers = OCT; greyscale without layering in a round field or with vessels = angiography; a pupil
     ringed by coloured tissue = anterior segment (one large eye: slit lamp; small eyes in skin: external
     eye); a white page of printer dots = visual field; a face in the frame = non-clinical."""
@@ -56,7 +57,7 @@ class ClassicalModalityClassifier:
 
     def classify(self, image_bgr: np.ndarray, features: Mapping[str, Any]) -> Modality:
         f = dict(features) | field_shape(image_bgr) | eye_shape(image_bgr) | printout_shape(image_bgr)
-        f |= vessel_shape(image_bgr)
+        f |= vessel_shape(image_bgr) | tissue_shape(image_bgr)
         scores = classical_scores(f)
         label = max(scores, key=lambda k: scores[k])
         return Modality(label, scores, _reason(label, f))
@@ -85,7 +86,15 @@ def classical_scores(f: Mapping[str, Any]) -> dict[str, float]:
     vessels = _clip(float(f.get("vessel_fraction", 0.0)) / 0.04) * _clip(
         (float(f.get("vessel_purity", 0.0)) - 0.45) / 0.25
     )
-    fundus_shape = max(round_, vessels)
+    # Past the mask the retina is orange-red edge to edge: nearly every pixel in the narrow fundus hue
+    # band. Natural warm photographs span hues (a cat's grey fur, a white cup, sky, a flag: band share
+    # 0.40-0.86 on the skimage photos, >= 0.93 on zoomed fundi), so the hue band gates both cues that
+    # stand in for the mask: the vessel tree (a cup's rim and coffee's swirls read as dark lines) and the
+    # tissue's relief (a macula close-up shows no vessel, only the macula's shadow, disc and lesions; an
+    # orange wall or noise field has no relief). See tissue_shape.
+    hue_band = _clip((float(f.get("tissue_band", 0.0)) - 0.87) / 0.08)
+    relief = _clip((float(f.get("tissue_relief", 0.0)) - 2.5) / 3.0)
+    fundus_shape = max(round_, hue_band * max(vessels, relief))
     # A grey photograph is a scan only with a scan's shape: layers (OCT) or a round camera field
     # (angiography). camera() is grey, unlayered and square: a full-frame angiogram crop reads the same,
     # which is where a learned classifier has to take over.
@@ -173,6 +182,31 @@ def vessel_shape(image_bgr: np.ndarray) -> dict[str, float]:
     return {"vessel_fraction": round(kept / area, 4), "vessel_purity": round(kept / max(total, 1.0), 4)}
 
 
+def tissue_shape(image_bgr: np.ndarray) -> dict[str, float]:
+    """tissue_band: share of the lit, non-white pixels in the fundus hue band (OpenCV hue <= 20 or >= 170,
+    saturated: retina, choroid and vessels are all orange-red; a white cup, grey fur, sky or green leave it);
+    tissue_relief: grey-level std of the frame blurred at 4 % of its short side (the macula's shadow,
+    the disc, lesions and vignetting), near 0 on a uniformly coloured or merely grainy field."""
+    import cv2
+
+    h0, w0 = image_bgr.shape[:2]
+    if image_bgr.ndim == 2:
+        return {"tissue_band": 0.0, "tissue_relief": 0.0}
+    s = min(1.0, 320 / max(h0, w0))
+    im = cv2.resize(image_bgr, (max(1, round(w0 * s)), max(1, round(h0 * s))), interpolation=cv2.INTER_AREA)
+    hsv = cv2.cvtColor(im, cv2.COLOR_BGR2HSV)
+    hue, sat, val = hsv[..., 0], hsv[..., 1] / 255.0, hsv[..., 2] / 255.0
+    # Paper white is left out of the share: a fundus drawing pasted on a light slide is still all fundus.
+    lit = (val > 0.1) & ~((sat < 0.15) & (val > 0.85))
+    if not lit.any():
+        return {"tissue_band": 0.0, "tissue_relief": 0.0}
+    band = ((hue <= 20) | (hue >= 170)) & (sat > 0.35) & (val > 0.2) & lit
+    gray = cv2.cvtColor(im, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    relief = cv2.GaussianBlur(gray, (0, 0), max(1.0, min(gray.shape) * 0.04))
+    return {"tissue_band": round(float(band.sum() / lit.sum()), 4),
+            "tissue_relief": round(float(relief[lit].std()), 2)}  # fmt: skip
+
+
 def eye_shape(image_bgr: np.ndarray) -> dict[str, float]:
     """pupil_fraction: the largest dark round blob enclosed by lighter tissue (not the border-connected
     surround), 0.08-12 % of the frame, as its share; pupils: how many; sclera_fraction: bright unsaturated
@@ -231,6 +265,8 @@ def _reason(label: str, f: Mapping[str, Any]) -> str:
     )
     if f.get("vessel_fraction"):
         cues += f", vessels {f['vessel_fraction']:.1%} (purity {f.get('vessel_purity', 0):.2f})"
+    if f.get("tissue_band"):
+        cues += f", fundus hue band {f['tissue_band']:.0%} (relief {f.get('tissue_relief', 0):.1f})"
     if f.get("pupil_fraction"):
         pupils, sclera = f.get("pupils", 0), f.get("sclera_fraction", 0)
         cues += f", pupil {f['pupil_fraction']:.1%} ({pupils}), sclera {sclera:.0%}"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -185,3 +188,86 @@ def test_modality_warm_photograph_without_a_fundus_shape_is_not_colour_fundus(na
         image = cv2.cvtColor(data.chelsea(), cv2.COLOR_RGB2BGR)
     m = _classify(image)
     assert m.label != "colour_fundus", m
+
+
+_DEMO_FOOTAGE = Path(__file__).parents[3] / "eval/corpus/demo/footage_fundus_exam.mp4"
+
+
+def _demo_frame(at_s: float, tmp_path: Path) -> np.ndarray:
+    out = tmp_path / f"frame_{at_s}.png"
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-y", "-ss", str(at_s), "-i", str(_DEMO_FOOTAGE), "-frames:v", "1",
+         str(out)],
+        check=True,
+    )  # fmt: skip
+    return cv2.imread(str(out))
+
+
+@pytest.mark.parametrize("at_s", [39.5, 50.0])
+def test_assess_frame_demo_macula_close_up_without_vessels_is_colour_fundus(
+    at_s: float, tmp_path: Path
+) -> None:
+    # The demo footage's camera on the macula (drusen, no round field, few or no vessels): regressed to
+    # non_clinical when fundus needed a round field or a vessel tree.
+    from ophin.imaging.assess import ImageParams, assess_frame
+
+    frame = _demo_frame(at_s, tmp_path)
+    a = assess_frame(frame, ocr=None, detect_faces=lambda _im: [], params=ImageParams())
+    assert a.modality == "colour_fundus" and a.is_clinical and a.drop_reason is None, (
+        a.modality_reason,
+        a.drop_reason,
+    )
+    assert "round field 0.00" in a.modality_reason and "fundus hue band" in a.modality_reason
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_modality_zoomed_fundus_crops_with_blur_are_colour_fundus(seed: int) -> None:
+    m = _classify(_dev("zoomed_fundus", seed))
+    assert m.label == "colour_fundus" and "round field 0.00" in m.reason, m
+
+
+def test_modality_zoomed_macula_without_vessels_is_colour_fundus_by_its_hue_band() -> None:
+    # skimage's retina 4x on the macula, blurred: no vessel tree is found, the hue band and relief carry it.
+    from skimage import data
+
+    ret = cv2.cvtColor(data.retina(), cv2.COLOR_RGB2BGR)
+    h, w = ret.shape[:2]
+    crop = ret[h // 2 - h // 8 : h // 2 + h // 8, int(w * 0.6) - w // 8 : int(w * 0.6) + w // 8]
+    image = cv2.GaussianBlur(cv2.resize(crop, (640, 360)), (0, 0), 3)
+    m = _classify(image)
+    assert m.label == "colour_fundus" and m.scores["colour_fundus"] > m.scores["non_clinical"], m
+
+
+@pytest.mark.parametrize("name", ["astronaut", "chelsea", "coffee"])
+def test_modality_warm_natural_photograph_spans_hues_and_is_not_colour_fundus(name: str) -> None:
+    # coffee's cup rim and swirls read as a vessel tree (purity > 0.7): its hue spread, not a missing
+    # vessel tree, keeps it off colour_fundus.
+    from skimage import data
+
+    m = _classify(cv2.cvtColor(getattr(data, name)(), cv2.COLOR_RGB2BGR))
+    assert m.label != "colour_fundus" and "fundus hue band" in m.reason, m
+
+
+def test_tissue_shape_uniform_orange_field_has_no_relief_and_a_photo_spans_hues() -> None:
+    from skimage import data
+
+    from ophin.imaging.modality import tissue_shape
+
+    flat = tissue_shape(np.full((360, 640, 3), (40, 100, 210), np.uint8))
+    cat = tissue_shape(cv2.cvtColor(data.chelsea(), cv2.COLOR_RGB2BGR))
+    macula = tissue_shape(_dev("zoomed_fundus", 0))
+    assert flat["tissue_band"] > 0.95 and flat["tissue_relief"] < 1
+    assert cat["tissue_band"] < 0.8
+    assert macula["tissue_band"] > 0.9 and macula["tissue_relief"] > 3
+
+
+def test_clinical_score_blurred_macula_close_up_is_clinical_and_orange_slide_is_not() -> None:
+    from ophin.imaging.clinical import clinical_score
+
+    macula = cv2.GaussianBlur(_dev("zoomed_fundus", 0), (0, 0), 3)  # out of focus: no texture left
+    page = np.full((360, 640, 3), 245, np.uint8)  # a white slide with an orange shaded panel on it
+    panel = np.array([40, 100, 210], np.float32)[None, None] * np.linspace(0.7, 1.1, 300)[None, :, None]
+    page[60:300, 170:470] = panel.astype(np.uint8)
+    assert clinical_score(macula, ()).is_clinical
+    assert not clinical_score(page, ()).is_clinical
+    assert not clinical_score(np.full((360, 640, 3), (40, 100, 210), np.uint8), ()).is_clinical
