@@ -68,10 +68,12 @@ def build_generator(settings: Settings, llm: LlmClient | None) -> InstructionGen
     if llm is not None:
         from ophin.synthesis.openai_chat import OpenAICompatibleGenerator
 
-        return OpenAICompatibleGenerator(llm, sampling_of(settings))
+        return OpenAICompatibleGenerator(
+            llm, sampling_of(settings), derived_diagnoses=settings.synthesis.derived_diagnoses
+        )
     from ophin.synthesis.offline import OfflineCueGenerator
 
-    return OfflineCueGenerator()
+    return OfflineCueGenerator(derived_diagnoses=settings.synthesis.derived_diagnoses)
 
 
 def build_cue_scorer(settings: Settings, llm: LlmClient | None) -> CueScorer:

@@ -287,6 +287,13 @@ class LlmSettings(BaseModel):
     cache: bool = True  # reuse validated replies to identical requests (llm_response table)
 
 
+class SynthesisSettings(BaseModel):
+    # A diagnosis a record derives from a narrated finding (a cited relation): "narrated" uses the relation
+    # only where the narration of the image names that diagnosis (a trainer counts a hedged one the narrator
+    # never named as invented); "hedged" states any, hedged and cited. The verifier's diagnosis check follows.
+    derived_diagnoses: Literal["narrated", "hedged"] = "narrated"
+
+
 class VerifySettings(BaseModel):
     min_answer_chars: int = 20
     max_answer_chars: int = 1500
@@ -380,6 +387,7 @@ class Settings(BaseSettings):
     cues: CueSettings = Field(default_factory=CueSettings)
     refine: RefineSettings = Field(default_factory=RefineSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
+    synthesis: SynthesisSettings = Field(default_factory=SynthesisSettings)
     verify: VerifySettings = Field(default_factory=VerifySettings)
     gates: GateSettings = Field(default_factory=GateSettings)
     run: RunSettings = Field(default_factory=RunSettings)

@@ -28,6 +28,7 @@ class Planted:
     kind: str = ""  # vqa | conversation | cot: the kind-specific record checks run only when it is given
     modality: str | None = None  # the frame's stored modality; None: the modality check does not judge
     narration: tuple[str, ...] | None = None  # what was said on screen; None: the cues
+    derived: str = "narrated"  # settings.synthesis.derived_diagnoses the diagnosis check follows
 
 
 def _qa(question: str, *answers: str) -> tuple[Turn, ...]:
@@ -98,6 +99,7 @@ GOOD: tuple[Planted, ...] = (
         _AMD_KNOWLEDGE,
         "",
         siblings=("Yellow drusen cover the macula, and some pigment clumps lie temporal to the fovea.",),
+        derived="hedged",  # a derived diagnosis quoted from a relation: good only where hedged ones are kept
     ),
     Planted(
         "good_oct_fluid",
@@ -195,6 +197,26 @@ GOOD += (
         siblings=(_AMD_SIBLING,),
         kind="cot",
         modality="colour_fundus",
+        derived="hedged",
+    ),
+    Planted(
+        "good_cot_narrated_diagnosis",
+        (
+            Turn("human", _COT_Q),
+            Turn(
+                "gpt",
+                "Step 1: Numerous yellow drusen are scattered across the macula.\n"
+                "Step 2: There is no subretinal fluid or haemorrhage.\n"
+                "Conclusion: These findings are consistent with age-related macular degeneration.",
+            ),
+        ),
+        _AMD_CUES,
+        _AMD_KNOWLEDGE,
+        "",
+        siblings=(_AMD_SIBLING,),
+        kind="cot",
+        modality="colour_fundus",
+        narration=(*_AMD_CUES, "This is dry age-related macular degeneration."),
     ),
 )
 
@@ -470,6 +492,15 @@ BAD += (
         kind="vqa",
         modality="colour_fundus",
     ),
+    Planted(
+        "hedged_cited_diagnosis_not_narrated",
+        _qa(_FUNDUS_Q, "Numerous yellow drusen lie across the macula, consistent with macular degeneration."),
+        _AMD_CUES,
+        _AMD_KNOWLEDGE,
+        "diagnosis",
+        kind="vqa",
+        modality="colour_fundus",
+    ),
     # focus: the answer is about something else than the question asks
     Planted(
         "fovea_question_disc_answer",
@@ -591,7 +622,8 @@ def run_checks(item: Planted, params: CheckParams | None = None) -> dict[str, Ch
         results.append(distinct_from_siblings(" ".join(answers), item.siblings))
     narration = item.cues if item.narration is None else item.narration
     siblings = tuple(("vqa", s) for s in item.siblings)
-    results += check_record(item.turns, RecordContext(item.kind, item.modality, narration, siblings))
+    context = RecordContext(item.kind, item.modality, narration, siblings, derived_diagnoses=item.derived)
+    results += check_record(item.turns, context)
     return {r.check: r for r in results}
 
 

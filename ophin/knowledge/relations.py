@@ -411,10 +411,81 @@ ALIASES: dict[str, str] = {
     "microaneurysm": "microaneurysms",
 }
 
+# What a finding shows about the tissue, not what the patient has: a relation indicating one of these names
+# no diagnosis (its statement names none either), so a record may state it whatever the narrator diagnosed.
+# Left out on purpose: meanings whose statement gives a disease as example ("active exudation, as in
+# neovascular age-related macular degeneration", "previous laser photocoagulation, as used for ...").
+TISSUE_MEANINGS: frozenset[str] = frozenset(
+    {
+        "retinal ischaemia",
+        "atrophy of the retinal pigment epithelium",
+        "leakage from incompetent or abnormal vessels",
+    }
+)
+
 # Folded into the generator's config(): editing a relation re-runs synthesis.
 RELATIONS_DIGEST = hashlib.sha256(
-    json.dumps([asdict(r) for r in RELATIONS], sort_keys=True).encode()
+    json.dumps([[asdict(r) for r in RELATIONS], sorted(TISSUE_MEANINGS)], sort_keys=True).encode()
 ).hexdigest()[:12]
+
+
+def is_diagnostic(relation: Relation) -> bool:
+    """Whether the relation's meaning is a diagnosis (a condition the patient has), not how healthy tissue
+    looks or what a finding shows about the tissue."""
+    return relation.kind == "sign" and relation.indicates not in TISSUE_MEANINGS
+
+
+def condition_narrated(relation: Relation, narration: Iterable[str]) -> bool:
+    """Whether a record may use this relation when derived diagnoses must be narrated: a non-diagnostic
+    meaning always; a diagnosis only when the narration names it, not negated: one of its alternatives as
+    written ("glaucoma or high myopia": "glaucoma"), and every lexicon diagnosis its statement names
+    ("glaucomatous optic neuropathy" needs both glaucoma and optic neuropathy said)."""
+    if not is_diagnostic(relation):
+        return True
+    sentences = [_spelling(s) for s in narration if s and s.strip()]
+    told = {
+        m.term.label
+        for s in sentences
+        for m in find_terms(s, TERMS)
+        if m.term.kind == "diagnosis" and not is_negated(s, m.start, m.end)
+    }
+    wanted = {
+        m.term.label
+        for text in (relation.indicates, relation.statement)
+        for m in find_terms(text, TERMS)
+        if m.term.kind == "diagnosis"
+    }
+    if not wanted <= told:
+        return False
+    if wanted & told and any(m.term.kind == "diagnosis" for m in find_terms(relation.indicates, TERMS)):
+        return True
+    return any(_said(alt, s) for alt in _alternatives(relation.indicates) for s in sentences)
+
+
+_ALTERNATIVE = re.compile(r",\s*(?:or\s+)?|\s+or\s+")
+_SPELLINGS = (("edema", "oedema"), ("ischemia", "ischaemia"), ("hemorrhage", "haemorrhage"))
+
+
+def _spelling(text: str) -> str:
+    text = text.lower()
+    for us, uk in _SPELLINGS:
+        text = re.sub(rf"(?<![a-z]){us}", uk, text)
+    return text
+
+
+def _alternatives(indicates: str) -> list[str]:
+    """'proliferative diabetic retinopathy, a retinal tear or retinal vein occlusion' -> its three parts,
+    without their articles."""
+    parts = (re.sub(r"^(?:a|an|the)\s+", "", p.strip()) for p in _ALTERNATIVE.split(_spelling(indicates)))
+    return [p for p in parts if p]
+
+
+def _said(phrase: str, sentence: str) -> bool:
+    return any(
+        not is_negated(sentence, m.start(), m.end())
+        for m in re.finditer(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", sentence)
+    )
+
 
 _NEGATOR = re.compile(
     r"\b(?:no|not|without|nor|neither|never|none of|absence of|free of|lack of|negative for|rule[sd]? out"

@@ -76,6 +76,8 @@ def synthesize_instructions(
     generator = svc.generator
     phash = params_hash(params)
     vision = svc.llm is not None and svc.llm.vision
+    # The generator's derived_diagnoses setting: under "narrated" a CoT needs a usable meaning.
+    derived = str(params.generator.get("derived_diagnoses", "narrated"))
 
     def work(attempt: Attempt) -> dict[str, Any]:
         with session_scope(svc.sessions) as session:
@@ -100,7 +102,8 @@ def synthesize_instructions(
             # Only the kinds the narration supports, whichever generator writes them (no conversation under
             # three findings, no CoT or VQA with nothing to teach). No usable cue at all: every kind is asked,
             # and fails on its own row with the reason.
-            for kind in applicable_kinds(ctx, params.kinds) if clean_cues(ctx.cues) else params.kinds:
+            supported = applicable_kinds(ctx, params.kinds, derived)
+            for kind in supported if clean_cues(ctx.cues) else params.kinds:
                 iid = instruction_id(
                     pair.id, kind, params_hash([phash, ctx.cues, ctx.transcript, ctx.modality])
                 )

@@ -13,7 +13,7 @@ from ophin.synthesis.kinds.cot import cot, has_cot
 from ophin.synthesis.kinds.vqa import has_vqa, vqa
 from ophin.synthesis.modality import NOUNS
 from ophin.synthesis.normalize import normalize_cue
-from ophin.synthesis.reading import clean_cues, read_cue, read_image
+from ophin.synthesis.reading import DERIVED, clean_cues, read_cue, read_image
 from ophin.synthesis.templates import ANSWER_FRAMES, TEMPLATES_DIGEST, Ledger
 
 __all__ = [
@@ -35,9 +35,15 @@ class OfflineCueGenerator:
     # 3: one modality per record, artefacts removed, focused VQA, conversation of >= 3 findings or none,
     # CoT from phrases and cited relations (hedged) that copies no other kind's answer; 4: run-on cues split
     # into clauses, noun phrases taken whole, each premise named in the observation, no CoT or VQA without
-    # a finding, a diagnosis or a described appearance
-    version = "4"
+    # a finding, a diagnosis or a described appearance; 5: a relation leading to a diagnosis the narration
+    # does not name is not used (derived_diagnoses="narrated"), a cue saying what the picture shows is asked
+    version = "5"
     model = "offline-cue-template"
+
+    def __init__(self, derived_diagnoses: str = "narrated") -> None:
+        if derived_diagnoses not in DERIVED:
+            raise ValueError(f"derived_diagnoses must be one of {DERIVED}, not {derived_diagnoses!r}")
+        self.derived_diagnoses = derived_diagnoses
 
     def config(self) -> dict[str, object]:
         return {
@@ -46,6 +52,7 @@ class OfflineCueGenerator:
             "templates": TEMPLATES_DIGEST,
             "relations": RELATIONS_DIGEST,
             "lexicon": LEXICON_DIGEST,
+            "derived_diagnoses": self.derived_diagnoses,
         }
 
     def generate(self, ctx: PairContext, kind: InstructionKind) -> GeneratedInstruction:
@@ -53,7 +60,7 @@ class OfflineCueGenerator:
             raise ValueError(f"unknown instruction kind {kind!r}; expected one of {KINDS}")
         if not clean_cues(ctx.cues):
             raise ValueError(f"pair {ctx.pair_id}: no visual-cue sentences to build an instruction from")
-        plan = _plan(ctx)
+        plan = _plan(ctx, self.derived_diagnoses)
         if kind not in plan:  # the stage asks applicable_kinds() first; a direct caller learns why
             raise ValueError(f"pair {ctx.pair_id}: the narration supports no {kind} ({_WHY[kind]})")
         turns, citations = plan[kind]
@@ -75,13 +82,16 @@ _WHY = {
 _SUPPORTS = {"vqa": has_vqa, "conversation": has_conversation, "cot": has_cot}
 
 
-def applicable_kinds(ctx: PairContext, kinds: tuple[str, ...] = KINDS) -> tuple[str, ...]:
+def applicable_kinds(
+    ctx: PairContext, kinds: tuple[str, ...] = KINDS, derived: str = "narrated"
+) -> tuple[str, ...]:
     """The kinds an image's narration supports, for any generator: no conversation under three narrated
     findings (a one-turn exchange teaches nothing the VQA does not), no CoT without a finding, diagnosis or
-    normal appearance, no VQA that only locates a structure; nothing without a cue."""
+    normal appearance, no VQA that only locates a structure; nothing without a cue. `derived`: the
+    derived_diagnoses setting (a CoT needs a usable meaning or a narrated diagnosis under "narrated")."""
     if not clean_cues(ctx.cues):
         return ()
-    image = read_image(ctx)
+    image = read_image(ctx, derived)
     return tuple(k for k in kinds if k in _SUPPORTS and _SUPPORTS[k](image))
 
 
@@ -100,8 +110,8 @@ def knowledge_for(ctx: PairContext) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1024)
-def _plan(ctx: PairContext) -> dict[str, tuple[tuple[Turn, ...], tuple[Citation, ...]]]:
-    image, ledger = read_image(ctx), Ledger()
+def _plan(ctx: PairContext, derived: str) -> dict[str, tuple[tuple[Turn, ...], tuple[Citation, ...]]]:
+    image, ledger = read_image(ctx, derived), Ledger()
     plan: dict[str, tuple[tuple[Turn, ...], tuple[Citation, ...]]] = {}
     first = vqa(ctx.pair_id, image, ledger) if has_vqa(image) else ()  # first: keeps the plain cue wording
     if first:

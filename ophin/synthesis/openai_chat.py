@@ -9,13 +9,30 @@ from typing import Literal
 import openai
 from pydantic import BaseModel, ConfigDict, Field
 
+from ophin.knowledge.relations import Relation, condition_narrated
 from ophin.llm import prompts
 from ophin.llm.client import LlmClient, Sampling
 from ophin.llm.images import user_message
 from ophin.synthesis.base import KINDS, Citation, GeneratedInstruction, InstructionKind, PairContext, Turn
 from ophin.synthesis.reading import read_image
 
-PROMPT_VERSION = "v2"  # v2: one modality, cited relations hedged, >= 3 turns, CoT that reasons, no artefacts
+# v2: one modality, cited relations hedged, >= 3 turns, CoT that reasons, no artefacts; v3: the diagnosis rule
+# follows settings.synthesis.derived_diagnoses (under "narrated" no condition the narration does not name)
+PROMPT_VERSION = "v3"
+DIAGNOSIS_RULES = {
+    "narrated": (
+        'Name no condition that the cues and context do not name, not even as "consistent with"\n'
+        '  or "suggests": a record naming a diagnosis the narrator never named teaches an invented one.\n'
+        "  A relation below may be cited (its finding must be named in the cues); it is offered only where\n"
+        "  its meaning is no diagnosis or one the narration names."
+    ),
+    "hedged": (
+        "A condition that only follows from a\n"
+        '  finding may be written as "consistent with <condition>", and only using one of the relations'
+        " below\n"
+        "  (their finding must be named in the cues); otherwise name no condition."
+    ),
+}
 _ROLES = ("human", "gpt")
 
 
@@ -30,13 +47,16 @@ def load_prompt(kind: InstructionKind, version: str = PROMPT_VERSION) -> Templat
     return prompts.load_prompt("ophin.synthesis", f"{kind}.{version}")
 
 
-def render_prompt(ctx: PairContext, kind: InstructionKind, version: str = PROMPT_VERSION) -> str:
+def render_prompt(
+    ctx: PairContext, kind: InstructionKind, version: str = PROMPT_VERSION, derived: str = "narrated"
+) -> str:
     """The same reading as the offline generator's: cues without narration artefacts or another modality's
     name, the one modality the record may name, and only the relations whose finding is narrated and whose
-    modality fits."""
-    image = read_image(ctx)
+    modality fits (under derived="narrated", only those leading to no diagnosis or to one the narration
+    names)."""
+    image = read_image(ctx, derived)
     cues = "\n".join(f"{i}. {cue.text}" for i, cue in enumerate(image.cues, start=1))
-    relations = "\n".join(f"- {r.statement}" for r in image.relations) or "(none)"
+    relations = "\n".join(f"- {r.statement}" for r in offered(ctx, derived)) or "(none)"
     # substitute() (not safe_substitute) so a template missing a placeholder fails loudly at first use.
     return load_prompt(kind, version).substitute(
         cues=cues,
@@ -44,15 +64,25 @@ def render_prompt(ctx: PairContext, kind: InstructionKind, version: str = PROMPT
         noun=image.noun,
         modality=f"a {image.noun}" if image.modality else '"image" (its kind is not settled)',
         relations=relations,
+        diagnosis_rule=DIAGNOSIS_RULES[derived],  # v3 on; an earlier template has no such placeholder
     )
 
 
-def cited(ctx: PairContext, turns: tuple[Turn, ...]) -> tuple[Citation, ...]:
+def offered(ctx: PairContext, derived: str = "narrated") -> tuple[Relation, ...]:
+    """The relations a reply may cite: those of the narrated findings, less (under "narrated") those leading
+    to a diagnosis the narration does not name."""
+    relations = read_image(ctx, derived).relations
+    if derived == "hedged":
+        return relations
+    return tuple(r for r in relations if condition_narrated(r, (*ctx.cues, ctx.transcript)))
+
+
+def cited(ctx: PairContext, turns: tuple[Turn, ...], derived: str = "narrated") -> tuple[Citation, ...]:
     """The offered relations whose meaning a reply states, with their sources."""
     text = " ".join(t.text.lower() for t in turns if t.role == "gpt")
     return tuple(
         Citation(r.finding, r.indicates, r.statement, r.source)
-        for r in read_image(ctx).relations
+        for r in offered(ctx, derived)
         if r.indicates.lower() in text
     )
 
@@ -87,7 +117,10 @@ class OpenAICompatibleGenerator:
     name = "openai-chat"
     version = "2"  # 2: schema-constrained replies, one repair, the image for vision models
 
-    def __init__(self, llm: LlmClient, sampling: Sampling) -> None:
+    def __init__(self, llm: LlmClient, sampling: Sampling, derived_diagnoses: str = "narrated") -> None:
+        if derived_diagnoses not in DIAGNOSIS_RULES:
+            raise ValueError(f"derived_diagnoses must be one of {tuple(DIAGNOSIS_RULES)}")
+        self.derived_diagnoses = derived_diagnoses
         self.llm = llm
         self.sampling = sampling
         self.model = llm.model
@@ -102,17 +135,20 @@ class OpenAICompatibleGenerator:
             "image_max_side": self.llm.image_max_side if self.llm.vision else None,
             "response_format": self.llm.response_format,
             "prompt_version": PROMPT_VERSION,
+            "derived_diagnoses": self.derived_diagnoses,
             "prompt_sha256": prompts.digest(*(load_prompt(kind) for kind in KINDS), length=16),
         }
 
     def __repr__(self) -> str:
-        return f"OpenAICompatibleGenerator({self.llm!r}, {self.sampling})"
+        return f"OpenAICompatibleGenerator({self.llm!r}, {self.sampling}, {self.derived_diagnoses!r})"
 
     def generate(self, ctx: PairContext, kind: InstructionKind) -> GeneratedInstruction:
         if not ctx.cues:
             raise ValueError(f"pair {ctx.pair_id}: no visual-cue sentences to build an instruction from")
         image = ctx.image if self.llm.vision else None
-        message = user_message(render_prompt(ctx, kind), image, self.llm.image_max_side)
+        message = user_message(
+            render_prompt(ctx, kind, derived=self.derived_diagnoses), image, self.llm.image_max_side
+        )
         reply, call = self.llm.structured(
             [message],
             TurnsReply,
@@ -129,5 +165,5 @@ class OpenAICompatibleGenerator:
             generator_version=f"{self.version}+{self.model}",
             prompt_version=PROMPT_VERSION,
             llm=call,
-            citations=cited(ctx, turns),
+            citations=cited(ctx, turns, self.derived_diagnoses),
         )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ophin.cues.lexicon import TERMS, TermMatch, find_terms, terms_of_kind
-from ophin.knowledge.relations import Relation, is_negated, normal_relations, relations_in
+from ophin.knowledge.relations import Relation, condition_narrated, is_negated, normal_relations, relations_in
 from ophin.synthesis.base import PairContext
 from ophin.synthesis.modality import fits, narrated_modalities, noun, other_modalities, record_modality, scrub
 from ophin.synthesis.normalize import normalize_cue
@@ -61,6 +61,21 @@ _VERB = re.compile(
 )
 
 
+# "This OCT B-scan shows the retinal layers in cross section": the cue says what the picture shows.
+_SHOWS = re.compile(
+    r"\b(?:shows?|showing|demonstrates?|demonstrating|reveals?|revealing|displays?|depicts?|illustrates?)"
+    r"\s+(?P<what>[^.;!?]+)",
+    re.IGNORECASE,
+)
+# Where a structure sits in the picture: a place, not a look ("the macula in the middle of the image").
+_WHERE = re.compile(
+    r"\b(?:in|at|on|to(?:wards?)?|near|from|along)\s+(?:the\s+)?(?:(?:very|far|upper|lower)\s+)?"
+    r"(?:middle|cent(?:re|er)|left|right|top|bottom|edge|side|corner|periphery)\b"
+    r"(?:\s+of\s+(?:the\s+|this\s+)?(?:image|picture|photo\w*|slide|scan|screen|frame|field))?",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Cue:
     text: str  # normalised sentence, naming no modality but the record's
@@ -93,6 +108,9 @@ class Image:
     premises: tuple[tuple[str, Relation], ...]
     diagnoses: tuple[str, ...]  # diagnoses the narration names
     meanings: tuple[str, ...]  # what cited relations say the findings indicate (derived, never as fact)
+    # "narrated": a relation leading to a diagnosis is used only where the narration names it;
+    # "hedged": any fitting relation, its diagnosis hedged and cited (settings.synthesis.derived_diagnoses)
+    derived: str = "narrated"
 
 
 def clean_cues(cues: Iterable[str]) -> list[str]:
@@ -108,8 +126,13 @@ def clean_cues(cues: Iterable[str]) -> list[str]:
     return list(seen.values())
 
 
+DERIVED = ("narrated", "hedged")
+
+
 @lru_cache(maxsize=1024)
-def read_image(ctx: PairContext) -> Image:
+def read_image(ctx: PairContext, derived: str = "narrated") -> Image:
+    if derived not in DERIVED:
+        raise ValueError(f"derived_diagnoses must be one of {DERIVED}, not {derived!r}")
     modality = record_modality(ctx.modality, ctx.cues)
     texts = []
     for text in clean_cues(ctx.cues):
@@ -128,8 +151,21 @@ def read_image(ctx: PairContext) -> Image:
     for cue in (c for c in cues if status != "normal" or c.polarity == "normal"):
         fitting = [r for r in normal_relations(cue.labels, modality) if fits(r, modality)]
         normals.update(dict.fromkeys(fitting[:1]))
+    # What was said while the image was on screen (its cues and window): a derived diagnosis it does not name
+    # is an invented one to a trainer, hedged or not.
+    narration = (*ctx.cues, ctx.transcript)
+    usable = [
+        r
+        for r in dict.fromkeys(r for c in abnormal for r in c.relations)
+        if derived == "hedged" or condition_narrated(r, narration)
+    ]
     premises = tuple(
-        dict.fromkeys((p, r) for c in abnormal for r in c.relations if (p := premise(c.text, r)) is not None)
+        dict.fromkeys(
+            (p, r)
+            for c in abnormal
+            for r in c.relations
+            if r in usable and (p := premise(c.text, r)) is not None
+        )
     )
     findings = tuple(dict.fromkeys([*(p for p, _ in premises), *(c.phrase for c in abnormal if c.phrase)]))
     diagnoses = tuple(dict.fromkeys(c.diagnosis for c in cues if c.diagnosis))
@@ -144,6 +180,7 @@ def read_image(ctx: PairContext) -> Image:
         premises=tuple((p, r) for p, r in premises if p in findings[:MAX_FINDINGS]),
         diagnoses=diagnoses,
         meanings=tuple(dict.fromkeys(r.indicates for p, r in premises if p in findings[:MAX_FINDINGS]))[:2],
+        derived=derived,
     )
 
 
@@ -182,6 +219,26 @@ def describes(cue: Cue) -> bool:
     """Whether a cue says how something looks (a finding, a normal appearance, a colour or shape), not only
     where a structure sits ("the macula sits in the middle of the image" teaches nothing)."""
     return cue.polarity != "neutral" or bool(APPEARANCE.search(cue.text))
+
+
+def shown(cue: Cue) -> str | None:
+    """What the cue says the picture shows, where that says more than a structure's name and place: "shows
+    the retinal layers in cross section" -> "the retinal layers in cross section"; "shows the macula" (a
+    name) and "shows the disc on the left" (a place) -> None, as does "does not show ..."."""
+    m = _SHOWS.search(cue.text)
+    if m is None or is_negated(cue.text, m.start(), m.start()):
+        return None
+    what = m.group("what").strip().rstrip(",")
+    rest = _WHERE.sub(" ", what)
+    for t in sorted(find_terms(rest, TERMS), key=lambda t: -t.start):
+        rest = rest[: t.start] + " " + rest[t.end :]
+    left = [w for w in re.findall(r"[a-z]+", rest.lower()) if w not in _FUNCTION_WORDS | _PLACE_WORDS]
+    return what if left and terms_of_kind(find_terms(what, TERMS), "anatomy", "finding") else None
+
+
+_PLACE_WORDS = frozenset(
+    {"both", "its", "their", "this", "these", "those", "here", "there", "image", "picture"}
+)
 
 
 def finding_cues(image: Image) -> list[tuple[str, Cue]]:

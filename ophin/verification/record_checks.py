@@ -92,6 +92,9 @@ class RecordContext:
     modality: str | None  # the frame's stored modality label; None: not known, not judged
     narration: tuple[str, ...]  # what was said while the image was on screen (the pair's sentences)
     siblings: tuple[tuple[str, str], ...] = ()  # (kind, answer text) of the image's other records
+    # settings.synthesis.derived_diagnoses: "narrated" refuses any diagnosis the narration does not name;
+    # "hedged" accepts one that is hedged and cited from a narrated finding's relation
+    derived_diagnoses: str = "narrated"
 
 
 def check_record(turns: Sequence[Turn], ctx: RecordContext) -> list[CheckResult]:
@@ -99,7 +102,7 @@ def check_record(turns: Sequence[Turn], ctx: RecordContext) -> list[CheckResult]
     answers = [t.text for t in turns if t.role == "gpt"]
     results = [
         modality_consistent(turns, ctx.modality),
-        diagnosis_narrated(answers, ctx.narration, ctx.modality),
+        diagnosis_narrated(answers, ctx.narration, ctx.modality, ctx.derived_diagnoses),
     ]
     if ctx.kind == "vqa":
         results.append(focus_addressed(turns))
@@ -131,10 +134,15 @@ def modality_consistent(turns: Sequence[Turn], frame_modality: str | None) -> Ch
 
 
 def diagnosis_narrated(
-    answers: Sequence[str], narration: Sequence[str], frame_modality: str | None = None
+    answers: Sequence[str],
+    narration: Sequence[str],
+    frame_modality: str | None = None,
+    derived: str = "narrated",
 ) -> CheckResult:
-    """A diagnosis the answer affirms is named in the narration, or is hedged ("consistent with X") or quoted
-    from a relation whose premise finding the narration asserts (and whose modality fits the frame)."""
+    """A diagnosis the answer affirms is named in the narration. With derived="hedged" one the narration does
+    not name may also be hedged ("consistent with X") or quoted from a relation whose premise finding the
+    narration asserts (and whose modality fits the frame); with "narrated" it may not: a trainer counts a
+    hedged diagnosis the narrator never named as invented all the same."""
     told = {m.label for s in narration for m in polar_mentions(s) if m.kind == "diagnosis"}
     premises = [r for s in _sentences(narration) for r in relations_in(s)]
     invented: dict[str, None] = {}
@@ -144,6 +152,9 @@ def diagnosis_narrated(
             if said.kind != "diagnosis" or said.negated or said.label in told:
                 continue
             checked += 1
+            if derived == "narrated":
+                invented.setdefault(f"'{said.surface}' (derived, not narrated)", None)
+                continue
             cited = [r for r in premises if said.label in _diagnoses(r) and _fits(r, frame_modality)]
             quoted = any(_norm(r.statement) in _norm(sentence) for r in cited)
             if cited and (quoted or _HEDGE.search(sentence)):
@@ -153,6 +164,8 @@ def diagnosis_narrated(
     if invented:
         detail = f"diagnosis not named in the narration: {', '.join(invented)}"
         return CheckResult("diagnosis", False, 0.0, detail)
+    if derived == "narrated":
+        return CheckResult("diagnosis", True, 1.0, "every diagnosis named is narrated")
     return CheckResult("diagnosis", True, 1.0, f"{checked} derived diagnosis(es), each hedged and cited")
 
 

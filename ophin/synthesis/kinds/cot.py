@@ -38,9 +38,17 @@ MAX_INTERPRETATIONS = 3
 
 def has_cot(image: Image) -> bool:
     """A chain of thought needs something to reason about: a narrated finding or diagnosis, or a picture
-    narrated as normal. Anatomy named without a word on how it looks gives an observation with nothing to
-    interpret ("this photograph shows the macula ... these observations summarise what it shows")."""
-    return bool(image.findings or image.diagnoses) or image.status == "normal"
+    narrated as normal; where derived diagnoses must be narrated, a finding with a usable meaning (a
+    non-diagnostic one, or a diagnosis the narration names) or a finding beside a narrated diagnosis. Anatomy
+    named without a word on how it looks gives an observation with nothing to interpret ("this photograph
+    shows the macula ... these observations summarise what it shows")."""
+    if image.status == "normal":
+        return True
+    if image.derived == "hedged":
+        return bool(image.findings or image.diagnoses)
+    # Derived diagnoses must be narrated: a finding with no usable meaning and no narrated diagnosis leaves
+    # "abnormal, cause unknown", and a diagnosis with no finding leaves nothing to reason from.
+    return bool(image.premises) or bool(image.findings and image.diagnoses)
 
 
 def cot(pair_id: str, image: Image) -> tuple[tuple[Turn, ...], tuple[Citation, ...]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from ophin.synthesis.base import Turn
-from ophin.synthesis.reading import Cue, Image, describes, noun_phrase
+from ophin.synthesis.reading import Cue, Image, describes, noun_phrase, shown
 from ophin.synthesis.templates import (
     A_NO,
     A_STATUS,
@@ -32,8 +32,9 @@ Option = tuple[Sequence[str], dict[str, str], str]  # question templates, their 
 
 
 def has_vqa(image: Image) -> bool:
-    """A VQA needs a focus whose answer says how something looks: an answer that only locates a normal
-    structure ("the macula sits in the middle of the image") teaches nothing."""
+    """A VQA needs a focus whose answer says how something looks or what the picture shows: an answer
+    that only locates or names a normal structure ("the macula sits in the middle of the image") teaches
+    nothing."""
     return bool(_options("", image))
 
 
@@ -65,7 +66,9 @@ def _options(pair_id: str, image: Image) -> list[Option]:
     absent = [
         (VQA_PRESENT, topic_slots(c.denied[0]), A_NO.format(cues=embed(c.text))) for c in cues if c.denied
     ]
-    return findings or structures or absent or _whole(image)
+    # A cue saying what the picture shows ("... shows the retinal layers in cross section"): what it shows.
+    seen = [(VQA_WHOLE, {}, cap(embed(w)) + ".") for c in cues if (w := shown(c))][:1]
+    return findings or structures or absent or seen or _whole(image)
 
 
 def _whole(image: Image) -> list[Option]:

@@ -23,7 +23,7 @@ OCT_CUES = ("On this OCT scan, intraretinal cystoid spaces distort the fovea.", 
 
 
 def _text(ctx: PairContext, kind: str) -> str:
-    return " ".join(t.text for t in OfflineCueGenerator().generate(ctx, kind).turns)
+    return " ".join(t.text for t in OfflineCueGenerator(derived_diagnoses="hedged").generate(ctx, kind).turns)
 
 
 def _modalities(text: str) -> set[str]:
@@ -58,11 +58,12 @@ def test_generate_uses_no_relation_of_another_modality() -> None:
     # "Cystoid spaces ... on OCT" is an OCT relation: not stated for a fundus photograph.
     cues = ("Cystoid spaces surround the fovea.", "Drusen at the macula.")
     fundus = PairContext("p-f", cues, "", modality="colour_fundus")
-    cot = OfflineCueGenerator().generate(fundus, "cot")
+    cot = OfflineCueGenerator(derived_diagnoses="hedged").generate(fundus, "cot")
     assert "OCT" not in cot.turns[1].text and all(c.finding != "cystoid spaces" for c in cot.citations)
     oct_ctx = PairContext("p-o", ("Cystoid spaces distort the fovea.",), "", modality="oct")
     assert any(
-        c.finding == "cystoid spaces" for c in OfflineCueGenerator().generate(oct_ctx, "cot").citations
+        c.finding == "cystoid spaces"
+        for c in OfflineCueGenerator(derived_diagnoses="hedged").generate(oct_ctx, "cot").citations
     )
 
 
@@ -70,7 +71,7 @@ def test_generate_hedges_a_derived_diagnosis_and_cites_it() -> None:
     ctx = PairContext(
         "p-d", ("Multiple large drusen are scattered at the macula.",), "", modality="colour_fundus"
     )
-    cot = OfflineCueGenerator().generate(ctx, "cot")
+    cot = OfflineCueGenerator(derived_diagnoses="hedged").generate(ctx, "cot")
     text = cot.turns[1].text
     for sentence in re.split(r"(?<=[.;])\s+", text):
         if "macular degeneration" in sentence and not sentence.startswith(
@@ -106,9 +107,9 @@ def test_generate_vqa_answer_addresses_its_focus() -> None:
 
 def test_applicable_kinds_has_no_conversation_under_three_findings() -> None:
     two = PairContext("p-2", ("Drusen at the macula.", "A flame haemorrhage at the disc."), "")
-    assert applicable_kinds(two) == ("vqa", "cot")
+    assert applicable_kinds(two, derived="hedged") == ("vqa", "cot")
     three = PairContext("p-3", FUNDUS_CUES, "", modality="colour_fundus")
-    assert applicable_kinds(three) == ("vqa", "conversation", "cot")
+    assert applicable_kinds(three, derived="hedged") == ("vqa", "conversation", "cot")
 
 
 def test_generate_conversation_turns_cover_different_findings() -> None:
@@ -127,7 +128,7 @@ def test_generate_cot_copies_no_answer_of_another_kind() -> None:
         others = [
             set(content_words(s))
             for k in ("vqa", "conversation")
-            for t in OfflineCueGenerator().generate(ctx, k).turns
+            for t in OfflineCueGenerator(derived_diagnoses="hedged").generate(ctx, k).turns
             if t.role == "gpt"
             for s in re.split(r"(?<=[.!?])\s+", t.text)
         ]

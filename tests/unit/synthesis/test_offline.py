@@ -96,9 +96,11 @@ def _variants(ctx: PairContext) -> list[PairContext]:
 
 
 def _answers(ctx: PairContext, kind: str) -> list[str]:
-    if kind not in applicable_kinds(ctx):
+    if kind not in applicable_kinds(ctx, derived="hedged"):
         return []
-    return [t.text for t in OfflineCueGenerator().generate(ctx, kind).turns if t.role == "gpt"]  # type: ignore[arg-type]
+    # The hedged setting: these cases pin the full reasoning (derived diagnoses hedged and cited).
+    generated = OfflineCueGenerator(derived_diagnoses="hedged").generate(ctx, kind)  # type: ignore[arg-type]
+    return [t.text for t in generated.turns if t.role == "gpt"]
 
 
 def _sentences(text: str) -> set[str]:
@@ -226,7 +228,9 @@ def test_generate_cot_concludes_with_a_synthesis_not_a_step(ctx: PairContext) ->
         ending = _sentences(conclusion)
         assert all(not ending & _sentences(s) for s in steps)
         assert not ending & set().union(*(_sentences(normalize_cue(c)) for c in variant.cues))
-        assert check_reasoning(OfflineCueGenerator().generate(variant, "cot").turns).passed
+        assert check_reasoning(
+            OfflineCueGenerator(derived_diagnoses="hedged").generate(variant, "cot").turns
+        ).passed
 
 
 def test_generate_preserves_negations_and_numbers() -> None:
@@ -244,13 +248,13 @@ def test_generate_preserves_negations_and_numbers() -> None:
 
 
 def test_generate_is_deterministic_yet_varied_across_pairs() -> None:
-    generator: InstructionGenerator = OfflineCueGenerator()
+    generator: InstructionGenerator = OfflineCueGenerator(derived_diagnoses="hedged")
     first = generator.generate(GLAUCOMA, "vqa")
-    assert first == OfflineCueGenerator().generate(GLAUCOMA, "vqa")
+    assert first == OfflineCueGenerator(derived_diagnoses="hedged").generate(GLAUCOMA, "vqa")
     assert (first.kind, first.generator, first.generator_version, first.prompt_version) == (
         "vqa",
         "offline-cue-template",
-        "4",
+        "5",
         None,
     )
     for kind in ("vqa", "cot"):
@@ -261,7 +265,7 @@ def test_generate_is_deterministic_yet_varied_across_pairs() -> None:
 def test_generate_output_passes_the_verifier_with_its_knowledge() -> None:
     for ctx in CONTEXTS:
         for kind in applicable_kinds(ctx):
-            instruction = OfflineCueGenerator().generate(ctx, kind)
+            instruction = OfflineCueGenerator(derived_diagnoses="hedged").generate(ctx, kind)
             results = {
                 r.check: r
                 for r in check_instruction(
@@ -283,14 +287,14 @@ def test_knowledge_for_lists_the_statements_used() -> None:
 
 
 def test_config_changes_with_templates_and_relations() -> None:
-    config = OfflineCueGenerator().config()
-    assert config["version"] == "4"
+    config = OfflineCueGenerator(derived_diagnoses="hedged").config()
+    assert config["version"] == "5"
     assert config["templates"] == TEMPLATES_DIGEST and config["relations"] == RELATIONS_DIGEST
     assert "lexicon" in config
 
 
 def test_generate_rejects_empty_cues_and_unknown_kind() -> None:
-    generator = OfflineCueGenerator()
+    generator = OfflineCueGenerator(derived_diagnoses="hedged")
     with pytest.raises(ValueError, match="no visual-cue"):
         generator.generate(PairContext("p-e", (), "some transcript"), "vqa")
     with pytest.raises(ValueError, match="no visual-cue"):

@@ -87,7 +87,7 @@ def test_generate_parses_good_json_and_sends_prompt(server: FakeOpenAIServer) ->
     instruction = _generator(server).generate(CTX, "vqa")
     assert instruction.turns == tuple(Turn(t["role"], t["text"]) for t in GOOD["turns"])
     assert instruction.kind == "vqa"
-    assert (instruction.generator, instruction.prompt_version) == ("openai-chat", "v2")
+    assert (instruction.generator, instruction.prompt_version) == ("openai-chat", "v3")
     assert instruction.generator_version == "2+fake-vlm"
     (request,) = server.requests
     assert request.path == "/v1/chat/completions"
@@ -113,7 +113,7 @@ def test_generate_records_the_llm_call(server: FakeOpenAIServer) -> None:
     assert (call.model, call.served_model, call.prompt_version) == (
         "fake-vlm",
         "fake-vlm",
-        "synthesis/cot.v2",
+        "synthesis/cot.v3",
     )
     assert call.sampling == {"temperature": 0.1, "max_tokens": 321, "seed": None}
     assert (call.attempts, call.cached) == (1, False) and call.completion_tokens > 0
@@ -141,7 +141,7 @@ def test_generate_sends_the_frame_only_to_a_vision_model(server: FakeOpenAIServe
 
 def test_config_names_what_changes_the_output(server: FakeOpenAIServer) -> None:
     blind, seeing = _generator(server).config(), _generator(server, vision=True, image_max_side=512).config()
-    assert blind["model"] == "fake-vlm" and blind["version"] == "2" and blind["prompt_version"] == "v2"
+    assert blind["model"] == "fake-vlm" and blind["version"] == "2" and blind["prompt_version"] == "v3"
     assert blind["sampling"] == {"temperature": 0.1, "max_tokens": 321, "seed": None}
     assert (blind["vision"], blind["image_max_side"]) == (False, None)
     assert (seeing["vision"], seeing["image_max_side"]) == (True, 512)
@@ -262,7 +262,7 @@ def test_load_prompt_finds_every_kind_as_package_data() -> None:
         assert "$cues" in text and "$transcript" in text
         assert '"turns"' in text and "JSON only" in text
         assert "transcript" in text.lower() and "speaker" in text.lower()
-    assert PROMPT_VERSION == "v2"
+    assert PROMPT_VERSION == "v3"
     with pytest.raises(ValueError, match="unknown instruction kind"):
         load_prompt("caption")  # type: ignore[arg-type]
 

@@ -14,8 +14,8 @@ from ophin.synthesis.reading import clean_cues
 from ophin.synthesis.templates import is_plural
 
 
-def _turns(ctx: PairContext, kind: str) -> list[str]:
-    return [t.text for t in OfflineCueGenerator().generate(ctx, kind).turns]
+def _turns(ctx: PairContext, kind: str, derived: str = "narrated") -> list[str]:
+    return [t.text for t in OfflineCueGenerator(derived).generate(ctx, kind).turns]
 
 
 def _steps(text: str) -> tuple[str, list[str]]:
@@ -101,7 +101,7 @@ def test_noun_phrase_at_stops_at_a_garbled_word() -> None:
 
 def test_generate_cot_observation_keeps_the_cues_plural() -> None:
     ctx = PairContext("p-pl", ("There are cystic spaces in the inner retina.",), "", modality="oct")
-    observation, _ = _steps(_turns(ctx, "cot")[1])
+    observation, _ = _steps(_turns(ctx, "cot", "hedged")[1])
     assert "cystic spaces" in observation and "cystic space " not in observation + " "
 
 
@@ -167,5 +167,5 @@ def test_is_plural_reads_the_head_noun_before_a_qualifier() -> None:
 
 def test_generate_cot_premise_of_a_predicative_adjective_names_its_structure() -> None:
     ctx = PairContext("p-pale", ("Its cup is large and pale.",), "", modality="colour_fundus")
-    observation, interpretations = _steps(_turns(ctx, "cot")[1])
+    observation, interpretations = _steps(_turns(ctx, "cot", "hedged")[1])
     assert "the pale cup" in observation and not re.search(r"the pale\b(?! cup)", observation)

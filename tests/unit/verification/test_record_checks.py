@@ -45,12 +45,24 @@ def test_diagnosis_narrated_accepts_a_named_one_and_refuses_an_invented_one() ->
 def test_diagnosis_narrated_allows_a_hedged_relation_with_a_narrated_premise_only() -> None:
     narration = ("Numerous drusen are scattered across the macula.",)
     hedged = ["The drusen are consistent with age-related macular degeneration."]
-    assert diagnosis_narrated(hedged, narration).passed
-    assert not diagnosis_narrated(["This is age-related macular degeneration."], narration).passed
+    assert diagnosis_narrated(hedged, narration, derived="hedged").passed
+    assert not diagnosis_narrated(
+        ["This is age-related macular degeneration."], narration, derived="hedged"
+    ).passed
     # Hedged, but nothing narrated leads there.
-    assert not diagnosis_narrated(["These are consistent with glaucoma."], narration).passed
+    assert not diagnosis_narrated(["These are consistent with glaucoma."], narration, derived="hedged").passed
     # Denied diagnoses are no claim.
-    assert diagnosis_narrated(["There is no glaucoma."], narration).passed
+    assert diagnosis_narrated(["There is no glaucoma."], narration, derived="hedged").passed
+
+
+def test_diagnosis_narrated_refuses_a_hedged_diagnosis_the_narration_does_not_name() -> None:
+    narration = ("Numerous drusen are scattered across the macula.",)
+    hedged = ["The drusen are consistent with age-related macular degeneration."]
+    refused = diagnosis_narrated(hedged, narration)  # derived="narrated", the setting's default
+    assert not refused.passed and "not narrated" in refused.detail
+    named = (*narration, "This is dry age-related macular degeneration.")
+    assert diagnosis_narrated(hedged, named).passed
+    assert diagnosis_narrated(["There is no glaucoma."], narration).passed  # denied: no claim
 
 
 def test_diagnosis_narrated_refuses_a_relation_of_another_modality() -> None:
@@ -59,8 +71,8 @@ def test_diagnosis_narrated_refuses_a_relation_of_another_modality() -> None:
         "Subretinal fluid on OCT is a sign of active exudation, as in neovascular age-related macular "
         "degeneration."
     ]
-    assert diagnosis_narrated(quoted, narration, "oct").passed
-    assert not diagnosis_narrated(quoted, narration, "colour_fundus").passed
+    assert diagnosis_narrated(quoted, narration, "oct", "hedged").passed
+    assert not diagnosis_narrated(quoted, narration, "colour_fundus", "hedged").passed
 
 
 def test_focus_addressed_refuses_an_answer_about_another_structure() -> None:
