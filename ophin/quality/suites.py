@@ -305,14 +305,14 @@ def _teaches_nothing(session: Session, pairs: list[uuid.UUID]) -> set[uuid.UUID]
     if not pairs:
         return set()
     cues = visual_cue_texts_of(session, set(pairs))
-    modality = dict(
-        session.execute(
-            select(Pair.id, Frame.modality).join(Frame, Frame.id == Pair.frame_id).where(Pair.id.in_(pairs))
-        ).all()
-    )
+    # The window text too: under derived_diagnoses="narrated" a CoT may rest on a diagnosis said there.
+    query = select(Pair.id, Frame.modality, Pair.text).join(Frame, Frame.id == Pair.frame_id)
+    rows = session.execute(query.where(Pair.id.in_(pairs))).all()
+    modality = {pid: m for pid, m, _ in rows}
+    window = {pid: text or "" for pid, _, text in rows}
     out: set[uuid.UUID] = set()
     for p in pairs:
-        ctx = PairContext(str(p), tuple(cues.get(p, [])), "", modality=modality.get(p))
+        ctx = PairContext(str(p), tuple(cues.get(p, [])), window.get(p, ""), modality=modality.get(p))
         if clean_cues(ctx.cues) and not applicable_kinds(ctx):
             out.add(p)
     return out
