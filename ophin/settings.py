@@ -148,9 +148,10 @@ class AsrSettings(BaseModel):
     # asr_windows.py): memory stays that of one window whatever the video's length. None: whole files.
     window_s: float | None = Field(300.0, ge=60.0)
     # Domain vocabulary primes the decoder: base models otherwise hear "optic disc" as "raptic disc".
+    # One term per sentence: Whisper writes in the style of its prompt, and a comma list makes run-on text.
     initial_prompt: str = (
-        "Ophthalmology lecture. Glaucoma, optic disc, cup-to-disc ratio, fundus photograph, OCT B-scan, "
-        "macula, fovea, retinal vessels, drusen, exudates, macular edema, retinal pigment epithelium."
+        "Ophthalmology lecture. Glaucoma. Optic disc. Cup-to-disc ratio. Fundus photograph. OCT B-scan. "
+        "Macula. Fovea. Retinal vessels. Drusen. Exudates. Macular edema. Retinal pigment epithelium."
     )
     # Caption tracks found at acquisition as a transcript source. prefer: the track's text and times
     # instead of ASR; merge: the track where it has cues, ASR in the gaps it leaves; ignore: ASR only.

@@ -41,7 +41,7 @@ def test_openai_whisper_transcriber_maps_segments_and_passes_options(tmp_path) -
     assert (seg.start_s, seg.end_s, seg.text) == (0.5, 2.0, "The optic disc is pale.")
     assert seg.words[0].text == "The" and transcript.model == "openai-whisper/base"
     assert model.calls[0]["word_timestamps"] is True and model.calls[0]["language"] == "en"
-    assert "optic disc" in model.calls[0]["initial_prompt"]
+    assert "Optic disc." in model.calls[0]["initial_prompt"]
 
 
 def test_openai_whisper_transcribe_carries_a_bias_prompt_to_every_chunk(tmp_path) -> None:  # noqa: ANN001
@@ -52,7 +52,7 @@ def test_openai_whisper_transcribe_carries_a_bias_prompt_to_every_chunk(tmp_path
     assert model.calls[0]["initial_prompt"] == "Ophthalmology lecture. drusen, fovea."
     assert model.calls[0]["carry_initial_prompt"] is True  # not only the first 30 s chunk
     assert model.calls[1]["carry_initial_prompt"] is False
-    assert "optic disc" in model.calls[1]["initial_prompt"]
+    assert "Optic disc." in model.calls[1]["initial_prompt"]
     assert biased.params["bias"] is True and plain.params["bias"] is False
     assert biased.params["prompt_hash"] != plain.params["prompt_hash"]
 

@@ -27,8 +27,8 @@ def test_slide_terms_keep_domain_terms_and_drop_names_and_dates() -> None:
 
 def test_build_prompt_puts_slide_terms_first_and_caps_the_count() -> None:
     prompt = build_prompt("Ophthalmology lecture.", ["choroidal", "drusen"], 5)
-    assert prompt.startswith("Ophthalmology lecture. choroidal, drusen,")
-    assert prompt.count(",") == 4  # five terms
+    assert prompt.startswith("Ophthalmology lecture. Choroidal. Drusen. ")
+    assert prompt.count(".") == 6 and "," not in prompt  # five terms, each a sentence of its own
     assert build_prompt("Ophthalmology lecture. Drusen.", ["drusen"], 3).count("drusen") == 0  # said once
     assert build_prompt("Lecture.", [], 0) == "Lecture."
 

@@ -48,7 +48,7 @@ def test_transcribe_over_http_is_real_asr_with_words_and_detected_language(model
     detect, main = server.uploads
     assert "language" not in detect.fields and main.fields["language"] == ["en"]  # detection first
     assert main.fields["timestamp_granularities[]"] == ["word", "segment"]
-    assert main.fields["response_format"] == ["verbose_json"] and "optic disc" in main.fields["prompt"][0]
+    assert main.fields["response_format"] == ["verbose_json"] and "Optic disc." in main.fields["prompt"][0]
     assert main.fields["model"] == ["whisper-1"] and main.filename == "fundus.wav"
 
 
