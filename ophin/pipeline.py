@@ -137,6 +137,7 @@ class StageParams:
                 s.verify.max_answer_chars,
                 s.verify.min_grounding,
                 judge=judge or {},
+                derived_diagnoses=s.synthesis.derived_diagnoses,
             ),
         )
 

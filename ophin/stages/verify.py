@@ -54,6 +54,8 @@ class VerifyParams:
     max_sibling_similarity: float = 0.8  # an answer that mostly repeats another kind of the same image
     near_duplicate_phash: int = 6  # images this close (pHash bits) with the same normalised answer are one
     judge: dict[str, Any] = field(default_factory=dict)  # the LLM judge's config(); empty without one
+    # synthesis.derived_diagnoses: "narrated" refuses any diagnosis the narration does not name, hedged or not
+    derived_diagnoses: str = "narrated"
 
     def checks(self) -> CheckParams:
         return CheckParams(self.min_answer_chars, self.max_answer_chars, self.min_grounding)
@@ -263,6 +265,7 @@ def verify_instructions(
                     modality=modality_of[item.id],
                     narration=narration.get(item.pair_id, ()),
                     siblings=tuple(a for i, a in answers_by_frame[item.frame_id].items() if i != item.id),
+                    derived_diagnoses=params.derived_diagnoses,
                 )
                 results += check_record(turns, context)
                 verdicts += [
