@@ -36,8 +36,9 @@ class OfflineCueGenerator:
     # CoT from phrases and cited relations (hedged) that copies no other kind's answer; 4: run-on cues split
     # into clauses, noun phrases taken whole, each premise named in the observation, no CoT or VQA without
     # a finding, a diagnosis or a described appearance; 5: a relation leading to a diagnosis the narration
-    # does not name is not used (derived_diagnoses="narrated"), a cue saying what the picture shows is asked
-    version = "5"
+    # does not name is not used (derived_diagnoses="narrated"), a cue saying what the picture shows is asked;
+    # 6: two narrated findings or more make one VQA asking for all of them (kinds/vqa.VQA_FINDINGS)
+    version = "6"
     model = "offline-cue-template"
 
     def __init__(self, derived_diagnoses: str = "narrated") -> None:

@@ -1,11 +1,12 @@
 """VQA: one question about one focus term narrated for the image (a finding or a structure), answered by the
-cue sentences that name that term."""
+cue sentences that name that term; with two or more narrated findings, one question about all of them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
 from ophin.synthesis.base import Turn
+from ophin.synthesis.kinds.conversation import has_conversation
 from ophin.synthesis.reading import Cue, Image, describes, noun_phrase, shown
 from ophin.synthesis.templates import (
     A_NO,
@@ -27,6 +28,18 @@ from ophin.synthesis.templates import (
 )
 
 MAX_VQA_CUES = 2  # a focused answer: one or two sentences about one thing
+# Two narrated findings or more: a focused question would leave all but one in no record (the conversation
+# needs three, the CoT a diagnosis), so one question asks for every abnormal finding. No focus term in it:
+# the verifier's focus check has nothing to match, and the answer names each finding by construction.
+# Where a conversation is written it already gives each finding a turn in the same cue words: a VQA saying
+# them all again would near-copy it (the verifier's sibling check), so the VQA stays focused there.
+MIN_COVERED = 2
+VQA_FINDINGS = (
+    "What abnormal findings does this {noun} show?",
+    "Which abnormalities can be seen in this {noun}?",
+    "What is abnormal in this {noun}?",
+    "Describe the abnormal findings in this {noun}.",
+)
 
 Option = tuple[Sequence[str], dict[str, str], str]  # question templates, their slots, the answer
 
@@ -47,8 +60,25 @@ def vqa(pair_id: str, image: Image, ledger: Ledger) -> tuple[Turn, ...]:
     return (Turn("human", cap(question)), Turn("gpt", ledger.take([answer])))
 
 
+def covered_findings(image: Image) -> dict[str, Cue]:
+    """Each finding the cues assert, with the first cue asserting it, in clinical order: a lexicon finding
+    by its label (a negated one is not asserted), or an abnormal look of a structure by its phrase
+    ("enlarged cup-to-disc ratio"), which names no lexicon finding yet is one to a trainer."""
+    found: dict[str, Cue] = {}
+    for cue in image.cues:
+        keys = cue.findings or ((cue.phrase,) if cue.polarity == "abnormal" and cue.phrase else ())
+        for key in keys:
+            found.setdefault(key, cue)
+    return found
+
+
 def _options(pair_id: str, image: Image) -> list[Option]:
     cues = image.cues
+    covered = covered_findings(image)
+    if len(covered) >= MIN_COVERED and not has_conversation(image):
+        # The cues that first assert each finding, in clinical order and their own words (a cue naming two
+        # findings stands for both): every finding is in the answer.
+        return [(VQA_FINDINGS, {}, one_sentence(list(dict.fromkeys(covered.values()))))]
     limit = min(MAX_VQA_CUES, max(1, len(cues) // 2))
     # A narrated finding first (what a trainer most wants asked), then a structure, then an absent finding.
     findings = [
