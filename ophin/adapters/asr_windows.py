@@ -79,16 +79,41 @@ Prompt = Callable[[float, float], str | None]  # (start_s, end_s) of a window ->
 
 
 # A prompt can make Whisper close a 30 s chunk early on a lone timestamp and seek past the rest of it
-# (bench: a noisy lecture lost 9-30 s under the biased prompt). A silence this long inside the speech of a
-# biased window triggers one decoding with no prompt at all (asr.initial_prompt misleads it as well), whose
-# segments fill the gaps the biased one left.
-SKIP_GAP_S = 12.0
+# (bench: a noisy lecture lost 9-30 s under the biased prompt), or jump inside a segment from one word to a
+# last one seconds later (a 14 s demo clip: "... with a sharp margin." at 6 s, then "No" at 13 s: two
+# sentences lost). A stretch this long without a heard word inside the speech of a biased window triggers
+# one decoding with no prompt at all (asr.initial_prompt misleads it as well), whose segments fill the gaps
+# the biased one left.
+SKIP_GAP_S = 6.0
+
+
+def _heard(s: Segment) -> tuple[float, float]:
+    """Where a segment's words were heard (its own bounds when it has no word times)."""
+    return (s.words[0].start_s, s.words[-1].end_s) if s.words else (s.start_s, s.end_s)
 
 
 def _gaps(t: Transcript) -> list[tuple[float, float]]:
-    ends = [0.0] + [s.end_s for s in t.segments]
-    starts = [s.start_s for s in t.segments]
+    spans = [_heard(s) for s in t.segments]
+    ends = [0.0] + [b for _, b in spans]
+    starts = [a for a, _ in spans] + ([t.segments[-1].end_s] if t.segments else [])
     return [(a, b) for a, b in zip(ends, starts, strict=False) if b - a >= SKIP_GAP_S]
+
+
+def _split(s: Segment) -> list[Segment]:
+    """A segment cut where SKIP_GAP_S or more passed between two of its words (each part its own words)."""
+    parts: list[list] = []
+    for w in s.words:
+        if parts and w.start_s - parts[-1][-1].end_s < SKIP_GAP_S:
+            parts[-1].append(w)
+        else:
+            parts.append([w])
+    if len(parts) < 2:
+        return [s]
+    out = []
+    for p in parts:
+        text = " ".join(w.text.strip() for w in p)
+        out.append(replace(s, start_s=p[0].start_s, end_s=p[-1].end_s, text=text, words=tuple(p)))
+    return out
 
 
 def _transcribe(transcriber: Transcriber, audio: Path, prompt: str | None) -> Transcript:
@@ -96,14 +121,16 @@ def _transcribe(transcriber: Transcriber, audio: Path, prompt: str | None) -> Tr
     if prompt is None:
         return transcriber.transcribe(audio)
     biased = transcriber.transcribe(audio, prompt)
-    gaps = _gaps(biased)
+    pieces = replace(biased, segments=tuple(part for seg in biased.segments for part in _split(seg)))
+    gaps = _gaps(pieces)
     if not gaps:
         return biased
     plain = transcriber.transcribe(audio, "")
     fill = [s for s in plain.segments if any(a <= (s.start_s + s.end_s) / 2 < b for a, b in gaps)]
     if not fill:
         return biased
-    segments = tuple(sorted((*biased.segments, *fill), key=lambda s: s.start_s))
+    kept = [replace(s, end_s=_heard(s)[1]) if s.words else s for s in pieces.segments]
+    segments = tuple(sorted((*kept, *fill), key=lambda s: s.start_s))
     filled = [[round(a, 2), round(b, 2)] for a, b in gaps]
     return replace(biased, segments=segments, params={**biased.params, "bias_gaps_filled": filled})
 

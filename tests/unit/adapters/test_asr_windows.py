@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ophin.adapters.asr_windows import WINDOW_SEARCH_S, plan_windows, quietest_point, transcribe_windows
-from ophin.domain.transcript import Segment, Transcript
+from ophin.domain.transcript import Segment, Transcript, Word
 
 RATE = 16000
 
@@ -97,3 +97,32 @@ def test_transcribe_windows_keeps_the_biased_decoding_without_a_gap(tmp_path: Pa
     skipper = _Skipper([(0.0, 5.0, "one"), (25.0, 30.0, "two")], [(0.0, 5.0, "won"), (25.0, 30.0, "too")])
     out = transcribe_windows(skipper, wav, None, tmp_path, lambda a, b: "P")
     assert skipper.calls == ["P", ""] and [s.text for s in out.segments] == ["one", "two"]
+
+
+def test_transcribe_windows_fills_the_seconds_a_segment_claimed_after_its_last_word(tmp_path: Path) -> None:
+    """Whisper under a prompt ended a 0-14 s segment on its first words: the speech after them is decoded
+    again unprompted, and the biased segment ends where its last word was heard."""
+    wav = write(tmp_path / "a.wav", tone(16.0))
+    heard = (Word(0.0, 2.0, "In"), Word(2.0, 5.0, "margin."), Word(5.0, 5.2, "No"))
+
+    class _Claims(_Skipper):
+        def transcribe(self, audio: Path, prompt: str | None = None) -> Transcript:
+            if not prompt:
+                return super().transcribe(audio, prompt)
+            self.calls.append(prompt)
+            return Transcript((Segment(0.0, 14.0, "In margin. No", heard),), "en", "m", params={"bias": True})
+
+    plain = [(0.0, 5.0, "in margin"), (6.5, 11.5, "retinal vessels arching"), (11.5, 13.8, "x")]
+    skipper = _Claims([], plain)
+    out = transcribe_windows(skipper, wav, None, tmp_path, lambda a, b: "P")
+    assert [(s.start_s, s.end_s, s.text) for s in out.segments] == [
+        (0.0, 5.2, "In margin. No"),
+        (6.5, 11.5, "retinal vessels arching"),
+        (11.5, 13.8, "x"),
+    ]
+    assert out.params["bias_gaps_filled"] == [[5.2, 14.0]]
+    # Words heard all through their segment: no gap, decoded once.
+    skipper = _Claims([], [])
+    heard = (Word(0.0, 7.0, "In"), Word(7.0, 13.9, "margin."))
+    out = transcribe_windows(skipper, wav, None, tmp_path, lambda a, b: "P")
+    assert skipper.calls == ["P"]
