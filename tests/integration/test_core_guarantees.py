@@ -48,7 +48,8 @@ def test_settings_a_then_b_then_a_leave_a_rows(tmp_path, db_url, transcriber, cl
     a = content(make_services(home, db_url, transcriber))
     assert any(status == "accepted" for _, status in a["instructions"])
 
-    strict = make_services(home, db_url, transcriber, cues={"min_cues_per_pair": 2})
+    # B: more visual-cue sentences per pair than any window of the clip holds, so every pair is dropped.
+    strict = make_services(home, db_url, transcriber, cues={"min_cues_per_pair": 20})
     assert run_urls([clip_url], strict).ok
     b = content(strict)
     assert b != a and not b["instructions"]
