@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from eval.corpus import footage_truth, footage_videos
+from eval.corpus import file_of, footage_truth, footage_videos
 from eval.quality.report import measure
 from eval.quality.transcription import PairWindow, TimedSentence, long_slide_pairing, span_coverage
 from eval.quality.transcription_report import measure_transcription, render_transcription, spoken_sentences
@@ -36,13 +36,13 @@ def run(tmp_path_factory, make_database, transcriber) -> dict[str, Any]:  # noqa
         for url, t_s in session.execute(
             select(Video.url, Frame.t_s).join(Frame, Frame.video_id == Video.id).where(Frame.kept)
         ):
-            out["kept"].setdefault(url.rsplit("/", 1)[-1], []).append(t_s)
+            out["kept"].setdefault(file_of(url), []).append(t_s)
         for url, start_s, end_s, t_s in session.execute(
             select(Video.url, Pair.start_s, Pair.end_s, Frame.t_s)
             .join(Pair, Pair.video_id == Video.id)
             .join(Frame, Frame.id == Pair.frame_id)
         ):
-            out["pairs"].setdefault(url.rsplit("/", 1)[-1], []).append(PairWindow(start_s, end_s, t_s))
+            out["pairs"].setdefault(file_of(url), []).append(PairWindow(start_s, end_s, t_s))
         for set_name in SETS:
             out["figures"][set_name] = measure_transcription(session, set_name)
     print("\n".join(line for s in SETS for line in [s, *render_transcription(out["figures"][s])]))

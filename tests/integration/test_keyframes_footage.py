@@ -150,8 +150,9 @@ def test_a_long_narrated_slide_pairs_each_finding_on_its_own(
         assert any(w in text for w in words), text  # its own finding (Whisper base mishears some words)
         assert not any(w in text for w in others), text  # and no other finding's
 
-    # A wider max window makes fewer, longer pairs; the default (30 s) keeps this ~28 s slide whole.
-    for max_window_s, count in ((20.0, range(2, len(FINDINGS))), (30.0, [1])):
+    # A wider max window makes fewer, longer pairs; the default (30 s) splits this ~28 s slide only at a
+    # topic pause (1.5 s), where the sentence-by-sentence recognition may leave one.
+    for max_window_s, count in ((20.0, range(2, len(FINDINGS))), (30.0, range(1, 3))):
         wide = replace(params.pair, max_window_s=max_window_s)
         assert pair_frames(vid, wide, svc=svc).status == "succeeded"
         with session_scope(svc.sessions) as session:
