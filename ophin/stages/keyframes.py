@@ -29,7 +29,7 @@ UPSTREAM: tuple[str, ...] = ()  # reads only the media
 # 4: drift ("change") and max-length boundaries inside cut spans; the keyframe is the span's stable sample
 # 5: frames refined (borders trimmed, slides cropped to their photograph), scored and classified by modality
 # 6: decode="keyframes": cuts and drift from the keyframes and packet sizes, full decode only where needed
-# 7: cuts between similar photographs (fine detail), round fields kept whole, insets by their frame, visual_field
+# 7: cuts between similar photographs, round fields kept whole, insets found by their frame, visual_field
 VERSION = "7"
 SETTLE_S = 0.5  # grab a little after the cut: past fades and encoder smear
 
