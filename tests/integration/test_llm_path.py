@@ -15,6 +15,7 @@ from ophin.db.models import Instruction, LlmResponse, Pair, StageRun, Verificati
 from ophin.db.session import session_scope
 from ophin.pipeline import backfill, run_urls
 from ophin.services import Services
+from ophin.synthesis.openai_chat import PROMPT_VERSION
 from tests.conftest import make_services
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.media import cut
@@ -27,8 +28,9 @@ TIMEOUT_S = 5.0
 
 @pytest.fixture
 def clip(tmp_path: Path) -> Path:
-    # Two fundus photographs, each described in two sentences, then a sentence of history.
-    return cut(demo_videos()[0], tmp_path / "glaucoma.mp4", 16.8, 24.4)
+    # Two fundus photographs (the whole disc, then the cup zoomed), each described in two sentences and
+    # followed by a sentence of history.
+    return cut(demo_videos()[0], tmp_path / "glaucoma.mp4", 16.8, 16.0)
 
 
 def llm_services(tmp_path, db_url, transcriber, server, model: str = "fake-vlm", **llm) -> Services:  # noqa: ANN001
@@ -66,7 +68,8 @@ def test_llm_run_names_model_and_prompt_on_every_row(tmp_path, db_url, transcrib
         statuses = Counter(i.status for i in instructions)
     assert asked and all(c.prompt_version == "cues.v1" and c.llm["served_model"] == "fake-vlm" for c in asked)
     assert all(c.scorer.startswith("llm-cues/") for c in asked)
-    assert instructions and all(i.model == "fake-vlm" and i.prompt_version == "v1" for i in instructions)
+    assert instructions
+    assert all(i.model == "fake-vlm" and i.prompt_version == PROMPT_VERSION for i in instructions)
     for i in instructions:
         call = i.llm
         assert call["served_model"] == "fake-vlm" and call["prompt_version"].startswith("synthesis/")
@@ -125,7 +128,9 @@ def test_garbage_429_and_timeouts_are_recorded_and_a_backfill_completes_them(
     tmp_path, db_url, transcriber, clip
 ) -> None:  # noqa: ANN001
     model = ScriptedModel(timeout_sleep_s=TIMEOUT_S + 1)
-    model.fail("cues", "timeout", times=2)  # a request and its one retry: that window fails
+    # A request and its one retry: that window (the zoomed cup's, not the disc's with its chain of thought)
+    # fails.
+    model.fail("cues", "timeout", times=2, when="cup")
     # A reply and its repair: that instruction (a chain of thought) fails.
     model.fail("synthesis", "garbage", times=2, when="step by step")
     model.fail("synthesis", "429", times=1)  # retried after Retry-After: succeeds

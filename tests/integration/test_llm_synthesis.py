@@ -5,7 +5,6 @@ replies, and the rest of the batch proceeds."""
 from __future__ import annotations
 
 import json
-import re
 import threading
 
 from sqlalchemy import select
@@ -14,10 +13,11 @@ from eval.corpus import demo_videos
 from ophin.db.models import Instruction, StageRun
 from ophin.db.session import session_scope
 from ophin.pipeline import backfill, run_urls
-from ophin.synthesis.openai_chat import OpenAICompatibleGenerator
+from ophin.synthesis.openai_chat import PROMPT_VERSION, OpenAICompatibleGenerator
 from tests.conftest import make_services
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.media import cut
+from tests.support.scripted_model import scripted_turns
 
 
 def scripted_llm(healthy: list[bool] | None = None):  # noqa: ANN201
@@ -35,21 +35,7 @@ def scripted_llm(healthy: list[bool] | None = None):  # noqa: ANN201
             broken = (seen.index(prompt) + 1) % 3 == 0
         if broken and not healthy[0]:
             return "Sure! Here is your question about the image: what is shown?"
-        cues_block = prompt.split("Cues:", 1)[1].split("Context:", 1)[0]
-        cues = [re.sub(r"^[-*\d.\s]+", "", line).strip() for line in cues_block.splitlines() if line.strip()]
-        # Each kind answers differently, as a model following the prompts would (the verifier refuses
-        # kinds of one image that repeat each other).
-        if "step by step" in prompt:
-            steps = " ".join(f"Step {i}: {cue}" for i, cue in enumerate(cues, 1))
-            turns = [
-                ("human", "Examine this image step by step."),
-                ("gpt", f"{steps} Conclusion: {cues[-1]}"),
-            ]
-        elif "conversation" in prompt:
-            turns = [("human", "What do you notice first?"), ("gpt", cues[-1])]
-        else:
-            turns = [("human", "What is the main finding in this image?"), ("gpt", cues[0])]
-        return json.dumps({"turns": [{"role": r, "text": t} for r, t in turns]})
+        return json.dumps({"turns": [{"role": r, "text": t} for r, t in scripted_turns(prompt)]})
 
     return respond
 
@@ -92,9 +78,10 @@ def test_openai_backend_records_malformed_output_and_backfill_retries_only_those
         # A failed row keeps both raw replies (the first and the repair) for the record.
         assert all(r.llm["attempts"] == 2 and len(r.llm["failures"]) == 2 for r in failed)
         assert all("Sure! Here is your question" in f for r in failed for f in r.llm["failures"])
-        assert all(r.generator.startswith("openai-chat/") and r.prompt_version == "v1" for r in accepted)
+        assert all(r.generator.startswith("openai-chat/") for r in accepted)
+        assert all(r.prompt_version == PROMPT_VERSION for r in accepted)
         assert all(r.llm["served_model"] == "fake-vlm" and r.llm["attempts"] == 1 for r in accepted)
-        assert all(r.llm["prompt_version"] == f"synthesis/{r.kind}.v1" for r in accepted)
+        assert all(r.llm["prompt_version"] == f"synthesis/{r.kind}.{PROMPT_VERSION}" for r in accepted)
         assert all(r.model == "fake-vlm" for r in rows)
         # Each failed item was asked twice (the reply and its repair), every other item once.
         assert first_requests == len(rows) + len(failed)

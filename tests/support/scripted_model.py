@@ -11,6 +11,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
+from ophin.cues.lexicon import find_terms, terms_of_kind
 from ophin.cues.rules import RuleCueScorer
 
 RULES = RuleCueScorer(0.5)
@@ -40,6 +41,41 @@ def prompt_kind(request: dict[str, Any]) -> str:
     if "sentences" in props:
         return "cues"
     raise AssertionError(f"a prompt the scripted model does not know: {sorted(props)}")
+
+
+NEGATED = re.compile(r"\b(?:no|not|without)\b", re.IGNORECASE)  # a cue the model reads as denying
+
+
+def prompt_section(prompt: str, title: str) -> list[str]:
+    """The lines of one section of a synthesis prompt ("Cues", "Relations you may cite"), unnumbered."""
+    if f"\n{title}:\n" not in prompt:
+        return []
+    block = re.split(r"\n\n[A-Z][^\n]*:\n", prompt.split(f"\n{title}:\n", 1)[1], maxsplit=1)[0]
+    lines = (re.sub(r"^(?:[-*]|\d+\.)\s+", "", line).strip() for line in block.splitlines())
+    return [line for line in lines if line and line != "(none)"]
+
+
+def scripted_turns(prompt: str) -> list[tuple[str, str]]:
+    """What a model following the synthesis prompt writes, without paraphrase: a VQA answers with the
+    first cue; a conversation asks about each cue in turn; a chain of thought names what the affirmed cues
+    show (not a cue sentence: the verifier refuses steps that repeat another kind's answer), cites the
+    offered relations and concludes."""
+    cues, relations = prompt_section(prompt, "Cues"), prompt_section(prompt, "Relations you may cite")
+    if "step by step" in prompt:
+        affirmed = [cue for cue in cues if not NEGATED.search(cue)]
+        named = list(
+            dict.fromkeys(
+                m.term.label for cue in affirmed for m in terms_of_kind(find_terms(cue), "finding", "anatomy")
+            )
+        )
+        the = " and the ".join(named) or "structures described"
+        meaning = " ".join(relations) or f"The {the} {'is' if len(named) == 1 else 'are'} visible."
+        steps = f"Step 1: Observation: the image shows the {the}. Step 2: Interpretation: {meaning}"
+        return [("human", QUESTIONS["cot"]), ("gpt", f"{steps} Conclusion: the {the}.")]
+    if "conversation" in prompt:
+        asks = [QUESTIONS["conversation"]] + ["What else is visible?"] * (len(cues) - 1)
+        return [turn for ask, cue in zip(asks, cues, strict=True) for turn in (("human", ask), ("gpt", cue))]
+    return [("human", QUESTIONS["vqa"]), ("gpt", cues[0])]
 
 
 class ScriptedModel:
@@ -92,21 +128,7 @@ class ScriptedModel:
         return {"sentences": verdicts}
 
     def synthesis(self, prompt: str) -> dict[str, Any]:
-        cues_block = prompt.split("Cues:", 1)[1].split("Context:", 1)[0]
-        cues = [re.sub(r"^[-*\d.\s]+", "", line).strip() for line in cues_block.splitlines() if line.strip()]
-        # Each kind answers differently, as a model following the prompts would (the verifier refuses
-        # kinds of one image that repeat each other).
-        if "step by step" in prompt:
-            steps = " ".join(f"Step {i}: {cue}" for i, cue in enumerate(cues, 1))
-            turns = [
-                ("human", "Examine this image step by step."),
-                ("gpt", f"{steps} Conclusion: {cues[-1]}"),
-            ]
-        elif "conversation" in prompt:
-            turns = [("human", QUESTIONS["conversation"]), ("gpt", cues[-1])]
-        else:
-            turns = [("human", QUESTIONS["vqa"]), ("gpt", cues[0])]
-        return {"turns": [{"role": r, "text": t} for r, t in turns]}
+        return {"turns": [{"role": r, "text": t} for r, t in scripted_turns(prompt)]}
 
     def judge(self, prompt: str) -> dict[str, Any]:
         refuse = self.reject_kind is not None and QUESTIONS[self.reject_kind] in prompt
