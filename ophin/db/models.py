@@ -368,3 +368,4 @@ class LlmResponse(Base):
 
 # The crawl tables share this metadata (one schema, one migration history).
 from ophin.db import crawl_models  # noqa: E402,F401
+from ophin.db import review_models  # noqa: E402,F401
