@@ -60,7 +60,14 @@ def sounds_like(vocab: Vocabulary, heard: str) -> Verdict | None:
     best = close[0]
     sure = _key_ratio(best, letters) <= FIX_KEY_RATIO and best.distance / best.length <= FIX_LETTER_RATIO
     # A spelling or number of the same term ("druse" / "drusen") is no rival; another term as close is.
-    rivals = [m for m in close[1:] if m.distance <= best.distance and osa_distance(m.term, best.term) > 2]
+    # A rival must sound as close as well: "retinal" is no rival to "neuroretinal" for "norretinal".
+    rivals = [
+        m
+        for m in close[1:]
+        if m.distance <= best.distance
+        and m.key_distance <= best.key_distance
+        and osa_distance(m.term, best.term) > 2
+    ]
     return Verdict("fix" if sure and not rivals else "doubt", best.term, best)
 
 

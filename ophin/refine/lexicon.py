@@ -32,7 +32,10 @@ from ophin.refine.vocabulary import (
     osa_distance,
 )
 
-RULES_VERSION = "1"
+RULES_VERSION = "2"  # 2: a word in no list, in a clinical sentence, is corrected by sound or drops it
+# A word in no list is corrected by sound only this close in letters too (a real word heard low is judged by
+# confidence.FIX_LETTER_RATIO): "disparatinal" is 5/12 from "subretinal", and was "the retinal".
+UNKNOWN_FIX_RATIO = 0.3
 # A hyphenated group of syllables may sit this far from its term (normalised OSA distance, <= 2 key edits).
 HYPHENATED_MAX_DISTANCE = 0.36
 HYPHENATED_MIN_LETTERS = 12
@@ -153,6 +156,11 @@ class LexiconRefiner:
                 break
             applied.append(sorted(p.edits, key=lambda e: e.start))
             text, locked = _splice(text, applied[-1], locked)
+        # Last, on the settled text (after joins like "papillo macular"): words still in no list.
+        p = _Pass(text, context, self._context_cue, self.vocab, locked)
+        doubts += self._apply_unknown(p)
+        if p.edits:
+            applied.append(sorted(p.edits, key=lambda e: e.start))
         corrections = tuple(sorted(_to_raw(sentence, applied), key=lambda c: c.start))
         dropped = "; ".join(doubts) or None
         return Refined(
@@ -219,6 +227,34 @@ class LexiconRefiner:
                 if p.add("low-confidence", w.start, w.end, after, round(w.probability, 3)):
                     continue
             doubts.append(f"doubtful word {word!r} (p={w.probability:.2f}) sounds like {verdict.term!r}")
+        return doubts
+
+    def _apply_unknown(self, p: _Pass) -> list[str]:
+        """A word in no word list that the spelling rule left, in a clinical sentence: corrected when it
+        clearly sounds like one domain term ("maculer"), else a doubt that drops the sentence (returned), so
+        the image's other sentences still make records instead of one garbled word sinking them all at
+        verification. Names, acronyms and words near digits are left to the PHI and vocabulary checks."""
+        if not self.vocab.english.words:
+            return []
+        doubts: list[str] = []
+        tokens = list(WORD.finditer(p.text))
+        for i, tok in enumerate(tokens):
+            start, end = tok.span()
+            if not self._suspect(p, tokens, i) or not p.has_cue(start, end):
+                continue
+            if any(e.start < end and start < e.end for e in p.edits):
+                continue  # the spelling rule settled it
+            word = tok.group(0)
+            verdict = sounds_like(self.vocab, word)
+            if (
+                verdict is not None
+                and verdict.action == "fix"
+                and _letter_ratio(verdict.match) <= UNKNOWN_FIX_RATIO
+            ):
+                if p.add("sound-alike", start, end, _match_case(word, verdict.term)):
+                    continue
+            like = f" (sounds like {verdict.term!r})" if verdict is not None else ""
+            doubts.append(f"unknown word {word!r}{like}")
         return doubts
 
     def _suspect(self, p: _Pass, tokens: list[re.Match[str]], i: int) -> bool:
@@ -358,6 +394,10 @@ def _joinable(text: str, span: list[re.Match[str]]) -> bool:
     return all(
         re.fullmatch(r" ?-?|-", text[a.end() : b.start()]) for a, b in zip(span, span[1:], strict=False)
     )
+
+
+def _letter_ratio(match: TermMatch) -> float:
+    return match.distance / max(match.length, 1)
 
 
 def _sibling(heard: str, match: TermMatch) -> bool:

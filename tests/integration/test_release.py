@@ -174,7 +174,8 @@ def test_export_release_names_no_local_path_or_private_host(published, engine, t
             select(Instruction).where(Instruction.status == "accepted").order_by(Instruction.id)
         ).first()
         turns = instr.turns
-        instr.turns = [turns[0], {**turns[1], "text": "See http://192.168.1.20/case.jpg for the scan."}]
+        leak = f"{turns[1]['text']} See http://192.168.1.20/case.jpg for the scan."  # findings kept
+        instr.turns = [turns[0], {**turns[1], "text": leak}]
     try:
         result = export_release(tmp_path / "hostile", svc=svc)
         assert result.left_out.get("local path or private host in text") == 1

@@ -106,3 +106,35 @@ def test_refine_window_gives_each_sentence_its_own_words(refiner: LexiconRefiner
     first, second = refine_window(refiner, [one, two], f"{one} {two}", heard)
     assert first.text == one  # the same word, heard with confidence
     assert second.text == "The cornea is scarred."  # the first sentence is its clinical context
+
+
+def test_apply_unknown_corrects_a_word_in_no_list_that_clearly_sounds_like_one_term(
+    refiner: LexiconRefiner,
+) -> None:
+    out = refiner.refine("Hard exudats ring the fovea.")
+    assert out.text == "Hard exudates ring the fovea." and out.dropped is None
+    (c,) = out.corrections
+    assert (c.rule, c.before, c.after) == ("sound-alike", "exudats", "exudates")
+
+
+def test_apply_unknown_drops_the_sentence_of_a_garbled_word_instead_of_guessing(
+    refiner: LexiconRefiner,
+) -> None:
+    # 5 letters from "subretinal" sounds close, but a guess would invent a finding: the sentence goes.
+    out = refiner.refine("No disparatinal vessels arching around the macula.")
+    assert out.text == "No disparatinal vessels arching around the macula." and out.corrections == ()
+    assert out.dropped is not None and "unknown word 'disparatinal'" in out.dropped
+    # Like nothing at all: dropped too, rather than sinking the image's other records at verification.
+    out = refiner.refine("Many small yellow brusenars scattered around the fovea.")
+    assert out.dropped == "unknown word 'brusenars'"
+
+
+def test_apply_unknown_leaves_names_and_non_clinical_sentences(refiner: LexiconRefiner) -> None:
+    assert refiner.refine("Dr. Chinger examined the fundus.").dropped is None  # a name: the PHI step's
+    assert refiner.refine("We met at the brusenars cafe after lunch.").dropped is None  # nothing clinical
+
+
+def test_sounds_like_needs_a_rival_to_sound_as_close_too() -> None:
+    vocab = refiner_vocabulary()
+    # "retinal" is as close in letters to "norretinal" but not in sound: no rival to "neuroretinal".
+    assert sounds_like(vocab, "norretinal").action == "fix"
