@@ -19,6 +19,7 @@ from ophin.cli_common import load_settings as _settings
 from ophin.cli_crawl import register as register_crawl
 from ophin.cli_llm import register as register_llm
 from ophin.cli_release import register as register_release
+from ophin.cli_review import register as register_review
 
 if TYPE_CHECKING:
     from ophin.stages.export import ExportResult
@@ -53,6 +54,7 @@ app.add_typer(airflow_app, name="airflow")
 register_crawl(app)  # `ophin source ...` and `ophin crawl`
 register_llm(app)  # `ophin llm check`
 register_release(app)  # `ophin release diff|list`
+register_review(app)  # `ophin review sample|label|export|import|report`
 
 
 @app.callback()
