@@ -123,7 +123,7 @@ def _rate_line(name: str, rates: Mapping[str, Any]) -> str:
         r = rates[verdict]
         interval = f"[{_pct(r['low']).strip()}, {_pct(r['high']).strip()}]" if r["low"] is not None else ""
         cells.append(f"{verdict} {_pct(r['rate'])} {interval:<16}")
-    return f"  {name:<22} n={rates['n']:<5} " + " ".join(cells)
+    return (f"  {name:<22} n={rates['n']:<5} " + " ".join(cells)).rstrip()
 
 
 def report_text(report: Mapping[str, Any]) -> str:
@@ -137,7 +137,7 @@ def report_text(report: Mapping[str, Any]) -> str:
         _rate_line("all", report["rates"]["overall"]),
     ]
     for group in GROUPS:
-        lines.append(f" by {group}:")
+        lines.append(f" by {'verifier verdict' if group == 'status' else group}:")
         lines += [_rate_line(name, rates) for name, rates in report["rates"][group].items()]
     lines += ["", "Checks against the labels (refused = predicts bad; fp = false alarm, fn = a miss):"]
     lines.append(f"  {'check':<22} {'n':>5} {'tp':>4} {'fp':>4} {'fn':>4} {'tn':>4} precision recall    f1")
