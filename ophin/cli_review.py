@@ -114,9 +114,10 @@ def export(
     image_url_prefix: Annotated[
         str,
         typer.Option(
-            help="What each task's image URL starts with, before <frame id>.jpg. The default serves OUT as "
-            "Label Studio's local-files root (LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT=OUT); or serve OUT over "
-            "HTTP and give http://host:port/images/."
+            help="What each task's image URL starts with, before <frame id>.jpg. The default needs Label "
+            "Studio run with LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true and "
+            "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT=OUT, and a Local Files storage on OUT/images; or serve "
+            "OUT over HTTP and give http://host:port/images/."
         ),
     ] = "/data/local-files/?d=images/",
 ) -> None:

@@ -26,7 +26,8 @@ from ophin.review.vocabulary import TAG_HINTS, TAGS, VERDICTS, LabelError
 TASKS_FILE = "tasks.json"
 CONFIG_FILE = "config.xml"
 IMAGES_DIR = "images"
-# Label Studio serves files under LOCAL_FILES_DOCUMENT_ROOT at this path (LOCAL_FILES_SERVING_ENABLED=true).
+# Label Studio serves files under LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT at this path (with
+# LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true and a Local Files storage on the images folder).
 DEFAULT_IMAGE_URL_PREFIX = "/data/local-files/?d=images/"
 
 
