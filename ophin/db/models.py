@@ -366,6 +366,5 @@ class LlmResponse(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-# The crawl tables share this metadata (one schema, one migration history).
-from ophin.db import crawl_models  # noqa: E402,F401
-from ophin.db import review_models  # noqa: E402,F401
+# The crawl and review tables share this metadata (one schema, one migration history).
+from ophin.db import crawl_models, review_models  # noqa: E402,F401
