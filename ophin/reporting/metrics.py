@@ -63,7 +63,7 @@ def metrics(settings: Settings) -> tuple[Metric, ...]:
             (), (t("image.max_text_fraction", "max"),), True,
         ),
         Metric(
-            "clinical", "Clinical score (frames)", "0..1", Frame, Frame.clinical_score, (),
+            "clinical", "Clinical score (frames)", "score, 0..1", Frame, Frame.clinical_score, (),
             (t("keyframes.clinical_threshold", "min"),), True,
         ),
         # Over frames with a face. A face centred in a corner (a webcam inset) must also cover 8 %: a rule of
@@ -73,7 +73,7 @@ def metrics(settings: Settings) -> tuple[Metric, ...]:
             face_share, (Frame.face_count > 0,), (t("keyframes.face_subject_fraction", "max", True),), False,
         ),
         Metric(
-            "cue_score", "Visual-cue score (sentences)", "0..1", VisualCue, VisualCue.score, (),
+            "cue_score", "Visual-cue score (sentences)", "score, 0..1", VisualCue, VisualCue.score, (),
             (t("cues.threshold", "min"),), True,
         ),
         Metric(
