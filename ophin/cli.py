@@ -19,6 +19,7 @@ from ophin.cli_common import load_settings as _settings
 from ophin.cli_crawl import register as register_crawl
 from ophin.cli_llm import register as register_llm
 from ophin.cli_release import register as register_release
+from ophin.cli_report import register as register_report
 from ophin.cli_review import register as register_review
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ app.add_typer(airflow_app, name="airflow")
 register_crawl(app)  # `ophin source ...` and `ophin crawl`
 register_llm(app)  # `ophin llm check`
 register_release(app)  # `ophin release diff|list`
+register_report(app)  # `ophin report --html FILE`
 register_review(app)  # `ophin review sample|label|export|import|report`
 
 
