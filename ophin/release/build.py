@@ -26,6 +26,7 @@ from ophin.release.record import SPLITS, ReleaseRecord
 MANIFEST = "manifest.json"
 CARD = "README.md"
 INDEX = "index.jsonl"
+REPORT = "report.html"  # the quality report of the database the release came from (ophin.reporting)
 PRIVATE_TEXT = "local path or private host in text"
 TITLE_WITHHELD = "video title withheld (a person's name, PHI or an instruction to a model)"
 
@@ -194,11 +195,11 @@ def hash_files(root: Path, known: dict[str, str]) -> dict[str, dict[str, Any]]:
 
 
 def content_digest(files: dict[str, dict[str, Any]]) -> str:
-    """The release's identity: every data file's path and hash (the card and manifest describe it, so
-    are left out: the same records, images and index are the same release)."""
+    """The release's identity: every data file's path and hash (the card, report and manifest describe it,
+    so are left out: the same records, images and index are the same release)."""
     digest = hashlib.sha256()
     for rel in sorted(files):
-        if rel not in (CARD, MANIFEST):
+        if rel not in (CARD, MANIFEST, REPORT):
             digest.update(f"{rel}\x00{files[rel]['sha256']}\n".encode())
     return digest.hexdigest()
 

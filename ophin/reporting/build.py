@@ -33,7 +33,6 @@ from ophin.reporting.thumbnails import Thumbnail, thumbnails
 from ophin.settings import Settings
 
 T = TypeVar("T")
-REPORT_FILE = "report.html"  # its name inside a release
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from ophin.db.models import Release
 from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
 from ophin.domain.keys import release_key
-from ophin.release.build import MANIFEST, ReleaseInfo, finish_release, write_records
+from ophin.release.build import MANIFEST, REPORT, ReleaseInfo, finish_release, write_records
 from ophin.release.formats import FORMATS
 from ophin.release.publish import publish
 from ophin.release.query import (
@@ -127,6 +127,7 @@ def export_release(
                 + (f" (left out: {why})" if why else "")
                 + "; nothing was published (`ophin export --allow-empty` publishes it anyway)"
             )
+        _write_report(staging, svc)
         manifest = finish_release(staging, tally, info)
         release_id = manifest["release_id"]
         published = publish(staging, manifest, svc.store, cfg.prefix)
@@ -165,6 +166,15 @@ def export_release(
         published,
         manifest["left_out"],
     )
+
+
+def _write_report(staging: Path, svc: Services) -> None:
+    """report.html: the quality report of the database the release came from, hashed into the manifest
+    like every file but left out of the release's id (no generation time in it either)."""
+    from ophin.reporting.build import build_report, write_report
+
+    with session_scope(svc.sessions) as session:
+        write_report(staging / REPORT, build_report(session, svc.settings, store=svc.store))
 
 
 REMAKE = "re-run `ophin run` or `ophin backfill --stage keyframes` to make it again"
