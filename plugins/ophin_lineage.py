@@ -1,6 +1,7 @@
 """Airflow 3 plugin: the OphIn lineage pages (a FastAPI app at /ophin) and the UI links that lead to them.
 
 Thin glue: the queries live in ophin.lineage_view / ophin.lineage_chain, the HTML in ophin.lineage_html.
+The quality report (/ophin/report) is ophin.reporting's page, built per request.
 Every route is authorised by Airflow's auth manager (the UI's session cookie or a Bearer token).
 """
 
@@ -23,6 +24,12 @@ _HEADERS = {
     "form-action 'self'; frame-ancestors 'self'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
+}
+# The report carries its sample images inside it (data: URIs); nothing else differs.
+_REPORT_HEADERS = _HEADERS | {
+    "Content-Security-Policy": _HEADERS["Content-Security-Policy"].replace(
+        "img-src 'self'", "img-src 'self' data:"
+    )
 }
 _BACKENDS: dict[int, tuple[Any, Any, Any]] = {}
 
@@ -150,6 +157,19 @@ def create_app() -> FastAPI:
         from ophin.lineage_html import id_page as render
 
         return _html(render(_id_data(oid), _prefix(request)))
+
+    @app.get("/report", dependencies=READ_ANY)
+    def report_page() -> HTMLResponse:
+        from datetime import UTC, datetime
+
+        from ophin.reporting.build import build_report
+        from ophin.reporting.page import render_page
+        from ophin.settings import get_settings
+
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        store = backend()[1]
+        report = _read(lambda session: build_report(session, get_settings(), store=store, generated_at=now))
+        return HTMLResponse(render_page(report), headers=_REPORT_HEADERS)
 
     @app.get("/frames/{frame_id}.jpg", dependencies=READ_ANY)
     def frame_image(frame_id: str) -> Response:

@@ -1,0 +1,77 @@
+"""/ophin/report through Airflow's own api-server app (plugins loaded, simple auth manager): refused without
+Airflow's auth like every lineage route, the page with its plots for a user who may read task instances."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from ophin.db.session import session_factory, session_scope
+from ophin.settings import Settings
+from tests.integration.test_lineage_plugin import _configure_airflow
+from tests.unit.reporting.rows import build
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory, make_database):  # noqa: ANN001, ANN201
+    home = tmp_path_factory.mktemp("report_plugin")
+    db = make_database()
+    with session_scope(session_factory(Settings(db={"url": db}, home=home))) as session:
+        build(session)
+    env = {"OPHIN_DB__URL": db, "OPHIN_HOME": str(home)}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # the plugin builds its database and store from ophin's Settings
+    from ophin.settings import get_settings
+
+    get_settings.cache_clear()
+    _configure_airflow(tmp_path_factory.mktemp("airflow_home"), make_database())
+    from airflow.api_fastapi.app import create_app, purge_cached_app  # noqa: TID251
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser  # noqa: TID251
+    from fastapi.testclient import TestClient
+
+    purge_cached_app()
+    app = create_app()
+    auth = app.state.auth_manager
+    tokens = {
+        "admin": auth.generate_jwt(SimpleAuthManagerUser(username="admin", role="admin")),
+        "nobody": auth.generate_jwt(SimpleAuthManagerUser(username="nobody", role=None)),
+    }
+    with TestClient(app) as client:
+        yield client, tokens
+    purge_cached_app()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    get_settings.cache_clear()
+
+
+def _get(api, user: str | None = "admin", **headers: str):  # noqa: ANN001, ANN202
+    client, tokens = api
+    if user:
+        headers["Authorization"] = f"Bearer {tokens[user]}"
+    return client.get("/ophin/report", headers=headers, follow_redirects=False)
+
+
+def test_report_route_needs_airflow_auth(api) -> None:  # noqa: ANN001
+    assert _get(api, user=None).status_code == 401
+    assert _get(api, user="nobody").status_code == 403  # authenticated, but no role
+    assert _get(api, user=None, Authorization="Bearer forged").status_code == 403
+    page = _get(api, user=None, Accept="text/html")  # a browser without a session: Airflow's login
+    assert page.status_code == 303 and "login" in page.headers["location"]
+    assert "<svg" not in page.text
+
+
+def test_report_route_serves_the_page_under_a_script_free_policy(api) -> None:  # noqa: ANN001
+    page = _get(api, Accept="text/html")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert len(re.findall(r'<figure class="plot[^"]*" id="plot-', page.text)) == page.text.count("<svg") == 9
+    assert "too blurred" in page.text and "generated " in page.text
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert "img-src 'self' data:" in policy  # the sample images travel inside the page
