@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256s
 # tesseract: OCR for burned-in text; wamerican/wbritish-large: the vocabulary check's English word lists.
 APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium redis-server
 
-.PHONY: help system-deps install demo test test-fast lint eval-phi eval-redaction bench bench-airflow bench-asr bench-keyframes bench-modality bench-phash bench-crawl bench-lineage bench-cues bench-workers bench-memory bench-scale bench-plan bench-release quality corpus corpus-heldout2 lock clean llm-build llm-model llm-server bench-llm
+.PHONY: help system-deps install demo test test-fast lint eval-phi eval-redaction bench bench-airflow bench-asr bench-keyframes bench-modality bench-phash bench-crawl bench-lineage bench-report bench-cues bench-workers bench-memory bench-scale bench-plan bench-release quality corpus corpus-heldout2 lock clean llm-build llm-model llm-server bench-llm
 
 help:
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -85,6 +85,9 @@ bench-crawl: install ## crawl discovery cost by feed size (1k-10k items), archiv
 
 bench-lineage: install ## lineage and status at the paper's scale (5k videos, 536k instructions, 5.4M verifications): p50/p95 per id kind, EXPLAIN plans (SCALE=0.01 for a quick check)
 	$(PY) -m bench.lineage_scale --scale $(or $(SCALE),1.0)
+
+bench-report: install ## `ophin report --html` on the bench-lineage database (536k instructions): seconds per section and in total (SCALE=0.01 for a quick check)
+	$(PY) -m bench.report --scale $(or $(SCALE),1.0)
 
 bench-cues: install ## visual-cue accuracy against the corpus labels: rule scorer, and the LLM scorer when a server answers at OPHIN_LLM__BASE_URL
 	$(PY) -m bench.cues
