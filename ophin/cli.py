@@ -342,12 +342,22 @@ def export(
         bool,
         typer.Option("--allow-empty", help="Publish a release with no instruction (refused by default)."),
     ] = False,
+    reviewed: Annotated[
+        str | None,
+        typer.Option(
+            help="Use people's review labels: exclude-bad leaves out records whose reviewers' consensus is "
+            "bad; corrected also replaces an answer by a reviewer's correction; off ignores them "
+            "(default: settings release.reviewed, off)."
+        ),
+    ] = None,
 ) -> None:
     """Publish a release of the accepted, gated instructions to the object store (and --out, if given):
     LLaVA, ShareGPT/LLaMA-Factory and Hugging Face formats, a dataset card, splits and a manifest.
 
-    Exit 2 with one line: an unknown format or kind, an --out that may not be replaced, nothing to release.
+    Exit 2 with one line: an unknown format, kind or --reviewed mode, an --out that may not be replaced,
+    nothing to release.
     """
+    from ophin.release.reviewed import MODES
     from ophin.stages.export import FORMATS, KINDS, export_release
 
     chosen = _csv(formats)
@@ -356,7 +366,11 @@ def export(
     chosen_kinds = _csv(kinds)
     if chosen_kinds and set(chosen_kinds) - set(KINDS):
         raise usage_error(f"unknown kind {kinds!r}; choose from {', '.join(KINDS)}")
-    result = export_release(out, svc=_services(), formats=chosen, kinds=chosen_kinds, allow_empty=allow_empty)
+    if reviewed is not None and reviewed not in MODES:
+        raise usage_error(f"unknown --reviewed {reviewed!r}; choose from {', '.join(MODES)}")
+    result = export_release(
+        out, svc=_services(), formats=chosen, kinds=chosen_kinds, allow_empty=allow_empty, reviewed=reviewed
+    )
     _print_release(result)
 
 
@@ -374,6 +388,12 @@ def _print_release(result: ExportResult) -> None:
     )
     for reason, n in result.left_out.items():
         typer.echo(f"  left out: {n} ({reason})")
+    if review := result.review:
+        typer.echo(
+            f"  reviewed ({review['mode']}): {review['reviewed']} of {review['candidates']} candidates, "
+            f"{review['good']} good, {review['usable']} usable, {review['bad']} bad; "
+            f"{review['corrected']} answers corrected"
+        )
 
 
 @app.command()

@@ -364,6 +364,9 @@ class ReleaseSettings(BaseModel):
     shard_records: int = Field(5000, ge=1)  # rows per Parquet shard (images embedded)
     # At most this many records per image, chosen to keep every finding of the image (ophin/release/cap.py).
     max_records_per_image: int = Field(6, ge=1)
+    # People's review labels (ophin.review): off; exclude-bad leaves out records whose reviewers' consensus is
+    # bad; corrected also puts a reviewer's correction in place of the answer (ophin/release/reviewed.py).
+    reviewed: Literal["off", "exclude-bad", "corrected"] = "off"
 
     @field_validator("splits")
     @classmethod

@@ -217,6 +217,9 @@ class ReleaseInfo:
     quality: dict[str, Any]
     left_out: dict[str, int]
     groups_by_split: dict[str, int]
+    # What people's review labels said of the candidate records and what the release did with them
+    # (ophin.release.reviewed.manifest_block); None: not asked for.
+    review: dict[str, Any] | None = None
 
 
 def finish_release(root: Path, tally: Tally, info: ReleaseInfo) -> dict[str, Any]:
@@ -270,6 +273,7 @@ def finish_release(root: Path, tally: Tally, info: ReleaseInfo) -> dict[str, Any
         left_out=left_out,
         example=tally.example,
         by_image=dict(sorted(tally.by_image.items())),
+        review=info.review,
     )
     (root / CARD).write_text(render_card(facts), encoding="utf-8")
     files[CARD] = {"sha256": _sha256(root / CARD), "bytes": (root / CARD).stat().st_size}
@@ -287,6 +291,7 @@ def finish_release(root: Path, tally: Tally, info: ReleaseInfo) -> dict[str, Any
         "quality": info.quality,
         "videos": {v.video_id: {"title": v.title, "url": v.url, "license": v.license} for v in videos},
         "left_out": left_out,
+        **({"review": info.review} if info.review is not None else {}),
         "content_sha256": digest,
         "files": files,
     }

@@ -14,6 +14,7 @@ from ophin.release.card_sections import (
     citation_section,
     how_text_was_made,
     measured_limitations,
+    review_section,
     schema_section,
 )
 from ophin.release.formats import FORMATS
@@ -63,6 +64,7 @@ class CardFacts:
     left_out: dict[str, int]  # reason -> records left out
     example: dict[str, Any] | None = None  # one released record, as a user reads it (the first written)
     by_image: dict[str, int] = field(default_factory=dict)  # image path -> records
+    review: dict[str, Any] | None = None  # people's review of the candidates (ophin.release.reviewed)
 
     @property
     def records(self) -> int:
@@ -82,6 +84,7 @@ def render_card(facts: CardFacts) -> str:
         _provenance(facts),
         _counts(facts),
         _quality(facts),
+        *([review_section(facts.review)] if facts.review is not None else []),
         _splits(facts),
         _attribution(facts),
         schema_section(facts.example),

@@ -114,3 +114,37 @@ def measured_limitations(
         why = "; ".join(f"{md(k)}: {n}" for k, n in sorted(left_out.items()))
         items.append(f"**Left out at release.** {why}.")
     return items
+
+
+def review_section(review: dict[str, Any]) -> str:
+    """What people's review labels said of the release's candidates, and what the release did with them."""
+    reviewed, candidates = review["reviewed"], review["candidates"]
+    head = "## Human review\n\n"
+    if not reviewed:
+        return head + (
+            f"None of the {candidates} candidate records (accepted instructions of gated, licensed videos) "
+            "was reviewed by a person."
+        )
+    counts = (
+        f"{reviewed} of the {candidates} candidate records (accepted instructions of gated, licensed videos) "
+        f"were reviewed by people: **{review['good']} good, {review['usable']} usable, {review['bad']} bad** "
+        f"(per record, {md(review['consensus'])})."
+    )
+    mode = review["mode"]
+    if mode == "off":
+        done = (
+            "This release did not use the labels: the records reviewed bad are in it "
+            "(`ophin export --reviewed exclude-bad` leaves them out)."
+        )
+    else:
+        n = review["left_out"]
+        done = f"{_records(n)} reviewed bad {'was' if n == 1 else 'were'} left out (`--reviewed {mode}`)."
+    if mode == "corrected":
+        n = review["corrected"]
+        answers = "1 answer was" if n == 1 else f"{n} answers were"
+        done += f" {answers} replaced by a reviewer's correction."
+    return head + counts + " " + done + " The records not reviewed were judged by the automatic checks only."
+
+
+def _records(n: int) -> str:
+    return "1 record" if n == 1 else f"{n} records"

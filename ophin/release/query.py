@@ -22,6 +22,7 @@ from ophin.quality.gates import gated_videos
 from ophin.release.cap import LOST_FINDING, OVER_CAP, Candidate, choose_records
 from ophin.release.public import check_public, public_url
 from ophin.release.record import ReleaseRecord, Source, Turn
+from ophin.release.reviewed import Review, read_review
 from ophin.release.splits import SplitPlan, assign_splits
 from ophin.settings import ReleaseSettings
 from ophin.verification.coverage import record_findings
@@ -39,9 +40,16 @@ class ReleasePlan:
     dropped_records: frozenset[uuid.UUID]  # records past the per-image cap
     splits: SplitPlan  # video -> split
     left_out: dict[str, int]  # reason -> instructions
+    review: Review  # what reviewers said; records it excludes are no candidates at all
+
+    @property
+    def excluded(self) -> frozenset[uuid.UUID]:
+        return self.review.excluded
 
 
-def _releasable(kinds: Sequence[str]) -> Select[Any]:
+def _releasable(kinds: Sequence[str], excluded: frozenset[uuid.UUID] = frozenset()) -> Select[Any]:
+    """Accepted instructions of gated, licensed videos, of these kinds, but those reviewers judged bad under
+    a reviewed mode (ophin.release.reviewed): left out before the duplicate, coverage and cap decisions."""
     query = (
         select(Instruction.id)
         .join(Pair, Pair.id == Instruction.pair_id)
@@ -49,15 +57,24 @@ def _releasable(kinds: Sequence[str]) -> Select[Any]:
         .where(Instruction.status == "accepted", Pair.video_id.in_(gated_videos()))
         .where(Video.license_ok.is_(True))
     )
+    if excluded:
+        query = query.where(Instruction.id.not_in(excluded))
     return query.where(Instruction.kind.in_(kinds)) if kinds else query
 
 
 def plan_release(
-    session: Session, settings: ReleaseSettings, *, kinds: Sequence[str], dedup_distance: int
+    session: Session,
+    settings: ReleaseSettings,
+    *,
+    kinds: Sequence[str],
+    dedup_distance: int,
+    reviewed: str = "off",
 ) -> ReleasePlan:
-    """Drop cross-video near-duplicate images (the earlier video keeps its figure) and images that lost a
-    narrated finding, cap each image's records, then split by group."""
-    ids = _releasable(kinds).subquery()
+    """Leave out what reviewers judged bad (under a reviewed mode), drop cross-video near-duplicate images
+    (the earlier video keeps its figure) and images that lost a narrated finding, cap each image's records,
+    then split by group."""
+    review = read_review(session, reviewed, _releasable(kinds))
+    ids = _releasable(kinds, review.excluded).subquery()
     frames = session.execute(
         select(Frame.id, Frame.video_id, Frame.phash, func.count(ids.c.id))
         .join(Instruction, Instruction.frame_id == Frame.id)
@@ -78,21 +95,26 @@ def plan_release(
         max_distance=settings.split_phash_distance,
         seed=settings.split_seed,
     )
-    over_cap = _over_cap(session, kinds, dropped, settings.max_records_per_image)
+    over_cap = _over_cap(session, kinds, review.excluded, dropped, settings.max_records_per_image)
     counts = {
+        **review.left_out(),
         CROSS_VIDEO_DUPLICATE: sum(f[3] for f in frames if f.id in duplicates),
         LOST_FINDING: sum(f[3] for f in frames if f.id in lost - duplicates),
         OVER_CAP: len(over_cap),
     }
     left_out = {reason: n for reason, n in counts.items() if n}
-    return ReleasePlan(tuple(kinds), dropped, over_cap, plan, left_out)
+    return ReleasePlan(tuple(kinds), dropped, over_cap, plan, left_out, review)
 
 
 def _over_cap(
-    session: Session, kinds: Sequence[str], dropped: frozenset[uuid.UUID], cap: int
+    session: Session,
+    kinds: Sequence[str],
+    excluded: frozenset[uuid.UUID],
+    dropped: frozenset[uuid.UUID],
+    cap: int,
 ) -> frozenset[uuid.UUID]:
     """The records of each image past `cap`, read an image at a time (choose_records picks the kept)."""
-    ids = _releasable(kinds).subquery()
+    ids = _releasable(kinds, excluded).subquery()
     rows = session.execute(
         select(Instruction.id, Instruction.frame_id, Instruction.kind, Instruction.turns)
         .join(ids, ids.c.id == Instruction.id)
@@ -121,7 +143,7 @@ def _over_cap(
 
 def iter_records(session: Session, plan: ReleasePlan) -> Iterator[ReleaseRecord]:
     """Every record of the plan, ordered by instruction id (the index and every file follow this order)."""
-    ids = _releasable(plan.kinds).subquery()
+    ids = _releasable(plan.kinds, plan.excluded).subquery()
     rows = session.execute(
         select(
             Instruction.id,
@@ -193,7 +215,7 @@ def release_quality(session: Session, plan: ReleasePlan, video_ids: Sequence[uui
     """Figures measured at release time over the released videos: how much of what was made was kept."""
     if not video_ids:
         return {}
-    ids = _releasable(plan.kinds).subquery()
+    ids = _releasable(plan.kinds, plan.excluded).subquery()
     by_status = dict(
         session.execute(
             select(Instruction.status, func.count())
@@ -242,7 +264,7 @@ def release_quality(session: Session, plan: ReleasePlan, video_ids: Sequence[uui
 
 def model_roles(session: Session, plan: ReleasePlan) -> list[dict[str, Any]]:
     """Which models (and prompt versions) wrote the cues and verdicts behind the released instructions."""
-    ids = _releasable(plan.kinds).subquery()
+    ids = _releasable(plan.kinds, plan.excluded).subquery()
     cues = session.execute(
         select(
             VisualCue.scorer, VisualCue.model, VisualCue.prompt_version, func.count(func.distinct(Pair.id))

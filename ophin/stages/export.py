@@ -35,6 +35,7 @@ from ophin.release.query import (
     release_quality,
 )
 from ophin.release.record import ReleaseRecord
+from ophin.release.reviewed import Applied, apply_corrections, check_mode, manifest_block, write_review_file
 from ophin.services import Services
 from ophin.settings import SPLITS
 from ophin.synthesis.base import KINDS
@@ -67,6 +68,7 @@ class ExportResult:
     # Why records were left out, and how many ("cross-video near-duplicate": the same figure shown in an
     # earlier video of the release).
     left_out: dict[str, int] = field(default_factory=dict)
+    review: dict[str, Any] | None = None  # what reviewers said and what the release did (manifest "review")
 
 
 def export_release(
@@ -77,11 +79,14 @@ def export_release(
     kinds: Sequence[str] | None = None,
     cross_video_phash_distance: int | None = None,
     allow_empty: bool = False,
+    reviewed: str | None = None,
 ) -> ExportResult:
     """formats/kinds: None reads settings.release; cross_video_phash_distance: None reads
-    settings.image.cross_video_phash_distance (0 disables). A release with no record is refused unless
-    allow_empty."""
+    settings.image.cross_video_phash_distance (0 disables); reviewed (off | exclude-bad | corrected, see
+    ophin.release.reviewed): None reads settings.release.reviewed. A release with no record is refused
+    unless allow_empty."""
     cfg = svc.settings.release
+    mode = check_mode(reviewed or cfg.reviewed)
     formats = list(formats or cfg.formats)
     kinds = list(kinds if kinds is not None else cfg.kinds)
     unknown = sorted(set(formats) - set(FORMATS))
@@ -98,10 +103,11 @@ def export_release(
     staging = _make_staging(out_dir, svc.workdir)
     try:
         with session_scope(svc.sessions) as session:
-            plan = plan_release(session, cfg, kinds=kinds, dedup_distance=d)
+            plan = plan_release(session, cfg, kinds=kinds, dedup_distance=d, reviewed=mode)
+            applied = Applied()
             tally = write_records(
                 staging,
-                _hashed(iter_records(session, plan)),
+                _hashed(apply_corrections(iter_records(session, plan), plan.review, applied)),
                 formats=formats,
                 fetch_image=lambda key, path: _fetch(svc, key, path),
                 shard_records=cfg.shard_records,
@@ -119,6 +125,9 @@ def export_release(
                 | {"largest_split_group_video_share": round(plan.splits.largest_group_share(), 4)},
                 left_out=plan.left_out,
                 groups_by_split={s: plan.splits.groups(s) for s in SPLITS},
+                review=manifest_block(plan.review, applied)
+                if mode != "off" or plan.review.verdicts
+                else None,
             )
         if tally.records == 0 and not allow_empty:
             why = ", ".join(f"{n} {reason}" for reason, n in (plan.left_out | dict(tally.left_out)).items())
@@ -128,6 +137,7 @@ def export_release(
                 + "; nothing was published (`ophin export --allow-empty` publishes it anyway)"
             )
         _write_report(staging, svc)
+        write_review_file(staging, plan.review)  # a data file: the mode is part of the release's id
         manifest = finish_release(staging, tally, info)
         release_id = manifest["release_id"]
         published = publish(staging, manifest, svc.store, cfg.prefix)
@@ -165,6 +175,7 @@ def export_release(
         manifest["splits"],
         published,
         manifest["left_out"],
+        manifest.get("review"),
     )
 
 
@@ -200,9 +211,7 @@ def release_config(svc: Services, dedup_distance: int) -> dict[str, Any]:
     from ophin.stages import cues, keyframes, pair, synthesize, transcribe, verify
 
     return {
-        "stages": {
-            m.STAGE: m.VERSION for m in (transcribe, keyframes, pair, cues, synthesize, verify)
-        },
+        "stages": {m.STAGE: m.VERSION for m in (transcribe, keyframes, pair, cues, synthesize, verify)},
         "pair": s.pair.model_dump(),
         "cues": s.cues.model_dump(),
         "refine": s.refine.model_dump(),
