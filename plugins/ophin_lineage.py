@@ -1,7 +1,8 @@
 """Airflow 3 plugin: the OphIn lineage pages (a FastAPI app at /ophin) and the UI links that lead to them.
 
 Thin glue: the queries live in ophin.lineage_view / ophin.lineage_chain, the HTML in ophin.lineage_html.
-The quality report (/ophin/report) is ophin.reporting's page, built per request.
+The quality report (/ophin/report) is ophin.reporting's page, built per request; the review pages
+(/ophin/review, /ophin/api/review/...) are ophin.review.web's router.
 Every route is authorised by Airflow's auth manager (the UI's session cookie or a Bearer token).
 """
 
@@ -44,8 +45,23 @@ def _read_dag_task_instances(user: GetUserDep) -> None:
         raise HTTPException(403, "Forbidden")
 
 
+def _label_dag_task_instances(user: GetUserDep) -> None:
+    """Recording a review label is a write: it needs edit access to task instances (a viewer reads only)."""
+    from airflow.api_fastapi.app import get_auth_manager
+
+    if not get_auth_manager().is_authorized_dag(
+        method="PUT", access_entity=DagAccessEntity.TASK_INSTANCE, user=user
+    ):
+        raise HTTPException(403, "Forbidden: labelling needs edit access to task instances")
+
+
+def _reviewer(user: GetUserDep) -> str:
+    return user.get_name()
+
+
 READ_TI = [Depends(requires_access_dag("GET", DagAccessEntity.TASK_INSTANCE))]  # dag_id from the path
 READ_ANY = [Depends(_read_dag_task_instances)]
+LABEL = [Depends(_label_dag_task_instances)]
 
 
 def backend() -> tuple[Any, Any]:
@@ -114,6 +130,10 @@ def create_app() -> FastAPI:
         from ophin.lineage_html import error_page
 
         return _html(error_page(str(exc.detail), _prefix(request)), exc.status_code)
+
+    from ophin.review.web import review_router
+
+    app.include_router(review_router(read=READ_ANY, write=LABEL, reviewer=_reviewer, backend=backend))
 
     @app.get("/", dependencies=READ_ANY)
     def home(request: Request) -> HTMLResponse:
@@ -204,6 +224,13 @@ class OphinLineagePlugin(AirflowPlugin):
             "href": "ophin/ti/{DAG_ID}/{RUN_ID}/{TASK_ID}/{MAP_INDEX}",
             "destination": "task_instance",
             "url_route": "ophin-task-lineage",
+        },
+        {
+            "name": "OphIn review",
+            "href": "ophin/review",
+            "destination": "nav",
+            "url_route": "ophin-review",
+            "nav_top_level": True,
         },
         {
             "name": "OphIn lineage",

@@ -46,9 +46,9 @@ class ReviewRecord:
     checks: tuple[CheckVerdict, ...]
 
 
-def batch_records(session: Session, batch_id: uuid.UUID) -> list[ReviewRecord]:
-    """The batch's items in review order."""
-    rows = session.execute(
+def batch_records(session: Session, batch_id: uuid.UUID, position: int | None = None) -> list[ReviewRecord]:
+    """The batch's items in review order (only the one at `position`, when given: the review page)."""
+    query = (
         select(ReviewItem, Instruction, Frame, Pair, Video)
         .join(Instruction, Instruction.id == ReviewItem.instruction_id)
         .join(Frame, Frame.id == Instruction.frame_id)
@@ -56,7 +56,10 @@ def batch_records(session: Session, batch_id: uuid.UUID) -> list[ReviewRecord]:
         .join(Video, Video.id == Frame.video_id)
         .where(ReviewItem.batch_id == batch_id)
         .order_by(ReviewItem.position)
-    ).all()
+    )
+    if position is not None:
+        query = query.where(ReviewItem.position == position)
+    rows = session.execute(query).all()
     checks: dict[uuid.UUID, list[CheckVerdict]] = {}
     ids = [item.instruction_id for item, *_ in rows]
     for v in session.scalars(
