@@ -50,7 +50,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Metadata database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-airflow_app = typer.Typer(help="What the Airflow DAGs need.", no_args_is_help=True)
+airflow_app = typer.Typer(help="What the Airflow DAGs need; Airflow on this machine.", no_args_is_help=True)
 app.add_typer(airflow_app, name="airflow")
 register_crawl(app)  # `ophin source ...` and `ophin crawl`
 register_llm(app)  # `ophin llm check`
@@ -183,6 +183,41 @@ def airflow_init() -> None:
     console.print(
         "lineage database at head; pools " + ", ".join(f"{k}={v['slots']}" for k, v in written.items())
     )
+
+
+@airflow_app.command(
+    "standalone",
+    # One string per paragraph: typer keeps a docstring's line breaks, which wrap badly in a terminal.
+    help=(
+        "The Airflow UI on this machine: `airflow standalone` with this repository's DAGs and plugin.\n\n"
+        "Migrates the lineage database and creates the pools (as `ophin airflow init`), starts Airflow, then "
+        "prints the URL, the login (user admin, a password generated once and kept in OPHIN_HOME/airflow) "
+        "and the plugin's pages it serves (lineage, review, report). Runs until Ctrl-C; Airflow's output "
+        "goes to OPHIN_HOME/airflow/standalone.log.\n\n"
+        "AIRFLOW_HOME is OPHIN_HOME/airflow. Airflow's metadata is a database `airflow` on the lineage "
+        "database's PostgreSQL server (the embedded one when OPHIN_DB__URL is unset) unless "
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN is set. LocalExecutor with parallelism 4, one api-server "
+        "worker, examples off: AIRFLOW__* variables you set win, except the folders, address, executor and "
+        "login. DAG tasks get this shell's OPHIN_* settings.\n\n"
+        "Airflow's log servers bind every interface (ports 8793 and 8794, or "
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT and __TRIGGER_LOG_SERVER_PORT): Airflow has no setting "
+        "for their address."
+    ),
+)
+def airflow_standalone(
+    port: Annotated[int, typer.Option(help="Port of the UI and API.", min=1, max=65535)] = 8080,
+    host: Annotated[str, typer.Option(help="Address the api-server binds (0.0.0.0: every interface).")] = (
+        "127.0.0.1"
+    ),
+) -> None:
+    """`airflow standalone` on the engine's defaults (help above)."""
+    from ophin.airflow_local import serve
+
+    try:
+        code = serve(_settings(), host=host, port=port, say=lambda line: console.print(line, markup=False))
+    except (RuntimeError, FileNotFoundError) as exc:
+        raise fail(str(exc)) from exc
+    raise typer.Exit(code)
 
 
 @app.command()
