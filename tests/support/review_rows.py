@@ -8,6 +8,8 @@ import hashlib
 import io
 import uuid
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -40,16 +42,21 @@ class Item:
     )
 
 
-def jpeg(n: int, size: tuple[int, int] = (320, 240)) -> bytes:
-    """A small JPEG that differs per n (a colour field, a disc, its number), as the keyframes stage stores."""
-    from PIL import Image, ImageDraw
+@cache
+def _retina() -> Any:
+    from PIL import Image
+    from skimage import data
 
-    hue = (n * 47) % 256
-    image = Image.new("RGB", size, (hue, 90 + (n * 13) % 120, 255 - hue))
-    draw = ImageDraw.Draw(image)
-    r = 40 + n % 50
-    draw.ellipse((size[0] / 2 - r, size[1] / 2 - r, size[0] / 2 + r, size[1] / 2 + r), fill=(250, 200, 60))
-    draw.text((8, 8), f"frame {n}", fill=(0, 0, 0))
+    return Image.fromarray(data.retina()).resize((320, 320))
+
+
+def jpeg(n: int) -> bytes:
+    """A 320x240 JPEG that differs per n (a real fundus photograph, turned by n, numbered), as the keyframes
+    stage stores."""
+    from PIL import ImageDraw
+
+    image = _retina().rotate((n * 37) % 360).crop((0, 40, 320, 280))
+    ImageDraw.Draw(image).text((6, 6), f"frame {n}", fill=(255, 255, 255))
     out = io.BytesIO()
     image.save(out, "JPEG", quality=80)
     return out.getvalue()
