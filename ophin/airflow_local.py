@@ -137,14 +137,19 @@ def airflow_env(
 
 def ensure_password(path: Path, user: str = USER) -> str:
     """The user's password in the simple auth manager's file: kept when there, else generated, never fixed."""
-    passwords: dict[str, str] = json.loads(path.read_text() or "{}") if path.exists() else {}
+    try:
+        passwords = json.loads(path.read_text() or "{}") if path.exists() else {}
+    except json.JSONDecodeError:
+        passwords = None
+    if not isinstance(passwords, dict):
+        raise RuntimeError(f"{path} is not a JSON object of user: password; remove it for a new password")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)  # before the password is written: the file may predate this command
     if not passwords.get(user):
         passwords[user] = secrets.token_urlsafe(12)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600, exist_ok=True)
         path.write_text(json.dumps(passwords) + "\n")
-    path.chmod(0o600)
-    return passwords[user]
+    return str(passwords[user])
 
 
 def airflow_command() -> str:
@@ -237,8 +242,9 @@ def start(local: LocalAirflow, env: Mapping[str, str], airflow: str) -> subproce
         )  # fmt: skip
 
 
-def stop(proc: subprocess.Popen[bytes], grace_s: float = 30) -> None:
-    """SIGINT to standalone (it terminates its components and waits), then whatever is left of its tree."""
+def stop(proc: subprocess.Popen[bytes], grace_s: float = 30, kill_after_s: float = 10) -> None:
+    """SIGINT to standalone (it terminates its components and waits), then whatever is left of its tree:
+    SIGTERM, and SIGKILL kill_after_s later."""
     import psutil  # an Airflow dependency, present wherever `airflow` is
 
     tree: list[psutil.Process] = []
@@ -249,16 +255,16 @@ def stop(proc: subprocess.Popen[bytes], grace_s: float = 30) -> None:
         with suppress(subprocess.TimeoutExpired):
             proc.wait(grace_s)
     for sig in (signal.SIGTERM, signal.SIGKILL):
+        deadline = time.monotonic() + kill_after_s
         with suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, sig)
         left = [p for p in tree if _running(p)]
         for p in left:
             with suppress(psutil.NoSuchProcess):
                 p.send_signal(sig)
-        psutil.wait_procs(left, timeout=10)
-        if proc.poll() is None:
-            with suppress(subprocess.TimeoutExpired):
-                proc.wait(10)
+        psutil.wait_procs(left, timeout=kill_after_s)
+        with suppress(subprocess.TimeoutExpired):
+            proc.wait(max(deadline - time.monotonic(), 0.1))
     proc.wait()
 
 
@@ -294,24 +300,30 @@ def serve(
     password = ensure_password(local.password_file)
     say(f"preparing Airflow in {local.home} (metadata migrated, lineage schema, pools)")
     prepare(settings, env, airflow)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops Airflow as Ctrl-C does
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # `kill`, a closed terminal: stop Airflow as Ctrl-C does
+        signal.signal(sig, _interrupt)
     proc = start(local, env, airflow)
     try:
         wait_healthy(local.url, proc, timeout_s)
         for line in banner(local, password, served_pages(local.url), embedded=not settings.db.url):
             say(line)
-        return proc.wait()
+        code = proc.wait()
+        say(_tail(local.log_file) + f"\n`airflow standalone` exited ({code})")
+        return code or 1
     except KeyboardInterrupt:
         return 0
     except (RuntimeError, TimeoutError) as exc:
-        tail = local.log_file.read_text(errors="replace").splitlines()[-30:]
-        say("\n".join([*tail, str(exc)]))
+        say(_tail(local.log_file) + f"\n{exc}")
         return 1
     finally:
         say("stopping Airflow")
-        for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not leave half a stack running
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # a second Ctrl-C must not halve the stop
             signal.signal(sig, signal.SIG_IGN)
         stop(proc)
+
+
+def _tail(log: Path, lines: int = 30) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -41,9 +41,18 @@ class Stage:
     reasons: list[tuple[str, int]] = field(default_factory=list)  # most common first
 
 
+NO_REASON = "(no reason recorded)"
+
+
 def _top(session: Session, reason: ColumnElement[Any], *where: Any, source: Any, top: int) -> list:
-    """The top reasons of one table's drops, each reason grouped by its class (reason_class)."""
-    return _top_labels(session, reason_class(reason), *where, source=source, top=top)
+    """The top reasons of one table's drops by class (reason_class). Rows are grouped by their exact
+    text first, so the regular expressions run once per distinct text, not once per row."""
+    text = func.coalesce(reason, NO_REASON)
+    raw = select(text.label("raw"), func.count().label("n")).select_from(source).where(*where).group_by(text)
+    raw = raw.subquery()
+    cls, total = reason_class(raw.c.raw).label("reason"), func.sum(raw.c.n)
+    query = select(cls, total).group_by(cls).order_by(total.desc(), cls).limit(top)
+    return [(r, int(n)) for r, n in session.execute(query).all()]
 
 
 def _top_labels(session: Session, label: ColumnElement[Any], *where: Any, source: Any, top: int) -> list:
@@ -85,13 +94,16 @@ def funnel(session: Session, top: int = TOP_REASONS) -> list[Stage]:
     )
     label = func.concat(failed.c.stage, literal(" failed: "), failed.c.error)
     video_reasons = _top_labels(session, label, source=failed, top=top)
+    # A rejected instruction's reasons are "check: detail", one per failed check: counted by check name.
     reasons = func.jsonb_array_elements_text(Instruction.reject_reasons).table_valued("value").lateral()
-    rejected = select(reason_class(reasons.c.value).label("check"), func.count(distinct(Instruction.id)))
-    rejected = rejected.select_from(Instruction).join(reasons, true()).where(Instruction.status == "rejected")
-    check = rejected.selected_columns[0]
-    reject_reasons = session.execute(
-        rejected.group_by(check).order_by(func.count(distinct(Instruction.id)).desc(), check).limit(top)
-    ).all()
+    refused = (
+        select(func.split_part(reasons.c.value, ":", 1).label("check"))
+        .select_from(Instruction)
+        .join(reasons, true())
+        .where(Instruction.status == "rejected")
+        .subquery()
+    )
+    reject_reasons = _top_labels(session, refused.c.check, source=refused, top=top)
     return [
         Stage("videos", "videos with clips", n_videos, with_clips, n_videos - with_clips, video_reasons),
         Stage("clips", "clips with a kept frame", n_clips, frames[2], n_clips - frames[2]),
@@ -135,8 +147,7 @@ class Distribution:
     maximum: float | None = None
 
 
-def _refused(metric: Metric) -> ColumnElement[bool]:
-    x = metric.value
+def _refused(metric: Metric, x: ColumnElement[Any]) -> ColumnElement[bool]:
     tests = [
         (x <= t.value if t.inclusive else x < t.value)
         if t.side == "min"
@@ -147,35 +158,46 @@ def _refused(metric: Metric) -> ColumnElement[bool]:
 
 
 def distribution(session: Session, metric: Metric, bins: int = 40) -> Distribution:
-    """Two statements: count, extremes, percentiles and refusals; then counts per width_bucket."""
-    x = cast(metric.value, Float)
-    stats = select(
+    """Count, extremes, percentiles, refusals and counts per width_bucket. The scores are read once (a
+    MATERIALIZED CTE): a bounded score's axis is known before its data, so one statement does it all; an
+    unbounded one's axis needs its 99th percentile first, so its buckets take a second statement."""
+    values = (
+        select(cast(metric.value, Float).label("x"))
+        .select_from(metric.source)
+        .where(metric.value.is_not(None), *metric.where)
+    )
+    scores = values.cte("scores").prefix_with("MATERIALIZED")
+    x = scores.c.x
+    columns: list[Any] = [
         func.count(x),
         func.min(x),
         func.max(x),
         func.percentile_cont(literal(list(PERCENTILES))).within_group(x),
-        func.count().filter(_refused(metric)),
-    ).where(x.is_not(None), *metric.where)
-    stats = stats.select_from(metric.source)
-    n, low, high, cuts, refused = session.execute(stats).one()
+        func.count().filter(_refused(metric, x)),
+    ]
+    if metric.bounded:
+        columns.append(_buckets(scores, 0.0, 1.0, bins).scalar_subquery())
+    row = session.execute(select(*columns).select_from(scores)).one()
+    n, low, high, cuts, refused = row[:5]
     if not n:
         return Distribution(metric, 0, 0.0, 1.0, [0] * bins, 0, {}, 0)
     lo, hi = _axis(metric, float(low), float(high), cuts)
-    bucket = func.width_bucket(x, lo, hi, bins).label("bucket")
-    rows = session.execute(
-        select(bucket, func.count())
-        .select_from(metric.source)
-        .where(x.is_not(None), *metric.where)
-        .group_by(bucket)
-    ).all()
+    rows = row[5] if metric.bounded else session.scalar(_buckets(values.subquery(), lo, hi, bins))
     counts, above = [0] * bins, 0
-    for b, c in rows:
+    for b, c in rows or []:
         if b > bins and not metric.bounded and high > hi:
             above += c
         else:
             counts[min(max(b, 1), bins) - 1] += c
     percentiles = dict(zip(PERCENTILES, (float(c) for c in cuts), strict=True))
     return Distribution(metric, n, lo, hi, counts, above, percentiles, refused, float(low), float(high))
+
+
+def _buckets(scores: Any, lo: float, hi: float, bins: int) -> Any:
+    """[[bucket, count], ...] of width_bucket(x, lo, hi, bins) over scores' x, as one JSON value."""
+    bucket = func.width_bucket(scores.c.x, lo, hi, bins).label("bucket")
+    grouped = select(bucket, func.count().label("n")).select_from(scores).group_by(bucket).subquery()
+    return select(func.json_agg(func.json_build_array(grouped.c.bucket, grouped.c.n)))
 
 
 def _axis(metric: Metric, low: float, high: float, cuts: list[float]) -> tuple[float, float]:

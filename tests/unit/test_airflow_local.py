@@ -3,13 +3,16 @@ verdict, the page probe (against a real HTTP server) and the refusals."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import psutil
 import pytest
 
 from ophin.airflow_local import (
@@ -20,8 +23,12 @@ from ophin.airflow_local import (
     ensure_password,
     is_healthy,
     metadata_url,
+    prepare,
     served_pages,
+    stop,
+    wait_healthy,
 )
+from ophin.settings import Settings
 
 LINEAGE = "postgresql://postgres:@/postgres?host=/tmp/x/pgdata"
 META = "postgresql+psycopg2://postgres:@/airflow?host=/tmp/x/pgdata"
@@ -154,3 +161,53 @@ def test_banner_prints_url_login_pages_and_says_who_keeps_postgres(tmp_path: Pat
 def test_metadata_url_refuses_to_share_the_lineage_database() -> None:
     with pytest.raises(RuntimeError, match="named 'airflow'"):
         metadata_url("postgresql://postgres:@/airflow?host=/tmp/x")
+
+
+def test_ensure_password_refuses_a_file_that_is_not_a_json_object(tmp_path: Path) -> None:
+    for text in ("{not json", '["admin"]'):
+        path = tmp_path / "passwords.json"
+        path.write_text(text)
+        with pytest.raises(RuntimeError, match="remove it for a new password"):
+            ensure_password(path)
+        assert path.read_text() == text  # left as it was
+
+
+def test_prepare_stops_when_airflow_db_migrate_fails(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match=r"`airflow db migrate` failed \(1\)"):
+        prepare(Settings(home=tmp_path), {"PATH": "/usr/bin:/bin"}, "/bin/false")
+
+
+def test_wait_healthy_refuses_a_standalone_that_exited_and_one_that_never_answers() -> None:
+    gone = subprocess.Popen(["true"])  # noqa: S607
+    gone.wait()
+    with pytest.raises(RuntimeError, match=r"exited \(0\) before it was healthy"):
+        wait_healthy("http://127.0.0.1:9", gone, timeout_s=5)
+    running = subprocess.Popen(["sleep", "30"])  # noqa: S607
+    try:
+        with pytest.raises(TimeoutError, match="not healthy after 1 s"):
+            wait_healthy("http://127.0.0.1:9", running, timeout_s=1)
+    finally:
+        running.kill()
+        running.wait()
+
+
+# A parent that ignores SIGINT and SIGTERM, with a child in a session of its own (as Airflow's task
+# supervisor puts tasks in their own process groups): stop() must still leave nothing running.
+STUBBORN = """
+import signal, subprocess, sys, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"], start_new_session=True)
+print(child.pid, flush=True)
+time.sleep(300)
+"""
+
+
+def test_stop_leaves_no_process_of_the_tree_even_one_in_another_session() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", STUBBORN], stdout=subprocess.PIPE, start_new_session=True)
+    child = psutil.Process(int(proc.stdout.readline()))
+    stop(proc, grace_s=1, kill_after_s=1)
+    assert proc.returncode is not None
+    with contextlib.suppress(psutil.NoSuchProcess):
+        assert child.status() == psutil.STATUS_ZOMBIE or not child.is_running()
+    proc.stdout.close()
