@@ -23,6 +23,7 @@ from ophin.review.labels import Label, record_label
 from ophin.services import Services, build_services
 from ophin.settings import ReleaseSettings, Settings, get_settings
 from ophin.stages.export import export_release
+from tests.support.consumers import hf_load_parquet
 from tests.support.lineage_run import ophin_env
 from tests.support.release import llava_records
 from tests.support.review_rows import Item, build_rows
@@ -97,6 +98,9 @@ def test_export_reviewed_leaves_out_bad_and_applies_corrections(reviewed) -> Non
     assert answers["a"] == "It shows drusen at the macula of case a."  # no correction: as generated
     records = {key_of[r["id"]]: r for r in llava_records(tmp / "corrected")}
     assert records["c"]["conversations"][1]["value"] == "The optic disc of case c."  # earlier turns kept
+    parquet = hf_load_parquet(tmp / "corrected", cache_dir=tmp / "hf-cache")  # the same text in every format
+    by_id = {row["id"]: row["conversations"][-1]["value"] for split in parquet.values() for row in split}
+    assert by_id[str(ids["e"])] == "It shows soft drusen at the macula." and len(by_id) == 6
 
     # The counts: 6 of 8 candidates reviewed, by consensus 2 good (a, e), 2 usable (c, g), 2 bad (b, d).
     found = {"candidates": 8, "reviewed": 6, "good": 2, "usable": 2, "bad": 2}
