@@ -68,7 +68,9 @@ _ITEM = """{% extends "base.html" %}
 <div class="item">
 <section class="pictures">
 <figure class="stored"><img src="{{ image_url }}" alt="the stored image of frame {{ r.frame_id }}">
-<figcaption>the stored image (refined, redacted){% if r.modality %} · {{ r.modality }}{% endif %}</figcaption>
+<figcaption>{{ 'the stored crop (refined, redacted)' if v.crop
+ else 'the stored image (the whole frame, redacted)' }}
+{%- if r.modality %} · {{ r.modality }}{% endif %}</figcaption>
 </figure>
 {% if v.crop %}{% set c = v.crop %}<figure class="source">
 <div class="frame" style="aspect-ratio:{{ c.source_width }}/{{ c.source_height }}">

@@ -68,6 +68,8 @@ def test_item_view_shows_crop_turns_narration_and_checks(batch) -> None:  # noqa
     assert views["c1"].answer == "Hard exudates near the fovea of case c1."  # the last answer
     html = item_page(refined, "alice", "/ophin", "n0nce")
     assert "16.67%" in html and "pillarbox, slide-margin" in html and "1920×1080" in html
+    assert "the stored crop (refined, redacted) · colour_fundus" in html
+    assert "the whole frame" in item_page(views["c1"], "alice", "/ophin", "n")
     assert HOSTILE not in html and "&lt;script&gt;alert(&#34;narration&#34;)" in html  # escaped, not run
     assert '<script nonce="n0nce">' in html and html.count("<script") == 2  # the JSON and the one script
     assert "/ophin/frames/" in html and 'href="https://www.youtube.com/watch?v=reviewtest1&amp;t=' in html

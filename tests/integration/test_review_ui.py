@@ -90,6 +90,7 @@ def review_ui(tmp_path_factory, make_database):  # noqa: ANN001, ANN201
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = _environment(tmp, base, make_database(migrate=False), make_database())
+    env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] = "admin:admin,rita:user"  # rita labels inside the UI
     settings = Settings(home=tmp / "ophin", db={"url": env["OPHIN_DB__URL"]})
     sessions = session_factory(settings)
     with session_scope(sessions) as session:
@@ -105,8 +106,10 @@ def review_ui(tmp_path_factory, make_database):  # noqa: ANN001, ANN201
     try:
         _wait_healthy(base, server, tmp / "api-server.log")
         passwords = tmp / "airflow" / "simple_auth_manager_passwords.json.generated"
-        password = json.loads(passwords.read_text())["admin"]
-        yield dict(base=base, sessions=sessions, batch=batch, password=password, tmp=tmp)
+        logins = json.loads(passwords.read_text())
+        yield dict(
+            base=base, sessions=sessions, batch=batch, password=logins["admin"], logins=logins, tmp=tmp
+        )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -192,7 +195,8 @@ def test_review_100_records_with_the_keyboard_alone(review_ui, browser) -> None:
         (SHOTS / name).write_bytes((shots / name).read_bytes())
 
     with session_scope(ui["sessions"]) as session:
-        labels = {lb.instruction_id: lb for lb in session.scalars(sa.select(ReviewLabel))}
+        mine = sa.select(ReviewLabel).where(ReviewLabel.reviewer == "admin")
+        labels = {lb.instruction_id: lb for lb in session.scalars(mine)}
     assert len(labels) == N
     for position, instruction in at.items():
         plan, label = _plan(position), labels[instruction]
@@ -208,3 +212,40 @@ def test_review_100_records_with_the_keyboard_alone(review_ui, browser) -> None:
     assert _snapshot(ui["sessions"]) == before  # labels never change an instruction
     assert dialogs == []
     assert seconds < 15 * 60
+
+
+def test_review_page_works_inside_the_airflow_ui_by_its_menu_entry(review_ui, browser) -> None:  # noqa: ANN001, F811
+    """The UI's menu entry opens the page in Airflow's sandboxed frame; its script runs there and labels as
+    the user logged in to the UI (rita, role user)."""
+    ui, batch = review_ui, review_ui["batch"]
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    page.goto(f"{ui['base']}/auth/login")
+    page.get_by_label("Username").fill("rita")
+    page.get_by_label("Password").fill(ui["logins"]["rita"])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{ui['base']}/")
+    page.locator("a[href$='/plugin/ophin-review']").first.click()  # the top-level menu entry
+    view = page.frame_locator("iframe")
+    view.locator("a.resume", has_text="browser-100").wait_for()
+    assert view.locator(".progress").inner_text() == "0 / 100"  # rita's own progress
+    view.locator("a.resume").click()
+    view.locator("form#label").wait_for()
+    view.locator("h2", has_text="Narration").click()  # the frame takes the keyboard
+    page.keyboard.press("3")
+    page.keyboard.press("d")
+    page.keyboard.press("Enter")
+    view.locator(".position", has_text="2").wait_for()  # saved, on to the second item
+    _shot(page, SHOTS / "review-in-airflow-ui.png")
+    with session_scope(ui["sessions"]) as session:
+        first = session.scalar(
+            sa.select(ReviewItem.instruction_id).where(ReviewItem.batch_id == batch, ReviewItem.position == 0)
+        )
+        label = session.scalars(sa.select(ReviewLabel).where(ReviewLabel.reviewer == "rita")).one()
+    assert (label.instruction_id, label.verdict, label.tags, label.source) == (
+        first,
+        "bad",
+        ["duplicate"],
+        "ui",
+    )
