@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ophin.adapters.asr_base import Transcriber, resolve_compute_type, resolve_device
+from ophin.adapters.asr_cache import cached
 from ophin.adapters.asr_faster_whisper import FasterWhisperTranscriber
 from ophin.adapters.asr_http import OpenAICompatibleTranscriber, TranscriptionAPIError
 from ophin.adapters.asr_openai_whisper import OpenAIWhisperTranscriber
@@ -27,6 +28,12 @@ __all__ = [
 
 
 def build_transcriber(params: AsrSettings, cache_dir: Path) -> Transcriber:
+    """cache_dir: where model files are kept; asr.cache_dir (when set) keeps the answers (asr_cache.py)."""
+    backend = _backend(params, cache_dir)
+    return cached(backend, params.cache_dir, params.cache_write) if params.cache_dir else backend
+
+
+def _backend(params: AsrSettings, cache_dir: Path) -> Transcriber:
     if params.backend == "openai-whisper":
         return OpenAIWhisperTranscriber(params, cache_dir=cache_dir)
     if params.backend == "openai-api":

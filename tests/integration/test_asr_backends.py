@@ -182,7 +182,7 @@ def narration(path: Path) -> str:
 
 
 @pytest.mark.slow
-def test_wer_per_backend_on_the_demo_corpus(tmp_path, transcriber) -> None:  # noqa: ANN001
+def test_wer_per_backend_on_the_demo_corpus(tmp_path, whisper) -> None:  # noqa: ANN001
     """faster-whisper over the three demo lectures (beam 5, the default: ~15 s for 3 min of audio);
     openai-whisper, 6x slower on 2 cores, over the first lecture only at beam 1 (greedy: ~40 s), the
     subset that keeps this test near 2 minutes. Both on the same base weights with the domain prompt."""
@@ -199,8 +199,8 @@ def test_wer_per_backend_on_the_demo_corpus(tmp_path, transcriber) -> None:  # n
         ]
         return sum(e * k for e, k in zip(errors, words, strict=True)) / sum(words)
 
-    fw = corpus_wer(transcriber, len(videos))
-    cache = Path(transcriber.model_path).parent
+    fw = corpus_wer(whisper, len(videos))
+    cache = Path(whisper.model_path).parent
     ow = corpus_wer(
         OpenAIWhisperTranscriber(AsrSettings(backend="openai-whisper", beam_size=1), cache_dir=cache), 1
     )
@@ -214,7 +214,7 @@ def test_wer_per_backend_on_the_demo_corpus(tmp_path, transcriber) -> None:  # n
     assert abs(ow - fw1) < 0.1
 
 
-def test_long_audio_is_transcribed_window_by_window_at_pauses(tmp_path, transcriber) -> None:  # noqa: ANN001
+def test_long_audio_is_transcribed_window_by_window_at_pauses(tmp_path, whisper) -> None:  # noqa: ANN001
     """Windows of 25 s over ~60 s of narration: the same words as one pass, in order, times moved right."""
     import re
     import subprocess
@@ -231,8 +231,8 @@ def test_long_audio_is_transcribed_window_by_window_at_pauses(tmp_path, transcri
         check=True,
     )
     assert len(plan_windows(wav, 25.0)) >= 2
-    whole = transcriber.transcribe(wav)
-    windowed = transcribe_windows(transcriber, wav, 25.0, tmp_path)
+    whole = whisper.transcribe(wav)
+    windowed = transcribe_windows(whisper, wav, 25.0, tmp_path)
     assert windowed.params["windows"] >= 2 and windowed.language == "en"
     starts = [s.start_s for s in windowed.segments]
     assert starts == sorted(starts)
@@ -254,7 +254,7 @@ def test_long_audio_is_transcribed_window_by_window_at_pauses(tmp_path, transcri
     assert not list(tmp_path.glob("window-*.wav"))  # scratch windows removed
 
 
-def test_detect_language_robust_keeps_a_british_voice_over_room_noise_english(tmp_path, transcriber) -> None:  # noqa: ANN001
+def test_detect_language_robust_keeps_a_british_voice_over_room_noise_english(tmp_path, whisper) -> None:  # noqa: ANN001
     """A British espeak voice in a reverberant room under pink noise at -3 dB SNR: one encoder window hears
     Welsh or Latin at low probability with English close behind; the windowed rule keeps it English."""
     from bench.asr import noisy_copy
@@ -268,9 +268,7 @@ def test_detect_language_robust_keeps_a_british_voice_over_room_noise_english(tm
         ["sox", "-V1", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(dry), "reverb", "70"], check=True
     )
     noisy = noisy_copy(dry, tmp_path / "noisy.wav", -3.0, 1.0, 0)
-    guess, evidence = detect_language_robust(
-        transcriber, noisy, tmp_path, allowed=("en",), margin=0.5, windows=3
-    )
+    guess, evidence = detect_language_robust(whisper, noisy, tmp_path, allowed=("en",), margin=0.5, windows=3)
     assert guess is not None and guess.language == "en", evidence
     assert evidence["rule"] in ("top", "allowed-within-margin") and len(evidence["windows"]) >= 2
     # The premise: the noise made it a close call (another language holds a fifth of the probability).

@@ -92,6 +92,8 @@ def stack_env(cfg: StackConfig) -> dict[str, str]:
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(cfg.home / "logs"),
+            # The suite's stored Whisper answers (tests/conftest.py), when it uses them.
+            **{k: v for k, v in os.environ.items() if k.startswith("OPHIN_ASR__CACHE_")},
             "OPHIN_DB__URL": cfg.lineage_db_url,
             "OPHIN_HOME": str(cfg.ophin_home),
             "OPHIN_ACQUIRE__ALLOW_FILE_URLS": "true",

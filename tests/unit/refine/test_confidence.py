@@ -138,3 +138,9 @@ def test_sounds_like_needs_a_rival_to_sound_as_close_too() -> None:
     vocab = refiner_vocabulary()
     # "retinal" is as close in letters to "norretinal" but not in sound: no rival to "neuroretinal".
     assert sounds_like(vocab, "norretinal").action == "fix"
+
+
+def test_apply_uncertain_never_doubts_a_grammar_word(refiner: LexiconRefiner) -> None:
+    sentence = "The disc has a sharp margin, no this retinal vessels arching around the macula."
+    out = _one(refiner, sentence, {"this": 0.01})  # "this" sounds like "ptosis", but is grammar
+    assert out.dropped is None and out.text == sentence
