@@ -19,7 +19,7 @@ from tests.conftest import make_services
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.media import cut, ffmpeg
 from tests.support.release import llava_records
-from tests.support.scripted_model import ScriptedModel
+from tests.support.scripted_model import ScriptedModel, prompt_section, scripted_turns
 
 
 def test_export_leaves_out_a_figure_repeated_in_another_video(tmp_path, db_url, transcriber) -> None:  # noqa: ANN001
@@ -52,16 +52,15 @@ def test_export_leaves_out_a_figure_repeated_in_another_video(tmp_path, db_url, 
 
 
 class ClauseModel(ScriptedModel):
-    """Answers each kind from its own clauses of the cues, so a pair narrated in one sentence still gets
-    kinds that do not repeat each other; the same cues always get the same answers."""
+    """Answers a VQA or a conversation from its own clause of the cues and a chain of thought from the
+    findings they name, so a pair narrated in one sentence still gets kinds that do not repeat each other;
+    the same cues always get the same answers."""
 
     def synthesis(self, prompt: str) -> dict[str, Any]:
-        cues = prompt.split("Cues:", 1)[1].split("Context:", 1)[0]
-        lines = (re.sub(r"^[-*\d.\s]+", "", line) for line in cues.splitlines())
+        lines = prompt_section(prompt, "Cues")
         clauses = [c.strip(" .") for line in lines for c in re.split(r"[,;]", line) if c.strip(" .")]
-        if "step by step" in prompt:
-            steps = " ".join(f"Step {n}: {c}." for n, c in enumerate(clauses, 1))
-            turns = [("human", "Examine this image step by step."), ("gpt", steps)]
+        if "step by step" in prompt:  # names what the cues show, as the scripted model does
+            turns = scripted_turns(prompt)
         elif "conversation" in prompt:
             turns = [("human", "What do you notice first?"), ("gpt", f"{clauses[-1]}.")]
         else:

@@ -43,7 +43,7 @@ def scripted_llm(healthy: list[bool] | None = None):  # noqa: ANN201
 def test_openai_backend_records_malformed_output_and_backfill_retries_only_those(
     tmp_path, db_url, transcriber
 ) -> None:  # noqa: ANN001
-    clip = cut(demo_videos()[1], tmp_path / "macula.mp4", 19.0, 26.0)  # OCT with edema, then the fovea
+    clip = cut(demo_videos()[0], tmp_path / "glaucoma.mp4", 16.8, 24.4)  # two fundus photographs
     healthy = [False]
     with FakeOpenAIServer(scripted_llm(healthy)) as server:
         svc = make_services(
