@@ -173,8 +173,9 @@ class AsrSettings(BaseModel):
     language_windows: int = Field(3, ge=1, le=20)
     language_margin: float = Field(0.5, ge=0.0, le=1.0)
     # Answer cache (ophin/adapters/asr_cache.py): decoded audio kept by the audio's sha256, the prompt, the
-    # model and the decoding settings, so a re-run from scratch decodes nothing twice and answers the same on
-    # every CPU. None: off. cache_write false only replays a folder (the test suite's), decoding what it lacks.
+    # model and the decoding settings, so a re-run from scratch decodes nothing twice and answers the same
+    # on every CPU. None: off. cache_write false only replays a folder (the test suite's), decoding what it
+    # lacks.
     cache_dir: Path | None = None
     cache_write: bool = True
     # openai-api backend: base_url ends before /audio/transcriptions (e.g. http://host:8000/v1).
