@@ -3,6 +3,7 @@ says why (quality_run, `ophin run`, `ophin status`) and keeps that video out of 
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -147,7 +148,15 @@ def _copy(svc, pg_admin_url: str) -> str:  # noqa: ANN001
     COPIES.append(name)
     admin = sa.create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{engine.url.database}"'))
+        # A closed session's server process may outlive its socket for a moment: wait for it, briefly.
+        for attempt in range(50):
+            try:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{engine.url.database}"'))
+                break
+            except sa.exc.OperationalError as exc:
+                if "being accessed by other users" not in str(exc) or attempt == 49:
+                    raise
+                time.sleep(0.1)
     admin.dispose()
     return engine.url.set(database=name).render_as_string(hide_password=False)
 
