@@ -4,10 +4,6 @@ lineage database made by really running the engine on a short lecture served ove
 from __future__ import annotations
 
 import io
-import os
-import secrets
-import sys
-from pathlib import Path
 
 import pytest
 from markupsafe import escape
@@ -28,8 +24,8 @@ from tests.support.lineage_run import (
     run_as_tasks,
 )
 from tests.support.media import serve_directory
+from tests.support.plugin_app import ophin_environment, plugin_client
 
-PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 DAG_ID, RUN_ID = "ophin_process", "manual__2026-05-01T10:00:00+00:00"
 pytestmark = pytest.mark.slow
 
@@ -41,68 +37,15 @@ def lineage(tmp_path_factory, make_database, transcriber, s3_endpoint):  # noqa:
     with serve_directory(lecture.parent) as base:
         svc = make_services(tmp, make_database(), transcriber, s3_endpoint=s3_endpoint)
         run = run_as_tasks(svc, media_url(base, lecture), DAG_ID, RUN_ID)
-    saved = {k: os.environ.get(k) for k in ophin_env(svc)}
-    os.environ.update(ophin_env(svc))  # the plugin builds its database and store from ophin's Settings
-    from ophin.settings import get_settings
-
-    get_settings.cache_clear()
-    yield svc, run
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    get_settings.cache_clear()
-
-
-def _configure_airflow(home: Path, db_url: str) -> None:
-    """Airflow reads its config at first import: set it then, or patch it when another module got there first
-    (the DAG tests), and make the plugin manager look at this repo's plugins/ again."""
-    env = {
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS),
-        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager."
-        "SimpleAuthManager",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
-    }
-    fresh = "airflow" not in sys.modules
-    if fresh:
-        os.environ.update({**env, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db_url})
-    from airflow import plugins_manager, settings  # noqa: TID251
-    from airflow.configuration import conf  # noqa: TID251
-
-    conf.set("core", "plugins_folder", str(PLUGINS))
-    conf.set("core", "auth_manager", env["AIRFLOW__CORE__AUTH_MANAGER"])
-    conf.set("api_auth", "jwt_secret", secrets.token_hex(32))
-    settings.PLUGINS_FOLDER = str(PLUGINS)
-    for cached in ("_get_plugins", "get_fastapi_plugins", "_get_ui_plugins"):
-        getattr(plugins_manager, cached).cache_clear()
-    if fresh:
-        from airflow.utils import db  # noqa: TID251
-
-        db.resetdb()
+    with ophin_environment(ophin_env(svc)):
+        yield svc, run
 
 
 @pytest.fixture(scope="module")
 def api(lineage, tmp_path_factory, make_database):  # noqa: ANN001, ANN201
-    _configure_airflow(tmp_path_factory.mktemp("airflow_home"), make_database())
-    from airflow.api_fastapi.app import create_app, purge_cached_app  # noqa: TID251
-    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser  # noqa: TID251
-    from fastapi.testclient import TestClient
-
-    purge_cached_app()
-    app = create_app()
-    auth = app.state.auth_manager
-    tokens = {
-        "admin": auth.generate_jwt(SimpleAuthManagerUser(username="admin", role="admin")),
-        "nobody": auth.generate_jwt(SimpleAuthManagerUser(username="nobody", role=None)),
-    }
-    with TestClient(app) as client:
-        yield client, tokens
-    purge_cached_app()
+    users = {"admin": "admin", "nobody": None}
+    with plugin_client(tmp_path_factory.mktemp("airflow_home"), make_database(), users) as client_tokens:
+        yield client_tokens
 
 
 def _get(api, path: str, user: str | None = "admin", **headers: str):  # noqa: ANN001, ANN202

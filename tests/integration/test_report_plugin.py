@@ -3,14 +3,13 @@ Airflow's auth like every lineage route, the page with its plots for a user who 
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
 from ophin.db.session import session_factory, session_scope
 from ophin.settings import Settings
-from tests.integration.test_lineage_plugin import _configure_airflow
+from tests.support.plugin_app import ophin_environment, plugin_client
 from tests.unit.reporting.rows import build
 
 pytestmark = pytest.mark.slow
@@ -23,32 +22,12 @@ def api(tmp_path_factory, make_database):  # noqa: ANN001, ANN201
     with session_scope(session_factory(Settings(db={"url": db}, home=home))) as session:
         build(session)
     env = {"OPHIN_DB__URL": db, "OPHIN_HOME": str(home)}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)  # the plugin builds its database and store from ophin's Settings
-    from ophin.settings import get_settings
-
-    get_settings.cache_clear()
-    _configure_airflow(tmp_path_factory.mktemp("airflow_home"), make_database())
-    from airflow.api_fastapi.app import create_app, purge_cached_app  # noqa: TID251
-    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser  # noqa: TID251
-    from fastapi.testclient import TestClient
-
-    purge_cached_app()
-    app = create_app()
-    auth = app.state.auth_manager
-    tokens = {
-        "admin": auth.generate_jwt(SimpleAuthManagerUser(username="admin", role="admin")),
-        "nobody": auth.generate_jwt(SimpleAuthManagerUser(username="nobody", role=None)),
-    }
-    with TestClient(app) as client:
-        yield client, tokens
-    purge_cached_app()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    get_settings.cache_clear()
+    users = {"admin": "admin", "nobody": None}
+    with (
+        ophin_environment(env),
+        plugin_client(tmp_path_factory.mktemp("airflow_home"), make_database(), users) as client_tokens,
+    ):
+        yield client_tokens
 
 
 def _get(api, user: str | None = "admin", **headers: str):  # noqa: ANN001, ANN202

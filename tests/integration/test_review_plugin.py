@@ -4,7 +4,6 @@ the token's user, and the page's one script runs under a nonce policy."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -16,7 +15,7 @@ from ophin.db.session import session_factory, session_scope
 from ophin.review.sample import sample_batch
 from ophin.services import build_services
 from ophin.settings import Settings
-from tests.integration.test_lineage_plugin import _configure_airflow
+from tests.support.plugin_app import ophin_environment, plugin_client
 from tests.support.review_rows import Item, build_rows
 
 pytestmark = pytest.mark.slow
@@ -34,32 +33,12 @@ def api(tmp_path_factory, make_database):  # noqa: ANN001, ANN201
         )
         batch = sample_batch(session, 3, seed=0, name="plugin-batch")
     env = {"OPHIN_DB__URL": db, "OPHIN_HOME": str(home)}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)  # the plugin builds its database and store from ophin's Settings
-    from ophin.settings import get_settings
-
-    get_settings.cache_clear()
-    _configure_airflow(tmp_path_factory.mktemp("airflow_home"), make_database())
-    from airflow.api_fastapi.app import create_app, purge_cached_app  # noqa: TID251
-    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser  # noqa: TID251
-    from fastapi.testclient import TestClient
-
-    purge_cached_app()
-    app = create_app()
-    auth = app.state.auth_manager
-    tokens = {
-        name: auth.generate_jwt(SimpleAuthManagerUser(username=name, role=role))
-        for name, role in (("admin", "admin"), ("vera", "viewer"), ("uma", "user"), ("nobody", None))
-    }
-    with TestClient(app) as client:
+    users = {"admin": "admin", "vera": "viewer", "uma": "user", "nobody": None}
+    with (
+        ophin_environment(env),
+        plugin_client(tmp_path_factory.mktemp("airflow_home"), make_database(), users) as (client, tokens),
+    ):
         yield client, tokens, settings, batch, ids
-    purge_cached_app()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    get_settings.cache_clear()
 
 
 def _call(api, method: str, path: str, user: str | None = "admin", **kwargs):  # noqa: ANN001, ANN202
