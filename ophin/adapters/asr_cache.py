@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -45,21 +46,34 @@ class CachedTranscriber:
         return getattr(self.inner, name)
 
     def transcribe(self, audio: Path, prompt: str | None = None) -> Transcript:
-        key = self._key("transcribe", audio, prompt)
-        stored = self._read(key)
-        if stored is not None:
-            return _transcript(stored)
-        out = self.inner.transcribe(audio, prompt)
-        self._write(key, asdict(out))
-        return out
+        return self._answer(
+            self._key("transcribe", audio, prompt),
+            lambda: self.inner.transcribe(audio, prompt),
+            asdict,
+            _transcript,
+        )
 
     def detect_language(self, audio: Path) -> LanguageGuess | None:
-        key = self._key("detect_language", audio)
+        return self._answer(
+            self._key("detect_language", audio),
+            lambda: self.inner.detect_language(audio),
+            lambda guess: {"guess": asdict(guess) if guess else None},
+            lambda data: LanguageGuess(**data["guess"]) if data["guess"] else None,
+        )
+
+    def _answer(
+        self,
+        key: str,
+        decode: Callable[[], Any],
+        dump: Callable[[Any], dict[str, Any]],
+        load: Callable[[dict[str, Any]], Any],
+    ) -> Any:
+        """The stored answer under key, else decode's, stored (when writing)."""
         stored = self._read(key)
         if stored is not None:
-            return LanguageGuess(**stored["guess"]) if stored["guess"] else None
-        out = self.inner.detect_language(audio)
-        self._write(key, {"guess": asdict(out) if out else None})
+            return load(stored)
+        out = decode()
+        self._write(key, dump(out))
         return out
 
     def _key(self, call: str, audio: Path, prompt: str | None = None) -> str:
@@ -105,13 +119,12 @@ class CachedDistributionTranscriber(CachedTranscriber):
     """The same, for a backend that also gives the language detector's whole distribution."""
 
     def language_probabilities(self, audio: Path) -> dict[str, float] | None:
-        key = self._key("language_probabilities", audio)
-        stored = self._read(key)
-        if stored is not None:
-            return stored["probabilities"]
-        out = self.inner.language_probabilities(audio)
-        self._write(key, {"probabilities": out})
-        return out
+        return self._answer(
+            self._key("language_probabilities", audio),
+            lambda: self.inner.language_probabilities(audio),
+            lambda probabilities: {"probabilities": probabilities},
+            lambda data: data["probabilities"],
+        )
 
 
 def cached(inner: Any, folder: Path, write: bool = True) -> CachedTranscriber:
