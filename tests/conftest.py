@@ -74,7 +74,9 @@ def make_database(pg_admin_url: str) -> Iterator:
         created.append(name)
         url = sa.engine.make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
         if migrate:
-            upgrade(sa.create_engine(url))
+            engine = sa.create_engine(url)
+            upgrade(engine)
+            engine.dispose()  # else its pooled connection lingers until garbage collection
         return url
 
     yield make

@@ -148,7 +148,12 @@ def _copy(svc, pg_admin_url: str) -> str:  # noqa: ANN001
     COPIES.append(name)
     admin = sa.create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        # A closed session's server process may outlive its socket for a moment: wait for it, briefly.
+        # Any session still on the template (a pool another helper did not dispose) is ended; an ended
+        # session's server process may outlive its socket for a moment: wait for it, briefly.
+        conn.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db"),
+            {"db": engine.url.database},
+        )
         for attempt in range(50):
             try:
                 conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{engine.url.database}"'))
