@@ -9,6 +9,8 @@ scene cuts, sentence timings and which sentences describe the visible image:
 * ``heldout2/`` -- a second held-out set made differently (drawn images of several modalities, other
   voices, room noise; ``make_heldout2.py``), whose ground truth states each clinical scene's ``modality``,
   ``findings`` and ``diagnoses``; present in ``SETS`` once generated
+* ``dev/``     -- nineteen short lectures (``dev_*.mp4``, ``dev_lectures.py``) to run the engine on and label
+  by hand; development data like ``demo/`` (never in ``HELDOUT_SETS``), present in ``SETS`` once generated
 
 Each set also holds two "footage" videos, listed under ``footage`` in its ground truth and kept out of
 ``videos()`` (tests iterate over the lectures and their expected figures must not shift):
@@ -56,12 +58,14 @@ __all__ = [
 CORPUS_DIR = Path(__file__).parent
 # heldout2 (a second held-out corpus made differently: drawn images, other voices, room noise) once generated.
 _HELDOUT2 = (CORPUS_DIR / "heldout2" / "ground_truth.json").exists()
-SETS = ("demo", "heldout", *(("heldout2",) if _HELDOUT2 else ()))
+# dev (short lectures to develop on and label by hand) once generated; it may be tuned on, so never held out.
+_DEV = (CORPUS_DIR / "dev" / "ground_truth.json").exists()
+SETS = ("demo", "heldout", *(("heldout2",) if _HELDOUT2 else ()), *(("dev",) if _DEV else ()))
 HELDOUT_SETS = tuple(s for s in SETS if s.startswith("heldout"))
 
 
 def set_dir(set_name: str) -> Path:
-    """Directory of one corpus set (``"demo"``, ``"heldout"`` or ``"heldout2"``)."""
+    """Directory of one corpus set (``"demo"``, ``"heldout"``, ``"heldout2"`` or ``"dev"``)."""
     if set_name not in SETS:
         raise ValueError(f"unknown sample corpus set {set_name!r}; expected one of {SETS}")
     return CORPUS_DIR / set_name

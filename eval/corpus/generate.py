@@ -9,11 +9,13 @@ time span of every sentence and every scene is known and written to
 ``ground_truth.json`` next to the videos, together with a per-sentence flag saying
 whether the sentence describes what is visible in the slide image.
 
-Two sets are written:
+Two sets are written by default, a third on request:
 
 * ``demo/``    -- three lectures used for demos and development;
 * ``heldout/`` -- three lectures with independent wording, scene order, findings
-  vocabulary and image variants, meant to act as "never seen" lectures in tests.
+  vocabulary and image variants, meant to act as "never seen" lectures in tests;
+* ``dev/``     -- nineteen short lectures to develop on and label by hand (``dev_lectures.py``; written only
+  when ``--sets dev`` is named, and without footage).
 
 The third lecture of each set ("cases") adds hard cases for privacy and visual grounding:
 patient identifiers burned into a fundus frame, a patient's name spoken in the narration,
@@ -466,6 +468,13 @@ def demo_cases() -> LectureSpec:
     )
 
 
+def dev_lectures() -> list[LectureSpec]:
+    """The dev set's lectures (their narration lives in ``dev_lectures.py``, which builds on this module)."""
+    from eval.corpus.dev_lectures import dev_lectures as build  # late: that module imports this one
+
+    return build()
+
+
 def heldout_lectures() -> list[LectureSpec]:
     """Two held-out lectures, worded independently of the demo set."""
     retina = LectureSpec(
@@ -875,11 +884,22 @@ def render_fundus(
     aspect_4x3: bool = False,
     lesions: tuple[str, ...] = (),
     lesion_seed: int = 0,
+    painted: tuple[tuple[str, tuple[int, int]], ...] = (),
 ) -> np.ndarray:
-    """The scikit-image retina photograph, whole (letterboxed) or as a 16:9 crop."""
+    """The scikit-image retina photograph, whole (letterboxed) or as a 16:9 crop.
+
+    ``painted`` puts the footage painters' findings (:func:`draw_finding`) on a still slide: (finding, centre
+    in photograph pixels) pairs, drawn after ``lesions`` with their own generator seeded by ``lesion_seed``.
+    """
     retina = skdata.retina()
     if lesions:
         retina = draw_lesions(retina, lesions, lesion_seed)
+    if painted:
+        rng = np.random.default_rng(lesion_seed)
+        img = retina.astype(np.float32)
+        for finding, centre in painted:
+            img = draw_finding(img, finding, centre, rng)
+        retina = np.clip(img + 0.5, 0, 255).astype(np.uint8)
     if view == "full":
         h, w = retina.shape[:2]
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), rotate_deg, zoom)
@@ -1923,9 +1943,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--sets",
         nargs="+",
-        choices=("demo", "heldout"),
+        choices=("demo", "heldout", "dev"),
         default=["demo", "heldout"],
-        help="which sets to generate (default: both)",
+        help="which sets to generate (default: demo and heldout; dev only when named)",
     )
     parser.add_argument(
         "--verify",
@@ -1938,8 +1958,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     check_tools()
-    builders = {"demo": demo_lectures, "heldout": heldout_lectures}
-    footage = {"demo": demo_footage, "heldout": heldout_footage}
+    builders = {"demo": demo_lectures, "heldout": heldout_lectures, "dev": dev_lectures}
+    footage = {"demo": demo_footage, "heldout": heldout_footage, "dev": list}  # dev has no footage
     ok = True
     for name in args.sets:
         truth_path = make_set(name, builders[name](), args.out, footage[name]())
