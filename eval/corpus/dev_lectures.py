@@ -1,4 +1,4 @@
-"""The sample corpus's "dev" set: nineteen short narrated lectures to run the engine on and label by hand.
+"""The sample corpus's "dev" set: thirty-one short narrated lectures to run the engine on and label by hand.
 
 Made with the same generator as ``demo/`` (the skimage retina photograph with drawn findings, drawn OCT
 B-scans, espeak-ng ``en-us`` narration) but worded afresh, in several lecturer styles.  Development data: it
@@ -52,12 +52,11 @@ def photo(findings: list[str], sentences: list[Sentence], *, paint: Painted = ()
 
 def bscan(findings: list[str], sentences: list[Sentence], *, seed: int, eye: str = "OD",
           webcam: Webcam | None = None) -> SceneSpec:  # fmt: skip
-    """An OCT slide whose drawn pathology follows from ``findings``: the label and the image cannot part."""
-    drawn = {OCT_DRAWN[name] for name in findings}
-    if len(drawn) > 1:
-        raise ValueError(f"one B-scan draws one pathology, not {sorted(drawn)}")
-    return scene("oct", sentences, findings=findings, webcam=webcam, seed=seed,
-                 finding=drawn.pop() if drawn else "normal", label=f"OCT  macular B-scan  {eye}")  # fmt: skip
+    """An OCT slide whose drawn pathology follows from ``findings``: the label and the image cannot part.
+    Several pathologies are drawn together on one scan (oct_bscan's ``+``), as wet AMD shows them."""
+    drawn = "+".join(sorted({OCT_DRAWN[name] for name in findings})) or "normal"
+    return scene("oct", sentences, findings=findings, webcam=webcam, seed=seed, finding=drawn,
+                 label=f"OCT  macular B-scan  {eye}")  # fmt: skip
 
 
 def title(text: str, theme: tuple[int, int, int], sentences: list[Sentence]) -> SceneSpec:
@@ -74,15 +73,21 @@ def presenter(sentences: list[Sentence], crop: tuple[int, int, int, int] = (0, 0
     return scene("face", sentences, findings=[], crop=crop)
 
 
+# A scene showing this many findings may take a fifth sentence: one per finding (the engine writes a
+# conversation only from three findings narrated in separate sentences), then a reading or an aside.
+MANY_FINDINGS = 3
+
+
 def lecture(topic: str, name: str, *scenes: SceneSpec) -> LectureSpec:
-    """A dev lecture, refused unless it keeps the set's shape: 3-5 clinical scenes of 2-4 sentences (at most
-    one not describing the image), at most 2 other scenes."""
+    """A dev lecture, refused unless it keeps the set's shape: 3-5 clinical scenes of 2-4 sentences (5 for a
+    scene showing MANY_FINDINGS or more; at most one not describing the image), at most 2 other scenes."""
     clinical = [s for s in scenes if s.kind in CLINICAL_KINDS]
     if not 3 <= len(clinical) <= 5 or len(scenes) - len(clinical) > 2:
         raise ValueError(f"{topic}: {len(clinical)} clinical and {len(scenes) - len(clinical)} other scenes")
     for s in clinical:
         asides = sum(not sentence.describes_image for sentence in s.sentences)
-        if not 2 <= len(s.sentences) <= 4 or asides > 1 or s.findings is None:
+        most = 5 if s.findings and len(s.findings) >= MANY_FINDINGS else 4
+        if not 2 <= len(s.sentences) <= most or asides > 1 or s.findings is None:
             raise ValueError(f"{topic}: clinical scene {s.sentences[0].text!r} breaks the narration rules")
     return LectureSpec(file=f"dev_{topic}.mp4", title=name, scenes=scenes)
 
@@ -94,6 +99,9 @@ def dev_lectures() -> list[LectureSpec]:
         central_serous(), ped(), rnfl_glaucoma(), hypertensive(), normal_anatomy(), laser_scars(),
         vein_occlusion(), case_conference(), oct_patterns(), screening_grading(), wet_amd(), spot_quiz(),
         retinal_ischaemia(), glaucoma_follow_up(),
+        diabetic_maculopathy(), severe_npdr(), pdr_after_laser(), disc_haemorrhage(),
+        malignant_hypertension(), wet_amd_fluid(), central_vein_occlusion(), oct_compartments(),
+        screening_referrals(), diabetes_and_glaucoma(), registrar_quiz(), case_review(),
     ]  # fmt: skip
 
 
@@ -623,4 +631,342 @@ def glaucoma_follow_up() -> LectureSpec:
             vis("Her right eye scan is normal, with a full nerve fibre layer."),
             say("We have added a second drop and will see her in four months."),
         ], seed=193),
+    )  # fmt: skip
+
+
+# The second batch (issue 24: records to label, conversations among them).  Most scenes here show three or
+# four findings and narrate each in its own sentence; views, seeds and painted positions are new.
+
+
+def diabetic_maculopathy() -> LectureSpec:
+    cws = (("cotton wool spots", (640, 470)),)
+    return lecture(
+        "diabetic_maculopathy", "Diabetic Maculopathy in Three Pictures",
+        title("Diabetic Maculopathy", (16, 52, 84), [
+            say("Doctor Varga here, with three pictures of diabetic maculopathy."),
+        ]),
+        photo(["dot-blot haemorrhages", "hard exudates", "cotton wool spots"], [
+            vis("Dark red blot haemorrhages are scattered all around the macula."),
+            vis("Temporal to the fovea, yellow hard exudates form a broken ring."),
+            vis("Above the fovea there are a few soft white cotton wool spots."),
+            say("Her sugar control has been poor for years."),
+        ], lesions=("haemorrhage", "exudates"), paint=cws, seed=201, view="crop", center=(720, 620),
+           crop_width=820, gain=0.95),
+        bscan(["intraretinal cysts", "macular oedema", "subretinal fluid"], [
+            vis("Her OCT shows round dark cysts within the inner retina."),
+            vis("The centre is thickened, so this is diabetic macular oedema."),
+            vis("Beneath the fovea there is also a shallow pocket of subretinal fluid."),
+        ], seed=202),
+        photo(["dot-blot haemorrhages", "hard exudates", "cotton wool spots"], [
+            vis("On the whole photograph, every lesion stays inside the vascular arcades."),
+            vis("The disc itself looks healthy."),
+        ], lesions=("haemorrhage", "exudates"), paint=cws, seed=201, rotate_deg=4.0, gamma=1.06),
+    )  # fmt: skip
+
+
+def severe_npdr() -> LectureSpec:
+    paint = (("blot haemorrhages", (500, 430)), ("blot haemorrhages", (1010, 460)),
+             ("blot haemorrhages", (520, 990)), ("blot haemorrhages", (1000, 980)),
+             ("cotton wool spots", (760, 360)), ("hard exudates", (850, 730)))  # fmt: skip
+    return lecture(
+        "severe_npdr", "Severe Non-Proliferative Retinopathy",
+        title("Severe Non-Proliferative Retinopathy", (70, 50, 10), [
+            say("Severe non proliferative retinopathy, and the four quadrant rule."),
+        ]),
+        photo(["dot-blot haemorrhages", "cotton wool spots", "hard exudates"], [
+            vis("Blot haemorrhages appear in all four quadrants of this fundus."),
+            vis("Several fluffy cotton wool spots lie along the upper arcade."),
+            vis("A ring of hard exudates sits just temporal to the fovea."),
+            vis("Haemorrhages in four quadrants are enough to call this severe disease."),
+        ], paint=paint, seed=211, rotate_deg=-5.0, gain=1.02),
+        photo(["dot-blot haemorrhages"], [
+            vis("Close up, the blots are round and dark red."),
+            vis("Between them lie much smaller red dots."),
+        ], paint=paint, seed=211, view="crop", center=(1010, 1010), crop_width=560),
+        bscan([], [
+            vis("His OCT is dry, with a normal foveal pit."),
+            vis("So there is no macular oedema yet."),
+        ], seed=212, eye="OS"),
+        bullets("Referral", ["Severe NPDR: eye clinic within weeks", "Tighten glucose and blood pressure"],
+                (70, 50, 10), [
+            say("He should be seen in the eye clinic within a few weeks."),
+        ]),
+    )  # fmt: skip
+
+
+def pdr_after_laser() -> LectureSpec:
+    paint = (("laser scars", (1000, 340)), ("laser scars", (1070, 1010)), ("laser scars", (500, 1120)),
+             ("new vessels", OPTIC_DISC_XY), ("blot haemorrhages", (760, 900)))  # fmt: skip
+    return lecture(
+        "pdr_after_laser", "Proliferative Disease After Laser",
+        photo(["laser scars", "new vessels", "dot-blot haemorrhages"], [
+            vis("Patches of old laser scars lie in the upper and lower periphery."),
+            vis("Despite them, a tangle of new vessels still sits on the disc."),
+            vis("Blot haemorrhages are scattered below the fovea."),
+            say("He admits he missed two of his laser sessions."),
+        ], paint=paint, seed=221, zoom=1.08, rotate_deg=2.5),
+        photo(["new vessels"], [
+            vis("Close to the disc, the new vessels form fine red loops across its surface."),
+            vis("This is still active proliferative retinopathy."),
+        ], paint=paint, seed=221, view="crop", center=(260, 620), crop_width=520, gamma=0.92),
+        bscan(["intraretinal cysts", "macular oedema"], [
+            vis("His OCT has a few dark cysts around the fovea."),
+            vis("So there is some macular oedema as well."),
+        ], seed=222),
+        photo(["laser scars"], [
+            vis("Up close, each scar has a dark rim and a pale middle."),
+            vis("The burns sit in three neat rows."),
+        ], paint=paint, seed=221, view="crop", center=(1000, 360), crop_width=600, gain=1.05),
+    )  # fmt: skip
+
+
+def disc_haemorrhage() -> LectureSpec:
+    paint = (("cupping", OPTIC_DISC_XY), ("flame haemorrhages", (250, 530)))
+    return lecture(
+        "disc_haemorrhage", "The Disc Haemorrhage in Glaucoma",
+        title("The Disc Haemorrhage", (12, 30, 60), [
+            say("Doctor Sato, on a small glaucoma sign that is easy to miss."),
+        ]),
+        photo(["cupping", "rim thinning", "flame haemorrhages"], [
+            vis("This disc shows marked cupping, with a large cup filling most of it."),
+            vis("Around the cup, only a thinned, narrow rim of pink tissue is left."),
+            vis("Just above the disc, flame haemorrhages streak along the nerve fibres."),
+            say("A disc haemorrhage often means the glaucoma is progressing."),
+        ], paint=paint, seed=231, view="crop", center=(300, 610), crop_width=560),
+        bscan(["rnfl thinning"], [
+            vis("On OCT, there is nerve fibre layer thinning on both sides of the fovea."),
+            vis("The deeper layers look normal."),
+        ], seed=232, eye="OS"),
+        photo(["cupping", "rim thinning", "flame haemorrhages"], [
+            vis("From further back, the large cup and the flame haemorrhages above it still stand out."),
+            vis("The macula and the vessels look normal."),
+        ], paint=paint, seed=231, rotate_deg=6.0, gain=0.96),
+    )  # fmt: skip
+
+
+def malignant_hypertension() -> LectureSpec:
+    paint = (("flame haemorrhages", (560, 420)), ("flame haemorrhages", (830, 990)),
+             ("cotton wool spots", (450, 700)), ("hard exudates", (705, 700)))  # fmt: skip
+    return lecture(
+        "malignant_hypertension", "Malignant Hypertension: The Fundus",
+        photo(["flame haemorrhages", "cotton wool spots", "hard exudates"], [
+            vis("Flame haemorrhages line both the upper and the lower arcades."),
+            vis("Cotton wool spots cluster between the disc and the macula."),
+            vis("Around the fovea, hard exudates form an incomplete ring."),
+            say("Her blood pressure was two hundred and forty over one hundred and forty."),
+        ], paint=paint, seed=241, gamma=1.08),
+        photo(["cotton wool spots", "hard exudates"], [
+            vis("Closer in, the cotton wool spots look like small white clouds."),
+            vis("To their right, the first hard exudates of the ring come into view."),
+        ], paint=paint, seed=241, view="crop", center=(470, 700), crop_width=540, gain=1.04),
+        bullets("Emergency", ["Admit the same day", "Lower the pressure slowly"], (110, 20, 30), [
+            say("She needs admission, and her pressure must come down slowly."),
+        ]),
+        bscan(["subretinal fluid"], [
+            vis("Her OCT shows a small dome of subretinal fluid under the fovea."),
+            say("This usually settles as the pressure comes down."),
+        ], seed=242),
+    )  # fmt: skip
+
+
+def wet_amd_fluid() -> LectureSpec:
+    paint = (("drusen", (680, 680)), ("blot haemorrhages", (600, 860)), ("hard exudates", (1040, 700)))
+    return lecture(
+        "wet_amd_fluid", "Fluid and Blood in Wet AMD",
+        bscan(["intraretinal cysts", "subretinal fluid", "pigment epithelial detachment"], [
+            vis("This scan has fluid in all three places at once."),
+            vis("Dark cysts sit within the retina itself."),
+            vis("Under the fovea there is a layer of subretinal fluid."),
+            vis("And to its right, a dome of pigment epithelium is lifted off: a pigment epithelial"
+                " detachment."),
+        ], seed=251),
+        photo(["drusen", "dot-blot haemorrhages", "hard exudates"], [
+            vis("Soft yellow drusen are scattered across the macula."),
+            vis("Below the fovea there are several dark blot haemorrhages."),
+            vis("Further temporally, hard exudates form a ring."),
+            say("She noticed straight lines bending only a week ago."),
+        ], paint=paint, seed=252, view="crop", center=(780, 700), crop_width=820, aspect_4x3=True),
+        bscan(["drusen", "subretinal fluid"], [
+            vis("Her other eye has drusen lifting the pigment epithelium."),
+            vis("Above them sits a small pocket of subretinal fluid, so this eye is active too."),
+        ], seed=253, eye="OS"),
+        presenter([say("So both eyes start injections this week. Thank you.")], crop=(40, 20, 480, 268)),
+    )  # fmt: skip
+
+
+def central_vein_occlusion() -> LectureSpec:
+    paint = (("flame haemorrhages", (560, 430)), ("flame haemorrhages", (930, 440)),
+             ("flame haemorrhages", (560, 980)), ("flame haemorrhages", (930, 990)),
+             ("cotton wool spots", (760, 560)), ("blot haemorrhages", (720, 820)))  # fmt: skip
+    return lecture(
+        "central_vein_occlusion", "Central Retinal Vein Occlusion",
+        title("Central Retinal Vein Occlusion", (40, 20, 60), [
+            say("Central retinal vein occlusion, with Doctor Okoye."),
+        ]),
+        photo(["flame haemorrhages", "cotton wool spots", "dot-blot haemorrhages"], [
+            vis("Flame haemorrhages fill all four quadrants of the retina."),
+            vis("Above the macula sits a group of white cotton wool spots."),
+            vis("Below it there are deeper, rounder blot haemorrhages."),
+            vis("This widespread picture suggests a central retinal vein occlusion."),
+        ], paint=paint, seed=261, rotate_deg=-3.0, zoom=1.1),
+        bscan(["intraretinal cysts", "macular oedema", "subretinal fluid"], [
+            vis("The macula is swollen with large dark cysts."),
+            vis("That is macular oedema from the occlusion."),
+            vis("There is a little subretinal fluid under the fovea as well."),
+        ], seed=262, eye="OS"),
+        photo(["flame haemorrhages", "dot-blot haemorrhages"], [
+            vis("Close up, the streaky flame haemorrhages follow the nerve fibres."),
+            vis("Each one tapers at both ends."),
+            vis("At the top left there is also a round blot haemorrhage."),
+        ], paint=paint, seed=261, view="crop", center=(930, 1000), crop_width=600, gain=1.04),
+    )  # fmt: skip
+
+
+def oct_compartments() -> LectureSpec:
+    exudates = (("hard exudates", (920, 700)), ("drusen", (620, 700)), ("blot haemorrhages", (720, 480)))
+    return lecture(
+        "oct_compartments", "Three Fluid Compartments on OCT",
+        bscan(["subretinal fluid", "pigment epithelial detachment"], [
+            say("First scan: where is the fluid?"),
+            vis("There is subretinal fluid under the fovea."),
+            vis("Beside it, the pigment epithelium rises into a dome, a pigment epithelial detachment."),
+        ], seed=271),
+        bullets("Where is the fluid?", ["Within the retina", "Under the retina", "Under the RPE"],
+                (30, 80, 70), [
+            say("Name the compartment first, then the disease."),
+        ]),
+        bscan(["intraretinal cysts", "macular oedema", "subretinal fluid", "pigment epithelial detachment"], [
+            vis("Second scan: round black cysts sit within the retina."),
+            vis("Cysts like these mean macular oedema."),
+            vis("Subretinal fluid lifts the fovea."),
+            vis("And on the right there is a pigment epithelial detachment."),
+        ], seed=272, eye="OS"),
+        photo(["drusen", "hard exudates", "dot-blot haemorrhages"], [
+            vis("The colour photo of that eye has drusen around the fovea."),
+            vis("Hard exudates form a ring on the temporal side."),
+            vis("And there are blot haemorrhages above the macula."),
+        ], paint=exudates, seed=273, view="crop", center=(770, 640), crop_width=860, gamma=1.1),
+        bscan([], [
+            vis("Last scan: no fluid anywhere, and a normal foveal pit."),
+            vis("A dry macula is an answer too."),
+        ], seed=274),
+    )  # fmt: skip
+
+
+def screening_referrals() -> LectureSpec:
+    maculopathy = (("hard exudates", (820, 690)), ("blot haemorrhages", (600, 880)),
+                   ("cotton wool spots", (940, 470)))  # fmt: skip
+    ischaemic = (("new vessels", (480, 950)), ("blot haemorrhages", (930, 860)),
+                 ("cotton wool spots", (560, 420)), ("flame haemorrhages", (980, 420)))  # fmt: skip
+    return lecture(
+        "screening_referrals", "Screening Photographs That Need Referral",
+        title("Which Photographs Need Referral?", (0, 60, 100), [
+            say("Doctor Castillo, on screening photographs that need a referral."),
+        ]),
+        photo(["hard exudates", "dot-blot haemorrhages", "cotton wool spots"], [
+            vis("In this photograph, hard exudates lie close to the fovea."),
+            vis("Blot haemorrhages sit below the macula."),
+            vis("A few cotton wool spots are up and to the right."),
+        ], paint=maculopathy, seed=281, rotate_deg=3.5, gain=1.03),
+        bullets("Referral rules", ["Exudates near the fovea: routine", "New vessels anywhere: urgent"],
+                (0, 60, 100), [
+            say("Exudates within one disc diameter of the fovea mean a routine referral."),
+        ]),
+        photo(["new vessels", "dot-blot haemorrhages", "cotton wool spots", "flame haemorrhages"], [
+            vis("This one has a frond of new vessels below the disc."),
+            vis("There are blot haemorrhages temporal to the macula."),
+            vis("Cotton wool spots sit along the upper arcade."),
+            vis("And flame haemorrhages lie above and to the right."),
+            say("New vessels anywhere mean an urgent referral."),
+        ], paint=ischaemic, seed=282, rotate_deg=-4.0, zoom=1.05),
+        photo(["new vessels"], [
+            vis("Zoomed in, the new vessels are fine, looping and irregular."),
+            vis("They lie away from the disc, so these are new vessels elsewhere."),
+        ], paint=ischaemic, seed=282, view="crop", center=(480, 950), crop_width=460, gamma=0.94),
+    )  # fmt: skip
+
+
+def diabetes_and_glaucoma() -> LectureSpec:
+    both = (("cupping", OPTIC_DISC_XY), ("new vessels", (215, 640)))
+    return lecture(
+        "diabetes_and_glaucoma", "Diabetes and Glaucoma in One Eye",
+        photo(["cupping", "rim thinning", "dot-blot haemorrhages", "hard exudates"], [
+            vis("This eye has two diseases at once."),
+            vis("The disc shows obvious cupping, the cup large and pale."),
+            vis("Around the cup, only a thin rim is left."),
+            vis("Around the macula are dot and blot haemorrhages."),
+            vis("And temporal to the fovea, hard exudates form a ring."),
+        ], lesions=("haemorrhage", "exudates"), paint=(("cupping", OPTIC_DISC_XY),), seed=291, zoom=1.12,
+           rotate_deg=-6.0),
+        photo(["cupping", "rim thinning", "new vessels"], [
+            vis("A year later, the cupping looks much the same."),
+            vis("There is rim thinning all the way around."),
+            vis("And new vessels have grown across the surface of the disc."),
+            say("That combination raises the fear of neovascular glaucoma."),
+        ], paint=both, seed=292, view="crop", center=(240, 650), crop_width=520),
+        bscan(["rnfl thinning", "intraretinal cysts"], [
+            vis("His OCT shows a thin nerve fibre layer."),
+            vis("There are small cysts at the fovea as well."),
+        ], seed=293),
+    )  # fmt: skip
+
+
+def registrar_quiz() -> LectureSpec:
+    hypertensive = (("flame haemorrhages", (640, 450)), ("cotton wool spots", (880, 560)),
+                    ("hard exudates", (740, 720)))  # fmt: skip
+    old_laser = (("laser scars", (760, 1000)), ("drusen", RETINA_FOVEA_XY), ("blot haemorrhages", (760, 480)))
+    return lecture(
+        "registrar_quiz", "Registrar Teaching: Name Every Finding",
+        presenter([say("Name every finding before you give a diagnosis.")], crop=(100, 30, 470, 238)),
+        photo(["flame haemorrhages", "cotton wool spots", "hard exudates"], [
+            vis("Picture one has flame haemorrhages near the upper arcade."),
+            vis("There are cotton wool spots above and temporal to the macula."),
+            vis("And hard exudates gather around the fovea."),
+        ], paint=hypertensive, seed=301, view="crop", center=(740, 600), crop_width=820,
+           webcam=Webcam("right", (150, 25, 320, 160))),
+        bscan(["intraretinal cysts", "subretinal fluid", "pigment epithelial detachment"], [
+            vis("Picture two has cysts inside the retina."),
+            vis("It has subretinal fluid beneath the fovea."),
+            vis("And it has a pigment epithelial detachment to the right."),
+        ], seed=302, eye="OS"),
+        photo(["laser scars", "drusen", "dot-blot haemorrhages"], [
+            vis("Picture three has rows of laser scars below the macula."),
+            vis("Yellow drusen surround the fovea."),
+            vis("And blot haemorrhages sit above it."),
+        ], paint=old_laser, seed=303, rotate_deg=-2.0, gain=0.97, gamma=1.04),
+        bscan(["rnfl thinning"], [
+            vis("Picture four is a scan with a thin nerve fibre layer on both sides of the fovea."),
+            vis("Everything below it looks normal."),
+            say("Well done if you named every finding."),
+        ], seed=304),
+    )  # fmt: skip
+
+
+def case_review() -> LectureSpec:
+    paint = (("blot haemorrhages", (880, 820)), ("cotton wool spots", (600, 470)),
+             ("hard exudates", (830, 690)), ("new vessels", (1010, 420)))  # fmt: skip
+    return lecture(
+        "case_review", "Case Review: One Patient, Both Eyes",
+        photo(["dot-blot haemorrhages", "cotton wool spots", "hard exudates", "new vessels"], [
+            say_phi("This is Graham Holt, who is sixty one and has had diabetes for thirty years.",
+                    "Graham Holt"),
+            vis("His right eye shows blot haemorrhages below and temporal to the fovea."),
+            vis("Cotton wool spots lie above the macula, towards the disc."),
+            vis("Hard exudates form a ring beside the fovea."),
+            vis("And there are new vessels on the upper temporal arcade."),
+        ], paint=paint, seed=311, gain=1.04,
+           banner=Banner(("Graham Holt", "DOB 14/03/1964", "MRN 730418"), position="top")),
+        bscan(["intraretinal cysts", "macular oedema"], [
+            vis("The right macula has cysts on OCT."),
+            vis("So he has macular oedema as well as proliferative disease."),
+        ], seed=312),
+        photo(["new vessels", "cotton wool spots", "hard exudates"], [
+            vis("Close up, the new vessels are a small net of fine loops."),
+            vis("A cotton wool spot shows at the left edge of this view."),
+            vis("And the top of the hard exudate ring peeks in at the bottom left."),
+        ], paint=paint, seed=311, view="crop", center=(960, 470), crop_width=560, gamma=0.96),
+        bscan(["drusen"], [
+            vis("His left eye has only a few small drusen under the pigment epithelium."),
+            say("That eye will be watched for now."),
+        ], seed=313, eye="OS"),
     )  # fmt: skip

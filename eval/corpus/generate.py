@@ -966,13 +966,25 @@ def _bump(x: np.ndarray, centre: float, width: float, height: float) -> np.ndarr
     return height * np.exp(-(((x - centre) / width) ** 2))
 
 
+OCT_PATHOLOGIES = frozenset({"cysts", "drusen", "subretinal_fluid", "ped", "thin_rnfl"})
+
+
 def oct_bscan(seed: int, finding: str = "normal", size: tuple[int, int] = (300, 640)) -> np.ndarray:
     """Draw a grayscale OCT-like macular B-scan (float image in [0, 1]).
 
     Layers are built column by column from boundary curves; a foveal pit thins
     the inner layers in the centre.  ``finding`` adds a pathology: ``cysts``,
-    ``drusen``, ``subretinal_fluid``, ``ped`` or ``thin_rnfl``.
+    ``drusen``, ``subretinal_fluid``, ``ped`` or ``thin_rnfl``, or several joined
+    by ``+`` (``cysts+subretinal_fluid+ped``), as one eye with wet macular
+    degeneration shows them.  Drusen and a PED both lift the RPE right of the
+    fovea, so they are refused together.  A single pathology draws exactly what
+    it drew before combinations existed (no random draw depends on ``finding``).
     """
+    parts = set(finding.split("+"))
+    if not parts <= OCT_PATHOLOGIES | {"normal"} or ("normal" in parts and len(parts) > 1):
+        raise ValueError(f"unknown OCT finding {finding!r}")
+    if {"drusen", "ped"} <= parts:
+        raise ValueError("drusen and a PED lift the same stretch of RPE; draw them on separate scans")
     rng = np.random.default_rng(seed)
     h, w = size
     x = np.arange(w, dtype=np.float32)
@@ -988,7 +1000,7 @@ def oct_bscan(seed: int, finding: str = "normal", size: tuple[int, int] = (300, 
     inner_scale = np.ones(w, np.float32)
 
     rnfl_scale = 1.0
-    if finding == "drusen":
+    if "drusen" in parts:
         for cx, wd, ht in [
             (xc - 115, 15, 13),
             (xc - 45, 19, 17),
@@ -996,16 +1008,14 @@ def oct_bscan(seed: int, finding: str = "normal", size: tuple[int, int] = (300, 
             (xc + 125, 17, 15),
         ]:
             rpe_lift += _bump(x, cx, wd, ht)
-    elif finding == "subretinal_fluid":
+    if "subretinal_fluid" in parts:
         lift += _bump(x, xc + 10, 70, 34)  # the IZ->RPE gap becomes dark fluid below
-    elif finding == "ped":
+    if "ped" in parts:
         rpe_lift += 36.0 * np.exp(-(((x - (xc + 85)) / 52.0) ** 4))  # flat-topped dome
-    elif finding == "cysts":
+    if "cysts" in parts:
         inner_scale += _bump(x, xc, 90, 0.6)
-    elif finding == "thin_rnfl":
+    if "thin_rnfl" in parts:
         rnfl_scale = 0.25
-    elif finding != "normal":
-        raise ValueError(f"unknown OCT finding {finding!r}")
 
     rpe_top_l = rpe_top - rpe_lift
     iz_bottom = rpe_top_l - lift  # photoreceptor interdigitation zone sits on the RPE
@@ -1017,10 +1027,10 @@ def oct_bscan(seed: int, finding: str = "normal", size: tuple[int, int] = (300, 
     rnfl = (9.0 + 9.0 * np.clip((xc - x) / (w / 2), 0, None)) * f * rnfl_scale + 1.0
     gcl = 13.0 * f * inner_scale
     ipl = 10.0 * f * inner_scale
-    inl = 10.0 * f * inner_scale + (10.0 * _bump(x, xc, 80, 1.0) if finding == "cysts" else 0.0)
+    inl = 10.0 * f * inner_scale + (10.0 * _bump(x, xc, 80, 1.0) if "cysts" in parts else 0.0)
     opl = 7.0 * f * inner_scale + 1.0
     onl = 30.0 + 10.0 * (1 - f)
-    if finding == "drusen":  # drusen deform the outer retina; the inner surface stays smooth
+    if "drusen" in parts:  # drusen deform the outer retina; the inner surface stays smooth
         onl = onl - 0.8 * rpe_lift
     opl_bottom = elm - onl
     inl_bottom = opl_bottom - opl
@@ -1040,7 +1050,7 @@ def oct_bscan(seed: int, finding: str = "normal", size: tuple[int, int] = (300, 
         (elm + 2, 0.18),  # myoid zone
         (ez_top, 0.82),  # ellipsoid zone
         (iz_top, 0.35),  # interdigitation zone
-        (iz_bottom, 0.04 if finding == "subretinal_fluid" else 0.35),  # fluid under the retina
+        (iz_bottom, 0.04 if "subretinal_fluid" in parts else 0.35),  # fluid under the retina
         (rpe_top_l, 0.95),  # RPE
         (rpe_top_l + 8, 0.30),  # sub-RPE: drusen material / PED space (overwritten below)
         (bruch, 0.9),  # Bruch's membrane
@@ -1051,10 +1061,10 @@ def oct_bscan(seed: int, finding: str = "normal", size: tuple[int, int] = (300, 
     img = np.full((h, w), 0.006, np.float32)  # vitreous
     for boundary, value in layers:
         img = np.where(yy >= boundary[None, :], value, img)
-    if finding == "ped":
+    if "ped" in parts:
         gap = (yy >= (rpe_top_l + 8)[None, :]) & (yy < bruch[None, :]) & (rpe_lift[None, :] > 1)
         img = np.where(gap, 0.05, img)
-    if finding == "drusen":
+    if "drusen" in parts:
         gap = (yy >= (rpe_top_l + 8)[None, :]) & (yy < bruch[None, :]) & (rpe_lift[None, :] > 1)
         img = np.where(gap, 0.55, img)
 
@@ -1064,7 +1074,7 @@ def oct_bscan(seed: int, finding: str = "normal", size: tuple[int, int] = (300, 
     vessels /= vessels.std() + 1e-6
     img = np.where(choroid & (vessels > 0.8), img * 0.35, img)
 
-    if finding == "cysts":
+    if "cysts" in parts:
         for cx, cy_off, rx, ry in [
             (xc - 34, 0, 18, 12),
             (xc + 32, -2, 24, 15),
