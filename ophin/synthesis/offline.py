@@ -37,8 +37,9 @@ class OfflineCueGenerator:
     # into clauses, noun phrases taken whole, each premise named in the observation, no CoT or VQA without
     # a finding, a diagnosis or a described appearance; 5: a relation leading to a diagnosis the narration
     # does not name is not used (derived_diagnoses="narrated"), a cue saying what the picture shows is asked;
-    # 6: two narrated findings or more make one VQA asking for all of them (kinds/vqa.VQA_FINDINGS)
-    version = "6"
+    # 6: two narrated findings or more make one VQA asking for all of them (kinds/vqa.VQA_FINDINGS); 7: no CoT
+    # of a normal picture naming no structure, no "does not point to one cause" before a narrated diagnosis
+    version = "7"
     model = "offline-cue-template"
 
     def __init__(self, derived_diagnoses: str = "narrated") -> None:

@@ -43,7 +43,9 @@ def has_cot(image: Image) -> bool:
     named without a word on how it looks gives an observation with nothing to interpret ("this photograph
     shows the macula ... these observations summarise what it shows")."""
     if image.status == "normal":
-        return True
+        # Something to observe: a normal structure named. Without one the observation would only say the
+        # picture "is examined feature by feature", a step reviewers rejected as reasoning about nothing.
+        return any(c.anatomy for c in image.cues)
     if image.derived == "hedged":
         return bool(image.findings or image.diagnoses)
     # Derived diagnoses must be narrated: a finding with no usable meaning and no narrated diagnosis leaves
@@ -70,7 +72,9 @@ def cot(pair_id: str, image: Image) -> tuple[tuple[Turn, ...], tuple[Citation, .
             steps += [A_INTERPRET_NORMAL.format(statement=embed(r.statement)) for r in image.normals]
             steps += [] if image.normals else [A_INTERPRET_NOTHING]
         elif image.status == "abnormal" and image.findings:
-            steps.append(fill(A_INTERPRET_OPEN, image.findings))
+            # "On its own it does not point to one cause" would contradict a conclusion that states the
+            # narration's own diagnosis: there the findings go straight to it.
+            steps += [] if image.diagnoses else [fill(A_INTERPRET_OPEN, image.findings)]
             steps += [A_INTERPRET_COMPARE.format(statement=embed(r.statement)) for r in image.normals[:1]]
     lines = [f"Step {n}: {step}" for n, step in enumerate(steps, start=1)]
     lines.append(_conclusion(pair_id, image))

@@ -1,0 +1,28 @@
+"""Issue 23 round 4: two CoT failure kinds the labelled dev records showed (eval/review): a CoT of a normal
+picture that names no structure ("examined feature by feature", nothing observed), and "on its own it does not
+point to one cause" followed by a conclusion stating the narration's diagnosis."""
+
+from __future__ import annotations
+
+from ophin.synthesis.base import PairContext
+from ophin.synthesis.offline import OfflineCueGenerator, applicable_kinds
+
+
+def _cot(ctx: PairContext) -> str:
+    return OfflineCueGenerator().generate(ctx, "cot").turns[1].text
+
+
+def test_no_cot_for_a_normal_picture_that_names_no_structure() -> None:
+    bare = PairContext("p-bare", ("Everything here looks perfectly normal.",), "", modality="colour_fundus")
+    assert "cot" not in applicable_kinds(bare)
+    named = PairContext("p-named", ("The optic disc looks perfectly normal.",), "", modality="colour_fundus")
+    assert "cot" in applicable_kinds(named)
+    assert "feature by feature" not in _cot(named)
+
+
+def test_a_narrated_diagnosis_is_not_preceded_by_an_open_interpretation() -> None:
+    cues = ("Its cup is large and pale.", "This is glaucoma.")  # cupping's relation names another diagnosis
+    cot = _cot(PairContext("p-cup", cues, "", modality="colour_fundus"))
+    assert cot.split("Conclusion:")[1].startswith(" the diagnosis is glaucoma")
+    assert "does not point to one cause" not in cot
+    assert "Observation: this fundus photograph shows the pale cup." in cot
