@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256s
 # tesseract: OCR for burned-in text; wamerican/wbritish-large: the vocabulary check's English word lists.
 APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium redis-server
 
-.PHONY: help system-deps install demo airflow test test-fast lint eval-phi eval-redaction bench bench-airflow bench-asr bench-keyframes bench-modality bench-phash bench-crawl bench-lineage bench-report bench-cues bench-workers bench-memory bench-scale bench-plan bench-release quality corpus corpus-dev corpus-heldout2 lock clean llm-build llm-model llm-server bench-llm
+.PHONY: help system-deps install demo airflow test test-fast lint eval-phi eval-redaction bench bench-airflow bench-asr bench-keyframes bench-modality bench-phash bench-crawl bench-lineage bench-report bench-cues bench-workers bench-memory bench-scale bench-plan bench-release review-labelled quality corpus corpus-dev corpus-heldout2 lock clean llm-build llm-model llm-server bench-llm
 
 help:
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -98,13 +98,16 @@ bench-cues: install ## visual-cue accuracy against the corpus labels: rule score
 bench-release: install ## release writing at 50k/500k synthetic records: time per phase, peak RSS per phase, bytes per format
 	$(PY) -m bench.release
 
+review-labelled: install ## the verifier's precision and recall against the labelled set of the sample corpus (eval/review; ~10 min)
+	$(PY) -m eval.review measure
+
 quality: install ## the trainer's figures on the held-out sets (heldout, heldout2) against issue 23's targets
 	$(PY) -m eval.quality
 
 corpus: install ## regenerate the sample lecture videos and ground truth (needs espeak-ng)
 	$(PY) -m eval.corpus.generate --out eval/corpus
 
-corpus-dev: install ## regenerate the dev set (19 short lectures to develop on and label by hand; needs espeak-ng)
+corpus-dev: install ## regenerate the dev set (31 short lectures to develop on and label by hand; needs espeak-ng)
 	$(PY) -m eval.corpus.generate --out eval/corpus --sets dev --verify
 
 corpus-heldout2: install ## regenerate the second held-out corpus (drawn images, other voices, room noise; seed fixed; needs espeak-ng, sox)
