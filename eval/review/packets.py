@@ -39,20 +39,23 @@ def _scripts(sets: Iterable[str]) -> dict[str, list[dict]]:
 
 
 def _said(sentences: list[dict], start_s: float) -> str:
-    near = [s["text"] for s in sentences if s["end_s"] > start_s - 1 and s["start_s"] < start_s + SCRIPT_WINDOW_S]
+    near = [
+        s["text"] for s in sentences if s["end_s"] > start_s - 1 and s["start_s"] < start_s + SCRIPT_WINDOW_S
+    ]
     return " ".join(near) or "(nothing scripted here)"
 
 
 def _card(number: int, task: dict, images: Path, script: list[dict]) -> str:
     d = task["data"]
+    at = float(d["video_at_s"] or 0)
     turns = "\n".join(f"  {t['role']}: {t['text']}" for t in d["dialogue"])
     return (
         f"### task {number}\n"
         f"image: {images / Path(d['image']).name}\n"
         f"kind: {d['kind']} · modality the record claims: {d.get('modality') or 'unknown'} · "
-        f"video: {_file(d['video_url'])} at {float(d['video_at_s'] or 0):.1f} s\n"
+        f"video: {_file(d['video_url'])} at {at:.1f} s\n"
         f"engine's transcript of the moment: {d.get('narration') or '(none)'}\n"
-        f"what the lecturer said (script, from this moment on): {_said(script, float(d['video_at_s'] or 0))}\n"
+        f"what the lecturer said (script, from this moment on): {_said(script, at)}\n"
         f"record:\n{turns}\n"
     )
 
@@ -66,13 +69,17 @@ class Packet:
 def split(n_tasks: int, n_packets: int, overlap: int) -> list[Packet]:
     """Tasks dealt round-robin into packets; the first `overlap` tasks of packet 0 also go to packet 1, so two
     reviewers label them independently (Cohen's kappa)."""
-    packets = [Packet(chr(ord("a") + i), list(range(i + 1, n_tasks + 1, n_packets))) for i in range(n_packets)]
+    packets = [
+        Packet(chr(ord("a") + i), list(range(i + 1, n_tasks + 1, n_packets))) for i in range(n_packets)
+    ]
     if n_packets > 1:
         packets[1].tasks.extend(packets[0].tasks[:overlap])
     return packets
 
 
-def write_packets(tasks_json: Path, out: Path, sets: Iterable[str], n_packets: int, overlap: int) -> list[Path]:
+def write_packets(
+    tasks_json: Path, out: Path, sets: Iterable[str], n_packets: int, overlap: int
+) -> list[Path]:
     tasks = json.loads(tasks_json.read_text())
     scripts = _scripts(sets)
     images = (tasks_json.parent / "images").resolve()
