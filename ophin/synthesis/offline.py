@@ -38,8 +38,10 @@ class OfflineCueGenerator:
     # a finding, a diagnosis or a described appearance; 5: a relation leading to a diagnosis the narration
     # does not name is not used (derived_diagnoses="narrated"), a cue saying what the picture shows is asked;
     # 6: two narrated findings or more make one VQA asking for all of them (kinds/vqa.VQA_FINDINGS); 7: no CoT
-    # of a normal picture naming no structure, no "does not point to one cause" before a narrated diagnosis
-    version = "7"
+    # of a normal picture naming no structure, no "does not point to one cause" before a narrated diagnosis;
+    # 8: no premise that is its relation's own meaning ("macular edema ... consistent with macular oedema"),
+    # no "the some"/"the few" before a finding
+    version = "8"
     model = "offline-cue-template"
 
     def __init__(self, derived_diagnoses: str = "narrated") -> None:

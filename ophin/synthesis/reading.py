@@ -13,6 +13,7 @@ from ophin.synthesis.base import PairContext
 from ophin.synthesis.modality import fits, narrated_modalities, noun, other_modalities, record_modality, scrub
 from ophin.synthesis.normalize import normalize_cue
 from ophin.synthesis.phrases import clauses, noun_phrase_at
+from ophin.verification.claims import normalize_spelling
 
 _SPACES = re.compile(r"\s+")
 MAX_FINDINGS = 4  # an observation names at most this many findings (each interpretation's premise among them)
@@ -185,8 +186,9 @@ def read_image(ctx: PairContext, derived: str = "narrated") -> Image:
 
 
 def _bare(phrase: str) -> str:
-    """A phrase without its leading determiner: the frames add their own ("the ...")."""
-    return re.sub(r"^(?:a|an|the|these|those|this|its|their)\s+", "", phrase)
+    """A phrase without its leading determiner or quantifier: the frames add their own ("the ..."), and "the
+    some macular edema" or "the a few cysts" is no English."""
+    return re.sub(r"^(?:(?:a|an|the|these|those|this|its|their)\s+)?(?:(?:few|some|several)\s+)?", "", phrase)
 
 
 def premise(text: str, relation: Relation) -> str | None:
@@ -201,7 +203,11 @@ def premise(text: str, relation: Relation) -> str | None:
     phrase = _bare(noun_phrase_at(text, match.start, match.end, known_words()))
     if phrase == spoken(match.text) and is_adjective(match.text):  # "its cup is large and pale": "pale cup"
         before = [m for m in terms_of_kind(find_terms(text, TERMS), "anatomy") if m.end <= match.start]
-        return f"{phrase} {spoken(before[-1].text)}" if before else None
+        phrase = f"{phrase} {spoken(before[-1].text)}" if before else ""
+    # "the macular edema is consistent with macular oedema" reasons in a circle: a finding that already is
+    # the relation's meaning is no premise for it.
+    if not phrase or normalize_spelling(relation.indicates) in normalize_spelling(phrase):
+        return None
     return phrase
 
 

@@ -26,3 +26,16 @@ def test_a_narrated_diagnosis_is_not_preceded_by_an_open_interpretation() -> Non
     assert cot.split("Conclusion:")[1].startswith(" the diagnosis is glaucoma")
     assert "does not point to one cause" not in cot
     assert "Observation: this fundus photograph shows the pale cup." in cot
+
+
+def test_a_finding_that_is_the_relations_meaning_is_no_premise_for_it() -> None:
+    """Labelled bad: "so the macular edema is consistent with macular oedema" (a circle, either spelling)."""
+    for edema in ("edema", "oedema"):
+        cues = ("A few dark cysts around the fovea.", f"So there is some macular {edema} as well.")
+        cot = _cot(PairContext("p-circle", cues, "", modality="oct"))
+        steps = [line for line in cot.splitlines() if "Interpretation:" in line]
+        assert steps, cot  # the cysts still lead to macular oedema
+        assert "the some" not in cot and "the few" not in cot, cot
+        assert not any(
+            "macular edema is consistent" in s or "macular oedema is consistent" in s for s in steps
+        ), cot
