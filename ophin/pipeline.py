@@ -103,6 +103,7 @@ class StageParams:
                     max_exposure=s.image.max_exposure,
                     max_clipped_fraction=s.image.max_clipped_fraction,
                     max_text_fraction=s.image.max_text_fraction,
+                    max_redacted_fraction=s.image.max_redacted_fraction,
                     allowed_modalities=tuple(s.image.allowed_modalities),
                     classifier=s.image.classifier,
                     clinical_threshold=k.clinical_threshold,

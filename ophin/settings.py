@@ -240,6 +240,7 @@ class ImageSettings(BaseModel):
     max_exposure: float = Field(0.92, ge=0.0, le=1.0)
     max_clipped_fraction: float = Field(0.25, ge=0.0, le=1.0)
     max_text_fraction: float = Field(0.3, ge=0.0, le=1.0)
+    max_redacted_fraction: float = Field(0.1, ge=0.0, le=1.0)  # redaction may hide this share of a picture
     allowed_modalities: list[str] = Field(
         default_factory=lambda: [
             "colour_fundus", "oct", "angiography", "slit_lamp", "external_eye", "surgical_microscope",

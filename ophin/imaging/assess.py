@@ -35,6 +35,9 @@ class ImageParams:
     max_exposure: float = 0.92
     max_clipped_fraction: float = 0.25  # clinical sample frames <= 0.04; a blown-out copy 0.2-0.86
     max_text_fraction: float = 0.3  # OCR word boxes' share of the (refined) frame
+    # Redaction boxes are drawn for safety and may be false alarms (OCR reads names into OCT speckle); past
+    # this share of the picture hidden, its records describe what nobody can see: the frame is dropped.
+    max_redacted_fraction: float = 0.1
     allowed_modalities: tuple[str, ...] = CLINICAL_LABELS
     classifier: str = "classical"
     clinical_threshold: float = 0.5
@@ -65,6 +68,7 @@ class FrameAssessment:
     face_is_subject: bool
     text_redacted: int
     redaction_reasons: list[str]
+    redacted_fraction: float  # share of the picture redaction filled (deid.hidden_fraction)
     clinical_score: float
     clinical_reason: str
     is_clinical: bool
@@ -105,7 +109,7 @@ def assess_frame(
 ) -> FrameAssessment:
     from ophin.adapters import vision
     from ophin.imaging.clinical import ClinicalParams, clinical_score
-    from ophin.imaging.deid import deidentify, face_detector
+    from ophin.imaging.deid import deidentify, face_detector, hidden_fraction
     from ophin.imaging.modality import get_classifier
     from ophin.imaging.refine import refine_image
     from ophin.imaging.scores import image_scores
@@ -130,7 +134,10 @@ def assess_frame(
     chart = modality.label in CHART_LABELS
     clinical_reason = f"clinical: {modality.reason}" if chart else clinical.reason
     shape = {k: v for k, v in vars(s).items() if k not in ("faces", "face_fraction")}
-    measured = features | shape | {"faces": deid.faces, "classifier": params.classifier}
+    hidden = hidden_fraction(refined.image, deid.image, params.deid.fill_colour)
+    measured = features | shape | {
+        "faces": deid.faces, "classifier": params.classifier, "redacted_fraction": hidden
+    }  # fmt: skip
     assessment = FrameAssessment(
         image=deid.image,
         phash=vision.perceptual_hash(refined.image),
@@ -151,6 +158,7 @@ def assess_frame(
         face_is_subject=deid.face_is_subject,
         text_redacted=deid.text_boxes_redacted + frame_boxes,
         redaction_reasons=list(dict.fromkeys(deid.redaction_reasons + frame_reasons)),
+        redacted_fraction=hidden,
         clinical_score=clinical.score,
         clinical_reason=clinical_reason,
         is_clinical=clinical.is_clinical or chart,
@@ -217,6 +225,9 @@ def decide(a: FrameAssessment, p: ImageParams) -> str | None:
         return f"not a clinical image (score {a.clinical_score:.2f}): {a.clinical_reason}"
     if a.modality not in p.allowed_modalities:
         return f"modality {a.modality} not allowed ({a.modality_reason})"
+    if a.redacted_fraction > p.max_redacted_fraction:
+        share = f"{a.redacted_fraction:.0%} of the picture > {p.max_redacted_fraction:.0%}"
+        return f"redaction hides {share}: its records would describe what nobody can see"
     if a.sharpness < p.min_sharpness:
         return f"too blurred: sharpness {a.sharpness:.1f} < {p.min_sharpness}"
     if a.modality in CHART_LABELS:

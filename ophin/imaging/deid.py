@@ -49,6 +49,9 @@ class DeidParams:
     label_max_reads: int = 8  # re-reads per frame; lines past it are filled unread
 
 
+LIT = 40  # of 255: a pixel brighter than this in any channel showed something before it was filled
+
+
 @dataclass(frozen=True)
 class DeidResult:
     image: np.ndarray  # a redacted copy; the input is never changed
@@ -144,6 +147,19 @@ def deidentify(
         ocr_ran=ocr is not None,
         kept_words=tuple(wd for wd in seen + reread if not any(_overlaps(wd.box, r) for r in redacted)),
     )
+
+
+def hidden_fraction(before: np.ndarray, after: np.ndarray, fill: tuple[int, int, int]) -> float:
+    """The share of the picture a redaction hid: pixels of the fill colour now that were lit before (a black
+    surround or an OCT's dark vitreous filled black hides nothing). `before` is resized to `after` if
+    needed."""
+    import cv2
+
+    if before.shape[:2] != after.shape[:2]:
+        before = cv2.resize(before, (after.shape[1], after.shape[0]), interpolation=cv2.INTER_AREA)
+    filled = np.all(after == np.asarray(fill, dtype=after.dtype), axis=2)
+    lit = before.max(axis=2) > LIT
+    return round(float(np.count_nonzero(filled & lit)) / max(1, filled.size), 4)
 
 
 def _clear_surround(image: np.ndarray, params: DeidParams) -> tuple[np.ndarray, int]:

@@ -45,6 +45,7 @@ def metrics(settings: Settings) -> tuple[Metric, ...]:
         return _t(settings, path, side, inclusive)
 
     face_share = cast(Frame.scores["face_fraction"].astext, Float)
+    redacted_share = cast(Frame.scores["redacted_fraction"].astext, Float)
     return (
         Metric(
             "sharpness", "Sharpness (frames)", "Laplacian variance at 512 px", Frame, Frame.sharpness, (),
@@ -71,6 +72,10 @@ def metrics(settings: Settings) -> tuple[Metric, ...]:
         Metric(
             "face_share", "Face share (frames with a face)", "largest face's share of the frame", Frame,
             face_share, (Frame.face_count > 0,), (t("keyframes.face_subject_fraction", "max", True),), False,
+        ),
+        Metric(
+            "redacted", "Redacted share (frames)", "share of the picture redaction filled", Frame,
+            redacted_share, (), (t("image.max_redacted_fraction", "max"),), True,
         ),
         Metric(
             "cue_score", "Visual-cue score (sentences)", "score, 0..1", VisualCue, VisualCue.score, (),

@@ -30,7 +30,8 @@ UPSTREAM: tuple[str, ...] = ()  # reads only the media
 # 5: frames refined (borders trimmed, slides cropped to their photograph), scored and classified by modality
 # 6: decode="keyframes": cuts and drift from the keyframes and packet sizes, full decode only where needed
 # 7: cuts between similar photographs, round fields kept whole, insets found by their frame, visual_field
-VERSION = "7"
+# 8: a frame whose redaction hides more than image.max_redacted_fraction of the picture is dropped
+VERSION = "8"
 SETTLE_S = 0.5  # grab a little after the cut: past fades and encoder smear
 
 

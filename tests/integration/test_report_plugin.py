@@ -8,11 +8,14 @@ import re
 import pytest
 
 from ophin.db.session import session_factory, session_scope
+from ophin.reporting.metrics import metrics
 from ophin.settings import Settings
 from tests.support.plugin_app import ophin_environment, plugin_client
 from tests.unit.reporting.rows import build
 
 pytestmark = pytest.mark.slow
+
+PLOTS = 1 + len(metrics(Settings()))  # the funnel and one histogram per scored decision
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +52,8 @@ def test_report_route_needs_airflow_auth(api) -> None:  # noqa: ANN001
 def test_report_route_serves_the_page_under_a_script_free_policy(api) -> None:  # noqa: ANN001
     page = _get(api, Accept="text/html")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert len(re.findall(r'<figure class="plot[^"]*" id="plot-', page.text)) == page.text.count("<svg") == 9
+    plots = re.findall(r'<figure class="plot[^"]*" id="plot-', page.text)
+    assert len(plots) == page.text.count("<svg") == PLOTS
     assert "too blurred" in page.text and "generated " in page.text
     policy = page.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "script-src" not in policy

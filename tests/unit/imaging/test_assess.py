@@ -96,6 +96,28 @@ def test_assess_text_fraction_over_the_limit_drops_the_frame() -> None:
     assert words  # the caption was drawn
 
 
+def test_assess_drops_a_frame_whose_redaction_hides_the_picture() -> None:
+    """OCR reads names into OCT speckle and the lines are filled: past max_redacted_fraction the records
+    would describe fluid nobody can see (labelled bad), so the frame goes; a small label bar stays."""
+    frame = fit(oct_bscan(h=220))
+    h, w = frame.shape[:2]
+    no_labels = replace(P, deid=replace(P.deid, labels=LabelParams(enabled=False)))
+    label = OcrWord("Patient: DOE, JANE", 90.0, (w // 3, h // 2, 120, 14))  # over the retina
+    small = _assess(frame, no_labels, ocr=_Words([label]))
+    assert small.drop_reason is None and 0 < small.redacted_fraction <= P.max_redacted_fraction
+    assert small.frame_columns()["scores"]["redacted_fraction"] == small.redacted_fraction
+    speckle = [
+        OcrWord(f"Patient: DOE, JANE {i}", 60.0, (0, y, w, 40)) for i, y in enumerate(range(60, h - 40, 45))
+    ]
+    hidden = _assess(frame, no_labels, ocr=_Words(speckle))
+    assert hidden.redacted_fraction > P.max_redacted_fraction
+    assert hidden.drop_reason is not None and hidden.drop_reason.startswith("redaction hides")
+    lenient = replace(no_labels, max_redacted_fraction=1.0)
+    assert _assess(frame, lenient, ocr=_Words(speckle)).drop_reason is None
+    # A black surround filled black hides nothing: only pixels that showed something count.
+    assert _assess(fit(fundus_photo())).redacted_fraction < 0.01
+
+
 def test_assess_face_as_subject_is_dropped() -> None:
     def portrait(image: np.ndarray) -> list[Face]:
         h, w = image.shape[:2]

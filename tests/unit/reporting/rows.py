@@ -88,13 +88,16 @@ def build(session: Session) -> Built:
                    modality="colour_fundus", sharpness=0.4, exposure=0.95, clinical_score=0.8),
             _frame("f3", "A", "A1", kept=False, drop_reason="too blurred: sharpness 0.7 < 1.0",
                    modality="colour_fundus", sharpness=0.7, exposure=0.5, clinical_score=0.8),
-            # the face is the subject (6 % >= face_subject_fraction 2 %); clinical 0.2 < 0.5
+            # the face is the subject (6 % >= face_subject_fraction 2 %); clinical 0.2 < 0.5; its redaction
+            # hides 35 % of the picture (> max_redacted_fraction 10 %)
             _frame("f4", "A", "A1", kept=False, modality="external_eye", sharpness=30.0, exposure=0.6,
                    drop_reason="a face is the main content (6.0% of the frame): dropped",
-                   clinical_score=0.2, face_count=1, scores={"face_fraction": 0.06}),
+                   clinical_score=0.2, face_count=1,
+                   scores={"face_fraction": 0.06, "redacted_fraction": 0.35}),
             # kept, with a small blurred face (1 %)
             _frame("f5", "B", "B0", kept=True, modality="oct", sharpness=20.0, exposure=0.3,
-                   clinical_score=0.7, face_count=1, scores={"face_fraction": 0.01}),
+                   clinical_score=0.7, face_count=1,
+                   scores={"face_fraction": 0.01, "redacted_fraction": 0.02}),
             _frame("f6", "B", "B0", kept=False, modality="oct", sharpness=20.0, exposure=0.3,
                    drop_reason=f"near-duplicate of frame {f5} (phash distance <= 6)", clinical_score=0.7),
         ]

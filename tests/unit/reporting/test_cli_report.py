@@ -10,8 +10,11 @@ from typer.testing import CliRunner
 
 from ophin.cli import app
 from ophin.db.session import session_factory, session_scope
+from ophin.reporting.metrics import metrics
 from ophin.settings import Settings, get_settings
 from tests.unit.reporting.rows import build
+
+PLOTS = 1 + len(metrics(Settings()))  # the funnel and one histogram per scored decision
 
 
 @pytest.fixture
@@ -30,7 +33,7 @@ def test_report_writes_the_page_with_quality_figures(env, tmp_path) -> None:  # 
     result = CliRunner().invoke(app, ["report", "--html", str(out), "--quality", str(quality)], env=env)
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
-    assert html.count("<svg") == 9 and "fidelity" in html and "generated " in html
+    assert html.count("<svg") == PLOTS and "fidelity" in html and "generated " in html
     assert "wrote:" in result.output and "funnel" in result.output  # the seconds per section
 
 

@@ -127,6 +127,12 @@ def test_face_share_is_over_frames_with_a_face_and_refuses_at_the_line(sessions)
     assert clinical.n == 6 and clinical.refused == 1  # 0.2 < 0.5
 
 
+def test_redacted_share_is_over_frames_that_measured_it_and_refuses_past_the_line(sessions) -> None:  # noqa: ANN001
+    with session_scope(sessions) as session:
+        d = distribution(session, _metric("redacted"))
+    assert d.n == 2 and d.refused == 1  # 0.35 > max_redacted_fraction 0.1; 0.02 kept
+
+
 def test_a_metric_without_rows_is_an_empty_distribution(db_url, tmp_path) -> None:  # noqa: ANN001
     factory = session_factory(Settings(db={"url": db_url}, home=tmp_path))
     with session_scope(factory) as session:

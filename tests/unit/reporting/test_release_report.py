@@ -11,9 +11,13 @@ from sqlalchemy import update
 from ophin.db.models import Frame
 from ophin.db.session import session_scope
 from ophin.release.build import REPORT, content_digest
+from ophin.reporting.metrics import metrics
+from ophin.settings import Settings
 from ophin.stages.export import export_release
 from tests.conftest import make_services
 from tests.unit.reporting.rows import build
+
+PLOTS = 1 + len(metrics(Settings()))  # the funnel and one histogram per scored decision
 
 
 def test_a_release_holds_the_report_in_its_manifest_and_not_in_its_id(db_url, tmp_path) -> None:  # noqa: ANN001
@@ -24,7 +28,7 @@ def test_a_release_holds_the_report_in_its_manifest_and_not_in_its_id(db_url, tm
     page = (tmp_path / "r1" / REPORT).read_bytes()
     manifest = json.loads((tmp_path / "r1" / "manifest.json").read_text())
     assert manifest["files"][REPORT] == {"sha256": hashlib.sha256(page).hexdigest(), "bytes": len(page)}
-    assert b"too blurred" in page and page.count(b"<svg") == 9 and b"generated " not in page
+    assert b"too blurred" in page and page.count(b"<svg") == PLOTS and b"generated " not in page
     assert content_digest(manifest["files"]) == content_digest(
         {k: v for k, v in manifest["files"].items() if k != REPORT}
     )
