@@ -207,6 +207,18 @@ DIAGNOSES: Mapping[str, tuple[str, ...]] = {
     "tumour": ("retinoblastoma", "choroidal melanoma"),
 }
 
+# Words that grade or type a diagnosis when said right before it ("proliferative retinopathy", "primary
+# open angle glaucoma"): synthesis states a narrated diagnosis with these, and with no other adjective (a
+# misheard "brown retinopathy" for "background retinopathy" would state a false grade).
+DIAGNOSIS_QUALIFIERS = frozenset(
+    """proliferative non-proliferative nonproliferative pre-proliferative preproliferative background
+    diabetic hypertensive sickle cell wet dry neovascular exudative atrophic geographic primary secondary
+    open angle open-angle closed closure angle-closure narrow normal tension normal-tension acute chronic
+    congenital juvenile pigmentary mild moderate severe early intermediate late advanced central branch
+    hemi ischaemic ischemic non-ischaemic non-ischemic age-related serous cystoid clinically significant
+    high-risk""".split()
+)
+
 MODALITIES: Mapping[str, tuple[str, ...]] = {
     "fundus photograph": (
         "(?:colou?r |retinal )?fundus(?: (?:photo(?:graph)?s?|images?|pictures?|photography))?",

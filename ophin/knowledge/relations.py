@@ -516,6 +516,15 @@ _POST_NEGATION = re.compile(
 _CDR = re.compile(r"cup[\s-]*(?:to[\s-]*)?dis[ck][\s-]*ratios?", re.IGNORECASE)
 
 
+# Hedged wording: what a finding is consistent with, not what the patient has.
+HEDGE = re.compile(
+    r"\b(?:consistent with|in keeping with|compatible with|suggest(?:s|ed|ing|ive of)?|points? to"
+    r"|raises? (?:the )?suspicion|typical of|characteristic of|features? of|may|might|could|possibl[ey]"
+    r"|likely|probabl[ey]|hallmark of|sign of)\b",
+    re.IGNORECASE,
+)
+
+
 def is_negated(sentence: str, start: int, end: int | None = None) -> bool:
     """True when the words at sentence[start:end] are denied ("no drusen", "haemorrhages are not seen")."""
     end = start if end is None else end

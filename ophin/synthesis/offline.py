@@ -40,7 +40,8 @@ class OfflineCueGenerator:
     # 6: two narrated findings or more make one VQA asking for all of them (kinds/vqa.VQA_FINDINGS); 7: no CoT
     # of a normal picture naming no structure, no "does not point to one cause" before a narrated diagnosis;
     # 8: no premise that is its relation's own meaning ("macular edema ... consistent with macular oedema"),
-    # no "the some"/"the few" before a finding
+    # no "the some"/"the few" before a finding; a narrated diagnosis keeps its grade ("proliferative
+    # retinopathy") and, said only as a sign or a possibility, is concluded as "consistent with"
     version = "8"
     model = "offline-cue-template"
 

@@ -7,8 +7,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ophin.cues.lexicon import TERMS, TermMatch, find_terms, terms_of_kind
-from ophin.knowledge.relations import Relation, condition_narrated, is_negated, normal_relations, relations_in
+from ophin.cues.lexicon import DIAGNOSIS_QUALIFIERS, TERMS, TermMatch, find_terms, terms_of_kind
+from ophin.knowledge.relations import (
+    HEDGE,
+    Relation,
+    condition_narrated,
+    is_negated,
+    normal_relations,
+    relations_in,
+)
 from ophin.synthesis.base import PairContext
 from ophin.synthesis.modality import fits, narrated_modalities, noun, other_modalities, record_modality, scrub
 from ophin.synthesis.normalize import normalize_cue
@@ -93,6 +100,7 @@ class Cue:
     diagnosis: str | None  # a named diagnosis, as spoken
     relations: tuple[Relation, ...]  # sign relations asserted here whose modality fits the record's
     names_modality: bool
+    diagnosis_hedged: bool = False  # said only as a sign or a possibility ("a sign of glaucoma")
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,7 @@ class Image:
     # which the observation names in these same words
     premises: tuple[tuple[str, Relation], ...]
     diagnoses: tuple[str, ...]  # diagnoses the narration names
+    diagnoses_hedged: bool  # every cue naming a diagnosis hedges it: a conclusion may not state it as fact
     meanings: tuple[str, ...]  # what cited relations say the findings indicate (derived, never as fact)
     # "narrated": a relation leading to a diagnosis is used only where the narration names it;
     # "hedged": any fitting relation, its diagnosis hedged and cited (settings.synthesis.derived_diagnoses)
@@ -170,6 +179,7 @@ def read_image(ctx: PairContext, derived: str = "narrated") -> Image:
     )
     findings = tuple(dict.fromkeys([*(p for p, _ in premises), *(c.phrase for c in abnormal if c.phrase)]))
     diagnoses = tuple(dict.fromkeys(c.diagnosis for c in cues if c.diagnosis))
+    hedged = bool(diagnoses) and all(c.diagnosis_hedged for c in cues if c.diagnosis)
     return Image(
         modality=modality,
         noun=noun(modality),
@@ -180,6 +190,7 @@ def read_image(ctx: PairContext, derived: str = "narrated") -> Image:
         findings=findings[:MAX_FINDINGS],
         premises=tuple((p, r) for p, r in premises if p in findings[:MAX_FINDINGS]),
         diagnoses=diagnoses,
+        diagnoses_hedged=hedged,
         meanings=tuple(dict.fromkeys(r.indicates for p, r in premises if p in findings[:MAX_FINDINGS]))[:2],
         derived=derived,
     )
@@ -283,7 +294,7 @@ def read_cue(text: str, modality: str | None = None) -> Cue:
     else:
         stage = 1
     topic = _topic_match(text, strong, diagnoses, terms_of_kind(asserted, "finding"), anatomy)
-    diagnosis = next((spoken(m.text) for m in diagnoses if not is_adjective(m.text)), None)
+    named = next((m for m in diagnoses if not is_adjective(m.text)), None)
     return Cue(
         text=text,
         stage=stage,
@@ -296,7 +307,8 @@ def read_cue(text: str, modality: str | None = None) -> Cue:
         anatomy=tuple(dict.fromkeys(spoken(m.text) for m in anatomy)),
         labels=tuple(dict.fromkeys(m.term.label for m in anatomy)),
         findings=tuple(dict.fromkeys(m.term.label for m in strong)),
-        diagnosis=diagnosis,
+        diagnosis=qualified(text, named) if named else None,
+        diagnosis_hedged=bool(named and HEDGE.search(text[: named.start])),
         relations=relations,
         names_modality=names_modality,
     )
@@ -362,6 +374,20 @@ def _phrase(
     if markers and anatomy:
         return f"{markers[0].group(0).lower()} {spoken(anatomy[0].text)}"
     return None
+
+
+def qualified(text: str, match: TermMatch) -> str:
+    """A diagnosis as spoken with the qualifiers right before it that grade or type it ("so this is
+    proliferative retinopathy" -> "proliferative retinopathy", not "retinopathy"); any other word ends
+    them."""
+    words = re.search(r"(?:[A-Za-z][\w-]*[ \t]+)*$", text[: match.start])
+    before = words.group(0).split() if words else []
+    kept: list[str] = []
+    for word in reversed(before):
+        if word.lower() not in DIAGNOSIS_QUALIFIERS:
+            break
+        kept.insert(0, word.lower())
+    return " ".join([*kept, spoken(match.text)])
 
 
 def spoken(text: str) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ophin.cues.base import split_sentences
 from ophin.cues.lexicon import NEGATIVE_TERMS, TERMS, TermMatch, find_terms, terms_of_kind
-from ophin.knowledge.relations import Relation, relations_in
+from ophin.knowledge.relations import HEDGE, Relation, relations_in
 from ophin.synthesis.base import Turn
 from ophin.verification.checks import CheckResult, content_words
 from ophin.verification.claims import polar_mentions
@@ -31,14 +31,6 @@ FRAME_MODALITY_TERMS: dict[str, frozenset[str]] = {
 }
 # Lexicon modality words that say nothing about the modality on their own ("the fundus", "this scan").
 _GENERIC_MODALITY_WORDS = frozenset({"fundus", "scan", "scans"})
-
-# Hedged wording: what a finding is consistent with, not what the patient has.
-_HEDGE = re.compile(
-    r"\b(?:consistent with|in keeping with|compatible with|suggest(?:s|ed|ing|ive of)?|points? to"
-    r"|raises? (?:the )?suspicion|typical of|characteristic of|features? of|may|might|could|possibl[ey]"
-    r"|likely|probabl[ey]|hallmark of|sign of)\b",
-    re.IGNORECASE,
-)
 
 # Label families a focused answer may name instead of the very label asked about (one structure, its parts).
 _FAMILIES: tuple[frozenset[str], ...] = (
@@ -157,7 +149,7 @@ def diagnosis_narrated(
                 continue
             cited = [r for r in premises if said.label in _diagnoses(r) and _fits(r, frame_modality)]
             quoted = any(_norm(r.statement) in _norm(sentence) for r in cited)
-            if cited and (quoted or _HEDGE.search(sentence)):
+            if cited and (quoted or HEDGE.search(sentence)):
                 continue
             why = "no narrated finding's relation leads to it" if not cited else "stated as fact"
             invented.setdefault(f"'{said.surface}' ({why})", None)

@@ -112,6 +112,8 @@ def _conclusion(pair_id: str, image: Image) -> str:
     noun, findings = image.noun, image.findings
     if image.diagnoses:
         diagnosis = and_(list(image.diagnoses[:2]))
+        if image.diagnoses_hedged:  # said only as "a sign of" or "may be": concluded as said, not as fact
+            return rotate(A_CONCLUDE_DERIVED, pair_id)[0].format(noun=noun, meaning=diagnosis)
         if not findings:
             return A_CONCLUDE_NARRATED_ONLY.format(diagnosis=diagnosis)
         template = rotate(A_CONCLUDE_NARRATED, pair_id)[0]

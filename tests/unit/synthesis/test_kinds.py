@@ -84,9 +84,33 @@ def test_generate_hedges_a_derived_diagnosis_and_cites_it() -> None:
 
 
 def test_generate_states_a_narrated_diagnosis_as_the_diagnosis() -> None:
-    cues = ("The cup-to-disc ratio is enlarged.", "These findings are consistent with glaucoma.")
+    cues = ("The cup-to-disc ratio is enlarged.", "These findings mean this patient has glaucoma.")
     text = _text(PairContext("p-g", cues, "", modality="colour_fundus"), "cot")
     assert "Conclusion: the diagnosis is glaucoma" in text or "the diagnosis is glaucoma." in text
+
+
+def test_generate_concludes_a_hedged_narrated_diagnosis_as_said() -> None:
+    """'a sign of glaucoma' concluded 'the diagnosis is glaucoma' was labelled bad: certainty nobody said."""
+    for said in (
+        "These findings are consistent with glaucoma.",
+        "Its cup is large and pale, a sign of glaucoma.",
+    ):
+        text = _text(
+            PairContext("p-h", ("The cup-to-disc ratio is enlarged.", said), "", modality="colour_fundus"),
+            "cot",
+        )
+        conclusion = text.split("Conclusion:")[1]
+        assert "the diagnosis is" not in conclusion and "consistent with glaucoma" in conclusion, text
+
+
+def test_generate_states_a_diagnosis_with_the_grade_said_before_it() -> None:
+    cues = ("A frond of new vessels grows at the disc, so this is proliferative retinopathy.",)
+    text = _text(PairContext("p-pdr", cues, "", modality="colour_fundus"), "cot")
+    assert "the diagnosis is proliferative retinopathy" in text, text
+    misheard = ("A frond of new vessels grows at the disc, so this is brown retinopathy.",)  # no grade word
+    assert "brown retinopathy" not in _text(
+        PairContext("p-brown", misheard, "", modality="colour_fundus"), "cot"
+    )
 
 
 def test_generate_vqa_answer_addresses_its_focus() -> None:
