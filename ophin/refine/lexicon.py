@@ -18,7 +18,7 @@ from ophin.refine.base import (
     apply_corrections,
     keeps_invariants,
 )
-from ophin.refine.confidence import LOW_P, sounds_like
+from ophin.refine.confidence import FUNCTION_WORDS, LOW_P, sounds_like
 from ophin.refine.confusions import CONTEXT_RULES, HEAD_NOUNS, MISHEARD, UNITS
 from ophin.refine.vocabulary import (
     DEFAULT_WORDLISTS,
@@ -30,9 +30,12 @@ from ophin.refine.vocabulary import (
     load_english_words,
     load_terms_file,
     osa_distance,
+    phonetic_key,
 )
 
-RULES_VERSION = "2"  # 2: a word in no list, in a clinical sentence, is corrected by sound
+# 2: a word in no list, in a clinical sentence, is corrected by sound; 3: real words that together sound like
+# one multi-word term
+RULES_VERSION = "3"
 # A word in no list is corrected by sound only this close in letters too (a real word heard low is judged by
 # confidence.FIX_LETTER_RATIO): "disparatinal" is 5/12 from "subretinal", and was "the retinal".
 UNKNOWN_FIX_RATIO = 0.3
@@ -40,6 +43,14 @@ UNKNOWN_FIX_RATIO = 0.3
 HYPHENATED_MAX_DISTANCE = 0.36
 HYPHENATED_MIN_LETTERS = 12
 MAX_PASSES = 3  # a correction can supply the cue another word needed; passes run until nothing changes
+# Real words heard for a multi-word term: phrases of up to this many words are compared with the terms.
+PHRASE_MAX_WORDS = 4
+# A phrase may not start or end on one of these: "the optic disc" is "optic disc" said with its article.
+PART_LETTER_RATIO = 0.25  # letter edits per letter of what differs: "frame" / "flame" 1/5
+_SLIPPED = frozenset({"and", "an", "a", "the", "of", "in"})  # heard inside a term: "hard and exudates"
+_PHRASE_EDGES = FUNCTION_WORDS | NEGATIONS | frozenset(
+    "a an the and or of in on at to is are was it its as by for his her he she we you i".split()
+)
 
 _DIGITS = re.compile(r"\d")
 
@@ -159,6 +170,7 @@ class LexiconRefiner:
         # Last, on the settled text (after joins like "papillo macular"): words still in no list.
         p = _Pass(text, context, self._context_cue, self.vocab, locked)
         self._apply_unknown(p)
+        self._apply_phrases(p)
         if p.edits:
             applied.append(sorted(p.edits, key=lambda e: e.start))
         corrections = tuple(sorted(_to_raw(sentence, applied), key=lambda c: c.start))
@@ -254,6 +266,54 @@ class LexiconRefiner:
                 and _letter_ratio(verdict.match) <= UNKNOWN_FIX_RATIO
             ):
                 p.add("sound-alike", start, end, _match_case(word, verdict.term))
+
+    def _apply_phrases(self, p: _Pass) -> None:
+        """Real words that together sound like one multi-word domain term, in a clinical sentence ("cup and
+        wool spots" -> "cotton wool spots", "hard and exudates" -> "hard exudates", "frame hemorrhages" ->
+        "flame hemorrhages"): every word is English, so no word rule sees them. Corrected only when the
+        phrase clearly sounds and spells like that one term (confidence.sounds_like says "fix"), has about
+        its number of words and shares a word with it, starts and ends on content words, and changes more
+        than a spelling or a plural. Longer phrases first; a phrase never crosses punctuation."""
+        tokens = list(WORD.finditer(p.text))
+        for width in range(PHRASE_MAX_WORDS, 1, -1):
+            for i in range(len(tokens) - width + 1):
+                span = tokens[i : i + width]
+                start, end = span[0].start(), span[-1].end()
+                words = [t.group(0).lower() for t in span]
+                if words[0] in _PHRASE_EDGES or words[-1] in _PHRASE_EDGES:
+                    continue
+                if any(p.text[a.end() : b.start()] != " " for a, b in zip(span, span[1:], strict=False)):
+                    continue
+                if not p.free(start, end) or not p.has_cue(start, end):
+                    continue
+                verdict = sounds_like(self.vocab, " ".join(words))
+                if verdict is None or verdict.action != "fix" or verdict.match.distance <= 1:
+                    continue
+                target = verdict.term.split()
+                stems = {_stem(w) for w in target}
+                heard = [_stem(w) for w in words]
+                # A term is never lengthened ("nerve fibre" is no mishearing of "nerve fiber layer").
+                if len(target) < 2 or not width - 1 <= len(target) <= width or not stems & set(heard):
+                    continue
+                if set(heard) <= stems:
+                    continue  # the term's own words, reordered or pluralised: nothing misheard
+                # What differs must sound the same but for one sound, from its first sound, and be spelt
+                # nearly so ("frame" / "flame"), or be a word slipped into the term ("hard and exudates").
+                # Real words are as near as most mishearings ("early" / "age-related", "first" / "fundus",
+                # "vessel" / "vascular": two sounds; "the macular sits" / "macular star": one sound, two
+                # letters of four), so the rule takes only the nearest.
+                heard_only = "".join(w for w, s in zip(words, heard, strict=True) if s not in stems)
+                said_only = "".join(w for w in target if _stem(w) not in heard)
+                if said_only:
+                    a, b = phonetic_key(heard_only), phonetic_key(said_only)
+                    near = osa_distance(heard_only, said_only) <= PART_LETTER_RATIO * len(said_only)
+                    if a[:1] != b[:1] or osa_distance(a, b) > 1 or not near:
+                        continue
+                elif heard_only not in _SLIPPED:
+                    continue
+                plural = words[-1].endswith("s") and not verdict.term.endswith("s")
+                after = verdict.term + ("s" if plural else "")
+                p.add("sound-alike phrase", start, end, _match_case(p.text[start:end], after))
 
     def _suspect(self, p: _Pass, tokens: list[re.Match[str]], i: int) -> bool:
         tok = tokens[i]
@@ -369,6 +429,10 @@ _SPACING: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<=\d)(?: +/ *|/ +)(?=\d)"), "/"),  # "20 / 40" -> "20/40"
     (re.compile(r"(?<=[A-Za-z0-9)\]'\"]) +(?=[,;:!?%)]|\.(?!\d))"), ""),  # "retina ." -> "retina."
 )
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
 def _word_regex(pattern: str) -> re.Pattern[str]:

@@ -115,6 +115,14 @@ CORRECTED = [
     ),
     ("context", "Injected vessels cross the white clear.", "", "Injected vessels cross the white sclera."),
     ("context", "The people is dilated and fixed.", "The iris is brown.", "The pupil is dilated and fixed."),
+    # sound-alike phrase: real words that together sound like one multi-word term
+    ("sound-alike phrase", "Hard and exudates form a ring.", "Look at the macula.", "Hard exudates form a ring."),
+    (
+        "sound-alike phrase",
+        "Just above the disc, frame hemorrhages streak along the nerve fibers.",
+        "",
+        "Just above the disc, flame hemorrhages streak along the nerve fibers.",
+    ),
 ]
 
 
@@ -149,6 +157,14 @@ UNCHANGED = [
     "A stargardt-like macula on the OCT.",
     "The blood vessels of the retina look normal.",  # 'blood' before anything but haemorrhage stays
     "A heart attack is a risk in retinal artery occlusion.",
+    # real modifiers as near to a term as a mishearing: the sound-alike phrase rule leaves them
+    "In this fundus photo, the macular sits in the middle of the image.",  # not 'macular star'
+    "These bumps are drusen, the hallmark of early macular degeneration.",  # not 'age-related'
+    "This first photograph has no haemorrhages.",  # not 'fundus photograph'
+    "Flame haemorrhages lie along the upper and lower vessel arcades.",  # not 'vascular arcades'
+    "Picture two has cysts inside the retina.",  # not 'inner retina'
+    "The nerve fibre layer is thin on OCT.",  # a spelling is no mishearing, and a term is never lengthened
+    "The streaky flame haemorrhages follow the nerve fibres.",
 ]
 
 

@@ -10,7 +10,7 @@ import pytest
 from ophin.refine.lexicon import LexiconRefiner
 
 # Ground truth is read only as known-correct English; nothing in the refiner is tuned on it.
-SETS = ("demo", "heldout")
+SETS = ("demo", "dev", "heldout")
 
 
 def _narrations(name: str) -> list[list[str]]:
