@@ -41,7 +41,8 @@ class OfflineCueGenerator:
     # of a normal picture naming no structure, no "does not point to one cause" before a narrated diagnosis;
     # 8: no premise that is its relation's own meaning ("macular edema ... consistent with macular oedema"),
     # no "the some"/"the few" before a finding; a narrated diagnosis keeps its grade ("proliferative
-    # retinopathy") and, said only as a sign or a possibility, is concluded as "consistent with"
+    # retinopathy") and, said only as a sign or a possibility, is concluded as "consistent with"; a question
+    # names a finding whole ("blot hemorrhages", not "the blot")
     version = "8"
     model = "offline-cue-template"
 

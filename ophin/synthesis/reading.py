@@ -342,8 +342,17 @@ def _topic_match(
         return before[-1] if before else anatomy[0]
     for group in (strong, diagnoses, findings, anatomy):
         if group:
-            return group[0]
+            return _whole(text, group[0], group)
     return None
+
+
+def _whole(text: str, match: TermMatch, group: list[TermMatch]) -> TermMatch:
+    """The match run on through matches of its label right after it: "blot hemorrhages" (the lexicon
+    finds "blot" and "hemorrhages" apart) is asked about whole, not as "the blot"."""
+    for m in group:
+        if m.term.label == match.term.label and m.start > match.end and not text[match.end : m.start].strip():
+            match = TermMatch(match.term, text[match.start : m.end], match.start, m.end)
+    return match
 
 
 def question_topic(match: TermMatch | None) -> str | None:

@@ -116,7 +116,12 @@ CORRECTED = [
     ("context", "Injected vessels cross the white clear.", "", "Injected vessels cross the white sclera."),
     ("context", "The people is dilated and fixed.", "The iris is brown.", "The pupil is dilated and fixed."),
     # sound-alike phrase: real words that together sound like one multi-word term
-    ("sound-alike phrase", "Hard and exudates form a ring.", "Look at the macula.", "Hard exudates form a ring."),
+    (
+        "sound-alike phrase",
+        "Hard and exudates form a ring.",
+        "Look at the macula.",
+        "Hard exudates form a ring.",
+    ),
     (
         "sound-alike phrase",
         "Just above the disc, frame hemorrhages streak along the nerve fibers.",

@@ -39,3 +39,12 @@ def test_a_finding_that_is_the_relations_meaning_is_no_premise_for_it() -> None:
         assert not any(
             "macular edema is consistent" in s or "macular oedema is consistent" in s for s in steps
         ), cot
+
+
+def test_a_question_names_the_finding_whole() -> None:
+    """Labelled bad: 'Describe the blot.' (the lexicon finds 'blot' and 'hemorrhages' apart)."""
+    ctx = PairContext(
+        "p-blot", ("There are blot hemorrhages above the macula.",), "", modality="colour_fundus"
+    )
+    question = OfflineCueGenerator().generate(ctx, "vqa").turns[0].text
+    assert "blot hemorrhages" in question, question
