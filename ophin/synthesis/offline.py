@@ -3,6 +3,7 @@ CoT per image; every answer word from the cue sentences, a cited relation statem
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 
 from ophin.cues.lexicon import LEXICON_DIGEST
@@ -42,7 +43,8 @@ class OfflineCueGenerator:
     # 8: no premise that is its relation's own meaning ("macular edema ... consistent with macular oedema"),
     # no "the some"/"the few" before a finding; a narrated diagnosis keeps its grade ("proliferative
     # retinopathy") and, said only as a sign or a possibility, is concluded as "consistent with"; a question
-    # names a finding whole ("blot hemorrhages", not "the blot")
+    # names a finding whole ("blot hemorrhages", not "the blot"); the wording is picked by the narration
+    # (wording_seed), not by the pair id
     version = "8"
     model = "offline-cue-template"
 
@@ -115,16 +117,24 @@ def knowledge_for(ctx: PairContext) -> tuple[str, ...]:
     return tuple(dict.fromkeys(r.statement for r in (*image.relations, *image.normals, *signs, *normals)))
 
 
+def wording_seed(ctx: PairContext) -> str:
+    """What picks a record's wording among the templates: what was said and the modality, not the pair's id.
+    Ids follow the engine's parameters (a new keyframes version renews every one); the same narration on
+    the same kind of image then still reads the same, so a reviewer's label of it still applies."""
+    said = "\n".join((ctx.modality or "", *ctx.cues))
+    return hashlib.sha256(said.encode()).hexdigest()[:16]
+
+
 @lru_cache(maxsize=1024)
 def _plan(ctx: PairContext, derived: str) -> dict[str, tuple[tuple[Turn, ...], tuple[Citation, ...]]]:
-    image, ledger = read_image(ctx, derived), Ledger()
+    image, ledger, seed = read_image(ctx, derived), Ledger(), wording_seed(ctx)
     plan: dict[str, tuple[tuple[Turn, ...], tuple[Citation, ...]]] = {}
-    first = vqa(ctx.pair_id, image, ledger) if has_vqa(image) else ()  # first: keeps the plain cue wording
+    first = vqa(seed, image, ledger) if has_vqa(image) else ()  # first: keeps the plain cue wording
     if first:
         plan["vqa"] = (first, ())
     if has_conversation(image):
         asked = first[0].text if first else ""
-        plan["conversation"] = (conversation(ctx.pair_id, image, ledger, vqa_question=asked), ())
+        plan["conversation"] = (conversation(seed, image, ledger, vqa_question=asked), ())
     if has_cot(image):
-        plan["cot"] = cot(ctx.pair_id, image)
+        plan["cot"] = cot(seed, image)
     return plan

@@ -85,14 +85,19 @@ MANY = PairContext(
     modality="colour_fundus",
 )
 CONTEXTS = (NORMAL_FUNDUS, GLAUCOMA, AMD, DME, NEGATION_AND_NUMBER, OCT, MANY)
-PAIR_IDS = tuple(f"p-{i}" for i in range(25))  # template choice depends on the pair id: try many
+PAIR_IDS = tuple(f"p-{i}" for i in range(25))
 
 _MARKER = re.compile(r"^(?:step\s+\d+\s*:|conclusion\s*:)\s*", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 
 
 def _variants(ctx: PairContext) -> list[PairContext]:
-    return [replace(ctx, pair_id=f"{ctx.pair_id}-{p}") for p in PAIR_IDS]
+    """The same narration as many pairs would carry it: the template choice follows the narration as given
+    (offline.wording_seed), which reading normalises, so trailing spaces vary the wording and nothing else."""
+    return [
+        replace(ctx, pair_id=f"{ctx.pair_id}-{p}", cues=tuple(c + " " * i for c in ctx.cues))
+        for i, p in enumerate(PAIR_IDS)
+    ]
 
 
 def _answers(ctx: PairContext, kind: str) -> list[str]:

@@ -48,3 +48,13 @@ def test_a_question_names_the_finding_whole() -> None:
     )
     question = OfflineCueGenerator().generate(ctx, "vqa").turns[0].text
     assert "blot hemorrhages" in question, question
+
+
+def test_the_wording_follows_the_narration_not_the_pair_id() -> None:
+    """A labelled record is found again by what it says: a new keyframes version renews every pair id, and
+    the same narration must still read the same (eval/review's labels would otherwise all be lost)."""
+    cues = ("There are blot hemorrhages above the macula.", "Cotton wool spots lie along the arcade.")
+    a = PairContext("pair-before", cues, "", modality="colour_fundus")
+    b = PairContext("pair-after-new-ids", cues, "", modality="colour_fundus")
+    for kind in ("vqa", "cot"):
+        assert OfflineCueGenerator().generate(a, kind).turns == OfflineCueGenerator().generate(b, kind).turns
