@@ -32,6 +32,15 @@ SHORT_WORDS = 4
 # Talk about the disease (a negative term, a diagnosis without a deictic) never gets it.
 WINDOW_WEIGHT = 0.15
 
+QUESTION_WEIGHT = -1.0
+# A question asks; it describes nothing ("Where is the fluid? There is subretinal fluid under the fovea."):
+# as a cue it became an answer ("Where is the fluid; a pigment epithelial detachment", labelled nonsense).
+_QUESTION = re.compile(
+    r"\?\s*$|^\s*(?:(?:where|what|how|why|who|when)\s+(?:is|are|was|were|do|does|did|can|could|would"
+    r"|should|will|has|have)|(?:is|are|do|does|can|could|did)\s+(?:there|you|we|it|this|these|that|they))\b",
+    re.IGNORECASE,
+)
+
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
 
@@ -40,7 +49,7 @@ class RuleCueScorer:
 
     name = "rule-lexicon"
     # The lexicon's digest is part of the version: editing a pattern re-runs the cue stage, never skips it.
-    version = f"2.{LEXICON_DIGEST}"  # 2: the visual-window rule
+    version = f"3.{LEXICON_DIGEST}"  # 2: the visual-window rule; 3: a question is no cue
 
     def __init__(self, threshold: float = 0.5) -> None:
         if not 0.0 <= threshold <= 1.0:
@@ -104,6 +113,8 @@ def _contributions(sentence: str) -> list[tuple[str, float]]:
     negatives = _distinct_texts(negative)
     if negatives:
         parts.append((f"negative {_quote(negatives)}", max(NEGATIVE_WEIGHT * len(negatives), NEGATIVE_CAP)))
+    if _QUESTION.search(sentence):
+        parts.append(("a question", QUESTION_WEIGHT))
     n_words = len(_WORD.findall(sentence))
     if n_words < SHORT_WORDS:
         parts.append((f"short ({n_words} word{'s' if n_words != 1 else ''})", SHORT_PENALTY))

@@ -157,7 +157,7 @@ def test_score_one_respects_threshold() -> None:
 
 def test_score_is_deterministic_and_satisfies_protocol() -> None:
     scorer: CueScorer = RuleCueScorer()
-    assert scorer.name == "rule-lexicon" and scorer.version.startswith("2.")
+    assert scorer.name == "rule-lexicon" and scorer.version.startswith("3.")
     sentences = VISUAL + NON_VISUAL
     assert scorer.score(sentences) == RuleCueScorer().score(sentences)
     assert [v.sentence for v in scorer.score(sentences)] == sentences
@@ -201,3 +201,13 @@ def test_score_gives_no_window_credit_to_disease_talk(sentence: str) -> None:
         [_VISUAL_NEIGHBOUR, sentence], CueContext(f"{_VISUAL_NEIGHBOUR} {sentence}")
     )[1]
     assert not verdict.is_visual, verdict
+
+
+def test_score_one_never_takes_a_question_for_a_description() -> None:
+    """'Where is the fluid? There is subretinal fluid under the fovea.': the question became an answer."""
+    scorer = RuleCueScorer()
+    for question in ("Where is the fluid?", "Where is the fluid", "Is there any fluid under the fovea?"):
+        verdict = scorer.score_one(question)
+        assert not verdict.is_visual and "a question" in verdict.reason, question
+    for description in ("There is subretinal fluid under the fovea.", "What we see here is a pale disc."):
+        assert scorer.score_one(description).is_visual, description
