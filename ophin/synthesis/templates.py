@@ -43,6 +43,7 @@ COT_QUESTION = (
 A_STATUS = "{verdict}: {cues}."
 A_VERDICTS = ("Normal", "Abnormal")
 A_NO = "No: {cues}."
+A_YES = "Yes: {cues}."  # a yes/no question about a narrated finding is answered yes, then how it looks
 A_THIS_IS = ("This is {cue}.", "It is {cue}.")
 A_REFRAME = (
     "In this {noun}, {cue}.",
@@ -85,7 +86,7 @@ ARE = ("is", "are")
 
 # Every fixed word an answer may contain besides cue and relation text: for the verifier and the tests.
 ANSWER_FRAMES: tuple[str, ...] = (
-    A_STATUS, *A_VERDICTS, A_NO, *A_THIS_IS, *A_REFRAME, A_OBSERVE_FINDINGS, A_OBSERVE_STRUCTURES,
+    A_STATUS, *A_VERDICTS, A_NO, A_YES, *A_THIS_IS, *A_REFRAME, A_OBSERVE_FINDINGS, A_OBSERVE_STRUCTURES,
     A_OBSERVE_NONE, A_OBSERVE_NORMAL, A_OBSERVE_FALLBACK, A_INTERPRET_SIGN, A_INTERPRET_NORMAL,
     A_INTERPRET_COMPARE, A_INTERPRET_OPEN, A_INTERPRET_NOTHING, *A_CONCLUDE_NARRATED,
     A_CONCLUDE_NARRATED_ONLY,

@@ -13,6 +13,7 @@ from ophin.synthesis.templates import (
     A_STATUS,
     A_THIS_IS,
     A_VERDICTS,
+    A_YES,
     VQA_DESCRIBE,
     VQA_MODALITY,
     VQA_PRESENT,
@@ -81,8 +82,11 @@ def _options(pair_id: str, image: Image) -> list[Option]:
         return [(VQA_FINDINGS, {}, one_sentence(list(dict.fromkeys(covered.values()))))]
     limit = min(MAX_VQA_CUES, max(1, len(cues) // 2))
     # A narrated finding first (what a trainer most wants asked), then a structure, then an absent finding.
+    # A yes/no question is answered "Yes: ..." (an answer that never says yes was labelled a fragment).
     findings = [
-        (VQA_PRESENT if pick(pair_id, f"vqa:{t}", 2) else VQA_DESCRIBE, topic_slots(t), one_sentence(group))
+        (VQA_PRESENT, topic_slots(t), A_YES.format(cues=embed(one_sentence(group).rstrip("."))))
+        if pick(pair_id, f"vqa:{t}", 2)
+        else (VQA_DESCRIBE, topic_slots(t), one_sentence(group))
         for t, group in _groups(
             (c for c in cues if c.topic_kind == "finding" and c.polarity == "abnormal"), limit
         )

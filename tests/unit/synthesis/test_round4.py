@@ -58,3 +58,17 @@ def test_the_wording_follows_the_narration_not_the_pair_id() -> None:
     b = PairContext("pair-after-new-ids", cues, "", modality="colour_fundus")
     for kind in ("vqa", "cot"):
         assert OfflineCueGenerator().generate(a, kind).turns == OfflineCueGenerator().generate(b, kind).turns
+
+
+def test_a_yes_no_question_about_a_narrated_finding_is_answered_yes() -> None:
+    """Labelled usable at best: 'Does this photograph show any cupping?' answered without a yes."""
+    asked = 0
+    for i in range(12):  # the wording follows the narration as given: trailing spaces vary it
+        cues = ("There are blot hemorrhages above the macula." + " " * i,)
+        question, answer = (
+            OfflineCueGenerator().generate(PairContext("p", cues, "", modality="colour_fundus"), "vqa").turns
+        )
+        if question.text.startswith(("Are there", "Is there", "Does")):
+            asked += 1
+            assert answer.text.startswith("Yes: there are blot hemorrhages"), answer.text
+    assert asked
