@@ -10,7 +10,11 @@ from importlib import resources
 from ophin.cues.lexicon import TERMS, find_terms
 
 # What a lecturer says to point at the screen carries no content for a reader of the answer.
-_FILLER = r"(?:(?:and|so|now|okay|ok|well|also|um|uh|right|then|again|alright|all right)\b[,\s]*)"
+# The lecture's order ("finally", "for comparison") is no part of what the picture shows (labelled leftovers).
+_FILLER = (
+    r"(?:(?:and|so|now|okay|ok|well|also|um|uh|right|then|again|alright|all right|finally|lastly"
+    r"|next(?!\s+to\b)|meanwhile|(?:for|by|in) comparison|(?:by|in) contrast)\b[,\s]*)"
+)
 _DEICTIC_LEAD = (
     r"(?:(?:as |here |now |so |and |again )?(?:you|we) can (?:also |clearly |probably |actually |now )?"
     r"(?:see|appreciate|notice)|as you can see|(?:here )?(?:you|we) see|notice|note|look at"

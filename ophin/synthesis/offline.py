@@ -44,7 +44,8 @@ class OfflineCueGenerator:
     # no "the some"/"the few" before a finding; a narrated diagnosis keeps its grade ("proliferative
     # retinopathy") and, said only as a sign or a possibility, is concluded as "consistent with"; a question
     # names a finding whole ("blot hemorrhages", not "the blot"); the wording is picked by the narration
-    # (wording_seed), not by the pair id; a yes/no question about a narrated finding is answered "Yes: ..."
+    # (wording_seed), not by the pair id; a yes/no question about a narrated finding is answered "Yes: ...";
+    # the lecture's order ("finally", "for comparison") and a leftover "as well" are removed from cues
     version = "8"
     model = "offline-cue-template"
 

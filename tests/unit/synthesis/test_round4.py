@@ -72,3 +72,24 @@ def test_a_yes_no_question_about_a_narrated_finding_is_answered_yes() -> None:
             asked += 1
             assert answer.text.startswith("Yes: there are blot hemorrhages"), answer.text
     assert asked
+
+
+def test_the_lectures_order_is_no_part_of_a_cue() -> None:
+    """Labelled leftovers: 'Finally', 'For comparison', '... as well'."""
+    from ophin.synthesis.normalize import normalize_cue
+
+    assert (
+        normalize_cue("Finally, cotton wool spots lie along the arcade.")
+        == "Cotton wool spots lie along the arcade."
+    )
+    assert normalize_cue("For comparison, this is a healthy disc.") == "This is a healthy disc."
+    assert normalize_cue("So there is some macular edema as well.") == "There is some macular edema."
+    # what only looks like them stays
+    assert (
+        normalize_cue("Next to the disc there is a haemorrhage.")
+        == "Next to the disc there is a haemorrhage."
+    )
+    assert (
+        normalize_cue("Drusen as well as haemorrhages are seen.")
+        == "Drusen as well as haemorrhages are seen."
+    )
