@@ -21,7 +21,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 HERE = Path(__file__).resolve().parent
 ASR_ANSWERS = HERE / "asr_answers"
@@ -72,14 +71,11 @@ def build(out: Path) -> int:
     return 0
 
 
-def record_key(video_url: str, kind: str, turns: list[dict]) -> tuple:
-    """What a record says: its video (by file name: the corpus may live anywhere), kind and turns."""
-    return (Path(unquote(urlparse(video_url).path)).name, kind, tuple((t["role"], t["text"]) for t in turns))
-
-
 def relabel(session, tasks: list[dict]) -> tuple[list[dict], list[dict]]:  # noqa: ANN001
     """(tasks re-pointed at the run's instruction saying the same, tasks whose record it does not make)."""
     import sqlalchemy as sa
+
+    from eval.review.packets import record_key
 
     rows = session.execute(
         sa.text(
@@ -122,10 +118,17 @@ def measure(labels: Path, as_json: bool) -> int:
     return 1 if imported.problems else 0
 
 
-def packets(tasks: Path, out: Path, n: int, overlap: int) -> int:
+def _labelled() -> tuple[list[dict], list[dict]]:
+    """The labelled set as it stands (export, notes), empty before the first labels."""
+    if not LABELS.exists():
+        return [], []
+    return json.loads(LABELS.read_text()), [json.loads(n) for n in NOTES.read_text().splitlines() if n]
+
+
+def packets(tasks: Path, out: Path, n: int, overlap: int, again: int) -> int:
     from eval.review.packets import write_packets
 
-    for path in write_packets(tasks, out, SETS, n, overlap):
+    for path in write_packets(tasks, out, SETS, n, overlap, labelled=_labelled()[0], again=again):
         print(path)
     return 0
 
@@ -134,7 +137,7 @@ def collect(tasks: Path, labels: list[str]) -> int:
     from eval.review.packets import collect as collect_labels
 
     given = [(reviewer, Path(path)) for reviewer, _, path in (item.partition("=") for item in labels)]
-    export, notes = collect_labels(tasks, given)
+    export, notes = collect_labels(tasks, given, *_labelled())
     LABELS.write_text(json.dumps(export, indent=1, ensure_ascii=False) + "\n")
     NOTES.write_text("".join(json.dumps(n, ensure_ascii=False) + "\n" for n in notes))
     print(f"{len(notes)} label(s) on {len(export)} record(s) -> {LABELS}")
@@ -152,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True, help="folder for packet_a.md, packet_b.md, ...")
     p.add_argument("-n", type=int, default=6, help="number of packets (reviewers)")
     p.add_argument("--overlap", type=int, default=15, help="tasks of packet a also given to packet b (kappa)")
-    c = commands.add_parser("collect", help="reviewers' JSON Lines labels into the labelled set")
+    p.add_argument("--again", type=int, default=0, help="already-labelled records to label once more (kappa)")
+    c = commands.add_parser("collect", help="reviewers' JSON Lines labels added to the labelled set")
     c.add_argument("--tasks", type=Path, required=True, help="tasks.json written by build")
     c.add_argument("labels", nargs="+", help="REVIEWER=FILE.jsonl, one per reviewer")
     m = commands.add_parser("measure", help="the verifier's precision and recall against the labelled set")
@@ -162,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build":
         return build(args.out)
     if args.command == "packets":
-        return packets(args.tasks, args.out, args.n, args.overlap)
+        return packets(args.tasks, args.out, args.n, args.overlap, args.again)
     if args.command == "collect":
         return collect(args.tasks, args.labels)
     return measure(args.labels, args.json)

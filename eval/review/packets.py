@@ -12,7 +12,7 @@ measure` read.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -24,6 +24,16 @@ SCRIPT_WINDOW_S = 12.0  # the script shown for a record: what was said from its 
 
 def _file(url: str) -> str:
     return Path(unquote(urlparse(url).path)).name
+
+
+def record_key(video_url: str, kind: str, turns: list[dict]) -> tuple:
+    """What a record says: its video (by file name: the corpus may live anywhere), kind and turns."""
+    return (_file(video_url), kind, tuple((t["role"], t["text"]) for t in turns))
+
+
+def task_key(task: dict) -> tuple:
+    d = task["data"]
+    return record_key(d["video_url"], d["kind"], d["dialogue"])
 
 
 def _scripts(sets: Iterable[str]) -> dict[str, list[dict]]:
@@ -78,14 +88,27 @@ def split(n_tasks: int, n_packets: int, overlap: int) -> list[Packet]:
 
 
 def write_packets(
-    tasks_json: Path, out: Path, sets: Iterable[str], n_packets: int, overlap: int
+    tasks_json: Path,
+    out: Path,
+    sets: Iterable[str],
+    n_packets: int,
+    overlap: int,
+    labelled: Sequence[dict] = (),
+    again: int = 0,
 ) -> list[Path]:
+    """Packets of the tasks no earlier label judges (`labelled`: an earlier export, matched by what the
+    records say) and of `again` already-labelled ones, labelled blind once more for agreement."""
     tasks = json.loads(tasks_json.read_text())
+    known = {task_key(t) for t in labelled}
+    fresh = [n for n, t in enumerate(tasks, start=1) if task_key(t) not in known]
+    repeat = [n for n, t in enumerate(tasks, start=1) if task_key(t) in known][:again]
+    chosen = sorted(fresh + repeat)
     scripts = _scripts(sets)
     images = (tasks_json.parent / "images").resolve()
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for packet in split(len(tasks), n_packets, overlap):
+    for dealt in split(len(chosen), n_packets, overlap):
+        packet = Packet(dealt.name, [chosen[i - 1] for i in dealt.tasks])
         cards = [
             _card(n, tasks[n - 1], images, scripts.get(_file(tasks[n - 1]["data"]["video_url"]), []))
             for n in packet.tasks
@@ -108,23 +131,35 @@ def _annotation(label: dict, reviewer: str, number: int) -> dict:
     return {"id": number, "completed_by": {"email": reviewer}, "result": result, "was_cancelled": False}
 
 
-def collect(tasks_json: Path, label_files: Iterable[tuple[str, Path]]) -> tuple[list[dict], list[dict]]:
-    """(Label Studio export of the labelled tasks, notes): `label_files` are (reviewer, JSON Lines file)."""
+def collect(
+    tasks_json: Path,
+    label_files: Iterable[tuple[str, Path]],
+    keep: Sequence[dict] = (),
+    kept_notes: Sequence[dict] = (),
+) -> tuple[list[dict], list[dict]]:
+    """(Label Studio export of the labelled tasks, notes): `label_files` are (reviewer, JSON Lines file) of
+    tasks in tasks_json; `keep` an earlier export (and its notes) carried over, a record it already holds
+    (same video, kind and turns) taking the new labels beside its old ones."""
     tasks = json.loads(tasks_json.read_text())
-    annotations: dict[int, list[dict]] = {}
-    notes = []
+    export = [dict(t, annotations=list(t["annotations"])) for t in keep]
+    by_key = {task_key(t): t for t in export}
+    notes = list(kept_notes)
+    next_id = 1 + max((a["id"] for t in export for a in t["annotations"]), default=0)
+    next_task = 1 + max((t["id"] for t in export), default=0)
     for reviewer, path in label_files:
         for line in path.read_text().splitlines():
             if not line.strip():
                 continue
             label = json.loads(line)
-            number = int(label["task"])
-            iid = tasks[number - 1]["data"]["instruction_id"]
-            annotations.setdefault(number, []).append(_annotation(label, reviewer, len(notes) + 1))
+            task = tasks[int(label["task"]) - 1]
+            entry = by_key.get(task_key(task))
+            if entry is None:
+                data = {k: v for k, v in task["data"].items() if k != "batch_id"}
+                entry = by_key[task_key(task)] = {"id": next_task, "data": data, "annotations": []}
+                export.append(entry)
+                next_task += 1
+            entry["annotations"].append(_annotation(label, reviewer, next_id))
+            next_id += 1
+            iid = entry["data"]["instruction_id"]
             notes.append({"instruction_id": iid, "reviewer": reviewer, "note": label.get("note", "")})
-    export = []
-    for number, given in sorted(annotations.items()):
-        task = tasks[number - 1]
-        data = {k: v for k, v in task["data"].items() if k != "batch_id"}
-        export.append({"id": number, "data": data, "annotations": given})
     return export, notes
