@@ -9,8 +9,9 @@ scene cuts, sentence timings and which sentences describe the visible image:
 * ``heldout2/`` -- a second held-out set made differently (drawn images of several modalities, other
   voices, room noise; ``make_heldout2.py``), whose ground truth states each clinical scene's ``modality``,
   ``findings`` and ``diagnoses``; present in ``SETS`` once generated
-* ``dev/``     -- thirty-one short lectures (``dev_*.mp4``, ``dev_lectures.py``) to run the engine on and label
-  by hand; development data like ``demo/`` (never in ``HELDOUT_SETS``), present in ``SETS`` once generated
+* ``dev/``     -- thirty-one short lectures (``dev_*.mp4``, ``dev_lectures.py``) to run the engine on and
+  label by hand; development data like ``demo/`` (never in ``HELDOUT_SETS``), present in ``SETS`` once
+  generated
 
 Each set also holds two "footage" videos, listed under ``footage`` in its ground truth and kept out of
 ``videos()`` (tests iterate over the lectures and their expected figures must not shift):
