@@ -21,6 +21,7 @@ from ophin.review.stats import (
     confusion,
     consensus,
     pairwise_kappa,
+    pooled_kappa,
     rates_by,
     refusal_direction,
     verdict_rates,
@@ -69,6 +70,7 @@ def build_report(labels: Iterable[Mapping[str, Any]], checks: Iterable[Mapping[s
                 {"check": name, "n": len(scored), **(best.to_json() if best else {"threshold": None})}
             )
     tag_counts = {t: sum(t in (row.get("tags") or ()) for row in labels) for t in TAGS}
+    rated = [(str(r["instruction_id"]), r["reviewer"], r["verdict"]) for r in labels]
     return {
         "labels": len(labels),
         "instructions": len(judged),
@@ -77,7 +79,8 @@ def build_report(labels: Iterable[Mapping[str, Any]], checks: Iterable[Mapping[s
         | {group: rates_by(judged, group) for group in GROUPS},
         "checks": measured,
         "thresholds": thresholds,
-        "agreement": pairwise_kappa((str(r["instruction_id"]), r["reviewer"], r["verdict"]) for r in labels),
+        "agreement": pairwise_kappa(rated),
+        "agreement_pooled": pooled_kappa(rated),
         "tags": tag_counts,
     }
 
@@ -167,6 +170,12 @@ def report_text(report: Mapping[str, Any]) -> str:
         lines.append(f"  {a['reviewers'][0]} / {a['reviewers'][1]}: kappa {kappa} on {a['n']} shared item(s)")
     if not report["agreement"]:
         lines.append("  (no instruction labelled by two reviewers)")
+    pooled = report["agreement_pooled"]
+    if pooled["n"] > 1:
+        kappa = "undefined" if pooled["kappa"] is None else f"{pooled['kappa']:.3f}"
+        lines.append(
+            f"  all pairs pooled: kappa {kappa}, agreement {pooled['agreement']:.1%} on {pooled['n']} item(s)"
+        )
     tags = ", ".join(f"{t} {n}" for t, n in report["tags"].items() if n)
     lines += ["", f"Reason tags: {tags or 'none'}"]
     return "\n".join(lines) + "\n"

@@ -161,6 +161,22 @@ def cohen_kappa(pairs: Sequence[tuple[str, str]]) -> float | None:
     return (observed - expected) / (1 - expected)
 
 
+def pooled_kappa(labels: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
+    """From (instruction, reviewer, verdict) rows: one kappa over every item two reviewers labelled (the
+    first two by reviewer name), whoever they were. Many reviewers sharing a few items each give pairs of
+    one or two items, whose kappa says nothing; pooled, the items measure the labels' agreement."""
+    by_item: dict[str, dict[str, str]] = {}
+    for instruction, reviewer, verdict in labels:
+        by_item.setdefault(instruction, {})[reviewer] = verdict
+    pairs = [tuple(v for _, v in sorted(given.items())[:2]) for given in by_item.values() if len(given) > 1]
+    n = len(pairs)
+    return {
+        "n": n,
+        "agreement": sum(a == b for a, b in pairs) / n if n else None,
+        "kappa": cohen_kappa(pairs),  # type: ignore[arg-type]
+    }
+
+
 def pairwise_kappa(labels: Iterable[tuple[str, str, str]]) -> list[dict[str, Any]]:
     """From (instruction, reviewer, verdict) rows: kappa for every pair of reviewers with shared items."""
     by_reviewer: dict[str, dict[str, str]] = {}

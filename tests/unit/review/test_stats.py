@@ -10,6 +10,7 @@ from ophin.review.stats import (
     confusion,
     consensus,
     pairwise_kappa,
+    pooled_kappa,
     rates_by,
     refusal_direction,
     verdict_rates,
@@ -147,3 +148,19 @@ def test_pairwise_kappa_pairs_reviewers_on_their_shared_items_only() -> None:
     ]
     result = pairwise_kappa(rows)
     assert result == [{"reviewers": ["ann", "bob"], "n": 2, "agreement": 1.0, "kappa": 1.0}]
+
+
+def test_pooled_kappa_takes_every_twice_labelled_item_whoever_labelled_it() -> None:
+    # Pairs of one item each (kappa undefined per pair), pooled: g/g, b/b, u/u, g/u -> observed 3/4;
+    # first rater g g b u, second g u b u: expected (2*1 + 1*1 + 1*2) / 16 = 5/16.
+    rows = [
+        ("i1", "ann", "good"), ("i1", "bob", "good"),
+        ("i2", "cy", "good"), ("i2", "dee", "usable"),
+        ("i3", "ann", "bad"), ("i3", "eve", "bad"),
+        ("i4", "bob", "usable"), ("i4", "cy", "usable"),
+        ("i5", "ann", "bad"),  # once: no pair
+    ]  # fmt: skip
+    pooled = pooled_kappa(rows)
+    assert pooled["n"] == 4 and pooled["agreement"] == 0.75
+    assert pooled["kappa"] == pytest.approx((0.75 - 5 / 16) / (1 - 5 / 16))
+    assert pooled_kappa(rows[-1:]) == {"n": 0, "agreement": None, "kappa": None}
