@@ -45,9 +45,9 @@ HYPHENATED_MIN_LETTERS = 12
 MAX_PASSES = 3  # a correction can supply the cue another word needed; passes run until nothing changes
 # Real words heard for a multi-word term: phrases of up to this many words are compared with the terms.
 PHRASE_MAX_WORDS = 4
-# A phrase may not start or end on one of these: "the optic disc" is "optic disc" said with its article.
 PART_LETTER_RATIO = 0.25  # letter edits per letter of what differs: "frame" / "flame" 1/5
 _SLIPPED = frozenset({"and", "an", "a", "the", "of", "in"})  # heard inside a term: "hard and exudates"
+# A phrase may not start or end on one of these: "the optic disc" is "optic disc" said with its article.
 _PHRASE_EDGES = FUNCTION_WORDS | NEGATIONS | frozenset(
     "a an the and or of in on at to is are was it its as by for his her he she we you i".split()
 )
@@ -268,12 +268,12 @@ class LexiconRefiner:
                 p.add("sound-alike", start, end, _match_case(word, verdict.term))
 
     def _apply_phrases(self, p: _Pass) -> None:
-        """Real words that together sound like one multi-word domain term, in a clinical sentence ("cup and
-        wool spots" -> "cotton wool spots", "hard and exudates" -> "hard exudates", "frame hemorrhages" ->
-        "flame hemorrhages"): every word is English, so no word rule sees them. Corrected only when the
-        phrase clearly sounds and spells like that one term (confidence.sounds_like says "fix"), has about
-        its number of words and shares a word with it, starts and ends on content words, and changes more
-        than a spelling or a plural. Longer phrases first; a phrase never crosses punctuation."""
+        """Real words that together sound like one multi-word domain term, in a clinical sentence ("hard and
+        exudates" -> "hard exudates", "frame hemorrhages" -> "flame hemorrhages"): every word is English, so
+        no word rule sees them. Corrected only when the phrase clearly sounds and spells like that one term
+        (confidence.sounds_like says "fix"), has its number of words or one more and shares a word with
+        it, starts and ends on content words, and changes more than a spelling or a plural. Longer phrases
+        first; a phrase never crosses punctuation. "Cup and wool spots" (two sounds from "cotton") stays."""
         tokens = list(WORD.finditer(p.text))
         for width in range(PHRASE_MAX_WORDS, 1, -1):
             for i in range(len(tokens) - width + 1):
