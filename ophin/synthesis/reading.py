@@ -337,13 +337,28 @@ def _topic_match(
     # "The disc is swollen": asked about as the disc; "a cystic space": asked about as the cyst (its label).
     # The structure described is the one just before the copula ("near the fovea the disc is swollen": the
     # disc), or a question about the fovea gets an answer about the disc.
-    if strong and is_adjective(strong[0].text) and _COPULA.search(text[: strong[0].start]) and anatomy:
-        before = [a for a in anatomy if a.end <= strong[0].start]
-        return before[-1] if before else anatomy[0]
+    # Likewise "a large, pale cup" is asked about as the cup: "pallor" alone would ask about the disc's pallor
+    # (another sign), and reviewers called "Describe the pallor" answered by a pale cup a mismatch.
+    if strong and is_adjective(strong[0].text) and anatomy:
+        adjective = strong[0]
+        before = [a for a in anatomy if a.end <= adjective.start]
+        if _COPULA.search(text[: adjective.start]):
+            return before[-1] if before else anatomy[0]
+        after = [
+            a
+            for a in anatomy
+            if a.start >= adjective.end and _QUALIFIES.fullmatch(text[adjective.end : a.start])
+        ]
+        if after or before:
+            return after[0] if after else before[-1]
     for group in (strong, diagnoses, findings, anatomy):
         if group:
             return _whole(text, group[0], group)
     return None
+
+
+# Between an adjective and the noun it qualifies: spaces, commas and at most two more words ("pale, swollen").
+_QUALIFIES = re.compile(r"[\s,]*(?:[\w-]+[\s,]+){0,2}")
 
 
 def _whole(text: str, match: TermMatch, group: list[TermMatch]) -> TermMatch:

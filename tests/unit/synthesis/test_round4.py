@@ -93,3 +93,12 @@ def test_the_lectures_order_is_no_part_of_a_cue() -> None:
         normalize_cue("Drusen as well as haemorrhages are seen.")
         == "Drusen as well as haemorrhages are seen."
     )
+
+
+def test_an_adjective_finding_is_asked_about_as_the_structure_it_qualifies() -> None:
+    """Labelled a mismatch: 'Describe the pallor' answered by 'Her disc now shows a large, pale cup' (a pale
+    cup is not disc pallor)."""
+    for said in ("Her disc now shows a large, pale cup.", "Its cup is large and pale."):
+        cues = (said,)
+        question = OfflineCueGenerator().generate(PairContext("p", cues, "", modality="colour_fundus"), "vqa")
+        assert "cup" in question.turns[0].text and "pallor" not in question.turns[0].text, question.turns
