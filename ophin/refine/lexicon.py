@@ -302,12 +302,13 @@ class LexiconRefiner:
                 # Real words are as near as most mishearings ("early" / "age-related", "first" / "fundus",
                 # "vessel" / "vascular": two sounds; "the macular sits" / "macular star": one sound, two
                 # letters of four), so the rule takes only the nearest.
-                heard_only = "".join(w for w, s in zip(words, heard, strict=True) if s not in stems)
-                said_only = "".join(w for w in target if _stem(w) not in heard)
+                heard_only = "".join(s for s in heard if s not in stems)
+                said_only = "".join(_stem(w) for w in target if _stem(w) not in heard)
                 if said_only:
+                    # The same sounds ("hammerage" / "haemorrhage": HMRJ) need no spelling test.
                     a, b = phonetic_key(heard_only), phonetic_key(said_only)
                     near = osa_distance(heard_only, said_only) <= PART_LETTER_RATIO * len(said_only)
-                    if a[:1] != b[:1] or osa_distance(a, b) > 1 or not near:
+                    if a[:1] != b[:1] or osa_distance(a, b) > 1 or (a != b and not near):
                         continue
                 elif heard_only not in _SLIPPED:
                     continue

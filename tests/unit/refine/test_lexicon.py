@@ -118,6 +118,12 @@ CORRECTED = [
     # sound-alike phrase: real words that together sound like one multi-word term
     (
         "sound-alike phrase",
+        "The large cup and the flame hammerages above it stand out.",
+        "",
+        "The large cup and the flame haemorrhages above it stand out.",
+    ),
+    (
+        "sound-alike phrase",
         "Hard and exudates form a ring.",
         "Look at the macula.",
         "Hard exudates form a ring.",
