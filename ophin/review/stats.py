@@ -168,13 +168,11 @@ def pooled_kappa(labels: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
     by_item: dict[str, dict[str, str]] = {}
     for instruction, reviewer, verdict in labels:
         by_item.setdefault(instruction, {})[reviewer] = verdict
-    pairs = [tuple(v for _, v in sorted(given.items())[:2]) for given in by_item.values() if len(given) > 1]
+    firsts = [[v for _, v in sorted(given.items())[:2]] for given in by_item.values() if len(given) > 1]
+    pairs = [(a, b) for a, b in firsts]
     n = len(pairs)
-    return {
-        "n": n,
-        "agreement": sum(a == b for a, b in pairs) / n if n else None,
-        "kappa": cohen_kappa(pairs),  # type: ignore[arg-type]
-    }
+    agreement = sum(a == b for a, b in pairs) / n if n else None
+    return {"n": n, "agreement": agreement, "kappa": cohen_kappa(pairs)}
 
 
 def pairwise_kappa(labels: Iterable[tuple[str, str, str]]) -> list[dict[str, Any]]:
