@@ -59,6 +59,18 @@ def bscan(findings: list[str], sentences: list[Sentence], *, seed: int, eye: str
                  label=f"OCT  macular B-scan  {eye}")  # fmt: skip
 
 
+def eye(findings: list[str], sentences: list[Sentence], *, drawn: tuple[str, ...] = (), seed: int,
+        iris: str = "brown", light: str = "dark") -> SceneSpec:  # fmt: skip
+    """An anterior segment at the slit lamp (``dev_anterior.render_anterior``) with ``drawn`` in it."""
+    return scene("anterior", sentences, findings=findings, seed=seed, drawn=drawn, iris=iris, light=light)
+
+
+def field(findings: list[str], sentences: list[Sentence], *, defect: str, seed: int, side: str = "OD",
+          backdrop: tuple[int, int, int] | None = None) -> SceneSpec:  # fmt: skip
+    """A threshold visual-field printout (``dev_anterior.render_field``) with its ``defect``."""
+    return scene("field", sentences, findings=findings, seed=seed, defect=defect, eye=side, backdrop=backdrop)
+
+
 def title(text: str, theme: tuple[int, int, int], sentences: list[Sentence]) -> SceneSpec:
     return scene("title", sentences, findings=[], title=text, subtitle="Dev teaching set", theme=theme)
 
@@ -102,6 +114,7 @@ def dev_lectures() -> list[LectureSpec]:
         diabetic_maculopathy(), severe_npdr(), pdr_after_laser(), disc_haemorrhage(),
         malignant_hypertension(), wet_amd_fluid(), central_vein_occlusion(), oct_compartments(),
         screening_referrals(), diabetes_and_glaucoma(), registrar_quiz(), case_review(),
+        cataract_clinic(), red_eye(), glaucoma_fields(), front_and_fields_quiz(),
     ]  # fmt: skip
 
 
@@ -969,4 +982,99 @@ def case_review() -> LectureSpec:
             vis("His left eye has only a few small drusen under the pigment epithelium."),
             say("That eye will be watched for now."),
         ], seed=313, eye="OS"),
+    )  # fmt: skip
+
+
+# The front of the eye and visual fields: drawn slit-lamp photographs and threshold printouts
+# (eval/corpus/dev_anterior.py), so the engine is developed on modalities beyond the fundus and OCT.
+
+
+def cataract_clinic() -> LectureSpec:
+    return lecture(
+        "cataract_clinic", "Cataract at the Slit Lamp",
+        title("Cataract at the Slit Lamp", (170, 200, 230), [
+            say("Good morning, this is Doctor Okafor on assessing cataract."),
+        ]),
+        eye(["lens opacity"], [
+            vis("At the slit lamp, the pupil is filled by a dense grey white cataract."),
+            vis("The lens opacity blocks the red reflex completely."),
+            say("She has noticed glare when driving at night."),
+        ], drawn=("cataract",), seed=301),
+        eye([], [
+            vis("Her other eye has a clear lens and a black pupil."),
+            vis("The iris and the cornea look healthy."),
+        ], seed=302, iris="blue", light="diffuse"),
+        eye(["lens opacity", "conjunctival injection"], [
+            vis("A week after surgery in another patient, the conjunctiva is still red."),
+            vis("Here too the pupil looks milky white, because this eye has not been operated on yet."),
+        ], drawn=("cataract", "conjunctival injection"), seed=303),
+        bullets("Plan", ["Biometry and consent", "Listed for phacoemulsification"], (170, 200, 230), [
+            say("She is listed for surgery on the right eye first."),
+        ]),
+    )  # fmt: skip
+
+
+def red_eye() -> LectureSpec:
+    return lecture(
+        "red_eye", "The Painful Red Eye",
+        title("The Painful Red Eye", (230, 190, 120), [
+            say("Three red eyes from one weekend on call."),
+        ]),
+        eye(["conjunctival injection", "hypopyon"], [
+            vis("This eye is angry and red, with marked conjunctival injection."),
+            vis("A white hypopyon has settled in the lower part of the anterior chamber."),
+            vis("A hypopyon means severe inflammation or infection inside the eye."),
+        ], drawn=("hypopyon", "conjunctival injection"), seed=311, iris="blue"),
+        eye(["corneal opacity"], [
+            vis("Here a dense white corneal infiltrate sits above and to the right of the pupil."),
+            vis("In a contact lens wearer this is infectious keratitis until proven otherwise."),
+            say("Scrape it before you start any drops."),
+        ], drawn=("corneal ulcer",), seed=312, light="diffuse"),
+        eye(["conjunctival injection"], [
+            vis("By contrast, this red eye has a clear cornea and a round black pupil."),
+            vis("Redness of the conjunctiva alone, with a clear cornea, is usually conjunctivitis."),
+        ], drawn=("conjunctival injection",), seed=313, iris="blue"),
+    )  # fmt: skip
+
+
+def glaucoma_fields() -> LectureSpec:
+    return lecture(
+        "glaucoma_fields", "Reading a Glaucoma Field",
+        title("Reading a Glaucoma Field", (20, 60, 50), [
+            say("Let us read some glaucoma fields together."),
+        ]),
+        field(["field defect"], [
+            vis("This twenty four two field of the right eye shows a dense superior arcuate scotoma."),
+            vis("The dark band arches from the blind spot around the centre."),
+            say("His pressure was thirty two in that eye."),
+        ], defect="superior arcuate", seed=321, side="OD"),
+        field(["field defect"], [
+            vis("In his left eye there is an early nasal step."),
+            vis("The loss stops at the horizontal line, as glaucoma damage does."),
+        ], defect="nasal step", seed=322, side="OS", backdrop=(20, 60, 50)),
+        field([], [
+            vis("Compare a normal field, where only the blind spot is dark."),
+            vis("The rest of the grey scale is pale and even."),
+        ], defect="normal", seed=323, side="OD"),
+    )  # fmt: skip
+
+
+def front_and_fields_quiz() -> LectureSpec:
+    return lecture(
+        "front_and_fields_quiz", "Spot Diagnosis: Front of the Eye and Fields",
+        title("Spot Diagnosis", (150, 220, 170), [
+            say("Quick fire round, shout out the answer."),
+        ]),
+        eye(["hypopyon"], [
+            vis("First, a white fluid level in the bottom of the anterior chamber."),
+            vis("That level is a hypopyon."),
+        ], drawn=("hypopyon",), seed=331),
+        field(["field defect"], [
+            vis("Next, this printout shows an inferior arcuate defect."),
+            vis("It points to damage at the top of the optic disc."),
+        ], defect="inferior arcuate", seed=332, side="OS"),
+        eye(["lens opacity"], [
+            vis("Finally, the pupil is grey instead of black."),
+            vis("That is a mature cataract."),
+        ], drawn=("cataract",), seed=333, iris="blue"),
     )  # fmt: skip

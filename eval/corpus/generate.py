@@ -86,8 +86,10 @@ LICENSE = "CC-BY-4.0"
 ARTIST = "OphIn Engine sample corpus"
 COPYRIGHT = "CC-BY-4.0 OphIn Engine contributors"
 
-CLINICAL_KINDS = {"fundus", "oct"}
-SCENE_KINDS = {"title", "text", "fundus", "oct", "face"}
+CLINICAL_KINDS = {"fundus", "oct", "anterior", "field"}
+SCENE_KINDS = {"title", "text", "fundus", "oct", "face", "anterior", "field"}
+# The modality a scene kind's ground truth states (fundus and OCT scenes predate the field and leave it out).
+STATED_MODALITY = {"anterior": "slit_lamp", "field": "visual_field"}
 
 # Approximate location of the fovea in skimage.data.retina() (1411x1411 pixels);
 # the optic disc centre is near (212, 640), just inside the left edge of the field.
@@ -1175,12 +1177,26 @@ def draw_webcam(frame: np.ndarray, cam: Webcam) -> tuple[np.ndarray, dict[str, A
     return out, truth
 
 
+def render_anterior(**params: Any) -> np.ndarray:
+    from eval.corpus.dev_anterior import render_anterior as draw  # late: that module imports this one
+
+    return draw(**params)
+
+
+def render_field(**params: Any) -> np.ndarray:
+    from eval.corpus.dev_anterior import render_field as draw
+
+    return draw(**params)
+
+
 RENDERERS: dict[str, Callable[..., np.ndarray]] = {
     "title": render_title,
     "text": render_text,
     "fundus": render_fundus,
     "oct": render_oct,
     "face": render_face,
+    "anterior": render_anterior,
+    "field": render_field,
 }
 
 
@@ -1194,6 +1210,8 @@ def render_scene(spec: SceneSpec) -> tuple[np.ndarray, dict[str, Any]]:
         truth["findings"] = list(spec.findings)
         if spec.kind in CLINICAL_KINDS:
             truth["normal"] = not spec.findings
+    if spec.kind in STATED_MODALITY:
+        truth["modality"] = STATED_MODALITY[spec.kind]
     if spec.banner is not None:
         frame, extra = draw_banner(frame, spec.banner)
         truth.update(extra)

@@ -70,6 +70,7 @@ ANATOMY: Mapping[str, tuple[str, ...]] = {
     "choroid": ("choroid(?:al)?", "choriocapillaris"),
     "sclera": ("scleral?",),
     "vitreous": ("vitreous", "hyaloid"),
+    "blind spot": ("(?:physiological )?blind spots?",),
     "peripapillary region": ("peri{_SEP}papillary", "para{_SEP}papillary", "lamina cribrosa"),
     "anterior segment": (
         "cornea[ls]?",
@@ -172,6 +173,21 @@ FINDINGS: Mapping[str, tuple[str, ...]] = {
         "keratic precipitates",
     ),
     "defect": ("defects?", "folds?", "striae", "crescents?"),
+    # What a visual-field printout shows: a field defect is a finding of its own kind, not a "defect".
+    "field defect": (
+        "scotoma(?:s|ta)?",
+        "arcuate(?: (?:defects?|scotoma(?:s|ta)?|loss))?",
+        "nasal steps?",
+        "(?:visual )?field (?:loss|defects?)",
+        "(?:homonymous |bitemporal )?(?:hemianopi(?:a|as|c)|quadrantanopi(?:a|as|c))",
+        "altitudinal(?: (?:defects?|loss))?",
+        "enlarged blind spots?",
+    ),
+    "injection": (
+        "(?:conjunctival|ciliary|circumcorneal) (?:injection|hyperaemia|hyperemia|redness)",
+        "injected (?:conjunctiva|eye|sclera)",
+        "chemosis",
+    ),
 }
 
 # Scored only when pointed at: diagnosis names dominate non-visual discourse (epidemiology, management).

@@ -103,9 +103,13 @@ def classical_scores(f: Mapping[str, Any]) -> dict[str, float]:
     # which is where a learned classifier has to take over.
     scan = grey * max(layered, round_, vessels)
     # An eye seen from the front: a round dark pupil inside coloured tissue (not a grey scan's dark spot).
-    pupil = _clip(float(f.get("pupil_fraction", 0.0)) / 0.001) * (1 - grey)
+    # Or its iris, found by the limbus where the pupil is not dark (a cataract, a pupil lost in the iris);
+    # a pupil is about a ninth of its iris's area.
+    limbus = float(f.get("limbus_fraction", 0.0))
+    pupil = max(_clip(float(f.get("pupil_fraction", 0.0)) / 0.001), _clip(limbus / 0.01)) * (1 - grey)
     sclera = _clip(float(f.get("sclera_fraction", 0.0)) / 0.05)
-    small_eyes = 1.0 if float(f.get("pupil_fraction", 0.0)) < 0.006 or f.get("pupils", 0) >= 2 else 0.0
+    eye_size = max(float(f.get("pupil_fraction", 0.0)), limbus / 9)
+    small_eyes = 1.0 if eye_size < 0.006 or f.get("pupils", 0) >= 2 else 0.0
     anterior = pupil * (0.6 + 0.4 * sclera)
     printout = _clip((float(f.get("paper_fraction", 0.0)) - 0.5) / 0.2) * _clip(
         float(f.get("dot_density", 0.0)) / 60
@@ -236,9 +240,42 @@ def eye_shape(image_bgr: np.ndarray) -> dict[str, float]:
         cv2.circle(ring, (int(cen[i][0]), int(cen[i][1])), int(r * 2.2) + 1, 1, max(1, int(r * 0.6)))
         if ring.any() and float(val[ring > 0].mean()) > 0.25:
             pupils.append(area / (h * w))
-    sclera = float(((val > 0.62) & (sat < 0.22)).mean())
+    white = (val > 0.62) & (sat < 0.22)
     return {"pupil_fraction": round(max(pupils, default=0.0), 5), "pupils": len(pupils),
-            "sclera_fraction": round(sclera, 4)}  # fmt: skip
+            "sclera_fraction": round(float(white.mean()), 4),
+            "limbus_fraction": round(_limbus(im, val, white), 5)}  # fmt: skip
+
+
+def _limbus(im: np.ndarray, val: np.ndarray, white: np.ndarray) -> float:
+    """The share of the frame inside the largest iris found by its limbus: a round disc darker than the
+    white tissue that flanks it on both sides (the sclera), 8-45 % of the short side across. It finds
+    the eye where the pupil is not dark: a white cataract, a hypopyon, a pupil lost in a dark iris.
+    Centres come from circles of any size (the pupil is often the strongest); the limbus is then the
+    smallest radius about that centre where the white begins on both sides."""
+    import cv2
+
+    h, w = val.shape
+    side = min(h, w)
+    grey = cv2.GaussianBlur(cv2.cvtColor(im, cv2.COLOR_BGR2GRAY), (0, 0), 1.5)
+    circles = cv2.HoughCircles(grey, cv2.HOUGH_GRADIENT, dp=1.5, minDist=side / 8, param1=90, param2=28,
+                               minRadius=round(side * 0.04), maxRadius=round(side * 0.45))  # fmt: skip
+    yy, xx = np.mgrid[0:h, 0:w]
+    best = 0.0
+    for cx, cy, _ in (circles[0][:6] if circles is not None else ()):
+        d = np.hypot(xx - cx, yy - cy)
+        level = np.abs(yy - cy) < 0.5 * d  # the sectors left and right of the centre
+        sides = (level & (xx < cx), level & (xx > cx))
+        for r in np.linspace(side * 0.08, side * 0.45, 24):
+            flanks = [s & (d > 1.1 * r) & (d < 1.4 * r) for s in sides]
+            rim = (d > 0.7 * r) & (d < 0.95 * r)
+            if not all(f.sum() > 0.05 * r * r for f in flanks) or not rim.any():
+                continue
+            if min(float(white[f].mean()) for f in flanks) < 0.6 or float(white[rim].mean()) > 0.3:
+                continue
+            if float(val[d < 0.95 * r].mean()) <= min(float(val[f].mean()) for f in flanks) - 0.15:
+                best = max(best, float(np.pi * r * r / (h * w)))
+            break  # the first radius with white on both sides is the limbus, or there is none
+    return best
 
 
 def printout_shape(image_bgr: np.ndarray) -> dict[str, float]:
@@ -273,6 +310,8 @@ def _reason(label: str, f: Mapping[str, Any]) -> str:
     if f.get("pupil_fraction"):
         pupils, sclera = f.get("pupils", 0), f.get("sclera_fraction", 0)
         cues += f", pupil {f['pupil_fraction']:.1%} ({pupils}), sclera {sclera:.0%}"
+    if f.get("limbus_fraction"):
+        cues += f", iris in sclera {f['limbus_fraction']:.1%}"
     if f.get("dot_density", 0) > 10:
         cues += f", paper {f.get('paper_fraction', 0):.0%}, printer dots {f['dot_density']:.0f}/10k px"
     if f.get("face_is_subject"):

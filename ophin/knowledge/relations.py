@@ -367,6 +367,11 @@ RELATIONS: tuple[Relation, ...] = (
     Relation("hyphaema", "ocular trauma",
              "A hyphaema is blood in the anterior chamber, most often after ocular trauma.",
              _kanski("Trauma"), ("opacity",), requires=(r"hyph(?:a|ae)ema",), modality="slit lamp"),
+    # --- visual fields ------------------------------------------------------------------------------------
+    Relation("arcuate field defect", "glaucomatous optic neuropathy",
+             "An arcuate defect or a nasal step in the visual field follows the nerve fibre layer and is "
+             "typical of glaucomatous optic neuropathy.",
+             _POAG_PPP, ("field defect",), requires=(r"arcuate|nasal steps?",), modality="visual field"),
     # --- normal appearance --------------------------------------------------------------------------------
     Relation("healthy optic disc", "a healthy optic disc",
              "A healthy optic disc has a well-defined margin, a pink neuroretinal rim and a small central "

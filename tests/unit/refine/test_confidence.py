@@ -37,6 +37,28 @@ def test_apply_uncertain_corrects_a_doubtful_word_that_sounds_like_one_term(refi
     assert (c.rule, c.before, c.after, c.probability) == ("low-confidence", "corner", "cornea", 0.2)
 
 
+@pytest.mark.parametrize(
+    ("sentence", "word", "term"),
+    [
+        ("A dense grey haze fills the pupil behind the iris.", "dense", "druse"),
+        ("The patient reports glare from the cornea at night.", "glare", "flare"),
+    ],
+)
+def test_apply_uncertain_never_rewrites_a_real_word_a_sound_away(
+    refiner: LexiconRefiner, sentence: str, word: str, term: str
+) -> None:
+    # "dense" / "druse" and "glare" / "flare" are one sound apart: the word is as likely said as misheard, and
+    # the rewrite would state a finding nobody named. Doubted instead: the sentence is dropped, not guessed.
+    out = _one(refiner, sentence, {word: 0.3})
+    assert out.text == sentence and out.corrections == ()
+    assert out.dropped is not None and f"'{word}'" in out.dropped and term in out.dropped
+
+
+def test_apply_uncertain_rewrites_a_real_word_that_sounds_the_same(refiner: LexiconRefiner) -> None:
+    out = _one(refiner, "A dark pit marks the foal centre of the macula.", {"foal": 0.1})
+    assert out.text == "A dark pit marks the foveal centre of the macula." and out.dropped is None
+
+
 def test_apply_uncertain_keeps_a_confident_real_word(refiner: LexiconRefiner) -> None:
     out = _one(refiner, "The corner looks hazy next to the iris.", {})
     assert out.text == "The corner looks hazy next to the iris."
