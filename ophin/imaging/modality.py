@@ -241,17 +241,20 @@ def eye_shape(image_bgr: np.ndarray) -> dict[str, float]:
         if ring.any() and float(val[ring > 0].mean()) > 0.25:
             pupils.append(area / (h * w))
     white = (val > 0.62) & (sat < 0.22)
+    # An injected (red) eye's sclera is pink: pale and lit, if no longer white.
+    pale = (val > 0.6) & (sat < 0.38)
     return {"pupil_fraction": round(max(pupils, default=0.0), 5), "pupils": len(pupils),
             "sclera_fraction": round(float(white.mean()), 4),
-            "limbus_fraction": round(_limbus(im, val, white), 5)}  # fmt: skip
+            "limbus_fraction": round(_limbus(im, val, pale), 5)}  # fmt: skip
 
 
 def _limbus(im: np.ndarray, val: np.ndarray, white: np.ndarray) -> float:
     """The share of the frame inside the largest iris found by its limbus: a round disc darker than the
-    white tissue that flanks it on both sides (the sclera), 8-45 % of the short side across. It finds
+    pale tissue that flanks it on both sides (the sclera, white or injected), 8-45 % of the short side across. It finds
     the eye where the pupil is not dark: a white cataract, a hypopyon, a pupil lost in a dark iris.
-    Centres come from circles of any size (the pupil is often the strongest); the limbus is then the
-    smallest radius about that centre where the white begins on both sides."""
+    Centres come from circles of any size (the pupil is often the strongest); about each, a radius is a
+    limbus where the ring inside it (the iris) is not pale, the tissue just outside is pale on both sides,
+    and the disc is darker than that tissue."""
     import cv2
 
     h, w = val.shape
@@ -270,11 +273,10 @@ def _limbus(im: np.ndarray, val: np.ndarray, white: np.ndarray) -> float:
             rim = (d > 0.7 * r) & (d < 0.95 * r)
             if not all(f.sum() > 0.05 * r * r for f in flanks) or not rim.any():
                 continue
-            if min(float(white[f].mean()) for f in flanks) < 0.6 or float(white[rim].mean()) > 0.3:
+            if min(float(white[f].mean()) for f in flanks) < 0.5 or float(white[rim].mean()) > 0.3:
                 continue
             if float(val[d < 0.95 * r].mean()) <= min(float(val[f].mean()) for f in flanks) - 0.15:
                 best = max(best, float(np.pi * r * r / (h * w)))
-            break  # the first radius with white on both sides is the limbus, or there is none
     return best
 
 

@@ -144,9 +144,10 @@ def test_modality_an_eye_whose_pupil_is_white_is_slit_lamp_by_its_limbus() -> No
     from tests.fixtures.modality_dev.generate import slit_lamp
 
     cataract = (175, 200, 205)  # BGR: grey-white with a yellow cast
-    labels = [_classify(slit_lamp(np.random.default_rng(seed), pupil=cataract)) for seed in range(8)]
-    right = [m for m in labels if m.label == "slit_lamp" and "iris in sclera" in m.reason]
-    assert len(right) >= 6, [m.label for m in labels]
+    for sclera in ((200, 205, 225), (165, 175, 225)):  # white, and an injected eye's pink
+        labels = [_classify(slit_lamp(np.random.default_rng(seed), cataract, sclera)) for seed in range(8)]
+        right = [m for m in labels if m.label == "slit_lamp" and "iris in sclera" in m.reason]
+        assert len(right) >= 6, (sclera, [m.label for m in labels])
 
 
 def test_modality_a_fundus_with_a_pale_disc_is_not_surgical_microscope() -> None:
