@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from PIL import Image, ImageDraw
 
 from eval.corpus.generate import HEIGHT, WIDTH, get_font
-from PIL import Image, ImageDraw
 
 # What each drawable anterior finding is, in the evaluation's canonical finding names.
 ANTERIOR_FINDINGS = ("cataract", "hypopyon", "corneal ulcer", "conjunctival injection")
@@ -91,7 +91,9 @@ def render_anterior(
     if "corneal ulcer" in drawn:
         ux, uy = ix + r_iris * 0.25, iy - r_iris * 0.3
         spot = np.exp(-((xx - ux) ** 2 + (yy - uy) ** 2) / (2 * (r_iris * 0.14) ** 2))
-        eye = eye * (1 - spot[..., None] * 0.9) + np.array([245, 242, 228], np.float32) * spot[..., None] * 0.9
+        eye = (
+            eye * (1 - spot[..., None] * 0.9) + np.array([245, 242, 228], np.float32) * spot[..., None] * 0.9
+        )
     # The slit beam: a narrow bright band crossing the cornea, and its corneal reflex.
     bx = cx - r_iris * 0.45
     beam = np.exp(-(((xx - bx) / 4.0) ** 2)) * (np.abs(yy - iy) < r_iris * 1.05)
@@ -106,7 +108,9 @@ def render_anterior(
             cv2.line(canvas, (x, y), (x + int(rng.integers(-4, 5)), y + sign * int(rng.integers(9, 16))),
                      (30, 22, 20), 1, cv2.LINE_AA)  # fmt: skip
     # The corneal reflex of the light source.
-    cv2.circle(canvas, (int(ix + r_iris * 0.35), int(iy - r_iris * 0.35)), 4, (255, 255, 255), -1, cv2.LINE_AA)
+    cv2.circle(
+        canvas, (int(ix + r_iris * 0.35), int(iy - r_iris * 0.35)), 4, (255, 255, 255), -1, cv2.LINE_AA
+    )
     return canvas
 
 
@@ -120,7 +124,9 @@ def render_field(
     draw = ImageDraw.Draw(page)
     small, tiny = get_font(14), get_font(11)
     draw.text((18, 12), f"Central 24-2 Threshold Test   {eye}", fill=(20, 20, 20), font=small)
-    draw.text((18, 32), "Fixation Monitor: Gaze/Blind Spot   Stimulus: III, White", fill=(40, 40, 40), font=tiny)
+    draw.text(
+        (18, 32), "Fixation Monitor: Gaze/Blind Spot   Stimulus: III, White", fill=(40, 40, 40), font=tiny
+    )
     draw.text((18, 48), "Fixation Losses: 1/14   False POS Errors: 2%", fill=(40, 40, 40), font=tiny)
     # The plot: a grey-tone map, 6 degrees a cell, each cell a dither of printer dots.
     size, ox, oy = 250, WIDTH // 2 - 170, 70
@@ -150,7 +156,9 @@ def render_field(
     draw.line((ox + size // 2, oy, ox + size // 2, oy + size), fill=(0, 0, 0), width=1)
     md = -1.2 - 8 * float(loss.mean()) - rng.random()
     draw.text((ox + size + 30, 120), f"MD  {md:.2f} dB  P < 0.5%", fill=(20, 20, 20), font=small)
-    draw.text((ox + size + 30, 145), f"PSD  {3 + 6 * float(loss.mean()):.2f} dB", fill=(20, 20, 20), font=small)
+    draw.text(
+        (ox + size + 30, 145), f"PSD  {3 + 6 * float(loss.mean()):.2f} dB", fill=(20, 20, 20), font=small
+    )
     draw.text((ox + size + 30, 170), "GHT: Outside normal limits", fill=(20, 20, 20), font=small)
     if backdrop is None:
         return np.array(page)

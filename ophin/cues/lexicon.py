@@ -264,6 +264,18 @@ MODALITIES: Mapping[str, tuple[str, ...]] = {
     "visual field": ("visual fields?(?: tests?| printouts?)?", "perimetry", "humphrey"),
 }
 
+# Frame classifier labels (ophin.imaging.modality.LABELS) -> lexicon modality labels. A label missing here
+# (external eye, surgical microscope, diagram or slide, non-clinical) has no lexicon word a record may use.
+FRAME_MODALITIES: Mapping[str, str] = {
+    "colour_fundus": "fundus photograph",
+    "oct": "oct",
+    "angiography": "angiogram",
+    "autofluorescence": "autofluorescence",
+    "slit_lamp": "slit lamp",
+    "ultrasound": "ultrasound",
+    "visual_field": "visual field",
+}
+
 DEICTIC: Mapping[str, tuple[str, ...]] = {
     "see": (
         r"(?:you|we|one) (?:can|could|will|should|may|might)(?: \w+)? see",

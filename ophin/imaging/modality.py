@@ -248,10 +248,10 @@ def eye_shape(image_bgr: np.ndarray) -> dict[str, float]:
             "limbus_fraction": round(_limbus(im, val, pale), 5)}  # fmt: skip
 
 
-def _limbus(im: np.ndarray, val: np.ndarray, white: np.ndarray) -> float:
+def _limbus(im: np.ndarray, val: np.ndarray, pale: np.ndarray) -> float:
     """The share of the frame inside the largest iris found by its limbus: a round disc darker than the
-    pale tissue that flanks it on both sides (the sclera, white or injected), 8-45 % of the short side across. It finds
-    the eye where the pupil is not dark: a white cataract, a hypopyon, a pupil lost in a dark iris.
+    pale tissue flanking it on both sides (the sclera, white or injected), 8-45 % of the short side across.
+    It finds the eye where the pupil is not dark: a white cataract, a hypopyon, a pupil lost in a dark iris.
     Centres come from circles of any size (the pupil is often the strongest); about each, a radius is a
     limbus where the ring inside it (the iris) is not pale, the tissue just outside is pale on both sides,
     and the disc is darker than that tissue."""
@@ -264,7 +264,7 @@ def _limbus(im: np.ndarray, val: np.ndarray, white: np.ndarray) -> float:
                                minRadius=round(side * 0.04), maxRadius=round(side * 0.45))  # fmt: skip
     yy, xx = np.mgrid[0:h, 0:w]
     best = 0.0
-    for cx, cy, _ in (circles[0][:6] if circles is not None else ()):
+    for cx, cy, _ in circles[0][:6] if circles is not None else ():
         d = np.hypot(xx - cx, yy - cy)
         level = np.abs(yy - cy) < 0.5 * d  # the sectors left and right of the centre
         sides = (level & (xx < cx), level & (xx > cx))
@@ -273,7 +273,7 @@ def _limbus(im: np.ndarray, val: np.ndarray, white: np.ndarray) -> float:
             rim = (d > 0.7 * r) & (d < 0.95 * r)
             if not all(f.sum() > 0.05 * r * r for f in flanks) or not rim.any():
                 continue
-            if min(float(white[f].mean()) for f in flanks) < 0.5 or float(white[rim].mean()) > 0.3:
+            if min(float(pale[f].mean()) for f in flanks) < 0.5 or float(pale[rim].mean()) > 0.3:
                 continue
             if float(val[d < 0.95 * r].mean()) <= min(float(val[f].mean()) for f in flanks) - 0.15:
                 best = max(best, float(np.pi * r * r / (h * w)))

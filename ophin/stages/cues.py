@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 
 from ophin.cues.base import CueContext, CueVerdict, split_sentences
 from ophin.cues.clauses import split_clauses
+from ophin.cues.lexicon import FRAME_MODALITIES
 from ophin.db.models import Frame, Pair, TranscriptSegment, VisualCue
 from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
@@ -49,6 +50,10 @@ class _Scored:
     verdicts: list[CueVerdict]
 
 
+# A pair to score: id, text, its frame's object key, checksum and modality, its transcript segments.
+Row = tuple[uuid.UUID, str, str | None, str | None, list[uuid.UUID] | None, str | None]
+
+
 def separate_visual_cues(
     vid: uuid.UUID, params: CueParams, *, svc: Services, force: bool = False
 ) -> StageResult:
@@ -58,12 +63,15 @@ def separate_visual_cues(
 
     heard: dict[uuid.UUID, list[tuple[str, float | None]]] = {}  # segment -> its words and probabilities
 
-    def score_pair(item: tuple[uuid.UUID, str, str | None, str | None, list[uuid.UUID] | None]) -> _Scored:
-        _, text, frame_key, frame_sha, segment_ids = item
+    def score_pair(item: Row) -> _Scored:
+        _, text, frame_key, frame_sha, segment_ids, modality = item
         # The window is the context: a term named in one sentence licenses a fix in the next; the words'
-        # probabilities let the refiner doubt a real word heard with low confidence.
+        # probabilities let the refiner doubt a real word heard with low confidence. The frame is context
+        # too: narration over a clinical image (a visual field, a slit-lamp photograph) is clinical even
+        # where no term survived hearing ("a dense superior arculate catoma").
         words = [w for sid in segment_ids or () for w in heard.get(sid, ())]
-        refined = refine_window(refiner, sentences(text), text, words)
+        context = f"{text} ({FRAME_MODALITIES[modality]})" if modality in FRAME_MODALITIES else text
+        refined = refine_window(refiner, sentences(text), context, words)
         image = read_frame(svc.store, frame_key, frame_sha) if vision and frame_key else None
         verdicts = scorer.score([r.text for r in refined], CueContext(text, image))
         # A sentence with a doubtful word no rule could settle never becomes a target; the reason is kept.
@@ -77,7 +85,7 @@ def separate_visual_cues(
         n_cues = n_kept = n_corrections = n_failed = 0
         with session_scope(svc.sessions) as session:
             todo = session.execute(
-                select(Pair.id, Pair.text, Frame.object_key, Frame.sha256, Pair.segment_ids)
+                select(Pair.id, Pair.text, Frame.object_key, Frame.sha256, Pair.segment_ids, Frame.modality)
                 .outerjoin(Frame, Frame.id == Pair.frame_id)
                 .where(Pair.video_id == vid, or_(Pair.status != "dropped", Pair.n_cues.is_not(None)))
                 .order_by(Pair.start_s)

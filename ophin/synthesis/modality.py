@@ -5,20 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ophin.cues.lexicon import TERMS, find_terms, terms_of_kind
+from ophin.cues.lexicon import FRAME_MODALITIES, TERMS, find_terms, terms_of_kind
 from ophin.knowledge.relations import Relation
 
-# Frame classifier labels (ophin.imaging.modality.LABELS) -> lexicon modality labels. A label missing here
-# (external eye, surgical microscope, diagram or slide, non-clinical) has no lexicon word a record may use.
-FRAME_MODALITIES: dict[str, str] = {
-    "colour_fundus": "fundus photograph",
-    "oct": "oct",
-    "angiography": "angiogram",
-    "autofluorescence": "autofluorescence",
-    "slit_lamp": "slit lamp",
-    "ultrasound": "ultrasound",
-    "visual_field": "visual field",
-}
 NOUNS = {
     "fundus photograph": "fundus photograph",
     "oct": "OCT scan",
