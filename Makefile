@@ -107,7 +107,7 @@ quality: install ## the trainer's figures on the held-out sets (heldout, heldout
 corpus: install ## regenerate the sample lecture videos and ground truth (needs espeak-ng)
 	$(PY) -m eval.corpus.generate --out eval/corpus
 
-corpus-dev: install ## regenerate the dev set (31 short lectures to develop on and label by hand; needs espeak-ng)
+corpus-dev: install ## regenerate the dev set (35 short lectures to develop on and label by hand; needs espeak-ng)
 	$(PY) -m eval.corpus.generate --out eval/corpus --sets dev --verify
 
 corpus-heldout2: install ## regenerate the second held-out corpus (drawn images, other voices, room noise; seed fixed; needs espeak-ng, sox)

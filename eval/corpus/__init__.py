@@ -9,7 +9,7 @@ scene cuts, sentence timings and which sentences describe the visible image:
 * ``heldout2/`` -- a second held-out set made differently (drawn images of several modalities, other
   voices, room noise; ``make_heldout2.py``), whose ground truth states each clinical scene's ``modality``,
   ``findings`` and ``diagnoses``; present in ``SETS`` once generated
-* ``dev/``     -- thirty-one short lectures (``dev_*.mp4``, ``dev_lectures.py``) to run the engine on and
+* ``dev/``     -- thirty-five short lectures (``dev_*.mp4``, ``dev_lectures.py``) to run the engine on and
   label by hand; development data like ``demo/`` (never in ``HELDOUT_SETS``), present in ``SETS`` once
   generated
 

@@ -1,7 +1,8 @@
-"""The sample corpus's "dev" set: thirty-one short narrated lectures to run the engine on and label by hand.
+"""The sample corpus's "dev" set: thirty-five short narrated lectures to run the engine on and label by hand.
 
 Made with the same generator as ``demo/`` (the skimage retina photograph with drawn findings, drawn OCT
-B-scans, espeak-ng ``en-us`` narration) but worded afresh, in several lecturer styles.  Development data: it
+B-scans, espeak-ng ``en-us`` narration; the last four also drawn slit-lamp photographs and visual-field
+printouts, ``dev_anterior.py``) but worded afresh, in several lecturer styles.  Development data: it
 may be read and tuned on (the held-out sets may not).  Every clinical scene lists in ``findings`` what its
 image shows, in the evaluation's canonical finding names (``eval/quality/vocab.py``), and its ``vis``
 sentences describe only what is drawn.
