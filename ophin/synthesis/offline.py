@@ -45,8 +45,10 @@ class OfflineCueGenerator:
     # retinopathy") and, said only as a sign or a possibility, is concluded as "consistent with"; a question
     # names a finding whole ("blot hemorrhages", not "the blot"); the wording is picked by the narration
     # (wording_seed), not by the pair id; a yes/no question about a narrated finding is answered "Yes: ...";
-    # the lecture's order ("finally", "for comparison") and a leftover "as well" are removed from cues
-    version = "8"
+    # the lecture's order ("finally", "for comparison") and a leftover "as well" are removed from cues;
+    # 9: a noun phrase ends before a word that takes an object ("the lens opacity blocks the reflex"), and one
+    # finding is named once, in the words that say most ("the white hypopyon", not "... and the hypopyon")
+    version = "9"
     model = "offline-cue-template"
 
     def __init__(self, derived_diagnoses: str = "narrated") -> None:

@@ -81,8 +81,17 @@ def noun_phrase_at(text: str, start: int, end: int, known: frozenset[str] | None
         first, n = first - 1, n + 1
     if first > 0 and gap_ok(first - 1, first) and tokens[first - 1][2].lower() in _DETERMINERS:
         first -= 1
+    def takes_object(i: int) -> bool:  # "the lens opacity blocks the reflex": a verb, not a compound noun
+        return i + 1 < len(tokens) and gap_ok(i, i + 1) and tokens[i + 1][2].lower() in _DETERMINERS
+
     n = 0
-    while last + 1 < len(tokens) and n < _MAX_MODIFIERS and gap_ok(last, last + 1) and content(last + 1):
+    while (
+        last + 1 < len(tokens)
+        and n < _MAX_MODIFIERS
+        and gap_ok(last, last + 1)
+        and content(last + 1)
+        and not takes_object(last + 1)
+    ):
         last, n = last + 1, n + 1
     last = _qualifier(tokens, last, content, gap_ok)
     return text[tokens[first][0] : tokens[last][1]].lower()

@@ -177,7 +177,9 @@ def read_image(ctx: PairContext, derived: str = "narrated") -> Image:
             if r in usable and (p := premise(c.text, r)) is not None
         )
     )
-    findings = tuple(dict.fromkeys([*(p for p, _ in premises), *(c.phrase for c in abnormal if c.phrase)]))
+    phrases = [c.phrase for c in abnormal if c.phrase]
+    premises = tuple(dict.fromkeys((_fuller(p, phrases), r) for p, r in premises))
+    findings = _distinct([*(p for p, _ in premises), *phrases])
     diagnoses = tuple(dict.fromkeys(c.diagnosis for c in cues if c.diagnosis))
     hedged = bool(diagnoses) and all(c.diagnosis_hedged for c in cues if c.diagnosis)
     return Image(
@@ -194,6 +196,27 @@ def read_image(ctx: PairContext, derived: str = "narrated") -> Image:
         meanings=tuple(dict.fromkeys(r.indicates for p, r in premises if p in findings[:MAX_FINDINGS]))[:2],
         derived=derived,
     )
+
+
+def _words(phrase: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z]+", _bare(phrase).lower()))
+
+
+def _fuller(premise: str, phrases: Sequence[str]) -> str:
+    """The first cue phrase that says the premise with more words ("the cup" -> "the pale cup"), or it."""
+    words = _words(premise)
+    return next((p for p in phrases if words < _words(p)), premise)
+
+
+def _distinct(phrases: Iterable[str]) -> tuple[str, ...]:
+    """Phrases in order, leaving out one whose words hold or are held by an earlier one's ("the white
+    hypopyon" after "the hypopyon": one finding, not "the hypopyon and the white hypopyon")."""
+    kept: list[tuple[str, frozenset[str]]] = []
+    for phrase in phrases:
+        words = _words(phrase)
+        if not any(words <= other or other <= words for _, other in kept):
+            kept.append((phrase, words))
+    return tuple(p for p, _ in kept)
 
 
 def _bare(phrase: str) -> str:

@@ -83,6 +83,9 @@ def test_generate_cot_takes_no_premise_from_the_narrators_conclusion() -> None:
         ("These are small areas of swollen nerve fibers.", "swollen", "swollen nerve fibers"),
         ("The pale central cup in enlarged.", "pale", "the pale central cup"),  # "in enlarged" is no place
         ("Intraretinal cystic spaces distort the fovea.", "cystic", "intraretinal cystic spaces"),
+        # A word after the noun that takes an object is the verb ("blocks the"), not part of a compound.
+        ("The lens opacity blocks the red reflex.", "opacity", "the lens opacity"),
+        ("A white infiltrate covers a third of the cornea.", "infiltrate", "a white infiltrate"),
     ],
 )
 def test_noun_phrase_at_takes_the_phrase_whole(sentence: str, term: str, phrase: str) -> None:
@@ -169,3 +172,20 @@ def test_generate_cot_premise_of_a_predicative_adjective_names_its_structure() -
     ctx = PairContext("p-pale", ("Its cup is large and pale.",), "", modality="colour_fundus")
     observation, interpretations = _steps(_turns(ctx, "cot", "hedged")[1])
     assert "the pale cup" in observation and not re.search(r"the pale\b(?! cup)", observation)
+
+
+def test_generate_cot_names_one_finding_once_in_the_words_that_say_most() -> None:
+    # The relation's premise ("the hypopyon") and the cue's phrase ("a white hypopyon") are one finding: the
+    # observation named both ("shows the white hypopyon and the hypopyon") before.
+    ctx = PairContext(
+        "p-hyp",
+        (
+            "A white hypopyon has settled in the lower part of the anterior chamber.",
+            "A hypopyon means severe inflammation or infection inside the eye.",
+        ),
+        "",
+        modality="slit_lamp",
+    )
+    observation, interpretations = _steps(_turns(ctx, "cot", "hedged")[1])
+    assert observation.count("hypopyon") == 1 and "white hypopyon" in observation, observation
+    assert interpretations and "the white hypopyon" in interpretations[0], interpretations
