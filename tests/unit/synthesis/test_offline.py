@@ -293,7 +293,7 @@ def test_knowledge_for_lists_the_statements_used() -> None:
 
 def test_config_changes_with_templates_and_relations() -> None:
     config = OfflineCueGenerator(derived_diagnoses="hedged").config()
-    assert config["version"] == "8"
+    assert config["version"] == "9"
     assert config["templates"] == TEMPLATES_DIGEST and config["relations"] == RELATIONS_DIGEST
     assert "lexicon" in config
 
