@@ -49,7 +49,9 @@ class RuleCueScorer:
 
     name = "rule-lexicon"
     # The lexicon's digest is part of the version: editing a pattern re-runs the cue stage, never skips it.
-    version = f"3.{LEXICON_DIGEST}"  # 2: the visual-window rule; 3: a question is no cue
+    # 2: the visual-window rule; 3: a question is no cue; 4: a negative word inside a finding's name is no
+    # negative ("conjunctival injection")
+    version = f"4.{LEXICON_DIGEST}"
 
     def __init__(self, threshold: float = 0.5) -> None:
         if not 0.0 <= threshold <= 1.0:
@@ -86,7 +88,12 @@ class RuleCueScorer:
 def _contributions(sentence: str) -> list[tuple[str, float]]:
     terms = find_terms(sentence, TERMS)
     deictic = find_terms(sentence, DEICTIC_TERMS)
-    negative = find_terms(sentence, NEGATIVE_TERMS)
+    # A negative word inside a finding's own name is that finding ("conjunctival injection" is no injection
+    # given as treatment).
+    negative = [
+        n for n in find_terms(sentence, NEGATIVE_TERMS)
+        if not any(t.start <= n.start and n.end <= t.end for t in terms_of_kind(terms, "finding"))
+    ]  # fmt: skip
     parts: list[tuple[str, float]] = []
 
     anchored = terms_of_kind(terms, "anatomy", "finding")

@@ -157,7 +157,7 @@ def test_score_one_respects_threshold() -> None:
 
 def test_score_is_deterministic_and_satisfies_protocol() -> None:
     scorer: CueScorer = RuleCueScorer()
-    assert scorer.name == "rule-lexicon" and scorer.version.startswith("3.")
+    assert scorer.name == "rule-lexicon" and scorer.version.startswith("4.")
     sentences = VISUAL + NON_VISUAL
     assert scorer.score(sentences) == RuleCueScorer().score(sentences)
     assert [v.sentence for v in scorer.score(sentences)] == sentences
@@ -211,3 +211,13 @@ def test_score_one_never_takes_a_question_for_a_description() -> None:
         assert not verdict.is_visual and "a question" in verdict.reason, question
     for description in ("There is subretinal fluid under the fovea.", "What we see here is a pale disc."):
         assert scorer.score_one(description).is_visual, description
+
+
+def test_a_negative_word_inside_a_finding_name_is_no_negative() -> None:
+    # "injection" is treatment talk ("an injection into the eye") unless it is the finding's own name.
+    seen, given = RuleCueScorer().score(
+        ["The conjunctiva is red, with marked conjunctival injection.", "He had an injection into the eye."],
+        CueContext("", None),
+    )
+    assert seen.is_visual and "negative" not in seen.reason, seen.reason
+    assert not given.is_visual and "negative 'injection'" in given.reason, given.reason
