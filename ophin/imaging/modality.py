@@ -193,7 +193,8 @@ def tissue_shape(image_bgr: np.ndarray) -> dict[str, float]:
     """tissue_band: share of the lit, non-white pixels in the fundus hue band (OpenCV hue <= 20 or >= 170,
     saturated: retina, choroid and vessels are all orange-red; a white cup, grey fur, sky or green leave it);
     tissue_relief: grey-level std of the frame blurred at 4 % of its short side (the macula's shadow,
-    the disc, lesions and vignetting), near 0 on a uniformly coloured or merely grainy field."""
+    the disc, lesions and vignetting) about the plane that fits it best, near 0 on a uniformly coloured or
+    merely grainy field and on a slide's linear colour gradient."""
     import cv2
 
     h0, w0 = image_bgr.shape[:2]
@@ -209,9 +210,14 @@ def tissue_shape(image_bgr: np.ndarray) -> dict[str, float]:
         return {"tissue_band": 0.0, "tissue_relief": 0.0}
     band = ((hue <= 20) | (hue >= 170)) & (sat > 0.35) & (val > 0.2) & lit
     gray = cv2.cvtColor(im, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    gray[~lit] = float(np.median(gray[lit]))  # white text or paper is no relief of the tissue
     relief = cv2.GaussianBlur(gray, (0, 0), max(1.0, min(gray.shape) * 0.04))
+    # A slide's colour gradient is relief with no feature in it: what a plane explains is left out.
+    yy, xx = np.nonzero(lit)
+    plane = np.column_stack([np.ones(len(xx)), xx, yy]).astype(np.float32)
+    coef, *_ = np.linalg.lstsq(plane, relief[lit], rcond=None)
     return {"tissue_band": round(float(band.sum() / lit.sum()), 4),
-            "tissue_relief": round(float(relief[lit].std()), 2)}  # fmt: skip
+            "tissue_relief": round(float((relief[lit] - plane @ coef).std()), 2)}  # fmt: skip
 
 
 def eye_shape(image_bgr: np.ndarray) -> dict[str, float]:

@@ -284,3 +284,16 @@ def test_clinical_score_blurred_macula_close_up_is_clinical_and_orange_slide_is_
     assert clinical_score(macula, ()).is_clinical
     assert not clinical_score(page, ()).is_clinical
     assert not clinical_score(np.full((360, 640, 3), (40, 100, 210), np.uint8), ()).is_clinical
+
+
+def test_modality_a_warm_gradient_title_slide_is_not_colour_fundus() -> None:
+    # Orange-brown top to bottom with a white title: every pixel in the fundus hue band, and the gradient
+    # read as the tissue's relief (37 grey levels) until relief became what a plane does not explain.
+    rows = np.linspace(0, 1, 360)[:, None, None]
+    top, bottom = np.array([120, 190, 230.0]), np.array([40, 60, 90.0])  # BGR
+    slide = np.ascontiguousarray(
+        np.broadcast_to(top * (1 - rows) + bottom * rows, (360, 640, 3)).astype(np.uint8)
+    )
+    write(slide, "The Painful Red Eye", 140, 160, 1.4, (250, 250, 250), 2)
+    m = _classify(slide)
+    assert m.label != "colour_fundus", m
