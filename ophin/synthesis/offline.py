@@ -47,7 +47,8 @@ class OfflineCueGenerator:
     # (wording_seed), not by the pair id; a yes/no question about a narrated finding is answered "Yes: ...";
     # the lecture's order ("finally", "for comparison") and a leftover "as well" are removed from cues;
     # 9: a noun phrase ends before a word that takes an object ("the lens opacity blocks the reflex"), and one
-    # finding is named once, in the words that say most ("the white hypopyon", not "... and the hypopyon")
+    # finding is named once, in the words that say most ("the white hypopyon", not "... and the hypopyon");
+    # a cue with a word in no list is used only when every cue is garbled
     version = "9"
     model = "offline-cue-template"
 

@@ -151,6 +151,11 @@ def read_image(ctx: PairContext, derived: str = "narrated") -> Image:
         if others and modality is not None and modality not in narrated_modalities([text]):
             continue
         texts.append(scrub(text, modality))
+    # A cue with a word in no list ("a dark cystic space within the dinnerette") would make the verifier
+    # refuse every record that restates it, and a VQA or conversation restates it whole: the image's other
+    # cues make its records. Kept only when every cue is garbled (the refusal then says why).
+    clear = [t for t in texts if not garbled(t)]
+    texts = clear or texts
     cues = sorted((read_cue(t, modality) for t in texts), key=lambda c: c.stage)  # stable: spoken order
     abnormal = [c for c in cues if c.polarity == "abnormal"]
     status = "abnormal" if abnormal else "normal" if any(c.polarity == "normal" for c in cues) else "unknown"
@@ -253,6 +258,17 @@ def known_words() -> frozenset[str] | None:
         return vocabulary()
     except WordListMissingError:
         return None
+
+
+def garbled(text: str) -> bool:
+    """Whether the text holds a word in no word list (the verifier's vocabulary check); False where no word
+    list is installed."""
+    from ophin.verification.vocabulary import WordListMissingError, unknown_words
+
+    try:
+        return bool(unknown_words(text))
+    except WordListMissingError:
+        return False
 
 
 def describes(cue: Cue) -> bool:

@@ -259,7 +259,7 @@ def test_generate_is_deterministic_yet_varied_across_pairs() -> None:
     assert (first.kind, first.generator, first.generator_version, first.prompt_version) == (
         "vqa",
         "offline-cue-template",
-        "8",
+        "9",
         None,
     )
     for kind in ("vqa", "cot"):

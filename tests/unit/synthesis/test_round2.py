@@ -189,3 +189,21 @@ def test_generate_cot_names_one_finding_once_in_the_words_that_say_most() -> Non
     observation, interpretations = _steps(_turns(ctx, "cot", "hedged")[1])
     assert observation.count("hypopyon") == 1 and "white hypopyon" in observation, observation
     assert interpretations and "the white hypopyon" in interpretations[0], interpretations
+
+
+def test_generate_leaves_out_a_garbled_cue_when_a_clear_one_remains() -> None:
+    # "dinnerette" is in no word list: the verifier refuses any record that restates it, and a VQA restates
+    # its cue whole; the image's other finding makes the record instead.
+    ctx = PairContext(
+        "p-garbled",
+        ("A dark cystic space sits within the dinnerette.", "Subretinal fluid lifts the fovea."),
+        "",
+        modality="oct",
+    )
+    for kind in ("vqa", "cot"):
+        answer = _turns(ctx, kind, "hedged")[1]
+        assert "dinnerette" not in answer and "fluid" in answer, (kind, answer)
+    alone = PairContext(
+        "p-garbled-only", ("A dark cystic space sits within the dinnerette.",), "", modality="oct"
+    )
+    assert "dinnerette" in _turns(alone, "vqa", "hedged")[1]  # nothing clear left: made, and refused with why
