@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ophin.adapters.ocr import Box, Ocr, OcrLine, OcrWord, lines, union_box
 from ophin.imaging.field import FieldParams
 from ophin.imaging.labels import LabelParams
+
+if TYPE_CHECKING:
+    from ophin.domain.phi import PhiMatch
 
 NormBox = tuple[float, float, float, float]  # x, y, w, h as fractions of the frame's width and height
 
@@ -49,6 +53,8 @@ class DeidParams:
     label_max_reads: int = 8  # re-reads per frame; lines past it are filled unread
 
 
+# A person name read by OCR acts only when its words average this confidence (see _credible).
+NAME_MIN_CONF = 30.0
 LIT = 40  # of 255: a pixel brighter than this in any channel showed something before it was filled
 
 
@@ -199,13 +205,14 @@ def _phi_lines(found: list[OcrLine]) -> tuple[list[Box], list[str]]:
     flagged: dict[int, None] = {}
     kinds: list[str] = []
     for i, line in enumerate(found):
-        matches = find_phi(line.text)
+        matches = [m for m in find_phi(line.text) if _credible(m, line.words)]
         if matches:
             flagged[i] = None
             kinds += [m.kind for m in matches]
     for i, j in _stacked_pairs(found):
         a = found[i].text
-        for m in find_phi(f"{a} {found[j].text}"):
+        both = (*found[i].words, *found[j].words)
+        for m in (m for m in find_phi(f"{a} {found[j].text}") if _credible(m, both)):
             inside_a, inside_b = m.end <= len(a), m.start > len(a)
             if (inside_a and i in flagged) or (inside_b and j in flagged):
                 continue  # that line was flagged on its own
@@ -222,6 +229,21 @@ def _phi_lines(found: list[OcrLine]) -> tuple[list[Box], list[str]]:
                 kinds.append("label block")
                 grew = True
     return [found[i].box for i in sorted(flagged)], kinds
+
+
+def _credible(match: PhiMatch, words: Sequence[OcrWord]) -> bool:
+    """Whether the OCR read a PHI match's words surely enough to act on. Dates and numbers have shapes
+    junk seldom takes; a person name is any pair of capitalised tokens, which tesseract makes of OCT speckle
+    and fundus texture ("Bae Wivaéias", "TERA Spey", conf 0-26, 5 dev OCT scans filled up to 37 %), so its
+    words must average NAME_MIN_CONF. Rendered label text reads at 90 or more."""
+    if match.kind != "person name":
+        return True
+    at, confs = 0, []
+    for word in words:  # the line's text is its words joined by single spaces
+        if at < match.end and match.start < at + len(word.text):
+            confs.append(word.conf)
+        at += len(word.text) + 1
+    return not confs or sum(confs) / len(confs) >= NAME_MIN_CONF
 
 
 def _stacked_pairs(found: list[OcrLine]) -> list[tuple[int, int]]:

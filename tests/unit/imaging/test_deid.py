@@ -214,3 +214,19 @@ def test_blur_regions_changes_only_the_padded_box() -> None:
 def test_fill_boxes_clips_to_the_frame() -> None:
     out = fill_boxes(_frame(), [(-10, -10, 30, 30), (630, 350, 50, 50)], (255, 255, 255))
     assert (out[:20, :20] == 255).all() and (out[350:, 630:] == 255).all()
+
+
+def test_a_name_the_ocr_made_of_texture_is_not_redacted_but_a_read_one_is() -> None:
+    # Tesseract reads capitalised junk in OCT speckle ("Bae Wivaeias", conf 0-26) that the name resource
+    # takes for a person: 5 dev B-scans were filled up to 37 %. A name needs its words read surely.
+    from ophin.imaging.deid import _phi_lines
+
+    def line(conf: float) -> list:
+        return lines([OcrWord("Priya", conf, (10, 10, 50, 14)), OcrWord("Patel", conf, (64, 10, 50, 14))])
+
+    assert _phi_lines(line(12)) == ([], [])
+    boxes, kinds = _phi_lines(line(90))
+    assert boxes and kinds == ["person name"]
+    # Dates and record numbers keep their shape whatever the confidence (a translucent banner reads low).
+    record = [OcrWord("MRN", 5, (10, 10, 40, 14)), OcrWord("552091", 20, (56, 10, 60, 14))]
+    assert _phi_lines(lines(record))[0]
