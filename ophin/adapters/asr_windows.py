@@ -26,11 +26,6 @@ QUIET_S = 0.3  # the stretch whose loudness is measured
 HOP_S = 0.05
 
 
-def wav_seconds(path: Path) -> float:
-    with wave.open(str(path)) as w:
-        return w.getnframes() / w.getframerate()
-
-
 def quietest_point(samples: np.ndarray, rate: int) -> int:
     """Sample index in the middle of the quietest QUIET_S stretch of samples (16-bit mono); the last
     sample when they are shorter than that."""

@@ -268,10 +268,6 @@ def _has_strokes(image: np.ndarray, box: Box) -> bool:
     return bool(edges.mean() > 0.002)
 
 
-def _grow(b: tuple[int, ...], d: int) -> Box:
-    return (b[0] - d, b[1] - d, b[2] + 2 * d, b[3] + 2 * d)
-
-
 def _intersects(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
     return min(a[0] + a[2], b[0] + b[2]) > max(a[0], b[0]) and min(a[1] + a[3], b[1] + b[3]) > max(a[1], b[1])
 

@@ -261,9 +261,6 @@ class Vocabulary:
         ).hexdigest()[:8]
         self.closest = lru_cache(maxsize=4096)(self._closest)
 
-    def is_english(self, word: str) -> bool:
-        return word.lower() in self.english.words
-
     def is_known(self, word: str) -> bool:
         w = word.lower()
         return w in self.known or any(
@@ -315,7 +312,3 @@ def _deletes(key: str, depth: int) -> set[str]:
     return out
 
 
-@cache
-def default_vocabulary(wordlists: tuple[str, ...] = DEFAULT_WORDLISTS) -> Vocabulary:
-    """The shipped term list as targets; the scored lexicon's spellings as known words."""
-    return Vocabulary(load_terms_file(), load_english_words(wordlists), known_extra=lexicon_expansions())
