@@ -17,18 +17,14 @@ from ophin.pipeline import run_urls
 from ophin.stages.export import CROSS_VIDEO_DUPLICATE, export_release
 from tests.conftest import make_services
 from tests.fakes.openai_server import FakeOpenAIServer
-from tests.support.media import cut, ffmpeg
+from tests.support.media import cut, ffmpeg, one_figure_narrated_twice
 from tests.support.release import llava_records
 from tests.support.scripted_model import ScriptedModel, prompt_section, scripted_turns
 
 
 def test_export_leaves_out_a_figure_repeated_in_another_video(tmp_path, db_url, transcriber) -> None:  # noqa: ANN001
-    # The same fundus scene, cut twice with different trims: two videos that show one figure.
-    src = demo_videos()[0]
-    urls = [
-        cut(src, tmp_path / "first.mp4", 16.0, 14.0).resolve().as_uri(),
-        cut(src, tmp_path / "second.mp4", 16.4, 13.6).resolve().as_uri(),
-    ]
+    # One fundus photograph in two videos, each narrating other findings of it.
+    urls = [video.resolve().as_uri() for video in one_figure_narrated_twice(tmp_path)]
     svc = make_services(tmp_path / "h", db_url, transcriber)
     assert run_urls(urls, svc).ok
     with session_scope(svc.sessions) as session:

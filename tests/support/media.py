@@ -213,3 +213,25 @@ def spoken(out: Path, text: str, *, words_per_minute: int = 150) -> Path:
     """text read by espeak-ng into a WAV (pauses at sentence ends are espeak's own)."""
     subprocess.run(["espeak-ng", "-s", str(words_per_minute), "-w", str(out), text], check=True)
     return out
+
+
+def one_figure_narrated_twice(root: Path) -> tuple[Path, Path]:
+    """Two videos of one fundus photograph (scikit-image's retina, full frame), each narrating other findings
+    of it: the same figure in two videos whose records differ (alike narration makes alike answers, which
+    the verifier refuses as duplicates before export could see them)."""
+    import cv2
+    from skimage import data
+
+    image = root / "fundus.png"
+    cv2.imwrite(str(image), cv2.cvtColor(data.retina(), cv2.COLOR_RGB2BGR))
+    said = {
+        "first": (
+            "This fundus photograph shows a pale optic disc with a large cup, which is typical of glaucoma."
+        ),
+        "second": "This fundus photograph shows flame haemorrhages near the optic disc.",
+    }
+    first, second = (
+        still_image_video(root / f"{name}.mp4", image, 7.0, audio=spoken(root / f"{name}.wav", text))
+        for name, text in said.items()
+    )
+    return first, second
