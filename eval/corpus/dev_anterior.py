@@ -15,10 +15,6 @@ from PIL import Image, ImageDraw
 
 from eval.corpus.generate import HEIGHT, WIDTH, get_font
 
-# What each drawable anterior finding is, in the evaluation's canonical finding names.
-ANTERIOR_FINDINGS = ("cataract", "hypopyon", "corneal ulcer", "conjunctival injection")
-FIELD_DEFECTS = ("superior arcuate", "inferior arcuate", "nasal step", "normal")
-
 
 def _smooth(rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> np.ndarray:
     noise = rng.standard_normal(shape).astype(np.float32)
@@ -30,7 +26,8 @@ def render_anterior(
     seed: int = 0, drawn: tuple[str, ...] = (), iris: str = "brown", light: str = "dark"
 ) -> np.ndarray:
     """One eye under the slit lamp, RGB (HEIGHT, WIDTH, 3): in a dark room with the face softly lit
-    (``light="dark"``), or under the lamp's diffuser, the skin bright edge to edge (``"diffuse"``)."""
+    (``light="dark"``), or under the lamp's diffuser, the skin bright edge to edge (``"diffuse"``).
+    ``drawn`` names what is drawn in it: "cataract", "hypopyon", "corneal ulcer", "conjunctival injection"."""
     rng = np.random.default_rng(seed)
     h, w = HEIGHT, WIDTH
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -117,8 +114,9 @@ def render_anterior(
 def render_field(
     seed: int = 0, defect: str = "normal", eye: str = "OS", backdrop: tuple[int, int, int] | None = None
 ) -> np.ndarray:
-    """A greyscale threshold printout on white paper: header, the grey-tone plot, a few figures; whole-frame,
-    or scanned and pasted at 85 % on a slide of colour ``backdrop``."""
+    """A greyscale threshold printout on white paper: header, the grey-tone plot with its ``defect``
+    ("superior arcuate", "inferior arcuate", "nasal step" or "normal"), a few figures; whole-frame, or scanned
+    and pasted at 85 % on a slide of colour ``backdrop``."""
     rng = np.random.default_rng(seed)
     page = Image.new("RGB", (WIDTH, HEIGHT), (250, 250, 247))
     draw = ImageDraw.Draw(page)
