@@ -310,5 +310,3 @@ def _deletes(key: str, depth: int) -> set[str]:
             for drop in combinations(range(len(key)), k)
         )
     return out
-
-

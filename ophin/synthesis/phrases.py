@@ -81,6 +81,7 @@ def noun_phrase_at(text: str, start: int, end: int, known: frozenset[str] | None
         first, n = first - 1, n + 1
     if first > 0 and gap_ok(first - 1, first) and tokens[first - 1][2].lower() in _DETERMINERS:
         first -= 1
+
     def takes_object(i: int) -> bool:  # "the lens opacity blocks the reflex": a verb, not a compound noun
         return i + 1 < len(tokens) and gap_ok(i, i + 1) and tokens[i + 1][2].lower() in _DETERMINERS
 
