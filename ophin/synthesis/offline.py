@@ -48,8 +48,9 @@ class OfflineCueGenerator:
     # the lecture's order ("finally", "for comparison") and a leftover "as well" are removed from cues;
     # 9: a noun phrase ends before a word that takes an object ("the lens opacity blocks the reflex"), and one
     # finding is named once, in the words that say most ("the white hypopyon", not "... and the hypopyon");
-    # a cue with a word in no list is used only when every cue is garbled
-    version = "9"
+    # a cue with a word in no list is used only when every cue is garbled; 10: a VQA about a structure asks
+    # about one whose look is a finding ("its cup is large and pale") before one that only looks some way
+    version = "10"
     model = "offline-cue-template"
 
     def __init__(self, derived_diagnoses: str = "narrated") -> None:

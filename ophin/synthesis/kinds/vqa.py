@@ -91,12 +91,11 @@ def _options(pair_id: str, image: Image) -> list[Option]:
             (c for c in cues if c.topic_kind == "finding" and c.polarity == "abnormal"), limit
         )
     ]
-    structures = [
-        (VQA_DESCRIBE, topic_slots(t), one_sentence(group))
-        for t, group in _groups(
-            (c for c in cues if c.stage == 1 and c.topic_kind == "anatomy" and describes(c)), limit
-        )
-    ]
+    described = _groups((c for c in cues if c.stage == 1 and c.topic_kind == "anatomy" and describes(c)), limit)
+    # A structure whose look is a finding ("its cup is large and pale": pallor) before one that only looks
+    # some way ("a thin rim of pink tissue"): asking about the latter leaves the finding in no record.
+    abnormal = [(t, group) for t, group in described if any(c.findings for c in group)]
+    structures = [(VQA_DESCRIBE, topic_slots(t), one_sentence(group)) for t, group in abnormal or described]
     absent = [
         (VQA_PRESENT, topic_slots(c.denied[0]), A_NO.format(cues=embed(c.text))) for c in cues if c.denied
     ]

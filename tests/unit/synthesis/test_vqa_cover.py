@@ -96,3 +96,17 @@ def test_vqa_stays_focused_where_the_conversation_covers_every_finding() -> None
     conversation = " ".join(t.text for t in OfflineCueGenerator().generate(ctx, "conversation").turns)
     assert {"drusen", "haemorrhage", "cotton wool spots"} <= _labels(conversation)
     assert distinct_from_siblings(answer, [conversation]).passed
+
+
+def test_vqa_asks_about_the_structure_whose_look_is_a_finding() -> None:
+    # Two described structures, one of them abnormal (a pale cup is pallor): whichever wording the narration
+    # picks, the question is about the cup, so pallor reaches a record. (Before: one of the two at random.)
+    for i in range(8):
+        cues = (
+            "This slide shows one fundus photograph.",
+            "Its cup is large and pale." + " " * i,
+            "Only a thin rim of pink tissue is left around the cup.",
+        )
+        ctx = PairContext(f"p-cup-{i}", cues, "", modality="colour_fundus")
+        question, answer = _vqa(ctx)
+        assert "pale" in answer, (question, answer)
