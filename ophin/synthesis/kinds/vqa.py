@@ -91,7 +91,9 @@ def _options(pair_id: str, image: Image) -> list[Option]:
             (c for c in cues if c.topic_kind == "finding" and c.polarity == "abnormal"), limit
         )
     ]
-    described = _groups((c for c in cues if c.stage == 1 and c.topic_kind == "anatomy" and describes(c)), limit)
+    described = _groups(
+        (c for c in cues if c.stage == 1 and c.topic_kind == "anatomy" and describes(c)), limit
+    )
     # A structure whose look is a finding ("its cup is large and pale": pallor) before one that only looks
     # some way ("a thin rim of pink tissue"): asking about the latter leaves the finding in no record.
     abnormal = [(t, group) for t, group in described if any(c.findings for c in group)]
