@@ -10,7 +10,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from eval.corpus import HELDOUT_SETS, SETS, footage_videos, videos
+from eval.corpus import HELDOUT_SETS, SETS, footage_truth, footage_videos, ground_truth, videos
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--examples", action="store_true", help="also print five records of each kind")
+    parser.add_argument(
+        "--transcripts",
+        choices=("asr", "oracle"),
+        default="asr",
+        help="oracle: the true narration in place of Whisper's (an ablation: what recognition costs); "
+        "run it in a fresh OPHIN_HOME",
+    )
     args = parser.parse_args(argv)
 
     from eval.quality.report import measure, render, render_examples
@@ -39,7 +46,13 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings().model_copy(deep=True)
         settings.acquire.allow_file_urls = True  # the sets are bundled files
         svc = load_services(settings=settings)
-        urls = [p.resolve().as_uri() for p in [*videos(set_name), *footage_videos(set_name)]]
+        files = [*videos(set_name), *footage_videos(set_name)]
+        if args.transcripts == "oracle":
+            from eval.quality.oracle import OracleTranscriber
+
+            truth = {v["file"]: v for v in [*ground_truth(set_name)["videos"], *footage_truth(set_name)]}
+            svc.transcriber = OracleTranscriber.for_videos(svc.media, [(f, truth[f.name]) for f in files])
+        urls = [p.resolve().as_uri() for p in files]
         batch = _run_with_progress(set_name, lambda p: run_urls(urls, svc, progress=p, gate=False))  # noqa: B023
         _print_batch(batch)
         with session_scope(svc.sessions) as session:
