@@ -87,12 +87,16 @@ def supported(sentence: str, scene: Scene, threshold: float = 0.6) -> bool | Non
     return best >= threshold
 
 
-def fidelity(records: list[Rec]) -> Measured:
-    """Share of answer sentences supported by a true narration sentence of the record's scene."""
+def fidelity(records: list[Rec], descriptive: bool = False) -> Measured:
+    """Share of answer sentences supported by a true narration sentence of the record's scene. descriptive:
+    only what says what the image shows, not a chain of thought's reasoning (its lines after the first:
+    what a finding means and the conclusion, which go beyond the narration by design and are judged by the
+    invented-diagnosis figures): where the gap between the two lies."""
     hits = total = 0
     problems = []
     for r in records:
-        for sentence in sentences(r.answers):
+        text = r.answers.strip().split("\n", 1)[0] if descriptive and r.kind == "cot" else r.answers
+        for sentence in sentences(text):
             verdict = supported(sentence, r.scene)
             if verdict is None:
                 continue

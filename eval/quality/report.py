@@ -40,7 +40,7 @@ TARGETS: dict[str, tuple[str, float]] = {
 }
 PROBLEMS_PER_FIGURE = 6
 # Figures shown beside the targets (no target of their own).
-INFORMATIVE = ("invented_diagnoses_stated",)
+INFORMATIVE = ("invented_diagnoses_stated", "fidelity_descriptive")
 
 
 @dataclass
@@ -119,6 +119,7 @@ def trainer_figures(records: list[Rec], all_scenes: list[Scene], narration: str)
         "clinical_scene_recall": grounding.scene_recall(records, [s for s in all_scenes if not s.footage]),
         "footage_span_recall": grounding.scene_recall(records, [s for s in all_scenes if s.footage]),
         "fidelity": grounding.fidelity(records),
+        "fidelity_descriptive": grounding.fidelity(records, descriptive=True),
         "garbled": grounding.garbled(records, narration),
     }
 

@@ -49,7 +49,8 @@ class OfflineCueGenerator:
     # 9: a noun phrase ends before a word that takes an object ("the lens opacity blocks the reflex"), and one
     # finding is named once, in the words that say most ("the white hypopyon", not "... and the hypopyon");
     # a cue with a word in no list is used only when every cue is garbled; 10: a VQA about a structure asks
-    # about one whose look is a finding ("its cup is large and pale") before one that only looks some way
+    # about one whose look is a finding ("its cup is large and pale") before one that only looks some way;
+    # cues in one answer stay a sentence each (glued by ";" they made a sentence no narration sentence holds)
     version = "10"
     model = "offline-cue-template"
 
@@ -141,5 +142,6 @@ def _plan(ctx: PairContext, derived: str) -> dict[str, tuple[tuple[Turn, ...], t
         asked = first[0].text if first else ""
         plan["conversation"] = (conversation(seed, image, ledger, vqa_question=asked), ())
     if has_cot(image):
-        plan["cot"] = cot(seed, image)
+        siblings = [t.text for turns, _ in plan.values() for t in turns if t.role == "gpt"]
+        plan["cot"] = cot(seed, image, siblings)
     return plan

@@ -128,13 +128,10 @@ def fill(template: str, subjects: Sequence[str], **slots: str) -> str:
     return cap(text.replace("they does not", "they do not"))
 
 
-def join(cues: Sequence[Cue]) -> str:
-    return "; ".join(embed(c.text) for c in cues)
-
-
-def one_sentence(cues: Sequence[Cue]) -> str:
-    # Two cues become one sentence, so each stays free for the conversation to use as spoken.
-    return cues[0].text if len(cues) == 1 else cap(join(cues)) + "."
+def said(cues: Sequence[Cue]) -> str:
+    """The cues as spoken, a sentence each: two cues glued with ";" read as one sentence that no single
+    sentence of the narration supports."""
+    return " ".join(cap(embed(c.text)) + "." for c in cues)
 
 
 def embed(sentence: str) -> str:

@@ -66,6 +66,31 @@ def test_fidelity_refuses_an_unsupported_sentence() -> None:
     assert bad.value == 0.5
 
 
+def test_descriptive_fidelity_leaves_out_only_a_chain_of_thoughts_reasoning() -> None:
+    cot = Rec(
+        "c",
+        "cot",
+        [
+            {"role": "human", "text": "Reason about this scan."},
+            {
+                "role": "gpt",
+                "text": "Step 1: A dark dome of subretinal fluid lifts the retina.\n"
+                "Step 2: Subretinal fluid is a sign of exudation.\nConclusion: consistent with exudation.",
+            },
+        ],
+        "f1",
+        OCT,
+    )
+    everything = grounding.fidelity([cot])
+    assert (everything.value, everything.total) == (0.3333, 3)
+    assert (grounding.fidelity([cot], descriptive=True).value, grounding.fidelity([cot], True).total) == (
+        1.0,
+        1,
+    )
+    # A VQA answer is all description: its unsupported sentence still counts.
+    assert grounding.fidelity([rec("Drusen cover the optic disc.")], descriptive=True).value == 0.0
+
+
 def test_fidelity_refuses_a_diagnosis_the_narration_never_named() -> None:
     assert grounding.supported("Subretinal fluid lifts the retina in glaucoma.", OCT) is False
     assert grounding.supported("Subretinal fluid lifts the retina.", OCT) is True

@@ -4,6 +4,9 @@ diagnosis and states only the narration's own as a diagnosis."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from ophin.synthesis.base import Citation, Turn
 from ophin.synthesis.reading import Image
 from ophin.synthesis.templates import (
@@ -32,8 +35,17 @@ from ophin.synthesis.templates import (
     pick,
     rotate,
 )
+from ophin.verification.checks import content_words
 
 MAX_INTERPRETATIONS = 3
+# An observation sharing this share of its content words (of the larger side) with another kind's answer
+# says mostly what that answer said: its findings are then named without where they lie.
+MAX_SHARED = 0.5
+_WHERE = re.compile(
+    r"\s+(?:at|in|around|within|above|below|near|along|on|under|beneath|over|across|from|to|temporal|nasal"
+    r"|superior|inferior)\b.*$",
+    re.IGNORECASE,
+)
 
 
 def has_cot(image: Image) -> bool:
@@ -53,14 +65,18 @@ def has_cot(image: Image) -> bool:
     return bool(image.premises) or bool(image.findings and image.diagnoses)
 
 
-def cot(pair_id: str, image: Image) -> tuple[tuple[Turn, ...], tuple[Citation, ...]]:
+def cot(
+    pair_id: str, image: Image, siblings: Sequence[str] = ()
+) -> tuple[tuple[Turn, ...], tuple[Citation, ...]]:
+    """siblings: the answers the image's other kinds give, which no step may restate."""
     noun = image.noun
+    names = _names(image, siblings)
     # Every interpretation's premise is a finding the observation names, in the same words.
     premises = image.premises[:MAX_INTERPRETATIONS]
     used = tuple(r for _, r in premises)
-    steps = [_observation(image)]
+    steps = [_observation(image, names)]
     for phrase, r in premises:
-        finding = f"the {phrase}"
+        finding = f"the {names.get(phrase, phrase)}"
         verb = "are" if is_plural(finding) else "is"
         steps.append(
             A_INTERPRET_SIGN.replace("{is}", verb).format(
@@ -74,10 +90,12 @@ def cot(pair_id: str, image: Image) -> tuple[tuple[Turn, ...], tuple[Citation, .
         elif image.status == "abnormal" and image.findings:
             # "On its own it does not point to one cause" would contradict a conclusion that states the
             # narration's own diagnosis: there the findings go straight to it.
-            steps += [] if image.diagnoses else [fill(A_INTERPRET_OPEN, image.findings)]
+            steps += (
+                [] if image.diagnoses else [fill(A_INTERPRET_OPEN, [names.get(f, f) for f in image.findings])]
+            )
             steps += [A_INTERPRET_COMPARE.format(statement=embed(r.statement)) for r in image.normals[:1]]
     lines = [f"Step {n}: {step}" for n, step in enumerate(steps, start=1)]
-    lines.append(_conclusion(pair_id, image))
+    lines.append(_conclusion(pair_id, image, names))
     question = COT_QUESTION[pick(pair_id, "cot:question", len(COT_QUESTION))].format(noun=noun)
     cited = (*used, *(image.normals if not used and image.status == "normal" else ()))
     if not used and image.status == "abnormal" and image.findings:
@@ -86,7 +104,24 @@ def cot(pair_id: str, image: Image) -> tuple[tuple[Turn, ...], tuple[Citation, .
     return (Turn("human", question), Turn("gpt", "\n".join(lines))), citations
 
 
-def _observation(image: Image) -> str:
+def _names(image: Image, siblings: Sequence[str]) -> dict[str, str]:
+    """How the chain names each finding: as spoken ("the dark cysts around the fovea"), or by its head ("the
+    dark cysts") where the observation in spoken words would restate a sentence of another kind's answer
+    (a VQA naming the same findings in the same places): the chain then reasons from what is seen, and the
+    other answer keeps where it lies."""
+    spoken = {p: p for p in image.findings}
+    if not image.findings or image.status != "abnormal":
+        return spoken
+    mine = set(content_words(fill(A_OBSERVE_FINDINGS, image.findings, noun=image.noun)))
+    for answer in siblings:  # whole: one observation summing up a two-sentence answer restates it
+        theirs = set(content_words(answer))
+        if mine and theirs and len(mine & theirs) / max(len(mine), len(theirs)) >= MAX_SHARED:
+            heads = {p: _WHERE.sub("", p) or p for p in image.findings}
+            return heads if len(set(heads.values())) == len(heads) else spoken
+    return spoken
+
+
+def _observation(image: Image, names: dict[str, str]) -> str:
     noun = image.noun
     # As spoken only ("no X"): "not swollen" denies oedema and "no disc haemorrhage" only the disc's, so
     # "no oedema" or "no haemorrhage" would say more than the narration.
@@ -95,7 +130,7 @@ def _observation(image: Image) -> str:
     )
     denied = denied[:3]
     if image.findings and image.status == "abnormal":
-        text = fill(A_OBSERVE_FINDINGS, image.findings, noun=noun)
+        text = fill(A_OBSERVE_FINDINGS, [names.get(f, f) for f in image.findings], noun=noun)
     else:
         structures = list(dict.fromkeys(a for c in image.cues for a in c.anatomy))[:3]
         if not structures:
@@ -108,8 +143,8 @@ def _observation(image: Image) -> str:
     return cap(text) + "."
 
 
-def _conclusion(pair_id: str, image: Image) -> str:
-    noun, findings = image.noun, image.findings
+def _conclusion(pair_id: str, image: Image, names: dict[str, str]) -> str:
+    noun, findings = image.noun, [names.get(f, f) for f in image.findings]
     if image.diagnoses:
         diagnosis = and_(list(image.diagnoses[:2]))
         if image.diagnoses_hedged:  # said only as "a sign of" or "may be": concluded as said, not as fact

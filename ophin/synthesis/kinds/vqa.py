@@ -22,9 +22,8 @@ from ophin.synthesis.templates import (
     Ledger,
     cap,
     embed,
-    join,
-    one_sentence,
     pick,
+    said,
     topic_slots,
 )
 
@@ -79,14 +78,14 @@ def _options(pair_id: str, image: Image) -> list[Option]:
     if len(covered) >= MIN_COVERED and not has_conversation(image):
         # The cues that first assert each finding, in clinical order and their own words (a cue naming two
         # findings stands for both): every finding is in the answer.
-        return [(VQA_FINDINGS, {}, one_sentence(list(dict.fromkeys(covered.values()))))]
+        return [(VQA_FINDINGS, {}, said(list(dict.fromkeys(covered.values()))))]
     limit = min(MAX_VQA_CUES, max(1, len(cues) // 2))
     # A narrated finding first (what a trainer most wants asked), then a structure, then an absent finding.
     # A yes/no question is answered "Yes: ..." (an answer that never says yes was labelled a fragment).
     findings = [
-        (VQA_PRESENT, topic_slots(t), A_YES.format(cues=embed(one_sentence(group).rstrip("."))))
+        (VQA_PRESENT, topic_slots(t), A_YES.format(cues=embed(said(group).rstrip("."))))
         if pick(pair_id, f"vqa:{t}", 2)
-        else (VQA_DESCRIBE, topic_slots(t), one_sentence(group))
+        else (VQA_DESCRIBE, topic_slots(t), said(group))
         for t, group in _groups(
             (c for c in cues if c.topic_kind == "finding" and c.polarity == "abnormal"), limit
         )
@@ -97,7 +96,7 @@ def _options(pair_id: str, image: Image) -> list[Option]:
     # A structure whose look is a finding ("its cup is large and pale": pallor) before one that only looks
     # some way ("a thin rim of pink tissue"): asking about the latter leaves the finding in no record.
     abnormal = [(t, group) for t, group in described if any(c.findings for c in group)]
-    structures = [(VQA_DESCRIBE, topic_slots(t), one_sentence(group)) for t, group in abnormal or described]
+    structures = [(VQA_DESCRIBE, topic_slots(t), said(group)) for t, group in abnormal or described]
     absent = [
         (VQA_PRESENT, topic_slots(c.denied[0]), A_NO.format(cues=embed(c.text))) for c in cues if c.denied
     ]
@@ -115,9 +114,9 @@ def _whole(image: Image) -> list[Option]:
     if image.status != "unknown":
         chosen = [c for c in cues if c.polarity == image.status][:MAX_VQA_CUES]
         verdict = A_VERDICTS[image.status != "normal"]
-        return [(VQA_STATUS, {}, A_STATUS.format(verdict=verdict, cues=join(chosen)))]
+        return [(VQA_STATUS, {}, A_STATUS.format(verdict=verdict, cues=embed(said(chosen))))]
     described = [c for c in cues if describes(c)][:MAX_VQA_CUES]
-    return [(VQA_WHOLE, {}, one_sentence(described))] if described else []
+    return [(VQA_WHOLE, {}, said(described))] if described else []
 
 
 def _groups(cues: Iterable[Cue], limit: int) -> list[tuple[str, list[Cue]]]:

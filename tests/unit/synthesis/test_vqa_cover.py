@@ -10,7 +10,7 @@ from ophin.synthesis.kinds.vqa import VQA_FINDINGS, covered_findings
 from ophin.synthesis.offline import OfflineCueGenerator, applicable_kinds, knowledge_for
 from ophin.synthesis.reading import read_image
 from ophin.verification.checks import CheckParams, check_instruction, distinct_from_siblings
-from ophin.verification.record_checks import RecordContext, check_record
+from ophin.verification.record_checks import RecordContext, check_record, cot_steps_distinct
 
 TWO = (
     "There are drusen around the fovea.",
@@ -39,7 +39,7 @@ def test_vqa_names_every_narrated_finding() -> None:
         assert question in MULTI_QUESTIONS, question
         assert {"drusen", "haemorrhage"} <= _labels(answer), answer
         # In the cues' own words, and nothing about the normal vessels.
-        assert answer == "There are drusen around the fovea; a small haemorrhage lies below the disc."
+        assert answer == "There are drusen around the fovea. A small haemorrhage lies below the disc."
     assert len(questions) >= 2  # the wording rotates across narrations
 
 
@@ -110,3 +110,18 @@ def test_vqa_asks_about_the_structure_whose_look_is_a_finding() -> None:
         ctx = PairContext(f"p-cup-{i}", cues, "", modality="colour_fundus")
         question, answer = _vqa(ctx)
         assert "pale" in answer, (question, answer)
+
+
+def test_cot_observation_does_not_restate_the_vqa_answer() -> None:
+    # A terse narration: the VQA answers with the cue, and an observation in the cue's words would say it
+    # again ("this OCT scan shows the dark cysts around the fovea and the macular edema"). The chain names
+    # the findings without where they lie, the VQA keeps that, and the verifier's copy check passes.
+    cues = ("A few dark cysts around the fovea.", "There is some macular edema.")
+    ctx = PairContext("p-cme", cues, "", modality="oct")
+    generator = OfflineCueGenerator()
+    answer = generator.generate(ctx, "vqa").turns[1].text
+    chain = generator.generate(ctx, "cot").turns[1].text
+    observation = chain.splitlines()[0]
+    assert "around the fovea" in answer and "around the fovea" not in chain, chain
+    assert "dark cysts" in observation and "macular edema" in observation, observation
+    assert cot_steps_distinct([chain], [answer]).passed
