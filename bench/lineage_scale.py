@@ -1,7 +1,7 @@
 """Lineage and status at the paper's scale (5,000 videos, 29,000 clips, 151,000 frames, 536,000 instructions
 and their segments, pairs, cues and ~5.4M verifications) in a fresh database: the database time of
 `ophin lineage ID` per id kind (p50/p95 over --calls ids, statements per call), of the lineage page's chain
-(ophin.lineage_chain.id_view), `ophin status` end to end, and EXPLAIN (ANALYZE, BUFFERS) plans with every
+(ophin.lineage.chain.id_view), `ophin status` end to end, and EXPLAIN (ANALYZE, BUFFERS) plans with every
 Seq Scan on a big table flagged. Rows go in by COPY (bench.lineage_rows), then VACUUM ANALYZE.
 
     python -m bench.lineage_scale [--scale 1.0] [--calls 200] [--status-runs 5] [--keep] [--database NAME]
@@ -223,7 +223,7 @@ def measure_status(url: str, runs: int, rows: dict[str, int]) -> dict[str, Any]:
     """`ophin status` (and --json) through the CLI on this database: wall p50, and its slowest statement."""
     from typer.testing import CliRunner
 
-    from ophin.cli import app
+    from ophin.cli.app import app
     from ophin.db.session import get_engine
     from ophin.settings import Settings
 
@@ -258,8 +258,8 @@ def measure_status(url: str, runs: int, rows: dict[str, int]) -> dict[str, Any]:
 
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     from ophin.db.session import session_factory
-    from ophin.lineage import lineage
-    from ophin.lineage_chain import id_view
+    from ophin.lineage.chain import id_view
+    from ophin.lineage.trace import lineage
     from ophin.settings import Settings
 
     L = Layout.at(args.scale)
@@ -333,8 +333,8 @@ def render(result: dict[str, Any]) -> str:
         out.append("load s: " + ", ".join(f"{t} {s}" for t, s in result["load_s"].items()))
     out.append("ms per call: db = statement round trips as the client sees them, srv = the server's planning")
     out.append("+ execution (EXPLAIN ANALYZE of the same statements), wall = the whole call with its session")
-    out += _calls_table("ophin lineage ID (ophin.lineage.lineage):", result["lineage"])
-    out += _calls_table("lineage page chain (ophin.lineage_chain.id_view):", result["id_view"])
+    out += _calls_table("ophin lineage ID (ophin.lineage.trace.lineage):", result["lineage"])
+    out += _calls_table("lineage page chain (ophin.lineage.chain.id_view):", result["id_view"])
     st = result["status"]
     for args, r in st["runs"].items():
         out.append(

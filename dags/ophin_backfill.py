@@ -6,7 +6,7 @@ from datetime import datetime
 
 from airflow.sdk import DAG, Param, get_current_context, task
 
-from ophin.orchestration import DEFAULT_ARGS, UNIT_LABEL
+from ophin.orchestration.dag_glue import DEFAULT_ARGS, UNIT_LABEL
 
 with DAG(
     dag_id="ophin_backfill",
@@ -28,20 +28,20 @@ with DAG(
 
     @task
     def select_failed() -> list[dict]:
-        from ophin.orchestration import backfill_units
+        from ophin.orchestration.dag_glue import backfill_units
 
         return backfill_units(get_current_context()["params"])
 
     @task(map_index_template=UNIT_LABEL)
     def backfill_entity(unit: dict) -> None:
-        from ophin.orchestration import backfill_unit
+        from ophin.orchestration.dag_glue import backfill_unit
 
         backfill_unit(unit)
 
     @task(trigger_rule="all_done", retries=0)
     def gate_backfilled(units: list[dict]) -> int:
         """Every stage gate over the re-run videos, then the verdict naming what is still not done."""
-        from ophin.orchestration import gate_and_verdict
+        from ophin.orchestration.dag_glue import gate_and_verdict
 
         return gate_and_verdict(units)
 

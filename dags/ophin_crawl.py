@@ -6,7 +6,7 @@ from datetime import datetime
 
 from airflow.sdk import DAG, Param, get_current_context, task
 
-from ophin.orchestration import ACQUIRED, DEFAULT_ARGS
+from ophin.orchestration.dag_glue import ACQUIRED, DEFAULT_ARGS
 
 with DAG(
     dag_id="ophin_crawl",
@@ -24,32 +24,32 @@ with DAG(
 
     @task
     def plan_sources() -> list[str]:
-        from ophin.orchestration import crawl_open
+        from ophin.orchestration.dag_glue import crawl_open
 
         return crawl_open(get_current_context()["params"])
 
     # The youtube pool (one slot by default) keeps one request stream at a time towards the hosts.
     @task(pool="youtube", map_index_template="{{ unit_label }}")
     def discover_source(source_id: str) -> dict:
-        from ophin.orchestration import crawl_discover
+        from ophin.orchestration.dag_glue import crawl_discover
 
         return crawl_discover(source_id)
 
     @task(pool="youtube", trigger_rule="all_done")
     def download_videos() -> dict:
-        from ophin.orchestration import crawl_download
+        from ophin.orchestration.dag_glue import crawl_download
 
         return crawl_download()
 
     @task(outlets=[ACQUIRED])
     def hand_over(part: dict) -> dict:
-        from ophin.orchestration import crawl_hand_over
+        from ophin.orchestration.dag_glue import crawl_hand_over
 
         return crawl_hand_over(part)
 
     @task(trigger_rule="all_done", retries=0)
     def close_crawl() -> dict:
-        from ophin.orchestration import crawl_close
+        from ophin.orchestration.dag_glue import crawl_close
 
         return crawl_close()
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from airflow.sdk import DAG, Param, task
 
-from ophin.orchestration import ACQUIRED, DEFAULT_ARGS, UNIT_LABEL, VERIFIED
+from ophin.orchestration.dag_glue import ACQUIRED, DEFAULT_ARGS, UNIT_LABEL, VERIFIED
 
 # The engine is imported inside tasks: this file parses offline in milliseconds.
 
@@ -24,22 +24,22 @@ with DAG(
 
     @task
     def plan_urls() -> list[dict]:
-        from ophin.batches import units
-        from ophin.orchestration import run_urls, services
+        from ophin.orchestration.batches import units
+        from ophin.orchestration.dag_glue import run_urls, services
 
         svc = services()  # fails at once, saying `ophin airflow init`, on a database without the schema
         return units(run_urls(), {}, svc.settings.airflow.max_mapped)
 
     @task(pool="youtube", map_index_template=UNIT_LABEL)
     def acquire_video(unit: dict) -> list[str]:
-        from ophin.orchestration import acquire_unit
+        from ophin.orchestration.dag_glue import acquire_unit
 
         return acquire_unit(unit)
 
     def stage_task(task_id: str, stages: tuple[str, ...], **kwargs: object):  # noqa: ANN202
         @task(task_id=task_id, map_index_template=UNIT_LABEL, **kwargs)
         def run_stages(unit: dict) -> None:
-            from ophin.orchestration import stage_unit
+            from ophin.orchestration.dag_glue import stage_unit
 
             stage_unit(stages, unit)
 
@@ -48,7 +48,7 @@ with DAG(
     def gate_task(task_id: str, stages: tuple[str, ...], previous: str | None, **kwargs: object):  # noqa: ANN202
         @task(task_id=task_id, trigger_rule="all_done", retries=0, **kwargs)
         def run_gate() -> list[dict]:
-            from ophin.orchestration import gate
+            from ophin.orchestration.dag_glue import gate
 
             return gate(stages, previous)
 
@@ -66,7 +66,7 @@ with DAG(
     @task(trigger_rule="all_done", retries=0)
     def check_videos() -> int:
         """The run's verdict: failed, naming them, when any URL, stage or gate of the batch did not pass."""
-        from ophin.orchestration import run_urls, verdict
+        from ophin.orchestration.dag_glue import run_urls, verdict
 
         return verdict(run_urls())
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from airflow.sdk import DAG, Param, get_current_context, task
 
-from ophin.orchestration import DEFAULT_ARGS, VERIFIED
+from ophin.orchestration.dag_glue import DEFAULT_ARGS, VERIFIED
 
 with DAG(
     dag_id="ophin_release",
@@ -32,7 +32,7 @@ with DAG(
 
     @task
     def export_release() -> dict:
-        from ophin.orchestration import release
+        from ophin.orchestration.dag_glue import release
 
         params = get_current_context()["params"]
         return release(params["formats"], params["kinds"], params["out"] or None)

@@ -1,6 +1,6 @@
 """Airflow 3 plugin: the OphIn lineage pages (a FastAPI app at /ophin) and the UI links that lead to them.
 
-Thin glue: the queries live in ophin.lineage_view / ophin.lineage_chain, the HTML in ophin.lineage_html.
+Thin glue: the queries live in ophin.lineage.view / ophin.lineage.chain, the HTML in ophin.lineage_html.
 The quality report (/ophin/report) is ophin.reporting's page, built per request; the review pages
 (/ophin/review, /ophin/api/review/...) are ophin.review.web's router.
 Every route is authorised by Airflow's auth manager (the UI's session cookie or a Bearer token).
@@ -101,14 +101,14 @@ def _read(fn: Any, *args: Any) -> Any:
 
 
 def _ti_data(dag_id: str, run_id: str, task_id: str, map_index: str) -> dict[str, Any]:
-    from ophin.lineage_view import task_instance_outputs
+    from ophin.lineage.view import task_instance_outputs
 
     return _read(task_instance_outputs, dag_id, run_id, task_id, _map_index(map_index))
 
 
 def _id_data(oid: str) -> dict[str, Any]:
-    from ophin.lineage import UnknownId
-    from ophin.lineage_chain import id_view
+    from ophin.lineage.chain import id_view
+    from ophin.lineage.trace import UnknownId
 
     try:
         return _read(id_view, oid.strip())
@@ -127,7 +127,7 @@ def create_app() -> FastAPI:
             from airflow.api_fastapi.app import get_auth_manager
 
             return RedirectResponse(get_auth_manager().get_url_login(next_url=str(request.url)), 303)
-        from ophin.lineage_html import error_page
+        from ophin.lineage.html import error_page
 
         return _html(error_page(str(exc.detail), _prefix(request)), exc.status_code)
 
@@ -137,14 +137,14 @@ def create_app() -> FastAPI:
 
     @app.get("/", dependencies=READ_ANY)
     def home(request: Request) -> HTMLResponse:
-        from ophin.lineage_chain import recent_task_instances
-        from ophin.lineage_html import home_page
+        from ophin.lineage.chain import recent_task_instances
+        from ophin.lineage.html import home_page
 
         return _html(home_page(_read(recent_task_instances), _prefix(request)))
 
     @app.get("/search", dependencies=READ_ANY)
     def search(request: Request, q: str = "") -> Response:
-        from ophin.lineage_html import home_page
+        from ophin.lineage.html import home_page
 
         try:
             oid = uuid.UUID(q.strip())
@@ -154,7 +154,7 @@ def create_app() -> FastAPI:
 
     @app.get("/api/recent", dependencies=READ_ANY)
     def api_recent() -> list[dict[str, Any]]:
-        from ophin.lineage_chain import recent_task_instances
+        from ophin.lineage.chain import recent_task_instances
 
         return _read(recent_task_instances)
 
@@ -164,7 +164,7 @@ def create_app() -> FastAPI:
 
     @app.get("/ti/{dag_id}/{run_id}/{task_id}/{map_index}", dependencies=READ_TI)
     def ti_page(request: Request, dag_id: str, run_id: str, task_id: str, map_index: str) -> HTMLResponse:
-        from ophin.lineage_html import task_instance_page
+        from ophin.lineage.html import task_instance_page
 
         return _html(task_instance_page(_ti_data(dag_id, run_id, task_id, map_index), _prefix(request)))
 
@@ -174,7 +174,7 @@ def create_app() -> FastAPI:
 
     @app.get("/id/{oid}", dependencies=READ_ANY)
     def id_page(request: Request, oid: str) -> HTMLResponse:
-        from ophin.lineage_html import id_page as render
+        from ophin.lineage.html import id_page as render
 
         return _html(render(_id_data(oid), _prefix(request)))
 

@@ -36,8 +36,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from eval.quality.report import measure, render, render_examples
     from ophin.adapters import vision
-    from ophin.cli import _print_batch, _run_with_progress
-    from ophin.cli_common import load_services, load_settings
+    from ophin.cli.app import _print_batch, _run_with_progress
+    from ophin.cli.common import load_services, load_settings
     from ophin.db.session import session_scope
     from ophin.pipeline import run_urls
 

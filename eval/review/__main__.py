@@ -31,7 +31,7 @@ BATCH = "sample-corpus"
 
 
 def _services(record: bool):  # noqa: ANN202
-    from ophin.cli_common import load_services, load_settings
+    from ophin.cli.common import load_services, load_settings
 
     settings = load_settings().model_copy(deep=True)
     settings.acquire.allow_file_urls = True  # the sets are bundled files
@@ -42,7 +42,7 @@ def _services(record: bool):  # noqa: ANN202
 
 def _run(svc) -> None:  # noqa: ANN001
     from eval.corpus import footage_videos, videos
-    from ophin.cli import _print_batch, _run_with_progress
+    from ophin.cli.app import _print_batch, _run_with_progress
     from ophin.pipeline import run_urls
 
     for set_name in SETS:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from ophin.adapters.acquire_errors import AcquireError
 from ophin.adapters.fetch_policy import FetchPolicy, FetchRefused
-from ophin.adapters.video_source import AcquireError
 
 MAX_REDIRECTS = 5
 # Enough of an error body to read an API's JSON error, never a whole page.

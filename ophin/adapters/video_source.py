@@ -2,70 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from ophin.adapters.acquire_errors import AcquireError, TooLarge, classify
+from ophin.adapters.fetch_policy import FetchPolicy
 from ophin.adapters.media_safety import SAFE_INPUT
 from ophin.settings import AcquireSettings
-
-if TYPE_CHECKING:
-    from ophin.adapters.fetch_policy import FetchPolicy
-
-
-class AcquireError(RuntimeError):
-    """The URL could not be fetched (unreachable, unsupported, no media)."""
-
-    failure_class = "error"
-
-
-class VideoUnavailable(AcquireError):
-    """Removed, private, or gone (404/410)."""
-
-    failure_class = "unavailable"
-
-
-class GeoBlocked(AcquireError):
-    failure_class = "geo_blocked"
-
-
-class SignInRequired(AcquireError):
-    """The host wants a login (age gate, members only, bot check): cookies may help."""
-
-    failure_class = "sign_in_required"
-
-
-class RateLimited(AcquireError):
-    """429 or a 5xx: the host asks us to slow down; retried later with backoff."""
-
-    failure_class = "rate_limited"
-
-
-class TooLarge(AcquireError):
-    """Over the size or resolution cap."""
-
-    failure_class = "too_large"
-
-
-# yt-dlp reports most failures as one message string; these are the words each host uses.
-_CLASSES: tuple[tuple[type[AcquireError], re.Pattern[str]], ...] = (
-    (RateLimited, re.compile(r"HTTP Error (429|5\d\d)|Too Many Requests|rate.?limit", re.I)),
-    (GeoBlocked, re.compile(r"available (in|from) your (country|location)|geo.?restrict", re.I)),
-    # Before sign-in: a private video's message says "Sign in if you've been granted access".
-    (
-        VideoUnavailable,
-        re.compile(r"HTTP Error (404|410)|unavailable|not available|private video|removed|deleted", re.I),
-    ),
-    (SignInRequired, re.compile(r"sign in|log ?in|cookies|confirm your age|members.only|not a bot", re.I)),
-    (TooLarge, re.compile(r"larger than max-filesize|too large", re.I)),
-)
-
-
-def classify(message: str) -> type[AcquireError]:
-    """The AcquireError subclass a yt-dlp error message describes (AcquireError when none fits)."""
-    return next((cls for cls, pattern in _CLASSES if pattern.search(message)), AcquireError)
 
 
 @dataclass(frozen=True)
@@ -121,8 +66,6 @@ class YtDlpVideoSource:
     def __init__(
         self, params: AcquireSettings, *, policy: FetchPolicy | None = None, request_interval_s: float = 0.0
     ) -> None:
-        from ophin.adapters.fetch_policy import FetchPolicy  # fetch_policy imports AcquireError from here
-
         self.params = params
         self.policy = policy or FetchPolicy.from_settings(params)
         self.request_interval_s = request_interval_s

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from ophin.adapters.acquire_errors import AcquireError
 from ophin.adapters.fetch_policy import FetchRefused
 from ophin.adapters.http_get import HttpError, PolicyHttp
-from ophin.adapters.video_source import AcquireError
 from ophin.domain.license import LicenseEvidence
 from ophin.domain.text import plain_text
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ophin.adapters.video_source import AcquireError, RateLimited
+from ophin.adapters.acquire_errors import AcquireError, RateLimited
 from ophin.crawl.archive import PostgresArchive, candidate_key, entry_url
 from ophin.crawl.filters import CrawlFilters
 from ophin.crawl.listings import (

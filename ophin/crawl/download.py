@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from ophin.adapters.video_source import AcquireError, RateLimited
+from ophin.adapters.acquire_errors import AcquireError, RateLimited
 from ophin.crawl.discover import Crawl, CrawlStopped
 from ophin.crawl.politeness import backoff_s, download_slot, host_of
 from ophin.db.crawl_models import CrawlCandidate, CrawlSighting

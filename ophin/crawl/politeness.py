@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from ophin.adapters.acquire_errors import AcquireError, RateLimited, VideoUnavailable
 from ophin.adapters.http_get import HttpError
-from ophin.adapters.video_source import AcquireError, RateLimited, VideoUnavailable
 
 Sleep = Callable[[float], None]
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 
-from ophin.adapters.video_source import AcquireError
+from ophin.adapters.acquire_errors import AcquireError
 from ophin.crawl.discover import Crawl, CrawlStopped, discover_source, judge_pending
 from ophin.crawl.download import download_due
 from ophin.crawl.filters import CrawlFilters

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ophin.db.models import Base, Timestamped
+from ophin.db.base import Base, Timestamped
 
 
 class Source(Timestamped, Base):

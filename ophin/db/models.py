@@ -14,38 +14,16 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {uuid.UUID: UUID(as_uuid=True), dict[str, Any]: JSONB, list[Any]: JSONB}
-
-
-class Timestamped:
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
-
-
-def _fk(table: str, nullable: bool = False) -> Mapped[Any]:
-    return mapped_column(ForeignKey(f"{table}.id", ondelete="CASCADE"), index=True, nullable=nullable)
+from ophin.db.base import Base, Timestamped
+from ophin.db.base import fk as _fk
 
 
 class Video(Timestamped, Base):
@@ -169,9 +147,7 @@ class Pair(Timestamped, Base):
     segment_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
     cue_score: Mapped[float | None] = mapped_column(Float)
     n_cues: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(
-        String(16), default="pending", index=True
-    )  # pending | kept | dropped
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | kept | dropped
     drop_reason: Mapped[str | None] = mapped_column(Text)
 
 
@@ -366,5 +342,6 @@ class LlmResponse(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-# The crawl and review tables share this metadata (one schema, one migration history).
+# The crawl and review tables share this metadata (one schema, one migration history): importing this module
+# registers them all.
 from ophin.db import crawl_models, review_models  # noqa: E402,F401

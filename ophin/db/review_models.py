@@ -13,7 +13,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, T
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ophin.db.models import Base, Timestamped
+from ophin.db.base import Base, Timestamped
 
 # The values the schema allows (ophin.review.vocabulary explains and checks them). The migration that
 # creates the check constraints spells the same lists out: a change here needs a migration.

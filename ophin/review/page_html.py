@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import quote
 
-from ophin.lineage_html import http_href, score, seconds
+from ophin.lineage.html import http_href, score, seconds
 from ophin.review.page_assets import (
     CORRECTION_KEY,
     CSS,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ophin.db.models import Frame, Instruction, Pair, Verification, Video
 from ophin.db.review_models import ReviewItem
-from ophin.lineage_view import video_link
+from ophin.lineage.view import video_link
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ophin.adapters.acquire_errors import TooLarge
 from ophin.adapters.media import require_decoded
 from ophin.adapters.object_store import holds, sha256_bytes
-from ophin.adapters.video_source import FetchedVideo, Subtitle, TooLarge
+from ophin.adapters.video_source import FetchedVideo, Subtitle
 from ophin.db.crawl_models import SubtitleTrack
 from ophin.db.models import Video, VideoAlias
 from ophin.db.session import session_scope

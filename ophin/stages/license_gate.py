@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ophin.adapters.acquire_errors import AcquireError
 from ophin.adapters.fetch_policy import FetchPolicy
-from ophin.adapters.video_source import AcquireError
 from ophin.domain.license import LicenseDecision, LicenseEvidence, LicensePolicy, decide
 from ophin.domain.page_license import license_from_html
 from ophin.domain.text import plain_text

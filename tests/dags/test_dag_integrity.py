@@ -16,7 +16,7 @@ DAG_IDS = ("ophin_process", "ophin_backfill", "ophin_release")
 @pytest.mark.parametrize("dag_id", DAG_IDS)
 def test_dag_file_imports_without_ophin_or_network(dag_id: str) -> None:
     # A fresh interpreter with no database configured: parsing imports the Airflow glue, never the engine.
-    glue = ("ophin", "ophin.orchestration")
+    glue = ("ophin", "ophin.orchestration.dag_glue")
     code = (
         "import sys, time, runpy, airflow.sdk; t = time.time();"
         f"runpy.run_path({str(DAGS_DIR / (dag_id + '.py'))!r});"
@@ -73,7 +73,7 @@ def test_process_takes_its_urls_from_the_conf_and_every_triggering_crawl() -> No
 
     from airflow.sdk import Asset
 
-    from ophin.orchestration import ACQUIRED, urls_of
+    from ophin.orchestration.dag_glue import ACQUIRED, urls_of
 
     crawls = {
         ACQUIRED: [

@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from ophin.cli import app
+from ophin.cli.app import app
 from ophin.settings import get_settings
 
 runner = CliRunner()

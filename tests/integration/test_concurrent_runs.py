@@ -62,7 +62,7 @@ def ophin(home: Path, db_url: str, *args: str, **env: str) -> subprocess.Popen:
         **env,
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "ophin.cli", *args],
+        [sys.executable, "-m", "ophin.cli.app", *args],
         env=environ,
         cwd=REPO,
         stdout=subprocess.PIPE,

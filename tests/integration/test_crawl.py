@@ -248,7 +248,7 @@ def test_cli_adds_lists_crawls_and_disables_a_source(
 ) -> None:  # noqa: ANN001
     from typer.testing import CliRunner
 
-    from ophin.cli import app
+    from ophin.cli.app import app
     from ophin.settings import get_settings
     from tests.integration.test_crawl_robustness import _cli_env
 

@@ -156,7 +156,7 @@ def test_cli_crawl_rejects_each_junk_url_line_and_judges_the_rest(
 ) -> None:  # noqa: ANN001
     from typer.testing import CliRunner
 
-    from ophin.cli import app
+    from ophin.cli.app import app
     from ophin.settings import get_settings
 
     _cli_env(monkeypatch, tmp_path, db_url)
@@ -205,7 +205,7 @@ def test_a_crawl_killed_by_sigterm_closes_its_crawl_run(tmp_path: Path, db_url: 
         "OPHIN_CRAWL__REQUEST_INTERVAL_S": "0",
     }
     proc = subprocess.Popen(  # noqa: S603 - our own CLI, argv fixed
-        [sys.executable, "-m", "ophin.cli", "crawl"],
+        [sys.executable, "-m", "ophin.cli.app", "crawl"],
         env=env,
         cwd=REPO,
         stdout=subprocess.PIPE,

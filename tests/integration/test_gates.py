@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from eval.corpus import demo_videos
-from ophin.cli import app
+from ophin.cli.app import app
 from ophin.db.models import QualityRun, StageRun, Video
 from ophin.db.session import session_factory, session_scope
 from ophin.pipeline import run_urls

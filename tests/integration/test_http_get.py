@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
+from ophin.adapters.acquire_errors import AcquireError
 from ophin.adapters.fetch_policy import FetchPolicy, FetchRefused
 from ophin.adapters.http_get import HttpError, PolicyHttp, parse_retry_after
-from ophin.adapters.video_source import AcquireError
 
 
 @dataclass

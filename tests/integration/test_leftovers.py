@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from ophin.cli import app
+from ophin.cli.app import app
 from ophin.db.stage_runs import AttemptKey, Claimed, claim
 from ophin.settings import get_settings
 from ophin.stages.base import run_stage

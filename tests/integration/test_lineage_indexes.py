@@ -12,7 +12,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bench.lineage_rows import CHECK_NAMES, STAGES, Layout
 from bench.lineage_scale import StatementTimer, load, row_counts
-from ophin.lineage_chain import id_view
+from ophin.lineage.chain import id_view
 from ophin.reports import counts
 
 LAYOUT = Layout.at(0.001)  # 5 videos, 29 clips, 151 frames, 536 instructions

@@ -17,7 +17,7 @@ from ophin.db.models import (
     Video,
 )
 from ophin.db.session import session_scope
-from ophin.lineage import lineage
+from ophin.lineage.trace import lineage
 from ophin.pipeline import STAGE_NAMES, run_urls
 from ophin.stages.export import export_release
 from tests.conftest import make_services

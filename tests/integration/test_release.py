@@ -193,7 +193,7 @@ def _uuid(value: str) -> uuid.UUID:
 def test_release_diff_names_what_changed_and_why(published, engine, tmp_path, monkeypatch) -> None:  # noqa: ANN001
     from typer.testing import CliRunner
 
-    from ophin.cli import app
+    from ophin.cli.app import app
     from ophin.settings import get_settings
 
     out, first = published

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from ophin.cli import app
+from ophin.cli.app import app
 from ophin.db.models import Instruction
 from ophin.db.session import session_scope
 from ophin.release.build import CARD, MANIFEST

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from ophin.cli import app
+from ophin.cli.app import app
 from ophin.db.models import Clip, Frame, Instruction, Pair, Verification, Video
 from ophin.db.review_models import ReviewBatch, ReviewItem, ReviewLabel
 from ophin.domain.ids import make_id

@@ -100,7 +100,7 @@ def stack_env(cfg: StackConfig) -> dict[str, str]:
             "OPHIN_LICENSE__ACCEPT_UNKNOWN": "true",  # test media states no licence
             "OPHIN_RUN__LEASE_S": str(cfg.lease_s),
             # As compose does: workers fork their tasks with the engine imported.
-            "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "ophin.celery_config.CELERY_CONFIG",
+            "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "ophin.orchestration.celery_config.CELERY_CONFIG",
         }
     )
     env.update(cfg.extra_env)

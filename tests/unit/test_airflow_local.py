@@ -1,5 +1,5 @@
-"""ophin.airflow_local without Airflow: the environment standalone gets, the generated login, the health
-verdict, the page probe (against a real HTTP server) and the refusals."""
+"""ophin.orchestration.airflow_local without Airflow: the environment standalone gets, the generated
+login, the health verdict, the page probe (against a real HTTP server) and the refusals."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from ophin.airflow_local import (
+from ophin.orchestration.airflow_local import (
     REPO,
     LocalAirflow,
     airflow_env,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ophin.batches import keys_of, units
+from ophin.orchestration.batches import keys_of, units
 
 
 @pytest.mark.parametrize(("n", "limit"), [(0, 256), (3, 256), (256, 256), (257, 256), (10_000, 256), (5, 1)])

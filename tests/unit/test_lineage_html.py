@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ophin.lineage_html import http_href, id_page, seconds, task_instance_page
+from ophin.lineage.html import http_href, id_page, seconds, task_instance_page
 
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ophin.lineage_view import video_link
+from ophin.lineage.view import video_link
 
 
 def test_video_link_youtube_takes_whole_seconds_and_replaces_a_start() -> None:

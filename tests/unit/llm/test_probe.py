@@ -8,7 +8,7 @@ import json
 import openai
 from typer.testing import CliRunner
 
-from ophin.cli import app
+from ophin.cli.app import app
 from ophin.llm.client import LlmClient
 from ophin.llm.probe import probe
 from tests.fakes.openai_server import FakeOpenAIServer

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from ophin.cli_release import app
+from ophin.cli.release import app
 from ophin.release.diff import diff_config, diff_releases, explain_removed, load_release
 
 runner = CliRunner()

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from ophin.cli import app
+from ophin.cli.app import app
 from ophin.db.session import session_factory, session_scope
 from ophin.reporting.metrics import metrics
 from ophin.settings import Settings, get_settings

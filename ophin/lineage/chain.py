@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ophin.db.models import Clip, Frame, Instruction, Pair, StageRun, TranscriptSegment, Video
-from ophin.lineage import lineage
-from ophin.lineage_view import (
+from ophin.lineage.trace import lineage
+from ophin.lineage.view import (
     LIMIT,
     frame_dict,
     instruction_dicts,
@@ -72,7 +72,7 @@ def forward(session: Session, kind: str, oid: uuid.UUID, url: str | None) -> dic
 def id_view(session: Session, raw_id: str) -> dict[str, Any]:
     """lineage() back to the video, plus the second and a link that opens it there, plus the forward chain.
 
-    Raises ophin.lineage.UnknownId for an id no table holds.
+    Raises ophin.lineage.trace.UnknownId for an id no table holds.
     """
     back = lineage(session, raw_id)
     video = session.get(Video, uuid.UUID(back["video"]["id"]))

@@ -1,4 +1,4 @@
-"""Jinja2 templates of the lineage pages (rendered with autoescape by ophin.lineage_html)."""
+"""Jinja2 templates of the lineage pages (rendered with autoescape by ophin.lineage.html)."""
 
 from __future__ import annotations
 

@@ -13,14 +13,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from typer.core import TyperGroup
 
-from ophin.cli_common import console, fail, say, usage_error
-from ophin.cli_common import load_services as _services
-from ophin.cli_common import load_settings as _settings
-from ophin.cli_crawl import register as register_crawl
-from ophin.cli_llm import register as register_llm
-from ophin.cli_release import register as register_release
-from ophin.cli_report import register as register_report
-from ophin.cli_review import register as register_review
+from ophin.cli.common import console, fail, say, usage_error
+from ophin.cli.common import load_services as _services
+from ophin.cli.common import load_settings as _settings
+from ophin.cli.crawl import register as register_crawl
+from ophin.cli.llm import register as register_llm
+from ophin.cli.release import register as register_release
+from ophin.cli.report import register as register_report
+from ophin.cli.review import register as register_review
 
 if TYPE_CHECKING:
     from ophin.stages.export import ExportResult
@@ -30,7 +30,7 @@ class _OneLineErrors(TyperGroup):
     """Known failures (database, settings, a read-only home) end in one line and exit code 2."""
 
     def invoke(self, ctx):  # noqa: ANN001, ANN201 - click's signature
-        from ophin.cli_errors import describe
+        from ophin.cli.errors import describe
 
         try:
             return super().invoke(ctx)
@@ -174,7 +174,7 @@ def airflow_init() -> None:
     Idempotent (re-running resizes the pools to OPHIN_AIRFLOW__*_SLOTS). Needs the `airflow` command and
     its metadata database (AIRFLOW__DATABASE__SQL_ALCHEMY_CONN) migrated (`airflow db migrate`).
     """
-    from ophin.airflow_init import init_airflow
+    from ophin.orchestration.airflow_init import init_airflow
 
     try:
         written = init_airflow(_settings())
@@ -211,7 +211,7 @@ def airflow_standalone(
     ),
 ) -> None:
     """`airflow standalone` on the engine's defaults (help above)."""
-    from ophin.airflow_local import serve
+    from ophin.orchestration.airflow_local import serve
 
     try:
         code = serve(_settings(), host=host, port=port, say=lambda line: console.print(line, markup=False))
@@ -249,7 +249,7 @@ def run(
 
 
 # The bundled sample lectures and footage (eval/corpus/demo in a checkout): data the demo reads, not code.
-DEMO_VIDEOS = Path(__file__).resolve().parent.parent / "eval" / "corpus" / "demo"
+DEMO_VIDEOS = Path(__file__).resolve().parents[2] / "eval" / "corpus" / "demo"
 
 
 @app.command()
@@ -332,8 +332,8 @@ def lineage(
 ) -> None:
     """Trace an id back to its video URL and the seconds of video it came from."""
     from ophin.db.session import session_factory, session_scope
-    from ophin.lineage import UnknownId
-    from ophin.lineage import lineage as trace
+    from ophin.lineage.trace import UnknownId
+    from ophin.lineage.trace import lineage as trace
 
     try:
         with session_scope(session_factory(_settings())) as session:

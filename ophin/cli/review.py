@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from ophin.cli_common import console, fail, load_services, load_settings, say, usage_error
+from ophin.cli.common import console, fail, load_services, load_settings, say, usage_error
 
 app = typer.Typer(
     help="Human review: sample, label, export/import (Label Studio), report.", no_args_is_help=True

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ophin.cli_common import fail, load_settings, say
+from ophin.cli.common import fail, load_settings, say
 
 
 def report(

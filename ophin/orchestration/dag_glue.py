@@ -138,7 +138,7 @@ def gate(stages: tuple[str, ...], previous_gate: str | None) -> list[dict[str, A
     The batch is what the previous gate passed on; with no previous gate, the videos this run's URLs
     resolved to. A failed gate fails this task, and every later stage and gate of the run is skipped.
     """
-    from ophin.batches import keys_of, video_units
+    from ophin.orchestration.batches import keys_of, video_units
     from ophin.pipeline import acquired_videos, gate_stage, ready_videos
 
     context = get_current_context()
@@ -174,7 +174,7 @@ def verdict(urls: list[str], videos: list[uuid.UUID] | None = None, svc: Service
 
 def backfill_units(params: dict[str, Any]) -> list[dict[str, Any]]:
     """The backfill plan for these DAG params, as units: URLs to fetch again, then videos to re-run."""
-    from ophin.batches import units
+    from ophin.orchestration.batches import units
     from ophin.pipeline import BackfillFilter, plan_backfill
 
     fields = ("stage", "error_class", "since", "until")
@@ -203,7 +203,7 @@ def backfill_unit(unit: dict[str, Any]) -> None:
 
 def gate_and_verdict(planned: list[dict[str, Any]]) -> int:
     """Gate the backfilled videos (every stage, in order); fail naming any gate or stage still not passed."""
-    from ophin.batches import keys_of
+    from ophin.orchestration.batches import keys_of
     from ophin.pipeline import acquired_videos, gate_all
 
     svc = services()

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ophin.settings import Settings
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 USER = "admin"  # role admin (simple auth manager's "user:role")
 META_DATABASE = "airflow"
 # Plugin pages (ophin_lineage.py) the banner lists when the api-server serves them.
@@ -175,7 +175,7 @@ def _environ(env: Mapping[str, str]) -> Iterator[None]:
 
 def prepare(settings: Settings, env: Mapping[str, str], airflow: str) -> None:
     """Airflow's metadata at head, then `ophin airflow init`'s work: lineage schema and pools."""
-    from ophin.airflow_init import init_airflow
+    from ophin.orchestration.airflow_init import init_airflow
 
     done = subprocess.run(  # noqa: S603 - the airflow CLI's argv, no shell
         [airflow, "db", "migrate"], env=dict(env), capture_output=True, text=True

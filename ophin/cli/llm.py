@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ophin.cli_common import fail, load_settings, say
+from ophin.cli.common import fail, load_settings, say
 
 llm_app = typer.Typer(
     help="The model server of OPHIN_LLM__* (cue scoring, synthesis, judge).", no_args_is_help=True

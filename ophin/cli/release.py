@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from ophin.cli_common import fail, load_services
+from ophin.cli.common import fail, load_services
 
 _RELEASE_ID = re.compile(r"[0-9a-fA-F-]{4,36}")  # a release id or a prefix of one
 app = typer.Typer(help="Releases: diff, list", no_args_is_help=True)

@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from ophin.lineage_templates import TEMPLATES
+from ophin.lineage.templates import TEMPLATES
 
 
 def http_href(url: object) -> str | None:

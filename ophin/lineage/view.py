@@ -22,7 +22,7 @@ from ophin.db.models import (
     Video,
     VisualCue,
 )
-from ophin.lineage import call_summary, video_summary
+from ophin.lineage.trace import call_summary, video_summary
 
 LIMIT = 500  # rows per list on one page: a long lecture has hundreds of segments, never thousands of frames
 _YOUTUBE = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be", "www.youtu.be"})

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ophin.cli_common import fail, load_services, say
+from ophin.cli.common import fail, load_services, say
 
 source_app = typer.Typer(help="Sources the crawler reads (YouTube searches, channels, playlists, feeds).")
 _KIND_HELP = "youtube_search, youtube_channel, youtube_playlist, feed, page or urls."
