@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from ophin.adapters.asr_base import language_params, prompt_hash
+from ophin.adapters.retry_after import parse_retry_after
 from ophin.domain.transcript import LanguageGuess, Segment, Transcript, Word
 from ophin.settings import AsrSettings
 
@@ -136,12 +137,8 @@ class OpenAICompatibleTranscriber:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait(self, attempt: int, retry_after: str | None, why: str) -> None:
-        delay = self.backoff_s * 2**attempt
-        if retry_after:
-            try:
-                delay = min(float(retry_after), 60.0)
-            except ValueError:
-                pass  # an HTTP date: keep our own backoff
+        asked = parse_retry_after(retry_after)
+        delay = self.backoff_s * 2**attempt if asked is None else min(asked, 60.0)
         log.warning("transcription %s: %s, retry %d in %.1f s", self.url, why, attempt + 1, delay)
         time.sleep(delay)
 

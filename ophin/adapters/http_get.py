@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import http.client
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,6 +13,7 @@ from urllib.parse import urlsplit
 
 from ophin.adapters.acquire_errors import AcquireError
 from ophin.adapters.fetch_policy import FetchPolicy, FetchRefused
+from ophin.adapters.retry_after import parse_retry_after
 
 MAX_REDIRECTS = 5
 # Enough of an error body to read an API's JSON error, never a whole page.
@@ -48,22 +47,6 @@ class HttpResponse:
     status: int
     headers: dict[str, str] = field(repr=False)  # names lower-cased; repeated headers joined by ", "
     body: bytes = field(repr=False)
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date; None when absent or bad."""
-    if not value or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 class _PolicyRedirects(urllib.request.HTTPRedirectHandler):

@@ -15,13 +15,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from email.utils import parsedate_to_datetime
 from functools import partial
 from typing import Any, Literal, Protocol, TypeVar
 
 import openai
 import pydantic
 
+from ophin.adapters.retry_after import parse_retry_after
 from ophin.llm.json_reply import MalformedOutputError, load_json_reply
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -347,21 +347,11 @@ class LlmClient:
 
 
 def _retry_after(exc: Exception) -> float | None:
-    """The server's Retry-After (seconds or an HTTP date; OpenAI's retry-after-ms first), capped; None when
-    it sent none."""
+    """The server's Retry-After (OpenAI's retry-after-ms first), capped; None when it sent none."""
     response = getattr(exc, "response", None)
     if response is None:
         return None
     with contextlib.suppress(TypeError, ValueError):
         return max(0.0, min(float(response.headers.get("retry-after-ms")) / 1000, MAX_RETRY_AFTER_S))
-    header = response.headers.get("retry-after")
-    if not header:
-        return None
-    try:
-        seconds = float(header)
-    except ValueError:
-        try:
-            seconds = parsedate_to_datetime(header).timestamp() - time.time()
-        except (TypeError, ValueError):
-            return None
-    return max(0.0, min(seconds, MAX_RETRY_AFTER_S))
+    seconds = parse_retry_after(response.headers.get("retry-after"))
+    return None if seconds is None else min(seconds, MAX_RETRY_AFTER_S)

@@ -16,7 +16,8 @@ import pytest
 
 from ophin.adapters.acquire_errors import AcquireError
 from ophin.adapters.fetch_policy import FetchPolicy, FetchRefused
-from ophin.adapters.http_get import HttpError, PolicyHttp, parse_retry_after
+from ophin.adapters.http_get import HttpError, PolicyHttp
+from ophin.adapters.retry_after import parse_retry_after
 
 
 @dataclass
