@@ -143,14 +143,18 @@ class StageParams:
         )
 
 
-# Per-video stages in order: name -> (function, params attribute, the stages it reads from).
+# Per-video stages in order: name -> (function, params attribute, the stages it reads from), from each
+# stage's own declaration (its module's SPEC).
 VIDEO_STAGES: dict[str, tuple[Callable[..., StageResult], str, tuple[str, ...]]] = {
-    "transcribe": (transcribe_video, "transcribe", transcribe.UPSTREAM),
-    "keyframes": (extract_keyframes, "keyframes", keyframes.UPSTREAM),
-    "pair": (pair_frames, "pair", pair.UPSTREAM),
-    "cues": (separate_visual_cues, "cues", cues.UPSTREAM),
-    "synthesize": (synthesize_instructions, "synthesize", synthesize.UPSTREAM),
-    "verify": (verify_instructions, "verify", verify.UPSTREAM),
+    module.SPEC.name: (function, module.SPEC.name, module.SPEC.upstream)
+    for module, function in (
+        (transcribe, transcribe_video),
+        (keyframes, extract_keyframes),
+        (pair, pair_frames),
+        (cues, separate_visual_cues),
+        (synthesize, synthesize_instructions),
+        (verify, verify_instructions),
+    )
 }
 STAGE_NAMES = ("acquire", *VIDEO_STAGES)
 

@@ -49,8 +49,10 @@ PHRASE_MAX_WORDS = 4
 PART_LETTER_RATIO = 0.25  # letter edits per letter of what differs: "frame" / "flame" 1/5
 _SLIPPED = frozenset({"and", "an", "a", "the", "of", "in"})  # heard inside a term: "hard and exudates"
 # A phrase may not start or end on one of these: "the optic disc" is "optic disc" said with its article.
-_PHRASE_EDGES = FUNCTION_WORDS | NEGATIONS | frozenset(
-    "a an the and or of in on at to is are was it its as by for his her he she we you i".split()
+_PHRASE_EDGES = (
+    FUNCTION_WORDS
+    | NEGATIONS
+    | frozenset("a an the and or of in on at to is are was it its as by for his her he she we you i".split())
 )
 
 _DIGITS = re.compile(r"\d")

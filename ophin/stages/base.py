@@ -289,6 +289,40 @@ def video_inputs(svc: Services, vid: uuid.UUID, upstream: tuple[str, ...]) -> st
     return params_hash(parts)
 
 
+@dataclass(frozen=True)
+class VideoStage:
+    """A per-video stage, declared once in its module: its name, the version that changes whenever its output
+    could, the stages whose rows it reads. The pipeline orders and waves stages by `upstream`."""
+
+    name: str
+    version: str
+    upstream: tuple[str, ...] = ()
+
+    def run(
+        self,
+        svc: Services,
+        vid: uuid.UUID,
+        params: Any,
+        work: Callable[[Attempt], dict[str, Any]],
+        *,
+        force: bool = False,
+        model_version: str | None = None,
+        still_valid: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> StageResult:
+        return run_on_video(
+            svc,
+            vid,
+            stage=self.name,
+            version=self.version,
+            params=params,
+            work=work,
+            upstream=self.upstream,
+            model_version=model_version,
+            force=force,
+            still_valid=still_valid,
+        )
+
+
 def run_on_video(
     svc: Services,
     vid: uuid.UUID,

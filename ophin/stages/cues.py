@@ -20,7 +20,7 @@ from ophin.llm.pool import map_concurrent
 from ophin.refine.base import Refined
 from ophin.refine.confidence import refine_window
 from ophin.services import Services
-from ophin.stages.base import Attempt, StageResult, run_on_video
+from ophin.stages.base import Attempt, StageResult, VideoStage
 from ophin.stages.common import InputMissing, read_frame
 
 STAGE = "cues"
@@ -30,6 +30,8 @@ VERSION = (
 )
 # A model that could not answer sinks one pair (the attempt is partial); anything else is a bug.
 ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError, InputMissing)
+
+SPEC = VideoStage(STAGE, VERSION, UPSTREAM)  # this stage, declared once (stages/base.VideoStage)
 
 
 @dataclass(frozen=True)
@@ -148,14 +150,4 @@ def separate_visual_cues(
                 n_cues += len(visual)
         return {"pairs_kept": n_kept, "visual_cues": n_cues, "corrections": n_corrections, "failed": n_failed}
 
-    return run_on_video(
-        svc,
-        vid,
-        stage=STAGE,
-        version=VERSION,
-        params=params,
-        work=work,
-        upstream=UPSTREAM,
-        model_version=f"{scorer.name}/{scorer.version}",
-        force=force,
-    )
+    return SPEC.run(svc, vid, params, work, force=force, model_version=f"{scorer.name}/{scorer.version}")

@@ -20,7 +20,7 @@ from ophin.imaging.assess import ImageParams
 from ophin.imaging.gops import Gop, GopIndex, SampleLog, find_cuts, gops
 from ophin.imaging.spans import Span, SpanParams, segment
 from ophin.services import Services
-from ophin.stages.base import Attempt, StageResult, run_on_video
+from ophin.stages.base import Attempt, StageResult, VideoStage
 from ophin.stages.common import fetch_media, require_video
 
 STAGE = "keyframes"
@@ -35,6 +35,8 @@ UPSTREAM: tuple[str, ...] = ()  # reads only the media
 #    no fundus relief; an OCR'd person name acts only when read surely (not junk read in OCT speckle)
 VERSION = "9"
 SETTLE_S = 0.5  # grab a little after the cut: past fades and encoder smear
+
+SPEC = VideoStage(STAGE, VERSION, UPSTREAM)  # this stage, declared once (stages/base.VideoStage)
 
 
 @dataclass(frozen=True)
@@ -188,16 +190,7 @@ def extract_keyframes(
             ).all()
         return all(holds(svc.store, key, sha) for key, sha in rows)
 
-    return run_on_video(
-        svc,
-        vid,
-        stage=STAGE,
-        version=VERSION,
-        params=params,
-        work=work,
-        force=force,
-        still_valid=still_valid,
-    )
+    return SPEC.run(svc, vid, params, work, force=force, still_valid=still_valid)
 
 
 class OcrUnavailable(RuntimeError):

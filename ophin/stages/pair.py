@@ -13,7 +13,7 @@ from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import pair_id
 from ophin.services import Services
-from ophin.stages.base import Attempt, StageResult, run_on_video
+from ophin.stages.base import Attempt, StageResult, VideoStage
 from ophin.stages.transcribe import load_segments
 
 STAGE = "pair"
@@ -21,6 +21,8 @@ UPSTREAM = ("transcribe", "keyframes")  # the stages whose rows this one reads
 # 2: input-digest skipping, no-audio reasons; 3: long windows split, lag, spoken language; 4: topic pauses
 # 5: a picture shown again after another gets a window of its own
 VERSION = "5"
+
+SPEC = VideoStage(STAGE, VERSION, UPSTREAM)  # this stage, declared once (stages/base.VideoStage)
 
 
 @dataclass(frozen=True)
@@ -194,16 +196,7 @@ def pair_frames(vid: uuid.UUID, params: PairParams, *, svc: Services, force: boo
             delete_stale(session, Pair, Pair.video_id == vid, [r["id"] for r in rows])
         return {"pairs": len(rows), "with_speech": sum(r["status"] == "pending" for r in rows)}
 
-    return run_on_video(
-        svc,
-        vid,
-        stage=STAGE,
-        version=VERSION,
-        params=params,
-        work=work,
-        upstream=UPSTREAM,
-        force=force,
-    )
+    return SPEC.run(svc, vid, params, work, force=force)
 
 
 def _row(

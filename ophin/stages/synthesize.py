@@ -15,7 +15,7 @@ from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import instruction_id, params_hash
 from ophin.llm.pool import Outcome, map_concurrent
 from ophin.services import Services
-from ophin.stages.base import Attempt, StageResult, run_on_video
+from ophin.stages.base import Attempt, StageResult, VideoStage
 from ophin.stages.common import InputMissing, read_frame, visual_cue_texts
 from ophin.synthesis.base import KINDS, GeneratedInstruction, PairContext
 from ophin.synthesis.offline import applicable_kinds
@@ -30,6 +30,8 @@ VERSION = "5"  # 2: failed items make the attempt partial, retried alone; 3: con
 # anything else is a bug and fails the whole stage.
 ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError, InputMissing)
 DONE = ("generated", "accepted", "rejected")
+
+SPEC = VideoStage(STAGE, VERSION, UPSTREAM)  # this stage, declared once (stages/base.VideoStage)
 
 
 @dataclass(frozen=True)
@@ -144,14 +146,4 @@ def synthesize_instructions(
             "failed": failed,
         }
 
-    return run_on_video(
-        svc,
-        vid,
-        stage=STAGE,
-        version=VERSION,
-        params=params,
-        work=work,
-        upstream=UPSTREAM,
-        model_version=generator.model,
-        force=force,
-    )
+    return SPEC.run(svc, vid, params, work, force=force, model_version=generator.model)

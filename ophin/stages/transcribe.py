@@ -31,7 +31,7 @@ from ophin.domain.subtitles import (
 from ophin.domain.text import clean_text
 from ophin.domain.transcript import LanguageGuess, Segment, Transcript
 from ophin.services import Services
-from ophin.stages.base import Attempt, StageResult, run_on_video
+from ophin.stages.base import Attempt, StageResult, VideoStage
 from ophin.stages.common import InputMissing, fetch_media, require_video
 
 STAGE = "transcribe"
@@ -43,6 +43,8 @@ UPSTREAM: tuple[str, ...] = ()  # reads only the media (and the caption tracks a
 VERSION = "5"
 SAMPLE_RATE = 16000  # Whisper's native rate
 log = logging.getLogger("ophin.stages")
+
+SPEC = VideoStage(STAGE, VERSION, UPSTREAM)  # this stage, declared once (stages/base.VideoStage)
 
 
 @dataclass(frozen=True)
@@ -264,16 +266,7 @@ def transcribe_video(
             "has_audio": video.has_audio is not False,
         }
 
-    return run_on_video(
-        svc,
-        vid,
-        stage=STAGE,
-        version=VERSION,
-        params=params,
-        work=work,
-        model_version=svc.transcriber.name,
-        force=force,
-    )
+    return SPEC.run(svc, vid, params, work, force=force, model_version=svc.transcriber.name)
 
 
 def load_segments(session: Any, vid: uuid.UUID) -> list[TranscriptSegment]:

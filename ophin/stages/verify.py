@@ -18,7 +18,7 @@ from ophin.db.upsert import upsert
 from ophin.domain.ids import verification_id
 from ophin.llm.pool import Outcome, map_concurrent
 from ophin.services import Services
-from ophin.stages.base import Attempt, StageResult, run_on_video
+from ophin.stages.base import Attempt, StageResult, VideoStage
 from ophin.stages.common import InputMissing, read_frame, visual_cue_texts_of
 from ophin.synthesis.base import PairContext, Turn
 from ophin.synthesis.offline import ANSWER_FRAMES, knowledge_for
@@ -44,6 +44,8 @@ VERSION = "6"
 ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError, InputMissing)
 # The fixed words answers are framed in ("Abnormal:", "in keeping with"): structure, not claims to ground.
 FRAME_TEXT = " ".join(re.sub(r"\{\w*\}", " ", frame) for frame in ANSWER_FRAMES)
+
+SPEC = VideoStage(STAGE, VERSION, UPSTREAM)  # this stage, declared once (stages/base.VideoStage)
 
 
 @dataclass(frozen=True)
@@ -313,13 +315,4 @@ def verify_instructions(
             "failed": missing,
         }
 
-    return run_on_video(
-        svc,
-        vid,
-        stage=STAGE,
-        version=VERSION,
-        params=params,
-        work=work,
-        upstream=UPSTREAM,
-        force=force,
-    )
+    return SPEC.run(svc, vid, params, work, force=force)
