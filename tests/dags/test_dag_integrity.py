@@ -16,7 +16,7 @@ DAG_IDS = ("ophin_process", "ophin_backfill", "ophin_release")
 @pytest.mark.parametrize("dag_id", DAG_IDS)
 def test_dag_file_imports_without_ophin_or_network(dag_id: str) -> None:
     # A fresh interpreter with no database configured: parsing imports the Airflow glue, never the engine.
-    glue = ("ophin", "ophin.orchestration.dag_glue")
+    glue = ("ophin", "ophin.orchestration", "ophin.orchestration.dag_glue")
     code = (
         "import sys, time, runpy, airflow.sdk; t = time.time();"
         f"runpy.run_path({str(DAGS_DIR / (dag_id + '.py'))!r});"
