@@ -26,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--examples", action="store_true", help="also print five records of each kind")
     parser.add_argument(
+        "--show-text",
+        action="store_true",
+        help="print held-out record text in the problem lines (withheld by default: not read while tuning)",
+    )
+    parser.add_argument(
         "--transcripts",
         choices=("asr", "oracle"),
         default="asr",
@@ -34,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from eval.quality.report import measure, render, render_examples
+    from eval.quality.report import measure, render, render_examples, withhold_text
     from ophin.adapters import vision
     from ophin.cli.app import _print_batch, _run_with_progress
     from ophin.cli.common import load_services, load_settings
@@ -57,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         _print_batch(batch)
         with session_scope(svc.sessions) as session:
             result = measure(session, svc.store, set_name, ocr=svc.ocr, detect_faces=vision.detect_faces)
+        if set_name in HELDOUT_SETS and not args.show_text:
+            withhold_text(result, keep_examples=args.examples)
         if args.json:
             print(json.dumps({**asdict(result), "passed": result.passed()}, indent=1, default=str))
         else:

@@ -7,6 +7,7 @@ Video, Frame, Pair and Instruction are read, so an older engine's database is me
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -174,6 +175,23 @@ def measure(session: Session, store: Any, set_name: str, *, ocr: Any, detect_fac
         + [f"image {fid} unreadable as stored: {why}" for fid, why in unverified]
     )
     return report
+
+
+WITHHELD = "<held-out text withheld; --show-text shows it>"
+_TEXT_PROBLEM = re.compile(r"^(record \S+(?: \([^)]*\))?: (?:unsupported:|non-word\(s\)))")
+_RECORD_PROBLEM = re.compile(r"^(record \S+(?: \([^)]*\))?): (?!step \d)")
+
+
+def withhold_text(report: QualityReport, keep_examples: bool = False) -> None:
+    """A held-out set's words are not for the developer's eyes while tuning: problem lines that quote a
+    record's sentences or words keep only what kind of problem it is, and the examples go (unless asked)."""
+    out = []
+    for p in report.problems:
+        m = _TEXT_PROBLEM.match(p) or _RECORD_PROBLEM.match(p)
+        out.append(f"{m.group(1)} {WITHHELD}" if m else p)
+    report.problems = out
+    if not keep_examples:
+        report.examples = {}
 
 
 def examples(records: list[Rec], per_kind: int = 5) -> dict[str, list[dict[str, Any]]]:

@@ -173,3 +173,29 @@ def test_supported_accepts_a_finding_in_the_narrations_own_words_but_not_an_unsa
 def test_sentences_drop_step_numbers_and_labels() -> None:
     text = "Step 1: Observation: subretinal fluid.\nConclusion: a dome of fluid."
     assert sentences(text) == ["subretinal fluid.", "a dome of fluid."]
+
+
+def test_held_out_text_is_withheld_from_problem_lines_and_examples() -> None:
+    from eval.quality.report import WITHHELD, withhold_text
+
+    report = QualityReport(
+        "heldout2",
+        problems=[
+            "record r1 (a.mp4#1): unsupported: There are drusen around the fovea.",
+            "record r2: non-word(s) dinnerette",
+            "record r3: as you can see",
+            "record r4: step 1 repeats another kind's answer",
+            "image f1 (a.mp4#2): narrated finding(s) in no record: drusen",
+        ],
+        examples={"vqa": [{"answer": "There are drusen."}]},
+    )
+    withhold_text(report)
+    assert report.problems == [
+        f"record r1 (a.mp4#1): unsupported: {WITHHELD}",
+        f"record r2: non-word(s) {WITHHELD}",
+        f"record r3 {WITHHELD}",
+        "record r4: step 1 repeats another kind's answer",
+        "image f1 (a.mp4#2): narrated finding(s) in no record: drusen",
+    ]
+    assert report.examples == {}
+    assert not any("drusen around" in p or "dinnerette" in p for p in report.problems)
