@@ -50,7 +50,8 @@ class OfflineCueGenerator:
     # finding is named once, in the words that say most ("the white hypopyon", not "... and the hypopyon");
     # a cue with a word in no list is used only when every cue is garbled; 10: a VQA about a structure asks
     # about one whose look is a finding ("its cup is large and pale") before one that only looks some way;
-    # cues in one answer stay a sentence each (glued by ";" they made a sentence no narration sentence holds)
+    # cues in one answer stay a sentence each (glued by ";" they made a sentence no narration sentence holds);
+    # a CoT that would restate another kind's answer names its findings without where they lie
     version = "10"
     model = "offline-cue-template"
 

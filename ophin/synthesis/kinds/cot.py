@@ -71,10 +71,11 @@ def cot(
     """siblings: the answers the image's other kinds give, which no step may restate."""
     noun = image.noun
     names = _names(image, siblings)
+    named = [names[f] for f in image.findings]
     # Every interpretation's premise is a finding the observation names, in the same words.
     premises = image.premises[:MAX_INTERPRETATIONS]
     used = tuple(r for _, r in premises)
-    steps = [_observation(image, names)]
+    steps = [_observation(image, named)]
     for phrase, r in premises:
         finding = f"the {names.get(phrase, phrase)}"
         verb = "are" if is_plural(finding) else "is"
@@ -90,12 +91,10 @@ def cot(
         elif image.status == "abnormal" and image.findings:
             # "On its own it does not point to one cause" would contradict a conclusion that states the
             # narration's own diagnosis: there the findings go straight to it.
-            steps += (
-                [] if image.diagnoses else [fill(A_INTERPRET_OPEN, [names.get(f, f) for f in image.findings])]
-            )
+            steps += [] if image.diagnoses else [fill(A_INTERPRET_OPEN, named)]
             steps += [A_INTERPRET_COMPARE.format(statement=embed(r.statement)) for r in image.normals[:1]]
     lines = [f"Step {n}: {step}" for n, step in enumerate(steps, start=1)]
-    lines.append(_conclusion(pair_id, image, names))
+    lines.append(_conclusion(pair_id, image, named))
     question = COT_QUESTION[pick(pair_id, "cot:question", len(COT_QUESTION))].format(noun=noun)
     cited = (*used, *(image.normals if not used and image.status == "normal" else ()))
     if not used and image.status == "abnormal" and image.findings:
@@ -106,8 +105,8 @@ def cot(
 
 def _names(image: Image, siblings: Sequence[str]) -> dict[str, str]:
     """How the chain names each finding: as spoken ("the dark cysts around the fovea"), or by its head ("the
-    dark cysts") where the observation in spoken words would restate a sentence of another kind's answer
-    (a VQA naming the same findings in the same places): the chain then reasons from what is seen, and the
+    dark cysts") where the observation in spoken words would restate another kind's answer (a VQA naming
+    the same findings in the same places): the chain then reasons from what is seen, and the
     other answer keeps where it lies."""
     spoken = {p: p for p in image.findings}
     if not image.findings or image.status != "abnormal":
@@ -121,7 +120,8 @@ def _names(image: Image, siblings: Sequence[str]) -> dict[str, str]:
     return spoken
 
 
-def _observation(image: Image, names: dict[str, str]) -> str:
+def _observation(image: Image, named: Sequence[str]) -> str:
+    """named: the image's findings as the chain names them (_names)."""
     noun = image.noun
     # As spoken only ("no X"): "not swollen" denies oedema and "no disc haemorrhage" only the disc's, so
     # "no oedema" or "no haemorrhage" would say more than the narration.
@@ -130,7 +130,7 @@ def _observation(image: Image, names: dict[str, str]) -> str:
     )
     denied = denied[:3]
     if image.findings and image.status == "abnormal":
-        text = fill(A_OBSERVE_FINDINGS, [names.get(f, f) for f in image.findings], noun=noun)
+        text = fill(A_OBSERVE_FINDINGS, named, noun=noun)
     else:
         structures = list(dict.fromkeys(a for c in image.cues for a in c.anatomy))[:3]
         if not structures:
@@ -143,8 +143,8 @@ def _observation(image: Image, names: dict[str, str]) -> str:
     return cap(text) + "."
 
 
-def _conclusion(pair_id: str, image: Image, names: dict[str, str]) -> str:
-    noun, findings = image.noun, [names.get(f, f) for f in image.findings]
+def _conclusion(pair_id: str, image: Image, findings: Sequence[str]) -> str:
+    noun = image.noun
     if image.diagnoses:
         diagnosis = and_(list(image.diagnoses[:2]))
         if image.diagnoses_hedged:  # said only as "a sign of" or "may be": concluded as said, not as fact
