@@ -96,17 +96,20 @@ def open_run(
         log.warning("crawl: %d crawl run(s) left running by a dead process closed as failed", reaped)
     run_id = make_id("crawl_run", run_key) if run_key else uuid.uuid4()
     sources = source_ids if source_ids is not None else [s.id for s in enabled_sources(svc)]
-    row = {
-        "id": run_id,
-        "status": "running",
-        "source_ids": [str(s) for s in sources],
-        "origin": svc.origin,
-        "started_at": datetime.now(UTC),
-        "finished_at": None,
-    }
     with session_scope(svc.sessions) as session:
+        now = session.scalar(select(func.now()))  # the lease on the database's clock, as _beat sets it
+        row = {
+            "id": run_id,
+            "status": "running",
+            "source_ids": [str(s) for s in sources],
+            "origin": svc.origin,
+            "started_at": datetime.now(UTC),
+            "finished_at": None,
+            # Written with the row: a running crawl is never seen without its lease.
+            "heartbeat_at": now,
+            "lease_expires_at": now + timedelta(seconds=svc.lease_s),
+        }
         upsert(session, CrawlRun, [row])
-    _beat(svc, run_id)
     return run_id
 
 
