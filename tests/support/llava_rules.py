@@ -17,37 +17,34 @@ DEFAULT_IMAGE_TOKEN = "<image>"
 DEFAULT_IM_START_TOKEN = "<im_start>"
 DEFAULT_IM_END_TOKEN = "<im_end>"
 
-conversation_lib = SimpleNamespace(
-    default_conversation=SimpleNamespace(version="v1", roles=("USER", "ASSISTANT"))
-)
+conversation_lib = SimpleNamespace(default_conversation=SimpleNamespace(version="v1", roles=("USER", "ASSISTANT")))
 DataArguments = SimpleNamespace  # llava.train.train.DataArguments, as far as preprocess_multimodal reads it
 LLAVA_DATA_ARGS = DataArguments(is_multimodal=True, mm_use_im_start_end=False, image_aspect_ratio="pad")
 
 
 # --- verbatim: llava/train/train.py@c121f0432da2, lines 308-329 -------------------------------------------
-def preprocess_multimodal(sources: Sequence[str], data_args: DataArguments) -> Dict:
+def preprocess_multimodal(
+    sources: Sequence[str],
+    data_args: DataArguments
+) -> Dict:
     is_multimodal = data_args.is_multimodal
     if not is_multimodal:
         return sources
 
     for source in sources:
         for sentence in source:
-            if DEFAULT_IMAGE_TOKEN in sentence["value"]:
-                sentence["value"] = sentence["value"].replace(DEFAULT_IMAGE_TOKEN, "").strip()
-                sentence["value"] = DEFAULT_IMAGE_TOKEN + "\n" + sentence["value"]
-                sentence["value"] = sentence["value"].strip()
+            if DEFAULT_IMAGE_TOKEN in sentence['value']:
+                sentence['value'] = sentence['value'].replace(DEFAULT_IMAGE_TOKEN, '').strip()
+                sentence['value'] = DEFAULT_IMAGE_TOKEN + '\n' + sentence['value']
+                sentence['value'] = sentence['value'].strip()
                 if "mmtag" in conversation_lib.default_conversation.version:
-                    sentence["value"] = sentence["value"].replace(
-                        DEFAULT_IMAGE_TOKEN, "<Image>" + DEFAULT_IMAGE_TOKEN + "</Image>"
-                    )
+                    sentence['value'] = sentence['value'].replace(DEFAULT_IMAGE_TOKEN, '<Image>' + DEFAULT_IMAGE_TOKEN + '</Image>')
             replace_token = DEFAULT_IMAGE_TOKEN
             if data_args.mm_use_im_start_end:
                 replace_token = DEFAULT_IM_START_TOKEN + replace_token + DEFAULT_IM_END_TOKEN
             sentence["value"] = sentence["value"].replace(DEFAULT_IMAGE_TOKEN, replace_token)
 
     return sources
-
-
 # --- end verbatim ------------------------------------------------------------------------------------------
 
 

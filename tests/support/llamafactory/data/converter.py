@@ -114,9 +114,7 @@ class AlpacaDatasetConverter(DatasetConverter):
                 {"role": Role.ASSISTANT.value, "content": example[self.dataset_attr.chosen]},
                 {"role": Role.ASSISTANT.value, "content": example[self.dataset_attr.rejected]},
             ]
-        elif self.dataset_attr.response and isinstance(
-            example[self.dataset_attr.response], str
-        ):  # normal example
+        elif self.dataset_attr.response and isinstance(example[self.dataset_attr.response], str):  # normal example
             response = [{"role": Role.ASSISTANT.value, "content": example[self.dataset_attr.response]}]
         else:  # unsupervised
             response = []
@@ -126,15 +124,9 @@ class AlpacaDatasetConverter(DatasetConverter):
             "_response": response,
             "_system": example[self.dataset_attr.system] if self.dataset_attr.system else "",
             "_tools": example[self.dataset_attr.tools] if self.dataset_attr.tools else "",
-            "_images": self._find_medias(example[self.dataset_attr.images])
-            if self.dataset_attr.images
-            else None,
-            "_videos": self._find_medias(example[self.dataset_attr.videos])
-            if self.dataset_attr.videos
-            else None,
-            "_audios": self._find_medias(example[self.dataset_attr.audios])
-            if self.dataset_attr.audios
-            else None,
+            "_images": self._find_medias(example[self.dataset_attr.images]) if self.dataset_attr.images else None,
+            "_videos": self._find_medias(example[self.dataset_attr.videos]) if self.dataset_attr.videos else None,
+            "_audios": self._find_medias(example[self.dataset_attr.audios]) if self.dataset_attr.audios else None,
         }
         return output
 
@@ -187,9 +179,7 @@ class SharegptDatasetConverter(DatasetConverter):
         if broken_data:
             logger.warning_rank0("Skipping this abnormal example.")
             prompt, response = [], []
-        elif self.dataset_attr.kto_tag and isinstance(
-            example[self.dataset_attr.kto_tag], bool
-        ):  # kto example
+        elif self.dataset_attr.kto_tag and isinstance(example[self.dataset_attr.kto_tag], bool):  # kto example
             prompt = aligned_messages[:-1]
             response = aligned_messages[-1:]
             if example[self.dataset_attr.kto_tag]:
@@ -230,15 +220,9 @@ class SharegptDatasetConverter(DatasetConverter):
             "_response": response,
             "_system": system,
             "_tools": example[self.dataset_attr.tools] if self.dataset_attr.tools else "",
-            "_images": self._find_medias(example[self.dataset_attr.images])
-            if self.dataset_attr.images
-            else None,
-            "_videos": self._find_medias(example[self.dataset_attr.videos])
-            if self.dataset_attr.videos
-            else None,
-            "_audios": self._find_medias(example[self.dataset_attr.audios])
-            if self.dataset_attr.audios
-            else None,
+            "_images": self._find_medias(example[self.dataset_attr.images]) if self.dataset_attr.images else None,
+            "_videos": self._find_medias(example[self.dataset_attr.videos]) if self.dataset_attr.videos else None,
+            "_audios": self._find_medias(example[self.dataset_attr.audios]) if self.dataset_attr.audios else None,
         }
         return output
 
@@ -316,9 +300,7 @@ class OpenAIDatasetConverter(DatasetConverter):
         if broken_data:
             logger.warning_rank0("Skipping this abnormal example.")
             prompt, response = [], []
-        elif self.dataset_attr.kto_tag and isinstance(
-            example[self.dataset_attr.kto_tag], bool
-        ):  # kto example
+        elif self.dataset_attr.kto_tag and isinstance(example[self.dataset_attr.kto_tag], bool):  # kto example
             prompt = aligned_messages[:-1]
             response = aligned_messages[-1:]
             if example[self.dataset_attr.kto_tag]:
@@ -378,15 +360,9 @@ class OpenAIDatasetConverter(DatasetConverter):
             "_response": response,
             "_system": system,
             "_tools": tools,
-            "_images": self._find_medias(example[self.dataset_attr.images])
-            if self.dataset_attr.images
-            else None,
-            "_videos": self._find_medias(example[self.dataset_attr.videos])
-            if self.dataset_attr.videos
-            else None,
-            "_audios": self._find_medias(example[self.dataset_attr.audios])
-            if self.dataset_attr.audios
-            else None,
+            "_images": self._find_medias(example[self.dataset_attr.images]) if self.dataset_attr.images else None,
+            "_videos": self._find_medias(example[self.dataset_attr.videos]) if self.dataset_attr.videos else None,
+            "_audios": self._find_medias(example[self.dataset_attr.audios]) if self.dataset_attr.audios else None,
         }
         return output
 
@@ -406,9 +382,7 @@ def register_dataset_converter(name: str, dataset_converter: type["DatasetConver
     DATASET_CONVERTERS[name] = dataset_converter
 
 
-def get_dataset_converter(
-    name: str, dataset_attr: "DatasetAttr", data_args: "DataArguments"
-) -> "DatasetConverter":
+def get_dataset_converter(name: str, dataset_attr: "DatasetAttr", data_args: "DataArguments") -> "DatasetConverter":
     r"""Get a dataset converter."""
     if name not in DATASET_CONVERTERS:
         raise ValueError(f"Dataset converter {name} not found.")

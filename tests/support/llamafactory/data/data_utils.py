@@ -57,9 +57,7 @@ def merge_dataset(
 
     elif data_args.mix_strategy == "concat":
         if data_args.streaming:
-            logger.warning_rank0_once(
-                "The samples between different datasets will not be mixed in streaming mode."
-            )
+            logger.warning_rank0_once("The samples between different datasets will not be mixed in streaming mode.")
 
         return concatenate_datasets(all_datasets)
 
