@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from ophin.adapters.acquire_errors import AcquireError
 from ophin.crawl.discover import Crawl, CrawlStopped, discover_source, judge_pending
@@ -96,20 +97,17 @@ def open_run(
         log.warning("crawl: %d crawl run(s) left running by a dead process closed as failed", reaped)
     run_id = make_id("crawl_run", run_key) if run_key else uuid.uuid4()
     sources = source_ids if source_ids is not None else [s.id for s in enabled_sources(svc)]
+    row = {
+        "id": run_id,
+        "status": "running",
+        "source_ids": [str(s) for s in sources],
+        "origin": svc.origin,
+        "started_at": datetime.now(UTC),
+        "finished_at": None,
+    }
     with session_scope(svc.sessions) as session:
-        now = session.scalar(select(func.now()))  # the lease on the database's clock, as _beat sets it
-        row = {
-            "id": run_id,
-            "status": "running",
-            "source_ids": [str(s) for s in sources],
-            "origin": svc.origin,
-            "started_at": datetime.now(UTC),
-            "finished_at": None,
-            # Written with the row: a running crawl is never seen without its lease.
-            "heartbeat_at": now,
-            "lease_expires_at": now + timedelta(seconds=svc.lease_s),
-        }
         upsert(session, CrawlRun, [row])
+        _renew_lease(session, run_id, svc.lease_s)  # one transaction: never seen running without a lease
     return run_id
 
 
@@ -144,13 +142,18 @@ def reap_stale_runs(svc: Services) -> int:
     return len(stale)
 
 
+def _renew_lease(session: Session, run_id: uuid.UUID, lease_s: float) -> None:
+    """A running run's heartbeat and lease, on the database's clock."""
+    session.execute(
+        update(CrawlRun)
+        .where(CrawlRun.id == run_id, CrawlRun.status == "running")
+        .values(heartbeat_at=func.now(), lease_expires_at=func.now() + timedelta(seconds=lease_s))
+    )
+
+
 def _beat(svc: Services, run_id: uuid.UUID) -> None:
     with session_scope(svc.sessions) as session:
-        session.execute(
-            update(CrawlRun)
-            .where(CrawlRun.id == run_id, CrawlRun.status == "running")
-            .values(heartbeat_at=func.now(), lease_expires_at=func.now() + timedelta(seconds=svc.lease_s))
-        )
+        _renew_lease(session, run_id, svc.lease_s)
 
 
 @contextlib.contextmanager
