@@ -9,15 +9,14 @@ extracts (the same ffmpeg call, made here on the bundled files), so no engine co
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ophin.domain.ids import sha256_file
 from ophin.domain.transcript import LanguageGuess, Segment, Transcript, Word
-
-SAMPLE_RATE = 16_000  # what the transcribe stage extracts (ophin/stages/transcribe.py)
+from ophin.stages.transcribe import SAMPLE_RATE  # the track the transcribe stage extracts
 
 
 def true_segments(truth: dict[str, Any]) -> tuple[Segment, ...]:
@@ -56,7 +55,7 @@ class OracleTranscriber:
         with tempfile.TemporaryDirectory() as tmp:
             for n, (path, truth) in enumerate(videos):
                 wav = media.extract_audio(path, Path(tmp) / f"{n}.wav", SAMPLE_RATE)
-                by_sha[_sha256(wav)] = true_segments(truth)
+                by_sha[sha256_file(str(wav))] = true_segments(truth)
         return cls(by_sha)
 
     def transcribe(self, audio: Path, prompt: str | None = None) -> Transcript:
@@ -68,11 +67,7 @@ class OracleTranscriber:
         return LanguageGuess("en", 1.0) if self._lookup(audio) else None
 
     def _lookup(self, audio: Path) -> tuple[Segment, ...]:
-        sha = _sha256(audio)
+        sha = sha256_file(str(audio))
         if sha not in self.by_sha:
             raise LookupError(f"oracle transcript: {audio} is not the audio of a corpus video (sha256 {sha})")
         return self.by_sha[sha]
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
