@@ -30,11 +30,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from ophin.crawl.archive import PostgresArchive
-from ophin.crawl.runs import crawl
 from ophin.crawl.sources import SourceSpec, add_sources
 from ophin.db.crawl_models import CrawlCandidate
 from ophin.db.migrate import upgrade
 from ophin.db.session import session_scope
+from ophin.orchestration.crawl_runs import crawl
 from ophin.services import Services, build_services
 from ophin.settings import Settings
 

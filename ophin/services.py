@@ -11,14 +11,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ophin.acquisition.fetch_policy import FetchPolicy
+from ophin.acquisition.http_get import PolicyHttp
+from ophin.acquisition.video_source import VideoSource, YtDlpVideoSource
+from ophin.acquisition.youtube_api import YouTubeDataApi
 from ophin.adapters.asr import Transcriber, build_transcriber
-from ophin.adapters.fetch_policy import FetchPolicy
-from ophin.adapters.http_get import PolicyHttp
 from ophin.adapters.media import FfmpegMedia
 from ophin.adapters.object_store import ObjectStore, build_object_store
 from ophin.adapters.ocr import Ocr, TesseractOcr
-from ophin.adapters.video_source import VideoSource, YtDlpVideoSource
-from ophin.adapters.youtube_api import YouTubeDataApi
 from ophin.cues.base import CueScorer
 from ophin.cues.rules import RuleCueScorer
 from ophin.db.session import session_factory

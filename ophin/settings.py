@@ -72,7 +72,7 @@ class AcquireSettings(BaseModel):
     @field_validator("allow_hosts")
     @classmethod
     def _host_entries(cls, value: str) -> str:
-        from ophin.adapters.fetch_policy import FetchPolicy  # the one parser of these entries
+        from ophin.acquisition.fetch_policy import FetchPolicy  # the one parser of these entries
 
         FetchPolicy(allow_hosts=tuple(h.strip() for h in value.split(",") if h.strip()))  # raises ValueError
         return value
@@ -85,7 +85,7 @@ class AcquireSettings(BaseModel):
 class LicenseSettings(BaseModel):
     """The open-access gate: which licences a video must carry before it is downloaded."""
 
-    # Licence families (ophin/domain/license.py), comma-separated. Default: CC licences that allow
+    # Licence families (ophin/acquisition/license.py), comma-separated. Default: CC licences that allow
     # redistribution of derivatives. NC and ND families, YouTube's standard licence and "all rights
     # reserved" are rejected unless named here.
     allowed: str = "CC0,PDM,CC-BY,CC-BY-SA"

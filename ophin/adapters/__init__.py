@@ -1,1 +1,1 @@
-"""One external tool each, behind a Protocol: object store, yt-dlp, ffmpeg, ASR, LLM."""
+"""Adapters: one external tool each (object store, ffmpeg, ASR backends, OCR, vision), behind a Protocol."""

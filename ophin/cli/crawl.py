@@ -136,10 +136,10 @@ def crawl(
 
     Exit code 1 when a source failed or the crawl stopped on a rate limit (a later crawl resumes it).
     """
-    from ophin.crawl.runs import Terminated, sigterm_raises
-    from ophin.crawl.runs import crawl as run_crawl
     from ophin.crawl.sources import find_source
     from ophin.db.session import session_scope
+    from ophin.orchestration.crawl_runs import Terminated, sigterm_raises
+    from ophin.orchestration.crawl_runs import crawl as run_crawl
 
     svc = load_services()
     ids = None

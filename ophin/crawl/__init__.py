@@ -1,1 +1,1 @@
-"""Web-scale acquisition: sources, a metadata-only discovery pass, a licence-gated, polite download pass."""
+"""The crawl: sources, a metadata-only discovery pass and the licence verdict, yielding candidates."""

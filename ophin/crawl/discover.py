@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ophin.adapters.acquire_errors import AcquireError, RateLimited
+from ophin.acquisition.errors import AcquireError, RateLimited
+from ophin.acquisition.license import LicenseEvidence
+from ophin.acquisition.license_gate import judge_info
+from ophin.acquisition.page_license import license_from_feed, license_from_html
+from ophin.acquisition.video_source import upload_date
 from ophin.crawl.archive import PostgresArchive, candidate_key, entry_url
 from ophin.crawl.filters import CrawlFilters
 from ophin.crawl.listings import (
@@ -31,13 +35,9 @@ from ophin.db.crawl_models import CrawlCandidate, CrawlSighting, Source
 from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
 from ophin.domain.ids import candidate_id, sighting_id
-from ophin.domain.license import LicenseEvidence
-from ophin.domain.page_license import license_from_feed, license_from_html
 from ophin.domain.text import plain_text
 from ophin.services import Services
 from ophin.settings import CrawlSettings
-from ophin.stages.acquire import upload_date
-from ophin.stages.license_gate import judge_info
 
 log = logging.getLogger("ophin.crawl")
 # Entries judged per archive look-up (and per Data API request): up to 100; small first where the listing

@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from ophin.adapters.acquire_errors import AcquireError
-from ophin.adapters.fetch_policy import FetchPolicy
+from ophin.acquisition.errors import AcquireError
+from ophin.acquisition.fetch_policy import FetchPolicy
 from ophin.domain.urls import canonical_url, file_path, is_file_url
 from ophin.services import Services
 from ophin.settings import CrawlSettings

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from ophin.adapters.acquire_errors import AcquireError, RateLimited, VideoUnavailable
-from ophin.adapters.http_get import HttpError
+from ophin.acquisition.errors import AcquireError, RateLimited, VideoUnavailable
+from ophin.acquisition.http_get import HttpError
 
 Sleep = Callable[[float], None]
 

@@ -1,1 +1,1 @@
-"""Pure domain values: deterministic ids and object keys. No I/O."""
+"""Pure domain values: ids, object keys, text and URL cleaning, transcripts, PHI patterns. No I/O."""

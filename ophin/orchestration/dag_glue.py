@@ -78,7 +78,7 @@ def urls_of(params: dict[str, Any], triggering_events: Any) -> list[str]:  # noq
 
 
 def _raise_failures(report: Any) -> None:  # noqa: ANN401 - ophin.pipeline.BatchReport
-    from ophin.adapters.fetch_policy import FetchRefused
+    from ophin.acquisition.fetch_policy import FetchRefused
     from ophin.adapters.media import MediaError
 
     if not report.failures:
@@ -241,7 +241,7 @@ def release(formats: list[str], kinds: list[str], out: str | None) -> dict[str, 
 
 def crawl_open(params: dict[str, Any]) -> list[str]:
     """Open this run's crawl_run (its id derives from the Airflow run id) and list the sources to read."""
-    from ophin.crawl.runs import enabled_sources, open_run
+    from ophin.orchestration.crawl_runs import enabled_sources, open_run
 
     svc = services()
     wanted = set(params.get("sources") or ())
@@ -258,7 +258,7 @@ def _crawl_run_id() -> uuid.UUID:
 
 def crawl_discover(source_id: str) -> dict[str, Any]:
     """One source's discovery into this run's crawl; a failure is recorded, not raised (see crawl_close)."""
-    from ophin.crawl.runs import discover, enabled_sources
+    from ophin.orchestration.crawl_runs import discover, enabled_sources
 
     svc = services()
     source = next((s for s in enabled_sources(svc) if str(s.id) == source_id), None)
@@ -268,7 +268,7 @@ def crawl_discover(source_id: str) -> dict[str, Any]:
 
 
 def crawl_download() -> dict[str, Any]:
-    from ophin.crawl.runs import download
+    from ophin.orchestration.crawl_runs import download
 
     return download(services(), _crawl_run_id()).as_json()
 
@@ -285,7 +285,7 @@ def crawl_hand_over(part: dict[str, Any] | None) -> dict[str, Any]:
 
 def crawl_close() -> dict[str, Any]:
     """Close the crawl_run with what every task reported; fail, saying what, unless it succeeded."""
-    from ophin.crawl.runs import CrawlPart, close_run
+    from ophin.orchestration.crawl_runs import CrawlPart, close_run
 
     ti = get_current_context()["ti"]
     pulled = []

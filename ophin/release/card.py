@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from ophin.domain.license import license_family
+from ophin.acquisition.license import license_family
 from ophin.release.card_sections import (
     citation_section,
     how_text_was_made,

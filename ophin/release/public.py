@@ -8,7 +8,7 @@ import re
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
-from ophin.adapters.fetch_policy import why_forbidden
+from ophin.acquisition.fetch_policy import why_forbidden
 
 # A URL with an authority part, anywhere in a text (titles and settings may embed one).
 _URL = re.compile(r"(?i)(?<![\w+.-])[a-z][a-z0-9+.-]*://[^\s<>\"'`]+")

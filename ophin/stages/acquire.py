@@ -7,15 +7,15 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from ophin.adapters.acquire_errors import TooLarge
+from ophin.acquisition.errors import TooLarge
+from ophin.acquisition.license_gate import LicenseRejected, Verdict, judge_url, with_container_tags
+from ophin.acquisition.video_source import FetchedVideo, Subtitle, upload_date
 from ophin.adapters.media import require_decoded
 from ophin.adapters.object_store import holds, sha256_bytes
-from ophin.adapters.video_source import FetchedVideo, Subtitle
 from ophin.db.crawl_models import SubtitleTrack
 from ophin.db.models import Video, VideoAlias
 from ophin.db.session import session_scope
@@ -26,7 +26,6 @@ from ophin.domain.text import clean_text, plain_text
 from ophin.domain.urls import canonical_url, file_path, is_file_url
 from ophin.services import Services
 from ophin.stages.base import Attempt, StageResult, run_stage
-from ophin.stages.license_gate import LicenseRejected, Verdict, judge_url, with_container_tags
 
 STAGE = "acquire"
 VERSION = "3"  # 2: content identity (aliases), end-to-end decode check; 3: licence gate, captions
@@ -50,17 +49,6 @@ class Found:
     verdict: Verdict
     discovered_via: str
     hints: dict[str, Any]
-
-
-def upload_date(info: dict[str, Any]) -> str | None:
-    """YYYY-MM-DD from yt-dlp's upload_date (YYYYMMDD) or a Unix timestamp."""
-    raw = str(info.get("upload_date") or "")
-    if len(raw) == 8 and raw.isdigit():
-        return f"{raw[:4]}-{raw[4:6]}-{raw[6:]}"
-    stamp = info.get("timestamp") or info.get("release_timestamp")
-    if isinstance(stamp, int | float):
-        return datetime.fromtimestamp(stamp, UTC).date().isoformat()
-    return None
 
 
 def video_row(

@@ -1,0 +1,1 @@
+"""Instruction synthesis: image-transcript pairs into VQA, conversations and CoT, by templates or a model."""

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from eval.corpus import demo_videos
-from ophin.crawl.runs import crawl
 from ophin.crawl.sources import SourceSpec, add_sources
 from ophin.db.crawl_models import CrawlCandidate, CrawlRun, CrawlSighting
 from ophin.db.models import Video, VideoAlias
 from ophin.db.session import session_scope
 from ophin.domain.ids import sha256_file
 from ophin.domain.keys import media_key
+from ophin.orchestration.crawl_runs import crawl
 from tests.conftest import make_services
 from tests.support.media import cut
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ophin.crawl.runs import crawl
 from ophin.crawl.sources import SourceSpec, add_sources
 from ophin.db.crawl_models import CrawlCandidate, CrawlRun, Source
 from ophin.db.session import session_scope
+from ophin.orchestration.crawl_runs import crawl
 from tests.conftest import make_services
 
 REPO = Path(__file__).resolve().parents[2]

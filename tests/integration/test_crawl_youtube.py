@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ophin.crawl.runs import CrawlReport, crawl
 from ophin.crawl.sources import SourceSpec, add_sources
 from ophin.db.crawl_models import CrawlCandidate, CrawlRun, CrawlSighting
 from ophin.db.session import session_scope
+from ophin.orchestration.crawl_runs import CrawlReport, crawl
 from ophin.services import Services
 from tests.conftest import make_services
 from tests.support.recorded_youtube import (

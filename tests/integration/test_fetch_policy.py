@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from eval.corpus import demo_videos
-from ophin.adapters.fetch_policy import FetchPolicy, FetchRefused
-from ophin.adapters.video_source import YtDlpVideoSource
-from ophin.adapters.ytdlp_fence import fenced_youtube_dl
+from ophin.acquisition.fetch_policy import FetchPolicy, FetchRefused
+from ophin.acquisition.video_source import YtDlpVideoSource
+from ophin.acquisition.ytdlp_fence import fenced_youtube_dl
 from ophin.settings import AcquireSettings
 from tests.support.media import cut, ffmpeg, serve_recording
 

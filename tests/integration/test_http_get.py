@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from ophin.adapters.acquire_errors import AcquireError
-from ophin.adapters.fetch_policy import FetchPolicy, FetchRefused
-from ophin.adapters.http_get import HttpError, PolicyHttp
+from ophin.acquisition.errors import AcquireError
+from ophin.acquisition.fetch_policy import FetchPolicy, FetchRefused
+from ophin.acquisition.http_get import HttpError, PolicyHttp
 from ophin.adapters.retry_after import parse_retry_after
 
 

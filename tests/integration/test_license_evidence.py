@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from eval.corpus import demo_videos
-from ophin.crawl.runs import crawl
 from ophin.crawl.sources import SourceSpec, add_sources
 from ophin.db.crawl_models import CrawlCandidate
 from ophin.db.models import Video
 from ophin.db.session import session_scope
 from ophin.domain.ids import sha256_file
 from ophin.domain.keys import media_key
+from ophin.orchestration.crawl_runs import crawl
 from tests.conftest import make_services
 from tests.integration.test_crawl import Site
 from tests.support.media import cut, ffmpeg

@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ophin.adapters.fetch_policy import FetchPolicy, FetchRefused
-from ophin.adapters.http_get import HttpError, PolicyHttp
-from ophin.adapters.youtube_api import YouTubeApiError, YouTubeDataApi, parse_duration
-from ophin.domain.license import LicensePolicy, decide
+from ophin.acquisition.fetch_policy import FetchPolicy, FetchRefused
+from ophin.acquisition.http_get import HttpError, PolicyHttp
+from ophin.acquisition.license import LicensePolicy, decide
+from ophin.acquisition.youtube_api import YouTubeApiError, YouTubeDataApi, parse_duration
 from tests.support.youtube_api import FakeApiState, serve_youtube_api, video_resource
 
 KEY = "AIzaTestKey-0123456789_abcdefghijklmno"

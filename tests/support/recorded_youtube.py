@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ophin.adapters.acquire_errors import AcquireError, classify
-from ophin.adapters.video_source import FetchedVideo
+from ophin.acquisition.errors import AcquireError, classify
+from ophin.acquisition.video_source import FetchedVideo
 from ophin.domain.urls import canonical_url
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ytdlp"

@@ -7,7 +7,7 @@ import re
 import pytest
 from yt_dlp.utils import smuggle_url
 
-from ophin.adapters.acquire_errors import (
+from ophin.acquisition.errors import (
     AcquireError,
     GeoBlocked,
     RateLimited,

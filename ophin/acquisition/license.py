@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ophin.domain.license_text import LicenseReading, read_license
+from ophin.acquisition.license_text import LicenseReading, read_license
 from ophin.domain.text import plain_text
 
 # Most authoritative first: the platform's own API, then its metadata as yt-dlp reads it, then what a

@@ -10,8 +10,8 @@ from xml.etree import ElementTree as ET
 import defusedxml.ElementTree as defused_et
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 
-from ophin.domain.license import LicenseEvidence
-from ophin.domain.license_text import read_license
+from ophin.acquisition.license import LicenseEvidence
+from ophin.acquisition.license_text import read_license
 from ophin.domain.urls import canonical_url
 
 MAX_HTML_CHARS = 2 * 2**20

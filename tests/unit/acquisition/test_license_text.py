@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ophin.domain.license import LicenseEvidence, LicensePolicy, decide, license_family
-from ophin.domain.license_text import CC_HOSTS, read_license
+from ophin.acquisition.license import LicenseEvidence, LicensePolicy, decide, license_family
+from ophin.acquisition.license_text import CC_HOSTS, read_license
 
 DEFAULT = LicensePolicy()
 LENIENT = LicensePolicy(accept_unknown=True)  # even here nothing denied or restricted gets through

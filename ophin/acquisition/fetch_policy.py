@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ophin.adapters.acquire_errors import AcquireError
+from ophin.acquisition.errors import AcquireError
 
 if TYPE_CHECKING:
     from ophin.settings import AcquireSettings

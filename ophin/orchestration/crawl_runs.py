@@ -21,9 +21,8 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from ophin.adapters.acquire_errors import AcquireError
+from ophin.acquisition.errors import AcquireError
 from ophin.crawl.discover import Crawl, CrawlStopped, discover_source, judge_pending
-from ophin.crawl.download import download_due
 from ophin.crawl.filters import CrawlFilters
 from ophin.crawl.politeness import HostThrottle, Sleep
 from ophin.crawl.sources import list_sources
@@ -34,6 +33,7 @@ from ophin.db.upsert import upsert
 from ophin.domain.ids import make_id
 from ophin.domain.text import plain_text
 from ophin.services import Services
+from ophin.stages.acquire_candidates import download_due
 
 log = logging.getLogger("ophin.crawl")
 

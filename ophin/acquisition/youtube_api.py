@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from ophin.adapters.acquire_errors import AcquireError
-from ophin.adapters.fetch_policy import FetchRefused
-from ophin.adapters.http_get import HttpError, PolicyHttp
-from ophin.domain.license import LicenseEvidence
+from ophin.acquisition.errors import AcquireError
+from ophin.acquisition.fetch_policy import FetchRefused
+from ophin.acquisition.http_get import HttpError, PolicyHttp
+from ophin.acquisition.license import LicenseEvidence
 from ophin.domain.text import plain_text
 
 BATCH = 50  # videos.list takes at most 50 ids per call (one quota unit per call)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ophin.adapters.fetch_policy import FetchPolicy, FetchRefused
+    from ophin.acquisition.fetch_policy import FetchPolicy, FetchRefused
 
     Guard = Callable[[str], None]  # raises when the URL must not be fetched
 
@@ -33,7 +33,7 @@ def fenced_youtube_dl() -> type:
     from yt_dlp.networking._urllib import RedirectHandler, UrllibRH
     from yt_dlp.networking.exceptions import RequestError
 
-    from ophin.adapters.fetch_policy import FetchRefused
+    from ophin.acquisition.fetch_policy import FetchRefused
 
     # These download through YoutubeDL.urlopen alone (fragments included), so the handlers see each URL.
     native_downloaders = (HttpFD, HlsFD, DashSegmentsFD)

@@ -4,8 +4,8 @@ import socket
 
 import pytest
 
-from ophin.adapters.acquire_errors import AcquireError
-from ophin.adapters.fetch_policy import FetchPolicy, FetchRefused
+from ophin.acquisition.errors import AcquireError
+from ophin.acquisition.fetch_policy import FetchPolicy, FetchRefused
 from ophin.settings import AcquireSettings
 
 PUBLIC = "93.184.216.34"

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ophin.adapters.acquire_errors import AcquireError
-from ophin.adapters.fetch_policy import FetchPolicy, FetchRefused
+from ophin.acquisition.errors import AcquireError
+from ophin.acquisition.fetch_policy import FetchPolicy, FetchRefused
 from ophin.adapters.retry_after import parse_retry_after
 
 MAX_REDIRECTS = 5

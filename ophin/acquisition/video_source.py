@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from ophin.adapters.acquire_errors import AcquireError, TooLarge, classify
-from ophin.adapters.fetch_policy import FetchPolicy
+from ophin.acquisition.errors import AcquireError, TooLarge, classify
+from ophin.acquisition.fetch_policy import FetchPolicy
 from ophin.adapters.media_safety import SAFE_INPUT
 from ophin.settings import AcquireSettings
 
@@ -102,14 +103,14 @@ class YtDlpVideoSource:
         return options
 
     def _ydl(self, options: dict[str, Any]) -> Any:
-        from ophin.adapters.ytdlp_fence import fenced_youtube_dl
+        from ophin.acquisition.ytdlp_fence import fenced_youtube_dl
 
         return fenced_youtube_dl()(options, policy=self.policy)
 
     def _extract(self, url: str, options: dict[str, Any], **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         import yt_dlp
 
-        from ophin.adapters.fetch_policy import FetchRefused
+        from ophin.acquisition.fetch_policy import FetchRefused
 
         self.policy.check(url)
         ydl = self._ydl(options)
@@ -197,3 +198,14 @@ def _subtitles(info: dict[str, Any]) -> tuple[Subtitle, ...]:
             kind = "creator" if lang in creator else "automatic"
             found.append(Subtitle(lang, kind, str(sub.get("ext") or path.suffix.lstrip(".")), path))
     return tuple(found)
+
+
+def upload_date(info: dict[str, Any]) -> str | None:
+    """YYYY-MM-DD from yt-dlp's upload_date (YYYYMMDD) or a Unix timestamp."""
+    raw = str(info.get("upload_date") or "")
+    if len(raw) == 8 and raw.isdigit():
+        return f"{raw[:4]}-{raw[4:6]}-{raw[6:]}"
+    stamp = info.get("timestamp") or info.get("release_timestamp")
+    if isinstance(stamp, int | float):
+        return datetime.fromtimestamp(stamp, UTC).date().isoformat()
+    return None

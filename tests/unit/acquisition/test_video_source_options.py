@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ophin.adapters.video_source import YtDlpVideoSource
+from ophin.acquisition.video_source import YtDlpVideoSource
 from ophin.settings import AcquireSettings
 
 

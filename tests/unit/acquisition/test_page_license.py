@@ -2,8 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from ophin.domain.license import LicenseEvidence, LicensePolicy, decide
-from ophin.domain.page_license import MAX_FEED_BYTES, MAX_HTML_CHARS, license_from_feed, license_from_html
+from ophin.acquisition.license import LicenseEvidence, LicensePolicy, decide
+from ophin.acquisition.page_license import (
+    MAX_FEED_BYTES,
+    MAX_HTML_CHARS,
+    license_from_feed,
+    license_from_html,
+)
 
 PAGE = "https://eyes.example.org/lectures/cataract/index.html"
 FEED = "https://eyes.example.org/feeds/videos.xml"

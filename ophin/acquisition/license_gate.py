@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ophin.adapters.acquire_errors import AcquireError
-from ophin.adapters.fetch_policy import FetchPolicy
-from ophin.domain.license import LicenseDecision, LicenseEvidence, LicensePolicy, decide
-from ophin.domain.page_license import license_from_html
+from ophin.acquisition.errors import AcquireError
+from ophin.acquisition.fetch_policy import FetchPolicy
+from ophin.acquisition.license import LicenseDecision, LicenseEvidence, LicensePolicy, decide
+from ophin.acquisition.page_license import license_from_html
 from ophin.domain.text import plain_text
 from ophin.domain.urls import file_path, is_file_url
 

@@ -1,4 +1,6 @@
-"""The download pass: accepted candidates through the acquire stage, politely, a host slot at a time."""
+"""The download pass: the crawl's accepted candidates through the acquire stage, a host slot at a time.
+
+The crawl (ophin/crawl/) only finds and judges candidates; this is where the pipeline consumes them."""
 
 from __future__ import annotations
 
@@ -9,19 +11,19 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from ophin.adapters.acquire_errors import AcquireError, RateLimited
+from ophin.acquisition.errors import AcquireError, RateLimited
+from ophin.acquisition.license import LicenseDecision, LicenseEvidence
+from ophin.acquisition.license_gate import Verdict
 from ophin.crawl.discover import Crawl, CrawlStopped
 from ophin.crawl.politeness import backoff_s, download_slot, host_of
 from ophin.db.crawl_models import CrawlCandidate, CrawlSighting
 from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
 from ophin.domain.ids import sighting_id
-from ophin.domain.license import LicenseDecision, LicenseEvidence
 from ophin.domain.text import plain_text
 from ophin.pipeline import params_for
 from ophin.stages.acquire import Found, acquire_video
 from ophin.stages.base import StageFailed
-from ophin.stages.license_gate import Verdict
 
 log = logging.getLogger("ophin.crawl")
 

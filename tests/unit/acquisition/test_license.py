@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ophin.domain.license import (
+from ophin.acquisition.license import (
     FAMILIES,
     LicenseDecision,
     LicenseEvidence,
