@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from eval.corpus import demo_videos, ground_truth, heldout_videos
+from eval.quality.transcription import word_error_rate
 from ophin.adapters.asr import FasterWhisperTranscriber
 from ophin.adapters.media import FfmpegMedia
 from ophin.db.migrate import upgrade
@@ -24,15 +25,8 @@ from ophin.settings import AsrSettings, Settings
 
 
 def _wer(reference: str, hypothesis: str) -> float:
-    import re
-
-    ref, hyp = re.findall(r"[a-z0-9]+", reference.lower()), re.findall(r"[a-z0-9]+", hypothesis.lower())
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[len(hyp)] / max(len(ref), 1)
+    """Word error rate, as the transcription report computes it (eval.quality.transcription)."""
+    return word_error_rate(reference, hypothesis).rate
 
 
 def bench_asr(home: Path, variants: list[dict]) -> list[dict]:

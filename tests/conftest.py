@@ -63,21 +63,35 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def make_database(pg_admin_url: str) -> Iterator:
-    """Factory: a fresh, migrated database per call; all dropped at the end of the session."""
+    """Factory: a fresh, migrated database per call; all dropped at the end of the session.
+
+    The migrations run once per session, into a template; each migrated database is a copy of it
+    (CREATE DATABASE ... TEMPLATE, about a tenth of a second instead of half a second of Alembic)."""
     admin = sa.create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
     created: list[str] = []
+    template: list[str] = []
+
+    def create(template_name: str | None = None) -> str:
+        name = f"ophin_test_{uuid.uuid4().hex[:10]}"
+        copy = f' TEMPLATE "{template_name}"' if template_name else ""
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"{copy}'))
+        created.append(name)
+        return name
+
+    def url_of(name: str) -> str:
+        return sa.engine.make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
 
     def make(migrate: bool = True) -> str:
-        name = f"ophin_test_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        created.append(name)
-        url = sa.engine.make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
-        if migrate:
-            engine = sa.create_engine(url)
+        if not migrate:
+            return url_of(create())
+        if not template:
+            name = create()
+            engine = sa.create_engine(url_of(name))
             upgrade(engine)
-            engine.dispose()  # else its pooled connection lingers until garbage collection
-        return url
+            engine.dispose()  # nobody may be connected to a template while it is copied
+            template.append(name)
+        return url_of(create(template[0]))
 
     yield make
     sa.orm.close_all_sessions()

@@ -12,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import jiwer
+
 from eval.quality.vocab import fold
 
 
@@ -141,14 +143,11 @@ def words_of(text: str) -> list[str]:
 
 
 def word_edits(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
-    """Levenshtein distance in words (substitutions, insertions, deletions)."""
-    previous = list(range(len(hypothesis) + 1))
-    for i, ref in enumerate(reference, 1):
-        current = [i]
-        for j, hyp in enumerate(hypothesis, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref != hyp)))
-        previous = current
-    return previous[-1]
+    """Levenshtein distance in words (substitutions, insertions, deletions), by jiwer."""
+    if not reference or not hypothesis:
+        return max(len(reference), len(hypothesis))
+    out = jiwer.process_words(" ".join(reference), " ".join(hypothesis))
+    return out.substitutions + out.deletions + out.insertions
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ophin.domain.text import plain_text
-from ophin.knowledge.relations import is_negated
+from ophin.text.negation import is_negated
 
 # Only Creative Commons' own host names its licences: the same path on any other host is no evidence.
 CC_HOSTS = frozenset({"creativecommons.org", "www.creativecommons.org"})

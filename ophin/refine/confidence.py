@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from typing import Literal
 
 from ophin.refine.base import HeardWord, Refined, TranscriptRefiner
-from ophin.refine.vocabulary import TermMatch, Vocabulary, osa_distance, phonetic_key
+from ophin.refine.vocabulary import TermMatch, Vocabulary, phonetic_key
+from ophin.text.fuzzy import matching_blocks, osa_distance
 
 # Below this probability a recognised word is doubtful (refine.low_p overrides it). Seen on the demo
 # narration: mis-heard terms at 0.10-0.30, correctly heard clinical words mostly above 0.4.
@@ -88,16 +88,15 @@ def align_words(
     tokens = list(_TOKEN.finditer(text))
     stop = len(heard) if stop is None else min(stop, len(heard))
     heard_norm = [re.sub(r"[^a-z0-9']", "", w.lower()) for w, _ in heard[start:stop]]
-    matcher = SequenceMatcher(None, [t.group(0).lower() for t in tokens], heard_norm, autojunk=False)
     out: list[HeardWord] = []
     after = start
-    for block in matcher.get_matching_blocks():
-        for k in range(block.size):
-            p = heard[start + block.b + k][1]
+    for i, j, size in matching_blocks([t.group(0).lower() for t in tokens], heard_norm):
+        for k in range(size):
+            p = heard[start + j + k][1]
             if p is not None:
-                t = tokens[block.a + k]
+                t = tokens[i + k]
                 out.append(HeardWord(t.start(), t.end(), float(p)))
-            after = start + block.b + k + 1
+            after = start + j + k + 1
     return out, after
 
 

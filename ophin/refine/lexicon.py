@@ -29,9 +29,9 @@ from ophin.refine.vocabulary import (
     lexicon_expansions,
     load_english_words,
     load_terms_file,
-    osa_distance,
     phonetic_key,
 )
+from ophin.text.fuzzy import osa_distance
 
 # 2: a word in no list, in a clinical sentence, is corrected by sound; 3: real words that together sound like
 # one multi-word term; 4: a real word heard low is rewritten only when it sounds the same as the term or is

@@ -13,6 +13,7 @@ from itertools import combinations
 from pathlib import Path
 
 from ophin.cues.lexicon import ANATOMY, DIAGNOSES, FINDINGS, LEXICON_DIGEST, MODALITIES
+from ophin.text.fuzzy import osa_distance
 
 log = logging.getLogger(__name__)
 
@@ -109,23 +110,6 @@ def phonetic_key(text: str) -> str:
         i += step
     key = "".join(out)
     return re.sub(r"(.)\1+", r"\1", key)
-
-
-def osa_distance(a: str, b: str) -> int:
-    """Optimal-string-alignment distance: insertions, deletions, substitutions, adjacent transpositions."""
-    if a == b:
-        return 0
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = a[i - 1] != b[j - 1]
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[-1]
 
 
 def expand_pattern(pattern: str, limit: int = 256) -> list[str]:

@@ -7,11 +7,11 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 
 from ophin.cues.lexicon import TERMS, find_terms
 from ophin.domain.phi import find_phi
 from ophin.synthesis.base import Turn
+from ophin.text.fuzzy import similarity
 from ophin.verification.claims import Mention, normalize_numbers, normalize_spelling, numbers, polar_mentions
 from ophin.verification.phrases import INJECTION, LEAKAGE, POINTING
 from ophin.verification.vocabulary import WORD_LISTS, WordListMissingError, unknown_words, words
@@ -360,7 +360,7 @@ def _similarity(a: list[str], b: list[str]) -> float:
         return 0.0
     pairs_a, pairs_b = set(zip(a, a[1:], strict=False)), set(zip(b, b[1:], strict=False))
     overlap = 2 * len(pairs_a & pairs_b) / (len(pairs_a) + len(pairs_b)) if pairs_a and pairs_b else 0.0
-    return max(SequenceMatcher(None, a, b, autojunk=False).ratio(), overlap)
+    return max(similarity(a, b), overlap)
 
 
 def _listed(items: Sequence[str]) -> str:
