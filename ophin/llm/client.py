@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import openai
 import pydantic
+import tenacity
 
 from ophin.adapters.retry_after import parse_retry_after
 from ophin.llm.json_reply import MalformedOutputError, load_json_reply
@@ -308,12 +309,18 @@ class LlmClient:
             extra["response_format"] = fmt
         if sampling.seed is not None:
             extra["seed"] = sampling.seed
-        retries = 0
-        while True:
-            wait = self.limiter.reserve()
-            if wait > 0:
-                self.sleep(wait)
-            try:
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(RETRYABLE),
+            stop=tenacity.stop_after_attempt(self.max_retries + 1),
+            wait=self._backoff,
+            sleep=self.sleep,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                wait = self.limiter.reserve()
+                if wait > 0:
+                    self.sleep(wait)
                 with self._slots:
                     started = time.perf_counter()
                     response = self.client.chat.completions.create(
@@ -324,29 +331,30 @@ class LlmClient:
                         **extra,
                     )
                     latency = time.perf_counter() - started
-            except RETRYABLE as exc:
-                if retries >= self.max_retries:
-                    raise
-                delay = _retry_after(exc) or min(20.0, 0.5 * 2**retries) * (0.5 + random.random())  # noqa: S311 - jitter
-                if isinstance(exc, openai.RateLimitError):
-                    self.limiter.pause(delay)
-                retries += 1
-                self.sleep(delay)
-                continue
-            usage = response.usage
-            choice = response.choices[0] if response.choices else None
-            return _Reply(
-                content=choice.message.content if choice is not None else None,
-                finish_reason=choice.finish_reason if choice is not None else None,
-                served_model=response.model,
-                prompt_tokens=usage.prompt_tokens if usage else 0,
-                completion_tokens=usage.completion_tokens if usage else 0,
-                latency_s=round(latency, 4),
-                retries=retries,
-            )
+        retries = retrying.statistics["attempt_number"] - 1
+        usage = response.usage
+        choice = response.choices[0] if response.choices else None
+        return _Reply(
+            content=choice.message.content if choice is not None else None,
+            finish_reason=choice.finish_reason if choice is not None else None,
+            served_model=response.model,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+            latency_s=round(latency, 4),
+            retries=retries,
+        )
+
+    def _backoff(self, state: tenacity.RetryCallState) -> float:
+        """The server's Retry-After, else exponential backoff with jitter; a 429 pauses every caller."""
+        exc = state.outcome.exception() if state.outcome else None
+        retries = state.attempt_number - 1
+        delay = _retry_after(exc) or min(20.0, 0.5 * 2**retries) * (0.5 + random.random())  # noqa: S311 - jitter
+        if isinstance(exc, openai.RateLimitError):
+            self.limiter.pause(delay)
+        return delay
 
 
-def _retry_after(exc: Exception) -> float | None:
+def _retry_after(exc: BaseException | None) -> float | None:
     """The server's Retry-After (OpenAI's retry-after-ms first), capped; None when it sent none."""
     response = getattr(exc, "response", None)
     if response is None:
