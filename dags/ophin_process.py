@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
 
 from airflow.sdk import DAG, Param, task
 
 from ophin.orchestration.dag_glue import ACQUIRED, DEFAULT_ARGS, UNIT_LABEL, VERIFIED
 
-# The engine is imported inside tasks: this file parses offline in milliseconds.
+# The engine is imported inside tasks: this file parses offline in milliseconds. Its tasks and gates come
+# from the stage registry (ophin/stages/registry.py), written out as data by
+# `python -m ophin.stages.registry > dags/ophin_process_stages.json` (a test fails when the file is stale).
+SHAPE = json.loads(Path(__file__).with_name("ophin_process_stages.json").read_text())
 
 with DAG(
     dag_id="ophin_process",
@@ -30,18 +35,19 @@ with DAG(
         svc = services()  # fails at once, saying `ophin airflow init`, on a database without the schema
         return units(run_urls(), {}, svc.settings.airflow.max_mapped)
 
-    @task(pool="youtube", map_index_template=UNIT_LABEL)
-    def acquire_video(unit: dict) -> list[str]:
-        from ophin.orchestration.dag_glue import acquire_unit
+    def work_task(spec: dict):  # noqa: ANN202
+        """A stage task: acquire works on a unit of URLs, the others on a unit of videos, in order."""
+        stages = tuple(spec["stages"])
+        options = {key: spec[key] for key in ("pool", "queue") if spec[key]}
 
-        return acquire_unit(unit)
+        @task(task_id=spec["id"], map_index_template=UNIT_LABEL, **options)
+        def run_stages(unit: dict) -> list[str] | None:
+            from ophin.orchestration.dag_glue import acquire_unit, stage_unit
 
-    def stage_task(task_id: str, stages: tuple[str, ...], **kwargs: object):  # noqa: ANN202
-        @task(task_id=task_id, map_index_template=UNIT_LABEL, **kwargs)
-        def run_stages(unit: dict) -> None:
-            from ophin.orchestration.dag_glue import stage_unit
-
+            if stages == ("acquire",):
+                return acquire_unit(unit)
             stage_unit(stages, unit)
+            return None
 
         return run_stages
 
@@ -54,15 +60,6 @@ with DAG(
 
         return run_gate()
 
-    transcribe = stage_task("transcribe_video", ("transcribe",), pool="asr", queue="gpu")
-    keyframes = stage_task("extract_keyframes", ("keyframes",))
-    # Pairing and rule cue scoring do 0.1-0.2 s of work each: one task per video saves a task's start-up.
-    # Cue scoring, synthesis and verification may ask a model server (the LLM scorer and judge): the llm pool
-    # bounds how many videos do at once; each keeps up to OPHIN_LLM__MAX_IN_FLIGHT requests in flight.
-    pair_cues = stage_task("pair_and_separate_cues", ("pair", "cues"), pool="llm")
-    synthesize = stage_task("synthesize_instructions", ("synthesize",), pool="llm", queue="gpu")
-    verify = stage_task("verify_instructions", ("verify",), pool="llm")
-
     @task(trigger_rule="all_done", retries=0)
     def check_videos() -> int:
         """The run's verdict: failed, naming them, when any URL, stage or gate of the batch did not pass."""
@@ -70,13 +67,12 @@ with DAG(
 
         return verdict(run_urls())
 
-    gate_acquire = gate_task("gate_acquire", ("acquire",), None)
-    acquire_video.expand(unit=plan_urls()) >> gate_acquire
-    gate_media = gate_task("gate_media", ("transcribe", "keyframes"), "gate_acquire")
-    [transcribe.expand(unit=gate_acquire), keyframes.expand(unit=gate_acquire)] >> gate_media
-    gate_cues = gate_task("gate_pairs_cues", ("pair", "cues"), "gate_media")
-    pair_cues.expand(unit=gate_media) >> gate_cues
-    gate_synthesis = gate_task("gate_synthesis", ("synthesize",), "gate_pairs_cues")
-    synthesize.expand(unit=gate_cues) >> gate_synthesis
-    gate_verify = gate_task("gate_verification", ("verify",), "gate_synthesis", outlets=[VERIFIED])
-    verify.expand(unit=gate_synthesis) >> gate_verify >> check_videos()
+    # Each gate's tasks run side by side on what the previous gate passed on (the first on the planned
+    # URLs); the gate checks their stages; the last gate announces the verified instructions.
+    units, previous = plan_urls(), None
+    for group in SHAPE:
+        last = group is SHAPE[-1]
+        checked = gate_task(group["id"], tuple(group["stages"]), previous, outlets=[VERIFIED] if last else [])
+        [work_task(spec).expand(unit=units) for spec in group["tasks"]] >> checked
+        units, previous = checked, group["id"]
+    checked >> check_videos()

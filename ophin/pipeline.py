@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
@@ -16,147 +16,18 @@ from ophin.db.models import QualityRun, StageState, VideoAlias, VideoGate
 from ophin.db.session import session_scope
 from ophin.db.stage_runs import USABLE, fail_abandoned, failed_entities, runs_failed_with
 from ophin.domain.urls import canonical_url
-from ophin.imaging.assess import ImageParams
-from ophin.imaging.deid import DeidParams
 from ophin.quality.gates import GateResult, check_batch
 from ophin.services import Services
-from ophin.settings import Settings
-from ophin.stages import cues, keyframes, pair, synthesize, transcribe, verify
-from ophin.stages.acquire import AcquireParams, acquire_video, videos_for
+from ophin.stages.acquire import acquire_video, videos_for
 from ophin.stages.base import StageFailed, StageResult
 from ophin.stages.common import InputMissing
-from ophin.stages.cues import CueParams, separate_visual_cues
-from ophin.stages.keyframes import KeyframeParams, extract_keyframes
-from ophin.stages.pair import PairParams, pair_frames
-from ophin.stages.synthesize import SynthesisParams, synthesize_instructions
-from ophin.stages.transcribe import TranscribeParams, transcribe_video
-from ophin.stages.verify import VerifyParams, verify_instructions
+from ophin.stages.registry import STAGES, VIDEO_STAGES, params_for
 
 Progress = Callable[[str, str], None]  # (entity, stage) -> None
 log = logging.getLogger("ophin.pipeline")
 
 
-@dataclass(frozen=True)
-class StageParams:
-    """Every stage's params, derived once from Settings (stages never read Settings themselves)."""
-
-    acquire: AcquireParams
-    transcribe: TranscribeParams
-    keyframes: KeyframeParams
-    pair: PairParams
-    cues: CueParams
-    synthesize: SynthesisParams
-    verify: VerifyParams
-
-    @classmethod
-    def from_settings(
-        cls,
-        s: Settings,
-        generator: dict[str, object],
-        refiner: str = "none",
-        scorer: str | None = None,
-        judge: dict[str, Any] | None = None,
-    ) -> StageParams:
-        """generator/judge: their config(); refiner/scorer: name/version (what changes their output)."""
-        k, a = s.keyframes, s.asr
-        return cls(
-            acquire=AcquireParams(
-                s.acquire.format,
-                s.acquire.max_filesize_mb,
-                max_height=s.acquire.max_height,
-                license_policy=f"{s.license.allowed}|accept_unknown={s.license.accept_unknown}",
-            ),
-            transcribe=TranscribeParams(
-                a.model,
-                a.compute_type,
-                a.language,
-                a.beam_size,
-                a.vad_filter,
-                a.initial_prompt,
-                backend=a.backend,
-                device=a.device,
-                batch_size=a.batch_size,
-                batch_min_duration_s=a.batch_min_duration_s,
-                subtitles=a.subtitles,
-                automatic_subtitles=a.automatic_subtitles,
-                allowed_languages=tuple(a.allowed_languages),
-                window_s=a.window_s,
-                bias=a.bias,
-                bias_slides=a.bias_slides,
-                bias_slide_every_s=a.bias_slide_every_s,
-                bias_max_terms=a.bias_max_terms,
-                language_windows=a.language_windows,
-                language_margin=a.language_margin,
-            ),
-            keyframes=KeyframeParams(
-                scene_threshold=k.scene_threshold,
-                min_scene_s=k.min_scene_s,
-                phash_max_distance=k.phash_max_distance,
-                jpeg_quality=k.jpeg_quality,
-                detect_faces=k.detect_faces,
-                ocr=k.ocr,
-                image=ImageParams(
-                    refine=s.image.refine,
-                    long_side=s.image.long_side,
-                    min_sharpness=s.image.min_sharpness,
-                    min_exposure=s.image.min_exposure,
-                    max_exposure=s.image.max_exposure,
-                    max_clipped_fraction=s.image.max_clipped_fraction,
-                    max_text_fraction=s.image.max_text_fraction,
-                    max_redacted_fraction=s.image.max_redacted_fraction,
-                    allowed_modalities=tuple(s.image.allowed_modalities),
-                    classifier=s.image.classifier,
-                    clinical_threshold=k.clinical_threshold,
-                    deid=DeidParams(
-                        face_subject_fraction=k.face_subject_fraction, redact_regions=tuple(k.redact_regions)
-                    ),
-                ),
-                decode=k.decode,
-                drift=k.drift,
-                sample_fps=k.sample_fps,
-                sample_width=k.sample_width,
-                change_threshold=k.change_threshold,
-                hold_s=k.hold_s,
-                still_threshold=k.still_threshold,
-                settle_s=k.settle_s,
-                min_clip_s=k.min_clip_s,
-                max_clip_s=k.max_clip_s,
-            ),
-            pair=PairParams(
-                min_words=s.pair.min_words,
-                max_window_s=s.pair.max_window_s,
-                min_window_s=s.pair.min_window_s,
-                topic_pause_s=s.pair.topic_pause_s,
-                lag_s=s.pair.lag_s,
-                min_overlap=s.pair.min_overlap,
-                languages=tuple(s.asr.allowed_languages),
-            ),
-            cues=CueParams(scorer or s.cues.scorer, s.cues.threshold, s.cues.min_cues_per_pair, refiner),
-            synthesize=SynthesisParams(generator),
-            verify=VerifyParams(
-                s.verify.min_answer_chars,
-                s.verify.max_answer_chars,
-                s.verify.min_grounding,
-                judge=judge or {},
-                derived_diagnoses=s.synthesis.derived_diagnoses,
-            ),
-        )
-
-
-# Per-video stages in order: name -> (function, params attribute, the stages it reads from), from each
-# stage's own declaration (its module's SPEC).
-VIDEO_STAGES: dict[str, tuple[Callable[..., StageResult], str, tuple[str, ...]]] = {
-    module.SPEC.name: (function, module.SPEC.name, module.SPEC.upstream)
-    for module, function in (
-        (transcribe, transcribe_video),
-        (keyframes, extract_keyframes),
-        (pair, pair_frames),
-        (cues, separate_visual_cues),
-        (synthesize, synthesize_instructions),
-        (verify, verify_instructions),
-    )
-}
-STAGE_NAMES = ("acquire", *VIDEO_STAGES)
+STAGE_NAMES = tuple(STAGES)  # in order (ophin/stages/registry.py)
 
 
 @dataclass
@@ -176,13 +47,6 @@ class BatchReport:
         return not self.failures and not self.partial and self.stopped_at is None
 
 
-def params_for(svc: Services) -> StageParams:
-    refiner = f"{svc.refiner.name}/{svc.refiner.version}"
-    scorer = f"{svc.cue_scorer.name}/{svc.cue_scorer.version}"
-    judge = svc.judge.config() if svc.judge is not None else {}
-    return StageParams.from_settings(svc.settings, svc.generator.config(), refiner, scorer, judge)
-
-
 def gate_stage(stage: str, videos: list[uuid.UUID], svc: Services) -> GateResult:
     """The stage's expectation suite over these videos' output, recorded (it does not raise)."""
     return check_batch(svc.sessions, stage, videos, svc.settings.gates, svc.origin)
@@ -200,7 +64,7 @@ def stage_waves(workers: int = 1) -> list[tuple[str, ...]]:
     waves: list[tuple[str, ...]] = []
     done: set[str] = set()
     while len(done) < len(VIDEO_STAGES):
-        wave = tuple(n for n, (_, _, up) in VIDEO_STAGES.items() if n not in done and done.issuperset(up))
+        wave = tuple(n for n, s in VIDEO_STAGES.items() if n not in done and done.issuperset(s.upstream))
         waves.append(wave)
         done.update(wave)
     return waves
@@ -214,7 +78,7 @@ ISOLATED_STAGES = frozenset({"transcribe", "keyframes", "pair", "cues", "synthes
 def process_videos(
     videos: list[uuid.UUID],
     svc: Services,
-    params: StageParams,
+    params: SimpleNamespace,
     report: BatchReport,
     *,
     progress: Progress | None = None,
@@ -233,7 +97,7 @@ def process_videos(
         jobs: list[tuple[str, uuid.UUID]] = []
         for vid in videos:  # video-major: one video's transcription overlaps another's decoding
             for name in wave:
-                if blocked[vid].intersection(VIDEO_STAGES[name][2]):
+                if blocked[vid].intersection(VIDEO_STAGES[name].upstream):
                     blocked[vid].add(name)
                 else:
                     jobs.append((name, vid))
@@ -257,7 +121,7 @@ def process_videos(
 def _run_jobs(
     jobs: list[tuple[str, uuid.UUID]],
     svc: Services,
-    params: StageParams,
+    params: SimpleNamespace,
     workers: int,
     progress: Progress | None,
 ) -> list[StageResult | StageFailed]:
@@ -267,9 +131,8 @@ def _run_jobs(
         name, vid = job
         if progress:
             progress(str(vid), name)
-        fn, attr, _ = VIDEO_STAGES[name]
         try:
-            return fn(vid, getattr(params, attr), svc=svc)
+            return VIDEO_STAGES[name].function(vid, getattr(params, name), svc=svc)
         except StageFailed as failure:
             return failure
 
@@ -425,7 +288,7 @@ def backfill(
     return run_batch(report, svc, progress=progress, gate=gate)
 
 
-def _reacquire(vid: uuid.UUID, svc: Services, params: StageParams, report: BatchReport) -> bool:
+def _reacquire(vid: uuid.UUID, svc: Services, params: SimpleNamespace, report: BatchReport) -> bool:
     """Fetch a video's media again from the URL it came from (its object was lost or corrupted)."""
     with session_scope(svc.sessions) as session:
         urls = session.scalars(select(VideoAlias.url).where(VideoAlias.video_id == vid)).all()
@@ -446,8 +309,7 @@ def run_video_stage(name: str, vid: uuid.UUID, svc: Services) -> StageResult:
     """One per-video stage by name (what an Airflow task calls)."""
     if name not in VIDEO_STAGES:
         raise ValueError(f"unknown stage {name!r}")
-    fn, attr, _ = VIDEO_STAGES[name]
-    return fn(vid, getattr(params_for(svc), attr), svc=svc)
+    return VIDEO_STAGES[name].function(vid, getattr(params_for(svc), name), svc=svc)
 
 
 def unfinished(urls: Iterable[str], svc: Services, videos: Iterable[uuid.UUID] = ()) -> list[str]:

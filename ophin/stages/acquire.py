@@ -25,7 +25,7 @@ from ophin.domain.keys import info_key, media_key, subtitle_key
 from ophin.domain.text import clean_text, plain_text
 from ophin.domain.urls import canonical_url, file_path, is_file_url
 from ophin.services import Services
-from ophin.stages.base import Attempt, StageResult, run_stage
+from ophin.stages.base import Attempt, Stage, StageResult, Task, run_stage
 
 STAGE = "acquire"
 VERSION = "3"  # 2: content identity (aliases), end-to-end decode check; 3: licence gate, captions
@@ -226,3 +226,24 @@ def videos_for(session: Any, urls: list[str]) -> dict[str, uuid.UUID]:
         )
     )
     return dict(rows.tuples().all())
+
+
+def params_from(svc: Services) -> AcquireParams:
+    a, lic = svc.settings.acquire, svc.settings.license
+    return AcquireParams(
+        a.format,
+        a.max_filesize_mb,
+        max_height=a.max_height,
+        license_policy=f"{lic.allowed}|accept_unknown={lic.accept_unknown}",
+    )
+
+
+SPEC = Stage(
+    name=STAGE,
+    version=VERSION,
+    function=acquire_video,
+    params=params_from,
+    reads=(),
+    writes=("video", "video_alias", "subtitle_track"),
+    task=Task("acquire_video", gate="gate_acquire", pool="youtube"),
+)

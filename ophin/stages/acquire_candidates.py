@@ -21,8 +21,8 @@ from ophin.db.session import session_scope
 from ophin.db.upsert import upsert
 from ophin.domain.ids import sighting_id
 from ophin.domain.text import plain_text
-from ophin.pipeline import params_for
 from ophin.stages.acquire import Found, acquire_video
+from ophin.stages.acquire import params_from as acquire_params
 from ophin.stages.base import StageFailed
 
 log = logging.getLogger("ophin.crawl")
@@ -59,7 +59,7 @@ def download_due(crawl: Crawl) -> list[uuid.UUID]:
     """Download what discovery accepted, oldest first; returns the new videos. Stops on a rate-limit storm
     (CrawlStopped): what is left stays accepted, and the next crawl takes it up."""
     svc, s = crawl.svc, crawl.settings
-    params = params_for(svc).acquire
+    params = acquire_params(svc)
     videos: list[uuid.UUID] = []
     stopped_hosts: set[str] = set()
     for candidate in due_candidates(crawl, s.max_downloads):

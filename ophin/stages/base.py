@@ -290,12 +290,39 @@ def video_inputs(svc: Services, vid: uuid.UUID, upstream: tuple[str, ...]) -> st
 
 
 @dataclass(frozen=True)
-class VideoStage:
-    """A per-video stage, declared once in its module: its name, the version that changes whenever its output
-    could, the stages whose rows it reads. The pipeline orders and waves stages by `upstream`."""
+class Task:
+    """Where a stage runs under Airflow: its task in ophin_process (stages sharing a task run in it in
+    order), the pool bounding how many run at once, the Celery queue, the gate task after it."""
+
+    id: str
+    gate: str
+    pool: str | None = None
+    queue: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stage:
+    """A stage, declared once at the end of its module; ophin/stages/registry.py lists them in order and the
+    pipeline, the DAG's tasks and gates, backfill and the README's stage table read the declarations.
+
+    name: the stage (stage_run.stage); version: changes whenever its output could; function: the entry point
+    (an entity, its params, svc=); params: its params from the services' settings and component versions;
+    reads / writes: tables (one writer per table is the aim; README's "rows" column is `writes`)."""
 
     name: str
     version: str
+    function: Callable[..., StageResult]
+    params: Callable[[Services], Any]
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+    task: Task
+
+
+@dataclass(frozen=True, kw_only=True)
+class VideoStage(Stage):
+    """A per-video stage: also the stages whose rows it reads (the pipeline orders and waves stages by it),
+    and `run`, the recorded attempt its function hands its work to."""
+
     upstream: tuple[str, ...] = ()
 
     def run(

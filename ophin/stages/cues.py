@@ -20,7 +20,7 @@ from ophin.llm.pool import map_concurrent
 from ophin.refine.base import Refined
 from ophin.refine.confidence import refine_window
 from ophin.services import Services
-from ophin.stages.base import Attempt, StageResult, VideoStage
+from ophin.stages.base import Attempt, StageResult, Task, VideoStage
 from ophin.stages.common import InputMissing, read_frame
 
 STAGE = "cues"
@@ -30,8 +30,6 @@ VERSION = (
 )
 # A model that could not answer sinks one pair (the attempt is partial); anything else is a bug.
 ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError, InputMissing)
-
-SPEC = VideoStage(STAGE, VERSION, UPSTREAM)  # this stage, declared once (stages/base.VideoStage)
 
 
 @dataclass(frozen=True)
@@ -151,3 +149,28 @@ def separate_visual_cues(
         return {"pairs_kept": n_kept, "visual_cues": n_cues, "corrections": n_corrections, "failed": n_failed}
 
     return SPEC.run(svc, vid, params, work, force=force, model_version=f"{scorer.name}/{scorer.version}")
+
+
+def params_from(svc: Services) -> CueParams:
+    c = svc.settings.cues
+    refiner, scorer = svc.refiner, svc.cue_scorer
+    return CueParams(
+        f"{scorer.name}/{scorer.version}",
+        c.threshold,
+        c.min_cues_per_pair,
+        f"{refiner.name}/{refiner.version}",
+    )
+
+
+# Cue scoring, synthesis and verification may ask a model server (the LLM scorer and judge): the llm pool
+# bounds how many videos do at once; each keeps up to OPHIN_LLM__MAX_IN_FLIGHT requests in flight.
+SPEC = VideoStage(
+    name=STAGE,
+    version=VERSION,
+    upstream=UPSTREAM,
+    function=separate_visual_cues,
+    params=params_from,
+    reads=("pair", "transcript_segment"),
+    writes=("visual_cue", "pair"),
+    task=Task("pair_and_separate_cues", gate="gate_pairs_cues", pool="llm"),
+)

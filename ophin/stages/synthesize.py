@@ -15,7 +15,7 @@ from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import instruction_id, params_hash
 from ophin.llm.pool import Outcome, map_concurrent
 from ophin.services import Services
-from ophin.stages.base import Attempt, StageResult, VideoStage
+from ophin.stages.base import Attempt, StageResult, Task, VideoStage
 from ophin.stages.common import InputMissing, read_frame, visual_cue_texts
 from ophin.synthesis.base import KINDS, GeneratedInstruction, PairContext
 from ophin.synthesis.offline import applicable_kinds
@@ -30,8 +30,6 @@ VERSION = "5"  # 2: failed items make the attempt partial, retried alone; 3: con
 # anything else is a bug and fails the whole stage.
 ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError, InputMissing)
 DONE = ("generated", "accepted", "rejected")
-
-SPEC = VideoStage(STAGE, VERSION, UPSTREAM)  # this stage, declared once (stages/base.VideoStage)
 
 
 @dataclass(frozen=True)
@@ -147,3 +145,19 @@ def synthesize_instructions(
         }
 
     return SPEC.run(svc, vid, params, work, force=force, model_version=generator.model)
+
+
+def params_from(svc: Services) -> SynthesisParams:
+    return SynthesisParams(svc.generator.config())
+
+
+SPEC = VideoStage(
+    name=STAGE,
+    version=VERSION,
+    upstream=UPSTREAM,
+    function=synthesize_instructions,
+    params=params_from,
+    reads=("pair", "visual_cue", "frame"),
+    writes=("instruction",),
+    task=Task("synthesize_instructions", gate="gate_synthesis", pool="llm", queue="gpu"),
+)

@@ -18,7 +18,7 @@ from ophin.db.upsert import upsert
 from ophin.domain.ids import verification_id
 from ophin.llm.pool import Outcome, map_concurrent
 from ophin.services import Services
-from ophin.stages.base import Attempt, StageResult, VideoStage
+from ophin.stages.base import Attempt, StageResult, Task, VideoStage
 from ophin.stages.common import InputMissing, read_frame, visual_cue_texts_of
 from ophin.synthesis.base import PairContext, Turn
 from ophin.synthesis.offline import ANSWER_FRAMES, knowledge_for
@@ -44,8 +44,6 @@ VERSION = "6"
 ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError, InputMissing)
 # The fixed words answers are framed in ("Abnormal:", "in keeping with"): structure, not claims to ground.
 FRAME_TEXT = " ".join(re.sub(r"\{\w*\}", " ", frame) for frame in ANSWER_FRAMES)
-
-SPEC = VideoStage(STAGE, VERSION, UPSTREAM)  # this stage, declared once (stages/base.VideoStage)
 
 
 @dataclass(frozen=True)
@@ -316,3 +314,26 @@ def verify_instructions(
         }
 
     return SPEC.run(svc, vid, params, work, force=force)
+
+
+def params_from(svc: Services) -> VerifyParams:
+    v = svc.settings.verify
+    return VerifyParams(
+        v.min_answer_chars,
+        v.max_answer_chars,
+        v.min_grounding,
+        judge=svc.judge.config() if svc.judge is not None else {},
+        derived_diagnoses=svc.settings.synthesis.derived_diagnoses,
+    )
+
+
+SPEC = VideoStage(
+    name=STAGE,
+    version=VERSION,
+    upstream=UPSTREAM,
+    function=verify_instructions,
+    params=params_from,
+    reads=("instruction", "pair", "visual_cue", "frame"),
+    writes=("verification", "instruction"),
+    task=Task("verify_instructions", gate="gate_verification", pool="llm"),
+)

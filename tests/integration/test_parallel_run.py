@@ -54,7 +54,7 @@ def test_stage_waves_run_only_isolated_stages_side_by_side() -> None:
     assert waves[0] == ("transcribe", "keyframes") and [n for w in waves for n in w] == list(VIDEO_STAGES)
     done: set[str] = set()
     for wave in waves:  # a stage never runs beside, or before, one it reads from
-        assert all(done.issuperset(VIDEO_STAGES[n][2]) for n in wave)
+        assert all(done.issuperset(VIDEO_STAGES[n].upstream) for n in wave)
         done.update(wave)
     assert "verify" not in ISOLATED_STAGES  # near-duplicates are judged in batch order
 
