@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256s
 # tesseract: OCR for burned-in text; wamerican/wbritish-large: the vocabulary check's English word lists.
 APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium redis-server
 
-.PHONY: help system-deps install demo airflow test test-fast lint eval-phi eval-redaction bench bench-airflow bench-asr bench-keyframes bench-modality bench-phash bench-crawl bench-lineage bench-report bench-cues bench-workers bench-memory bench-scale bench-plan bench-release review-labelled quality corpus corpus-dev corpus-heldout2 lock clean llm-build llm-model llm-server bench-llm
+.PHONY: help system-deps install demo airflow test test-quick test-fast lint eval-phi eval-redaction bench bench-airflow bench-asr bench-keyframes bench-modality bench-phash bench-crawl bench-lineage bench-report bench-cues bench-workers bench-memory bench-scale bench-plan bench-release review-labelled quality corpus corpus-dev corpus-heldout2 lock clean llm-build llm-model llm-server bench-llm
 
 help:
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -33,9 +33,16 @@ demo: install ## run the engine on the sample lectures (embedded Postgres + loca
 airflow: install ## the Airflow UI here: standalone with dags/ and plugins/ on the embedded Postgres; prints URL and login (PORT=8080)
 	$(VENV)/bin/ophin airflow standalone --port $(or $(PORT),8080)
 
-test: install ## lint, then the whole suite against real Postgres, S3 (moto), ffmpeg, Whisper, Airflow
+# Test files run in parallel, a file per worker at a time (its module fixtures built once): JOBS=auto is
+# one worker per CPU; JOBS=0 runs in this process. The 25 slowest tests are printed at the end.
+PYTEST_PARALLEL := -n $(or $(JOBS),auto) --dist loadfile --durations=25
+
+test: install ## lint, then the whole suite (in parallel) against real Postgres, S3 (moto), ffmpeg, Whisper, Airflow
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_PARALLEL)
+
+test-quick: install ## the suite without the slow lanes (real scheduler, browser, LLM server, compose)
+	$(VENV)/bin/pytest $(PYTEST_PARALLEL) -m "not lane"
 
 test-fast: install ## unit tests only
 	$(VENV)/bin/pytest tests/unit

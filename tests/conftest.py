@@ -31,6 +31,24 @@ if ASR_MODE != "live":
     os.environ["OPHIN_ASR__CACHE_DIR"] = str(ASR_ANSWERS)
     os.environ["OPHIN_ASR__CACHE_WRITE"] = "true" if ASR_MODE == "record" else "false"
 
+# The slow lanes: files (or tests using a fixture) that start a real scheduler, a browser, the LLM server or
+# compose. `make test` runs them with the rest; `make test-quick` leaves them out (-m "not lane").
+LANES = {
+    "scheduler": ("test_airflow_scheduler.py", "test_airflow_standalone.py"),
+    "browser": ("test_review_ui.py", "test_lineage_ui.py", "test_report_browser.py"),
+    "llm_server": ("test_llm_local_server.py", "test_local_server.py"),
+    "compose": ("test_compose.py",),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for lane, files in LANES.items():
+            if item.path.name in files or lane in getattr(item, "fixturenames", ()):
+                item.add_marker(lane)
+                item.add_marker("lane")
+
+
 MACHINE_PG = os.environ.get(
     "OPHIN_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 )
