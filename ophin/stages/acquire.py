@@ -239,11 +239,7 @@ def params_from(svc: Services) -> AcquireParams:
 
 
 SPEC = Stage(
-    name=STAGE,
-    version=VERSION,
-    function=acquire_video,
-    params=params_from,
-    reads=(),
-    writes=("video", "video_alias", "subtitle_track"),
+    name=STAGE, version=VERSION, function=acquire_video, params=params_from,
+    reads=(), writes=("video", "video_alias", "subtitle_track"),
     task=Task("acquire_video", gate="gate_acquire", pool="youtube"),
-)
+)  # fmt: skip

@@ -12,9 +12,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, dataclass, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 import ophin
 from ophin.db.models import StageState
@@ -35,6 +37,7 @@ from ophin.services import Services
 from ophin.stages.common import MissingInput, require_video
 
 log = logging.getLogger("ophin.stages")
+P = TypeVar("P")
 
 
 class StageFailed(RuntimeError):
@@ -287,6 +290,19 @@ def video_inputs(svc: Services, vid: uuid.UUID, upstream: tuple[str, ...]) -> st
                 raise MissingInput(f"{name} has not succeeded for video {vid} ({status})")
             parts[name] = str(state.stage_run_id)
     return params_hash(parts)
+
+
+def from_sections(cls: type[P], *sections: BaseModel, **extra: Any) -> P:
+    """A stage's params: each field taken by name from the first settings section that has it (lists as
+    tuples, so the params stay hashable), then `extra` (what no section holds: component versions, a
+    setting of another section). The params' fields are the settings' fields: nothing is copied by hand."""
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    values: dict[str, Any] = {}
+    for section in sections:
+        for name in names & set(type(section).model_fields) - set(values):
+            value = getattr(section, name)
+            values[name] = tuple(value) if isinstance(value, list) else value
+    return cls(**(values | extra))
 
 
 @dataclass(frozen=True)

@@ -165,12 +165,7 @@ def params_from(svc: Services) -> CueParams:
 # Cue scoring, synthesis and verification may ask a model server (the LLM scorer and judge): the llm pool
 # bounds how many videos do at once; each keeps up to OPHIN_LLM__MAX_IN_FLIGHT requests in flight.
 SPEC = VideoStage(
-    name=STAGE,
-    version=VERSION,
-    upstream=UPSTREAM,
-    function=separate_visual_cues,
-    params=params_from,
-    reads=("pair", "transcript_segment"),
-    writes=("visual_cue", "pair"),
+    name=STAGE, version=VERSION, upstream=UPSTREAM, function=separate_visual_cues, params=params_from,
+    reads=("pair", "transcript_segment"), writes=("visual_cue", "pair"),
     task=Task("pair_and_separate_cues", gate="gate_pairs_cues", pool="llm"),
-)
+)  # fmt: skip

@@ -21,7 +21,7 @@ from ophin.imaging.deid import DeidParams
 from ophin.imaging.gops import Gop, GopIndex, SampleLog, find_cuts, gops
 from ophin.imaging.spans import Span, SpanParams, segment
 from ophin.services import Services
-from ophin.stages.base import Attempt, StageResult, Task, VideoStage
+from ophin.stages.base import Attempt, StageResult, Task, VideoStage, from_sections
 from ophin.stages.common import fetch_media, require_video
 
 STAGE = "keyframes"
@@ -284,51 +284,13 @@ def _extract(vid: uuid.UUID, local: Any, params: KeyframeParams, svc: Services) 
 
 
 def params_from(svc: Services) -> KeyframeParams:
-    s = svc.settings
-    k, i = s.keyframes, s.image
-    return KeyframeParams(
-        scene_threshold=k.scene_threshold,
-        min_scene_s=k.min_scene_s,
-        phash_max_distance=k.phash_max_distance,
-        jpeg_quality=k.jpeg_quality,
-        detect_faces=k.detect_faces,
-        ocr=k.ocr,
-        image=ImageParams(
-            refine=i.refine,
-            long_side=i.long_side,
-            min_sharpness=i.min_sharpness,
-            min_exposure=i.min_exposure,
-            max_exposure=i.max_exposure,
-            max_clipped_fraction=i.max_clipped_fraction,
-            max_text_fraction=i.max_text_fraction,
-            max_redacted_fraction=i.max_redacted_fraction,
-            allowed_modalities=tuple(i.allowed_modalities),
-            classifier=i.classifier,
-            clinical_threshold=k.clinical_threshold,
-            deid=DeidParams(
-                face_subject_fraction=k.face_subject_fraction, redact_regions=tuple(k.redact_regions)
-            ),
-        ),
-        decode=k.decode,
-        drift=k.drift,
-        sample_fps=k.sample_fps,
-        sample_width=k.sample_width,
-        change_threshold=k.change_threshold,
-        hold_s=k.hold_s,
-        still_threshold=k.still_threshold,
-        settle_s=k.settle_s,
-        min_clip_s=k.min_clip_s,
-        max_clip_s=k.max_clip_s,
-    )
+    k, i = svc.settings.keyframes, svc.settings.image
+    deid = from_sections(DeidParams, k)
+    return from_sections(KeyframeParams, k, image=from_sections(ImageParams, i, k, deid=deid))
 
 
 SPEC = VideoStage(
-    name=STAGE,
-    version=VERSION,
-    upstream=UPSTREAM,
-    function=extract_keyframes,
-    params=params_from,
-    reads=("video",),
-    writes=("clip", "frame"),
+    name=STAGE, version=VERSION, upstream=UPSTREAM, function=extract_keyframes, params=params_from,
+    reads=("video",), writes=("clip", "frame"),
     task=Task("extract_keyframes", gate="gate_media"),
-)
+)  # fmt: skip

@@ -13,7 +13,7 @@ from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import pair_id
 from ophin.services import Services
-from ophin.stages.base import Attempt, StageResult, Task, VideoStage
+from ophin.stages.base import Attempt, StageResult, Task, VideoStage, from_sections
 from ophin.stages.transcribe import load_segments
 
 STAGE = "pair"
@@ -232,26 +232,11 @@ def _row(
 
 
 def params_from(svc: Services) -> PairParams:
-    p = svc.settings.pair
-    return PairParams(
-        min_words=p.min_words,
-        max_window_s=p.max_window_s,
-        min_window_s=p.min_window_s,
-        topic_pause_s=p.topic_pause_s,
-        lag_s=p.lag_s,
-        min_overlap=p.min_overlap,
-        languages=tuple(svc.settings.asr.allowed_languages),
-    )
+    return from_sections(PairParams, svc.settings.pair, languages=tuple(svc.settings.asr.allowed_languages))
 
 
-# Pairing and rule cue scoring do 0.1-0.2 s of work each: one Airflow task per video runs both.
 SPEC = VideoStage(
-    name=STAGE,
-    version=VERSION,
-    upstream=UPSTREAM,
-    function=pair_frames,
-    params=params_from,
-    reads=("transcript_segment", "frame"),
-    writes=("pair",),
+    name=STAGE, version=VERSION, upstream=UPSTREAM, function=pair_frames, params=params_from,
+    reads=("transcript_segment", "frame"), writes=("pair",),
     task=Task("pair_and_separate_cues", gate="gate_pairs_cues", pool="llm"),
-)
+)  # fmt: skip

@@ -152,12 +152,7 @@ def params_from(svc: Services) -> SynthesisParams:
 
 
 SPEC = VideoStage(
-    name=STAGE,
-    version=VERSION,
-    upstream=UPSTREAM,
-    function=synthesize_instructions,
-    params=params_from,
-    reads=("pair", "visual_cue", "frame"),
-    writes=("instruction",),
+    name=STAGE, version=VERSION, upstream=UPSTREAM, function=synthesize_instructions, params=params_from,
+    reads=("pair", "visual_cue", "frame"), writes=("instruction",),
     task=Task("synthesize_instructions", gate="gate_synthesis", pool="llm", queue="gpu"),
-)
+)  # fmt: skip

@@ -31,7 +31,7 @@ from ophin.domain.subtitles import (
 from ophin.domain.text import clean_text
 from ophin.domain.transcript import LanguageGuess, Segment, Transcript
 from ophin.services import Services
-from ophin.stages.base import Attempt, StageResult, Task, VideoStage
+from ophin.stages.base import Attempt, StageResult, Task, VideoStage, from_sections
 from ophin.stages.common import InputMissing, fetch_media, require_video
 
 STAGE = "transcribe"
@@ -278,38 +278,11 @@ def load_segments(session: Any, vid: uuid.UUID) -> list[TranscriptSegment]:
 
 
 def params_from(svc: Services) -> TranscribeParams:
-    a = svc.settings.asr
-    return TranscribeParams(
-        a.model,
-        a.compute_type,
-        a.language,
-        a.beam_size,
-        a.vad_filter,
-        a.initial_prompt,
-        backend=a.backend,
-        device=a.device,
-        batch_size=a.batch_size,
-        batch_min_duration_s=a.batch_min_duration_s,
-        subtitles=a.subtitles,
-        automatic_subtitles=a.automatic_subtitles,
-        allowed_languages=tuple(a.allowed_languages),
-        window_s=a.window_s,
-        bias=a.bias,
-        bias_slides=a.bias_slides,
-        bias_slide_every_s=a.bias_slide_every_s,
-        bias_max_terms=a.bias_max_terms,
-        language_windows=a.language_windows,
-        language_margin=a.language_margin,
-    )
+    return from_sections(TranscribeParams, svc.settings.asr)
 
 
 SPEC = VideoStage(
-    name=STAGE,
-    version=VERSION,
-    upstream=UPSTREAM,
-    function=transcribe_video,
-    params=params_from,
-    reads=("video", "subtitle_track"),
-    writes=("transcript_segment",),
+    name=STAGE, version=VERSION, upstream=UPSTREAM, function=transcribe_video, params=params_from,
+    reads=("video", "subtitle_track"), writes=("transcript_segment",),
     task=Task("transcribe_video", gate="gate_media", pool="asr", queue="gpu"),
-)
+)  # fmt: skip

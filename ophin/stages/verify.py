@@ -18,7 +18,7 @@ from ophin.db.upsert import upsert
 from ophin.domain.ids import verification_id
 from ophin.llm.pool import Outcome, map_concurrent
 from ophin.services import Services
-from ophin.stages.base import Attempt, StageResult, Task, VideoStage
+from ophin.stages.base import Attempt, StageResult, Task, VideoStage, from_sections
 from ophin.stages.common import InputMissing, read_frame, visual_cue_texts_of
 from ophin.synthesis.base import PairContext, Turn
 from ophin.synthesis.offline import ANSWER_FRAMES, knowledge_for
@@ -317,23 +317,13 @@ def verify_instructions(
 
 
 def params_from(svc: Services) -> VerifyParams:
-    v = svc.settings.verify
-    return VerifyParams(
-        v.min_answer_chars,
-        v.max_answer_chars,
-        v.min_grounding,
-        judge=svc.judge.config() if svc.judge is not None else {},
-        derived_diagnoses=svc.settings.synthesis.derived_diagnoses,
-    )
+    judge = svc.judge.config() if svc.judge is not None else {}
+    derived = svc.settings.synthesis.derived_diagnoses
+    return from_sections(VerifyParams, svc.settings.verify, judge=judge, derived_diagnoses=derived)
 
 
 SPEC = VideoStage(
-    name=STAGE,
-    version=VERSION,
-    upstream=UPSTREAM,
-    function=verify_instructions,
-    params=params_from,
-    reads=("instruction", "pair", "visual_cue", "frame"),
-    writes=("verification", "instruction"),
+    name=STAGE, version=VERSION, upstream=UPSTREAM, function=verify_instructions, params=params_from,
+    reads=("instruction", "pair", "visual_cue", "frame"), writes=("verification", "instruction"),
     task=Task("verify_instructions", gate="gate_verification", pool="llm"),
-)
+)  # fmt: skip
