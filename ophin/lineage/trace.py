@@ -25,16 +25,19 @@ class UnknownId(LookupError):
     pass
 
 
+_CUE = ("text", "is_visual", "score", "reason", "scorer", "model", "prompt_version")
+_INSTRUCTION = ("kind", "status", "generator", "model", "prompt_version", "error", "turns", "reject_reasons")
+_VERIFICATION = ("check", "passed", "detail", "model", "prompt_version", "verdict")
+
+
+def row(obj: Any, *columns: str, **more: Any) -> dict[str, Any]:
+    """A row as lineage shows it: its id, these columns by name, then `more`."""
+    return {"id": str(obj.id)} | {c: getattr(obj, c) for c in columns} | more
+
+
 def video_summary(v: Video) -> dict[str, Any]:
     """A video as lineage shows it: where it came from, its licence and content hash."""
-    return {
-        "id": str(v.id),
-        "url": v.url,
-        "title": v.title,
-        "license": v.license,
-        "sha256": v.sha256,
-        "duration_s": v.duration_s,
-    }
+    return row(v, "url", "title", "license", "sha256", "duration_s")
 
 
 def lineage(session: Session, raw_id: str) -> dict[str, Any]:
@@ -66,84 +69,26 @@ def lineage(session: Session, raw_id: str) -> dict[str, Any]:
     )
     out["video"] = video_summary(video)
     if clip:
-        out["clip"] = {
-            "id": str(clip.id),
-            "start_s": clip.start_s,
-            "end_s": clip.end_s,
-            "boundary": clip.boundary,
-        }
+        out["clip"] = row(clip, "start_s", "end_s", "boundary")
     if frame:
-        out["frame"] = {
-            "id": str(frame.id),
-            "t_s": frame.t_s,
-            "object_key": frame.object_key,
-            "kept": frame.kept,
-            "drop_reason": frame.drop_reason,
-            "selection": frame.selection,
-            "crop_box": frame.crop_box,
-            "modality": frame.modality,
-        }
+        out["frame"] = row(
+            frame, "t_s", "object_key", "kept", "drop_reason", "selection", "crop_box", "modality"
+        )
     if segment:
-        out["segment"] = {
-            "id": str(segment.id),
-            "start_s": segment.start_s,
-            "end_s": segment.end_s,
-            "text": segment.text,
-            "source": segment.source,
-            "backend": segment.backend,
-            "model": segment.model,
-            "language": segment.language,
-        }
+        out["segment"] = row(segment, "start_s", "end_s", "text", "source", "backend", "model", "language")
     if pair:
-        out["pair"] = {
-            "id": str(pair.id),
-            "start_s": pair.start_s,
-            "end_s": pair.end_s,
-            "text": pair.text,
-            "status": pair.status,
-            "drop_reason": pair.drop_reason,
-        }
+        out["pair"] = row(pair, "start_s", "end_s", "text", "status", "drop_reason")
+        cues = select(VisualCue).where(VisualCue.pair_id == pair.id).order_by(VisualCue.sentence_index)
         out["cues"] = [
-            {
-                "text": c.text,
-                "is_visual": c.is_visual,
-                "score": c.score,
-                "reason": c.reason,
-                "scorer": c.scorer,
-                "model": c.model,
-                "prompt_version": c.prompt_version,
-                "llm": call_summary(c.llm),
-            }
-            for c in session.scalars(
-                select(VisualCue).where(VisualCue.pair_id == pair.id).order_by(VisualCue.sentence_index)
-            )
+            {c: getattr(cue, c) for c in _CUE} | {"llm": call_summary(cue.llm)}
+            for cue in session.scalars(cues)
         ]
     if instruction:
-        out["instruction"] = {
-            "id": str(instruction.id),
-            "kind": instruction.kind,
-            "status": instruction.status,
-            "generator": instruction.generator,
-            "model": instruction.model,
-            "prompt_version": instruction.prompt_version,
-            "llm": call_summary(instruction.llm),
-            "error": instruction.error,
-            "turns": instruction.turns,
-            "reject_reasons": instruction.reject_reasons,
-        }
+        out["instruction"] = row(instruction, *_INSTRUCTION, llm=call_summary(instruction.llm))
+        checks = select(Verification).where(Verification.instruction_id == instruction.id)
         out["verifications"] = [
-            {
-                "check": v.check,
-                "passed": v.passed,
-                "detail": v.detail,
-                "model": v.model,
-                "prompt_version": v.prompt_version,
-                "verdict": v.verdict,
-                "llm": call_summary(v.llm),
-            }
-            for v in session.scalars(
-                select(Verification).where(Verification.instruction_id == instruction.id)
-            )
+            {c: getattr(v, c) for c in _VERIFICATION} | {"llm": call_summary(v.llm)}
+            for v in session.scalars(checks)
         ]
     out["stage_runs"] = [
         {
