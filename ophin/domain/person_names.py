@@ -3,7 +3,7 @@
 The resource is philter-ucsf's name lists (UCSF's clinical de-identifier: ~97K first names and ~161K
 surnames with clinical false positives removed, plus ~195K common and clinical words that are not names).
 Its own pipeline needs NLTK models that cannot be fetched offline, so only its lists are read. eval/phi/
-holds the measurement that chose it. Eponyms, products and places are ophin/knowledge/not_people data.
+holds the measurement that chose it. Eponyms, products and places are domain pack data (not_people/).
 """
 
 from __future__ import annotations

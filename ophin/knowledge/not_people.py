@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
+
+from ophin.domains.pack import current
 
 KINDS = ("eponyms", "products", "places")
 _SEPARATORS = re.compile(r"[\s\-‐‑–]+")
@@ -19,12 +20,11 @@ def phrase_key(text: str) -> str:
 
 @cache
 def not_people(kind: str | None = None) -> frozenset[str]:
-    """The phrase keys of one kind (all kinds when None), from ophin/knowledge/not_people/<kind>.txt;
+    """The phrase keys of one kind (all kinds when None), from the domain pack's not_people/<kind>.txt;
     blank lines and `#` comments skipped."""
     if kind is not None and kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; valid: {', '.join(KINDS)}")
     out: set[str] = set()
     for name in (kind,) if kind else KINDS:
-        text = resources.files("ophin.knowledge").joinpath("not_people", f"{name}.txt").read_text("utf-8")
-        out.update(phrase_key(s) for line in text.splitlines() if (s := line.strip()) and s[0] != "#")
+        out.update(phrase_key(line) for line in current().lines("not_people", f"{name}.txt"))
     return frozenset(out)

@@ -6,7 +6,8 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+
+from ophin.domains.pack import current
 
 CATEGORIES = ("conditions", "modalities", "anatomy", "procedures")
 DEFAULT_TEMPLATE = "{term} ophthalmology"
@@ -24,9 +25,7 @@ def load_terms(category: str) -> tuple[str, ...]:
     """The terms of one category in file order; blank lines and `#` comment lines are skipped."""
     if category not in CATEGORIES:
         raise ValueError(f"unknown taxonomy category {category!r}; valid: {', '.join(CATEGORIES)}")
-    text = resources.files("ophin.knowledge").joinpath("taxonomy", f"{category}.txt").read_text("utf-8")
-    lines = (line.strip() for line in text.splitlines())
-    return tuple(line for line in lines if line and not line.startswith("#"))
+    return current().lines("taxonomy", f"{category}.txt")
 
 
 def _check_template(template: str) -> None:

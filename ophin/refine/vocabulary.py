@@ -8,11 +8,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import resources
 from itertools import combinations
 from pathlib import Path
 
 from ophin.cues.lexicon import ANATOMY, DIAGNOSES, FINDINGS, LEXICON_DIGEST, MODALITIES
+from ophin.domains.pack import current
 from ophin.text.fuzzy import osa_distance
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,6 @@ DEFAULT_WORDLISTS: tuple[str, ...] = (
     "/usr/share/dict/american-english-large",
     "/usr/share/dict/british-english-large",
 )
-TERMS_FILE = "ophthalmic_terms.txt"
 WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")  # a word as both refiners see it: letters, one apostrophe
 
 # Combining forms: "hyporeflective" is a real word when "reflective" is, even though no list holds it.
@@ -68,8 +67,8 @@ def load_english_words(paths: tuple[str, ...] = DEFAULT_WORDLISTS) -> EnglishWor
 
 
 def load_terms_file() -> list[str]:
-    """The shipped ophthalmic term list: one term a line, '#' starts a comment."""
-    text = resources.files("ophin.refine").joinpath(TERMS_FILE).read_text(encoding="utf-8")
+    """The domain pack's term list (terms.txt): one term a line, '#' starts a comment."""
+    text = current().text("terms.txt")
     lines = (line.split("#", 1)[0].strip().lower() for line in text.splitlines())
     return [line for line in lines if line]
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 
 from ophin.cues.lexicon import TERMS
+from ophin.domains.pack import current
 
 # Debian's wamerican-large and wbritish-large (SCOWL size 70): inflected forms included ("exudates").
 WORD_LISTS = ("/usr/share/dict/american-english-large", "/usr/share/dict/british-english-large")
-OPHTHALMIC_WORDS = "ophthalmic_words.txt"
 _MAX_EXPANSIONS = 4000
 _SPLIT = re.compile(r"[\s/\-–—_]+")
 _EDGE = re.compile(r"^[^\w]+|[^\w]+$")
@@ -80,7 +79,7 @@ def english_words(word_lists: tuple[str, ...] = WORD_LISTS) -> frozenset[str]:
 
 @functools.cache
 def ophthalmic_words() -> frozenset[str]:
-    text = resources.files("ophin.verification").joinpath(OPHTHALMIC_WORDS).read_text(encoding="utf-8")
+    text = current().text("words.txt")  # the domain pack's own words
     return frozenset(
         w.lower() for line in text.splitlines() if (w := line.split("#", 1)[0].strip()) and " " not in w
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from importlib import resources
 
 import pytest
 
+from ophin.domains.pack import current
 from ophin.knowledge.taxonomy import CATEGORIES, TaxonomyQuery, counts, load_terms, taxonomy_queries
 
 MINIMUMS = {"conditions": 450, "modalities": 30, "anatomy": 250, "procedures": 120}
@@ -19,7 +19,7 @@ AMERICAN_FORMS = re.compile(r"hemorrhag|(?<!o)edema|\btumor|\bcolor|ischemi|leuk
 
 
 def _raw_text(category: str) -> str:
-    return resources.files("ophin.knowledge").joinpath("taxonomy", f"{category}.txt").read_text("utf-8")
+    return current().text("taxonomy", f"{category}.txt")
 
 
 def _duplicates(terms: list[str]) -> list[str]:
