@@ -34,8 +34,9 @@ airflow: install ## the Airflow UI here: standalone with dags/ and plugins/ on t
 	$(VENV)/bin/ophin airflow standalone --port $(or $(PORT),8080)
 
 # Test files run in parallel, a file per worker at a time (its module fixtures built once): JOBS=auto is
-# one worker per CPU; JOBS=0 runs in this process. The 25 slowest tests are printed at the end.
-PYTEST_PARALLEL := -n $(or $(JOBS),auto) --dist loadfile --durations=25
+# one worker per CPU; JOBS=0 runs in this process. Files go out in collection order (tests/dags first: the
+# DAG tests configure Airflow before anything in their process imports it). The 25 slowest are printed.
+PYTEST_PARALLEL := -n $(or $(JOBS),auto) --dist loadfile --no-loadscope-reorder --durations=25
 
 test: install ## lint, then the whole suite (in parallel) against real Postgres, S3 (moto), ffmpeg, Whisper, Airflow
 	$(VENV)/bin/ruff check .

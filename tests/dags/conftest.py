@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,11 @@ DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
 @pytest.fixture(scope="session")
 def airflow_env(tmp_path_factory, make_database):  # noqa: ANN001, ANN201
     """Configure Airflow through its environment *before* the first airflow import, then migrate its DB."""
+    if "airflow" in sys.modules:  # its settings and DAG bundles were read already, from another environment
+        pytest.fail(
+            "Airflow was imported in this process before the DAG tests configured it: run tests/dags "
+            "first (make test sends files out in collection order: --no-loadscope-reorder)"
+        )
     home = tmp_path_factory.mktemp("airflow_home")
     url = make_database()  # migrated with ophin's schema too; Airflow's tables live beside it
     os.environ.update(

@@ -247,8 +247,10 @@ def test_long_audio_is_transcribed_window_by_window_at_pauses(tmp_path, whisper)
     # the whole file lost most of this repetitive text here: 36 of 112 words.) Which words are heard right
     # varies from run to run ("finding" heard 7 times in one run, 5 in another, "i m ding" among the rest),
     # most likely faster-whisper's default fallback to sampling when a window's text compresses too well.
+    # So the bound is loose enough for that noise (0.88 of the words in one run of a suite in parallel) and
+    # tight enough for the failure it guards against (a lost window: 0.68).
     spoken, heard = re.findall(r"[a-z0-9]+", text.lower()), words(windowed)
-    assert 0.9 * len(spoken) <= len(heard) <= 1.05 * len(spoken), heard
+    assert 0.8 * len(spoken) <= len(heard) <= 1.05 * len(spoken), heard
     assert heard.count("number") <= 8 and heard.count("pale") <= 8, heard
     assert whole.language == windowed.language
     assert not list(tmp_path.glob("window-*.wav"))  # scratch windows removed
