@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256s
 # tesseract: OCR for burned-in text; wamerican/wbritish-large: the vocabulary check's English word lists.
 APT_PACKAGES := ffmpeg espeak-ng sox docker-compose tesseract-ocr tesseract-ocr-eng wamerican-large wbritish-large chromium redis-server
 
-.PHONY: help system-deps install demo airflow test test-quick test-fast lint eval-phi eval-redaction bench bench-airflow bench-asr bench-keyframes bench-modality bench-phash bench-crawl bench-lineage bench-report bench-cues bench-workers bench-memory bench-scale bench-plan bench-release review-labelled quality corpus corpus-dev corpus-heldout2 lock clean llm-build llm-model llm-server bench-llm
+.PHONY: help system-deps install demo airflow test test-quick test-isa test-fast lint eval-phi eval-redaction bench bench-airflow bench-asr bench-keyframes bench-modality bench-phash bench-crawl bench-lineage bench-report bench-cues bench-workers bench-memory bench-scale bench-plan bench-release review-labelled quality corpus corpus-dev corpus-heldout2 lock clean llm-build llm-model llm-server bench-llm
 
 help:
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -44,6 +44,17 @@ test: install ## lint, then the whole suite (in parallel) against real Postgres,
 
 test-quick: install ## the suite without the slow lanes (real scheduler, browser, LLM server, compose)
 	$(VENV)/bin/pytest $(PYTEST_PARALLEL) -m "not lane"
+
+# CTranslate2 picks its CPU kernels (GENERIC, AVX2, AVX512) at run time: a suite that passes on one machine must
+# pass on another. Runs the ASR tests and the demo pipeline under each kernel this CPU has.
+test-isa: install ## the ASR tests and the demo pipeline test under each of CTranslate2's CPU kernels this CPU has
+	@for isa in GENERIC AVX2 AVX512; do \
+	  flag=$$(echo $$isa | tr A-Z a-z | sed 's/generic/fpu/; s/avx512/avx512f/'); \
+	  grep -qw $$flag /proc/cpuinfo || { echo "skip $$isa (not on this CPU)"; continue; }; \
+	  echo "== CT2_FORCE_CPU_ISA=$$isa"; \
+	  CT2_FORCE_CPU_ISA=$$isa $(VENV)/bin/pytest -q tests/integration/test_asr_backends.py \
+	    tests/unit/adapters tests/integration/test_pipeline_demo.py || exit 1; \
+	done
 
 test-fast: install ## unit tests only
 	$(VENV)/bin/pytest tests/unit

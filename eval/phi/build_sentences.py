@@ -2,8 +2,8 @@
 
 Two halves, made differently so one can be held out while tuning: `dev` uses names list A and templates A;
 `heldout` uses names list B, templates B and a second eponym list (eponyms written before looking at
-which ones ophin/domains/ophthalmology/not_people/eponyms.txt holds). Labels: has_phi is true when the text names a
-person who is not an eponym. A clinician's own name in a lecture intro counts (decided: the dataset's
+which ones ophin/domains/ophthalmology/not_people/eponyms.txt holds). Labels: has_phi is true when the text
+names a person who is not an eponym. A clinician's own name in a lecture intro counts (decided: the dataset's
 instructions describe images, not people; the lecturer is credited through the channel and URL fields,
 and a name in an instruction cannot be told apart from a patient's). Authors' names count too.
 A third half, `dev2` (eval/phi/dev2.py), was added when `dev` reached recall 1.0: other names, templates and
