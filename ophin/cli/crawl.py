@@ -48,11 +48,13 @@ def source_taxonomy(
         list[str] | None,
         typer.Option(help="conditions, modalities, anatomy or procedures (repeatable; default all)."),
     ] = None,
-    template: Annotated[str, typer.Option(help="The query, with {term}.")] = "{term} ophthalmology",
+    template: Annotated[
+        str | None, typer.Option(help="The query, with {term} (default: the domain pack's).")
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many sources.")] = None,
     max_items: Annotated[int | None, typer.Option(help="Entries read per search per crawl.")] = None,
 ) -> None:
-    """Add one YouTube search per term of the shipped ophthalmology taxonomy."""
+    """Add one YouTube search per term of the domain pack's taxonomy."""
     from ophin.crawl.sources import add_sources, taxonomy_sources
     from ophin.db.session import session_scope
 

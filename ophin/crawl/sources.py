@@ -109,7 +109,7 @@ def disable_source(session: Session, ref: str) -> Source:
 
 
 def taxonomy_sources(
-    categories: Sequence[str] | None, *, template: str, limit: int | None, max_items: int | None
+    categories: Sequence[str] | None, *, template: str | None, limit: int | None, max_items: int | None
 ) -> list[SourceSpec]:
     """One YouTube search per taxonomy term (conditions, modalities, anatomy, procedures)."""
     from ophin.knowledge.taxonomy import taxonomy_queries

@@ -1,6 +1,7 @@
 """A domain pack: a specialty's knowledge as data files in ophin/domains/<name>/, validated on load.
 
 Files of a pack (each checked by the models below; a pack that breaks one is refused with the file and field):
+- pack.json: its title, the crawl's search template and the dataset card's tags;
 - lexicon.json: the cue lexicon (anatomy, findings, diagnoses, modalities; deictic and non-visual phrases),
   regular expressions with `{_NAME}` placeholders, and the frame classifier's labels -> lexicon modalities;
 - relations.json: finding -> meaning relations, each citing an entry of `citations`;
@@ -74,6 +75,21 @@ class Lexicon(_Strict):
         return self
 
 
+class Manifest(_Strict):
+    """pack.json: what names the specialty outside the knowledge itself."""
+
+    title: str  # "Ophthalmology"
+    query_template: str  # a crawl search per taxonomy term: "{term} ophthalmology"
+    tags: list[str]  # the dataset card's subject tags
+
+    @field_validator("query_template")
+    @classmethod
+    def _one_term(cls, template: str) -> str:
+        if template.count("{term}") != 1:
+            raise ValueError(f"query_template must hold {{term}} once, got {template!r}")
+        return template
+
+
 class RelationEntry(_Strict):
     group: str | None = None  # a heading for people reading the file ("glaucoma"); not used by the engine
     finding: str
@@ -118,6 +134,7 @@ class DomainPack:
     def __init__(self, name: str, folder: Traversable) -> None:
         self.name = name
         self.folder = folder
+        self.manifest = _load(Manifest, folder, "pack.json")
         self.lexicon = _load(Lexicon, folder, "lexicon.json")
         self.knowledge = _load(Knowledge, folder, "relations.json")
         lex = self.lexicon

@@ -10,7 +10,6 @@ from functools import cache
 from ophin.domains.pack import current
 
 CATEGORIES = ("conditions", "modalities", "anatomy", "procedures")
-DEFAULT_TEMPLATE = "{term} ophthalmology"
 
 
 @dataclass(frozen=True)
@@ -38,10 +37,12 @@ def _check_template(template: str) -> None:
 def taxonomy_queries(
     categories: Sequence[str] | None = None,
     *,
-    template: str = DEFAULT_TEMPLATE,
+    template: str | None = None,
     limit: int | None = None,
 ) -> list[TaxonomyQuery]:
-    """Search queries in category order, then file order; `limit` caps the total."""
+    """Search queries in category order, then file order; `limit` caps the total. template: the domain
+    pack's (pack.json query_template) unless given."""
+    template = current().manifest.query_template if template is None else template
     _check_template(template)
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be >= 0, got {limit}")

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from ophin.acquisition.license import license_family
+from ophin.domains.pack import current
 from ophin.release.card_sections import (
     citation_section,
     how_text_was_made,
@@ -189,7 +190,7 @@ def _metadata_block(facts: CardFacts) -> str:
     meta["language"] = ["en"]
     meta["pretty_name"] = one_line(facts.name) or "OphIn instructions"
     meta["task_categories"] = ["visual-question-answering", "image-text-to-text"]
-    meta["tags"] = ["medical", "ophthalmology", "synthetic"]
+    meta["tags"] = [*current().manifest.tags, "synthetic"]
     meta["annotations_creators"] = ["machine-generated"]
     meta["size_categories"] = [size_category(facts.records)]
     if "hf" in facts.formats:

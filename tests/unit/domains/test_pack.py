@@ -40,6 +40,8 @@ RELATIONS = {
 
 def write_pack(folder: Path, lexicon: dict | None = None, relations: dict | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
+    manifest = {"title": "Dermatology", "query_template": "{term} dermatology", "tags": ["medical"]}
+    (folder / "pack.json").write_text(json.dumps(manifest))
     (folder / "lexicon.json").write_text(json.dumps(LEXICON if lexicon is None else lexicon))
     (folder / "relations.json").write_text(json.dumps(RELATIONS if relations is None else relations))
     return folder
@@ -105,3 +107,10 @@ def test_ophin_domain_switches_the_engines_lexicon_and_relations(tmp_path: Path)
     labels, meanings = out.stdout.strip().splitlines()
     assert labels == "['dermoscopy', 'plaque', 'scale']"  # no fovea: the ophthalmic lexicon is not loaded
     assert meanings == "['psoriasis']"
+
+
+def test_a_manifest_without_a_term_in_its_query_is_refused(tmp_path: Path) -> None:
+    folder = write_pack(tmp_path / "derm")
+    (folder / "pack.json").write_text(json.dumps({"title": "D", "query_template": "dermatology", "tags": []}))
+    with pytest.raises(DomainPackError, match="query_template"):
+        DomainPack("derm", folder)
