@@ -70,9 +70,8 @@ def stage_waves(workers: int = 1) -> list[tuple[str, ...]]:
     return waves
 
 
-# Stages whose work on one video reads nothing of another's, so several videos may run at once. Not verify:
-# a near-duplicate is judged against instructions other videos already had accepted, in batch order.
-ISOLATED_STAGES = frozenset({"transcribe", "keyframes", "pair", "cues", "synthesize"})
+# Stages whose work on one video reads nothing of another's, so several videos may run at once (declared).
+ISOLATED_STAGES = frozenset(name for name, spec in VIDEO_STAGES.items() if spec.isolated)
 
 
 def process_videos(

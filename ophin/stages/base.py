@@ -337,9 +337,11 @@ class Stage:
 @dataclass(frozen=True, kw_only=True)
 class VideoStage(Stage):
     """A per-video stage: also the stages whose rows it reads (the pipeline orders and waves stages by it),
+    whether its work on one video reads nothing of another's (`isolated`: several videos may run at once),
     and `run`, the recorded attempt its function hands its work to."""
 
     upstream: tuple[str, ...] = ()
+    isolated: bool = True
 
     def run(
         self,

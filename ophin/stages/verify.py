@@ -322,8 +322,9 @@ def params_from(svc: Services) -> VerifyParams:
     return from_sections(VerifyParams, svc.settings.verify, judge=judge, derived_diagnoses=derived)
 
 
+# Not isolated: a near-duplicate is judged against instructions other videos already had accepted, in order.
 SPEC = VideoStage(
     name=STAGE, version=VERSION, upstream=UPSTREAM, function=verify_instructions, params=params_from,
     reads=("instruction", "pair", "visual_cue", "frame"), writes=("verification", "instruction"),
-    task=Task("verify_instructions", gate="gate_verification", pool="llm"),
+    task=Task("verify_instructions", gate="gate_verification", pool="llm"), isolated=False,
 )  # fmt: skip
