@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import tenacity
 
 from ophin.adapters.asr_base import language_params, prompt_hash
 from ophin.adapters.retry_after import parse_retry_after
@@ -105,42 +106,62 @@ class OpenAICompatibleTranscriber:
             form["language"] = language
         if prompt:
             form["prompt"] = prompt
-        attempts = self.params.api_max_retries + 1
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
-            try:
-                response = self._client.post(
-                    self.url, data=form, files={"file": (filename, data, "audio/wav")}
-                )
-            except httpx.TransportError as exc:  # timeouts, refused connections: worth another try
-                if last:
-                    raise TranscriptionAPIError(f"{self.url}: {type(exc).__name__}: {exc}") from exc
-                self._wait(attempt, None, type(exc).__name__)
-                continue
-            if response.status_code in RETRY_STATUSES and not last:
-                self._wait(attempt, response.headers.get("retry-after"), str(response.status_code))
-                continue
-            if response.status_code != 200:
-                raise TranscriptionAPIError(
-                    f"{self.url}: HTTP {response.status_code} after {attempt + 1} attempt(s): "
-                    f"{response.text[:300]}"
-                )
-            try:
-                body = response.json()
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise TranscriptionAPIError(
-                    f"{self.url}: answer is not JSON: {response.text[:200]!r}"
-                ) from exc
-            if not isinstance(body, dict):
-                raise TranscriptionAPIError(f"{self.url}: answer is {type(body).__name__}, not an object")
-            return body
-        raise AssertionError("unreachable")  # pragma: no cover
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Retry),
+            stop=tenacity.stop_after_attempt(self.params.api_max_retries + 1),
+            wait=self._backoff,
+            sleep=time.sleep,
+            retry_error_callback=self._give_up,
+        )
+        response = retrying(self._post_once, form, data, filename)
+        if response.status_code != 200:
+            attempts = retrying.statistics["attempt_number"]
+            raise TranscriptionAPIError(
+                f"{self.url}: HTTP {response.status_code} after {attempts} attempt(s): {response.text[:300]}"
+            )
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise TranscriptionAPIError(f"{self.url}: answer is not JSON: {response.text[:200]!r}") from exc
+        if not isinstance(body, dict):
+            raise TranscriptionAPIError(f"{self.url}: answer is {type(body).__name__}, not an object")
+        return body
 
-    def _wait(self, attempt: int, retry_after: str | None, why: str) -> None:
-        asked = parse_retry_after(retry_after)
-        delay = self.backoff_s * 2**attempt if asked is None else min(asked, 60.0)
-        log.warning("transcription %s: %s, retry %d in %.1f s", self.url, why, attempt + 1, delay)
-        time.sleep(delay)
+    def _post_once(self, form: dict[str, Any], data: bytes, filename: str) -> httpx.Response:
+        """One request: a timeout, a refused connection or a retryable status is worth another try."""
+        try:
+            response = self._client.post(self.url, data=form, files={"file": (filename, data, "audio/wav")})
+        except httpx.TransportError as exc:
+            raise _Retry(f"{type(exc).__name__}: {exc}", None, None) from exc
+        if response.status_code in RETRY_STATUSES:
+            raise _Retry(str(response.status_code), response.headers.get("retry-after"), response)
+        return response
+
+    def _backoff(self, state: tenacity.RetryCallState) -> float:
+        """The server's Retry-After (capped at a minute), else exponential from backoff_s."""
+        why = state.outcome.exception() if state.outcome else None
+        asked = parse_retry_after(why.retry_after) if isinstance(why, _Retry) else None
+        retry = state.attempt_number
+        delay = self.backoff_s * 2 ** (retry - 1) if asked is None else min(asked, 60.0)
+        log.warning("transcription %s: %s, retry %d in %.1f s", self.url, why, retry, delay)
+        return delay
+
+    def _give_up(self, state: tenacity.RetryCallState) -> httpx.Response:
+        """After the last attempt: a retryable status is answered as it came (and reported by the caller
+        with the attempt count); a transport error is raised."""
+        last = state.outcome.exception() if state.outcome else None
+        if isinstance(last, _Retry) and last.response is not None:
+            return last.response
+        raise TranscriptionAPIError(f"{self.url}: {last}") from last
+
+
+class _Retry(Exception):
+    """A failed attempt worth another: what went wrong, the server's Retry-After, its response (if any)."""
+
+    def __init__(self, why: str, retry_after: str | None, response: httpx.Response | None) -> None:
+        super().__init__(why)
+        self.retry_after = retry_after
+        self.response = response
 
 
 def parse_verbose_json(body: dict[str, Any]) -> tuple[Segment, ...]:
