@@ -47,6 +47,10 @@ class Lexicon(_Strict):
     diagnosis_qualifiers: list[str] = Field(default_factory=list)  # words that grade a diagnosis
     modalities: Patterns
     frame_modalities: dict[str, str] = Field(default_factory=dict)  # classifier label -> modality label
+    # classifier label -> the modality labels a record on such a frame may name ([]: none may be named)
+    frame_modality_words: dict[str, list[str]] = Field(default_factory=dict)
+    generic_modality_words: list[str] = Field(default_factory=list)  # say nothing of a modality alone
+    label_families: list[list[str]] = Field(default_factory=list)  # labels an answer may name for another
     deictic: Patterns
     negative: Patterns
 
@@ -69,9 +73,17 @@ class Lexicon(_Strict):
                         re.compile(expanded)
                     except re.error as exc:
                         raise ValueError(f"{table}[{label!r}]: {pattern!r}: {exc}") from exc
-        unknown = set(self.frame_modalities.values()) - set(self.modalities)
+        named = {
+            *self.frame_modalities.values(),
+            *(m for ms in self.frame_modality_words.values() for m in ms),
+        }
+        unknown = named - set(self.modalities)
         if unknown:
             raise ValueError(f"frame_modalities name modalities the lexicon lacks: {sorted(unknown)}")
+        labels = {*self.anatomy, *self.findings, *self.diagnoses, *self.modalities}
+        strays = {label for family in self.label_families for label in family} - labels
+        if strays:
+            raise ValueError(f"label_families name labels the lexicon lacks: {sorted(strays)}")
         return self
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ophin.cues.base import split_sentences
 from ophin.cues.lexicon import NEGATIVE_TERMS, TERMS, TermMatch, find_terms, terms_of_kind
+from ophin.domains.pack import current
 from ophin.knowledge.relations import HEDGE, Relation, relations_in
 from ophin.synthesis.base import Turn
 from ophin.verification.checks import CheckResult, content_words
@@ -18,28 +19,16 @@ RECORD_CHECKS = ("modality", "diagnosis", "focus", "no_artefacts", "cot_copy", "
 MIN_CONVERSATION_TURNS = 3  # question-answer exchanges a conversation needs to teach more than a VQA
 MAX_STEP_OVERLAP = 0.8  # content-word overlap (of the larger side) at which a CoT step copies a sentence
 
-# The frame's stored label (ophin.imaging.modality.LABELS) -> the lexicon modality labels a record may name.
-# Angiograms and autofluorescence are both greyscale fundus-field pictures the classical classifier calls
-# "angiography". External-eye and surgical-microscope views have no lexicon modality: naming one contradicts.
+# From the domain pack's lexicon: the frame's stored label -> the modality labels a record may name (a label
+# mapped to none: naming any contradicts); modality words that say nothing alone ("the fundus", "this scan");
+# label families a focused answer may name instead of the very label asked about (one structure, its parts).
+# They are not in the lexicon digest: editing them means a verify VERSION bump, as when they were code.
+_LEXICON = current().lexicon
 FRAME_MODALITY_TERMS: dict[str, frozenset[str]] = {
-    "colour_fundus": frozenset({"fundus photograph"}),
-    "oct": frozenset({"oct"}),
-    "angiography": frozenset({"angiogram", "autofluorescence"}),
-    "slit_lamp": frozenset({"slit lamp"}),
-    "external_eye": frozenset(),
-    "surgical_microscope": frozenset(),
+    label: frozenset(words) for label, words in _LEXICON.frame_modality_words.items()
 }
-# Lexicon modality words that say nothing about the modality on their own ("the fundus", "this scan").
-_GENERIC_MODALITY_WORDS = frozenset({"fundus", "scan", "scans"})
-
-# Label families a focused answer may name instead of the very label asked about (one structure, its parts).
-_FAMILIES: tuple[frozenset[str], ...] = (
-    frozenset(
-        {"optic disc", "cup", "cup-to-disc ratio", "neuroretinal rim", "peripapillary region", "cupping"}
-    ),
-    frozenset({"macula", "fovea"}),
-    frozenset({"retinal vessels", "arteries", "veins", "vessel change", "tortuosity"}),
-)
+_GENERIC_MODALITY_WORDS = frozenset(_LEXICON.generic_modality_words)
+_FAMILIES: tuple[frozenset[str], ...] = tuple(frozenset(family) for family in _LEXICON.label_families)
 _MODALITY_QUESTION = re.compile(
     r"\b(?:(?:kind|type|sort) of (?:image|picture|scan|photograph|imaging)|(?:imaging )?modality)\b",
     re.IGNORECASE,

@@ -69,6 +69,8 @@ def test_a_small_pack_of_ones_own_loads(tmp_path: Path) -> None:
         ({**LEXICON, "findings": {"scale": []}}, None, "no pattern"),
         ({**LEXICON, "frame_modalities": {"oct": "oct"}}, None, "lacks"),
         ({**LEXICON, "findngs": {}}, None, "findngs"),
+        ({**LEXICON, "frame_modality_words": {"oct": ["oct"]}}, None, "lacks"),
+        ({**LEXICON, "label_families": [["plaque", "drusen"]]}, None, "drusen"),
         (None, {**RELATIONS, "citations": {}}, "bolognia"),
         (None, {**RELATIONS, "relations": [{**RELATIONS["relations"][0], "labels": ["drusen"]}]}, "drusen"),
         (None, {**RELATIONS, "relations": [{**RELATIONS["relations"][0], "requires": ["(?"]}]}, "relations"),
