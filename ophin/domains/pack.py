@@ -50,6 +50,7 @@ class Lexicon(_Strict):
     # classifier label -> the modality labels a record on such a frame may name ([]: none may be named)
     frame_modality_words: dict[str, list[str]] = Field(default_factory=dict)
     generic_modality_words: list[str] = Field(default_factory=list)  # say nothing of a modality alone
+    modality_nouns: dict[str, str] = Field(default_factory=dict)  # modality label -> how a record calls it
     label_families: list[list[str]] = Field(default_factory=list)  # labels an answer may name for another
     deictic: Patterns
     negative: Patterns
@@ -75,6 +76,7 @@ class Lexicon(_Strict):
                         raise ValueError(f"{table}[{label!r}]: {pattern!r}: {exc}") from exc
         named = {
             *self.frame_modalities.values(),
+            *self.modality_nouns,
             *(m for ms in self.frame_modality_words.values() for m in ms),
         }
         unknown = named - set(self.modalities)

@@ -6,17 +6,11 @@ import re
 from collections.abc import Iterable
 
 from ophin.cues.lexicon import FRAME_MODALITIES, TERMS, find_terms, terms_of_kind
+from ophin.domains.pack import current
 from ophin.knowledge.relations import Relation
 
-NOUNS = {
-    "fundus photograph": "fundus photograph",
-    "oct": "OCT scan",
-    "angiogram": "angiogram",
-    "autofluorescence": "autofluorescence image",
-    "slit lamp": "slit-lamp photograph",
-    "ultrasound": "ultrasound image",
-    "visual field": "visual field test",
-}
+# How a record calls each modality ("OCT scan"), from the domain pack's lexicon.
+NOUNS: dict[str, str] = dict(current().lexicon.modality_nouns)
 NEUTRAL_NOUN = "image"
 # What the neutral noun leaves behind when it replaces a modality word: "image photograph", "a image".
 _DOUBLED = re.compile(r"\bimage(?:\s+(?:photo(?:graph)?|images?|pictures?|scans?|photography))+s?\b", re.I)
