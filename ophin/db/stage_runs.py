@@ -90,7 +90,10 @@ def claim(
                 video_id=video_id,
                 status="pending",
             )
-            .on_conflict_do_nothing(index_elements=["id"])
+            # No conflict target: the row is unique by id and by (stage, entity_key), and with a target only
+            # the id conflict is waited for; two workers racing to create the row could then collide on the
+            # other index (a unique violation, seen with two `ophin run` on a fresh database under load).
+            .on_conflict_do_nothing()
         )
         state = session.scalars(
             select(StageState).where(StageState.id == key.state_id).with_for_update()
