@@ -308,7 +308,8 @@ def run_video_stage(name: str, vid: uuid.UUID, svc: Services) -> StageResult:
     """One per-video stage by name (what an Airflow task calls)."""
     if name not in VIDEO_STAGES:
         raise ValueError(f"unknown stage {name!r}")
-    return VIDEO_STAGES[name].function(vid, getattr(params_for(svc), name), svc=svc)
+    spec = VIDEO_STAGES[name]
+    return spec.function(vid, spec.params(svc), svc=svc)  # its own params, not every stage's
 
 
 def unfinished(urls: Iterable[str], svc: Services, videos: Iterable[uuid.UUID] = ()) -> list[str]:

@@ -55,6 +55,11 @@ class Lexicon(_Strict):
     deictic: Patterns
     negative: Patterns
 
+    @property
+    def labels(self) -> set[str]:
+        """Every term label (anatomy, findings, diagnoses, modalities): what relations and families name."""
+        return {*self.anatomy, *self.findings, *self.diagnoses, *self.modalities}
+
     def expand(self, pattern: str) -> str:
         for name, value in self.placeholders.items():
             pattern = pattern.replace("{_" + name + "}", value)
@@ -82,8 +87,7 @@ class Lexicon(_Strict):
         unknown = named - set(self.modalities)
         if unknown:
             raise ValueError(f"frame_modalities name modalities the lexicon lacks: {sorted(unknown)}")
-        labels = {*self.anatomy, *self.findings, *self.diagnoses, *self.modalities}
-        strays = {label for family in self.label_families for label in family} - labels
+        strays = {label for family in self.label_families for label in family} - self.labels
         if strays:
             raise ValueError(f"label_families name labels the lexicon lacks: {sorted(strays)}")
         return self
@@ -151,9 +155,7 @@ class DomainPack:
         self.manifest = _load(Manifest, folder, "pack.json")
         self.lexicon = _load(Lexicon, folder, "lexicon.json")
         self.knowledge = _load(Knowledge, folder, "relations.json")
-        lex = self.lexicon
-        labels = {*lex.anatomy, *lex.findings, *lex.diagnoses, *lex.modalities}
-        strays = sorted({lab for r in self.knowledge.relations for lab in r.labels} - labels)
+        strays = sorted({lab for r in self.knowledge.relations for lab in r.labels} - self.lexicon.labels)
         if strays:
             raise DomainPackError(f"{name}/relations.json: labels the lexicon lacks: {strays}")
 
