@@ -147,11 +147,17 @@ def pairs(L: Layout, ids: Ids) -> Iterator[str]:
         c, t = L.frame_time(p)
         k = min(int((t - L.clip_start(c)) * SEGMENTS_PER_CLIP / CLIP_S), SEGMENTS_PER_CLIP - 2)
         segs = ",".join(ids["segment"][c * SEGMENTS_PER_CLIP + k + i] for i in (0, 1))
-        status = "dropped\tno visual cue" if p % 5 == 0 else f"kept\t{NULL}"
         yield (
             f"{pid}\t{ids['video'][L.clip_video(c)]}\t{ids['frame'][p]}\t{t - 3:.3f}\t{t + 3:.3f}"
-            f"\tthe optic disc shows cupping {p}\t{{{segs}}}\t0.7\t{CUES_PER_PAIR}\t{status}\n"
+            f"\tthe optic disc shows cupping {p}\t{{{segs}}}\tpaired\t{NULL}\n"
         )
+
+
+def pair_verdicts(L: Layout, ids: Ids) -> Iterator[str]:
+    for p, pid in enumerate(ids["pair"]):
+        c, _ = L.frame_time(p)
+        status = "dropped\tno visual cue" if p % 5 == 0 else f"kept\t{NULL}"
+        yield f"{pid}\t{ids['video'][L.clip_video(c)]}\t{status}\t{CUES_PER_PAIR}\t0.7\n"
 
 
 def cues(L: Layout, ids: Ids) -> Iterator[str]:
@@ -165,21 +171,29 @@ def cues(L: Layout, ids: Ids) -> Iterator[str]:
 
 
 def instructions(L: Layout, ids: Ids) -> Iterator[str]:
-    statuses = ("accepted",) * 14 + ("rejected",) * 4 + ("failed", "generated")
     for n, iid in enumerate(ids["instruction"]):
         p = owner(n, L.instructions, L.pairs)
         turns = (
             f'[{{"role": "user", "text": "What does image {n} show?"}}, {{"role": "assistant", '
             f'"text": "An optic disc with a cup to disc ratio of 0.{n % 9 + 1}."}}]'
         )
-        status = statuses[n % len(statuses)]
-        error = "timeout" if status == "failed" else NULL
-        reasons = '["grounded"]' if status == "rejected" else NULL
-        digest = hashlib.sha256(iid.encode()).hexdigest()
+        status, error = ("failed", "timeout") if _outcome(n) == "failed" else ("generated", NULL)
         yield (
             f"{iid}\t{ids['pair'][p]}\t{ids['frame'][p]}\t{('vqa', 'conversation', 'cot')[n % 3]}\t{turns}"
-            f"\ttemplate\t{NULL}\tv3\t{digest}\t{digest[::-1]}\t{status}\t{error}\t{reasons}\tbench\n"
+            f"\ttemplate\t{NULL}\tv3\t{status}\t{error}\tbench\n"
         )
+
+
+def _outcome(n: int) -> str:
+    return (("accepted",) * 14 + ("rejected",) * 4 + ("failed", "generated"))[n % 20]
+
+
+def instruction_verdicts(L: Layout, ids: Ids) -> Iterator[str]:
+    for n, iid in enumerate(ids["instruction"]):
+        if (status := _outcome(n)) in ("accepted", "rejected"):
+            reasons = '["grounded"]' if status == "rejected" else NULL
+            digest = hashlib.sha256(iid.encode()).hexdigest()
+            yield f"{iid}\t{status}\t{reasons}\t{digest}\t{digest[::-1]}\n"
 
 
 def verifications(L: Layout, ids: Ids) -> Iterator[str]:
@@ -307,9 +321,10 @@ TABLES: tuple[tuple[str, str, Callable[[Layout, Ids], Iterator[str] | list[str]]
     ),
     (
         "pair",
-        "id, video_id, frame_id, start_s, end_s, text, segment_ids, cue_score, n_cues, status, drop_reason",
+        "id, video_id, frame_id, start_s, end_s, text, segment_ids, status, drop_reason",
         pairs,
     ),
+    ("pair_verdict", "pair_id, video_id, status, reason, n_cues, cue_score", pair_verdicts),
     (
         "visual_cue",
         "id, pair_id, sentence_index, text, raw_text, corrections, is_visual, score, reason, "
@@ -318,9 +333,13 @@ TABLES: tuple[tuple[str, str, Callable[[Layout, Ids], Iterator[str] | list[str]]
     ),
     (
         "instruction",
-        "id, pair_id, frame_id, kind, turns, generator, model, prompt_version, fingerprint, "
-        "near_key, status, error, reject_reasons, params_hash",
+        "id, pair_id, frame_id, kind, turns, generator, model, prompt_version, status, error, params_hash",
         instructions,
+    ),
+    (
+        "instruction_verdict",
+        "instruction_id, status, reject_reasons, fingerprint, near_key",
+        instruction_verdicts,
     ),
     ("verification", 'id, instruction_id, "check", passed, score, detail', verifications),
     (

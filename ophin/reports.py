@@ -11,7 +11,9 @@ from ophin.db.models import (
     Clip,
     Frame,
     Instruction,
+    InstructionVerdict,
     Pair,
+    PairVerdict,
     QualityRun,
     Release,
     StageRun,
@@ -27,8 +29,13 @@ def _count(session: Session, *where: Any, model: Any) -> int:
 
 
 def counts(session: Session) -> dict[str, Any]:
+    # Each from its own table's status index (synthesis's outcome, verification's verdict): no join.
     by_status = dict(
         session.execute(select(Instruction.status, func.count()).group_by(Instruction.status)).all()
+    ) | dict(
+        session.execute(
+            select(InstructionVerdict.status, func.count()).group_by(InstructionVerdict.status)
+        ).all()
     )
     runs = session.execute(
         select(StageRun.stage, StageRun.status, func.count()).group_by(StageRun.stage, StageRun.status)
@@ -50,10 +57,10 @@ def counts(session: Session) -> dict[str, Any]:
         "frames_kept": _count(session, Frame.kept, model=Frame),
         "segments": _count(session, model=TranscriptSegment),
         "pairs": _count(session, model=Pair),
-        "pairs_kept": _count(session, Pair.status == "kept", model=Pair),
+        "pairs_kept": _count(session, PairVerdict.status == "kept", model=PairVerdict),
         "visual_cues": _count(session, VisualCue.is_visual, model=VisualCue),
         "sentences": _count(session, model=VisualCue),
-        "instructions": sum(by_status.values()),
+        "instructions": by_status.get("generated", 0) + by_status.get("failed", 0),
         "instructions_accepted": by_status.get("accepted", 0),
         "instructions_rejected": by_status.get("rejected", 0),
         "instructions_failed": by_status.get("failed", 0),

@@ -67,7 +67,7 @@ class QualityReport:
 
 def load_records(session: Session, set_name: str, by_file: dict[str, list[Scene]]) -> tuple[list[Rec], list]:
     """Accepted instructions of the set as records, and every kept frame as (image, true, stored modality)."""
-    from ophin.db.models import Frame, Instruction, Pair, Video
+    from ophin.db.models import Frame, Instruction, InstructionVerdict, Pair, Video
 
     urls = stored_urls(set_name)
     rows = session.execute(
@@ -76,7 +76,8 @@ def load_records(session: Session, set_name: str, by_file: dict[str, list[Scene]
         .join(Pair, Pair.id == Instruction.pair_id)
         .join(Frame, Frame.id == Instruction.frame_id)
         .join(Video, Video.id == Pair.video_id)
-        .where(Instruction.status == "accepted", Video.url.in_(urls))
+        .join(InstructionVerdict, InstructionVerdict.instruction_id == Instruction.id)
+        .where(InstructionVerdict.status == "accepted", Video.url.in_(urls))
         .order_by(Video.url, Frame.t_s, Instruction.kind, Instruction.id)
     ).all()  # fmt: skip
     records = []

@@ -54,7 +54,7 @@ def _run(svc) -> None:  # noqa: ANN001
 def build(out: Path) -> int:
     import sqlalchemy as sa
 
-    from ophin.db.models import Instruction
+    from ophin.db.models import InstructionVerdict
     from ophin.db.session import session_scope
     from ophin.review.label_studio import export_batch
     from ophin.review.sample import sample_batch
@@ -62,9 +62,7 @@ def build(out: Path) -> int:
     svc = _services(record=True)
     _run(svc)
     with session_scope(svc.sessions) as session:
-        verified = session.scalar(
-            sa.select(sa.func.count()).where(Instruction.status.in_(("accepted", "rejected")))
-        )
+        verified = session.scalar(sa.select(sa.func.count()).select_from(InstructionVerdict))
         bid = sample_batch(session, verified, seed=0, name=BATCH)
         result = export_batch(session, svc.store, bid, out, image_url_prefix="images/")
     print(f"{result.n_tasks} task(s), {result.images} image(s) in {out}; label them, export JSON to {LABELS}")
@@ -80,7 +78,7 @@ def relabel(session, tasks: list[dict]) -> tuple[list[dict], list[dict]]:  # noq
     rows = session.execute(
         sa.text(
             "SELECT i.id, i.kind, i.turns, v.url FROM instruction i JOIN frame f ON f.id = i.frame_id "
-            "JOIN video v ON v.id = f.video_id WHERE i.status IN ('accepted', 'rejected')"
+            "JOIN video v ON v.id = f.video_id JOIN instruction_verdict d ON d.instruction_id = i.id"
         )
     )
     here = {record_key(url, kind, turns or []): str(iid) for iid, kind, turns, url in rows}

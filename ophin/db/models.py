@@ -145,10 +145,22 @@ class Pair(Timestamped, Base):
     end_s: Mapped[float] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
     segment_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
-    cue_score: Mapped[float | None] = mapped_column(Float)
-    n_cues: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | kept | dropped
+    # The pair stage's own call: "paired", or "dropped" with its reason (too few words, no audio, a language
+    # not allowed). Whether a paired window describes its image is the cue stage's, in pair_verdict.
+    status: Mapped[str] = mapped_column(String(16), index=True)  # paired | dropped
     drop_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PairVerdict(Timestamped, Base):
+    """The cue stage's decision on a paired window (that stage is this table's only writer)."""
+
+    __tablename__ = "pair_verdict"
+    pair_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pair.id", ondelete="CASCADE"), primary_key=True)
+    video_id: Mapped[uuid.UUID] = _fk("video")
+    status: Mapped[str] = mapped_column(String(16), index=True)  # kept | dropped | failed
+    reason: Mapped[str | None] = mapped_column(Text)  # why dropped or failed
+    n_cues: Mapped[int | None] = mapped_column(Integer)  # sentences that describe the image
+    cue_score: Mapped[float | None] = mapped_column(Float)  # the best sentence's score
 
 
 class VisualCue(Timestamped, Base):
@@ -181,13 +193,9 @@ class Instruction(Timestamped, Base):
     generator: Mapped[str] = mapped_column(Text)
     model: Mapped[str | None] = mapped_column(Text)  # the LLM (or template) that wrote the turns
     prompt_version: Mapped[str | None] = mapped_column(Text)
-    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
-    near_key: Mapped[str | None] = mapped_column(
-        String(64), index=True
-    )  # normalised text, for near-duplicates
-    status: Mapped[str] = mapped_column(String(16), index=True)  # generated | failed | accepted | rejected
+    # The synthesis stage's own outcome; whether it is released is verification's, in instruction_verdict.
+    status: Mapped[str] = mapped_column(String(16), index=True)  # generated | failed
     error: Mapped[str | None] = mapped_column(Text)
-    reject_reasons: Mapped[list[Any] | None] = mapped_column(JSONB)
     llm: Mapped[dict[str, Any] | None] = mapped_column(
         JSONB
     )  # LlmCall: served model, sampling, tokens, latency
@@ -207,6 +215,21 @@ class Verification(Timestamped, Base):
     prompt_version: Mapped[str | None] = mapped_column(Text)
     verdict: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # a judge's structured answer
     llm: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class InstructionVerdict(Timestamped, Base):
+    """Verification's decision on a generated instruction (that stage is this table's only writer); the
+    checks behind it are its verification rows. No verdict: not verified yet, or its judge failed."""
+
+    __tablename__ = "instruction_verdict"
+    instruction_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("instruction.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(16), index=True)  # accepted | rejected
+    reject_reasons: Mapped[list[Any] | None] = mapped_column(JSONB)
+    # The duplicate check's keys: later videos' instructions are compared with the accepted ones by these.
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)  # exact text, normalised
+    near_key: Mapped[str] = mapped_column(String(64), index=True)  # the answers, wording trivia folded
 
 
 class StageRun(Base):

@@ -44,10 +44,12 @@ def upsert(
     return len(rows)
 
 
-def delete_stale(session: Session, model: type[Base], where: Any, keep: Iterable[Any]) -> int:
-    """Delete rows matching `where` whose id is not in `keep`: what a re-run with new params superseded."""
+def delete_stale(
+    session: Session, model: type[Base], where: Any, keep: Iterable[Any], *, key: str = "id"
+) -> int:
+    """Delete rows matching `where` whose `key` is not in `keep`: what a re-run with new params superseded."""
     keep = list(keep)
     stmt = delete(model).where(where)
     if keep:
-        stmt = stmt.where(model.id.notin_(keep))  # type: ignore[attr-defined]
+        stmt = stmt.where(getattr(model, key).notin_(keep))
     return session.execute(stmt).rowcount or 0

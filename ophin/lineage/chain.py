@@ -15,7 +15,7 @@ from ophin.lineage.view import (
     frame_dict,
     instruction_dicts,
     instructions_where,
-    pair_dict,
+    pair_dicts,
     segment_dict,
     video_dict,
     video_link,
@@ -65,7 +65,7 @@ def forward(session: Session, kind: str, oid: uuid.UUID, url: str | None) -> dic
     elif kind == "pair":
         out["instructions"] = instructions_where(session, Instruction.pair_id == oid)
     if kind in ("video", "clip", "frame", "segment"):
-        out["pairs"] = [pair_dict(p) for p in sorted(pairs, key=lambda p: p.start_s)]
+        out["pairs"] = pair_dicts(session, sorted(pairs, key=lambda p: p.start_s))
     return out
 
 

@@ -12,7 +12,9 @@ from ophin.db.models import (
     Clip,
     Frame,
     Instruction,
+    InstructionVerdict,
     Pair,
+    PairVerdict,
     StageRun,
     TranscriptSegment,
     Verification,
@@ -26,7 +28,7 @@ class UnknownId(LookupError):
 
 
 _CUE = ("text", "is_visual", "score", "reason", "scorer", "model", "prompt_version")
-_INSTRUCTION = ("kind", "status", "generator", "model", "prompt_version", "error", "turns", "reject_reasons")
+_INSTRUCTION = ("kind", "status", "generator", "model", "prompt_version", "error", "turns")
 _VERIFICATION = ("check", "passed", "detail", "model", "prompt_version", "verdict")
 
 
@@ -78,13 +80,23 @@ def lineage(session: Session, raw_id: str) -> dict[str, Any]:
         out["segment"] = row(segment, "start_s", "end_s", "text", "source", "backend", "model", "language")
     if pair:
         out["pair"] = row(pair, "start_s", "end_s", "text", "status", "drop_reason")
+        if (judged := session.get(PairVerdict, pair.id)) is not None:  # the cue stage's verdict
+            out["pair"] |= {"status": judged.status, "drop_reason": judged.reason}
         cues = select(VisualCue).where(VisualCue.pair_id == pair.id).order_by(VisualCue.sentence_index)
         out["cues"] = [
             {c: getattr(cue, c) for c in _CUE} | {"llm": call_summary(cue.llm)}
             for cue in session.scalars(cues)
         ]
     if instruction:
-        out["instruction"] = row(instruction, *_INSTRUCTION, llm=call_summary(instruction.llm))
+        verdict = session.get(InstructionVerdict, instruction.id)
+        out["instruction"] = row(
+            instruction,
+            *_INSTRUCTION,
+            reject_reasons=verdict.reject_reasons if verdict else None,
+            llm=call_summary(instruction.llm),
+        )
+        if verdict is not None:  # verification's
+            out["instruction"]["status"] = verdict.status
         checks = select(Verification).where(Verification.instruction_id == instruction.id)
         out["verifications"] = [
             {c: getattr(v, c) for c in _VERIFICATION} | {"llm": call_summary(v.llm)}

@@ -13,7 +13,9 @@ from ophin.db.models import (
     Clip,
     Frame,
     Instruction,
+    InstructionVerdict,
     Pair,
+    PairVerdict,
     QualityRun,
     StageRun,
     StageState,
@@ -100,17 +102,26 @@ def frame_dict(f: Frame, url: str | None) -> dict[str, Any]:
     }
 
 
-def pair_dict(p: Pair) -> dict[str, Any]:
+def pair_dicts(session: Session, pairs: list[Pair]) -> list[dict[str, Any]]:
+    """Pairs with the cue stage's verdict on each (one query): its status and reason where it has one."""
+    ids = [p.id for p in pairs]
+    verdicts = {
+        v.pair_id: v for v in session.scalars(select(PairVerdict).where(PairVerdict.pair_id.in_(ids)))
+    }
+    return [pair_dict(p, verdicts.get(p.id)) for p in pairs]
+
+
+def pair_dict(p: Pair, verdict: PairVerdict | None) -> dict[str, Any]:
     return {
         "id": str(p.id),
         "frame_id": str(p.frame_id),
         "start_s": p.start_s,
         "end_s": p.end_s,
         "text": p.text,
-        "status": p.status,
-        "drop_reason": p.drop_reason,
-        "cue_score": p.cue_score,
-        "n_cues": p.n_cues,
+        "status": verdict.status if verdict else p.status,
+        "drop_reason": verdict.reason if verdict else p.drop_reason,
+        "cue_score": verdict.cue_score if verdict else None,
+        "n_cues": verdict.n_cues if verdict else None,
     }
 
 
@@ -130,8 +141,14 @@ def cue_dict(c: VisualCue) -> dict[str, Any]:
 
 
 def instruction_dicts(session: Session, rows: list[Instruction]) -> list[dict[str, Any]]:
-    """Instructions with their verification verdicts (one row per check)."""
+    """Instructions with verification's verdict and its checks (one row per check)."""
     verdicts: dict[uuid.UUID, list[dict[str, Any]]] = {r.id: [] for r in rows}
+    decided = {
+        v.instruction_id: v
+        for v in session.scalars(
+            select(InstructionVerdict).where(InstructionVerdict.instruction_id.in_(verdicts))
+        )
+    }
     if rows:
         for v in session.scalars(
             select(Verification)
@@ -155,14 +172,14 @@ def instruction_dicts(session: Session, rows: list[Instruction]) -> list[dict[st
             "pair_id": str(r.pair_id),
             "frame_id": str(r.frame_id),
             "kind": r.kind,
-            "status": r.status,
+            "status": decided[r.id].status if r.id in decided else r.status,
             "generator": r.generator,
             "model": r.model,
             "prompt_version": r.prompt_version,
             "llm": call_summary(r.llm),
             "turns": r.turns or [],
             "error": r.error,
-            "reject_reasons": r.reject_reasons or [],
+            "reject_reasons": (decided[r.id].reject_reasons if r.id in decided else None) or [],
             "verifications": verdicts[r.id],
         }
         for r in rows
@@ -196,7 +213,7 @@ def produced(session: Session, stage: str, video: Video) -> dict[str, Any]:
             "frames": [frame_dict(f, url) for f in frames],
         }
     if stage == "pair":
-        return {"pairs": [pair_dict(p) for p in _rows(session, select(Pair).where(Pair.video_id == vid))]}
+        return {"pairs": pair_dicts(session, _rows(session, select(Pair).where(Pair.video_id == vid)))}
     if stage == "cues":
         stmt = select(VisualCue).join(Pair, Pair.id == VisualCue.pair_id).where(Pair.video_id == vid)
         return {

@@ -10,14 +10,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ophin.db.models import Instruction, Pair, VisualCue
+from ophin.db.models import Instruction, InstructionVerdict, Pair, PairVerdict, VisualCue
+from ophin.db.verdicts import INSTRUCTION_VERDICT
 from ophin.verification.coverage import findings_in, lost_findings, record_findings
 
 
 def coverage_rows(session: Session, videos: list[uuid.UUID]) -> list[dict[str, Any]]:
     """One row per image with a kept pair in these videos: {"frame_id", "lost"}; lost is "" when every
     narrated finding reaches an accepted record, else "<frame id>: lost a, b" (the gate's stated reason)."""
-    kept = select(Pair.id).where(Pair.video_id.in_(videos), Pair.status == "kept")
+    kept = select(PairVerdict.pair_id).where(PairVerdict.video_id.in_(videos), PairVerdict.status == "kept")
     cues: dict[uuid.UUID, list[str]] = defaultdict(list)
     for frame_id, text in session.execute(
         select(Pair.frame_id, VisualCue.text)
@@ -28,9 +29,9 @@ def coverage_rows(session: Session, videos: list[uuid.UUID]) -> list[dict[str, A
         cues[frame_id].append(text)
     carried: dict[uuid.UUID, list[set[str]]] = defaultdict(list)
     for frame_id, turns in session.execute(
-        select(Instruction.frame_id, Instruction.turns).where(
-            Instruction.pair_id.in_(kept), Instruction.status == "accepted"
-        )
+        select(Instruction.frame_id, Instruction.turns)
+        .join(InstructionVerdict, INSTRUCTION_VERDICT)
+        .where(Instruction.pair_id.in_(kept), InstructionVerdict.status == "accepted")
     ):
         carried[frame_id].append(record_findings(turns or []))
     rows = []

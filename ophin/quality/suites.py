@@ -24,12 +24,15 @@ from ophin.db.models import (
     Clip,
     Frame,
     Instruction,
+    InstructionVerdict,
     Pair,
+    PairVerdict,
     TranscriptSegment,
     Verification,
     Video,
     VisualCue,
 )
+from ophin.db.verdicts import INSTRUCTION_VERDICT
 from ophin.quality.coverage import coverage_rows
 from ophin.settings import GateSettings
 
@@ -267,14 +270,14 @@ def cues_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> li
     rows = [{"id": str(c.id), "score": c.score, "text_chars": len((c.text or "").strip())} for c in cues]
     # Pairs that had speech to score (a pair dropped for having no words is not the cue stage's doing).
     scored = session.execute(
-        select(Pair.id, Pair.status, Pair.n_cues).where(Pair.video_id.in_(videos), Pair.n_cues.is_not(None))
+        select(PairVerdict.pair_id, PairVerdict.status).where(
+            PairVerdict.video_id.in_(videos), PairVerdict.n_cues.is_not(None)
+        )
     ).all()
-    per_pair = [{"id": str(p.id), "with_cue": int(p.status == "kept")} for p in scored]
+    per_pair = [{"id": str(pid), "with_cue": int(status == "kept")} for pid, status in scored]
     # The pairs the cue stage reads (ophin.stages.cues): every one with words has sentences to score.
     inputs = session.scalar(
-        select(func.count())
-        .select_from(Pair)
-        .where(Pair.video_id.in_(videos), (Pair.status != "dropped") | Pair.n_cues.is_not(None))
+        select(func.count()).select_from(Pair).where(Pair.video_id.in_(videos), Pair.status == "paired")
     )
     return [
         Part(
@@ -341,7 +344,11 @@ def synthesize_suite(session: Session, videos: list[uuid.UUID], g: GateSettings)
             )
         )
     )
-    kept = list(session.scalars(select(Pair.id).where(Pair.video_id.in_(videos), Pair.status == "kept")))
+    kept = list(
+        session.scalars(
+            select(PairVerdict.pair_id).where(PairVerdict.video_id.in_(videos), PairVerdict.status == "kept")
+        )
+    )
     # A pair whose narration teaches nothing (only where structures sit) is meant to get no instruction.
     idle = _teaches_nothing(session, [p for p in kept if p not in written])
     per_pair = [{"id": str(p), "has_instructions": p in written or p in idle} for p in kept]
@@ -382,35 +389,43 @@ def verify_suite(session: Session, videos: list[uuid.UUID], g: GateSettings) -> 
         ).all()
     )
     verified = set(session.scalars(select(Verification.instruction_id).distinct()))
-    mine = select(Instruction).join(Pair, Pair.id == Instruction.pair_id).where(Pair.video_id.in_(videos))
-    items = [i for i in session.scalars(mine) if i.status != "failed"]
-    other = aliased(Instruction)
+    mine = (
+        select(Instruction.id, InstructionVerdict.status)
+        .join(Pair, Pair.id == Instruction.pair_id)
+        .outerjoin(InstructionVerdict, INSTRUCTION_VERDICT)
+        .where(Pair.video_id.in_(videos), Instruction.status != "failed")
+    )
+    items = session.execute(mine).all()  # (id, verdict status or None)
+    this, other = aliased(InstructionVerdict), aliased(InstructionVerdict)
+    this_item, other_item = aliased(Instruction), aliased(Instruction)
     # Accepted instructions that repeat another accepted one (same fingerprint, or same normalised
     # answer on the same image): what the not_duplicate check exists to refuse.
     repeated = set(
         session.scalars(
-            select(Instruction.id)
-            .join(other, other.id != Instruction.id)
+            select(this.instruction_id)
+            .join(this_item, this_item.id == this.instruction_id)
+            .join(other, other.instruction_id != this.instruction_id)
+            .join(other_item, other_item.id == other.instruction_id)
             .where(
-                Instruction.status == "accepted",
+                this.status == "accepted",
                 other.status == "accepted",
-                Instruction.id.in_([i.id for i in items]),
-                (other.fingerprint == Instruction.fingerprint)
-                | ((other.near_key == Instruction.near_key) & (other.frame_id == Instruction.frame_id)),
+                this.instruction_id.in_([i for i, _ in items]),
+                (other.fingerprint == this.fingerprint)
+                | ((other.near_key == this.near_key) & (other_item.frame_id == this_item.frame_id)),
             )
         )
     )
     rows = [
         {
-            "id": str(i.id),
-            "verified": i.id in verified,
-            "accepted_passed_all": i.status != "accepted" or checks.get(i.id, 0) == 0,
-            "rejected": int(i.status == "rejected"),
-            "duplicate": int(i.id in repeated),
+            "id": str(i),
+            "verified": i in verified,
+            "accepted_passed_all": status != "accepted" or checks.get(i, 0) == 0,
+            "rejected": int(status == "rejected"),
+            "duplicate": int(i in repeated),
         }
-        for i in items
+        for i, status in items
     ]
-    accepted = [{"id": str(i.id)} for i in items if i.status == "accepted"]
+    accepted = [{"id": str(i)} for i, status in items if status == "accepted"]
     images = [r | {"lost_any": int(bool(r["lost"]))} for r in coverage_rows(session, videos)]
     return [
         Part(

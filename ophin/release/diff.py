@@ -305,13 +305,14 @@ def _text(value: Any) -> str | None:
 
 
 def explain_removed(diff: ReleaseDiff, session: Any) -> ReleaseDiff:
-    """The diff with each removed record's current status and reject_reasons from the instruction table
-    (one query per 1000 ids; ids the table does not hold keep status None)."""
+    """The diff with each removed record's current status and reject_reasons from the instruction and
+    verdict tables (one query per 1000 ids; ids the table does not hold keep status None)."""
     import uuid
 
     import sqlalchemy as sa
 
-    from ophin.db.models import Instruction
+    from ophin.db.models import Instruction, InstructionVerdict
+    from ophin.db.verdicts import INSTRUCTION_STATUS, INSTRUCTION_VERDICT
 
     ids: dict[uuid.UUID, str] = {}
     for record in diff.removed:
@@ -323,9 +324,9 @@ def explain_removed(diff: ReleaseDiff, session: Any) -> ReleaseDiff:
     batch = list(ids)
     for start in range(0, len(batch), 1000):
         rows = session.execute(
-            sa.select(Instruction.id, Instruction.status, Instruction.reject_reasons).where(
-                Instruction.id.in_(batch[start : start + 1000])
-            )
+            sa.select(Instruction.id, INSTRUCTION_STATUS, InstructionVerdict.reject_reasons)
+            .outerjoin(InstructionVerdict, INSTRUCTION_VERDICT)
+            .where(Instruction.id.in_(batch[start : start + 1000]))
         )
         for iid, status, reasons in rows:
             found[ids[iid]] = (status, reasons)

@@ -15,7 +15,17 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from ophin.db.models import Frame, Instruction, Pair, Verification, Video, VisualCue
+from ophin.db.models import (
+    Frame,
+    Instruction,
+    InstructionVerdict,
+    Pair,
+    PairVerdict,
+    Verification,
+    Video,
+    VisualCue,
+)
+from ophin.db.verdicts import INSTRUCTION_STATUS, INSTRUCTION_VERDICT, PAIR_VERDICT
 from ophin.imaging.phash_index import duplicates_across_groups
 from ophin.quality.coverage import coverage_rows
 from ophin.quality.gates import gated_videos
@@ -54,7 +64,8 @@ def _releasable(kinds: Sequence[str], excluded: frozenset[uuid.UUID] = frozenset
         select(Instruction.id)
         .join(Pair, Pair.id == Instruction.pair_id)
         .join(Video, Video.id == Pair.video_id)
-        .where(Instruction.status == "accepted", Pair.video_id.in_(gated_videos()))
+        .join(InstructionVerdict, INSTRUCTION_VERDICT)
+        .where(InstructionVerdict.status == "accepted", Pair.video_id.in_(gated_videos()))
         .where(Video.license_ok.is_(True))
     )
     if excluded:
@@ -218,17 +229,22 @@ def release_quality(session: Session, plan: ReleasePlan, video_ids: Sequence[uui
     ids = _releasable(plan.kinds, plan.excluded).subquery()
     by_status = dict(
         session.execute(
-            select(Instruction.status, func.count())
+            select(INSTRUCTION_STATUS, func.count())
+            .select_from(Instruction)
             .join(Pair, Pair.id == Instruction.pair_id)
+            .outerjoin(InstructionVerdict, INSTRUCTION_VERDICT)
             .where(Pair.video_id.in_(video_ids))
-            .group_by(Instruction.status)
+            .group_by(INSTRUCTION_STATUS)
         ).all()
     )
     made = sum(by_status.values())
     pairs = session.execute(
-        select(func.count(), func.count().filter(Pair.status == "kept"), func.avg(Pair.cue_score)).where(
-            Pair.video_id.in_(video_ids)
+        select(
+            func.count(), func.count().filter(PairVerdict.status == "kept"), func.avg(PairVerdict.cue_score)
         )
+        .select_from(Pair)
+        .outerjoin(PairVerdict, PAIR_VERDICT)
+        .where(Pair.video_id.in_(video_ids))
     ).one()
     frames = session.execute(
         select(

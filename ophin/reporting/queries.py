@@ -7,12 +7,30 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Float, String, and_, case, cast, distinct, func, literal, or_, select, true
+from sqlalchemy import Float, String, and_, case, cast, distinct, func, literal, or_, outerjoin, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from ophin.db.crawl_models import Source
-from ophin.db.models import Clip, Frame, Instruction, Pair, StageRun, StageState, Video, VisualCue
+from ophin.db.models import (
+    Clip,
+    Frame,
+    Instruction,
+    InstructionVerdict,
+    Pair,
+    PairVerdict,
+    StageRun,
+    StageState,
+    Video,
+    VisualCue,
+)
+from ophin.db.verdicts import (
+    INSTRUCTION_STATUS,
+    INSTRUCTION_VERDICT,
+    PAIR_DROP_REASON,
+    PAIR_STATUS,
+    PAIR_VERDICT,
+)
 from ophin.reporting.metrics import Metric
 
 TOP_REASONS = 5
@@ -72,16 +90,21 @@ def funnel(session: Session, top: int = TOP_REASONS) -> list[Stage]:
             func.count(distinct(Frame.clip_id)).filter(Frame.kept),
         ).select_from(Frame)
     ).one()
+    scored = outerjoin(Pair, PairVerdict, PAIR_VERDICT)
     pairs = session.execute(
         select(
             func.count(),
-            func.count().filter(Pair.status == "kept"),
-            func.count().filter(Pair.status == "dropped"),
-        ).select_from(Pair)
+            func.count().filter(PAIR_STATUS == "kept"),
+            func.count().filter(PAIR_STATUS == "dropped"),
+        ).select_from(scored)
     ).one()
     cues = session.execute(select(func.count(), func.count().filter(VisualCue.is_visual))).one()
     by_status = dict(
-        session.execute(select(Instruction.status, func.count()).group_by(Instruction.status)).all()
+        session.execute(
+            select(INSTRUCTION_STATUS, func.count())
+            .select_from(outerjoin(Instruction, InstructionVerdict, INSTRUCTION_VERDICT))
+            .group_by(INSTRUCTION_STATUS)
+        ).all()
     )
     n_instructions = sum(by_status.values())
     verified = by_status.get("accepted", 0) + by_status.get("rejected", 0)
@@ -95,12 +118,14 @@ def funnel(session: Session, top: int = TOP_REASONS) -> list[Stage]:
     label = func.concat(failed.c.stage, literal(" failed: "), failed.c.error)
     video_reasons = _top_labels(session, label, source=failed, top=top)
     # A rejected instruction's reasons are "check: detail", one per failed check: counted by check name.
-    reasons = func.jsonb_array_elements_text(Instruction.reject_reasons).table_valued("value").lateral()
+    reasons = (
+        func.jsonb_array_elements_text(InstructionVerdict.reject_reasons).table_valued("value").lateral()
+    )
     refused = (
         select(func.split_part(reasons.c.value, ":", 1).label("check"))
-        .select_from(Instruction)
+        .select_from(InstructionVerdict)
         .join(reasons, true())
-        .where(Instruction.status == "rejected")
+        .where(InstructionVerdict.status == "rejected")
         .subquery()
     )
     reject_reasons = _top_labels(session, refused.c.check, source=refused, top=top)
@@ -113,7 +138,7 @@ def funnel(session: Session, top: int = TOP_REASONS) -> list[Stage]:
         ),
         Stage(
             "pairs", "pairs kept", pairs[0], pairs[1], pairs[2],
-            _top(session, Pair.drop_reason, Pair.status == "dropped", source=Pair, top=top),
+            _top(session, PAIR_DROP_REASON, PAIR_STATUS == "dropped", source=scored, top=top),
         ),
         Stage(
             "cues", "visual cues", cues[0], cues[1], cues[0] - cues[1],
@@ -225,10 +250,14 @@ def modality_kind(session: Session) -> ModalityKind:
     modality = func.coalesce(Frame.modality, "unknown").label("modality")
     rows = session.execute(
         select(
-            modality, Instruction.kind, func.count(), func.count().filter(Instruction.status == "accepted")
+            modality,
+            Instruction.kind,
+            func.count(),
+            func.count().filter(InstructionVerdict.status == "accepted"),
         )
         .select_from(Instruction)
         .join(Frame, Frame.id == Instruction.frame_id)
+        .outerjoin(InstructionVerdict, INSTRUCTION_VERDICT)
         .group_by(modality, Instruction.kind)
     ).all()
     kept = dict(session.execute(select(modality, func.count()).where(Frame.kept).group_by(modality)).all())
@@ -274,10 +303,11 @@ def _per_video() -> Any:
         select(
             Frame.video_id,
             func.count().label("instructions"),
-            func.count().filter(Instruction.status == "accepted").label("accepted"),
+            func.count().filter(InstructionVerdict.status == "accepted").label("accepted"),
         )
         .select_from(Instruction)
         .join(Frame, Frame.id == Instruction.frame_id)
+        .outerjoin(InstructionVerdict, INSTRUCTION_VERDICT)
         .group_by(Frame.video_id)
         .subquery()
     )

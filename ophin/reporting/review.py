@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ophin.db.models import Frame, Instruction, Verification
+from ophin.db.models import Frame, Instruction, InstructionVerdict, Verification
 from ophin.db.review_models import ReviewLabel
+from ophin.db.verdicts import INSTRUCTION_STATUS, INSTRUCTION_VERDICT
 from ophin.review.stats import Confusion, confusion, consensus, rates_by, verdict_rates
 
 VERIFIER = "(verifier: rejected)"
@@ -39,12 +40,13 @@ def review_summary(session: Session) -> ReviewSummary | None:
             ReviewLabel.instruction_id,
             Instruction.kind,
             func.coalesce(Frame.modality, "unknown"),
-            Instruction.status,
+            INSTRUCTION_STATUS,
             func.array_agg(ReviewLabel.verdict),
         )
         .join(Instruction, Instruction.id == ReviewLabel.instruction_id)
         .join(Frame, Frame.id == Instruction.frame_id)
-        .group_by(ReviewLabel.instruction_id, Instruction.kind, Frame.modality, Instruction.status)
+        .outerjoin(InstructionVerdict, INSTRUCTION_VERDICT)
+        .group_by(ReviewLabel.instruction_id, Instruction.kind, Frame.modality, INSTRUCTION_STATUS)
     ).all()
     if not rows:
         return None

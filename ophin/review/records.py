@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ophin.db.models import Frame, Instruction, Pair, Verification, Video
+from ophin.db.models import Frame, Instruction, InstructionVerdict, Pair, Verification, Video
 from ophin.db.review_models import ReviewItem
+from ophin.db.verdicts import INSTRUCTION_VERDICT
 from ophin.lineage.view import video_link
 
 
@@ -49,8 +50,9 @@ class ReviewRecord:
 def batch_records(session: Session, batch_id: uuid.UUID, position: int | None = None) -> list[ReviewRecord]:
     """The batch's items in review order (only the one at `position`, when given: the review page)."""
     query = (
-        select(ReviewItem, Instruction, Frame, Pair, Video)
+        select(ReviewItem, Instruction, InstructionVerdict.status, Frame, Pair, Video)
         .join(Instruction, Instruction.id == ReviewItem.instruction_id)
+        .outerjoin(InstructionVerdict, INSTRUCTION_VERDICT)
         .join(Frame, Frame.id == Instruction.frame_id)
         .join(Pair, Pair.id == Instruction.pair_id)
         .join(Video, Video.id == Frame.video_id)
@@ -67,7 +69,7 @@ def batch_records(session: Session, batch_id: uuid.UUID, position: int | None = 
     ):
         checks.setdefault(v.instruction_id, []).append(CheckVerdict(v.check, v.passed, v.score, v.detail))
     out = []
-    for item, instruction, frame, pair, video in rows:
+    for item, instruction, verdict, frame, pair, video in rows:
         link = video_link(video.url, pair.start_s)
         out.append(
             ReviewRecord(
@@ -75,7 +77,7 @@ def batch_records(session: Session, batch_id: uuid.UUID, position: int | None = 
                 stratum=item.stratum,
                 instruction_id=instruction.id,
                 kind=instruction.kind,
-                status=instruction.status,
+                status=verdict or instruction.status,
                 generator=instruction.generator,
                 turns=[{"role": t.get("role"), "text": t.get("text", "")} for t in instruction.turns or []],
                 frame_id=frame.id,

@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ophin.db.models import Frame, Instruction, Verification
+from ophin.db.models import Frame, Instruction, InstructionVerdict, Verification
 from ophin.db.review_models import ReviewItem, ReviewLabel
+from ophin.db.verdicts import INSTRUCTION_STATUS, INSTRUCTION_VERDICT
 from ophin.review.stats import (
     best_threshold,
     confusion,
@@ -99,11 +100,12 @@ def review_report(session: Session, batch_id: uuid.UUID | None = None) -> dict[s
             ReviewLabel.tags,
             Instruction.kind,
             Instruction.generator,
-            Instruction.status,
+            INSTRUCTION_STATUS.label("status"),
             Frame.modality,
         )
         .join(Instruction, Instruction.id == ReviewLabel.instruction_id)
         .join(Frame, Frame.id == Instruction.frame_id)
+        .outerjoin(InstructionVerdict, INSTRUCTION_VERDICT)
         .where(ReviewLabel.instruction_id.in_(labelled))
     ).mappings()
     check_rows = session.execute(

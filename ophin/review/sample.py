@@ -26,10 +26,9 @@ VERIFIED = ("accepted", "rejected")
 
 _POPULATION = """
     SELECT i.id, f.video_id,
-           i.kind || '|' || coalesce(f.modality, 'unknown') || '|' || i.status AS stratum,
+           i.kind || '|' || coalesce(f.modality, 'unknown') || '|' || v.status AS stratum,
            md5(CAST(:seed AS text) || ':' || CAST(i.id AS text)) AS h
-    FROM instruction i JOIN frame f ON f.id = i.frame_id
-    WHERE i.status IN ('accepted', 'rejected')
+    FROM instruction i JOIN frame f ON f.id = i.frame_id JOIN instruction_verdict v ON v.instruction_id = i.id
 """
 _COUNTS = text(f"SELECT stratum, count(*) FROM ({_POPULATION}) pop GROUP BY stratum")  # noqa: S608 - constant
 _DRAW = text(

@@ -7,12 +7,12 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import openai
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ophin.cues.base import CueContext, CueVerdict, split_sentences
 from ophin.cues.clauses import split_clauses
 from ophin.cues.lexicon import FRAME_MODALITIES
-from ophin.db.models import Frame, Pair, TranscriptSegment, VisualCue
+from ophin.db.models import Frame, Pair, PairVerdict, TranscriptSegment, VisualCue
 from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import cue_id, params_hash
@@ -87,7 +87,7 @@ def separate_visual_cues(
             todo = session.execute(
                 select(Pair.id, Pair.text, Frame.object_key, Frame.sha256, Pair.segment_ids, Frame.modality)
                 .outerjoin(Frame, Frame.id == Pair.frame_id)
-                .where(Pair.video_id == vid, or_(Pair.status != "dropped", Pair.n_cues.is_not(None)))
+                .where(Pair.video_id == vid, Pair.status == "paired")
                 .order_by(Pair.start_s)
             ).all()  # a pair dropped upstream (no speech) has nothing to score
             segments = session.execute(
@@ -97,24 +97,22 @@ def separate_visual_cues(
         # Outside the transaction: a model may take seconds per pair, and pairs are asked about concurrently.
         outcomes = map_concurrent(score_pair, todo, svc.llm.max_in_flight if svc.llm else 1)
         with session_scope(svc.sessions) as session:
+            verdicts_of_pairs = []
             for (pair_id, *_), outcome in zip(todo, outcomes, strict=True):
-                pair = session.get_one(Pair, pair_id)
                 if outcome.error is not None:
                     if not isinstance(outcome.error, ITEM_ERRORS):
                         raise outcome.error
                     # Its old cues stay until it is scored again (the next run or a backfill retries it).
-                    pair.status, pair.n_cues = "failed", None
-                    pair.drop_reason = f"cue scoring failed: {type(outcome.error).__name__}: {outcome.error}"[
-                        :2000
-                    ]
+                    reason = f"cue scoring failed: {type(outcome.error).__name__}: {outcome.error}"[:2000]
+                    verdicts_of_pairs.append(_verdict(pair_id, vid, "failed", reason))
                     n_failed += 1
                     continue
                 assert outcome.value is not None  # noqa: S101 - type narrowing: failed outcomes continued above
                 refined, verdicts = outcome.value.refined, outcome.value.verdicts
                 rows = [
                     {
-                        "id": cue_id(pair.id, i, phash),
-                        "pair_id": pair.id,
+                        "id": cue_id(pair_id, i, phash),
+                        "pair_id": pair_id,
                         "sentence_index": i,
                         "text": v.sentence,
                         "raw_text": r.raw,
@@ -132,23 +130,42 @@ def separate_visual_cues(
                 ]
                 n_corrections += sum(len(r.corrections) for r in refined)
                 upsert(session, VisualCue, rows)
-                delete_stale(session, VisualCue, VisualCue.pair_id == pair.id, [r["id"] for r in rows])
-                visual = [v for v in verdicts if v.is_visual]
-                pair.n_cues = len(visual)
-                pair.cue_score = max((v.score for v in verdicts), default=0.0)
-                if len(visual) >= params.min_cues_per_pair:
-                    pair.status, pair.drop_reason = "kept", None
+                delete_stale(session, VisualCue, VisualCue.pair_id == pair_id, [r["id"] for r in rows])
+                visual = sum(v.is_visual for v in verdicts)
+                best = max((v.score for v in verdicts), default=0.0)
+                if visual >= params.min_cues_per_pair:
+                    verdicts_of_pairs.append(_verdict(pair_id, vid, "kept", None, visual, best))
                     n_kept += 1
                 else:
-                    pair.status = "dropped"
-                    pair.drop_reason = (
-                        f"{len(visual)} visual-cue sentence(s) < {params.min_cues_per_pair} "
-                        f"(best score {pair.cue_score:.2f})"
-                    )
-                n_cues += len(visual)
+                    minimum = params.min_cues_per_pair
+                    reason = f"{visual} visual-cue sentence(s) < {minimum} (best score {best:.2f})"
+                    verdicts_of_pairs.append(_verdict(pair_id, vid, "dropped", reason, visual, best))
+                n_cues += visual
+            upsert(session, PairVerdict, verdicts_of_pairs, key=("pair_id",))
+            # A pair no longer paired (the pair stage dropped it since) keeps no verdict of an earlier run.
+            scored = [v["pair_id"] for v in verdicts_of_pairs]
+            delete_stale(session, PairVerdict, PairVerdict.video_id == vid, scored, key="pair_id")
         return {"pairs_kept": n_kept, "visual_cues": n_cues, "corrections": n_corrections, "failed": n_failed}
 
     return SPEC.run(svc, vid, params, work, force=force, model_version=f"{scorer.name}/{scorer.version}")
+
+
+def _verdict(
+    pair_id: uuid.UUID,
+    vid: uuid.UUID,
+    status: str,
+    reason: str | None,
+    n_cues: int | None = None,
+    cue_score: float | None = None,
+) -> dict[str, Any]:
+    return {
+        "pair_id": pair_id,
+        "video_id": vid,
+        "status": status,
+        "reason": reason,
+        "n_cues": n_cues,
+        "cue_score": cue_score,
+    }
 
 
 def params_from(svc: Services) -> CueParams:
@@ -166,6 +183,6 @@ def params_from(svc: Services) -> CueParams:
 # bounds how many videos do at once; each keeps up to OPHIN_LLM__MAX_IN_FLIGHT requests in flight.
 SPEC = VideoStage(
     name=STAGE, version=VERSION, upstream=UPSTREAM, function=separate_visual_cues, params=params_from,
-    reads=("pair", "transcript_segment"), writes=("visual_cue", "pair"),
+    reads=("pair", "transcript_segment", "frame"), writes=("visual_cue", "pair_verdict"),
     task=Task("pair_and_separate_cues", gate="gate_pairs_cues", pool="llm"),
 )  # fmt: skip

@@ -192,7 +192,7 @@ def pair_frames(vid: uuid.UUID, params: PairParams, *, svc: Services, force: boo
                     rows.append(_row(vid, fid, window, spoken, params, has_audio, refusal))
             upsert(session, Pair, rows)
             delete_stale(session, Pair, Pair.video_id == vid, [r["id"] for r in rows])
-        return {"pairs": len(rows), "with_speech": sum(r["status"] == "pending" for r in rows)}
+        return {"pairs": len(rows), "with_speech": sum(r["status"] == "paired" for r in rows)}
 
     return SPEC.run(svc, vid, params, work, force=force)
 
@@ -223,10 +223,8 @@ def _row(
         "start_s": window[0],
         "end_s": window[1],
         "text": text,
-        "n_cues": None,
-        "cue_score": None,
         "segment_ids": list(dict.fromkeys(p.segment_id for p in spoken)),
-        "status": "pending" if reason is None else "dropped",
+        "status": "paired" if reason is None else "dropped",
         "drop_reason": reason,
     }
 

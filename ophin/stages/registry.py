@@ -7,6 +7,7 @@ a new stage is a module with its SPEC, a line below, and its gate's suite in oph
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from types import SimpleNamespace
 
@@ -21,11 +22,28 @@ STAGES: dict[str, Stage] = {
 # The per-video stages (everything after acquire, which works on URLs), in order.
 VIDEO_STAGES: dict[str, VideoStage] = {n: s for n, s in STAGES.items() if isinstance(s, VideoStage)}
 
-_unknown = {up for s in VIDEO_STAGES.values() for up in s.upstream} - set(STAGES)
-_ungated = set(STAGES) - set(SUITES)
-# A declaration naming a stage nobody declared, or a stage without a gate, stops the engine loading.
-if _unknown or _ungated:
-    raise ImportError(f"stage registry: upstream {sorted(_unknown)} undeclared, {sorted(_ungated)} ungated")
+
+
+def problems(stages: dict[str, Stage], gated: Collection[str]) -> list[str]:
+    """What is wrong with a set of declarations: an upstream nobody declared, a stage without a gate, a table
+    two stages write (what a later stage decides about an earlier row goes in a table of its own)."""
+    out = []
+    if unknown := {up for s in stages.values() for up in getattr(s, "upstream", ())} - set(stages):
+        out.append(f"upstream {sorted(unknown)} undeclared")
+    if ungated := set(stages) - set(gated):
+        out.append(f"{sorted(ungated)} ungated")
+    writers: dict[str, list[str]] = {}
+    for name, spec in stages.items():
+        for table in spec.writes:
+            writers.setdefault(table, []).append(name)
+    if shared := {t: names for t, names in writers.items() if len(names) > 1}:
+        out.append(f"tables with more than one writer: {shared}")
+    return out
+
+
+# A declaration that breaks one of these stops the engine loading.
+if _problems := problems(STAGES, SUITES):
+    raise ImportError("stage registry: " + "; ".join(_problems))
 
 
 def params_for(svc: Services) -> SimpleNamespace:

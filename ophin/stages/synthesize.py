@@ -9,7 +9,7 @@ from typing import Any
 import openai
 from sqlalchemy import select
 
-from ophin.db.models import Frame, Instruction, Pair
+from ophin.db.models import Frame, Instruction, Pair, PairVerdict
 from ophin.db.session import session_scope
 from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import instruction_id, params_hash
@@ -29,7 +29,6 @@ VERSION = "5"  # 2: failed items make the attempt partial, retried alone; 3: con
 # Errors that sink one item (malformed output is a ValueError, transport errors are OpenAIError);
 # anything else is a bug and fails the whole stage.
 ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError, InputMissing)
-DONE = ("generated", "accepted", "rejected")
 
 
 @dataclass(frozen=True)
@@ -84,13 +83,16 @@ def synthesize_instructions(
             pairs = session.execute(
                 select(Pair, Frame.object_key, Frame.sha256, Frame.modality)
                 .join(Frame, Frame.id == Pair.frame_id)
-                .where(Pair.video_id == vid, Pair.status == "kept")
+                .join(PairVerdict, PairVerdict.pair_id == Pair.id)
+                .where(Pair.video_id == vid, PairVerdict.status == "kept")
                 .order_by(Pair.start_s)
             ).all()
             contexts = [(p, key, sha, pair_context(session, p, modality)) for p, key, sha, modality in pairs]
             of_video = Instruction.pair_id.in_(select(Pair.id).where(Pair.video_id == vid))
             # Same id = same pair, kind, params and context: what already came out well is not paid for twice.
-            done = set(session.scalars(select(Instruction.id).where(of_video, Instruction.status.in_(DONE))))
+            done = set(
+                session.scalars(select(Instruction.id).where(of_video, Instruction.status == "generated"))
+            )
         todo, keep = [], []
         unreadable: dict[uuid.UUID, InputMissing] = {}  # pair id -> why its frame cannot go to the model
         for pair, frame_key, frame_sha, ctx in contexts:
@@ -127,8 +129,6 @@ def synthesize_instructions(
                 "params_hash": phash,
                 "generator": f"{generator.name}/{generator.version}",
                 "model": generator.model,
-                "fingerprint": None,
-                "reject_reasons": None,
                 **_generated(outcome),
             }
             for (iid, pair, _, kind), outcome in zip(todo, outcomes, strict=True)
@@ -153,6 +153,6 @@ def params_from(svc: Services) -> SynthesisParams:
 
 SPEC = VideoStage(
     name=STAGE, version=VERSION, upstream=UPSTREAM, function=synthesize_instructions, params=params_from,
-    reads=("pair", "visual_cue", "frame"), writes=("instruction",),
+    reads=("pair", "pair_verdict", "visual_cue", "frame"), writes=("instruction",),
     task=Task("synthesize_instructions", gate="gate_synthesis", pool="llm", queue="gpu"),
 )  # fmt: skip

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import openai
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from ophin.adapters.vision import hash_distance
-from ophin.db.models import Frame, Instruction, Pair, Verification, VisualCue
+from ophin.db.models import Frame, Instruction, InstructionVerdict, Pair, Verification, VisualCue
 from ophin.db.session import session_scope
-from ophin.db.upsert import upsert
+from ophin.db.upsert import delete_stale, upsert
 from ophin.domain.ids import verification_id
 from ophin.llm.pool import Outcome, map_concurrent
 from ophin.services import Services
@@ -89,48 +89,52 @@ class Twin:
 
     id: uuid.UUID
     video_id: uuid.UUID
-    fingerprint: str | None
-    near_key: str | None
+    fingerprint: str
+    near_key: str
     phash: str | None
 
 
-def twin_candidates(session: Any, vid: uuid.UUID, items: list[Instruction]) -> list[Twin]:
-    """One query for a video's whole batch: every instruction with the fingerprint or normalised answer of
-    one of items that may come first (this video's not failed, other videos' accepted), by id."""
-    if not items:
+def twin_candidates(session: Any, batch: list[Twin]) -> list[Twin]:
+    """What a video's batch is compared with: the batch itself and, in one query, other videos' accepted
+    instructions that share a fingerprint or normalised answer with one of it, by id."""
+    if not batch:
         return []
-    fingerprints = {i.fingerprint for i in items if i.fingerprint}
-    near_keys = {i.near_key for i in items if i.near_key}
+    vid = batch[0].video_id
     rows = session.execute(
-        select(Instruction.id, Pair.video_id, Instruction.fingerprint, Instruction.near_key, Frame.phash)
+        select(
+            InstructionVerdict.instruction_id,
+            Pair.video_id,
+            InstructionVerdict.fingerprint,
+            InstructionVerdict.near_key,
+            Frame.phash,
+        )
+        .join(Instruction, Instruction.id == InstructionVerdict.instruction_id)
         .join(Pair, Pair.id == Instruction.pair_id)
         .join(Frame, Frame.id == Instruction.frame_id)
         .where(
-            or_(Instruction.fingerprint.in_(fingerprints), Instruction.near_key.in_(near_keys)),
             or_(
-                and_(Pair.video_id == vid, Instruction.status != "failed"),
-                and_(Pair.video_id != vid, Instruction.status == "accepted"),
+                InstructionVerdict.fingerprint.in_({t.fingerprint for t in batch}),
+                InstructionVerdict.near_key.in_({t.near_key for t in batch}),
             ),
+            InstructionVerdict.status == "accepted",
+            Pair.video_id != vid,
         )
-        .order_by(Instruction.id)
     ).all()
-    return [Twin(*row) for row in rows]
+    return sorted([*batch, *(Twin(*row) for row in rows)], key=lambda t: t.id)
 
 
-def duplicate_check(
-    item: Instruction, vid: uuid.UUID, phash: str, max_distance: int, candidates: list[Twin]
-) -> CheckResult:
+def duplicate_check(item: Twin, max_distance: int, candidates: list[Twin]) -> CheckResult:
     """Exact text twin anywhere, or the same normalised answer on a near-identical image (the same
     photograph in two videos, one file under several URLs). The first one stays: within a video the
     smallest id, across videos the one already accepted (candidates: twin_candidates of the batch)."""
     for twin in candidates:
-        if twin.id == item.id or (twin.video_id == vid and twin.id > item.id):
+        if twin.id == item.id or (twin.video_id == item.video_id and twin.id > item.id):
             continue
         if twin.fingerprint == item.fingerprint:
             return CheckResult("not_duplicate", False, None, f"exact duplicate of instruction {twin.id}")
         if twin.near_key != item.near_key:
             continue
-        distance = hash_distance(phash, twin.phash)
+        distance = hash_distance(item.phash, twin.phash)
         if distance <= max_distance:
             detail = f"near-duplicate of instruction {twin.id} (same answer, image pHash distance {distance})"
             return CheckResult("not_duplicate", False, None, detail)
@@ -203,13 +207,14 @@ def judge_accepted(svc: Services, vid: uuid.UUID, ids: list[uuid.UUID]) -> int:
                 raise outcome.error
             row = _judge_row(item.id, outcome, judge.model)
             upsert(session, Verification, [row])
-            instruction = session.get_one(Instruction, item.id)
-            if outcome.error is not None:
-                instruction.status, instruction.reject_reasons = "generated", None  # retried by a backfill
+            if outcome.error is not None:  # no verdict: unverified, retried by a backfill
+                session.execute(
+                    delete(InstructionVerdict).where(InstructionVerdict.instruction_id == item.id)
+                )
                 missing += 1
             elif not row["passed"]:
-                instruction.status = "rejected"
-                instruction.reject_reasons = [f"{JUDGE_CHECK}: {row['detail']}"]
+                verdict = session.get_one(InstructionVerdict, item.id)
+                verdict.status, verdict.reject_reasons = "rejected", [f"{JUDGE_CHECK}: {row['detail']}"]
     return missing
 
 
@@ -233,19 +238,23 @@ def verify_instructions(
             # The other kinds of the same image (every pair of its frame): what a CoT step may not copy.
             answers_by_frame: dict[uuid.UUID, dict[uuid.UUID, tuple[str, str]]] = defaultdict(dict)
             # Keys first, so the duplicate check sees every sibling of this batch.
+            keys = {
+                item.id: Twin(
+                    item.id, vid, fingerprint(turns_of[item.id]), near_duplicate_key(turns_of[item.id]), phash
+                )
+                for item, phash in rows
+            }
             for item, _ in rows:
-                item.fingerprint = fingerprint(turns_of[item.id])
-                item.near_key = near_duplicate_key(turns_of[item.id])
                 answers_by_pair[item.pair_id][item.id] = _answers(turns_of[item.id])
                 answers_by_frame[item.frame_id][item.id] = (item.kind, _answers(turns_of[item.id]))
-            session.flush()
             narration = narration_of(session, {item.pair_id for item, _ in rows})
             # One query each for the batch's cues and possible twins, one upsert of every verdict.
-            twins = twin_candidates(session, vid, [item for item, _ in rows])
+            twins = twin_candidates(session, list(keys.values()))
             cues_of: dict[uuid.UUID, tuple[list[str], tuple[str, ...]]] = {}
             cue_texts = visual_cue_texts_of(session, {item.pair_id for item, _ in rows})
             verdicts: list[dict[str, Any]] = []
-            for item, phash in rows:
+            decisions: dict[uuid.UUID, dict[str, Any]] = {}
+            for item, _ in rows:
                 if item.pair_id not in cues_of:
                     cues = cue_texts.get(item.pair_id, [])
                     context = PairContext(str(item.pair_id), tuple(cues), "")
@@ -257,7 +266,7 @@ def verify_instructions(
                 results.append(
                     distinct_from_siblings(_answers(turns), siblings, params.max_sibling_similarity)
                 )
-                results.append(duplicate_check(item, vid, phash, params.near_duplicate_phash, twins))
+                results.append(duplicate_check(keys[item.id], params.near_duplicate_phash, twins))
                 if item.kind == "cot":
                     results.append(check_reasoning(turns, params.max_sibling_similarity))
                 context = RecordContext(
@@ -280,13 +289,30 @@ def verify_instructions(
                     for r in results
                 ]
                 failures = [f"{r.check}: {r.detail}" for r in results if not r.passed]
-                item.status = "rejected" if failures else "accepted"
-                item.reject_reasons = failures or None
+                decisions[item.id] = {
+                    "instruction_id": item.id,
+                    "status": "rejected" if failures else "accepted",
+                    "reject_reasons": failures or None,
+                    "fingerprint": keys[item.id].fingerprint,
+                    "near_key": keys[item.id].near_key,
+                }
                 accepted += not failures
                 rejected += bool(failures)
             if verdicts:
                 upsert(session, Verification, verdicts)
-            judged = [item.id for item, _ in rows if item.status == "accepted"] if svc.judge else []
+            upsert(session, InstructionVerdict, decisions.values(), key=("instruction_id",))
+            # An instruction not verified now (it failed since) keeps no verdict of an earlier run.
+            of_video = (
+                select(Instruction.id).join(Pair, Pair.id == Instruction.pair_id).where(Pair.video_id == vid)
+            )
+            delete_stale(
+                session,
+                InstructionVerdict,
+                InstructionVerdict.instruction_id.in_(of_video),
+                decisions,
+                key="instruction_id",
+            )
+            judged = [i for i, d in decisions.items() if d["status"] == "accepted"] if svc.judge else []
             unjudged = [item.id for item, _ in rows if item.id not in set(judged)]
             # A verdict from an earlier run no longer stands for what the judge is not asked about now.
             session.execute(
@@ -300,9 +326,9 @@ def verify_instructions(
         with session_scope(svc.sessions) as session:
             counts = dict(
                 session.execute(
-                    select(Instruction.status, func.count())
-                    .where(Instruction.id.in_(judged))
-                    .group_by(Instruction.status)
+                    select(InstructionVerdict.status, func.count())
+                    .where(InstructionVerdict.instruction_id.in_(judged))
+                    .group_by(InstructionVerdict.status)
                 ).all()
             )
         judge_rejected = counts.get("rejected", 0)
@@ -325,6 +351,6 @@ def params_from(svc: Services) -> VerifyParams:
 # Not isolated: a near-duplicate is judged against instructions other videos already had accepted, in order.
 SPEC = VideoStage(
     name=STAGE, version=VERSION, upstream=UPSTREAM, function=verify_instructions, params=params_from,
-    reads=("instruction", "pair", "visual_cue", "frame"), writes=("verification", "instruction"),
+    reads=("instruction", "pair", "visual_cue", "frame"), writes=("verification", "instruction_verdict"),
     task=Task("verify_instructions", gate="gate_verification", pool="llm"), isolated=False,
 )  # fmt: skip

@@ -26,6 +26,7 @@ from tests.conftest import make_services
 from tests.dags.conftest import DAGS_DIR
 from tests.support.media import cut, serve_directory
 from tests.support.release import llava_records
+from tests.support.verdicts import accepted_ids
 
 LINEAGE = (Video, Clip, Frame, TranscriptSegment, Pair, VisualCue, Instruction)
 
@@ -33,9 +34,7 @@ LINEAGE = (Video, Clip, Frame, TranscriptSegment, Pair, VisualCue, Instruction)
 def lineage_ids(svc) -> dict[str, set[str]]:  # noqa: ANN001
     with session_scope(svc.sessions) as session:
         ids = {m.__tablename__: {str(i) for i in session.scalars(select(m.id))} for m in LINEAGE}
-        ids["accepted"] = {
-            str(i) for i in session.scalars(select(Instruction.id).where(Instruction.status == "accepted"))
-        }
+        ids["accepted"] = {str(i) for i in accepted_ids(session)}
     return ids
 
 

@@ -13,11 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from eval.corpus import demo_videos
-from ophin.db.models import Instruction, StageRun, StageState, TranscriptSegment, Video
+from ophin.db.models import StageRun, StageState, TranscriptSegment, Video
 from ophin.db.session import session_scope
 from ophin.pipeline import run_urls
 from tests.conftest import make_services
 from tests.support.media import cut
+from tests.support.verdicts import instruction_statuses
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,7 +44,7 @@ def stored(sessions) -> dict[str, list]:  # noqa: ANN001
                 (s.start_s, s.text)
                 for s in session.scalars(select(TranscriptSegment).order_by(TranscriptSegment.index))
             ],
-            "instructions": sorted((str(i.id), i.status) for i in session.scalars(select(Instruction))),
+            "instructions": sorted((str(i), s) for i, s in instruction_statuses(session).items()),
         }
 
 

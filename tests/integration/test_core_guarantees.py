@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from eval.corpus import demo_videos
-from ophin.db.models import Frame, Instruction, Pair, StageState, Video, VisualCue
+from ophin.db.models import Frame, StageState, Video, VisualCue
 from ophin.db.session import session_scope
 from ophin.domain.ids import sha256_file
 from ophin.pipeline import STAGE_NAMES, backfill, run_urls
@@ -18,6 +18,7 @@ from ophin.stages.export import ExportError, export_release
 from tests.conftest import make_services
 from tests.support.media import cut
 from tests.support.release import llava_records, text_files
+from tests.support.verdicts import instruction_statuses, pair_statuses
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +32,8 @@ def content(svc) -> dict[str, list]:  # noqa: ANN001
     with session_scope(svc.sessions) as session:
         return {
             "cues": sorted((str(c.id), c.is_visual) for c in session.scalars(select(VisualCue))),
-            "pairs": sorted((str(p.id), p.status) for p in session.scalars(select(Pair))),
-            "instructions": sorted((str(i.id), i.status) for i in session.scalars(select(Instruction))),
+            "pairs": sorted((str(p), s) for p, s in pair_statuses(session).items()),
+            "instructions": sorted((str(i), s) for i, s in instruction_statuses(session).items()),
         }
 
 

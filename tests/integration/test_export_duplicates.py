@@ -71,7 +71,7 @@ def test_verify_keeps_the_first_of_twins_across_and_within_videos(tmp_path, db_u
     import re
 
     from ophin.adapters.vision import hash_distance
-    from ophin.db.models import Instruction, Pair
+    from ophin.db.models import Instruction, InstructionVerdict
     from ophin.pipeline import params_for
 
     src = demo_videos()[0]
@@ -96,19 +96,19 @@ def test_verify_keeps_the_first_of_twins_across_and_within_videos(tmp_path, db_u
     max_distance = params_for(svc).verify.near_duplicate_phash
     with session_scope(svc.sessions) as session:
         rows = session.execute(
-            select(Instruction, Frame.phash, Pair.video_id)
+            select(InstructionVerdict, Frame.phash)
+            .join(Instruction, Instruction.id == InstructionVerdict.instruction_id)
             .join(Frame, Frame.id == Instruction.frame_id)
-            .join(Pair, Pair.id == Instruction.pair_id)
         ).all()
-    accepted = [(i, ph) for i, ph, _ in rows if i.status == "accepted"]
+    accepted = [(v, ph) for v, ph in rows if v.status == "accepted"]
     assert accepted
     for n, (a, pa) in enumerate(accepted):
         for b, pb in accepted[n + 1 :]:
             assert a.fingerprint != b.fingerprint
             assert a.near_key != b.near_key or hash_distance(pa, pb) > max_distance
-    by_id = {i.id: i for i, _, _ in rows}
-    twins = [(i, r) for i, _, _ in rows for r in i.reject_reasons or [] if r.startswith("not_duplicate")]
+    by_id = {v.instruction_id: v for v, _ in rows}
+    twins = [(v, r) for v, _ in rows for r in v.reject_reasons or [] if r.startswith("not_duplicate")]
     assert twins, "the second encoding of the same cut should repeat the first one's instructions"
     for item, reason in twins:
         first = by_id[uuid.UUID(re.search(r"instruction ([0-9a-f-]{36})", reason).group(1))]
-        assert first.status == "accepted" and first.id != item.id
+        assert first.status == "accepted" and first.instruction_id != item.instruction_id

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from eval.corpus import demo_videos
-from ophin.db.models import Frame, Instruction, Pair, Verification
+from ophin.db.models import Frame, Instruction, Pair, PairVerdict, Verification
 from ophin.db.session import session_scope
 from ophin.pipeline import params_for, run_urls
 from ophin.stages.synthesize import synthesize_instructions
@@ -19,6 +19,7 @@ from tests.fakes.openai_server import FakeOpenAIServer
 from tests.integration.test_export_duplicates import ClauseModel
 from tests.integration.test_object_checksums import tamper
 from tests.support.media import cut
+from tests.support.verdicts import instruction_statuses
 
 
 class SeeingModel(ClauseModel):
@@ -49,7 +50,8 @@ def test_tampered_frame_is_refused_by_the_vision_judge_and_the_generator(
             frames = session.execute(
                 select(Frame.id, Frame.video_id, Frame.object_key, Frame.t_s)
                 .join(Pair, Pair.frame_id == Frame.id)
-                .where(Pair.status == "kept")
+                .join(PairVerdict, PairVerdict.pair_id == Pair.id)
+                .where(PairVerdict.status == "kept")
                 .distinct()
                 .order_by(Frame.t_s)
             ).all()
@@ -62,11 +64,15 @@ def test_tampered_frame_is_refused_by_the_vision_judge_and_the_generator(
 
         verify_instructions(vid, params.verify, svc=svc, force=True)
         with session_scope(svc.sessions) as session:
-            judged = session.execute(
-                select(Instruction.frame_id, Instruction.status, Verification.passed, Verification.detail)
-                .join(Verification, Verification.instruction_id == Instruction.id)
-                .where(Verification.check == "llm_judge")
-            ).all()
+            status = instruction_statuses(session)
+            judged = [
+                (f, status[i], passed, detail)
+                for f, i, passed, detail in session.execute(
+                    select(Instruction.frame_id, Instruction.id, Verification.passed, Verification.detail)
+                    .join(Verification, Verification.instruction_id == Instruction.id)
+                    .where(Verification.check == "llm_judge")
+                )
+            ]
         refused = [(s, p, d) for f, s, p, d in judged if f == bad_frame]
         assert refused and all(not p and s != "accepted" for s, p, _ in refused)
         assert all(d.startswith("no verdict: InputMissing: frame image:") and key in d for _, _, d in refused)

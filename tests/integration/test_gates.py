@@ -32,7 +32,8 @@ INSERT INTO frame (id, video_id, clip_id, t_s, object_key, width, height, phash,
   SELECT '{OTHER}', '{OTHER}', '{OTHER}', 0.5, object_key, width, height, phash, true, 'p' FROM frame LIMIT 1;
 """
 ONE_FRAME = f"(SELECT id FROM frame WHERE kept AND id <> '{OTHER}' ORDER BY t_s LIMIT 1)"
-ONE_ACCEPTED = "(SELECT id FROM instruction WHERE status = 'accepted' ORDER BY id LIMIT 1)"
+ACCEPTED = "(SELECT instruction_id FROM instruction_verdict WHERE status = 'accepted')"
+ONE_ACCEPTED = ACCEPTED[:-1] + " ORDER BY instruction_id LIMIT 1)"
 
 # (stage, how the batch is broken, the sentence that must say why, thresholds changed)
 BROKEN = [
@@ -72,7 +73,7 @@ BROKEN = [
     ("cues", "UPDATE visual_cue SET text = ''", "sentences have text", {}),
     (
         "cues",
-        "UPDATE pair SET status = 'dropped' WHERE n_cues IS NOT NULL",
+        "UPDATE pair_verdict SET status = 'dropped'",
         "kept for a visual cue",
         {"min_sample": 1},
     ),
@@ -97,21 +98,26 @@ BROKEN = [
         "passed every check",
         {},
     ),
-    ("verify", "UPDATE instruction SET status = 'rejected'", "rejected by verification", {"min_sample": 1}),
+    (
+        "verify",
+        "UPDATE instruction_verdict SET status = 'rejected'",
+        "rejected by verification",
+        {"min_sample": 1},
+    ),
     # An empty output from a non-empty input: nothing accepted, no cue sentence scored.
-    ("verify", "UPDATE instruction SET status = 'rejected'", "accepted: no output from", {}),
+    ("verify", "UPDATE instruction_verdict SET status = 'rejected'", "accepted: no output from", {}),
     ("cues", "DELETE FROM visual_cue", "cues: no output from", {}),
     # Accepted records that carry none of their image's narrated findings.
     (
         "verify",
         """UPDATE instruction SET turns = '[{"role": "human", "text": "What is this?"}, """
-        """{"role": "gpt", "text": "A picture of the back of the eye."}]' WHERE status = 'accepted'""",
+        """{"role": "gpt", "text": "A picture of the back of the eye."}]' WHERE id IN """ + ACCEPTED,
         "narrated finding in none of their accepted records",
         {"min_sample": 1},
     ),
     (
         "verify",
-        "UPDATE instruction SET fingerprint = 'same' WHERE status = 'accepted'",
+        "UPDATE instruction_verdict SET fingerprint = 'same' WHERE status = 'accepted'",
         "repeat another",
         {},
     ),
@@ -250,7 +256,9 @@ def test_a_share_over_fewer_items_than_min_sample_is_recorded_as_not_judged(proc
     url = _copy(svc, pg_admin_url)
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.exec_driver_sql(f"UPDATE instruction SET status = 'rejected' WHERE id = {ONE_ACCEPTED}")
+        conn.exec_driver_sql(
+            f"UPDATE instruction_verdict SET status = 'rejected' WHERE instruction_id = {ONE_ACCEPTED}"
+        )
     engine.dispose()
     sessions = session_factory(Settings(db={"url": url}))
     gate = check_batch(sessions, "verify", _videos(sessions), GateSettings(min_sample=1000))

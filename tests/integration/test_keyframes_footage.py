@@ -169,4 +169,4 @@ def test_a_long_narrated_slide_pairs_each_finding_on_its_own(
     assert pair_frames(vid, allowed, svc=svc).status == "succeeded"
     with session_scope(svc.sessions) as session:
         kept = session.scalars(select(Pair).where(Pair.video_id == vid)).all()
-    assert kept and all(p.status == "pending" for p in kept)
+    assert kept and all(p.status == "paired" for p in kept)

@@ -81,7 +81,13 @@ def test_segment_pairs_statement_uses_the_gin_index_and_any_cannot(engine: sa.En
 
 def test_status_counts_use_their_indexes_and_not_without_them(engine: sa.Engine) -> None:
     plans = "\n".join(_plan(engine, s, p) for s, p in _statements(engine, counts))
-    for column in ("instruction_status", "visual_cue_is_visual", "pair_status", "frame_kept"):
+    for column in (
+        "instruction_status",
+        "instruction_verdict_status",
+        "visual_cue_is_visual",
+        "pair_verdict_status",
+        "frame_kept",
+    ):
         assert f"ix_{column}" in plans
     with engine.begin() as conn:
         conn.execute(sa.text("DROP INDEX ix_instruction_status"))

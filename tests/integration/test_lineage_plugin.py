@@ -25,6 +25,7 @@ from tests.support.lineage_run import (
 )
 from tests.support.media import serve_directory
 from tests.support.plugin_app import ophin_environment, plugin_client
+from tests.support.verdicts import accepted_ids
 
 DAG_ID, RUN_ID = "ophin_process", "manual__2026-05-01T10:00:00+00:00"
 pytestmark = pytest.mark.slow
@@ -153,7 +154,7 @@ def test_failed_task_instance_shows_its_failure_with_reason(api) -> None:  # noq
 def test_id_chain_goes_back_to_the_video_second_and_forward(api, lineage) -> None:  # noqa: ANN001
     svc, run = lineage
     with session_scope(svc.sessions) as session:
-        instruction = session.scalars(select(Instruction).where(Instruction.status == "accepted")).first()
+        instruction = session.get_one(Instruction, accepted_ids(session)[0])
         frame = session.get(Frame, instruction.frame_id)
         segment = session.scalars(select(TranscriptSegment)).first()
         n_frames = session.scalar(select(func.count()).select_from(Frame))

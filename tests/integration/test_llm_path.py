@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eval.corpus import demo_videos
-from ophin.db.models import Instruction, LlmResponse, Pair, StageRun, Verification, VisualCue
+from ophin.db.models import Instruction, LlmResponse, PairVerdict, StageRun, Verification, VisualCue
 from ophin.db.session import session_scope
 from ophin.pipeline import backfill, run_urls
 from ophin.services import Services
@@ -20,6 +20,7 @@ from tests.conftest import make_services
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.media import cut
 from tests.support.scripted_model import ScriptedModel
+from tests.support.verdicts import accepted_ids, instruction_statuses, pair_statuses, reasons_of
 
 MODEL_STAGES = {"cues", "synthesize", "verify"}
 # Generous: a loaded 2-core machine must never time a healthy reply out; the scripted timeout sleeps longer.
@@ -65,7 +66,8 @@ def test_llm_run_names_model_and_prompt_on_every_row(tmp_path, db_url, transcrib
         asked = session.scalars(select(VisualCue).where(VisualCue.model.is_not(None))).all()
         instructions = session.scalars(select(Instruction)).all()
         judged = session.scalars(select(Verification).where(Verification.check == "llm_judge")).all()
-        statuses = Counter(i.status for i in instructions)
+        status, reasons = instruction_statuses(session), reasons_of(session)
+        statuses = Counter(status.values())
     assert asked and all(c.prompt_version == "cues.v1" and c.llm["served_model"] == "fake-vlm" for c in asked)
     assert all(c.scorer.startswith("llm-cues/") for c in asked)
     assert instructions
@@ -81,12 +83,12 @@ def test_llm_run_names_model_and_prompt_on_every_row(tmp_path, db_url, transcrib
     verdicts = {v.instruction_id: v for v in judged}
     for i in instructions:
         if i.id not in verdicts:
-            assert i.status == "rejected" and not any("llm_judge" in r for r in i.reject_reasons)
+            assert status[i.id] == "rejected" and not any("llm_judge" in r for r in reasons[i.id])
         elif i.kind == "vqa":
-            assert not verdicts[i.id].passed and i.status == "rejected"
-            assert i.reject_reasons[0].startswith("llm_judge: invented: a conclusion the cues do not state")
+            assert not verdicts[i.id].passed and status[i.id] == "rejected"
+            assert reasons[i.id][0].startswith("llm_judge: invented: a conclusion the cues do not state")
         else:
-            assert verdicts[i.id].passed and i.status == "accepted"
+            assert verdicts[i.id].passed and status[i.id] == "accepted"
     assert any(i.kind == "vqa" for i in instructions if i.id in verdicts), statuses
 
 
@@ -115,7 +117,7 @@ def test_reruns_ask_nothing_new_and_a_model_change_reruns_only_the_model_stages(
         assert set(session.scalars(select(Instruction.model))) == {"model-a"}
         calls = session.scalars(select(Instruction.llm)).all()
         hits = session.scalar(select(func.sum(LlmResponse.hits)))
-        accepted = session.scalars(select(Instruction.id).where(Instruction.status == "accepted")).all()
+        accepted = accepted_ids(session)
         passed = session.scalars(
             select(Verification.instruction_id).where(Verification.check == "llm_judge", Verification.passed)
         ).all()
@@ -141,14 +143,14 @@ def test_garbage_429_and_timeouts_are_recorded_and_a_backfill_completes_them(
         assert not report.ok and report.failures == []
         assert {r.stage for r in report.partial} == MODEL_STAGES
         with session_scope(svc.sessions) as session:
-            failed_pairs = session.scalars(select(Pair).where(Pair.status == "failed")).all()
+            failed_pairs = session.scalars(select(PairVerdict).where(PairVerdict.status == "failed")).all()
             failed = session.scalars(select(Instruction).where(Instruction.status == "failed")).all()
             no_verdict = session.scalars(
                 select(Verification).where(
                     Verification.check == "llm_judge", Verification.detail.startswith("no verdict")
                 )
             ).all()
-        assert len(failed_pairs) == 1 and "Timeout" in failed_pairs[0].drop_reason
+        assert len(failed_pairs) == 1 and "Timeout" in failed_pairs[0].reason
         assert len(failed) == 1 and failed[0].error.startswith("StructuredOutputError")
         assert len(failed[0].llm["failures"]) == 2  # both raw replies kept for the record
         assert "Sure! Here is" in failed[0].llm["failures"][0]
@@ -162,8 +164,8 @@ def test_garbage_429_and_timeouts_are_recorded_and_a_backfill_completes_them(
     again = [messages for messages, _ in model.answered[before:]]
     assert again and answered_well.isdisjoint(again)
     with session_scope(svc.sessions) as session:
-        statuses = Counter(session.scalars(select(Instruction.status)))
-        pairs = Counter(session.scalars(select(Pair.status)))
+        statuses = Counter(instruction_statuses(session).values())
+        pairs = Counter(pair_statuses(session).values())
     assert "failed" not in statuses and "generated" not in statuses and "failed" not in pairs
     with session_scope(svc.sessions) as session:
         runs = {

@@ -18,6 +18,7 @@ from tests.conftest import make_services
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.support.media import cut
 from tests.support.scripted_model import scripted_turns
+from tests.support.verdicts import instruction_statuses
 
 
 def scripted_llm(healthy: list[bool] | None = None):  # noqa: ANN201
@@ -71,8 +72,9 @@ def test_openai_backend_records_malformed_output_and_backfill_retries_only_those
         with session_scope(svc.sessions) as session:
             rows = session.scalars(select(Instruction)).all()
             synth = session.scalars(select(StageRun).where(StageRun.stage == "synthesize")).one()
+            status = instruction_statuses(session)
         failed = [r for r in rows if r.status == "failed"]
-        accepted = [r for r in rows if r.status == "accepted"]
+        accepted = [r for r in rows if status[r.id] == "accepted"]
         assert failed and accepted
         assert all(r.error.startswith("StructuredOutputError") and r.turns is None for r in failed)
         # A failed row keeps both raw replies (the first and the repair) for the record.

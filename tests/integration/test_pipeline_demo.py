@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from eval.corpus import demo_videos, file_of, ground_truth
 from ophin.db.models import (
@@ -24,6 +24,7 @@ from tests.conftest import make_services
 from tests.support.release import llava_records
 from tests.support.snapshot import snapshot
 from tests.support.truth import scene_at, wer
+from tests.support.verdicts import accepted_ids
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +43,9 @@ def test_run_urls_processes_every_demo_video(demo) -> None:  # noqa: ANN001
     # Every stage was gated over the three lectures, and every gate passed.
     assert [g.stage for g in report.gates] == list(STAGE_NAMES) and report.ok, report.gates
     with session_scope(svc.sessions) as session:
-        accepted = session.scalar(select(func.count()).where(Instruction.status == "accepted"))
-        kinds = set(session.scalars(select(Instruction.kind).where(Instruction.status == "accepted")))
+        ids = accepted_ids(session)
+        accepted = len(ids)
+        kinds = set(session.scalars(select(Instruction.kind).where(Instruction.id.in_(ids))))
         statuses = set(session.scalars(select(StageRun.status)))
     assert accepted >= 6
     # A conversation needs three findings narrated about one image; no demo lecture image has them.
@@ -110,7 +112,7 @@ def test_faces_and_title_cards_never_reach_instructions(demo) -> None:  # noqa: 
             select(Frame.t_s, Video.url)
             .join(Instruction, Instruction.frame_id == Frame.id)
             .join(Video, Video.id == Frame.video_id)
-            .where(Instruction.status == "accepted")
+            .where(Instruction.id.in_(accepted_ids(session)))
         ).all()
         face_frames = session.execute(
             select(Frame, Video.url).join(Video, Video.id == Frame.video_id).where(Frame.face_count > 0)

@@ -26,6 +26,7 @@ from tests.conftest import make_services
 from tests.support.consumers import hf_load_imagefolder, hf_load_parquet, llamafactory_load, llava_check
 from tests.support.media import cut, one_figure_narrated_twice
 from tests.support.release import llava_records, text_files
+from tests.support.verdicts import accepted_ids, set_instruction_status
 
 SHARES = {"train": 0.34, "validation": 0.33, "test": 0.33}
 
@@ -169,9 +170,7 @@ def test_export_release_names_no_local_path_or_private_host(published, engine, t
         video = session.scalars(select(Video).where(Video.url == "local-file:third.mp4")).one()
         title = video.title
         video.title = "Retina talk (draft at /home/drsmith/talks/retina.mp4)"
-        instr = session.scalars(
-            select(Instruction).where(Instruction.status == "accepted").order_by(Instruction.id)
-        ).first()
+        instr = session.get_one(Instruction, accepted_ids(session)[0])
         turns = instr.turns
         leak = f"{turns[1]['text']} See http://192.168.1.20/case.jpg for the scan."  # findings kept
         instr.turns = [turns[0], {**turns[1], "text": leak}]
@@ -207,7 +206,7 @@ def test_release_diff_names_what_changed_and_why(published, engine, tmp_path, mo
     )
     with session_scope(svc.sessions) as session:
         instr = session.get_one(Instruction, _uuid(chosen["id"]))
-        instr.status, instr.reject_reasons = "rejected", ["grounding 0.55 < 0.7"]
+        set_instruction_status(session, instr.id, "rejected", ["grounding 0.55 < 0.7"])
     stricter = svc.settings.model_copy(deep=True)
     stricter.verify.min_grounding = 0.7  # as if re-verified at a stricter threshold
     try:
@@ -245,5 +244,4 @@ def test_release_diff_names_what_changed_and_why(published, engine, tmp_path, mo
     finally:
         get_settings.cache_clear()
         with session_scope(svc.sessions) as session:
-            row = session.get(Instruction, instr.id)
-            row.status, row.reject_reasons = "accepted", None
+            set_instruction_status(session, instr.id, "accepted")

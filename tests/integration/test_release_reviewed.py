@@ -27,6 +27,7 @@ from tests.support.consumers import hf_load_parquet
 from tests.support.lineage_run import ophin_env
 from tests.support.release import llava_records
 from tests.support.review_rows import Item, build_rows
+from tests.support.verdicts import instruction_statuses
 
 ITEMS = [
     Item("a"),
@@ -71,7 +72,8 @@ def reviewed(tmp_path_factory, make_database, s3_endpoint):  # noqa: ANN001, ANN
 
 def _turns(svc: Services) -> dict[str, object]:
     with session_scope(svc.sessions) as session:
-        return {str(i.id): (i.turns, i.status) for i in session.scalars(select(Instruction))}
+        status = instruction_statuses(session)
+        return {str(i.id): (i.turns, status[i.id]) for i in session.scalars(select(Instruction))}
 
 
 def _answers(folder: Path) -> dict[str, str]:

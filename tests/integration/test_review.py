@@ -19,7 +19,16 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from ophin.cli.app import app
-from ophin.db.models import Clip, Frame, Instruction, Pair, Verification, Video
+from ophin.db.models import (
+    Clip,
+    Frame,
+    Instruction,
+    InstructionVerdict,
+    Pair,
+    PairVerdict,
+    Verification,
+    Video,
+)
 from ophin.db.review_models import ReviewBatch, ReviewItem, ReviewLabel
 from ophin.domain.ids import make_id
 from ophin.review.sample import SampleError, sample_batch
@@ -27,6 +36,7 @@ from ophin.review.stats import Z95
 from ophin.review.vocabulary import TAGS, VERDICTS
 from ophin.services import build_services
 from ophin.settings import Settings, get_settings
+from tests.support.verdicts import verdict as verification_verdict
 
 runner = CliRunner()
 VIDEO_URLS = (
@@ -95,9 +105,10 @@ def build(session: Session, specs: list[Spec], store=None) -> dict[str, uuid.UUI
                 end_s=20.0 + n,
                 text=f"Here you can see the finding of case {spec.key}.",
                 segment_ids=[],
-                status="kept",
+                status="paired",
             )
         )
+        session.add(PairVerdict(pair_id=pair, video_id=vid, status="kept", n_cues=1, cue_score=0.9))
         instruction = make_id("test-instruction", spec.key)
         turns = [{"role": "human", "text": f"What does image {spec.key} show?"}]
         turns.append({"role": "gpt", "text": f"It shows the finding of case {spec.key}."})
@@ -110,11 +121,13 @@ def build(session: Session, specs: list[Spec], store=None) -> dict[str, uuid.UUI
                 kind=spec.kind,
                 turns=turns,
                 generator="template" if spec.kind != "cot" else "llm",
-                status=spec.status,
+                status="failed" if spec.status == "failed" else "generated",
                 params_hash="t",
             )
         )
         session.flush()
+        if spec.status in ("accepted", "rejected"):
+            session.add(verification_verdict(instruction, spec.status))
         for check, (passed, score) in spec.checks.items():
             session.add(
                 Verification(
@@ -175,8 +188,9 @@ def cli(tmp_path, db_url, monkeypatch):  # noqa: ANN001, ANN201
 
 def _items(session: Session, batch: uuid.UUID) -> list[tuple[uuid.UUID, str, str, uuid.UUID]]:
     return session.execute(
-        sa.select(ReviewItem.instruction_id, ReviewItem.stratum, Instruction.status, Frame.video_id)
+        sa.select(ReviewItem.instruction_id, ReviewItem.stratum, InstructionVerdict.status, Frame.video_id)
         .join(Instruction, Instruction.id == ReviewItem.instruction_id)
+        .join(InstructionVerdict, InstructionVerdict.instruction_id == Instruction.id)
         .join(Frame, Frame.id == Instruction.frame_id)
         .where(ReviewItem.batch_id == batch)
         .order_by(ReviewItem.position)

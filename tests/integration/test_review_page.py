@@ -19,6 +19,7 @@ from ophin.review.page_html import batch_list_page, item_page
 from ophin.review.sample import sample_batch
 from ophin.review.vocabulary import LabelError
 from tests.support.review_rows import Item, build_rows
+from tests.support.verdicts import instruction_statuses
 
 HOSTILE = '<script>alert("narration")</script> & <img src=x onerror=alert(1)>'
 ITEMS = [
@@ -39,6 +40,11 @@ def batch(db_url, tmp_path):  # noqa: ANN001, ANN201
         bid = sample_batch(session, 4, seed=1, name="page-test")
     yield sessions, bid, ids
     engine.dispose()
+
+
+def _with_status(session) -> list[tuple[Instruction, str]]:  # noqa: ANN001
+    status = instruction_statuses(session)
+    return [(i, status[i.id]) for i in session.scalars(sa.select(Instruction))]
 
 
 def _views(session, bid: uuid.UUID, reviewer: str) -> dict[str, ItemView]:  # noqa: ANN001
@@ -86,7 +92,7 @@ def test_item_view_shows_crop_turns_narration_and_checks(batch) -> None:  # noqa
 def test_save_label_records_the_logged_in_reviewer_and_progress_follows(batch) -> None:  # noqa: ANN001
     sessions, bid, ids = batch
     with sessions.begin() as session:
-        before = {i.id: (i.turns, i.status) for i in session.scalars(sa.select(Instruction))}
+        before = {i.id: (i.turns, s) for i, s in _with_status(session)}
         views = _views(session, bid, "alice")
         assert [p.mine for p in batch_progress(session, "alice")] == [0]
         assert first_unlabelled(session, bid, "alice") == 0
@@ -110,7 +116,7 @@ def test_save_label_records_the_logged_in_reviewer_and_progress_follows(batch) -
             ("alice", "bad", ["invented", "phi"], "Soft exudates.", "ui", bid),
             ("bob", "usable", [], "Soft exudates.", "ui", bid),
         ]
-        assert {i.id: (i.turns, i.status) for i in session.scalars(sa.select(Instruction))} == before
+        assert {i.id: (i.turns, s) for i, s in _with_status(session)} == before
         [progress] = batch_progress(session, "alice")
         assert (progress.items, progress.mine, progress.anyone) == (4, 1, 1)
         assert progress.verdicts == {"good": 0, "usable": 0, "bad": 1}

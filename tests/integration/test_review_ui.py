@@ -37,6 +37,7 @@ from tests.integration.test_lineage_ui import (  # noqa: F401 - browser is a fix
     browser,
 )
 from tests.support.review_rows import Item, build_rows
+from tests.support.verdicts import instruction_statuses
 
 SHOTS = Path(os.environ.get("OPHIN_TEST_ARTIFACTS", REPO / ".artifacts")) / "screenshots" / "review_ui"
 pytestmark = [
@@ -122,8 +123,9 @@ def review_ui(tmp_path_factory, make_database):  # noqa: ANN001, ANN201
 
 def _snapshot(sessions) -> dict[uuid.UUID, tuple[object, ...]]:  # noqa: ANN001
     with session_scope(sessions) as session:
+        status = instruction_statuses(session)  # verification's verdicts too
         return {
-            i.id: (i.turns, i.status, i.kind, i.reject_reasons, i.updated_at)
+            i.id: (i.turns, i.status, status[i.id], i.kind, i.updated_at)
             for i in session.scalars(sa.select(Instruction))
         }
 

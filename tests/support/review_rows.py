@@ -14,10 +14,21 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ophin.adapters.object_store import ObjectStore
-from ophin.db.models import Clip, Frame, Instruction, Pair, QualityRun, Verification, Video, VideoGate
+from ophin.db.models import (
+    Clip,
+    Frame,
+    Instruction,
+    Pair,
+    PairVerdict,
+    QualityRun,
+    Verification,
+    Video,
+    VideoGate,
+)
 from ophin.domain.ids import make_id
 from ophin.domain.keys import frame_key
 from ophin.quality.gates import GATED_STAGES
+from tests.support.verdicts import verdict
 
 VIDEO_URLS = (
     "https://www.youtube.com/watch?v=reviewtest1",
@@ -161,9 +172,10 @@ def build_rows(session: Session, items: list[Item], store: ObjectStore) -> dict[
                 end_s=14.5 + 7 * n,
                 text=f"Here, in case {item.key}, you can see drusen at the macula and a few exudates.",
                 segment_ids=[],
-                status="kept",
+                status="paired",
             )
         )
+        session.add(PairVerdict(pair_id=pair, video_id=vid, status="kept", n_cues=1, cue_score=0.9))
         session.flush()
         instruction = make_id("review-test-instruction", item.key)
         session.add(
@@ -176,11 +188,13 @@ def build_rows(session: Session, items: list[Item], store: ObjectStore) -> dict[
                 generator="template",
                 model="template",
                 prompt_version="t1",
-                status=item.status,
+                status="failed" if item.status == "failed" else "generated",
                 params_hash="t",
             )
         )
         session.flush()
+        if item.status in ("accepted", "rejected"):
+            session.add(verdict(instruction, item.status))
         for check, (passed, score) in item.checks.items():
             session.add(
                 Verification(

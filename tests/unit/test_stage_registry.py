@@ -10,7 +10,7 @@ from pathlib import Path
 from ophin.pipeline import STAGE_NAMES, stage_waves
 from ophin.quality.suites import SUITES
 from ophin.stages.base import Task
-from ophin.stages.registry import STAGES, VIDEO_STAGES, dag_shape, gate_groups, stage_table
+from ophin.stages.registry import STAGES, VIDEO_STAGES, dag_shape, gate_groups, problems, stage_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,6 +26,18 @@ def test_every_stage_has_its_gate_and_the_pipeline_its_order() -> None:
     assert set(SUITES) == set(STAGES)
     assert STAGE_NAMES == tuple(STAGES) and STAGE_NAMES[0] == "acquire"
     assert [n for wave in stage_waves(1) for n in wave] == list(VIDEO_STAGES)
+
+
+def test_the_declarations_hold_and_a_broken_one_is_refused() -> None:
+    """One writer per table: a later stage's decision about an earlier row is a table of its own."""
+    from dataclasses import replace
+
+    assert problems(STAGES, SUITES) == []
+    two_writers = STAGES | {"cues": replace(STAGES["cues"], writes=("visual_cue", "pair"))}
+    assert problems(two_writers, SUITES) == ["tables with more than one writer: {'pair': ['pair', 'cues']}"]
+    orphan = STAGES | {"cues": replace(STAGES["cues"], upstream=("nowhere",))}
+    assert problems(orphan, SUITES) == ["upstream ['nowhere'] undeclared"]
+    assert problems(STAGES, set(SUITES) - {"verify"}) == ["['verify'] ungated"]
 
 
 def test_a_gate_runs_after_every_stage_its_stages_read() -> None:

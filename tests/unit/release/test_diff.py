@@ -274,6 +274,7 @@ def test_cli_diff_of_a_missing_folder_exits_one_with_reason(tmp_path: Path, rele
 
 def _seed_instruction(session: Session, name: str, status: str, reasons: list | None) -> None:
     from ophin.db.models import Clip, Frame, Instruction, Pair, Video
+    from tests.support.verdicts import verdict
 
     vid, clip, frame, pair = (uuid.UUID(_uid(f"{k}-{name}")) for k in ("video", "clip", "frame", "pair"))
     frame_row = {"t_s": 0, "object_key": "k", "width": 1, "height": 1, "phash": "0" * 16, "kept": True}
@@ -282,7 +283,14 @@ def _seed_instruction(session: Session, name: str, status: str, reasons: list | 
         Clip(id=clip, video_id=vid, index=0, start_s=0, end_s=1, params_hash="p"),
         Frame(id=frame, video_id=vid, clip_id=clip, params_hash="p", **frame_row),
         Pair(
-            id=pair, video_id=vid, frame_id=frame, start_s=0, end_s=1, text="t", segment_ids=[], status="kept"
+            id=pair,
+            video_id=vid,
+            frame_id=frame,
+            start_s=0,
+            end_s=1,
+            text="t",
+            segment_ids=[],
+            status="paired",
         ),
         Instruction(
             id=uuid.UUID(_uid(name)),
@@ -290,10 +298,10 @@ def _seed_instruction(session: Session, name: str, status: str, reasons: list | 
             frame_id=frame,
             kind="vqa",
             generator="llm",
-            status=status,
-            reject_reasons=reasons,
+            status="generated",
             params_hash="p",
         ),
+        verdict(uuid.UUID(_uid(name)), status, reasons),
     ]
     for row in rows:  # the models declare no relationships, so the unit of work does not order by FK
         session.add(row)

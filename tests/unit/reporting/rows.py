@@ -20,6 +20,7 @@ from ophin.db.models import (
     Frame,
     Instruction,
     Pair,
+    PairVerdict,
     StageRun,
     StageState,
     Verification,
@@ -27,6 +28,7 @@ from ophin.db.models import (
     VisualCue,
 )
 from ophin.domain.ids import make_id
+from tests.support.verdicts import verdict
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -110,14 +112,24 @@ def build(session: Session) -> Built:
             end_s=5.0, text="the optic disc", segment_ids=[], status=status, drop_reason=reason,
         )  # fmt: skip
 
+    def scored(name: str, video: str, status: str, reason: str | None = None) -> PairVerdict:
+        """The cue stage's verdict on a pair."""
+        return PairVerdict(
+            pair_id=rid("pair", name), video_id=rid("video", video), status=status, reason=reason
+        )
+
     session.add_all(
         [
-            pair("p1", "A", "f1", "kept"),
+            pair("p1", "A", "f1", "paired"),
             pair("p2", "A", "f1", "dropped", "only 2 word(s) spoken while on screen"),
-            pair("p3", "B", "f5", "kept"),
+            pair("p3", "B", "f5", "paired"),
             pair("p4", "B", "f5", "dropped", "only 1 word(s) spoken while on screen"),
-            pair("p5", "B", "f5", "dropped", "no visual cue"),
+            pair("p5", "B", "f5", "paired"),
         ]
+    )
+    session.flush()
+    session.add_all(
+        [scored("p1", "A", "kept"), scored("p3", "B", "kept"), scored("p5", "B", "dropped", "no visual cue")]
     )
     session.flush()
     session.add_all(
@@ -134,22 +146,32 @@ def build(session: Session) -> Built:
         ]
     )  # fmt: skip
 
-    def instruction(name: str, p: str, f: str, kind: str, status: str, **kw: object) -> Instruction:
+    def instruction(name: str, p: str, f: str, kind: str, status: str, error: str | None = None) -> Instruction:  # noqa: E501
         return Instruction(
             id=rid("instruction", name), pair_id=rid("pair", p), frame_id=rid("frame", f), kind=kind,
-            turns=[], generator="offline", status=status, params_hash="p", **kw,
+            turns=[], generator="offline", status="failed" if status == "failed" else "generated",
+            error=error, params_hash="p",
         )  # fmt: skip
 
     session.flush()
     session.add_all(
         [
             instruction("i1", "p1", "f1", "vqa", "accepted"),
-            instruction("i2", "p1", "f1", "cot", "rejected",
-                        reject_reasons=["grounded: 2/5 answer content words", "length: 12 chars < 20"]),
+            instruction("i2", "p1", "f1", "cot", "rejected"),
             instruction("i3", "p1", "f1", "conversation", "failed", error="timeout after 60 s"),
             instruction("i4", "p3", "f5", "vqa", "accepted"),
-            instruction("i5", "p3", "f5", "vqa", "rejected", reject_reasons=["grounded: 1/4 content words"]),
+            instruction("i5", "p3", "f5", "vqa", "rejected"),
             instruction("i6", "p3", "f5", "cot", "generated"),
+        ]
+    )  # fmt: skip
+    session.flush()
+    session.add_all(
+        [
+            verdict(rid("instruction", "i1"), "accepted"),
+            verdict(rid("instruction", "i2"), "rejected",
+                    ["grounded: 2/5 answer content words", "length: 12 chars < 20"]),
+            verdict(rid("instruction", "i4"), "accepted"),
+            verdict(rid("instruction", "i5"), "rejected", ["grounded: 1/4 content words"]),
         ]
     )  # fmt: skip
     session.flush()
