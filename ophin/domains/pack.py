@@ -9,6 +9,7 @@ Files of a pack (each checked by the models below; a pack that breaks one is ref
 - refiner.json: the transcript refiner's known mis-hearings, guarded in-context confusions and the words
   its rules need (head nouns, units, combining forms); a pack without it corrects no mis-hearing;
 - wording.json: how prompts and offline records write its words (acronyms, plurals, eponyms, picture nouns);
+- phi.json: the specialty's words around a person's name (a patient's "fundus", an eponym's "applanation");
 - taxonomy/<category>.txt: search terms that seed crawl sources; not_people/<kind>.txt: eponyms, products
   and places that look like names but are not patients, and overlay.txt, words a device writes beside a
   picture; terms.txt and words.txt: the refiner's and the verifier's domain word lists (list files: one
@@ -176,6 +177,14 @@ class Wording(_Strict):
     soft_findings: list[str] = Field(default_factory=list)  # finding labels with no polarity of their own
 
 
+class Phi(_Strict):
+    """phi.json: the specialty's words around a person's name (ophin/domain/person_names.py)."""
+
+    notes: dict[str, str] = Field(default_factory=dict)  # why a list is as it is (free text)
+    possessions: list[Regex] = Field(default_factory=list)  # "Smith's fundus": a patient's (case-sensitive)
+    eponym_tails: list[Regex] = Field(default_factory=list)  # "Goldmann applanation": a term, not a person
+
+
 class Manifest(_Strict):
     """pack.json: what names the specialty outside the knowledge itself."""
 
@@ -240,6 +249,7 @@ class DomainPack:
         self.knowledge = _load(Knowledge, folder, "relations.json")
         self.refiner = _load(Refiner, folder, "refiner.json", optional=True)
         self.wording = _load(Wording, folder, "wording.json", optional=True)
+        self.phi = _load(Phi, folder, "phi.json", optional=True)
         strays = sorted({lab for r in self.knowledge.relations for lab in r.labels} - self.lexicon.labels)
         if strays:
             raise DomainPackError(f"{name}/relations.json: labels the lexicon lacks: {strays}")

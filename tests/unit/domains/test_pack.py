@@ -117,6 +117,8 @@ def test_a_packs_refiner_and_wording_files_load(tmp_path: Path) -> None:
         ({"wording": {**WORDING, "acronyms": ["b(cc"]}}, "b(cc"),
         ({"wording": {**WORDING, "plurals": ["milia"]}}, "plurals"),
         ({"wording": {**WORDING, "soft_findings": ["drusen"]}}, "drusen"),
+        ({"phi": {"possessions": ["skin", "mole(s"]}}, "mole(s"),
+        ({"phi": {"eponym_tail": ["naevus"]}}, "eponym_tail"),
     ],
 )
 def test_a_broken_refiner_or_wording_file_is_refused_naming_it(
