@@ -1,4 +1,4 @@
-"""What counts as a word when refining transcripts: English word lists, ophthalmic terms, fuzzy lookup."""
+"""What counts as a word when refining transcripts: English word lists, the pack's terms, fuzzy lookup."""
 
 from __future__ import annotations
 
@@ -219,7 +219,7 @@ class TermMatch:
 
 
 class Vocabulary:
-    """English words, known ophthalmic terms, and the fuzzy index of terms a mis-hearing may be mapped to."""
+    """English words, known domain terms, and the fuzzy index of terms a mis-hearing may be mapped to."""
 
     def __init__(self, terms: Iterable[str], english: EnglishWords, known_extra: Iterable[str] = ()) -> None:
         self.english = english
@@ -228,7 +228,7 @@ class Vocabulary:
         self.terms: tuple[str, ...] = tuple(terms)
         self.phrases = frozenset(terms) | frozenset(extra)
         self.known = frozenset(w for t in (*terms, *extra) for w in re.split(r"[\s/-]+", t) if w)
-        # Non-English ophthalmic words are the strong cues: nobody says "peripapillary" off-topic.
+        # Non-English domain words are the strong cues: nobody says "peripapillary" off-topic.
         self.jargon = frozenset(w for w in self.known if len(w) >= 5 and w not in english.words)
         # Targets: spellings a heard word may become, with their letters (no spaces) and keys.
         self._targets: dict[str, tuple[str, str]] = {}

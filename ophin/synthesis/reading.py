@@ -249,7 +249,7 @@ def premise(text: str, relation: Relation) -> str | None:
 
 
 def known_words() -> frozenset[str] | None:
-    """English and ophthalmic words: a garbled word ends a phrase. None where no word list is installed."""
+    """English and domain words: a garbled word ends a phrase. None where no word list is installed."""
     from ophin.verification.vocabulary import WordListMissingError, vocabulary
 
     try:
