@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ophin.domains.pack import current
+
 
 class DbSettings(BaseModel):
     # Empty: start an embedded PostgreSQL (pgserver) with its data under OPHIN_HOME/pgdata.
@@ -241,12 +243,8 @@ class ImageSettings(BaseModel):
     max_clipped_fraction: float = Field(0.25, ge=0.0, le=1.0)
     max_text_fraction: float = Field(0.3, ge=0.0, le=1.0)
     max_redacted_fraction: float = Field(0.1, ge=0.0, le=1.0)  # redaction may hide this share of a picture
-    allowed_modalities: list[str] = Field(
-        default_factory=lambda: [
-            "colour_fundus", "oct", "angiography", "slit_lamp", "external_eye", "surgical_microscope",
-            "visual_field",
-        ]
-    )  # fmt: skip
+    # Frame labels kept; by default the domain pack's clinical ones (lexicon.json's clinical_frames).
+    allowed_modalities: list[str] = Field(default_factory=lambda: list(current().lexicon.clinical_frames))
     classifier: str = "classical"  # a name registered with ophin.imaging.modality.register_classifier
     # Export leaves out a kept frame within this phash distance of a frame of another, earlier-exported
     # video (the same figure reused across lectures); 0 disables.
@@ -265,7 +263,7 @@ class CueSettings(BaseModel):
 
 
 class RefineSettings(BaseModel):
-    # lexicon: offline, conservative correction of mis-heard ophthalmic terms; llm: the OpenAI-compatible
+    # lexicon: offline, conservative correction of mis-heard domain terms; llm: the OpenAI-compatible
     # server of OPHIN_LLM__* proposes corrections (kept only when they are known words); none: as heard.
     backend: Literal["lexicon", "llm", "none"] = "lexicon"
     # lexicon: a real word heard at less than this probability that sounds like a domain term in a clinical

@@ -9,8 +9,8 @@ prompt in front of every chunk.
 Why OCR inside transcribe: transcription runs before keyframes (keyframes and pairing read the transcript's
 times), so the slide text is read here from a few frames sampled in each window (one per
 `asr.bias_slide_every_s`), with the same OCR adapter keyframes use, instead of reordering the stages. Only
-words of the domain lexicon (its labels and spellings, ophin/cues/lexicon.py, and the refiner's term list) are
-taken from a slide: a burned-in patient name or date never reaches the decoder.
+words of the domain pack's lexicon (its labels and spellings, ophin/cues/lexicon.py, and the refiner's term
+list) are taken from a slide: a burned-in patient name or date never reaches the decoder.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ophin.cues.lexicon import ANATOMY, DIAGNOSES, FINDINGS, MODALITIES, TERMS, find_terms
+from ophin.cues.lexicon import ACRONYM, ANATOMY, DIAGNOSES, FINDINGS, MODALITIES, TERMS, find_terms
 
 log = logging.getLogger("ophin.stages")
 MAX_FRAMES_PER_WINDOW = 30
@@ -31,16 +31,17 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 
 @cache
 def lexicon_terms() -> tuple[str, ...]:
-    """The lexicon's labels, findings first (what a lecture names and Whisper mis-hears most)."""
+    """The lexicon's labels, findings first (what a lecture names and Whisper mis-hears most); a label that is
+    an acronym of the pack's (wording.json) in capitals."""
     out: list[str] = []
     for table in (FINDINGS, ANATOMY, DIAGNOSES, MODALITIES):
-        out += [label.upper() if label in ("oct", "rpe") else label for label in table]
+        out += [label.upper() if ACRONYM.match(label) else label for label in table]
     return tuple(out)
 
 
 @cache
 def _term_words() -> frozenset[str]:
-    """Single words of the refiner's ophthalmic term list (the engine's one vocabulary), five letters up."""
+    """Single words of the pack's term list (terms.txt, the refiner's vocabulary), five letters up."""
     from ophin.refine.vocabulary import load_terms_file
 
     return frozenset(w for t in load_terms_file() for w in re.split(r"[\s/-]+", t) if len(w) >= 5)

@@ -50,6 +50,8 @@ FRAME_MODALITIES: Mapping[str, str] = dict(_LEXICON.frame_modalities)
 # history, management, definitions): the rule scorer's evidence for and against a visual cue.
 DEICTIC = _table(_LEXICON.deictic)
 NEGATIVE = _table(_LEXICON.negative)
+# Words written in capitals (the pack's wording.json): a record asks about "RPE", the ASR prompt says "OCT.".
+ACRONYM = re.compile(rf"^(?:{'|'.join(current().wording.acronyms)})$", re.IGNORECASE)
 
 
 def _compile(kind: TermKind, table: Mapping[str, tuple[str, ...]]) -> tuple[Term, ...]:

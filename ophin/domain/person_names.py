@@ -17,6 +17,7 @@ from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
+from ophin.domains.pack import current
 from ophin.knowledge.not_people import not_people, phrase_key
 
 _LISTS = "filters/blacklists/firstnames_minus_fps.json", "filters/blacklists/lastnames_minus_fps.json"
@@ -37,11 +38,16 @@ _JOINED_PARTICLE = re.compile(r"(?:al|el|ul|ad|ud|as|ash|an|ar|ben|bin|d|l|dell)
 _CONTRACTION = re.compile(r"[^\W\d_]+['’](?:m|ll|ve|d|re|t)", re.IGNORECASE)
 _MAX_TOKENS = 5
 _NP_SPAN = 4  # the longest not-person phrase looked for, in words ("Bausch and Lomb", "Mass Eye and Ear")
+# The specialty's words (the pack's phi.json), after the general ones: what a patient has ("Smith's
+# fundus"), and what an eponym names ("Goldmann applanation").
+_PHI = current().phi
+_POSSESSIONS = "".join(f"|{p}" for p in _PHI.possessions)
+_TAILS = "".join(f"|{t}" for t in _PHI.eponym_tails)
 # What follows a person in narration, and what precedes one; a name needs no title when these say so.
 _AFTER = re.compile(
-    r"^(?:['’]s?[ \t]+(?:right|left|eyes?|vision|fundus|retina|scans?|images?|OCT|photos?|mother|father|"
-    r"wife|husband|son|daughter|family|GP|doctor|case|history|chart|notes|records?|appointment|address|"
-    r"birthday|age|results?|follow-up|surgery|operation|symptoms?)\b"
+    r"^(?:['’]s?[ \t]+(?:right|left|scans?|images?|photos?|mother|father|wife|husband|son|daughter|family|"
+    r"GP|doctor|case|history|chart|notes|records?|appointment|address|"
+    rf"birthday|age|results?|follow-up|surgery|operation|symptoms?{_POSSESSIONS})\b"
     r"|[ \t]*,?[ \t]+(?:came|comes|presented|presents|complained|complains|noticed|attended|attends|"
     r"underwent|returned|consented|agreed|told|said|says|asked|walked|arrived|visited|lives|lived|"
     r"developed|reports|reported|declined|refused|still|became|rang|phoned|called|described|showed|"
@@ -59,14 +65,12 @@ _BEFORE = re.compile(
 # An eponym or an institution names a disease, sign, instrument or place, whoever it was named after.
 _TERM_TAIL = re.compile(
     r"^(?:['’]s?)?[ \t]+(?i:disease|dystrophy|syndrome|sign|reflex|membrane|layer|canal|lens|grid|chart|"
-    r"test|spots?|nodules?|ring|lines?|striae|phenomenon|pupil|pearls|classification|criteria|tonometer|"
-    r"tonometry|law|rule|retinopathy|macular|vitelliform|corneal|plaques?|bod(?:y|ies)|dots?|flecks?|"
-    r"streaks?|cells?|fib(?:re|er)s?|ulcers?|keratitis|mano?euvre|maneuver|scale|procedure|operation|"
-    r"laser|staging|grading|uveitis|neuropathy|atrophy|anomaly|degeneration|glands?|ducts?|ligament|"
-    r"muscle|capsule|space|zone|formula|equation|perimet(?:er|ry)|applanation|implant|valve|shunt|"
-    r"tube|stent|keratoplasty|"
-    r"hospital|clinic|institute|university|college|centre|center|foundation|eye|school|trust|"
-    r"infirmary|medical|health|trial|study|group|society|lecture|award|prize|medal|fellowship)\b"
+    r"test|spots?|nodules?|ring|lines?|striae|phenomenon|pearls|classification|criteria|law|rule|plaques?|"
+    r"bod(?:y|ies)|dots?|flecks?|streaks?|cells?|fib(?:re|er)s?|ulcers?|mano?euvre|maneuver|scale|procedure|"
+    r"operation|laser|staging|grading|neuropathy|atrophy|anomaly|degeneration|glands?|ducts?|ligament|"
+    r"muscle|capsule|space|zone|formula|equation|implant|valve|shunt|tube|stent|"
+    r"hospital|clinic|institute|university|college|centre|center|foundation|school|trust|"
+    rf"infirmary|medical|health|trial|study|group|society|lecture|award|prize|medal|fellowship{_TAILS})\b"
 )
 
 

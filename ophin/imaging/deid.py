@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ophin.adapters.ocr import Box, Ocr, OcrLine, OcrWord, lines, union_box
+from ophin.domains.pack import current as domain_pack
 from ophin.imaging.field import FieldParams
 from ophin.imaging.labels import LabelParams
 
@@ -277,13 +278,12 @@ def _to_pixels(region: NormBox, w: int, h: int) -> Box:
     return (round(x * w), round(y * h), max(1, round(rw * w)), max(1, round(rh * h)))
 
 
-# Words a camera or a slide writes in a corner that are not names (laterality, modality, field, units).
+# Words a camera or a slide writes in a corner that are not names (laterality, modality, field, units): any
+# device's, then the specialty's own (the pack's not_people/overlay.txt).
 OVERLAY_WORDS = frozenset(
-    """od os ou re le r l right left eye eyes fundus colour color red free redfree oct fa icg faf af
-    autofluorescence angiography macula macular disc optic retina retinal cornea anterior posterior segment
-    field wide widefield ultra deg mm um scale bar image scan b-scan a-scan cross line raster volume enhanced
-    depth edi avg average quality signal strength fig figure slide case normal""".split()
-)
+    """right left colour color field wide ultra deg mm um scale bar image scan cross line raster volume
+    enhanced depth avg average quality signal strength fig figure slide case normal""".split()
+) | frozenset(w.lower() for w in domain_pack().lines("not_people", "overlay.txt"))
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 
 

@@ -1,7 +1,8 @@
-"""Which ophthalmic modality a frame shows, behind a protocol so a learned classifier can replace the rules.
+"""Which modality a frame shows, behind a protocol so a learned classifier can replace the rules.
 
-The classical classifier is hand-made rules over measured features (clinical.measure's fractions plus the
-shape of the bright field), each label a short product of cues a reviewer can recompute. Settings choose a
+The labels are the domain pack's (lexicon.json's frame_labels, clinical_frames, chart_frames). The classical
+classifier is hand-made rules for ophthalmic images over measured features (clinical.measure's fractions plus
+the shape of the bright field), each label a short product of cues a reviewer can recompute. Settings choose a
 classifier by name (`image.classifier`); a learned one (a CLIP-style model on a GPU worker) registers a
 factory under its own name with register_classifier() and is chosen the same way, the stage unchanged.
 """
@@ -14,20 +15,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-LABELS = (
-    "colour_fundus",
-    "oct",
-    "angiography",
-    "slit_lamp",
-    "external_eye",
-    "surgical_microscope",
-    "visual_field",
-    "diagram_or_slide",
-    "non_clinical",
-)
-CLINICAL_LABELS = LABELS[:7]
+from ophin.domains.pack import current
+
+_LEXICON = current().lexicon
+LABELS: tuple[str, ...] = tuple(_LEXICON.frame_labels)  # the frame classifier's labels
+CLINICAL_LABELS: tuple[str, ...] = tuple(_LEXICON.clinical_frames)  # frames kept by default
 # Labels that are clinical although not photographs: the clinical score (photographic texture) misses them.
-CHART_LABELS = ("visual_field",)
+CHART_LABELS: tuple[str, ...] = tuple(_LEXICON.chart_frames)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Shipped, cited ophthalmic domain knowledge that instruction synthesis may state alongside the cues."""
+"""Cited domain knowledge (the pack's relations and taxonomy) that synthesis may state beside the cues."""
 
 from __future__ import annotations
 

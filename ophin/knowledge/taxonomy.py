@@ -1,4 +1,4 @@
-"""The shipped ophthalmology query taxonomy (term lists as data) that seeds video search sources."""
+"""The domain pack's query taxonomy (term lists as data) that seeds video search sources."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Transcript refinement: correct mis-heard ophthalmic terms before sentences become training targets."""
+"""Transcript refinement: correct mis-heard domain terms before sentences become training targets."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Conservative, data-driven correction of ASR errors in ophthalmic terms: spacing, known mis-hearings,
-out-of-vocabulary words mapped to the closest term, and a few guarded in-context confusions."""
+"""Conservative, data-driven correction of ASR errors in domain terms: spacing, known mis-hearings (the pack's
+refiner.json), out-of-vocabulary words mapped to the closest term, and a few guarded in-context confusions."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ class _Pass:
         return any(start < e and end > s for s, e in self.term_spans)
 
     def has_cue(self, start: int, end: int) -> bool:
-        """An ophthalmic term in the context, or in the sentence outside [start, end)."""
+        """A domain term in the context, or in the sentence outside [start, end)."""
         if self.context_cue(self.context):
             return True
         if any(e <= start or s >= end for s, e in self.term_spans):

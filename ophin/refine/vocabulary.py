@@ -1,4 +1,4 @@
-"""What counts as a word when refining transcripts: English word lists, ophthalmic terms, fuzzy lookup."""
+"""What counts as a word when refining transcripts: English word lists, the pack's terms, fuzzy lookup."""
 
 from __future__ import annotations
 
@@ -24,13 +24,14 @@ DEFAULT_WORDLISTS: tuple[str, ...] = (
 )
 WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")  # a word as both refiners see it: letters, one apostrophe
 
-# Combining forms: "hyporeflective" is a real word when "reflective" is, even though no list holds it.
+# Combining forms: "hyporeflective" is a real word when "reflective" is, even though no list holds it. The
+# general ones, then the specialty's own (the pack's refiner.json: "chorio", "kerato", ...).
 PREFIXES: tuple[str, ...] = (
     "intra", "inter", "infra", "supra", "sub", "super", "pre", "post", "peri", "para", "epi", "endo", "exo",
     "extra", "hyper", "hypo", "micro", "macro", "neo", "neuro", "pseudo", "retro", "trans", "juxta", "anti",
-    "non", "poly", "photo", "auto", "angio", "chorio", "vitreo", "kerato", "irido", "cyclo", "oculo",
-    "ophthalmo", "uveo", "dacryo", "blepharo", "corneo", "sclero", "retino", "opto", "electro", "tomo",
+    "non", "poly", "photo", "auto", "angio", "electro", "tomo",
     "mid", "semi", "multi", "uni", "bi", "tri", "de", "re", "un", "over", "under", "counter",
+    *current().refiner.combining_forms,
 )  # fmt: skip
 _SUFFIXES: tuple[str, ...] = ("'s", "s'", "es", "s", "ly", "al", "ally")
 _VOWELS = frozenset("aeiouy")
@@ -67,10 +68,8 @@ def load_english_words(paths: tuple[str, ...] = DEFAULT_WORDLISTS) -> EnglishWor
 
 
 def load_terms_file() -> list[str]:
-    """The domain pack's term list (terms.txt): one term a line, '#' starts a comment."""
-    text = current().text("terms.txt")
-    lines = (line.split("#", 1)[0].strip().lower() for line in text.splitlines())
-    return [line for line in lines if line]
+    """The domain pack's term list (terms.txt), lowercased."""
+    return [line.lower() for line in current().lines("terms.txt")]
 
 
 def phonetic_key(text: str) -> str:
@@ -113,8 +112,10 @@ def phonetic_key(text: str) -> str:
 
 def expand_pattern(pattern: str, limit: int = 256) -> list[str]:
     """Every string a lexicon pattern matches, for the finite subset the tables use (literals, (?:a|b),
-    [ck], '?'); alternatives with unbounded repeats or \\w classes are skipped, lookarounds dropped."""
-    pattern = pattern.replace("{_SEP}", " ").replace("{_PICTURE}", "image")
+    [ck], '?'); alternatives with unbounded repeats or \\w classes are skipped, lookarounds dropped. A
+    placeholder is written as the pack spells it (lexicon.json's placeholder_spellings)."""
+    for name, spelling in current().lexicon.placeholder_spellings.items():
+        pattern = pattern.replace("{_" + name + "}", spelling)
     try:
         strings, pos = _alternation(pattern, 0, limit)
     except _Unbounded:
@@ -218,7 +219,7 @@ class TermMatch:
 
 
 class Vocabulary:
-    """English words, known ophthalmic terms, and the fuzzy index of terms a mis-hearing may be mapped to."""
+    """English words, known domain terms, and the fuzzy index of terms a mis-hearing may be mapped to."""
 
     def __init__(self, terms: Iterable[str], english: EnglishWords, known_extra: Iterable[str] = ()) -> None:
         self.english = english
@@ -227,7 +228,7 @@ class Vocabulary:
         self.terms: tuple[str, ...] = tuple(terms)
         self.phrases = frozenset(terms) | frozenset(extra)
         self.known = frozenset(w for t in (*terms, *extra) for w in re.split(r"[\s/-]+", t) if w)
-        # Non-English ophthalmic words are the strong cues: nobody says "peripapillary" off-topic.
+        # Non-English domain words are the strong cues: nobody says "peripapillary" off-topic.
         self.jargon = frozenset(w for w in self.known if len(w) >= 5 and w not in english.words)
         # Targets: spellings a heard word may become, with their letters (no spaces) and keys.
         self._targets: dict[str, tuple[str, str]] = {}

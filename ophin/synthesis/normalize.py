@@ -8,6 +8,7 @@ from functools import cache
 from importlib import resources
 
 from ophin.cues.lexicon import TERMS, find_terms
+from ophin.domains.pack import current
 
 # What a lecturer says to point at the screen carries no content for a reader of the answer.
 # The lecture's order ("finally", "for comparison") is no part of what the picture shows (labelled leftovers).
@@ -15,6 +16,8 @@ _FILLER = (
     r"(?:(?:and|so|now|okay|ok|well|also|um|uh|right|then|again|alright|all right|finally|lastly"
     r"|next(?!\s+to\b)|meanwhile|(?:for|by|in) comparison|(?:by|in) contrast)\b[,\s]*)"
 )
+# What a lecturer calls a picture: any talk's words, then the specialty's (the pack's picture_words).
+_PICTURE = "|".join(("scan", "image", "photo", "photograph", "picture", *current().wording.picture_words))
 _DEICTIC_LEAD = (
     r"(?:(?:as |here |now |so |and |again )?(?:you|we) can (?:also |clearly |probably |actually |now )?"
     r"(?:see|appreciate|notice)|as you can see|(?:here )?(?:you|we) see|notice|note|look at"
@@ -22,8 +25,7 @@ _DEICTIC_LEAD = (
     r"|in this (?:\w+ ){0,2}(?:image|photo|photograph|picture|scan|slide|video|case|example|one)"
     r"|(?:if we |when we |now )?zoom(?:ing)? in|looking (?:more )?closely"
     r"|on the (?:left|right)(?: side)?"
-    r"|on (?:the|this) (?:oct(?: scan)?|scan|image|photo|photograph|picture|angiogram"
-    r"|fundus(?: photo(?:graph)?)?))"
+    rf"|on (?:the|this) (?:{_PICTURE}))"
 )
 _LEAD = re.compile(rf"^{_FILLER}*{_DEICTIC_LEAD}\b(?:\s*(?:that|how)\b)?[\s,:;-]*", re.IGNORECASE)
 _FILLER_ONLY = re.compile(rf"^{_FILLER}+", re.IGNORECASE)

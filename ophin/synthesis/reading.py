@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ophin.cues.lexicon import DIAGNOSIS_QUALIFIERS, TERMS, TermMatch, find_terms, terms_of_kind
+from ophin.cues.lexicon import ACRONYM, DIAGNOSIS_QUALIFIERS, TERMS, TermMatch, find_terms, terms_of_kind
+from ophin.domains.pack import current
 from ophin.knowledge.relations import (
     HEDGE,
     Relation,
@@ -24,20 +25,17 @@ from ophin.verification.claims import normalize_spelling
 
 _SPACES = re.compile(r"\s+")
 MAX_FINDINGS = 4  # an observation names at most this many findings (each interpretation's premise among them)
-_ACRONYM = re.compile(
-    r"^(?:rpe|cnvm?|peds?|irf|srf|r?nfl|gcl|elm|cdr|irma|nv[de]|n?pdr|amd|[cb]r[va]o|cscr?|oct)$",
-    re.IGNORECASE,
-)
+_WORDING = current().wording  # the domain pack's wording.json
 # "What about the cystic?" reads badly: adjective forms are asked about by their lexicon label instead.
 _ADJECTIVE = re.compile(r"(?:ic|al|ous|ed|ar|ary|ive|en|oid|pale)$", re.IGNORECASE)
-_NOT_ADJECTIVES = frozenset({"drusen", "scar", "bleed"})  # nouns that merely end like adjectives
+_NOT_ADJECTIVES = frozenset(_WORDING.not_adjectives)  # nouns that merely end like adjectives
 _COPULA = re.compile(r"\b(?:is|are|was|were|be|been|looks?|appears?|seems?|becomes?|became)\s+$", re.I)
 _EXISTENTIAL = re.compile(r"\bthere\s+(?:is|are|was|were)\s+$", re.IGNORECASE)
 _FUNCTION_WORDS = frozenset(
     "a an and are as at but by for from in into is of on or over the to under was were which with".split()
 )
-# A cue's polarity. Findings like "hyperreflective band" or "pigmentation" are normal anatomy as often as not.
-SOFT_FINDINGS = frozenset({"reflectivity", "pigmentary change"})
+# A cue's polarity. Some findings are normal anatomy as often as not (the pack's soft_findings).
+SOFT_FINDINGS = frozenset(_WORDING.soft_findings)
 NORMAL = re.compile(
     r"\b(?:normal|healthy|unremarkable|physiological|within normal limits|well[\s-]*defined|sharp(?:ly)?"
     r"|crisp|intact|preserved|regular|clear|flat|symmetric(?:al)?)\b",
@@ -251,7 +249,7 @@ def premise(text: str, relation: Relation) -> str | None:
 
 
 def known_words() -> frozenset[str] | None:
-    """English and ophthalmic words: a garbled word ends a phrase. None where no word list is installed."""
+    """English and domain words: a garbled word ends a phrase. None where no word list is installed."""
     from ophin.verification.vocabulary import WordListMissingError, vocabulary
 
     try:
@@ -413,7 +411,7 @@ def question_topic(match: TermMatch | None) -> str | None:
     if match is None:
         return None
     text = _SPACES.sub(" ", match.text)
-    if _ACRONYM.match(text):
+    if ACRONYM.match(text):
         return text.upper()
     return match.term.label if is_adjective(text) else text.lower()
 
@@ -455,7 +453,7 @@ def qualified(text: str, match: TermMatch) -> str:
 
 def spoken(text: str) -> str:
     text = _SPACES.sub(" ", text).strip()
-    return text.upper() if _ACRONYM.match(text) else text.lower()
+    return text.upper() if ACRONYM.match(text) else text.lower()
 
 
 def is_adjective(text: str) -> bool:

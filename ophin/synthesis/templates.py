@@ -8,11 +8,13 @@ import json
 import re
 from collections.abc import Sequence
 
+from ophin.domains.pack import current
 from ophin.synthesis.modality import NEUTRAL_NOUN, NOUNS
 from ophin.synthesis.normalize import artefacts_digest
 from ophin.synthesis.reading import ABNORMAL, INTERPRETIVE, NORMAL, SOFT_FINDINGS, Cue
 
-_PROPER = frozenset({"bruch's", "bruch", "hollenhorst", "drance", "humphrey", "optos", "amsler", "goldmann"})
+_PROPER = frozenset(current().wording.proper_words)  # eponyms and products: kept capitalised
+_PLURALS = frozenset(current().wording.plural_nouns)  # plurals with no -s
 
 # Questions: free wording, never checked against the cues. Each names its focus ({topic}) where it has one.
 VQA_PRESENT = ("{is_there} any {topic} in this {noun}?", "Does this {noun} show any {topic}?")
@@ -157,9 +159,7 @@ def is_plural(phrase: str) -> bool:
     # The head noun stands before a qualifier: "the cotton wool spots at the bottom" is plural.
     head = _QUALIFIER.split(phrase)[0]
     last = head.split()[-1].lower()
-    return last in {"drusen", "emboli", "striae", "precipitates"} or (
-        last.endswith("s") and not last.endswith(("ss", "us", "is"))
-    )
+    return last in _PLURALS or (last.endswith("s") and not last.endswith(("ss", "us", "is")))
 
 
 def topic_slots(topic: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The words an answer may use: an English word list, the lexicon's words and a shipped ophthalmic list."""
+"""The words an answer may use: an English word list, the lexicon's words and the domain pack's word list."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class WordListMissingError(RuntimeError):
 
 
 def unknown_words(text: str, word_lists: tuple[str, ...] = WORD_LISTS) -> list[str]:
-    """Words of text that are neither English nor known ophthalmic terms, lowercased, in order, once each.
+    """Words of text that are neither English nor known domain terms, lowercased, in order, once each.
     Hyphenated compounds count as their parts; numbers, units with digits and 'e.g.' are skipped.
     Raises WordListMissingError when none of word_lists exists."""
     known = vocabulary(word_lists)
@@ -57,8 +57,8 @@ def words(text: str) -> Iterator[str]:
 
 @functools.cache
 def vocabulary(word_lists: tuple[str, ...] = WORD_LISTS) -> frozenset[str]:
-    """English ∪ ophthalmic ∪ lexicon words, lowercased. Read once per process and set of lists."""
-    return english_words(word_lists) | ophthalmic_words() | lexicon_words(word_lists)
+    """English ∪ domain pack ∪ lexicon words, lowercased. Read once per process and set of lists."""
+    return english_words(word_lists) | domain_words() | lexicon_words(word_lists)
 
 
 @functools.cache
@@ -78,11 +78,9 @@ def english_words(word_lists: tuple[str, ...] = WORD_LISTS) -> frozenset[str]:
 
 
 @functools.cache
-def ophthalmic_words() -> frozenset[str]:
-    text = current().text("words.txt")  # the domain pack's own words
-    return frozenset(
-        w.lower() for line in text.splitlines() if (w := line.split("#", 1)[0].strip()) and " " not in w
-    )
+def domain_words() -> frozenset[str]:
+    """The domain pack's own words (words.txt), lowercased; an entry with a space is no word."""
+    return frozenset(w.lower() for w in current().lines("words.txt") if " " not in w)
 
 
 @functools.cache
@@ -94,7 +92,7 @@ def lexicon_words(word_lists: tuple[str, ...] = WORD_LISTS) -> frozenset[str]:
         out.update(_possessive(w) for w in _LETTERS.findall(term.label.lower()))
         for phrase in _expand(term.pattern.pattern):
             out.update(_possessive(w) for w in _LETTERS.findall(phrase.lower()))
-    known = english_words(word_lists) | ophthalmic_words()
+    known = english_words(word_lists) | domain_words()
     return frozenset(w for w in out if w and (w in known or len(w) <= 3 or not _near(w, known)))
 
 

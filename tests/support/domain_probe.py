@@ -10,6 +10,7 @@ from ophin.cues.lexicon import TERMS, find_terms
 from ophin.cues.rules import RuleCueScorer
 from ophin.domains.pack import current
 from ophin.knowledge.taxonomy import taxonomy_queries
+from ophin.refine.lexicon import LexiconRefiner
 from ophin.synthesis.base import PairContext, Turn
 from ophin.synthesis.offline import OfflineCueGenerator, applicable_kinds, knowledge_for
 from ophin.verification.checks import CheckParams, check_instruction
@@ -24,7 +25,7 @@ def failed(turns: tuple[Turn, ...], ctx: PairContext, kind: str, narration: list
 
 
 def main() -> None:
-    narration = json.loads(sys.argv[1])
+    narration, heard = json.loads(sys.argv[1]), json.loads(sys.argv[2]) if len(sys.argv) > 2 else []
     verdicts = RuleCueScorer().score(narration)
     cues = [v.sentence for v in verdicts if v.is_visual]
     ctx = PairContext("probe", tuple(cues), " ".join(narration))
@@ -45,6 +46,7 @@ def main() -> None:
                 "records": records,
                 "invented_refused": failed(invented, ctx, "vqa", narration),
                 "queries": [q.query for q in taxonomy_queries()],
+                "refined": [LexiconRefiner().refine(s).text for s in heard],
             }
         )
     )

@@ -38,12 +38,26 @@ RELATIONS = {
 }
 
 
-def write_pack(folder: Path, lexicon: dict | None = None, relations: dict | None = None) -> Path:
+RULE = {"heard": "(?P<w>wheel)", "said": "wheal", "needs": "skin", "vetoes": "car"}
+REFINER = {
+    "misheard": [{"heard": "sorr?iasis", "said": "psoriasis", "note": "the silent p"}],
+    "context_rules": [RULE],
+    "combining_forms": ["dermato"],
+}
+WORDING = {"acronyms": ["bcc"], "plural_nouns": ["milia"], "soft_findings": ["scale"]}
+
+
+def write_pack(
+    folder: Path, lexicon: dict | None = None, relations: dict | None = None, **others: dict
+) -> Path:
+    """A pack of three files; others: more files, by stem (refiner=..., wording=...)."""
     folder.mkdir(parents=True, exist_ok=True)
     manifest = {"title": "Dermatology", "query_template": "{term} dermatology", "tags": ["medical"]}
     (folder / "pack.json").write_text(json.dumps(manifest))
     (folder / "lexicon.json").write_text(json.dumps(LEXICON if lexicon is None else lexicon))
     (folder / "relations.json").write_text(json.dumps(RELATIONS if relations is None else relations))
+    for stem, data in others.items():
+        (folder / f"{stem}.json").write_text(json.dumps(data))
     return folder
 
 
@@ -82,6 +96,49 @@ def test_a_broken_pack_is_refused_naming_what_broke(
     with pytest.raises(DomainPackError) as refused:
         DomainPack("broken", write_pack(tmp_path / "broken", lexicon, relations))
     assert says in str(refused.value)
+
+
+def test_a_packs_refiner_and_wording_files_load(tmp_path: Path) -> None:
+    pack = DomainPack("derm", write_pack(tmp_path / "derm", refiner=REFINER, wording=WORDING))
+    assert pack.refiner.misheard[0].said == "psoriasis" and pack.refiner.context_rules[0].vetoes == "car"
+    assert pack.wording.soft_findings == ["scale"]
+    bare = DomainPack("bare", write_pack(tmp_path / "bare"))  # both files may be left out: nothing to know
+    assert bare.refiner.misheard == [] and bare.wording.acronyms == []
+
+
+@pytest.mark.parametrize(
+    ("others", "says"),
+    [
+        ({"refiner": {**REFINER, "misheard": [{"heard": "sor(iasis", "said": "psoriasis"}]}}, "sor(iasis"),
+        ({"refiner": {**REFINER, "misheard": [{"heard": "x", "said": "y", "sayd": "z"}]}}, "sayd"),
+        ({"refiner": {**REFINER, "context_rules": [{**RULE, "needs": "[a"}]}}, "[a"),
+        ({"refiner": {**REFINER, "context_rules": [{**RULE, "heard": "wheel"}]}}, "(?P<w>"),
+        ({"refiner": {**REFINER, "prefixes": ["dermato"]}}, "prefixes"),
+        ({"wording": {**WORDING, "acronyms": ["b(cc"]}}, "b(cc"),
+        ({"wording": {**WORDING, "plurals": ["milia"]}}, "plurals"),
+        ({"wording": {**WORDING, "soft_findings": ["drusen"]}}, "drusen"),
+        ({"phi": {"possessions": ["skin", "mole(s"]}}, "mole(s"),
+        ({"phi": {"eponym_tail": ["naevus"]}}, "eponym_tail"),
+    ],
+)
+def test_a_broken_refiner_or_wording_file_is_refused_naming_it(
+    tmp_path: Path, others: dict, says: str
+) -> None:
+    with pytest.raises(DomainPackError) as refused:
+        DomainPack("broken", write_pack(tmp_path / "broken", **others))
+    assert says in str(refused.value) and f"{next(iter(others))}.json" in str(refused.value)
+
+
+def test_placeholder_spellings_name_only_placeholders(tmp_path: Path) -> None:
+    lexicon = {**LEXICON, "placeholder_spellings": {"GAP": " "}}
+    with pytest.raises(DomainPackError, match="placeholder_spellings"):
+        DomainPack("broken", write_pack(tmp_path / "broken", lexicon))
+
+
+def test_a_list_file_skips_comments_whole_line_or_inline(tmp_path: Path) -> None:
+    folder = write_pack(tmp_path / "derm")
+    (folder / "words.txt").write_text("# the pack's words\n\nPlaque  # raised, > 1 cm\n  papule\n#\n")
+    assert DomainPack("derm", folder).lines("words.txt") == ("Plaque", "papule")
 
 
 def test_an_unknown_pack_is_refused_listing_the_packs(monkeypatch: pytest.MonkeyPatch) -> None:

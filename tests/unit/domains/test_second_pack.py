@@ -23,11 +23,18 @@ NARRATION = [
     "Psoriasis affects about two per cent of the population.",
 ]
 
+# Mis-hearings of the pack's refiner.json, and a "wheel" that is one only in a sentence about the skin.
+HEARD = [
+    "There is a well-demarcated plaque typical of sorry asis on the elbow.",
+    "Raised wheels on the skin of the forearm come and go within a day.",
+    "The wheels of the car left a graze on the skin.",
+]
+
 
 @pytest.fixture(scope="module")
 def probed() -> dict:
     env = {**os.environ, "OPHIN_DOMAIN": "dermatology"}
-    run = [sys.executable, "-m", "tests.support.domain_probe", json.dumps(NARRATION)]
+    run = [sys.executable, "-m", "tests.support.domain_probe", json.dumps(NARRATION), json.dumps(HEARD)]
     out = subprocess.run(run, env=env, cwd=ROOT, capture_output=True, text=True, check=True, timeout=120)
     return json.loads(out.stdout)
 
@@ -61,4 +68,12 @@ def test_verification_refuses_an_invented_diagnosis_in_the_other_pack_too(probed
 def test_the_crawl_searches_the_packs_own_specialty(probed: dict) -> None:
     assert probed["queries"] == [
         f"{t} dermatology" for t in ("psoriasis", "melanoma", "dermoscopy", "nail", "skin biopsy")
+    ]
+
+
+def test_the_refiner_corrects_the_packs_own_mishearings(probed: dict) -> None:
+    assert probed["refined"] == [
+        "There is a well-demarcated plaque typical of psoriasis on the elbow.",
+        "Raised wheals on the skin of the forearm come and go within a day.",
+        "The wheels of the car left a graze on the skin.",  # vetoed: a car
     ]
