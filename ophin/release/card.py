@@ -221,7 +221,8 @@ def _summary(facts: CardFacts) -> str:
     return (
         f"# {md(facts.name)}\n\n"
         f"{facts.records} image–instruction records ({kinds}) made by OphIn Engine from "
-        f"{len(facts.videos)} ophthalmology teaching videos (each credited under Attribution). Each record "
+        f"{len(facts.videos)} {current().manifest.title.lower()} teaching videos (each credited under "
+        "Attribution). Each record "
         f"pairs one keyframe of a lecture (modalities, as labelled automatically: {views}) with "
         "instructions written from what the lecturer said around that frame by "
         f"{how_text_was_made(facts.models, facts.config)}; every record carries its source video, time "
@@ -394,7 +395,7 @@ _LIMITATIONS = (
     "not visible in it.",
     "**Automatic labels.** Modality labels and visual-cue scores are automatic and can be wrong.",
     "**Not for clinical use.** This is not a diagnostic dataset: records are not reviewed by "
-    "ophthalmologists and carry no clinical ground truth. Do not use it, or models trained on it, to make or "
+    "clinicians and carry no clinical ground truth. Do not use it, or models trained on it, to make or "
     "support decisions about patients.",
     "**De-identification is automatic.** Faces are blurred and burnt-in text redacted by detectors that can "
     "miss; please report any identifiable content.",
