@@ -19,7 +19,7 @@ th{background:#eef1f5;font-weight:600}
 .badge{display:inline-block;padding:0 .4rem;border-radius:8px;font-size:.85em;font-weight:600}
 .succeeded,.passed,.accepted,.kept{background:#d9f2e1;color:#17603a}
 .failed,.rejected,.dropped{background:#fbe0e0;color:#8f1d1d}
-.partial,.running,.generated,.pending{background:#fdf0cf;color:#7a5200}
+.partial,.running,.generated,.pending,.paired{background:#fdf0cf;color:#7a5200}
 .frames{display:flex;flex-wrap:wrap;gap:.6rem}
 figure.frame{margin:0;background:#fff;border:1px solid #d8dde4;border-radius:4px;padding:.3rem;width:220px}
 figure.frame img{width:100%;display:block;background:#222}
