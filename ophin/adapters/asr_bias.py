@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from ophin.cues.lexicon import ACRONYM, ANATOMY, DIAGNOSES, FINDINGS, MODALITIES, TERMS, find_terms
+from ophin.text.tokens import HYPHENATED_WORD
 
 log = logging.getLogger("ophin.stages")
 MAX_FRAMES_PER_WINDOW = 30
-_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 
 
 @cache
@@ -51,7 +51,9 @@ def slide_terms(text: str) -> list[str]:
     """Domain terms written on a slide, as spelled there, in reading order, each once."""
     found: list[tuple[int, str]] = [(m.start, m.text.lower()) for m in find_terms(text, TERMS)]
     found += [
-        (m.start(), m.group(0).lower()) for m in _WORD.finditer(text) if m.group(0).lower() in _term_words()
+        (m.start(), m.group(0).lower())
+        for m in HYPHENATED_WORD.finditer(text)
+        if m.group(0).lower() in _term_words()
     ]
     out: list[str] = []
     for _, term in sorted(found):

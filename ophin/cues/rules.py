@@ -15,6 +15,7 @@ from ophin.cues.lexicon import (
     find_terms,
     terms_of_kind,
 )
+from ophin.text.tokens import count_words
 
 FINDING_WEIGHT = 0.45
 EXTRA_FINDING_WEIGHT = 0.10
@@ -40,8 +41,6 @@ _QUESTION = re.compile(
     r"|should|will|has|have)|(?:is|are|do|does|can|could|did)\s+(?:there|you|we|it|this|these|that|they))\b",
     re.IGNORECASE,
 )
-
-_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
 
 class RuleCueScorer:
@@ -122,7 +121,7 @@ def _contributions(sentence: str) -> list[tuple[str, float]]:
         parts.append((f"negative {_quote(negatives)}", max(NEGATIVE_WEIGHT * len(negatives), NEGATIVE_CAP)))
     if _QUESTION.search(sentence):
         parts.append(("a question", QUESTION_WEIGHT))
-    n_words = len(_WORD.findall(sentence))
+    n_words = count_words(sentence)
     if n_words < SHORT_WORDS:
         parts.append((f"short ({n_words} word{'s' if n_words != 1 else ''})", SHORT_PENALTY))
     return [(text, round(delta, 4)) for text, delta in parts]

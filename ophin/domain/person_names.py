@@ -24,6 +24,7 @@ _LISTS = "filters/blacklists/firstnames_minus_fps.json", "filters/blacklists/las
 _WORDS = "filters/whitelists/whitelist_plus_fps_091718_nonames.json"
 
 # A word: letters in any script, with inner apostrophes or hyphens (O'Brien, Smith-Jones, Vogt-Koyanagi).
+# Not ophin.text.tokens.HYPHENATED_WORD: a name also takes the Unicode hyphen and its possessive ("Jones'").
 _WORD = re.compile(r"[^\W\d_]+(?:['’\-‐][^\W\d_]+)*(?:['’]s\b|(?<=s)['’](?!\w))?")
 _POSSESSIVE = re.compile(r"(?:['’]s?)?$")
 _GAP = re.compile(r"[ \t]+|\.[ \t]+")  # words of one name: spaces, or the dot after an initial

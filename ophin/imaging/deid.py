@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -13,6 +12,7 @@ from ophin.adapters.ocr import Box, Ocr, OcrLine, OcrWord, lines, union_box
 from ophin.domains.pack import current as domain_pack
 from ophin.imaging.field import FieldParams
 from ophin.imaging.labels import LabelParams
+from ophin.text.tokens import HYPHENATED_WORD
 
 if TYPE_CHECKING:
     from ophin.domain.phi import PhiMatch
@@ -284,13 +284,12 @@ OVERLAY_WORDS = frozenset(
     """right left colour color field wide ultra deg mm um scale bar image scan cross line raster volume
     enhanced depth avg average quality signal strength fig figure slide case normal""".split()
 ) | frozenset(w.lower() for w in domain_pack().lines("not_people", "overlay.txt"))
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 
 
 def name_shaped(text: str) -> bool:
     """A line that could be a person's name in a label: one to four capitalised words, no digits, not all
     of them overlay vocabulary ("DOE, JANE", "Chidi Okafor"; not "OCT B-scan, right eye", not "OD")."""
-    words = _WORD.findall(text)
+    words = HYPHENATED_WORD.findall(text)
     if not 1 <= len(words) <= 4 or any(c.isdigit() for c in text):
         return False
     if not all(w[0].isupper() for w in words):

@@ -11,6 +11,7 @@ NEGATIONS = frozenset(
     "no not non nor never neither none nothing without absent absence negative cannot n't".split()
 )
 _DIGITS = re.compile(r"\d")
+# Not ophin.text.tokens: which words this sees decides which edits the refiners refuse (RULES_VERSION).
 _WORDS = re.compile(r"[a-z']+")
 
 

@@ -37,6 +37,7 @@ FUNCTION_WORDS = frozenset(
     "over under about above below after before other such your ours more most much many same even".split()
 )
 
+# ASCII, as align_words normalises the heard words: the two sides must tokenise alike to match.
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
 
 

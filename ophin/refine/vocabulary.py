@@ -22,7 +22,9 @@ DEFAULT_WORDLISTS: tuple[str, ...] = (
     "/usr/share/dict/american-english-large",
     "/usr/share/dict/british-english-large",
 )
-WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")  # a word as both refiners see it: letters, one apostrophe
+# A word as both refiners see it: ASCII letters, one apostrophe. Not ophin.text.tokens.WORD: widening it would
+# change what the refiners correct (RULES_VERSION).
+WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 
 # Combining forms: "hyporeflective" is a real word when "reflective" is, even though no list holds it. The
 # general ones, then the specialty's own (the pack's refiner.json: "chorio", "kerato", ...).

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from ophin.text.tokens import HYPHENATED_WORD, NUMBER
+
 # ASR without full stops joins sentences with commas: ", these bumps are drusen". A comma followed by a new
 # subject (a determiner, a pronoun, "there", "number N") and a verb within a few words starts a new clause;
 # "a normal macula, with a smooth dip" (no subject of its own) does not.
@@ -40,7 +42,7 @@ _STOPS = frozenset(
         "see mean means indicate indicates suggest suggests stand stands like also very only just"
     ).split()
 )
-_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*|\d+(?:\.\d+)?")
+_WORD = re.compile(rf"{HYPHENATED_WORD.pattern}|{NUMBER}")
 _MAX_MODIFIERS = 3
 
 

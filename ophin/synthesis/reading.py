@@ -21,6 +21,7 @@ from ophin.synthesis.base import PairContext
 from ophin.synthesis.modality import fits, narrated_modalities, noun, other_modalities, record_modality, scrub
 from ophin.synthesis.normalize import normalize_cue
 from ophin.synthesis.phrases import clauses, noun_phrase_at
+from ophin.text.tokens import LETTER_RUN
 from ophin.verification.claims import normalize_spelling
 
 _SPACES = re.compile(r"\s+")
@@ -202,7 +203,7 @@ def read_image(ctx: PairContext, derived: str = "narrated") -> Image:
 
 
 def _words(phrase: str) -> frozenset[str]:
-    return frozenset(re.findall(r"[a-z]+", _bare(phrase).lower()))
+    return frozenset(LETTER_RUN.findall(_bare(phrase).lower()))
 
 
 def _fuller(premise: str, phrases: Sequence[str]) -> str:
@@ -286,7 +287,7 @@ def shown(cue: Cue) -> str | None:
     rest = _WHERE.sub(" ", what)
     for t in sorted(find_terms(rest, TERMS), key=lambda t: -t.start):
         rest = rest[: t.start] + " " + rest[t.end :]
-    left = [w for w in re.findall(r"[a-z]+", rest.lower()) if w not in _FUNCTION_WORDS | _PLACE_WORDS]
+    left = [w for w in LETTER_RUN.findall(rest.lower()) if w not in _FUNCTION_WORDS | _PLACE_WORDS]
     return what if left and terms_of_kind(find_terms(what, TERMS), "anatomy", "finding") else None
 
 

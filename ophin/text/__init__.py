@@ -1,1 +1,2 @@
-"""The text layer under refine, cues and verification: fuzzy matching (fuzzy.py), negation (negation.py)."""
+"""The text layer under refine, cues and verification: words (tokens.py), negation (negation.py), fuzzy
+matching (fuzzy.py)."""

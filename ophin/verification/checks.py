@@ -12,6 +12,7 @@ from ophin.cues.lexicon import TERMS, find_terms
 from ophin.domain.phi import find_phi
 from ophin.synthesis.base import Turn
 from ophin.text.fuzzy import similarity
+from ophin.text.tokens import ALNUM_RUN, FRACTION, LETTERS
 from ophin.verification.claims import Mention, normalize_numbers, normalize_spelling, numbers, polar_mentions
 from ophin.verification.phrases import INJECTION, LEAKAGE, POINTING
 from ophin.verification.vocabulary import WORD_LISTS, WordListMissingError, unknown_words, words
@@ -76,8 +77,8 @@ show shown showing visible appears appear appearance image picture noted present
 )
 # Kept in the near-duplicate key: "no drusen" and "drusen" are different answers.
 _NEGATORS = frozenset({"no", "not", "nor", "without", "absent", "none", "neither"})
-_TOKEN = re.compile(r"[^\W_]+")
-_KEY_TOKEN = re.compile(r"\d+(?:\.\d+)?(?:/\d+(?:\.\d+)?)?|[^\W\d_]+")
+# The duplicate key reads numbers whole ("20/40", "0.8") and words as letter runs.
+_KEY_TOKEN = re.compile(rf"{FRACTION}|{LETTERS}")
 _PUNCT = re.compile(r"[^\w\s]|_")
 _SPACES = re.compile(r"\s+")
 _FRAMES = re.compile(r"\b(?:step\s+\d+|conclusion|observation|interpretation)\s*[:.)]", re.IGNORECASE)
@@ -127,7 +128,7 @@ def near_duplicate_key(turns: Sequence[Turn]) -> str:
 def content_words(text: str) -> list[str]:
     """Lowercased, stemmed content words in order of first appearance (no stopwords, frames or numbers)."""
     words_: dict[str, None] = {}
-    for token in _TOKEN.findall(text.lower()):
+    for token in ALNUM_RUN.findall(text.lower()):
         if len(token) < 2 or token.isdigit() or token in _STOPWORDS or token in _FRAME_WORDS:
             continue
         words_.setdefault(_stem(token), None)

@@ -6,7 +6,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-from ophin.cues.lexicon import TERMS, TermMatch, find_terms, terms_of_kind
+from ophin.cues.lexicon import TERMS, find_terms, terms_of_kind
+from ophin.text.negation import denies_claim
 
 POLAR_KINDS = ("anatomy", "finding", "diagnosis")
 
@@ -19,85 +20,18 @@ class Mention:
     negated: bool
 
 
-# Negators that scope forward over the rest of their clause ("no drusen or haemorrhages").
-_NEG_BEFORE = re.compile(
-    r"(?<![\w'])(?:no|not|without|absence of|absent|free of|negative for|rules? out|ruled out|excludes?|"
-    r"excluded|neither|nor|none|lack of|lacks?|lacking|never|unremarkable|normal|healthy|"
-    r"(?:is|are|was|were|do|does|did|has|have|had)n['’]t|cannot|can['’]t)(?![\w'])",
-    re.IGNORECASE,
-)
-# "not only X but also Y" affirms X; "cannot be ruled out" leaves X possible, which is not a denial.
-_NOT_A_DENIAL = re.compile(
-    r"not only|no doubt|(?:cannot|can['’]t|not) (?:be )?(?:ruled out|excluded|rule out|exclude)",
-    re.IGNORECASE,
-)
-# Negators written after their subject, on its first verb: "haemorrhages are not seen", "the optic disc and
-# the macula look normal"; never a later verb ("the disc is pale and the macula is normal" keeps the disc).
-_FIRST_VERB = re.compile(r"\b(?:is|are|was|were|appears?|looks?|seems?|remains?|has|have)\b", re.IGNORECASE)
-_DENIED_AFTER = re.compile(
-    r"\s+(?:now\s+|also\s+|still\s+|otherwise\s+|completely\s+|entirely\s+)?"
-    r"(?:not|no longer|absent|unremarkable|normal|healthy|free|clear|negative|resolved|disappeared)\b",
-    re.IGNORECASE,
-)
-_MAX_WORDS_TO_VERB = 12
-_HARD_END = re.compile(
-    r"[.;:!?\n]|\b(?:but|however|although|though|whereas|while|yet|except)\b", re.IGNORECASE
-)
-# Clause edges: a negator's scope never crosses these.
-_CLAUSE_END = re.compile(
-    r"[.;:!?\n]|\b(?:but|however|although|though|whereas|while|yet|except|apart from|instead|unlike)\b"
-    r"|,?\s+and\s+(?=(?:the|a|an|there|it|this|these|those|its|their|which)\b)"
-    r"|,\s+(?=(?:the|there|it|this|these|those|which|with)\b)",
-    re.IGNORECASE,
-)
-# After a negated term a verb starts a new predicate: "no bleeds are seen, drusen are" does not deny drusen.
-_VERB = re.compile(
-    r"\b(?:is|are|was|were|has|have|had|shows?|showed|demonstrates?|reveals?|appears?|seems?|contains?)\b",
-    re.IGNORECASE,
-)
-
-
 @functools.lru_cache(maxsize=4096)
 def polar_mentions(text: str) -> tuple[Mention, ...]:
     """Every anatomy/finding/diagnosis term in text, with whether its own clause denies it. Cached: the
     same cues and knowledge are read once for each of the instructions built from them."""
     matches = terms_of_kind(find_terms(text, TERMS), *POLAR_KINDS)
+    spans = [(m.start, m.end) for m in matches]
     return tuple(
-        Mention(m.term.label, m.term.kind, normalize_spelling(m.text), _negated(text, m, matches))
+        Mention(
+            m.term.label, m.term.kind, normalize_spelling(m.text), denies_claim(text, m.start, m.end, spans)
+        )
         for m in matches
     )
-
-
-def _negated(text: str, match: TermMatch, all_matches: list[TermMatch]) -> bool:
-    start = _clause_start(text, match.start)
-    before = text[start : match.start]
-    spared = [(d.start(), d.end()) for d in _NOT_A_DENIAL.finditer(before)]
-    negators = [n for n in _NEG_BEFORE.finditer(before) if not any(s <= n.start() < e for s, e in spared)]
-    if negators:
-        scope_start = start + negators[-1].end()
-        # A term between the negator and a later verb closes the negated noun phrase.
-        closed = any(
-            scope_start <= other.start < match.start
-            and _VERB.search(text, other.end, match.start) is not None
-            for other in all_matches
-        )
-        if not closed:
-            return True
-    if _FIRST_VERB.search(before):
-        return False  # the term is the predicate ("the disc is pale"), not a subject that a later verb denies
-    hard_end = _HARD_END.search(text, match.end)
-    window = text[match.end : hard_end.start() if hard_end else len(text)]
-    verb = _FIRST_VERB.search(window)
-    if verb is None or len(window[: verb.start()].split()) > _MAX_WORDS_TO_VERB:
-        return False
-    return _DENIED_AFTER.match(window, verb.end()) is not None
-
-
-def _clause_start(text: str, pos: int) -> int:
-    start = 0
-    for m in _CLAUSE_END.finditer(text, 0, pos):
-        start = m.end()
-    return start
 
 
 _SPELLING = (

@@ -9,13 +9,14 @@ from pathlib import Path
 
 from ophin.cues.lexicon import TERMS
 from ophin.domains.pack import current
+from ophin.text import tokens
 
 # Debian's wamerican-large and wbritish-large (SCOWL size 70): inflected forms included ("exudates").
 WORD_LISTS = ("/usr/share/dict/american-english-large", "/usr/share/dict/british-english-large")
 _MAX_EXPANSIONS = 4000
 _SPLIT = re.compile(r"[\s/\-–—_]+")
 _EDGE = re.compile(r"^[^\w]+|[^\w]+$")
-_LETTERS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_ABBREVIATION = re.compile(rf"(?:{tokens.LETTER}\.)+{tokens.LETTER}?")  # "e.g.", "i.e."
 
 
 class WordListMissingError(RuntimeError):
@@ -45,9 +46,9 @@ def _derived(word: str, known: frozenset[str]) -> bool:
 def words(text: str) -> Iterator[str]:
     for chunk in _SPLIT.split(text.replace("’", "'")):
         token = _EDGE.sub("", chunk)
-        if not token or any(c.isdigit() for c in token) or re.fullmatch(r"(?:[^\W\d_]\.)+[^\W\d_]?", token):
+        if not token or any(c.isdigit() for c in token) or _ABBREVIATION.fullmatch(token):
             continue
-        for word in _LETTERS.findall(token):
+        for word in tokens.words(token):
             word = word.lower()
             if word.endswith("'s"):
                 word = word[:-2]
@@ -89,9 +90,9 @@ def lexicon_words(word_lists: tuple[str, ...] = WORD_LISTS) -> frozenset[str]:
     a pattern word one edit away from a known word ("fovee", "haeemorrhage") is a tolerance, not a word."""
     out: set[str] = set()
     for term in TERMS:
-        out.update(_possessive(w) for w in _LETTERS.findall(term.label.lower()))
+        out.update(_possessive(w) for w in tokens.words(term.label.lower()))
         for phrase in _expand(term.pattern.pattern):
-            out.update(_possessive(w) for w in _LETTERS.findall(phrase.lower()))
+            out.update(_possessive(w) for w in tokens.words(phrase.lower()))
     known = english_words(word_lists) | domain_words()
     return frozenset(w for w in out if w and (w in known or len(w) <= 3 or not _near(w, known)))
 
