@@ -34,7 +34,8 @@ UPSTREAM: tuple[str, ...] = ()  # reads only the media
 # 8: a frame whose redaction hides more than image.max_redacted_fraction of the picture is dropped
 # 9: an eye found by its limbus (a cataract's white pupil, an injected sclera); a slide's colour gradient is
 #    no fundus relief; an OCR'd person name acts only when read surely (not junk read in OCT speckle)
-VERSION = "9"
+# 10: one tokeniser: an OCR'd label with non-ASCII letters ("José Müller") is read as a name
+VERSION = "10"
 SETTLE_S = 0.5  # grab a little after the cut: past fades and encoder smear
 
 

@@ -39,7 +39,8 @@ STAGE = "verify"
 UPSTREAM = ("synthesize",)  # the stages whose rows this one reads
 # 3: polarity/number grounding, vocabulary, PHI, injection, distinct, near-dups; 4: "OCTs"; 5: judge;
 # 6: modality, invented diagnosis, question focus, narration artefacts, CoT step copies, conversation depth
-VERSION = "6"
+# 7: one negation module: "no change in the drusen" no longer denies the drusen in a claim's polarity
+VERSION = "7"
 # A judge that could not answer leaves one instruction unverified (the attempt is partial); else a bug.
 ITEM_ERRORS: tuple[type[BaseException], ...] = (ValueError, openai.OpenAIError, InputMissing)
 # The fixed words answers are framed in ("Abnormal:", "in keeping with"): structure, not claims to ground.

@@ -51,8 +51,9 @@ class OfflineCueGenerator:
     # a cue with a word in no list is used only when every cue is garbled; 10: a VQA about a structure asks
     # about one whose look is a finding ("its cup is large and pale") before one that only looks some way;
     # cues in one answer stay a sentence each (glued by ";" they made a sentence no narration sentence holds);
-    # a CoT that would restate another kind's answer names its findings without where they lie
-    version = "10"
+    # a CoT that would restate another kind's answer names its findings without where they lie;
+    # 11: one tokeniser: a noun phrase never ends in a quote or hyphen, and ’ reads as '
+    version = "11"
     model = "offline-cue-template"
 
     def __init__(self, derived_diagnoses: str = "narrated") -> None:

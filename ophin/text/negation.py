@@ -43,7 +43,9 @@ CLAIM_DENIALS = (
     "can['’]t",
 )
 # Phrases that hold a negator but deny nothing ("not only X but also Y" affirms X), in both readings.
-NOT_DENIALS = ("not only", "no doubt")
+NOT_DENIALS = (
+    "not only", "not just", "not necessarily", "no doubt", "no change", "no increase", "no decrease",
+)  # fmt: skip
 # Contrast words that end a negation's clause in both readings.
 CONTRASTS = ("but", "however", "although", "though", "whereas", "while", "yet", "except")
 # Words that deny their subject after its verb ("haemorrhages are not seen", "the fluid has resolved").
@@ -58,8 +60,7 @@ def _any(words: Sequence[str]) -> str:
 _NEGATOR = re.compile(rf"\b(?:{_any(NEGATORS)}|none of|\w+n't)\b", re.IGNORECASE)
 # "no change in the drusen": the drusen are there.
 _PSEUDO = re.compile(
-    rf"\b(?:{_any(NOT_DENIALS)}|not just|no change|no increase|no decrease|not necessarily"
-    r"|cannot be (?:excluded|ruled out))\b",
+    rf"\b(?:{_any(NOT_DENIALS)}|cannot be (?:excluded|ruled out))\b",
     re.IGNORECASE,
 )
 # Where a negation stops (NegEx-style terminators): a new clause or a contrast.

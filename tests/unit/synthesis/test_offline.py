@@ -259,7 +259,7 @@ def test_generate_is_deterministic_yet_varied_across_pairs() -> None:
     assert (first.kind, first.generator, first.generator_version, first.prompt_version) == (
         "vqa",
         "offline-cue-template",
-        "10",
+        "11",
         None,
     )
     for kind in ("vqa", "cot"):
@@ -293,7 +293,7 @@ def test_knowledge_for_lists_the_statements_used() -> None:
 
 def test_config_changes_with_templates_and_relations() -> None:
     config = OfflineCueGenerator(derived_diagnoses="hedged").config()
-    assert config["version"] == "10"
+    assert config["version"] == "11"
     assert config["templates"] == TEMPLATES_DIGEST and config["relations"] == RELATIONS_DIGEST
     assert "lexicon" in config
 
