@@ -35,8 +35,9 @@ from ophin.text.fuzzy import osa_distance
 
 # 2: a word in no list, in a clinical sentence, is corrected by sound; 3: real words that together sound like
 # one multi-word term; 4: a real word heard low is rewritten only when it sounds the same as the term or is
-# one letter off from the same first sound (otherwise its sentence is dropped)
-RULES_VERSION = "4"
+# one letter off from the same first sound (otherwise its sentence is dropped); 5: a doubt cuts only its own
+# comma-separated part of a sentence when the rest stands (rule "doubt-cut")
+RULES_VERSION = "5"
 # A word in no list is corrected by sound only this close in letters too (a real word heard low is judged by
 # confidence.FIX_LETTER_RATIO): "disparatinal" is 5/12 from "subretinal", and was "the retinal".
 UNKNOWN_FIX_RATIO = 0.3
@@ -56,6 +57,16 @@ _PHRASE_EDGES = (
 )
 
 _DIGITS = re.compile(r"\d")
+
+
+@dataclass(frozen=True)
+class _Doubt:
+    """A doubtful word no rule could settle: why, where (raw offsets) and how sure the recogniser was."""
+
+    reason: str
+    start: int
+    end: int
+    probability: float
 
 
 @dataclass(frozen=True)
@@ -157,7 +168,7 @@ class LexiconRefiner:
         text = sentence
         locked: list[tuple[int, int]] = []
         applied: list[list[_Edit]] = []
-        doubts: list[str] = []
+        doubts: list[_Doubt] = []
         for n in range(MAX_PASSES):
             p = _Pass(text, context, self._context_cue, self.vocab, locked)
             self._apply_misheard(p)
@@ -177,7 +188,10 @@ class LexiconRefiner:
         if p.edits:
             applied.append(sorted(p.edits, key=lambda e: e.start))
         corrections = tuple(sorted(_to_raw(sentence, applied), key=lambda c: c.start))
-        dropped = "; ".join(doubts) or None
+        cut = cut_doubts(sentence, corrections, doubts) if doubts else None
+        if cut is not None:
+            corrections = cut
+        dropped = "; ".join(d.reason for d in doubts) if doubts and cut is None else None
         return Refined(
             raw=sentence,
             text=apply_corrections(sentence, corrections),
@@ -221,11 +235,12 @@ class LexiconRefiner:
                 start, end, term = fix
                 p.add("vocabulary", start, end, _match_case(p.text[start:end], term))
 
-    def _apply_uncertain(self, p: _Pass, words: tuple[HeardWord, ...]) -> list[str]:
+    def _apply_uncertain(self, p: _Pass, words: tuple[HeardWord, ...]) -> list[_Doubt]:
         """A real word heard with low probability that sounds like a domain term, in a clinical sentence:
-        corrected when one term is clearly meant; otherwise a doubt that drops the sentence (returned).
-        Words heard with confidence, and doubtful ones that sound like no term, stay as heard."""
-        doubts: list[str] = []
+        corrected when one term is clearly meant; otherwise a doubt (returned) that cuts its part of the
+        sentence or drops the sentence (cut_doubts). Words heard with confidence, and doubtful ones that sound
+        like no term, stay as heard."""
+        doubts: list[_Doubt] = []
         for w in words:
             word = p.text[w.start : w.end]
             if w.probability >= self.low_p or not WORD.fullmatch(word) or not self.vocab.is_word(word):
@@ -241,7 +256,8 @@ class LexiconRefiner:
             if verdict.action == "fix" and _real_word_fix(word.lower(), verdict.match):
                 if p.add("low-confidence", w.start, w.end, after, round(w.probability, 3)):
                     continue
-            doubts.append(f"doubtful word {word!r} (p={w.probability:.2f}) sounds like {verdict.term!r}")
+            reason = f"doubtful word {word!r} (p={w.probability:.2f}) sounds like {verdict.term!r}"
+            doubts.append(_Doubt(reason, w.start, w.end, w.probability))
         return doubts
 
     def _apply_unknown(self, p: _Pass) -> None:
@@ -594,3 +610,48 @@ def refiner_vocabulary(wordlists: tuple[str, ...] = DEFAULT_WORDLISTS) -> Vocabu
     misheard = re.compile("|".join(f"(?:{m.heard})" for m in MISHEARD), re.IGNORECASE)
     known = [k for k in lexicon_expansions() if not any(misheard.fullmatch(w) for w in k.split())]
     return Vocabulary(load_terms_file(), load_english_words(wordlists), known_extra=known)
+
+
+# A sentence's parts between commas and semicolons: what a doubt may cut without touching the rest.
+_PART = re.compile(r"[^,;]+")
+MIN_KEPT_WORDS = 3  # what is left of a sentence after a cut must say something
+
+
+def cut_doubts(
+    raw: str, corrections: tuple[Correction, ...], doubts: list[_Doubt]
+) -> tuple[Correction, ...] | None:
+    """The corrections with each doubtful word's comma-separated part of the sentence cut out (rule
+    "doubt-cut"), or None when the sentence must be dropped instead: it is one part, what is left says too
+    little, or a part to cut holds a digit or a negation (facts are never cut away) or is crossed by
+    another correction. "The disc shows marked cupping, with a large cup feeling most of it, and a thin rim."
+    loses only its middle part: the doubt ("feeling", for "filling") is not passed on, the findings are."""
+    parts = [m.span() for m in _PART.finditer(raw) if WORD.search(m.group(0))]
+    doomed = sorted({i for d in doubts for i, (s, e) in enumerate(parts) if s <= d.start < e})
+    kept = [raw[s:e] for i, (s, e) in enumerate(parts) if i not in doomed]
+    if len(parts) < 2 or sum(len(WORD.findall(k)) for k in kept) < MIN_KEPT_WORDS:
+        return None
+    cuts: list[Correction] = []
+    for i in doomed:
+        start, end = parts[i]
+        if i > 0:
+            start = parts[i - 1][1]  # the delimiter before it goes with it
+            if i == len(parts) - 1 and raw[end - 1] in ".?!":
+                end -= 1  # the sentence keeps its full stop
+        else:
+            end = parts[1][0] + len(raw[parts[1][0] :]) - len(raw[parts[1][0] :].lstrip())
+        if cuts and cuts[-1].end >= start:  # neighbouring parts: one cut
+            start = cuts.pop().start
+        probability = min(d.probability for d in doubts if start <= d.start < end)
+        cuts.append(Correction("doubt-cut", raw[start:end], "", start, end, round(probability, 3)))
+    if cuts[0].start == 0 and cuts[0].end < len(raw) and raw[cuts[0].end].islower():
+        first = cuts[0]  # the part that now begins the sentence begins it with a capital
+        cuts[0] = Correction(
+            first.rule, raw[: first.end + 1], raw[first.end].upper(), 0, first.end + 1, first.probability
+        )
+    if not all(keeps_invariants(c.before, "") for c in cuts):
+        return None
+    inside = [c for c in corrections if any(x.start <= c.start and c.end <= x.end for x in cuts)]
+    if any(c.start < x.end and x.start < c.end for c in corrections if c not in inside for x in cuts):
+        return None
+    return tuple(sorted([*(c for c in corrections if c not in inside), *cuts], key=lambda c: c.start))
+

@@ -71,6 +71,43 @@ def test_apply_uncertain_drops_the_sentence_when_no_term_is_sure(refiner: Lexico
     assert out.dropped is not None and "'loosen'" in out.dropped and "drusen" in out.dropped
 
 
+def test_a_doubt_cuts_only_its_own_part_of_a_sentence_that_stands_without_it(refiner: LexiconRefiner) -> None:
+    sentence = "The disc shows marked cupping, with a large cup loosen most of it, and the rim is thin."
+    out = _one(refiner, sentence, {"loosen": 0.1})
+    assert out.dropped is None  # the findings around the doubt reach the cue scorer ...
+    assert out.text == "The disc shows marked cupping, and the rim is thin."
+    (c,) = out.corrections  # ... and the doubtful part is cut, recorded, never passed on
+    assert (c.rule, c.before, c.after, c.probability) == (
+        "doubt-cut",
+        ", with a large cup loosen most of it",
+        "",
+        0.1,
+    )
+
+
+def test_a_doubt_in_the_first_part_cuts_it_and_the_next_part_begins_the_sentence(
+    refiner: LexiconRefiner,
+) -> None:
+    out = _one(refiner, "With loosen at the macula, the disc shows marked cupping.", {"loosen": 0.1})
+    assert out.text == "The disc shows marked cupping." and out.dropped is None
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Look for loosen at the macula.",  # one part: nothing stands without the doubt
+        "Look for loosen at the macula, then.",  # what is left says too little
+        "The disc shows marked cupping, with no loosen at the macula.",  # a denial is never cut away
+        "The disc shows marked cupping, with 3 loosen at the macula.",  # nor a number
+    ],
+)
+def test_a_doubt_drops_the_sentence_when_its_part_cannot_be_cut(
+    refiner: LexiconRefiner, sentence: str
+) -> None:
+    out = _one(refiner, sentence, {"loosen": 0.1})
+    assert out.text == sentence and out.dropped is not None and "'loosen'" in out.dropped
+
+
 def test_apply_uncertain_leaves_a_doubtful_word_that_sounds_like_no_term(refiner: LexiconRefiner) -> None:
     out = _one(refiner, "She noticed blurred vision at the macula.", {"blurred": 0.05})
     assert out.text == "She noticed blurred vision at the macula." and out.dropped is None
