@@ -188,7 +188,7 @@ class LexiconRefiner:
         if p.edits:
             applied.append(sorted(p.edits, key=lambda e: e.start))
         corrections = tuple(sorted(_to_raw(sentence, applied), key=lambda c: c.start))
-        cut = cut_doubts(sentence, corrections, doubts) if doubts else None
+        cut = self._cut(sentence, corrections, doubts, words) if doubts else None
         if cut is not None:
             corrections = cut
         dropped = "; ".join(d.reason for d in doubts) if doubts and cut is None else None
@@ -234,6 +234,27 @@ class LexiconRefiner:
             if fix is not None and p.has_cue(fix[0], fix[1]):
                 start, end, term = fix
                 p.add("vocabulary", start, end, _match_case(p.text[start:end], term))
+
+    def _cut(
+        self,
+        raw: str,
+        corrections: tuple[Correction, ...],
+        doubts: list[_Doubt],
+        words: tuple[HeardWord, ...],
+    ) -> tuple[Correction, ...] | None:
+        """cut_doubts, when what it keeps was heard surely: no other word below low_p and none in no word
+        list (errors come in stretches: the words beside a doubt are often garbled too)."""
+        cut = cut_doubts(raw, corrections, doubts)
+        if cut is None:
+            return None
+        gone = [(c.start, c.end) for c in cut if c.rule == "doubt-cut"]
+        kept = [w for w in words if not any(s <= w.start < e for s, e in gone)]
+        unsure = [raw[w.start : w.end] for w in kept if w.probability < self.low_p]
+        if unsure or not all(
+            self.vocab.is_word(m.group(0)) for m in WORD.finditer(apply_corrections(raw, cut))
+        ):
+            return None
+        return cut
 
     def _apply_uncertain(self, p: _Pass, words: tuple[HeardWord, ...]) -> list[_Doubt]:
         """A real word heard with low probability that sounds like a domain term, in a clinical sentence:
@@ -654,4 +675,3 @@ def cut_doubts(
     if any(c.start < x.end and x.start < c.end for c in corrections if c not in inside for x in cuts):
         return None
     return tuple(sorted([*(c for c in corrections if c not in inside), *cuts], key=lambda c: c.start))
-

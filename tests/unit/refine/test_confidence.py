@@ -85,6 +85,12 @@ def test_a_doubt_cuts_only_its_own_part_of_a_sentence_that_stands_without_it(ref
     )
 
 
+def test_a_doubt_drops_the_sentence_when_the_rest_was_heard_unsurely_too(refiner: LexiconRefiner) -> None:
+    sentence = "The disc shows marked cupping, with a large cup loosen most of it, and the rim is thin."
+    out = _one(refiner, sentence, {"loosen": 0.1, "rim": 0.2})  # errors come in stretches
+    assert out.text == sentence and out.dropped is not None
+
+
 def test_a_doubt_in_the_first_part_cuts_it_and_the_next_part_begins_the_sentence(
     refiner: LexiconRefiner,
 ) -> None:
