@@ -26,7 +26,7 @@ from tests.conftest import make_services
 from tests.support.consumers import hf_load_imagefolder, hf_load_parquet, llamafactory_load, llava_check
 from tests.support.media import cut, one_figure_narrated_twice
 from tests.support.release import llava_records, text_files
-from tests.support.verdicts import accepted_ids, set_instruction_status
+from tests.support.verdicts import set_instruction_status
 
 SHARES = {"train": 0.34, "validation": 0.33, "test": 0.33}
 
@@ -170,7 +170,8 @@ def test_export_release_names_no_local_path_or_private_host(published, engine, t
         video = session.scalars(select(Video).where(Video.url == "local-file:third.mp4")).one()
         title = video.title
         video.title = "Retina talk (draft at /home/drsmith/talks/retina.mp4)"
-        instr = session.get_one(Instruction, accepted_ids(session)[0])
+        # A released record (an accepted one may be left out for other reasons: a lost narrated finding).
+        instr = session.get_one(Instruction, _uuid(min(r["id"] for r in llava_records(out))))
         turns = instr.turns
         leak = f"{turns[1]['text']} See http://192.168.1.20/case.jpg for the scan."  # findings kept
         instr.turns = [turns[0], {**turns[1], "text": leak}]
