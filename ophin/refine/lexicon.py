@@ -36,9 +36,8 @@ from ophin.text.fuzzy import osa_distance
 # 2: a word in no list, in a clinical sentence, is corrected by sound; 3: real words that together sound like
 # one multi-word term; 4: a real word heard low is rewritten only when it sounds the same as the term or is
 # one letter off from the same first sound (otherwise its sentence is dropped); 5: a doubt cuts only its own
-# comma-separated part of a sentence when the rest stands (rule "doubt-cut"); 6: a word that modifies a
-# domain term right after it ("a dense white corneal infiltrate") is no doubt
-RULES_VERSION = "6"
+# comma-separated part of a sentence when the rest stands (rule "doubt-cut")
+RULES_VERSION = "5"
 # A word in no list is corrected by sound only this close in letters too (a real word heard low is judged by
 # confidence.FIX_LETTER_RATIO): "disparatinal" is 5/12 from "subretinal", and was "the retinal".
 UNKNOWN_FIX_RATIO = 0.3
@@ -278,8 +277,6 @@ class LexiconRefiner:
             if verdict.action == "fix" and _real_word_fix(word.lower(), verdict.match):
                 if p.add("low-confidence", w.start, w.end, after, round(w.probability, 3)):
                     continue
-            if _modifies_term(p, w.end):
-                continue  # "a dense white corneal infiltrate": a modifier of the term, not a mis-heard one
             reason = f"doubtful word {word!r} (p={w.probability:.2f}) sounds like {verdict.term!r}"
             doubts.append(_Doubt(reason, w.start, w.end, w.probability))
         return doubts
@@ -678,24 +675,3 @@ def cut_doubts(
     if any(c.start < x.end and x.start < c.end for c in corrections if c not in inside for x in cuts):
         return None
     return tuple(sorted([*(c for c in corrections if c not in inside), *cuts], key=lambda c: c.start))
-
-
-# Words that link rather than modify: a term after one of these is not what the word before them describes.
-_LINKS = frozenset(
-    "a an the at in on of to for with by from into onto over under and or but as is are was were be been it "
-    "its this that these those there here which who where when than then behind beside near around above "
-    "below across along within inside outside through like after before".split()
-)
-MODIFIER_GAP = 2  # content words a modifier may stand from its term: "dense white corneal infiltrate"
-
-
-def _modifies_term(p: _Pass, end: int) -> bool:
-    """The word ending at `end` stands before a domain term with at most MODIFIER_GAP content words and no
-    link word or punctuation between ("several fluffy cotton wool spots"): it describes the term. A term
-    mis-heard as a real word stands where the term would ("bruises at the macula"), not before another."""
-    starts = [s for s, _ in p.term_spans if s >= end]
-    if not starts:
-        return False
-    gap = p.text[end : min(starts)]
-    words = [w.lower() for w in WORD.findall(gap)]
-    return len(words) <= MODIFIER_GAP and not _LINKS.intersection(words) and not re.search(r"[,.;:!?]", gap)

@@ -40,7 +40,7 @@ def test_apply_uncertain_corrects_a_doubtful_word_that_sounds_like_one_term(refi
 @pytest.mark.parametrize(
     ("sentence", "word", "term"),
     [
-        ("The haze in the pupil looks dense behind the iris.", "dense", "druse"),
+        ("A dense grey haze fills the pupil behind the iris.", "dense", "druse"),
         ("The patient reports glare from the cornea at night.", "glare", "flare"),
     ],
 )
@@ -69,25 +69,6 @@ def test_apply_uncertain_drops_the_sentence_when_no_term_is_sure(refiner: Lexico
     out = _one(refiner, "Look for loosen at the macula.", {"loosen": 0.1})
     assert out.text == "Look for loosen at the macula."  # not guessed
     assert out.dropped is not None and "'loosen'" in out.dropped and "drusen" in out.dropped
-
-
-@pytest.mark.parametrize(
-    ("sentence", "word"),
-    [
-        ("Here a dense white corneal infiltrate sits beside the pupil.", "dense"),
-        ("Several fluffy cotton wool spots lie along the upper arcade.", "Several"),
-    ],
-)
-def test_a_word_that_modifies_the_term_after_it_is_no_doubt(
-    refiner: LexiconRefiner, sentence: str, word: str
-) -> None:
-    out = _one(refiner, sentence, {word: 0.2})
-    assert out.text == sentence and out.dropped is None and out.corrections == ()
-
-
-def test_a_word_before_a_link_word_and_a_term_is_still_doubted(refiner: LexiconRefiner) -> None:
-    out = _one(refiner, "There are loosen at the macula.", {"loosen": 0.1})  # where the term would stand
-    assert out.dropped is not None and "'loosen'" in out.dropped
 
 
 def test_a_doubt_cuts_only_its_own_part_of_a_sentence_that_stands_without_it(refiner: LexiconRefiner) -> None:
