@@ -248,8 +248,7 @@ class LexiconRefiner:
         if cut is None:
             return None
         gone = [(c.start, c.end) for c in cut if c.rule == "doubt-cut"]
-        kept = [w for w in words if not any(s <= w.start < e for s, e in gone)]
-        unsure = [raw[w.start : w.end] for w in kept if w.probability < self.low_p]
+        unsure = any(w.probability < self.low_p and not any(s <= w.start < e for s, e in gone) for w in words)
         if unsure or not all(
             self.vocab.is_word(m.group(0)) for m in WORD.finditer(apply_corrections(raw, cut))
         ):
@@ -633,8 +632,9 @@ def refiner_vocabulary(wordlists: tuple[str, ...] = DEFAULT_WORDLISTS) -> Vocabu
     return Vocabulary(load_terms_file(), load_english_words(wordlists), known_extra=known)
 
 
-# A sentence's parts between commas and semicolons: what a doubt may cut without touching the rest.
-_PART = re.compile(r"[^,;]+")
+# A sentence's parts between commas and semicolons (from their first non-blank): what a doubt may cut
+# without touching the rest.
+_PART = re.compile(r"[^,;\s][^,;]*")
 MIN_KEPT_WORDS = 3  # what is left of a sentence after a cut must say something
 
 
@@ -659,7 +659,7 @@ def cut_doubts(
             if i == len(parts) - 1 and raw[end - 1] in ".?!":
                 end -= 1  # the sentence keeps its full stop
         else:
-            end = parts[1][0] + len(raw[parts[1][0] :]) - len(raw[parts[1][0] :].lstrip())
+            end = parts[1][0]  # up to where the next part begins
         if cuts and cuts[-1].end >= start:  # neighbouring parts: one cut
             start = cuts.pop().start
         probability = min(d.probability for d in doubts if start <= d.start < end)
