@@ -27,11 +27,6 @@ def words(text: str) -> list[str]:
     return WORD.findall(text)
 
 
-def word_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each word of text (WORD), in order."""
-    return [m.span() for m in WORD.finditer(text)]
-
-
 def count_words(text: str) -> int:
     """How many words and numbers text holds, a hyphenated compound counting once (TOKEN)."""
     return len(TOKEN.findall(text))

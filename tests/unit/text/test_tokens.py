@@ -3,7 +3,7 @@ from __future__ import annotations
 from ophin.adapters.asr_bias import slide_terms
 from ophin.imaging.deid import name_shaped
 from ophin.synthesis.phrases import noun_phrase_at
-from ophin.text.tokens import HYPHENATED_WORD, LETTER_RUN, TOKEN, count_words, word_spans, words
+from ophin.text.tokens import HYPHENATED_WORD, LETTER_RUN, TOKEN, count_words, words
 
 
 def test_words_keep_inner_apostrophes_straight_and_curly() -> None:
@@ -22,9 +22,8 @@ def test_words_refuse_edge_apostrophes_and_quotes() -> None:
     assert words("the patients' eyes, 'drusen'") == ["the", "patients", "eyes", "drusen"]
 
 
-def test_word_spans_point_at_the_words() -> None:
-    text = "no drusen’s edge"
-    assert [text[a:b] for a, b in word_spans(text)] == ["no", "drusen’s", "edge"]
+def test_a_curly_apostrophe_joins_a_word_as_the_straight_one_does() -> None:
+    assert words("no drusen’s edge") == ["no", "drusen’s", "edge"]
 
 
 def test_hyphenated_word_keeps_a_compound_whole() -> None:
