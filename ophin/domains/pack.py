@@ -207,20 +207,10 @@ class RelationEntry(_Strict):
     statement: str
     source: str  # a key of citations
     labels: list[str] = Field(default_factory=list)
-    requires: list[str] = Field(default_factory=list)
-    excludes: list[str] = Field(default_factory=list)
+    requires: list[Regex] = Field(default_factory=list)
+    excludes: list[Regex] = Field(default_factory=list)
     kind: Literal["sign", "normal"] = "sign"
     modality: str | None = None
-
-    @field_validator("requires", "excludes")
-    @classmethod
-    def _compile(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{pattern!r}: {exc}") from exc
-        return patterns
 
 
 class Knowledge(_Strict):
